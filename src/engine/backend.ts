@@ -1,0 +1,59 @@
+/**
+ * Backend selection. Default: the WebAssembly backend (ships its .wasm, works
+ * offline, ~25x the plain cpu backend's matmul throughput here). `cpu` on
+ * request. `tensorflow` (tfjs-node) only when it is installed and loads: it is
+ * never a dependency, because its install downloads libtensorflow.
+ * Whatever runs is reported: callers record `BackendInfo` in every report.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+
+export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_ENV_VAR = 'VAE_CLAIMS_BACKEND';
+
+export interface BackendInfo {
+  name: string;
+  tfjsVersion: string;
+  precision: 'float32';
+}
+
+export class BackendError extends Error {
+  override name = 'BackendError';
+}
+
+export function parseBackendName(raw: string): BackendName {
+  if ((BACKEND_NAMES as readonly string[]).includes(raw)) return raw as BackendName;
+  throw new BackendError(`unknown backend "${raw}"; allowed: ${BACKEND_NAMES.join(', ')}`);
+}
+
+async function loadTfjsNode(): Promise<void> {
+  try {
+    // A variable specifier keeps TypeScript and bundlers from requiring the optional package.
+    const name = '@tensorflow/tfjs-node';
+    await import(name);
+  } catch (err) {
+    throw new BackendError(
+      `backend "tensorflow" needs @tensorflow/tfjs-node installed and loadable ` +
+        `(it is optional and not a dependency): ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
+}
+
+let active: BackendInfo | null = null;
+
+/** Select and initialise a backend; explicit name, else $VAE_CLAIMS_BACKEND, else wasm. */
+export async function useBackend(requested?: string): Promise<BackendInfo> {
+  const name = parseBackendName(requested ?? process.env[BACKEND_ENV_VAR] ?? 'wasm');
+  if (active && active.name === name && tf.getBackend() === name) return active;
+  if (name === 'tensorflow') await loadTfjsNode();
+  const ok = await tf.setBackend(name);
+  if (!ok || tf.getBackend() !== name) {
+    throw new BackendError(`backend "${name}" failed to initialise (tf.getBackend() = ${tf.getBackend()})`);
+  }
+  await tf.ready();
+  active = { name: tf.getBackend(), tfjsVersion: tf.version.tfjs, precision: 'float32' };
+  return active;
+}
+
+export { tf };

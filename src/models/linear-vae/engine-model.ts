@@ -1,0 +1,128 @@
+/**
+ * The linear Gaussian VAE as a replica-batched TensorFlow.js model: the
+ * reparameterised Monte Carlo ELBO with B data points and K samples per point,
+ * the KL term in closed form (weighted by β), ascended by the trainer.
+ *
+ * Per-replica B and K share one program: the batch is padded to the largest
+ * B and K, and a weight mask (1/(B_r K_r) on real entries, 0 on padding) keeps
+ * padding out of both the objective and its gradient. Each replica draws only
+ * B_r indices and B_r·K_r·dz normals per step, so its streams match a solo run.
+ */
+import { tf } from '../../engine/backend.ts';
+import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
+import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import { linearVaeShapes, type LinearVaeDims } from './params.ts';
+
+export interface LinearVaeStepInputs {
+  x: tf.Tensor3D; // [R, Bmax, dx]
+  eps: tf.Tensor4D; // [R, Bmax, Kmax, dz]
+  sampleWeight: tf.Tensor3D; // [R, Bmax, Kmax]: 1/(B K) on real entries
+  pointWeight: tf.Tensor2D; // [R, Bmax]: 1/B on real points
+  beta: tf.Tensor1D; // [R]
+}
+
+export interface LinearVaeModelOptions {
+  dims: LinearVaeDims;
+  /** Data, row-major n × dx. */
+  data: Float32Array | Float64Array;
+  sigmaX: number;
+  /** Standard deviation of the N(0, s²) initialisation of W and V. */
+  initScale?: number;
+}
+
+export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs> {
+  readonly name = 'linear-vae';
+  readonly dataSize: number;
+  readonly paramShapes: Record<string, number[]>;
+  private readonly dims: LinearVaeDims;
+  private readonly data: Float32Array;
+  private readonly sigmaX: number;
+  private readonly initScale: number;
+
+  constructor(opts: LinearVaeModelOptions) {
+    const { dims, data, sigmaX } = opts;
+    if (!(sigmaX > 0)) throw new RangeError(`σ_x = ${sigmaX}; allowed σ_x > 0`);
+    if (data.length === 0 || data.length % dims.dx !== 0) {
+      throw new RangeError(`data length ${data.length} is not a positive multiple of dx = ${dims.dx}`);
+    }
+    this.dims = dims;
+    this.data = Float32Array.from(data);
+    this.dataSize = data.length / dims.dx;
+    this.sigmaX = sigmaX;
+    this.initScale = opts.initScale ?? 0.1;
+    this.paramShapes = linearVaeShapes(dims);
+  }
+
+  initialParams(_replica: ReplicaSetting, streams: ReplicaStreams): ReplicaParams {
+    const { dx, dz } = this.dims;
+    const normal = (n: number, scale: number) => {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = scale * streams.init.normal();
+      return out;
+    };
+    return {
+      W: normal(dx * dz, this.initScale),
+      b: new Float32Array(dx),
+      V: normal(dz * dx, this.initScale),
+      c: new Float32Array(dz),
+      s: new Float32Array(dz),
+    };
+  }
+
+  drawStep(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): LinearVaeStepInputs {
+    const { dx, dz } = this.dims;
+    const R = replicas.length;
+    const Bmax = Math.max(...replicas.map((r) => r.batchSize));
+    const Kmax = Math.max(...replicas.map((r) => r.samples));
+    const x = new Float32Array(R * Bmax * dx);
+    const eps = new Float32Array(R * Bmax * Kmax * dz);
+    const sampleWeight = new Float32Array(R * Bmax * Kmax);
+    const pointWeight = new Float32Array(R * Bmax);
+    const beta = new Float32Array(R);
+    for (let r = 0; r < R; r++) {
+      const { batchSize: B, samples: K } = replicas[r];
+      beta[r] = replicas[r].beta;
+      for (let i = 0; i < B; i++) {
+        // Mini-batches drawn uniformly with replacement: an unbiased gradient, as the theory assumes.
+        const row = streams[r].data.int(this.dataSize);
+        x.set(this.data.subarray(row * dx, (row + 1) * dx), (r * Bmax + i) * dx);
+        pointWeight[r * Bmax + i] = 1 / B;
+        for (let j = 0; j < K; j++) sampleWeight[(r * Bmax + i) * Kmax + j] = 1 / (B * K);
+        for (let j = 0; j < K; j++) streams[r].noise.fillNormal(eps, ((r * Bmax + i) * Kmax + j) * dz, dz);
+      }
+    }
+    return {
+      x: tf.tensor3d(x, [R, Bmax, dx]),
+      eps: tf.tensor4d(eps, [R, Bmax, Kmax, dz]),
+      sampleWeight: tf.tensor3d(sampleWeight, [R, Bmax, Kmax]),
+      pointWeight: tf.tensor2d(pointWeight, [R, Bmax]),
+      beta: tf.tensor1d(beta),
+    };
+  }
+
+  objective(params: Record<string, tf.Tensor>, inputs: LinearVaeStepInputs): tf.Tensor1D {
+    const { dx, dz } = this.dims;
+    const { x, eps, sampleWeight, pointWeight, beta } = inputs;
+    const [R, Bmax, Kmax] = eps.shape;
+    const W = params.W as tf.Tensor3D; // [R, dx, dz]
+    const b = params.b as tf.Tensor2D; // [R, dx]
+    const V = params.V as tf.Tensor3D; // [R, dz, dx]
+    const c = params.c as tf.Tensor2D; // [R, dz]
+    const s = params.s as tf.Tensor2D; // [R, dz]
+
+    const mu = tf.matMul(x, V, false, true).add(c.expandDims(1)); // [R, Bmax, dz]
+    const std = s.mul(0.5).exp().reshape([R, 1, 1, dz]);
+    const z = mu.expandDims(2).add(std.mul(eps)).reshape([R, Bmax * Kmax, dz]);
+    const mean = tf.matMul(z, W, false, true).add(b.expandDims(1)).reshape([R, Bmax, Kmax, dx]);
+    const sqErr = x.expandDims(2).sub(mean).square().sum(-1); // [R, Bmax, Kmax]
+    const logNorm = -0.5 * dx * Math.log(2 * Math.PI * this.sigmaX * this.sigmaX);
+    const recon = sqErr.mul(-0.5 / (this.sigmaX * this.sigmaX)).add(logNorm).mul(sampleWeight).sum([1, 2]);
+    const kl = s.exp().expandDims(1).add(mu.square()).sub(1).sub(s.expandDims(1)).sum(-1).mul(0.5); // [R, Bmax]
+    const klTerm = kl.mul(pointWeight).sum(1);
+    return recon.sub(beta.mul(klTerm)) as tf.Tensor1D;
+  }
+
+  disposeInputs(inputs: LinearVaeStepInputs): void {
+    tf.dispose([inputs.x, inputs.eps, inputs.sampleWeight, inputs.pointWeight, inputs.beta]);
+  }
+}

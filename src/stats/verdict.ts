@@ -1,0 +1,28 @@
+/**
+ * Verdicts and one-sided decision helpers. A one-sided claim "θ ≤ t" passes
+ * when the whole interval is at or below t, fails when the whole interval is
+ * above t, and is inconclusive when the interval straddles t.
+ */
+import type { Interval } from './rate.ts';
+
+export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
+
+export function atMost(x: Interval, threshold: number): Verdict {
+  if (x.upper <= threshold) return 'pass';
+  if (x.lower > threshold) return 'fail';
+  return 'inconclusive';
+}
+
+export function atLeast(x: Interval, threshold: number): Verdict {
+  if (x.lower >= threshold) return 'pass';
+  if (x.upper < threshold) return 'fail';
+  return 'inconclusive';
+}
+
+/** All criteria must pass; any failure fails; otherwise inconclusive (error dominates all). */
+export function allOf(verdicts: readonly Verdict[]): Verdict {
+  if (verdicts.includes('error')) return 'error';
+  if (verdicts.includes('fail')) return 'fail';
+  if (verdicts.every((v) => v === 'pass')) return 'pass';
+  return 'inconclusive';
+}

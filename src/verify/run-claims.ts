@@ -1,0 +1,136 @@
+/**
+ * Runs claims: for each, the claim's configuration at the chosen tier and
+ * every falsifier's mutation of it, through the claim's check. One claim
+ * crashing becomes verdict "error" in its own entry; the others still run.
+ */
+import os from 'node:os';
+import type { Claim, ClaimContext, CheckResult, Tier } from '../../theory/claim.ts';
+import type { BackendInfo } from '../engine/backend.ts';
+import type { ClaimResult, FalsifierResult, VerifyReport } from './result.ts';
+import { gitCommit, toolVersion } from './provenance.ts';
+
+export type ProgressEvent =
+  | { kind: 'claim-start'; id: string; index: number; total: number }
+  | { kind: 'claim-progress'; id: string; fraction: number; message?: string }
+  | { kind: 'claim-end'; id: string; result: ClaimResult };
+
+export interface RunOptions {
+  claims: readonly Claim[];
+  tier: Tier;
+  seed: number;
+  backend: BackendInfo;
+  command?: string[];
+  onEvent?: (e: ProgressEvent) => void;
+}
+
+export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promise<ClaimResult> {
+  const started = performance.now();
+  const config = claim.tiers[opts.tier];
+  const emit = opts.onEvent ?? (() => {});
+  emit({ kind: 'claim-start', id: claim.id, index, total: opts.claims.length });
+  const ctx: ClaimContext = {
+    tier: opts.tier,
+    masterSeed: opts.seed,
+    backend: opts.backend,
+    progress: (fraction, message) => emit({ kind: 'claim-progress', id: claim.id, fraction, message }),
+  };
+  const base: Omit<ClaimResult, 'verdict' | 'metrics' | 'series' | 'notes' | 'falsifiers' | 'durationMs'> = {
+    id: claim.id,
+    title: claim.title,
+    family: claim.family,
+    source: claim.source,
+    statement: claim.statement,
+    assumptions: claim.assumptions.map((a) => ({ ...a, met: null })),
+    tier: opts.tier,
+    config,
+  };
+  let result: ClaimResult;
+  try {
+    const configs = [config, ...claim.falsifiers.map((f) => f.mutate(config))];
+    const checks: CheckResult[] = await claim.check(configs, ctx);
+    if (checks.length !== configs.length) {
+      throw new Error(`check returned ${checks.length} results for ${configs.length} configurations`);
+    }
+    const [own, ...mutated] = checks;
+    const falsifiers: FalsifierResult[] = claim.falsifiers.map((f, i) => ({
+      id: f.id,
+      description: f.description,
+      expected: f.expected,
+      verdict: mutated[i].verdict,
+      caught: mutated[i].verdict === 'fail',
+      metrics: mutated[i].metrics,
+      series: mutated[i].series,
+      notes: mutated[i].notes,
+    }));
+    const met = new Map((own.assumptions ?? []).map((a) => [a.id, a]));
+    result = {
+      ...base,
+      assumptions: claim.assumptions.map((a) => ({
+        ...a,
+        met: met.get(a.id)?.met ?? null,
+        detail: met.get(a.id)?.detail,
+      })),
+      verdict: own.verdict,
+      metrics: own.metrics,
+      series: own.series ?? {},
+      notes: own.notes ?? [],
+      falsifiers,
+      durationMs: performance.now() - started,
+    };
+  } catch (err) {
+    const message = `${claim.id} (tier ${opts.tier}): ${(err as Error).message ?? String(err)}`;
+    result = {
+      ...base,
+      verdict: 'error',
+      metrics: {},
+      series: {},
+      notes: [],
+      falsifiers: claim.falsifiers.map((f) => ({
+        id: f.id,
+        description: f.description,
+        expected: f.expected,
+        verdict: 'error',
+        caught: false,
+        metrics: {},
+      })),
+      durationMs: performance.now() - started,
+      error: message,
+    };
+  }
+  emit({ kind: 'claim-end', id: claim.id, result });
+  return result;
+}
+
+export async function runClaims(opts: RunOptions): Promise<VerifyReport> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const results: ClaimResult[] = [];
+  for (const [i, claim] of opts.claims.entries()) results.push(await runClaim(claim, opts, i));
+  return assembleReport(results, opts, startedAt, performance.now() - t0);
+}
+
+export function assembleReport(results: ClaimResult[], opts: RunOptions, startedAt: Date, durationMs: number): VerifyReport {
+  const falsifiers = results.flatMap((r) => r.falsifiers);
+  const summary = {
+    claims: results.length,
+    passed: results.filter((r) => r.verdict === 'pass').length,
+    falsifiers: falsifiers.length,
+    caught: falsifiers.filter((f) => f.caught).length,
+    errors: results.filter((r) => r.verdict === 'error').length,
+  };
+  return {
+    schemaVersion: 1,
+    tool: { name: 'vae-claims', version: toolVersion() },
+    claims: results,
+    backend: opts.backend.name,
+    backendInfo: opts.backend,
+    seed: opts.seed,
+    tier: opts.tier,
+    startedAt: startedAt.toISOString(),
+    durationMs,
+    command: opts.command ?? process.argv.slice(2),
+    environment: { node: process.version, platform: `${os.platform()}-${os.arch()}`, cores: os.cpus().length, gitCommit: gitCommit() },
+    summary,
+    ok: summary.passed === summary.claims && summary.caught === summary.falsifiers,
+  };
+}

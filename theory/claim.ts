@@ -1,0 +1,99 @@
+/**
+ * What a claim is: a statement from a paper, the assumptions under which it
+ * holds, a check that measures the engine and returns a verdict, and the
+ * falsifiers — named mutations of the check's configuration under which the
+ * same check must FAIL. A check that cannot fail is a defect.
+ */
+import type { BackendInfo } from '../src/engine/backend.ts';
+import type { Verdict } from '../src/stats/verdict.ts';
+
+export type Tier = 'quick' | 'full';
+export const TIERS: readonly Tier[] = ['quick', 'full'];
+
+export type Family = 'convergence' | 'ntk' | 'entropy';
+
+export interface Source {
+  /** Short key used in CLAIMS.md, e.g. "SGL25". */
+  key: string;
+  authors: string;
+  title: string;
+  venue: string;
+  arxiv: string;
+}
+
+export interface Assumption {
+  id: string;
+  statement: string;
+}
+
+export interface AssumptionCheck {
+  id: string;
+  met: boolean;
+  detail: string;
+}
+
+/** A measured number, optionally with a confidence interval. */
+export interface Metric {
+  value: number;
+  lower?: number;
+  upper?: number;
+  level?: number;
+  /** What the value is compared with, e.g. "≤ -0.35 (upper bound)". */
+  criterion?: string;
+}
+
+/** A named series for plots: x against one or more y columns. */
+export interface Series {
+  x: number[];
+  y: Record<string, number[]>;
+  xLabel: string;
+  yLabel: string;
+  logX?: boolean;
+  logY?: boolean;
+}
+
+export interface CheckResult {
+  verdict: Verdict;
+  metrics: Record<string, Metric>;
+  series?: Record<string, Series>;
+  assumptions?: AssumptionCheck[];
+  notes?: string[];
+}
+
+export interface ClaimContext {
+  tier: Tier;
+  masterSeed: number;
+  backend: BackendInfo;
+  /** Report progress within the current check, fraction in [0, 1]. */
+  progress(fraction: number, message?: string): void;
+}
+
+export interface Falsifier<TConfig> {
+  id: string;
+  description: string;
+  /** What the check should see instead, e.g. "slope ≈ 0 (plateau)". */
+  expected: string;
+  mutate(config: TConfig): TConfig;
+}
+
+export interface Claim<TConfig = unknown> {
+  id: string;
+  title: string;
+  family: Family;
+  source: Source;
+  statement: string;
+  assumptions: Assumption[];
+  tiers: Record<Tier, TConfig>;
+  falsifiers: Falsifier<TConfig>[];
+  /**
+   * Run the check on several configurations: the claim's own first, then
+   * each falsifier's mutation, in order. Claims whose configurations differ
+   * only in per-replica settings train them all as one replica batch.
+   */
+  check(configs: readonly TConfig[], ctx: ClaimContext): Promise<CheckResult[]>;
+}
+
+/** Erases the config type so claims of different shapes share one registry. */
+export function defineClaim<TConfig>(claim: Claim<TConfig>): Claim<unknown> {
+  return claim as unknown as Claim<unknown>;
+}

@@ -92,6 +92,8 @@ export class ReplicaTrainer<TInputs> {
     this.streams = replicas.map((r) => replicaStreams(r.seed));
     this.scheduleC = Float64Array.from(replicas, (r) => r.schedule.C);
     this.scheduleAlpha = Float64Array.from(replicas, (r) => r.schedule.alpha);
+    // The optimiser validates its constants: build it before allocating tensors so a rejection leaks nothing.
+    this.optimizer = createOptimizer(optimizer);
     const inits = replicas.map((r, i) => model.initialParams(r, this.streams[i]));
     this.params = {};
     for (const [name, shape] of Object.entries(model.paramShapes)) {
@@ -102,7 +104,6 @@ export class ReplicaTrainer<TInputs> {
       this.params[name] = tf.variable(initial, true, `${model.name}/${name}/${variableCounter++}`);
       initial.dispose();
     }
-    this.optimizer = createOptimizer(optimizer);
   }
 
   get step(): number {

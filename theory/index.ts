@@ -1,12 +1,14 @@
 /**
- * The claim registry. Adding a claim means adding one file to theory/ and one
- * line here.
+ * The claim registry. A claim is one file in its family's folder
+ * (theory/convergence, theory/entropy, theory/ntk) plus one line in that
+ * folder's index.ts.
  */
 import type { Claim, Family } from './claim.ts';
-import sgdRateLinearVae from './sgd-rate-linear-vae.ts';
-import adamRateLinearVae from './adam-rate-linear-vae.ts';
+import { CONVERGENCE_CLAIMS } from './convergence/index.ts';
+import { ENTROPY_CLAIMS } from './entropy/index.ts';
+import { NTK_CLAIMS } from './ntk/index.ts';
 
-export const CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae];
+export const CLAIMS: readonly Claim[] = [...CONVERGENCE_CLAIMS, ...NTK_CLAIMS, ...ENTROPY_CLAIMS];
 
 export const FAMILIES: readonly Family[] = ['convergence', 'ntk', 'entropy'];
 

@@ -6,9 +6,9 @@
  * puts both optimisers past their transient within the fitting window
  * (C = 0.01 left SGD transient-dominated at n = 5000: slope −0.19).
  */
-import type { Assumption, Falsifier, Tier } from './claim.ts';
-import type { OptimizerConfig } from '../src/engine/optimizer.ts';
-import type { LinearVaeRateConfig } from '../src/checks/linear-vae-rate.ts';
+import type { Assumption, Falsifier, Tier } from '../claim.ts';
+import type { OptimizerConfig } from '../../src/engine/optimizer.ts';
+import type { LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
 
 export function linearVaeRateTiers(optimizer: OptimizerConfig): Record<Tier, LinearVaeRateConfig> {
   const common = {

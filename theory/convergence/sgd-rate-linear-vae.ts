@@ -10,9 +10,9 @@
  * Calibration (CLAIMS.md): float64 slopes −0.61 to −0.67; measured here at the
  * quick tier ≈ −0.60, constant step ≈ +0.5 (G_n still rising to its plateau).
  */
-import { defineClaim, type Tier } from './claim.ts';
-import { SGL25 } from './sources.ts';
-import { checkLinearVaeRate, type LinearVaeRateConfig } from '../src/checks/linear-vae-rate.ts';
+import { defineClaim, type Tier } from '../claim.ts';
+import { SGL25 } from '../sources.ts';
+import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
 import { constantStep, linearVaeRateAssumptions, linearVaeRateTiers } from './linear-vae-rate-common.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers({ kind: 'sgd' });

@@ -7,10 +7,10 @@
  * which Adam's iterates settle in a noise ball and G_n plateaus (slope ≈ 0
  * measured at the quick tier).
  */
-import { defineClaim, type Tier } from './claim.ts';
-import { SGL25 } from './sources.ts';
-import { ADAM_DEFAULTS } from '../src/engine/optimizer.ts';
-import { checkLinearVaeRate, type LinearVaeRateConfig } from '../src/checks/linear-vae-rate.ts';
+import { defineClaim, type Tier } from '../claim.ts';
+import { SGL25 } from '../sources.ts';
+import { ADAM_DEFAULTS } from '../../src/engine/optimizer.ts';
+import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
 import { constantStep, linearVaeRateAssumptions, linearVaeRateTiers } from './linear-vae-rate-common.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers(ADAM_DEFAULTS);

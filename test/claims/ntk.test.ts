@@ -1,0 +1,3 @@
+import { claimsSuite } from './family-suite.ts';
+
+claimsSuite('ntk');

@@ -82,6 +82,12 @@ export interface Claim<TConfig = unknown> {
   family: Family;
   source: Source;
   statement: string;
+  /**
+   * Optional: the statement's formula for reports, as a mathjs expression
+   * (e.g. "G_n <= C * log(n) / sqrt(n)") or TeX (e.g. "G_n = O(\\log n/\\sqrt{n})").
+   * Rendered as MathML in report.html.
+   */
+  formula?: string;
   assumptions: Assumption[];
   tiers: Record<Tier, TConfig>;
   falsifiers: Falsifier<TConfig>[];

@@ -1,23 +1,43 @@
 /**
  * vae-claims command line.
- *   verify [--claim ID...] [--tier quick|full] [--seed N] [--backend NAME] [--out DIR] [--quiet] [--json]
- *   list
- * Exit codes: 0 every claim passed and every falsifier was caught;
- *             1 otherwise (a claim failed, was inconclusive or errored, or a falsifier was not caught);
+ *   verify  [--claim PATTERN...] [--tier quick|full] [--seed N] [--backend NAME] [--shard i/n] [--out DIR] [--quiet] [--json]
+ *   list    [--claim PATTERN...] [--shard i/n] [--tier quick|full] [--report FILE] [--json]
+ *   compare BEFORE.json AFTER.json [--json]
+ *   merge   SHARD.json... [--out DIR] [--allow-partial] [--quiet] [--json]
+ * PATTERN: a claim id, a glob over ids ("sgd-*") or a family (convergence, entropy, ntk).
+ * Exit codes: 0 every claim passed and every falsifier was caught (compare: no regression);
+ *             1 otherwise (a claim failed, was inconclusive or errored, or a falsifier was not caught;
+ *               compare: a regression was found);
  *             2 usage or input error (the message says what is allowed).
  */
+import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CLAIMS, claimById } from '../../theory/index.ts';
-import { TIERS, type Tier } from '../../theory/claim.ts';
-import { BACKEND_NAMES, BACKEND_ENV_VAR, BackendError, useBackend } from '../engine/backend.ts';
+import { TIERS, type Claim, type Tier } from '../../theory/claim.ts';
+import { BACKEND_NAMES, BACKEND_ENV_VAR, BackendError, useBackend as realUseBackend, type BackendInfo } from '../engine/backend.ts';
 import { runClaims } from '../verify/run-claims.ts';
+import { ALL_FAMILIES, SelectionError, parseShard, selectClaims, shardClaims, type Shard } from '../verify/select.ts';
+import { MergeError, mergeReports } from '../verify/merge.ts';
+import { compareReports } from '../verify/compare.ts';
+import type { VerifyReport } from '../verify/result.ts';
 import { writeReports } from '../report/write.ts';
+import { ReportFileError, readReport } from '../report/schema.ts';
 import { createProgressReporter } from './progress.ts';
+import { renderComparison } from './compare-output.ts';
+import { renderClaimList } from './list-output.ts';
 
 export const EXIT = { ok: 0, claimsFailed: 1, usage: 2 } as const;
 
-class UsageError extends Error {
-  override name = 'UsageError';
+const DEFAULT_OUT = 'reports/latest';
+
+/** What the CLI runs against; tests inject fake claims and a fake backend. */
+export interface CliDeps {
+  /** The claim registry (default: theory/index.ts, loaded on first use). */
+  claims?: readonly Claim[];
+  useBackend?: (name?: string) => Promise<BackendInfo>;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /** Whether stderr is a terminal (default: its isTTY). */
+  tty?: boolean;
 }
 
 function parseSeed(raw: string): number {
@@ -28,80 +48,143 @@ function parseSeed(raw: string): number {
   return n;
 }
 
-function collectClaims(raw: string, previous: string[]): string[] {
+function parseShardOption(raw: string): Shard {
+  try {
+    return parseShard(raw);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function collect(raw: string, previous: string[]): string[] {
   return [...previous, ...raw.split(',').filter(Boolean)];
 }
 
-function selectClaims(ids: string[]) {
-  if (ids.length === 0) return CLAIMS;
-  return ids.map((id) => {
-    const claim = claimById(id);
-    if (!claim) throw new UsageError(`unknown claim id "${id}"; known: ${CLAIMS.map((c) => c.id).join(', ')}`);
-    return claim;
-  });
+async function registry(deps: CliDeps): Promise<readonly Claim[]> {
+  if (deps.claims) return deps.claims;
+  return (await import('../../theory/index.ts')).CLAIMS;
 }
 
-export function buildProgram(setExit: (code: number) => void): Command {
+/** `commandLine`: the arguments after `vae-claims`, recorded in reports. */
+export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}, commandLine: string[] = process.argv.slice(2)): Command {
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  const print = (s: string) => stdout.write(s.endsWith('\n') ? s : s + '\n');
+  const claimOption = () =>
+    new Option('--claim <pattern>', `claim id, glob over ids ("sgd-*") or family (${ALL_FAMILIES.join(', ')}); repeat or comma-separate; default: all`)
+      .argParser(collect)
+      .default([]);
+  const shardOption = () => new Option('--shard <i/n>', 'run only shard i of n (round robin over the selected claims; merge the shard reports with `merge`)').argParser(parseShardOption);
+
   const program = new Command('vae-claims')
     .description(
       'Executable, falsifiable checks of VAE theory (convergence rates [SGL25], NTK and kernel ridge regression [WH24], ' +
         'ELBO = sum of entropies [LW22, D23]) run against a TensorFlow.js training engine. Every claim is checked, and so is ' +
         'each of its falsifiers: a mutated setting under which the same check must fail.',
     )
+    .configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) })
     .showHelpAfterError()
     .addHelpText(
       'after',
-      `\nExit codes: 0 all claims pass and all falsifiers are caught; 1 otherwise; 2 usage or input error.\n` +
+      `\nExit codes: 0 all claims pass and all falsifiers are caught (compare: no regression); 1 otherwise; 2 usage or input error.\n` +
         `Backend: --backend or $${BACKEND_ENV_VAR} (${BACKEND_NAMES.join(', ')}; default wasm).\n\n` +
-        `Examples:\n  vae-claims list\n  vae-claims verify --tier quick\n  vae-claims verify --claim sgd-rate-linear-vae --tier quick --out out-dir`,
+        `Examples:\n` +
+        `  vae-claims list\n` +
+        `  vae-claims verify --tier quick\n` +
+        `  vae-claims verify --claim convergence --claim 'ntk-*' --tier quick --out out-dir\n` +
+        `  vae-claims verify --shard 2/4 --out shard-2            # on each of 4 machines\n` +
+        `  vae-claims merge shard-*/report.json --out reports/latest\n` +
+        `  vae-claims compare main/report.json reports/latest/report.json`,
     );
 
   program
     .command('verify')
-    .description('run claims and their falsifiers; write report.json and report.md')
-    .option('--claim <id>', 'claim id to run (repeat or comma-separate; default: all)', collectClaims, [])
+    .description('run claims and their falsifiers; write report.json, report.html, report.md and junit.xml')
+    .addOption(claimOption())
     .addOption(new Option('--tier <tier>', 'problem sizes: quick (CI, minutes) or full (the published report)').choices(TIERS).default('full'))
     .option('--seed <n>', 'master seed; every replica stream derives from it', parseSeed, 1)
     .addOption(new Option('--backend <name>', `TensorFlow.js backend (default: $${BACKEND_ENV_VAR} or wasm)`).choices([...BACKEND_NAMES]))
-    .option('--out <dir>', 'output directory for report.json and report.md', 'reports/latest')
+    .addOption(shardOption())
+    .option('--out <dir>', 'output directory for the reports', DEFAULT_OUT)
     .option('--quiet', 'no progress output')
     .option('--json', 'progress as JSON lines on stdout')
-    .action(async (opts: { claim: string[]; tier: Tier; seed: number; backend?: string; out: string; quiet?: boolean; json?: boolean }) => {
-      const claims = selectClaims(opts.claim);
-      const backend = await useBackend(opts.backend);
-      const progress = createProgressReporter({ quiet: !!opts.quiet, json: !!opts.json });
-      progress.begin({ backend: backend.name, tier: opts.tier, seed: opts.seed, claims: claims.map((c) => c.id) });
+    .action(async (opts: { claim: string[]; tier: Tier; seed: number; backend?: string; shard?: Shard; out: string; quiet?: boolean; json?: boolean }) => {
+      const selection = selectClaims(await registry(deps), opts.claim);
+      const claims = opts.shard ? shardClaims(selection, opts.shard) : selection;
+      const backend = await (deps.useBackend ?? realUseBackend)(opts.backend);
+      const progress = createProgressReporter({ quiet: !!opts.quiet, json: !!opts.json, tty: deps.tty, stream: stderr, jsonStream: stdout });
+      progress.begin({ backend: backend.name, tier: opts.tier, seed: opts.seed, claims: claims.map((c) => c.id), shard: opts.shard });
       const report = await runClaims({
         claims,
         tier: opts.tier,
         seed: opts.seed,
         backend,
-        command: ['verify', ...process.argv.slice(3)],
+        command: commandLine,
         onEvent: progress.event,
+        ...(opts.shard ? { shard: { ...opts.shard, selection: selection.map((c) => c.id) } } : {}),
       });
       const written = await writeReports(report, opts.out);
-      progress.end(report, written.files);
+      progress.end(report, written);
       setExit(report.ok ? EXIT.ok : EXIT.claimsFailed);
     });
 
   program
     .command('list')
-    .description('list the claims: id, family, source, falsifiers and tier sizes')
-    .action(() => {
-      for (const c of CLAIMS) {
-        console.log(`${c.id}  [${c.family}]  ${c.source.key} arXiv:${c.source.arxiv}`);
-        console.log(`    ${c.title}`);
-        console.log(`    falsifiers: ${c.falsifiers.map((f) => f.id).join(', ') || '—'}`);
-        for (const t of TIERS) console.log(`    ${t}: ${JSON.stringify(c.tiers[t])}`);
+    .description('list the claims: id, family, source, falsifiers and tier costs')
+    .addOption(claimOption())
+    .addOption(shardOption())
+    .addOption(new Option('--tier <tier>', 'show only this tier').choices(TIERS))
+    .option('--report <file>', 'report.json whose timings show as tier costs', `${DEFAULT_OUT}/report.json`)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { claim: string[]; shard?: Shard; tier?: Tier; report: string; json?: boolean }) => {
+      const selection = selectClaims(await registry(deps), opts.claim);
+      const claims = opts.shard ? shardClaims(selection, opts.shard) : selection;
+      let timings: VerifyReport | null = null;
+      if (existsSync(opts.report)) {
+        try {
+          timings = readReport(opts.report);
+        } catch {
+          // Timings are a convenience: an unreadable report only means none are shown.
+          timings = null;
+        }
       }
+      print(renderClaimList(claims, { tiers: opts.tier ? [opts.tier] : TIERS, timings, json: !!opts.json }));
+    });
+
+  program
+    .command('compare')
+    .description('compare two reports: changed verdicts, falsifiers no longer caught, measurements that moved beyond their intervals')
+    .argument('<before>', 'the reference report.json (e.g. from the main branch)')
+    .argument('<after>', 'the report.json to check for regressions')
+    .option('--json', 'machine-readable output')
+    .action((beforeFile: string, afterFile: string, opts: { json?: boolean }) => {
+      const comparison = compareReports(readReport(beforeFile), readReport(afterFile));
+      print(opts.json ? JSON.stringify(comparison, null, 2) : renderComparison(comparison, beforeFile, afterFile));
+      setExit(comparison.regressions > 0 ? EXIT.claimsFailed : EXIT.ok);
+    });
+
+  program
+    .command('merge')
+    .description('combine shard reports (verify --shard i/n) into one report and write every format')
+    .argument('<reports...>', "each shard's report.json")
+    .option('--out <dir>', 'output directory for the merged reports', DEFAULT_OUT)
+    .option('--allow-partial', 'merge even when shards or claims are missing (the merged report is then not ok)')
+    .option('--quiet', 'no output')
+    .option('--json', 'output as JSON lines on stdout')
+    .action(async (files: string[], opts: { out: string; allowPartial?: boolean; quiet?: boolean; json?: boolean }) => {
+      const merged = mergeReports(files.map(readReport), { allowPartial: !!opts.allowPartial, command: commandLine });
+      const written = await writeReports(merged, opts.out);
+      createProgressReporter({ quiet: !!opts.quiet, json: !!opts.json, tty: deps.tty, stream: stderr, jsonStream: stdout }).end(merged, written);
+      setExit(merged.ok ? EXIT.ok : EXIT.claimsFailed);
     });
 
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], deps: CliDeps = {}): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram((c) => (code = c));
+  const stderr = deps.stderr ?? process.stderr;
+  const program = buildProgram((c) => (code = c), deps, argv.slice(2));
   program.exitOverride();
   for (const sub of program.commands) sub.exitOverride();
   try {
@@ -116,8 +199,8 @@ export async function main(argv: string[]): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (err instanceof UsageError || err instanceof BackendError) {
-      console.error(`vae-claims: ${err.message}`);
+    if (err instanceof BackendError || err instanceof SelectionError || err instanceof MergeError || err instanceof ReportFileError) {
+      stderr.write(`vae-claims: ${err.message}\n`);
       return EXIT.usage;
     }
     throw err;

@@ -1,64 +1,148 @@
 /**
- * Progress for long runs on stderr: a live line per claim on a TTY, plain
- * start/end lines otherwise, nothing with --quiet, JSON lines on stdout with --json.
+ * Progress for long runs.
+ *  - Terminal (stderr is a TTY): one line per claim with a progress bar
+ *    (cli-progress) that ends as the claim's verdict, headline measurement,
+ *    falsifiers caught and time; then the files written with their timings.
+ *  - Not a terminal (CI logs, pipes): no progress, one summary line at the end.
+ *  - --quiet: nothing at all.
+ *  - --json: JSON lines on stdout, one object per event
+ *    (begin, claim-start, claim-progress, claim-end, written, end).
  */
+import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../verify/run-claims.ts';
 import type { VerifyReport } from '../verify/result.ts';
-import { formatMetric } from '../report/markdown.ts';
+import type { WrittenReport } from '../report/write.ts';
+import { caughtCount, formatMetric, keyMetric, seconds } from '../report/format.ts';
 
-export interface ProgressReporter {
-  begin(info: { backend: string; tier: string; seed: number; claims: string[] }): void;
-  event(e: ProgressEvent): void;
-  end(report: VerifyReport, files: string[]): void;
+export interface RunInfo {
+  backend: string;
+  tier: string;
+  seed: number;
+  claims: string[];
+  shard?: { index: number; count: number };
 }
 
-export function createProgressReporter(opts: { quiet: boolean; json: boolean }): ProgressReporter {
-  if (opts.json) {
-    const line = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
-    return {
-      begin: (info) => line({ event: 'begin', ...info }),
-      event: (e) =>
-        line(
-          e.kind === 'claim-end'
-            ? { event: e.kind, id: e.id, verdict: e.result.verdict, falsifiers: e.result.falsifiers.map((f) => ({ id: f.id, verdict: f.verdict })), durationMs: e.result.durationMs, error: e.result.error }
-            : { event: e.kind, ...e, kind: undefined },
-        ),
-      end: (report, files) => line({ event: 'end', ok: report.ok, summary: report.summary, files }),
-    };
-  }
-  if (opts.quiet) return { begin() {}, event() {}, end() {} };
-  const tty = process.stderr.isTTY;
-  const out = (s: string) => process.stderr.write(s);
-  let lastDraw = 0;
+export interface ProgressReporter {
+  begin(info: RunInfo): void;
+  event(e: ProgressEvent): void;
+  end(report: VerifyReport, written: WrittenReport): void;
+}
+
+export interface ProgressOptions {
+  quiet: boolean;
+  json: boolean;
+  /** Defaults to process.stderr.isTTY. */
+  tty?: boolean;
+  /** Where human-readable progress goes (default stderr); JSON lines go to `jsonStream` (default stdout). */
+  stream?: NodeJS.WritableStream;
+  jsonStream?: NodeJS.WritableStream;
+}
+
+function summaryLine(report: VerifyReport, written: WrittenReport): string {
+  return (
+    `${report.ok ? 'OK' : 'NOT OK'}: ${report.summary.passed}/${report.summary.claims} claims pass, ` +
+    `${report.summary.caught}/${report.summary.falsifiers} falsifiers caught` +
+    (report.summary.errors ? `, ${report.summary.errors} errors` : '') +
+    `; wrote ${written.files.join(', ')}\n`
+  );
+}
+
+function claimLine(e: Extract<ProgressEvent, { kind: 'claim-end' }>): string {
+  const r = e.result;
+  const key = keyMetric(r.metrics);
+  return `${r.verdict}${key ? ` · ${key[0]} ${formatMetric(key[1])}` : ''} · falsifiers caught ${caughtCount(r)} · ${seconds(r.durationMs)}`;
+}
+
+function jsonReporter(stream: NodeJS.WritableStream): ProgressReporter {
+  const line = (o: object) => stream.write(JSON.stringify(o) + '\n');
+  let lastFraction = new Map<string, number>();
   return {
-    begin: (info) => out(`vae-claims: ${info.claims.length} claim(s), tier ${info.tier}, seed ${info.seed}, backend ${info.backend}\n`),
+    begin: (info) => {
+      lastFraction = new Map();
+      line({ event: 'begin', ...info });
+    },
     event: (e) => {
-      if (e.kind === 'claim-start') {
-        out(`[${e.index + 1}/${e.total}] ${e.id} ...${tty ? '' : '\n'}`);
-      } else if (e.kind === 'claim-progress' && tty) {
-        const now = Date.now();
-        if (now - lastDraw < 100) return;
-        lastDraw = now;
-        const width = 30;
-        const filled = Math.round(Math.min(1, Math.max(0, e.fraction)) * width);
-        out(`\r\x1b[2K  ${e.id} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(e.fraction * 100).toFixed(0)}%`);
-      } else if (e.kind === 'claim-end') {
+      if (e.kind === 'claim-start') line({ event: e.kind, id: e.id, index: e.index, total: e.total });
+      else if (e.kind === 'claim-progress') {
+        // At most one line per percent: a training loop reports far more often than a log wants.
+        const pct = Math.floor(Math.min(1, Math.max(0, e.fraction)) * 100);
+        if (lastFraction.get(e.id) === pct) return;
+        lastFraction.set(e.id, pct);
+        line({ event: e.kind, id: e.id, fraction: e.fraction, ...(e.message ? { message: e.message } : {}) });
+      } else {
         const r = e.result;
-        const key = Object.entries(r.metrics).find(([, m]) => m.criterion);
-        const caught = r.falsifiers.filter((f) => f.caught).length;
-        out(
-          `${tty ? '\r\x1b[2K' : ''}  ${r.id}: ${r.verdict}` +
-            (key ? ` (${key[0]} ${formatMetric(key[1])})` : '') +
-            `, falsifiers caught ${caught}/${r.falsifiers.length}, ${(r.durationMs / 1000).toFixed(1)} s` +
-            (r.error ? `\n    error: ${r.error}` : '') +
-            '\n',
-        );
+        line({
+          event: e.kind,
+          id: e.id,
+          verdict: r.verdict,
+          metrics: r.metrics,
+          falsifiers: r.falsifiers.map((f) => ({ id: f.id, verdict: f.verdict, caught: f.caught })),
+          durationMs: r.durationMs,
+          ...(r.error ? { error: r.error } : {}),
+        });
       }
     },
-    end: (report, files) =>
-      out(
-        `${report.ok ? 'OK' : 'NOT OK'}: ${report.summary.passed}/${report.summary.claims} claims pass, ` +
-          `${report.summary.caught}/${report.summary.falsifiers} falsifiers caught; wrote ${files.join(', ')}\n`,
-      ),
+    end: (report, written) => {
+      line({ event: 'written', files: written.timings, ...(written.previous ? { previous: written.previous } : {}) });
+      line({ event: 'end', ok: report.ok, summary: report.summary, files: written.files });
+    },
   };
+}
+
+function terminalReporter(stream: NodeJS.WritableStream): ProgressReporter {
+  let bar: cliProgress.SingleBar | null = null;
+  let idWidth = 20;
+  let counterWidth = 5;
+  const out = (s: string) => stream.write(s);
+  return {
+    begin: (info) => {
+      idWidth = Math.max(10, ...info.claims.map((id) => id.length));
+      counterWidth = 2 * String(info.claims.length).length + 1;
+      out(
+        `vae-claims: ${info.claims.length} claim(s), tier ${info.tier}, seed ${info.seed}, backend ${info.backend}` +
+          (info.shard ? `, shard ${info.shard.index}/${info.shard.count}` : '') +
+          '\n',
+      );
+    },
+    event: (e) => {
+      if (e.kind === 'claim-start') {
+        bar = new cliProgress.SingleBar(
+          {
+            stream,
+            format: `{counter} {id} [{bar}] {percentage}% | {status}`,
+            barsize: 24,
+            hideCursor: true,
+            clearOnComplete: false,
+            stopOnComplete: false,
+            synchronousUpdate: true,
+            fps: 10,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(100, 0, { counter: `${e.index + 1}/${e.total}`.padStart(counterWidth), id: e.id.padEnd(idWidth), status: 'running' });
+      } else if (e.kind === 'claim-progress') {
+        bar?.update(Math.round(Math.min(1, Math.max(0, e.fraction)) * 100), { status: e.message ?? 'running' });
+      } else {
+        bar?.update(100, { status: claimLine(e) });
+        bar?.stop();
+        bar = null;
+        if (e.result.error) out(`    error: ${e.result.error}\n`);
+      }
+    },
+    end: (report, written) => {
+      out(summaryLine(report, written));
+      for (const t of written.timings) {
+        out(`  ${t.format.padEnd(5)} ${t.file} (${(t.bytes / 1024).toFixed(1)} KiB; render ${t.renderMs.toFixed(0)} ms, write ${t.writeMs.toFixed(0)} ms)\n`);
+      }
+    },
+  };
+}
+
+export function createProgressReporter(opts: ProgressOptions): ProgressReporter {
+  if (opts.json) return jsonReporter(opts.jsonStream ?? process.stdout);
+  if (opts.quiet) return { begin() {}, event() {}, end() {} };
+  const stream = opts.stream ?? process.stderr;
+  const tty = opts.tty ?? Boolean((stream as NodeJS.WriteStream).isTTY);
+  if (tty) return terminalReporter(stream);
+  return { begin() {}, event() {}, end: (report, written) => stream.write(summaryLine(report, written)) };
 }

@@ -1,77 +1,85 @@
 /**
- * report.md: compact enough for a CI job summary or a pull-request comment.
+ * report.md: compact enough for a CI job summary ($GITHUB_STEP_SUMMARY) or a
+ * pull-request comment. One summary table (a row per claim), then each
+ * claim's decision metrics, falsifiers and unmet assumptions folded in a
+ * <details> block. If that would exceed a PR comment's size limit (65,536
+ * characters on GitHub) the details are left out and the reader is pointed
+ * at report.html.
  */
-import type { Metric } from '../../theory/claim.ts';
 import type { ClaimResult, VerifyReport } from '../verify/result.ts';
 import type { Verdict } from '../stats/verdict.ts';
+import { predictedVsMeasured } from '../verify/run-claims.ts';
+import { VERDICT_EMOJI, caughtCount, decisionMetrics, formatMetric, formatNumber, keyMetric, seconds, shortCommit } from './format.ts';
 
-const BADGE: Record<Verdict, string> = { pass: '✅ pass', fail: '❌ fail', inconclusive: '⚠️ inconclusive', error: '💥 error' };
+export { formatMetric, formatNumber } from './format.ts';
 
-export function formatNumber(x: number): string {
-  if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
-  return x.toFixed(3).replace(/\.?0+$/, '') || '0';
-}
+/** Leave headroom under GitHub's 65,536-character comment limit. */
+export const MARKDOWN_LIMIT = 60_000;
 
-export function formatMetric(m: Metric): string {
-  const interval =
-    m.lower !== undefined && m.upper !== undefined
-      ? ` [${formatNumber(m.lower)}, ${formatNumber(m.upper)}]${m.level ? ` (${Math.round(m.level * 100)}%)` : ''}`
-      : '';
-  return `${formatNumber(m.value)}${interval}`;
-}
+const badge = (v: Verdict) => `${VERDICT_EMOJI[v]} ${v}`;
+/** Table cells cannot hold a pipe or a newline. */
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 function falsifierCell(r: ClaimResult): string {
   if (r.falsifiers.length === 0) return '—';
-  return r.falsifiers.map((f) => `${f.id}: ${f.caught ? 'caught (fail)' : `NOT caught (${f.verdict})`}`).join('<br>');
+  const missed = r.falsifiers.filter((f) => !f.caught);
+  return `${caughtCount(r)}` + (missed.length ? ` (not caught: ${missed.map((f) => `\`${f.id}\` ${f.verdict}`).join(', ')})` : '');
 }
 
-function keyMetrics(r: ClaimResult): string {
-  return Object.entries(r.metrics)
-    .filter(([, m]) => m.criterion)
-    .map(([name, m]) => `${name} ${formatMetric(m)}`)
-    .join('<br>');
+function keyCell(r: ClaimResult): string {
+  const key = keyMetric(r.metrics);
+  return key ? `${key[0]} ${formatMetric(key[1])}` : r.error ? 'error' : '—';
+}
+
+function details(r: ClaimResult): string[] {
+  const lines = [`<details><summary>${VERDICT_EMOJI[r.verdict]} <code>${r.id}</code>: ${r.title}</summary>`, '', r.statement, ''];
+  if (r.error) lines.push('```', r.error, '```', '');
+  const rows = decisionMetrics(r.metrics).map(([k, m]) => `| ${cell(k)} | ${cell(formatMetric(m))} | ${cell(m.criterion ?? '')} |`);
+  if (rows.length) lines.push('| metric | value | criterion |', '|---|---|---|', ...rows, '');
+  for (const p of r.predictedVsMeasured ?? predictedVsMeasured(r.metrics)) {
+    lines.push(`- ${p.quantity}: predicted ${formatNumber(p.predicted.value)}, measured ${formatMetric(p.measured)}`);
+  }
+  for (const f of r.falsifiers) {
+    const fm = decisionMetrics(f.metrics).map(([k, m]) => `${k} ${formatMetric(m)}`);
+    const pairs = (f.predictedVsMeasured ?? predictedVsMeasured(f.metrics)).map(
+      (p) => `${p.quantity} predicted ${formatNumber(p.predicted.value)} vs measured ${formatMetric(p.measured)}`,
+    );
+    lines.push(
+      `- falsifier \`${f.id}\` → ${badge(f.verdict)}${f.caught ? ' (caught)' : ' — **NOT caught**'}; expected: ${f.expected}` +
+        ([...pairs, ...fm].length ? `; measured ${[...pairs, ...fm].join(', ')}` : ''),
+    );
+  }
+  const unmet = r.assumptions.filter((a) => a.met === false);
+  for (const a of unmet) lines.push(`- assumption \`${a.id}\` **not met**${a.detail ? ` (${a.detail})` : ''}`);
+  lines.push('', '</details>', '');
+  return lines;
 }
 
 export function renderMarkdown(report: VerifyReport): string {
   const { summary } = report;
-  const lines = [
-    `# vae-claims verification report`,
+  const head = [
+    `## vae-claims verification report`,
     '',
-    `${report.ok ? '✅' : '❌'} **${summary.passed}/${summary.claims} claims pass, ` +
-      `${summary.caught}/${summary.falsifiers} falsifiers caught**` +
+    `${report.ok ? '✅' : '❌'} **${summary.passed}/${summary.claims} claims pass, ${summary.caught}/${summary.falsifiers} falsifiers caught**` +
       (summary.errors ? `, ${summary.errors} errors` : '') +
-      ` · tier \`${report.tier}\` · seed ${report.seed} · backend \`${report.backend}\` (tfjs ${report.backendInfo.tfjsVersion}, float32)` +
-      ` · ${(report.durationMs / 1000).toFixed(1)} s · ${report.startedAt}` +
-      (report.environment.gitCommit ? ` · commit \`${report.environment.gitCommit.slice(0, 10)}\`` : ''),
+      (report.merged?.missing?.length ? `, **${report.merged.missing.length} missing** (${report.merged.missing.join(', ')})` : ''),
     '',
-    '| claim | source | verdict | measured | falsifiers | time |',
+    `tier \`${report.tier}\` · seed ${report.seed} · backend \`${report.backend}\` (tfjs ${report.backendInfo.tfjsVersion}, float32)` +
+      ` · ${seconds(report.durationMs)} · ${report.startedAt} · commit \`${shortCommit(report.environment.gitCommit)}\`` +
+      (report.environment.gitDirty ? ' (dirty)' : '') +
+      (report.shard ? ` · shard ${report.shard.index}/${report.shard.count}` : '') +
+      (report.merged ? ` · merged from ${report.merged.shards.length} shard(s)` : ''),
+    '',
+    '| claim | source | verdict | key measurement | falsifiers caught | time |',
     '|---|---|---|---|---|---|',
     ...report.claims.map(
       (r) =>
-        `| \`${r.id}\` | ${r.source.key} (arXiv:${r.source.arxiv}) | ${BADGE[r.verdict]} | ${keyMetrics(r) || '—'} | ` +
-        `${falsifierCell(r)} | ${(r.durationMs / 1000).toFixed(1)} s |`,
+        `| \`${r.id}\` | ${r.source.key} (arXiv:${r.source.arxiv}) | ${badge(r.verdict)} | ${cell(keyCell(r))} | ${cell(falsifierCell(r))} | ${seconds(r.durationMs)} |`,
     ),
     '',
   ];
-  for (const r of report.claims) {
-    lines.push(`## \`${r.id}\`: ${r.title}`, '', `${r.statement}`, '');
-    if (r.error) lines.push('```', r.error, '```', '');
-    const metricRows = Object.entries(r.metrics).map(([k, m]) => `| ${k} | ${formatMetric(m)} | ${m.criterion ?? ''} |`);
-    if (metricRows.length) lines.push('| metric | value | criterion |', '|---|---|---|', ...metricRows, '');
-    for (const f of r.falsifiers) {
-      const fm = Object.entries(f.metrics)
-        .filter(([, m]) => m.criterion)
-        .map(([k, m]) => `${k} ${formatMetric(m)}`)
-        .join(', ');
-      lines.push(`- falsifier \`${f.id}\` (${f.description}) → ${BADGE[f.verdict]}${f.caught ? ' as it must' : ' — NOT caught'}; expected: ${f.expected}${fm ? `; measured ${fm}` : ''}`);
-    }
-    const assumptions = r.assumptions.filter((a) => a.met !== null);
-    if (assumptions.length) {
-      lines.push('', ...assumptions.map((a) => `- assumption \`${a.id}\`: ${a.met ? 'met' : '**not met**'}${a.detail ? ` (${a.detail})` : ''}`));
-    }
-    lines.push('');
-  }
-  return lines.join('\n');
+  const body = report.claims.flatMap(details);
+  const full = [...head, ...body].join('\n');
+  if (full.length <= MARKDOWN_LIMIT) return full;
+  return [...head, '_Per-claim details are omitted to fit a PR comment; see report.html or report.json._', ''].join('\n');
 }

@@ -4,10 +4,10 @@
  * crashing becomes verdict "error" in its own entry; the others still run.
  */
 import os from 'node:os';
-import type { Claim, ClaimContext, CheckResult, Tier } from '../../theory/claim.ts';
+import type { Claim, ClaimContext, CheckResult, Metric, Tier } from '../../theory/claim.ts';
 import type { BackendInfo } from '../engine/backend.ts';
-import type { ClaimResult, FalsifierResult, VerifyReport } from './result.ts';
-import { gitCommit, toolVersion } from './provenance.ts';
+import type { ClaimResult, FalsifierResult, PredictedVsMeasured, ShardInfo, VerifyReport } from './result.ts';
+import { gitCommit, gitDirty, machine, packageVersions, toolVersion } from './provenance.ts';
 
 export type ProgressEvent =
   | { kind: 'claim-start'; id: string; index: number; total: number }
@@ -21,6 +21,43 @@ export interface RunOptions {
   backend: BackendInfo;
   command?: string[];
   onEvent?: (e: ProgressEvent) => void;
+  /** Recorded in the report when this run is one shard of a larger selection. */
+  shard?: ShardInfo;
+}
+
+/**
+ * Pairs metrics named predicted<X> and measured<X> (e.g. predictedGap and
+ * measuredGap) into "predicted vs measured" figures for the reports.
+ */
+export function predictedVsMeasured(metrics: Record<string, Metric>): PredictedVsMeasured[] {
+  const pairs: PredictedVsMeasured[] = [];
+  for (const [name, predicted] of Object.entries(metrics)) {
+    const m = /^predicted(.+)$/i.exec(name);
+    if (!m) continue;
+    const key = Object.keys(metrics).find((k) => k.toLowerCase() === `measured${m[1]}`.toLowerCase());
+    if (key) pairs.push({ quantity: m[1].replace(/^[_-]/, ''), predicted, measured: metrics[key] });
+  }
+  return pairs;
+}
+
+/**
+ * The number of seeds per configuration, when the tier's config declares it
+ * as `seeds: number` (at the top level or in a nested settings object,
+ * breadth first, e.g. { run: { seeds: 8 } }).
+ */
+export function seedCount(config: unknown): number | null {
+  let level: unknown[] = [config];
+  for (let depth = 0; depth < 3 && level.length; depth++) {
+    const next: unknown[] = [];
+    for (const node of level) {
+      if (!node || typeof node !== 'object' || Array.isArray(node)) continue;
+      const seeds = (node as { seeds?: unknown }).seeds;
+      if (typeof seeds === 'number' && Number.isSafeInteger(seeds) && seeds >= 1) return seeds;
+      next.push(...Object.values(node));
+    }
+    level = next;
+  }
+  return null;
 }
 
 export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promise<ClaimResult> {
@@ -40,8 +77,10 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
     family: claim.family,
     source: claim.source,
     statement: claim.statement,
+    ...(claim.formula !== undefined ? { formula: claim.formula } : {}),
     assumptions: claim.assumptions.map((a) => ({ ...a, met: null })),
     tier: opts.tier,
+    seeds: { master: opts.seed, count: seedCount(config) },
     config,
   };
   let result: ClaimResult;
@@ -61,6 +100,7 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       metrics: mutated[i].metrics,
       series: mutated[i].series,
       notes: mutated[i].notes,
+      predictedVsMeasured: predictedVsMeasured(mutated[i].metrics),
     }));
     const met = new Map((own.assumptions ?? []).map((a) => [a.id, a]));
     result = {
@@ -75,6 +115,7 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       series: own.series ?? {},
       notes: own.notes ?? [],
       falsifiers,
+      predictedVsMeasured: predictedVsMeasured(own.metrics),
       durationMs: performance.now() - started,
     };
   } catch (err) {
@@ -109,7 +150,8 @@ export async function runClaims(opts: RunOptions): Promise<VerifyReport> {
   return assembleReport(results, opts, startedAt, performance.now() - t0);
 }
 
-export function assembleReport(results: ClaimResult[], opts: RunOptions, startedAt: Date, durationMs: number): VerifyReport {
+/** Counts and the overall ok flag of a set of claim results. */
+export function summarise(results: readonly ClaimResult[]): Pick<VerifyReport, 'summary' | 'ok'> {
   const falsifiers = results.flatMap((r) => r.falsifiers);
   const summary = {
     claims: results.length,
@@ -118,6 +160,11 @@ export function assembleReport(results: ClaimResult[], opts: RunOptions, started
     caught: falsifiers.filter((f) => f.caught).length,
     errors: results.filter((r) => r.verdict === 'error').length,
   };
+  return { summary, ok: summary.passed === summary.claims && summary.caught === summary.falsifiers };
+}
+
+export function assembleReport(results: ClaimResult[], opts: RunOptions, startedAt: Date, durationMs: number): VerifyReport {
+  const host = machine();
   return {
     schemaVersion: 1,
     tool: { name: 'vae-claims', version: toolVersion() },
@@ -129,8 +176,16 @@ export function assembleReport(results: ClaimResult[], opts: RunOptions, started
     startedAt: startedAt.toISOString(),
     durationMs,
     command: opts.command ?? process.argv.slice(2),
-    environment: { node: process.version, platform: `${os.platform()}-${os.arch()}`, cores: os.cpus().length, gitCommit: gitCommit() },
-    summary,
-    ok: summary.passed === summary.claims && summary.caught === summary.falsifiers,
+    environment: {
+      node: process.version,
+      platform: `${os.platform()}-${os.arch()}`,
+      cores: host.cores,
+      gitCommit: gitCommit(),
+      gitDirty: gitDirty(),
+      machine: host,
+      packages: packageVersions(),
+    },
+    ...summarise(results),
+    ...(opts.shard ? { shard: opts.shard } : {}),
   };
 }

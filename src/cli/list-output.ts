@@ -1,0 +1,77 @@
+/**
+ * `list`: ids, families, sources, falsifiers and what each tier costs — the
+ * sizes that drive run time (seeds, steps, widths, …) and, when a previous
+ * report of that tier is at hand, how long the claim took there.
+ */
+import type { Claim, Tier } from '../../theory/claim.ts';
+import type { VerifyReport } from '../verify/result.ts';
+import { seconds } from '../report/format.ts';
+
+/** Config keys that scale a claim's cost, found at any depth ≤ 3 of a tier's config. */
+const COST_KEYS = /^(seeds|steps|iterations|maxEmIterations|epochs|widths?|Ks?|batchSizes|betas|values|N|n|D|restarts|trials)$/;
+
+export function configCost(config: unknown): string {
+  const parts: string[] = [];
+  const visit = (node: unknown, path: string, depth: number) => {
+    if (!node || typeof node !== 'object' || Array.isArray(node) || depth > 3) return;
+    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+      const name = path ? `${path}.${key}` : key;
+      if (COST_KEYS.test(key)) {
+        if (typeof value === 'number') parts.push(`${name} ${value}`);
+        else if (Array.isArray(value) && value.length && value.every((v) => typeof v === 'number')) {
+          const nums = value as number[];
+          parts.push(`${name} ${nums.length > 2 ? `${Math.min(...nums)}..${Math.max(...nums)} (${nums.length})` : nums.join(', ')}`);
+        }
+      } else visit(value, name, depth + 1);
+    }
+  };
+  visit(config, '', 1);
+  return parts.join(', ');
+}
+
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+export interface ListOptions {
+  tiers: readonly Tier[];
+  timings: VerifyReport | null;
+  json: boolean;
+}
+
+function lastRun(claim: Claim, tier: Tier, timings: VerifyReport | null): { durationMs: number; startedAt: string } | null {
+  if (!timings || timings.tier !== tier) return null;
+  const r = timings.claims.find((c) => c.id === claim.id);
+  return r && typeof r.durationMs === 'number' ? { durationMs: r.durationMs, startedAt: timings.startedAt } : null;
+}
+
+export function renderClaimList(claims: readonly Claim[], opts: ListOptions): string {
+  if (opts.json) {
+    return JSON.stringify(
+      claims.map((c) => ({
+        id: c.id,
+        family: c.family,
+        title: c.title,
+        source: { key: c.source.key, arxiv: c.source.arxiv },
+        falsifiers: c.falsifiers.map((f) => f.id),
+        tiers: Object.fromEntries(opts.tiers.map((t) => [t, { config: c.tiers[t], cost: configCost(c.tiers[t]), lastRun: lastRun(c, t, opts.timings) }])),
+      })),
+      null,
+      2,
+    );
+  }
+  if (claims.length === 0) return 'no claims selected';
+  const lines: string[] = [];
+  for (const c of claims) {
+    lines.push(`${c.id}  [${c.family}]  ${c.source.key} arXiv:${c.source.arxiv}`);
+    lines.push(`    ${c.title}`);
+    lines.push(`    falsifiers: ${c.falsifiers.map((f) => f.id).join(', ') || '—'}`);
+    for (const t of opts.tiers) {
+      const cost = configCost(c.tiers[t]);
+      const run = lastRun(c, t, opts.timings);
+      lines.push(
+        `    ${t}: ${cost || truncate(JSON.stringify(c.tiers[t]), 100)} · ${1 + c.falsifiers.length} configuration(s)` +
+          (run ? ` · last run ${seconds(run.durationMs)} (${run.startedAt.slice(0, 10)})` : ''),
+      );
+    }
+  }
+  return lines.join('\n');
+}

@@ -14,7 +14,10 @@ import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { TIERS, type Claim, type Tier } from '../../theory/claim.ts';
 import { BACKEND_NAMES, BACKEND_ENV_VAR, BackendError, useBackend as realUseBackend, type BackendInfo } from '../engine/backend.ts';
-import { runClaims } from '../verify/run-claims.ts';
+import os from 'node:os';
+import { assembleReport, runClaims } from '../verify/run-claims.ts';
+import { runClaimsInPool } from '../verify/worker-pool.ts';
+import { registryModuleFromEnv, loadRegistry, REGISTRY_ENV_VAR } from '../verify/registry.ts';
 import { ALL_FAMILIES, SelectionError, parseShard, selectClaims, shardClaims, type Shard } from '../verify/select.ts';
 import { MergeError, mergeReports } from '../verify/merge.ts';
 import { compareReports } from '../verify/compare.ts';
@@ -25,7 +28,7 @@ import { createProgressReporter } from './progress.ts';
 import { renderComparison } from './compare-output.ts';
 import { renderClaimList } from './list-output.ts';
 
-export const EXIT = { ok: 0, claimsFailed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, claimsFailed: 1, usage: 2, interrupted: 130 } as const;
 
 const DEFAULT_OUT = 'reports/latest';
 
@@ -62,7 +65,19 @@ function collect(raw: string, previous: string[]): string[] {
 
 async function registry(deps: CliDeps): Promise<readonly Claim[]> {
   if (deps.claims) return deps.claims;
-  return (await import('../../theory/index.ts')).CLAIMS;
+  return loadRegistry(registryModuleFromEnv());
+}
+
+function parsePositiveInteger(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('allowed: an integer ≥ 1.');
+  return n;
+}
+
+function parseSeconds(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('allowed: a number of seconds > 0.');
+  return n;
 }
 
 /** `commandLine`: the arguments after `vae-claims`, recorded in reports. */
@@ -86,7 +101,9 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .showHelpAfterError()
     .addHelpText(
       'after',
-      `\nExit codes: 0 all claims pass and all falsifiers are caught (compare: no regression); 1 otherwise; 2 usage or input error.\n` +
+      `\nExit codes: 0 all claims pass and all falsifiers are caught (compare: no regression); 1 otherwise; 2 usage or input error;\n` +
+        `130 interrupted (a partial report with the finished claims is written).\n` +
+        `Claims: theory/ by default, or a module exporting CLAIMS named by $${REGISTRY_ENV_VAR}.\n` +
         `Backend: --backend or $${BACKEND_ENV_VAR} (${BACKEND_NAMES.join(', ')}; default wasm).\n\n` +
         `Examples:\n` +
         `  vae-claims list\n` +
@@ -108,25 +125,69 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .option('--out <dir>', 'output directory for the reports', DEFAULT_OUT)
     .option('--quiet', 'no progress output')
     .option('--json', 'progress as JSON lines on stdout')
-    .action(async (opts: { claim: string[]; tier: Tier; seed: number; backend?: string; shard?: Shard; out: string; quiet?: boolean; json?: boolean }) => {
-      const selection = selectClaims(await registry(deps), opts.claim);
-      const claims = opts.shard ? shardClaims(selection, opts.shard) : selection;
-      const backend = await (deps.useBackend ?? realUseBackend)(opts.backend);
-      const progress = createProgressReporter({ quiet: !!opts.quiet, json: !!opts.json, tty: deps.tty, stream: stderr, jsonStream: stdout });
-      progress.begin({ backend: backend.name, tier: opts.tier, seed: opts.seed, claims: claims.map((c) => c.id), shard: opts.shard });
-      const report = await runClaims({
-        claims,
-        tier: opts.tier,
-        seed: opts.seed,
-        backend,
-        command: commandLine,
-        onEvent: progress.event,
-        ...(opts.shard ? { shard: { ...opts.shard, selection: selection.map((c) => c.id) } } : {}),
-      });
-      const written = await writeReports(report, opts.out);
-      progress.end(report, written);
-      setExit(report.ok ? EXIT.ok : EXIT.claimsFailed);
-    });
+    .option('--workers <n>', 'claims run in parallel worker processes (default: one per core); results do not depend on it', parsePositiveInteger)
+    .option('--claim-timeout <seconds>', 'stop a claim that runs longer than this and report it as error', parseSeconds)
+    .action(
+      async (opts: {
+        claim: string[];
+        tier: Tier;
+        seed: number;
+        backend?: string;
+        shard?: Shard;
+        out: string;
+        quiet?: boolean;
+        json?: boolean;
+        workers?: number;
+        claimTimeout?: number;
+      }) => {
+        const selection = selectClaims(await registry(deps), opts.claim);
+        const claims = opts.shard ? shardClaims(selection, opts.shard) : selection;
+        const backend = await (deps.useBackend ?? realUseBackend)(opts.backend);
+        const progress = createProgressReporter({ quiet: !!opts.quiet, json: !!opts.json, tty: deps.tty, stream: stderr, jsonStream: stdout });
+        progress.begin({ backend: backend.name, tier: opts.tier, seed: opts.seed, claims: claims.map((c) => c.id), shard: opts.shard });
+        const runOptions = {
+          claims,
+          tier: opts.tier,
+          seed: opts.seed,
+          backend,
+          command: commandLine,
+          onEvent: progress.event,
+          ...(opts.shard ? { shard: { ...opts.shard, selection: selection.map((c) => c.id) } } : {}),
+        };
+        let report: VerifyReport;
+        if (deps.claims && !registryModuleFromEnv()) {
+          // Injected claims (tests) exist only in this process: run them here.
+          report = await runClaims(runOptions);
+        } else {
+          // Worker processes: both cores, a per-claim time limit, and an interrupt that loses nothing finished.
+          const startedAt = new Date();
+          const t0 = performance.now();
+          const controller = new AbortController();
+          const onInterrupt = () => {
+            stderr.write('\nvae-claims: interrupted; stopping workers and writing a partial report\n');
+            controller.abort();
+          };
+          process.once('SIGINT', onInterrupt);
+          process.once('SIGTERM', onInterrupt);
+          try {
+            const outcome = await runClaimsInPool({
+              ...runOptions,
+              workers: opts.workers ?? Math.max(1, Math.min(os.cpus().length, claims.length)),
+              claimTimeoutMs: opts.claimTimeout !== undefined ? opts.claimTimeout * 1000 : undefined,
+              signal: controller.signal,
+              registryModule: registryModuleFromEnv(),
+            });
+            report = assembleReport(outcome.results, runOptions, startedAt, performance.now() - t0, outcome.notRun);
+          } finally {
+            process.off('SIGINT', onInterrupt);
+            process.off('SIGTERM', onInterrupt);
+          }
+        }
+        const written = await writeReports(report, opts.out);
+        progress.end(report, written);
+        setExit(report.partial ? EXIT.interrupted : report.ok ? EXIT.ok : EXIT.claimsFailed);
+      },
+    );
 
   program
     .command('list')

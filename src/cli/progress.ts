@@ -90,7 +90,10 @@ function jsonReporter(stream: NodeJS.WritableStream): ProgressReporter {
 }
 
 function terminalReporter(stream: NodeJS.WritableStream): ProgressReporter {
-  let bar: cliProgress.SingleBar | null = null;
+  // Claims run in parallel workers: one bar per claim, several live at once.
+  let multi: cliProgress.MultiBar | null = null;
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const errors: string[] = [];
   let idWidth = 20;
   let counterWidth = 5;
   const out = (s: string) => stream.write(s);
@@ -103,33 +106,39 @@ function terminalReporter(stream: NodeJS.WritableStream): ProgressReporter {
           (info.shard ? `, shard ${info.shard.index}/${info.shard.count}` : '') +
           '\n',
       );
+      multi = new cliProgress.MultiBar(
+        {
+          stream,
+          format: `{counter} {id} [{bar}] {percentage}% | {status}`,
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: false,
+          stopOnComplete: false,
+          fps: 10,
+        },
+        cliProgress.Presets.shades_classic,
+      );
     },
     event: (e) => {
       if (e.kind === 'claim-start') {
-        bar = new cliProgress.SingleBar(
-          {
-            stream,
-            format: `{counter} {id} [{bar}] {percentage}% | {status}`,
-            barsize: 24,
-            hideCursor: true,
-            clearOnComplete: false,
-            stopOnComplete: false,
-            synchronousUpdate: true,
-            fps: 10,
-          },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(100, 0, { counter: `${e.index + 1}/${e.total}`.padStart(counterWidth), id: e.id.padEnd(idWidth), status: 'running' });
+        bars.get(e.id)?.stop();
+        const bar = multi?.create(100, 0, { counter: `${e.index + 1}/${e.total}`.padStart(counterWidth), id: e.id.padEnd(idWidth), status: 'running' });
+        if (bar) bars.set(e.id, bar);
       } else if (e.kind === 'claim-progress') {
-        bar?.update(Math.round(Math.min(1, Math.max(0, e.fraction)) * 100), { status: e.message ?? 'running' });
+        bars.get(e.id)?.update(Math.round(Math.min(1, Math.max(0, e.fraction)) * 100), { status: e.message ?? 'running' });
       } else {
+        const bar = bars.get(e.id);
         bar?.update(100, { status: claimLine(e) });
         bar?.stop();
-        bar = null;
-        if (e.result.error) out(`    error: ${e.result.error}\n`);
+        if (e.result.error) errors.push(`    ${e.id} error: ${e.result.error}\n`);
       }
     },
     end: (report, written) => {
+      multi?.stop();
+      multi = null;
+      bars.clear();
+      for (const line of errors.splice(0)) out(line);
+      if (report.partial) out(`partial report: interrupted; not run: ${report.partial.notRun.join(', ') || '—'}\n`);
       out(summaryLine(report, written));
       for (const t of written.timings) {
         out(`  ${t.format.padEnd(5)} ${t.file} (${(t.bytes / 1024).toFixed(1)} KiB; render ${t.renderMs.toFixed(0)} ms, write ${t.writeMs.toFixed(0)} ms)\n`);

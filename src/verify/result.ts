@@ -108,6 +108,8 @@ export interface VerifyReport {
   ok: boolean;
   /** Present on a shard's report (verify --shard i/n). */
   shard?: ShardInfo;
+  /** Present when the run was interrupted (SIGINT): the claims that finished are kept, `notRun` lists the rest. */
+  partial?: { reason: 'interrupted'; notRun: string[] };
   /** Present on a merged report: where its parts came from. */
   merged?: {
     shards: { index: number; count: number; startedAt: string; durationMs: number; gitCommit: string | null; machine?: Machine; claims: string[] }[];

@@ -23,6 +23,8 @@ export interface RunOptions {
   onEvent?: (e: ProgressEvent) => void;
   /** Recorded in the report when this run is one shard of a larger selection. */
   shard?: ShardInfo;
+  /** Claims in the whole run, for progress counters (default: claims.length). */
+  total?: number;
 }
 
 /**
@@ -60,18 +62,10 @@ export function seedCount(config: unknown): number | null {
   return null;
 }
 
-export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promise<ClaimResult> {
-  const started = performance.now();
+/** The parts of a claim's result that do not depend on running it. */
+function claimHeader(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'>) {
   const config = claim.tiers[opts.tier];
-  const emit = opts.onEvent ?? (() => {});
-  emit({ kind: 'claim-start', id: claim.id, index, total: opts.claims.length });
-  const ctx: ClaimContext = {
-    tier: opts.tier,
-    masterSeed: opts.seed,
-    backend: opts.backend,
-    progress: (fraction, message) => emit({ kind: 'claim-progress', id: claim.id, fraction, message }),
-  };
-  const base: Omit<ClaimResult, 'verdict' | 'metrics' | 'series' | 'notes' | 'falsifiers' | 'durationMs'> = {
+  return {
     id: claim.id,
     title: claim.title,
     family: claim.family,
@@ -83,6 +77,44 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
     seeds: { master: opts.seed, count: seedCount(config) },
     config,
   };
+}
+
+/**
+ * The result of a claim that could not produce a verdict (it threw, diverged,
+ * timed out or its worker died): verdict "error", every falsifier "error".
+ */
+export function errorResult(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'>, reason: string, durationMs: number): ClaimResult {
+  return {
+    ...claimHeader(claim, opts),
+    verdict: 'error',
+    metrics: {},
+    series: {},
+    notes: [],
+    falsifiers: claim.falsifiers.map((f) => ({
+      id: f.id,
+      description: f.description,
+      expected: f.expected,
+      verdict: 'error',
+      caught: false,
+      metrics: {},
+    })),
+    durationMs,
+    error: `${claim.id} (tier ${opts.tier}): ${reason}`,
+  };
+}
+
+export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promise<ClaimResult> {
+  const started = performance.now();
+  const config = claim.tiers[opts.tier];
+  const emit = opts.onEvent ?? (() => {});
+  emit({ kind: 'claim-start', id: claim.id, index, total: opts.total ?? opts.claims.length });
+  const ctx: ClaimContext = {
+    tier: opts.tier,
+    masterSeed: opts.seed,
+    backend: opts.backend,
+    progress: (fraction, message) => emit({ kind: 'claim-progress', id: claim.id, fraction, message }),
+  };
+  const base = claimHeader(claim, opts);
   let result: ClaimResult;
   try {
     const configs = [config, ...claim.falsifiers.map((f) => f.mutate(config))];
@@ -119,24 +151,7 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       durationMs: performance.now() - started,
     };
   } catch (err) {
-    const message = `${claim.id} (tier ${opts.tier}): ${(err as Error).message ?? String(err)}`;
-    result = {
-      ...base,
-      verdict: 'error',
-      metrics: {},
-      series: {},
-      notes: [],
-      falsifiers: claim.falsifiers.map((f) => ({
-        id: f.id,
-        description: f.description,
-        expected: f.expected,
-        verdict: 'error',
-        caught: false,
-        metrics: {},
-      })),
-      durationMs: performance.now() - started,
-      error: message,
-    };
+    result = errorResult(claim, opts, `${(err as Error).message ?? String(err)}`, performance.now() - started);
   }
   emit({ kind: 'claim-end', id: claim.id, result });
   return result;
@@ -163,8 +178,15 @@ export function summarise(results: readonly ClaimResult[]): Pick<VerifyReport, '
   return { summary, ok: summary.passed === summary.claims && summary.caught === summary.falsifiers };
 }
 
-export function assembleReport(results: ClaimResult[], opts: RunOptions, startedAt: Date, durationMs: number): VerifyReport {
+export function assembleReport(
+  results: ClaimResult[],
+  opts: RunOptions,
+  startedAt: Date,
+  durationMs: number,
+  notRun: readonly string[] = [],
+): VerifyReport {
   const host = machine();
+  const { summary, ok } = summarise(results);
   return {
     schemaVersion: 1,
     tool: { name: 'vae-claims', version: toolVersion() },
@@ -185,7 +207,9 @@ export function assembleReport(results: ClaimResult[], opts: RunOptions, started
       machine: host,
       packages: packageVersions(),
     },
-    ...summarise(results),
+    summary,
+    ok: ok && notRun.length === 0,
     ...(opts.shard ? { shard: opts.shard } : {}),
+    ...(notRun.length ? { partial: { reason: 'interrupted' as const, notRun: [...notRun] } } : {}),
   };
 }

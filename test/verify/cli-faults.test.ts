@@ -1,0 +1,75 @@
+/**
+ * Faults through the real command line (child process, fixture claims via
+ * $VAE_CLAIMS_REGISTRY): an interrupt writes a partial report and exits 130;
+ * a claim over --claim-timeout becomes "error", the run completes and exits 1.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = path.join(ROOT, 'bin', 'vae-claims.js');
+const REGISTRY = path.join(ROOT, 'test', 'fixtures', 'pool-claims.ts');
+
+function start(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, VAE_CLAIMS_REGISTRY: REGISTRY, VAE_CLAIMS_BACKEND: 'cpu' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done, stdoutSoFar: () => stdout };
+}
+
+describe('verify under faults', () => {
+  it('SIGINT writes a partial report with the finished claims and exits 130', { timeout: 180_000 }, async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'vae-claims-int-'));
+    const run = start(['verify', '--claim', 'echo-a,busy-long,echo-c', '--tier', 'quick', '--workers', '1', '--json', '--out', out]);
+    // Interrupt once the busy claim has started (echo-a has finished by then: one worker, registry order).
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (run.stdoutSoFar().includes('"event":"claim-start","id":"busy-long"')) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 100);
+    });
+    run.child.kill('SIGINT');
+    const { code, stderr } = await run.done;
+    expect(stderr).toMatch(/interrupted/);
+    expect(code).toBe(130);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    expect(report.claims.map((c: { id: string }) => c.id)).toEqual(['echo-a']);
+    expect(report.partial).toEqual({ reason: 'interrupted', notRun: ['busy-long', 'echo-c'] });
+    expect(report.ok).toBe(false);
+  });
+
+  it('--claim-timeout turns an overlong claim into "error" and still completes the run', { timeout: 180_000 }, async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'vae-claims-timeout-'));
+    const { code } = await start(['verify', '--claim', 'busy-long,echo-a', '--tier', 'quick', '--claim-timeout', '4', '--quiet', '--out', out]).done;
+    expect(code).toBe(1);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    const verdicts = Object.fromEntries(report.claims.map((c: { id: string; verdict: string }) => [c.id, c.verdict]));
+    expect(verdicts).toEqual({ 'busy-long': 'error', 'echo-a': 'pass' });
+    expect(report.claims.find((c: { id: string }) => c.id === 'busy-long').error).toMatch(/time limit of 4\.0 s/);
+    expect(report.partial).toBeUndefined();
+  });
+
+  it('rejects a bad --claim-timeout and --workers with the allowed range', { timeout: 60_000 }, async () => {
+    const a = await start(['verify', '--claim-timeout', '0']).done;
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/seconds > 0/);
+    const b = await start(['verify', '--workers', '0']).done;
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/integer ≥ 1/);
+  });
+});

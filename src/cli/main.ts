@@ -27,6 +27,10 @@ import { ReportFileError, readReport } from '../report/schema.ts';
 import { createProgressReporter } from './progress.ts';
 import { renderComparison } from './compare-output.ts';
 import { renderClaimList } from './list-output.ts';
+import { calibrate, CALIBRATION_TARGET } from '../calibrate/calibrate.ts';
+import writeFileAtomic from 'write-file-atomic';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 
 export const EXIT = { ok: 0, claimsFailed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -188,6 +192,45 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
         setExit(report.partial ? EXIT.interrupted : report.ok ? EXIT.ok : EXIT.claimsFailed);
       },
     );
+
+  program
+    .command('calibrate')
+    .description(
+      `run claims under M master seeds and report how often each passes and each falsifier is caught (Wilson 95% intervals; target ≥ ${CALIBRATION_TARGET * 100}%)`,
+    )
+    .addOption(claimOption())
+    .addOption(new Option('--tier <tier>', 'problem sizes').choices(TIERS).default('quick'))
+    .option('--runs <m>', 'number of master seeds (≥ 50 for a calibration worth citing)', parsePositiveInteger, 50)
+    .option('--seed <n>', 'base seed the calibration seeds derive from', parseSeed, 1)
+    .addOption(new Option('--backend <name>', `TensorFlow.js backend (default: $${BACKEND_ENV_VAR} or wasm)`).choices([...BACKEND_NAMES]))
+    .option('--out <file>', 'where to write the calibration JSON', 'reports/calibration/calibration.json')
+    .option('--quiet', 'no progress output')
+    .action(async (opts: { claim: string[]; tier: Tier; runs: number; seed: number; backend?: string; out: string; quiet?: boolean }) => {
+      const claims = selectClaims(await registry(deps), opts.claim);
+      const backend = await (deps.useBackend ?? realUseBackend)(opts.backend);
+      const entries = await calibrate({
+        claims,
+        runs: opts.runs,
+        backend,
+        tier: opts.tier,
+        baseSeed: opts.seed,
+        onRun: opts.quiet ? undefined : ({ id, run, runs }) => stderr.write(`calibrate ${id}: run ${run + 1}/${runs}\n`),
+      });
+      const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+      for (const e of entries) {
+        print(
+          `${e.id}: pass ${e.pass.successes}/${e.runs} (${pct(e.pass.rate)}, 95% [${pct(e.pass.lower)}, ${pct(e.pass.upper)}])` +
+            e.falsifiers.map((f) => `; ${f.id} caught ${f.caught.successes}/${e.runs} [${pct(f.caught.lower)}, ${pct(f.caught.upper)}]`).join('') +
+            `; ${(e.meanDurationMs / 1000).toFixed(1)} s/run${e.meetsTarget ? '' : '  BELOW TARGET'}`,
+        );
+      }
+      mkdirSync(path.dirname(opts.out), { recursive: true });
+      await writeFileAtomic(
+        opts.out,
+        JSON.stringify({ tier: opts.tier, runs: opts.runs, baseSeed: opts.seed, backend, target: CALIBRATION_TARGET, createdAt: new Date().toISOString(), claims: entries }, null, 2) + '\n',
+      );
+      setExit(entries.every((e) => e.meetsTarget) ? EXIT.ok : EXIT.claimsFailed);
+    });
 
   program
     .command('list')

@@ -1,0 +1,109 @@
+/**
+ * The entropy sum as a diagnostic: given a trained model and data, return the
+ * three entropies, the entropy sum S, the ELBO F, the gap F − S and its exact
+ * decomposition (prior part R_z, decoder part R_x, base-measure term B).
+ * A gap far from 0 says the model is not at a stationary point along the
+ * rescaling directions (e.g. σ² not converged, π not refitted) — the
+ * decomposition says which part is off. [LW22, W25, D23]
+ *
+ *   import { diagnose } from 'src/entropy/diagnose.ts';
+ *   const d = diagnose({ kind: 'gaussian-vae', params, arch }, { x, N, D });
+ *   d.relativeGap, d.decomposition.decoder  // (D/2)(1 − s/σ²)
+ *
+ * Mixtures and SBNs use the exact posterior of the given parameters unless a
+ * q is passed; PPCA always uses exact posteriors; VAEs use their encoders.
+ */
+import { RandomStream } from '../engine/rng.ts';
+import type { EntropyDiagnosis } from './formulas.ts';
+import * as gmm from '../models/mixtures/gmm.ts';
+import * as mixture from '../models/mixtures/product-mixture.ts';
+import { BERNOULLI } from '../models/mixtures/bernoulli-mixture.ts';
+import { POISSON } from '../models/mixtures/poisson-mixture.ts';
+import * as sbn from '../models/sbn/sbn.ts';
+import { diagnoseExact as diagnosePpca } from '../models/ppca/oracle.ts';
+import type { PpcaParams } from '../models/ppca/params.ts';
+import { diagnoseLinearVae } from '../models/linear-vae/learned-variance.ts';
+import { diagnoseGaussianVae } from '../models/gaussian-vae/evaluate.ts';
+import type { GaussianVaeArch, GaussianVaeParams } from '../models/gaussian-vae/params.ts';
+
+export type { EntropyDiagnosis } from './formulas.ts';
+
+export interface DataSet {
+  /** N×D row-major. */
+  x: ArrayLike<number>;
+  N: number;
+  D: number;
+}
+
+/** Engine parameters of the learned-σ² linear VAE (float32 downloads or float64). */
+export interface LinearVaeEngineParams {
+  W: ArrayLike<number>;
+  b: ArrayLike<number>;
+  V: ArrayLike<number>;
+  c: ArrayLike<number>;
+  /** log τ_h². */
+  s: ArrayLike<number>;
+  /** [log σ²]. */
+  logVar: ArrayLike<number>;
+}
+
+export type TrainedModel =
+  | { kind: 'gmm'; params: gmm.GmmParams; q?: Float64Array }
+  | { kind: 'bernoulli-mixture'; params: mixture.ProductMixtureParams; q?: Float64Array }
+  | { kind: 'poisson-mixture'; params: mixture.ProductMixtureParams; q?: Float64Array }
+  | { kind: 'sbn'; params: sbn.SbnParams; q?: Float64Array }
+  | { kind: 'ppca'; params: PpcaParams }
+  | { kind: 'linear-vae'; params: LinearVaeEngineParams; fixedVariance?: number }
+  | {
+      kind: 'gaussian-vae';
+      params: GaussianVaeParams;
+      arch: GaussianVaeArch;
+      /** Monte Carlo samples per point for E_q (default 4) and the seed of their noise (default 1). */
+      samples?: number;
+      seed?: number;
+      fixedVariance?: number;
+      /** false for a model trained without latent scales ρ (default: use the stored ρ). */
+      latentScale?: boolean;
+    };
+
+function float64(data: DataSet): Float64Array {
+  if (data.x.length !== data.N * data.D) throw new RangeError(`diagnose: x has length ${data.x.length}, expected N×D = ${data.N * data.D}`);
+  return Float64Array.from(data.x);
+}
+
+export function diagnose(model: TrainedModel, data: DataSet): EntropyDiagnosis {
+  const x = float64(data);
+  const set = { x, N: data.N, D: data.D };
+  switch (model.kind) {
+    case 'gmm':
+      return gmm.diagnose(model.params, model.q ?? gmm.eStep(model.params, set).q, set);
+    case 'bernoulli-mixture':
+      return mixture.diagnose(BERNOULLI, model.params, model.q ?? mixture.eStep(BERNOULLI, model.params, set).q, set);
+    case 'poisson-mixture':
+      return mixture.diagnose(POISSON, model.params, model.q ?? mixture.eStep(POISSON, model.params, set).q, set);
+    case 'sbn':
+      return sbn.diagnose(model.params, model.q ?? sbn.eStep(model.params, set).q, set);
+    case 'ppca':
+      return diagnosePpca(model.params, x, data.N);
+    case 'linear-vae': {
+      const p = model.params;
+      const variance = model.fixedVariance ?? Math.exp(p.logVar[0]);
+      return diagnoseLinearVae(
+        { W: Float64Array.from(p.W), b: Float64Array.from(p.b), V: Float64Array.from(p.V), c: Float64Array.from(p.c), s: Float64Array.from(p.s), variance },
+        x,
+        data.N,
+        data.D,
+      );
+    }
+    case 'gaussian-vae': {
+      const K = model.samples ?? 4;
+      if (!Number.isInteger(K) || K < 1) throw new RangeError(`diagnose: samples = ${K}; allowed an integer ≥ 1`);
+      const eps = new Float64Array(data.N * K * model.arch.latent);
+      RandomStream.at(model.seed ?? 1, 'entropy-diagnose').fillNormal(eps);
+      return diagnoseGaussianVae(model.params, model.arch, { x, N: data.N, eps, K }, {
+        fixedLogVariance: model.fixedVariance === undefined ? null : Math.log(model.fixedVariance),
+        learnLatentScale: model.latentScale ?? true,
+      });
+    }
+  }
+}

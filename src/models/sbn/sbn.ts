@@ -1,0 +1,301 @@
+/**
+ * Sigmoid belief net with one binary latent layer, float64:
+ *   p(z) = Π_h π_h^{z_h} (1 − π_h)^{1−z_h},  z ∈ {0,1}^H,
+ *   p(x|z) = Π_d Bern(x_d; sig(η_d(z))),  η_d(z) = W_dᵀ z + b_d.
+ * Posteriors by exact enumeration over the 2^H states (H ≤ 12). The
+ * entropy-sum bookkeeping of [LW22]:
+ *   S = (1/N) Σ_n H[q_n] − Σ_h H_B(π_h) − (1/N) Σ_n Σ_z q_n(z) Σ_d H_B(sig η_d(z)),
+ *   F − S = R_z + R_x exactly, at any point, with
+ *     R_z = Σ_h (q̄_h − π_h) logit π_h,                     q̄_h = (1/N) Σ_n E_{q_n}[z_h],
+ *     R_x = (1/N) Σ_n Σ_z q_n(z) Σ_d (x_nd − sig η_d(z)) η_d(z)
+ *         = Σ_d (W_d · ∂F/∂W_d + b_d ∂F/∂b_d)      (η is linear in W_d, b_d),
+ * so R_x = 0 when W and b are stationary for q, R_z = 0 when π = q̄.
+ * Everything runs on sufficient statistics aggregated over states:
+ *   w_z = Σ_n q_n(z),  t_zd = Σ_n q_n(z) x_nd.
+ * Layout: x N×D, W D×H row-major, q N×2^H (state index = Σ_h z_h 2^h).
+ */
+import { LuDecomposition, Matrix } from 'ml-matrix';
+import {
+  bernoulliEntropy,
+  bernoulliEntropyFromLogit,
+  categoricalEntropy,
+  decomposition,
+  diagnosis,
+  logit,
+  logSumExp,
+  sigmoid,
+  softplus,
+  type EntropyDiagnosis,
+} from '../../entropy/formulas.ts';
+
+export const MAX_H = 12;
+
+export interface SbnParams {
+  H: number;
+  D: number;
+  W: Float64Array;
+  b: Float64Array;
+  pi: Float64Array;
+}
+
+export interface BinaryData {
+  x: Float64Array;
+  N: number;
+  D: number;
+}
+
+export function stateCount(H: number): number {
+  if (!Number.isInteger(H) || H < 1 || H > MAX_H) throw new RangeError(`SBN H = ${H}; allowed an integer 1 ≤ H ≤ ${MAX_H} (exact enumeration of 2^H states)`);
+  return 1 << H;
+}
+
+export function bit(state: number, h: number): number {
+  return (state >> h) & 1;
+}
+
+/** η_d(z) for every state, 2^H × D. */
+export function naturalParams(p: SbnParams): Float64Array {
+  const S = stateCount(p.H);
+  const { D, H, W, b } = p;
+  const eta = new Float64Array(S * D);
+  for (let z = 0; z < S; z++) {
+    for (let d = 0; d < D; d++) {
+      let v = b[d];
+      for (let h = 0; h < H; h++) if (bit(z, h)) v += W[d * H + h];
+      eta[z * D + d] = v;
+    }
+  }
+  return eta;
+}
+
+function logPrior(p: SbnParams, z: number): number {
+  let s = 0;
+  for (let h = 0; h < p.H; h++) s += bit(z, h) ? Math.log(p.pi[h]) : Math.log1p(-p.pi[h]);
+  return s;
+}
+
+/** N × 2^H matrix of log p(x_n, z). */
+export function jointLogs(p: SbnParams, data: BinaryData): Float64Array {
+  if (data.D !== p.D) throw new RangeError(`SBN data dimension ${data.D} does not match D = ${p.D}`);
+  const S = stateCount(p.H);
+  const { D } = p;
+  const eta = naturalParams(p);
+  const base = new Float64Array(S);
+  for (let z = 0; z < S; z++) {
+    let a = logPrior(p, z);
+    for (let d = 0; d < D; d++) a -= softplus(eta[z * D + d]);
+    base[z] = a;
+  }
+  const out = new Float64Array(data.N * S);
+  for (let n = 0; n < data.N; n++) {
+    for (let z = 0; z < S; z++) {
+      let s = base[z];
+      for (let d = 0; d < D; d++) if (data.x[n * D + d] === 1) s += eta[z * D + d];
+      out[n * S + z] = s;
+    }
+  }
+  return out;
+}
+
+export function eStep(p: SbnParams, data: BinaryData): { q: Float64Array; logLik: number } {
+  const S = stateCount(p.H);
+  const logs = jointLogs(p, data);
+  const q = new Float64Array(data.N * S);
+  let total = 0;
+  for (let n = 0; n < data.N; n++) {
+    const lse = logSumExp(logs, n * S, S);
+    total += lse;
+    for (let z = 0; z < S; z++) q[n * S + z] = Math.exp(logs[n * S + z] - lse);
+  }
+  return { q, logLik: total / data.N };
+}
+
+export interface StateStats {
+  /** w_z = Σ_n q_n(z). */
+  w: Float64Array;
+  /** t_zd = Σ_n q_n(z) x_nd, 2^H × D. */
+  t: Float64Array;
+  /** q̄_h = (1/N) Σ_n E_q[z_h]. */
+  qbar: Float64Array;
+}
+
+export function stateStats(q: Float64Array, data: BinaryData, H: number): StateStats {
+  const S = stateCount(H);
+  const { N, D, x } = data;
+  if (q.length !== N * S) throw new RangeError(`SBN: q has length ${q.length}, expected N × 2^H = ${N * S}`);
+  const w = new Float64Array(S);
+  const t = new Float64Array(S * D);
+  for (let n = 0; n < N; n++) {
+    for (let z = 0; z < S; z++) {
+      const v = q[n * S + z];
+      if (v === 0) continue;
+      w[z] += v;
+      for (let d = 0; d < D; d++) if (x[n * D + d] === 1) t[z * D + d] += v;
+    }
+  }
+  const qbar = new Float64Array(H);
+  for (let z = 0; z < S; z++) for (let h = 0; h < H; h++) if (bit(z, h)) qbar[h] += w[z];
+  for (let h = 0; h < H; h++) qbar[h] /= N;
+  return { w, t, qbar };
+}
+
+export interface NewtonOptions {
+  /** Fit W (and b) or only b. */
+  fitWeights: boolean;
+  maxIterations?: number;
+  /** Stop when max |gradient| per point ≤ this. */
+  gradientTolerance?: number;
+}
+
+/**
+ * M-step for (W_d, b_d), every d: a weighted logistic regression over the 2^H
+ * states (features z and 1, targets t_zd out of w_z), maximised by Newton's
+ * method with backtracking. With fitWeights = false only b is fitted (W fixed).
+ * Returns the largest final |gradient| per point.
+ */
+export function fitDecoder(p: SbnParams, stats: StateStats, N: number, opts: NewtonOptions): number {
+  const { H, D, W, b } = p;
+  const S = stateCount(H);
+  const P = opts.fitWeights ? H + 1 : 1; // feature count; the bias is the last feature
+  const maxIt = opts.maxIterations ?? 100;
+  const tol = opts.gradientTolerance ?? 1e-13;
+  const feature = (z: number, j: number) => (j === P - 1 ? 1 : bit(z, j));
+  let worst = 0;
+  for (let d = 0; d < D; d++) {
+    const theta = new Float64Array(P);
+    for (let j = 0; j < P - 1; j++) theta[j] = W[d * H + j];
+    theta[P - 1] = b[d];
+    const fixedEta = (z: number) => {
+      if (opts.fitWeights) return 0;
+      let v = 0;
+      for (let h = 0; h < H; h++) if (bit(z, h)) v += W[d * H + h];
+      return v;
+    };
+    const offsets = Float64Array.from({ length: S }, (_, z) => fixedEta(z));
+    const etaOf = (th: Float64Array, z: number) => {
+      let v = offsets[z];
+      for (let j = 0; j < P; j++) if (feature(z, j)) v += th[j];
+      return v;
+    };
+    const objective = (th: Float64Array) => {
+      let f = 0;
+      for (let z = 0; z < S; z++) {
+        const e = etaOf(th, z);
+        f += stats.t[z * D + d] * e - stats.w[z] * softplus(e);
+      }
+      return f;
+    };
+    let f = objective(theta);
+    let gradMax = Infinity;
+    for (let it = 0; it < maxIt; it++) {
+      const g = new Float64Array(P);
+      const Hm = new Matrix(P, P);
+      for (let z = 0; z < S; z++) {
+        const e = etaOf(theta, z);
+        const s = sigmoid(e);
+        const r = stats.t[z * D + d] - stats.w[z] * s;
+        const c = stats.w[z] * s * (1 - s);
+        for (let i = 0; i < P; i++) {
+          if (!feature(z, i)) continue;
+          g[i] += r;
+          for (let j = 0; j < P; j++) if (feature(z, j)) Hm.set(i, j, Hm.get(i, j) + c);
+        }
+      }
+      gradMax = Math.max(...Array.from(g, Math.abs)) / N;
+      if (gradMax <= tol) break;
+      const step = new LuDecomposition(Hm).solve(Matrix.columnVector(Array.from(g))).to1DArray();
+      // Backtracking: Newton on a concave objective, halve until it does not decrease.
+      let scale = 1;
+      let next = theta;
+      let fNext = -Infinity;
+      for (let k = 0; k < 40; k++) {
+        next = Float64Array.from(theta, (v, j) => v + scale * step[j]);
+        fNext = objective(next);
+        if (fNext >= f - 1e-12 * Math.abs(f)) break;
+        scale /= 2;
+      }
+      theta.set(next);
+      f = fNext;
+    }
+    if (!Number.isFinite(gradMax)) throw new Error(`SBN M-step diverged for output ${d}`);
+    worst = Math.max(worst, gradMax);
+    if (opts.fitWeights) for (let j = 0; j < H; j++) W[d * H + j] = theta[j];
+    b[d] = theta[P - 1];
+  }
+  return worst;
+}
+
+/** Full M-step at fixed q: π = q̄, then (W, b) by Newton. Returns new parameters and the final gradient size. */
+export function mStep(p: SbnParams, q: Float64Array, data: BinaryData, opts: { fitWeights?: boolean } = {}): { params: SbnParams; gradient: number } {
+  const stats = stateStats(q, data, p.H);
+  const out: SbnParams = { ...p, W: p.W.slice(), b: p.b.slice(), pi: stats.qbar.slice() };
+  for (let h = 0; h < p.H; h++) {
+    if (!(out.pi[h] > 0 && out.pi[h] < 1)) throw new RangeError(`SBN M-step: π_${h} = ${out.pi[h]}; allowed 0 < π < 1 (q must not pin z_${h})`);
+  }
+  const gradient = fitDecoder(out, stats, data.N, { fitWeights: opts.fitWeights ?? true });
+  return { params: out, gradient };
+}
+
+export function elbo(p: SbnParams, q: Float64Array, data: BinaryData): number {
+  const logs = jointLogs(p, data);
+  let total = 0;
+  for (let i = 0; i < q.length; i++) if (q[i] > 0) total += q[i] * (logs[i] - Math.log(q[i]));
+  return total / data.N;
+}
+
+export function entropyTerms(p: SbnParams, q: Float64Array, data: BinaryData) {
+  const S = stateCount(p.H);
+  const { D } = p;
+  const stats = stateStats(q, data, p.H);
+  let encoder = 0;
+  for (let n = 0; n < data.N; n++) encoder += categoricalEntropy(q, n * S, S);
+  let prior = 0;
+  for (let h = 0; h < p.H; h++) prior += bernoulliEntropy(p.pi[h]);
+  const eta = naturalParams(p);
+  let decoder = 0;
+  for (let z = 0; z < S; z++) {
+    if (stats.w[z] === 0) continue;
+    let h = 0;
+    for (let d = 0; d < D; d++) h += bernoulliEntropyFromLogit(eta[z * D + d]);
+    decoder += stats.w[z] * h;
+  }
+  return { encoderEntropy: encoder / data.N, priorEntropy: prior, decoderEntropy: decoder / data.N };
+}
+
+/** R_z and R_x of the header, from the state statistics. */
+export function gapDecomposition(p: SbnParams, q: Float64Array, data: BinaryData) {
+  const S = stateCount(p.H);
+  const { D } = p;
+  const stats = stateStats(q, data, p.H);
+  let prior = 0;
+  for (let h = 0; h < p.H; h++) prior += (stats.qbar[h] - p.pi[h]) * logit(p.pi[h]);
+  const eta = naturalParams(p);
+  let decoder = 0;
+  for (let z = 0; z < S; z++) {
+    for (let d = 0; d < D; d++) {
+      const e = eta[z * D + d];
+      decoder += (stats.t[z * D + d] - stats.w[z] * sigmoid(e)) * e;
+    }
+  }
+  return decomposition(prior, decoder / data.N);
+}
+
+/** ∂F/∂W (D×H) at fixed q: (1/N) Σ_z Σ_d (t_zd − w_z sig η_dz) z_h. */
+export function weightGradient(p: SbnParams, q: Float64Array, data: BinaryData): Float64Array {
+  const S = stateCount(p.H);
+  const { D, H } = p;
+  const stats = stateStats(q, data, H);
+  const eta = naturalParams(p);
+  const g = new Float64Array(D * H);
+  for (let z = 0; z < S; z++) {
+    for (let d = 0; d < D; d++) {
+      const r = stats.t[z * D + d] - stats.w[z] * sigmoid(eta[z * D + d]);
+      for (let h = 0; h < H; h++) if (bit(z, h)) g[d * H + h] += r / data.N;
+    }
+  }
+  return g;
+}
+
+export function diagnose(p: SbnParams, q: Float64Array, data: BinaryData): EntropyDiagnosis {
+  return diagnosis(entropyTerms(p, q, data), elbo(p, q, data), gapDecomposition(p, q, data));
+}

@@ -14,8 +14,10 @@
  * Why the measurement needs care: the gap is FIRST order in the parameter
  * error, and (D/2)(1 − s/σ²) amplifies σ²'s error by D/2. Calibration at the
  * quick tier (seeds 1–5, 2 replicas each):
- *  - plain Adam (β2 = 0.999, no step boosts): σ² lags s by ≈ 1% and
- *    −½ Σ_h (m_h − 1) stays ≈ 1 nat after 2000 steps: relative gap ≈ 4%;
+ *  - plain Adam (β2 = 0.999, no step boosts): σ² cannot follow the falling
+ *    s (relative gap ≈ 35% after 2000 steps, σ² ≈ 1.5 s);
+ *  - 10× step on log σ² only: σ² lags s by ≈ 1% and −½ Σ_h (m_h − 1) stays
+ *    ≈ 1.1 nats after 2000 steps: relative gap ≈ 4%;
  *  - log σ² and the latent scales ρ_h (the theory's rescaling direction, a
  *    reparameterisation, see src/models/gaussian-vae/params.ts) get a 10×
  *    Adam step, β2 = 0.99: the last iterate ends at 0.2–1.5% — σ²'s Adam

@@ -118,6 +118,11 @@ describe('DeepVaeModel (engine) against the float64 reference', () => {
     const eps64 = steps.map((s, r) => noise(s.rows.length * s.K * dz, 'engine', r));
     const replicas = steps.map((s, r) => replica({ label: `r${r}`, seed: r + 1, batchSize: s.rows.length, samples: s.K, beta: s.beta }));
     const model = new DeepVaeModel({ dims, data, decoderStd, activationOf: (rep) => steps[Number(rep.label.slice(1))].activation });
+    // drawStep marks each replica's activation in the mask the objective uses.
+    const drawn = model.drawStep(replicas, replicas.map((r) => ({ init: RandomStream.at(r.seed, 'i'), data: RandomStream.at(r.seed, 'd'), noise: RandomStream.at(r.seed, 'n') })));
+    expect([...drawn.softMask.dataSync()]).toEqual([1, 0, 1]);
+    expect(drawn.x.shape).toEqual([R, Bmax, dx]);
+    model.disposeInputs(drawn);
     const before = tf.memory().numTensors;
     // Hand-built inputs with garbage in the padding: masks alone must keep it out.
     const garbage = RandomStream.at('deep-vae-garbage');

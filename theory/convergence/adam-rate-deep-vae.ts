@@ -13,7 +13,18 @@
  * Measurement: ‖∇L‖² of the expected ELBO over the subset at log-spaced
  * checkpoints, a float64 common-random-number estimate with the variance
  * floor subtracted; G_n by the trapezoid rule in k. Pass: slope of log G_n
- * vs log n over the last two decades ≤ −0.35 (95% upper bound).
+ * vs log n over the measured window ≤ −0.35 (95% upper bound).
+ *
+ * Window and initialisation. G_n averages from k = 0, so an early transient
+ * contributes S/n to it; while S/n dominates, G_n falls like 1/n whatever
+ * the step schedule, and a constant step cannot be told apart (calibration:
+ * with a random decoder output, ‖∇L‖² ≈ 4·10⁴ at k = 0 and both schedules
+ * gave slope −0.97 over [30, 3000]). Hence (i) the decoder's output bias
+ * starts at the data mean and its weights at 0.1× the usual scale (initial
+ * ‖∇L‖² ≈ 60), and (ii) the window is the last decade, [n/10, n] at the
+ * quick tier (6000 iterations: at 3000 the constant step had not yet
+ * visibly plateaued for every master seed) and the last 1.5 decades at the
+ * full tier.
  * Informational: ReLU in place of soft-clipping (identity heads) in the same
  * batch. Falsifier: a constant step (G_n plateaus).
  */
@@ -33,7 +44,7 @@ const common = {
 };
 
 const tiers: Record<Tier, DeepVaeRateConfig> = {
-  quick: { ...common, seeds: 6, reluSeeds: 4, steps: 3000, decades: 1, data: { perDigit: 10, pool: 4 }, hidden: 16, dz: 2, checkpointsPerDecade: 8, estimatorDraws: 8 },
+  quick: { ...common, seeds: 6, reluSeeds: 4, steps: 6000, decades: 1, data: { perDigit: 10, pool: 4 }, hidden: 16, dz: 2, checkpointsPerDecade: 8, estimatorDraws: 8 },
   full: { ...common, seeds: 8, reluSeeds: 4, steps: 20000, decades: 1.5, data: { perDigit: 50, pool: 2 }, hidden: 64, dz: 8, checkpointsPerDecade: 10, estimatorDraws: 8 },
 };
 

@@ -10,7 +10,9 @@
  * decades: [10³, 10⁵] at the full tier as CLAIMS.md asks (a short window
  * misled for β = 4 in calibration: −0.28 short, −0.50 over [10³, 10⁵]); the
  * quick tier uses [50, 5·10³] and records the shorter window as an unmet
- * assumption. Falsifier: a constant step for every β (G_n plateaus).
+ * assumption. Falsifier: a constant step for every β (G_n plateaus; with
+ * β = 4, C = 0.05 is close to 2/L for the encoder weights, and some seeds
+ * diverge instead: G_n → ∞, which fails the check too — src/checks/divergence.ts).
  */
 import { defineClaim, type Falsifier, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
@@ -32,8 +34,8 @@ const tiers: Record<Tier, BetaRateConfig> = {
 
 const constantStep: Falsifier<BetaRateConfig> = {
   id: 'constant-step',
-  description: 'Constant step γ_k = C (α = 0) for every β: SGD settles in a noise ball whose size does not shrink.',
-  expected: 'G_n plateaus (slope ≳ 0) for every β, so the rate criterion fails',
+  description: 'Constant step γ_k = C (α = 0) for every β: SGD settles in a noise ball whose size does not shrink (or, beyond the stability limit, diverges).',
+  expected: 'for every β, G_n plateaus (slope ≳ 0) or training diverges (G_n → ∞), so the rate criterion fails',
   mutate: (c) => ({ ...c, run: { ...c.run, schedule: { ...c.run.schedule, alpha: 0 } } }),
 };
 

@@ -216,7 +216,7 @@ export function iwaeValue(p: LinearVaeParams, opts: IwaeDrawOptions): number {
   const w = workFor(dims.dx, dims.dz, K);
   let value = 0;
   for (let pt = 0; pt < n; pt++) {
-    logWeights(p, dims, v, opts.x, pt * dims.dx, opts.eps, pt * stride * dims.dz, K, w);
+    logWeights(p, dims, v, x, pt * dims.dx, opts.eps, pt * stride * dims.dz, K, w);
     value += normalise(w.logW, K, power, w.omega);
   }
   return value / n;

@@ -12,15 +12,11 @@
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import { drawReparameterisedBatch, type ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS, type ClipRange } from './soft-clip.ts';
 import { DEEP_VAE_PARAM_NAMES, deepVaeShapes, validateDeepDims, type Activation, type DeepVaeDims } from './params.ts';
 
-export interface DeepVaeStepInputs {
-  x: tf.Tensor3D; // [R, Bmax, dx]
-  eps: tf.Tensor4D; // [R, Bmax, Kmax, dz]
-  sampleWeight: tf.Tensor3D; // [R, Bmax, Kmax]: 1/(B K) on real entries
-  pointWeight: tf.Tensor2D; // [R, Bmax]: 1/B on real points
-  beta: tf.Tensor1D; // [R]
+export interface DeepVaeStepInputs extends ReparameterisedBatch {
   /** [R]: 1 for soft-clip replicas, 0 for ReLU replicas. */
   softMask: tf.Tensor1D;
 }
@@ -103,37 +99,9 @@ export class DeepVaeModel implements BatchedModel<DeepVaeStepInputs> {
   }
 
   drawStep(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): DeepVaeStepInputs {
-    const { dx, dz } = this.dims;
-    const R = replicas.length;
-    const Bmax = Math.max(...replicas.map((r) => r.batchSize));
-    const Kmax = Math.max(...replicas.map((r) => r.samples));
-    const x = new Float32Array(R * Bmax * dx);
-    const eps = new Float32Array(R * Bmax * Kmax * dz);
-    const sampleWeight = new Float32Array(R * Bmax * Kmax);
-    const pointWeight = new Float32Array(R * Bmax);
-    const beta = new Float32Array(R);
-    const softMask = new Float32Array(R);
-    for (let r = 0; r < R; r++) {
-      const { batchSize: B, samples: K } = replicas[r];
-      beta[r] = replicas[r].beta;
-      softMask[r] = this.activationOf(replicas[r]) === 'soft-clip' ? 1 : 0;
-      for (let i = 0; i < B; i++) {
-        // Uniform with replacement: unbiased mini-batch gradients.
-        const row = streams[r].data.int(this.dataSize);
-        x.set(this.data.subarray(row * dx, (row + 1) * dx), (r * Bmax + i) * dx);
-        pointWeight[r * Bmax + i] = 1 / B;
-        for (let j = 0; j < K; j++) sampleWeight[(r * Bmax + i) * Kmax + j] = 1 / (B * K);
-        for (let j = 0; j < K; j++) streams[r].noise.fillNormal(eps, ((r * Bmax + i) * Kmax + j) * dz, dz);
-      }
-    }
-    return {
-      x: tf.tensor3d(x, [R, Bmax, dx]),
-      eps: tf.tensor4d(eps, [R, Bmax, Kmax, dz]),
-      sampleWeight: tf.tensor3d(sampleWeight, [R, Bmax, Kmax]),
-      pointWeight: tf.tensor2d(pointWeight, [R, Bmax]),
-      beta: tf.tensor1d(beta),
-      softMask: tf.tensor1d(softMask),
-    };
+    const batch = drawReparameterisedBatch(replicas, streams, this.data, this.dims.dx, this.dims.dz);
+    const softMask = Float32Array.from(replicas, (r) => (this.activationOf(r) === 'soft-clip' ? 1 : 0));
+    return { ...batch, softMask: tf.tensor1d(softMask) };
   }
 
   objective(params: Record<string, tf.Tensor>, inputs: DeepVaeStepInputs): tf.Tensor1D {

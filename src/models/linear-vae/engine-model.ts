@@ -11,15 +11,10 @@
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import { drawReparameterisedBatch, type ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { linearVaeShapes, type LinearVaeDims } from './params.ts';
 
-export interface LinearVaeStepInputs {
-  x: tf.Tensor3D; // [R, Bmax, dx]
-  eps: tf.Tensor4D; // [R, Bmax, Kmax, dz]
-  sampleWeight: tf.Tensor3D; // [R, Bmax, Kmax]: 1/(B K) on real entries
-  pointWeight: tf.Tensor2D; // [R, Bmax]: 1/B on real points
-  beta: tf.Tensor1D; // [R]
-}
+export type LinearVaeStepInputs = ReparameterisedBatch;
 
 export interface LinearVaeModelOptions {
   dims: LinearVaeDims;
@@ -70,34 +65,7 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs> {
   }
 
   drawStep(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): LinearVaeStepInputs {
-    const { dx, dz } = this.dims;
-    const R = replicas.length;
-    const Bmax = Math.max(...replicas.map((r) => r.batchSize));
-    const Kmax = Math.max(...replicas.map((r) => r.samples));
-    const x = new Float32Array(R * Bmax * dx);
-    const eps = new Float32Array(R * Bmax * Kmax * dz);
-    const sampleWeight = new Float32Array(R * Bmax * Kmax);
-    const pointWeight = new Float32Array(R * Bmax);
-    const beta = new Float32Array(R);
-    for (let r = 0; r < R; r++) {
-      const { batchSize: B, samples: K } = replicas[r];
-      beta[r] = replicas[r].beta;
-      for (let i = 0; i < B; i++) {
-        // Mini-batches drawn uniformly with replacement: an unbiased gradient, as the theory assumes.
-        const row = streams[r].data.int(this.dataSize);
-        x.set(this.data.subarray(row * dx, (row + 1) * dx), (r * Bmax + i) * dx);
-        pointWeight[r * Bmax + i] = 1 / B;
-        for (let j = 0; j < K; j++) sampleWeight[(r * Bmax + i) * Kmax + j] = 1 / (B * K);
-        for (let j = 0; j < K; j++) streams[r].noise.fillNormal(eps, ((r * Bmax + i) * Kmax + j) * dz, dz);
-      }
-    }
-    return {
-      x: tf.tensor3d(x, [R, Bmax, dx]),
-      eps: tf.tensor4d(eps, [R, Bmax, Kmax, dz]),
-      sampleWeight: tf.tensor3d(sampleWeight, [R, Bmax, Kmax]),
-      pointWeight: tf.tensor2d(pointWeight, [R, Bmax]),
-      beta: tf.tensor1d(beta),
-    };
+    return drawReparameterisedBatch(replicas, streams, this.data, this.dims.dx, this.dims.dz);
   }
 
   objective(params: Record<string, tf.Tensor>, inputs: LinearVaeStepInputs): tf.Tensor1D {

@@ -10,7 +10,7 @@
  * local slope −0.39 at n = 10⁴, so "≤ −0.5" would fail a correct run.
  */
 import { deriveSeed } from '../engine/rng.ts';
-import { ReplicaTrainer } from '../engine/trainer.ts';
+import { createTrainer } from '../engine/create-trainer.ts';
 import type { OptimizerConfig } from '../engine/optimizer.ts';
 import type { ReplicaSetting } from '../engine/replica.ts';
 import type { StepSchedule } from '../engine/schedule.ts';
@@ -161,7 +161,7 @@ function trainGroup(
   const trained: Float64Array[] = replicas.map(() => new Float64Array(steps + 1));
   const scratch = zeroParams({ dx, dz });
   const grad = zeroParams({ dx, dz });
-  const trainer = new ReplicaTrainer(model, replicas, base.optimizer);
+  const trainer = createTrainer(model, replicas, base.optimizer);
   try {
     trainer.train({
       steps,

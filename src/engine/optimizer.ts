@@ -37,12 +37,7 @@ class Adam implements Optimizer {
   private readonly m: Record<string, tf.Variable> = {};
   private readonly v: Record<string, tf.Variable> = {};
 
-  constructor(private readonly cfg: { beta1: number; beta2: number; epsilon: number }) {
-    const { beta1, beta2, epsilon } = cfg;
-    if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`Adam β1 = ${beta1}; allowed 0 ≤ β1 < 1`);
-    if (!(beta2 > 0 && beta2 < 1)) throw new RangeError(`Adam β2 = ${beta2}; allowed 0 < β2 < 1`);
-    if (!(epsilon > 0)) throw new RangeError(`Adam ε = ${epsilon}; allowed ε > 0`);
-  }
+  constructor(private readonly cfg: { beta1: number; beta2: number; epsilon: number }) {}
 
   apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, gamma: tf.Tensor1D, k: number): void {
     const { beta1, beta2, epsilon } = this.cfg;
@@ -68,6 +63,17 @@ class Adam implements Optimizer {
   }
 }
 
+/** Rejects optimiser constants outside their allowed ranges, naming the range. */
+export function validateOptimizer(cfg: OptimizerConfig): void {
+  if (cfg.kind === 'sgd') return;
+  if (cfg.kind !== 'adam') throw new RangeError(`optimizer "${(cfg as { kind: string }).kind}"; allowed: sgd, adam`);
+  const { beta1, beta2, epsilon } = cfg;
+  if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`Adam β1 = ${beta1}; allowed 0 ≤ β1 < 1`);
+  if (!(beta2 > 0 && beta2 < 1)) throw new RangeError(`Adam β2 = ${beta2}; allowed 0 < β2 < 1`);
+  if (!(epsilon > 0)) throw new RangeError(`Adam ε = ${epsilon}; allowed ε > 0`);
+}
+
 export function createOptimizer(cfg: OptimizerConfig): Optimizer {
+  validateOptimizer(cfg);
   return cfg.kind === 'sgd' ? new Sgd() : new Adam(cfg);
 }

@@ -69,10 +69,40 @@ export class BatchedParams {
   }
 }
 
+/** What the claims drive: the autodiff ReplicaTrainer or the analytic KernelTrainer (kernel-trainer.ts). */
+export interface Trainer {
+  readonly R: number;
+  readonly replicas: readonly ReplicaSetting[];
+  /** Steps taken so far. */
+  readonly step: number;
+  /** One optimiser step for every replica; returns the per-replica mini-batch objective. */
+  advance(): Float32Array;
+  /** The current parameters (a copy the caller may keep). */
+  readParams(): BatchedParams;
+  train(opts: TrainOptions): void;
+  dispose(): void;
+}
+
+/** The measure / advance / progress loop shared by every trainer. */
+export function trainLoop(trainer: Trainer, opts: TrainOptions): void {
+  const { steps, measureAt, onMeasure, onProgress, progressEvery = 1000 } = opts;
+  if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`steps = ${steps}; allowed an integer ≥ 0`);
+  const measure = () => {
+    if (onMeasure && (!measureAt || measureAt(trainer.step))) onMeasure(trainer.step, trainer.readParams());
+  };
+  if (trainer.step === 0) measure();
+  const end = trainer.step + steps;
+  while (trainer.step < end) {
+    trainer.advance();
+    measure();
+    if (onProgress && trainer.step % progressEvery === 0) onProgress(trainer.step, end);
+  }
+}
+
 /** Variable names must be unique per TensorFlow.js engine. */
 let variableCounter = 0;
 
-export class ReplicaTrainer<TInputs> {
+export class ReplicaTrainer<TInputs> implements Trainer {
   readonly R: number;
   private readonly params: Record<string, tf.Variable>;
   private readonly optimizer: Optimizer;
@@ -149,18 +179,7 @@ export class ReplicaTrainer<TInputs> {
   }
 
   train(opts: TrainOptions): void {
-    const { steps, measureAt, onMeasure, onProgress, progressEvery = 1000 } = opts;
-    if (!Number.isInteger(steps) || steps < 0) throw new RangeError(`steps = ${steps}; allowed an integer ≥ 0`);
-    const measure = () => {
-      if (onMeasure && (!measureAt || measureAt(this.k))) onMeasure(this.k, this.readParams());
-    };
-    if (this.k === 0) measure();
-    const end = this.k + steps;
-    while (this.k < end) {
-      this.advance();
-      measure();
-      if (onProgress && this.k % progressEvery === 0) onProgress(this.k, end);
-    }
+    trainLoop(this, opts);
   }
 
   dispose(): void {

@@ -10,6 +10,7 @@
  */
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
+import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import { drawReparameterisedBatch, type ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { linearVaeShapes, type LinearVaeDims } from './params.ts';
@@ -25,7 +26,7 @@ export interface LinearVaeModelOptions {
   initScale?: number;
 }
 
-export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs> {
+export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, ReplicaKernel {
   readonly name = 'linear-vae';
   readonly dataSize: number;
   readonly paramShapes: Record<string, number[]>;
@@ -33,6 +34,8 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs> {
   private readonly data: Float32Array;
   private readonly sigmaX: number;
   private readonly initScale: number;
+  /** Per-point work arrays of the kernel step (dz-long). */
+  private readonly scratch: Record<'mu' | 'z' | 'eps' | 'gz' | 'gmu' | 'std', Float64Array>;
 
   constructor(opts: LinearVaeModelOptions) {
     const { dims, data, sigmaX } = opts;
@@ -46,6 +49,8 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs> {
     this.sigmaX = sigmaX;
     this.initScale = opts.initScale ?? 0.1;
     this.paramShapes = linearVaeShapes(dims);
+    const work = () => new Float64Array(dims.dz);
+    this.scratch = { mu: work(), z: work(), eps: work(), gz: work(), gmu: work(), std: work() };
   }
 
   initialParams(_replica: ReplicaSetting, streams: ReplicaStreams): ReplicaParams {
@@ -88,6 +93,84 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs> {
     const kl = s.exp().expandDims(1).add(mu.square()).sub(1).sub(s.expandDims(1)).sum(-1).mul(0.5); // [R, Bmax]
     const klTerm = kl.mul(pointWeight).sum(1);
     return recon.sub(beta.mul(klTerm)) as tf.Tensor1D;
+  }
+
+  /**
+   * The same objective for one replica with its gradient in closed form
+   * (the kernel trainer's step). Draws exactly what drawStep draws for this
+   * replica: per point, a row index from the data stream, then K·dz normals.
+   * With g_m = w (x − m)/σ_x² (w = 1/(BK)) and z = μ + e^{s/2} ε:
+   *   ∂W = Σ g_m zᵀ,  ∂b = Σ g_m,  g_z = Wᵀ g_m,
+   *   ∂μ_i = Σ_k g_z − (β/B) μ_i,  ∂V = Σ_i ∂μ_i x_iᵀ,  ∂c = Σ_i ∂μ_i,
+   *   ∂s_j = Σ g_z,j ε_j e^{s_j/2}/2 − (β/2)(e^{s_j} − 1).
+   */
+  objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+    const { dx, dz } = this.dims;
+    const { W, b, V, c, s } = params;
+    const gW = grad.W.fill(0);
+    const gb = grad.b.fill(0);
+    const gV = grad.V.fill(0);
+    const gc = grad.c.fill(0);
+    const gs = grad.s.fill(0);
+    const { batchSize: B, samples: K, beta } = replica;
+    const data = this.data;
+    const scratch = this.scratch;
+    const { mu, z, eps, gz, gmu, std } = scratch;
+    const w = 1 / (B * K);
+    const invVar = 1 / (this.sigmaX * this.sigmaX);
+    const logNorm = -0.5 * dx * Math.log(2 * Math.PI * this.sigmaX * this.sigmaX);
+    let recon = 0;
+    let muSq = 0;
+    for (let j = 0; j < dz; j++) std[j] = Math.exp(0.5 * s[j]);
+    for (let i = 0; i < B; i++) {
+      const row = streams.data.int(this.dataSize) * dx;
+      for (let j = 0; j < dz; j++) {
+        let a = c[j];
+        for (let q = 0; q < dx; q++) a += V[j * dx + q] * data[row + q];
+        mu[j] = a;
+        gmu[j] = 0;
+        muSq += a * a;
+      }
+      for (let kk = 0; kk < K; kk++) {
+        for (let j = 0; j < dz; j++) {
+          eps[j] = streams.noise.normal();
+          z[j] = mu[j] + std[j] * eps[j];
+          gz[j] = 0;
+        }
+        let sq = 0;
+        for (let q = 0; q < dx; q++) {
+          let m = b[q];
+          for (let j = 0; j < dz; j++) m += W[q * dz + j] * z[j];
+          const e = data[row + q] - m;
+          sq += e * e;
+          const g = w * e * invVar;
+          gb[q] += g;
+          for (let j = 0; j < dz; j++) {
+            gW[q * dz + j] += g * z[j];
+            gz[j] += g * W[q * dz + j];
+          }
+        }
+        recon += w * (-0.5 * invVar * sq + logNorm);
+        for (let j = 0; j < dz; j++) {
+          gmu[j] += gz[j];
+          gs[j] += 0.5 * gz[j] * eps[j] * std[j];
+        }
+      }
+      for (let j = 0; j < dz; j++) {
+        const d = gmu[j] - (beta / B) * mu[j];
+        gc[j] += d;
+        for (let q = 0; q < dx; q++) gV[j * dx + q] += d * data[row + q];
+      }
+    }
+    // KL(q‖p) averaged over the B points: ½ Σ_j (e^{s_j} − 1 − s_j) + ½ mean_i |μ_i|².
+    let klConst = 0;
+    for (let j = 0; j < dz; j++) {
+      const es = Math.exp(s[j]);
+      klConst += es - 1 - s[j];
+      gs[j] -= 0.5 * beta * (es - 1);
+    }
+    const kl = 0.5 * klConst + (0.5 * muSq) / B;
+    return recon - beta * kl;
   }
 
   disposeInputs(inputs: LinearVaeStepInputs): void {

@@ -1,0 +1,62 @@
+/**
+ * The optimisers of optimizer.ts as plain loops over one replica's flat
+ * parameters, for the kernel trainer (kernel-trainer.ts). Same update rules,
+ * ascent on the objective; parameters stay float32 (Float32Array), the Adam
+ * moments are kept in float64 because they are private to the optimiser.
+ */
+import { validateOptimizer, type OptimizerConfig } from './optimizer.ts';
+
+export interface KernelOptimizer {
+  /** θ ← θ + step(g) for replica r's slice [offset, offset + g.length) of every parameter. */
+  apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, r: number, gamma: number, k: number): void;
+}
+
+class KernelSgd implements KernelOptimizer {
+  apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, _r: number, gamma: number): void {
+    for (const name in grads) {
+      const p = params[name];
+      const g = grads[name];
+      const o = offsets[name];
+      for (let i = 0; i < g.length; i++) p[o + i] += gamma * g[i];
+    }
+  }
+}
+
+class KernelAdam implements KernelOptimizer {
+  private readonly m: Record<string, Float64Array> = {};
+  private readonly v: Record<string, Float64Array> = {};
+
+  constructor(
+    private readonly cfg: { beta1: number; beta2: number; epsilon: number },
+    sizes: Record<string, number>,
+  ) {
+    for (const [name, size] of Object.entries(sizes)) {
+      this.m[name] = new Float64Array(size);
+      this.v[name] = new Float64Array(size);
+    }
+  }
+
+  apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, _r: number, gamma: number, k: number): void {
+    const { beta1, beta2, epsilon } = this.cfg;
+    const c1 = 1 - Math.pow(beta1, k);
+    const c2 = 1 - Math.pow(beta2, k);
+    for (const name in grads) {
+      const p = params[name];
+      const g = grads[name];
+      const m = this.m[name];
+      const v = this.v[name];
+      const o = offsets[name];
+      for (let i = 0; i < g.length; i++) {
+        m[o + i] = beta1 * m[o + i] + (1 - beta1) * g[i];
+        v[o + i] = beta2 * v[o + i] + (1 - beta2) * g[i] * g[i];
+        p[o + i] += (gamma * (m[o + i] / c1)) / (Math.sqrt(v[o + i] / c2) + epsilon);
+      }
+    }
+  }
+}
+
+/** `sizes`: each parameter's total length over all replicas. */
+export function createKernelOptimizer(cfg: OptimizerConfig, sizes: Record<string, number>): KernelOptimizer {
+  validateOptimizer(cfg);
+  return cfg.kind === 'sgd' ? new KernelSgd() : new KernelAdam(cfg, sizes);
+}

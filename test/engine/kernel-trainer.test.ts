@@ -1,0 +1,153 @@
+/**
+ * The analytic kernel path (KernelTrainer + LinearVaeModel.objectiveAndGradient)
+ * against the TensorFlow.js autodiff path it replaces:
+ *   - on identical draws (same seeds, so the same rows and noise), the kernel's
+ *     objective and gradient equal autodiff's, replica by replica, for a batch
+ *     mixing B, K and β (so autodiff runs padded);
+ *   - trained side by side for 60 steps (SGD and Adam), the two trainers'
+ *     parameters agree to float32 rounding growth;
+ *   - a replica trained in a kernel batch is bitwise identical to it alone;
+ *   - divergence names the replica and the step.
+ * Tolerances: autodiff runs in float32 (unit roundoff 6e-8) over sums of
+ * ≤ 16·3·6 terms of size O(1), so 1e-5 relative to the gradient's scale leaves
+ * a margin of > 10x over the accumulated rounding, yet a wrong term (e.g. a
+ * missing factor ½ or a dropped β) moves a component by ≥ 10%.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { tf, useBackend } from '../../src/engine/backend.ts';
+import { deriveSeed } from '../../src/engine/rng.ts';
+import { replicaStreams, type ReplicaSetting } from '../../src/engine/replica.ts';
+import { ADAM_DEFAULTS, type OptimizerConfig } from '../../src/engine/optimizer.ts';
+import { KernelTrainer } from '../../src/engine/kernel-trainer.ts';
+import { createTrainer } from '../../src/engine/create-trainer.ts';
+import { DivergenceError, ReplicaTrainer, type Trainer } from '../../src/engine/trainer.ts';
+import { LINEAR_VAE_PARAM_NAMES, batchParams, makeProblem, randomParams, replica } from './linear-vae-helpers.ts';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+const problem = makeProblem({ n: 64, dx: 6, dz: 2, noiseStd: 0.5, sigmaX: 0.5, seed: 11 });
+
+function mixed(C: readonly number[]): ReplicaSetting[] {
+  const s = (i: number) => deriveSeed('kernel-trainer', i);
+  return [
+    replica({ label: 'r0', seed: s(0), schedule: { C: C[0], alpha: 0.5 }, batchSize: 8, samples: 1, beta: 1 }),
+    replica({ label: 'r1', seed: s(1), schedule: { C: C[1], alpha: 0 }, batchSize: 3, samples: 3, beta: 4 }),
+    replica({ label: 'r2', seed: s(2), schedule: { C: C[2], alpha: 0.5 }, batchSize: 16, samples: 2, beta: 0.25 }),
+    replica({ label: 'r3', seed: s(3), schedule: { C: C[3], alpha: 0 }, batchSize: 1, samples: 1, beta: 0 }),
+  ];
+}
+
+describe('linear VAE analytic gradient', () => {
+  it('equals TensorFlow.js autodiff on the same draws, replica by replica', () => {
+    const replicas = mixed([1, 1, 1, 1]);
+    const params = replicas.map((_, r) => randomParams(problem.dims, 'kernel', r));
+    const before = tf.memory().numTensors;
+    // Autodiff on the padded batch, from one set of streams...
+    const inputs = problem.model.drawStep(replicas, replicas.map((r) => replicaStreams(r.seed)));
+    const tensors = batchParams(params, problem.dims);
+    const { value, grads } = tf.tidy(() => {
+      const vars = LINEAR_VAE_PARAM_NAMES.map((n) => tf.variable(tensors[n], true));
+      const out = tf.variableGrads(() => {
+        const byName = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n, i) => [n, vars[i]]));
+        return problem.model.objective(byName, inputs).sum() as tf.Scalar;
+      }, vars);
+      const perReplica = problem.model.objective(Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n, i) => [n, vars[i]])), inputs).dataSync();
+      const g = LINEAR_VAE_PARAM_NAMES.map((_, i) => out.grads[vars[i].name].dataSync() as Float32Array);
+      vars.forEach((v) => v.dispose());
+      return { value: Float32Array.from(perReplica), grads: g };
+    });
+    problem.model.disposeInputs(inputs);
+    tf.dispose(Object.values(tensors));
+    expect(tf.memory().numTensors).toBe(before);
+
+    // ...and the kernel from a fresh copy of the same streams.
+    replicas.forEach((rep, r) => {
+      const streams = replicaStreams(rep.seed);
+      const grad = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, new Float64Array(params[r][n].length)]));
+      const view = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, Float32Array.from(params[r][n])]));
+      const objective = problem.model.objectiveAndGradient(view, rep, streams, grad);
+      expect(Math.abs(objective - value[r])).toBeLessThan(1e-5 * Math.max(1, Math.abs(objective)));
+      let scale = 0;
+      for (const n of LINEAR_VAE_PARAM_NAMES) for (const g of grad[n]) scale = Math.max(scale, Math.abs(g));
+      LINEAR_VAE_PARAM_NAMES.forEach((n, i) => {
+        const size = grad[n].length;
+        const auto = grads[i].subarray(r * size, (r + 1) * size);
+        for (let j = 0; j < size; j++) expect(Math.abs(grad[n][j] - auto[j]), `${rep.label} ∂${n}[${j}]`).toBeLessThan(1e-5 * scale);
+      });
+    });
+  });
+});
+
+function trainParams(trainer: Trainer, steps: number): Record<string, Float32Array> {
+  try {
+    for (let k = 0; k < steps; k++) trainer.advance();
+    return trainer.readParams().values;
+  } finally {
+    trainer.dispose();
+  }
+}
+
+describe('KernelTrainer', () => {
+  const cases: [string, OptimizerConfig, number[]][] = [
+    ['SGD', { kind: 'sgd' }, [5e-3, 2e-3, 1e-2, 1e-3]],
+    ['Adam', ADAM_DEFAULTS, [1e-2, 3e-3, 2e-2, 5e-3]],
+  ];
+  for (const [name, optimizer, C] of cases) {
+    it(`follows the autodiff trainer's trajectory (${name}, 60 steps, mixed B, K, β, C, α)`, () => {
+      const replicas = mixed(C);
+      const kernel = trainParams(new KernelTrainer(problem.model, replicas, optimizer), 60);
+      const auto = trainParams(new ReplicaTrainer(problem.model, replicas, optimizer), 60);
+      for (const n of LINEAR_VAE_PARAM_NAMES) {
+        for (let i = 0; i < kernel[n].length; i++) {
+          // Float32 rounding differences grow mildly over 60 contracting steps; 1e-4 absolute on O(1) parameters.
+          expect(Math.abs(kernel[n][i] - auto[n][i]), `${n}[${i}]`).toBeLessThan(1e-4);
+        }
+      }
+    });
+
+    it(`trains a replica in a batch bitwise as it trains alone (${name})`, () => {
+      const replicas = mixed(C);
+      const batched = trainParams(new KernelTrainer(problem.model, replicas, optimizer), 40);
+      replicas.forEach((rep, r) => {
+        const alone = trainParams(new KernelTrainer(problem.model, [rep], optimizer), 40);
+        for (const n of LINEAR_VAE_PARAM_NAMES) {
+          const size = alone[n].length;
+          expect(Array.from(batched[n].subarray(r * size, (r + 1) * size))).toEqual(Array.from(alone[n]));
+        }
+      });
+    });
+  }
+
+  it('is what createTrainer picks for the linear VAE, unless autodiff is asked for', () => {
+    const replicas = mixed([1e-3, 1e-3, 1e-3, 1e-3]);
+    const a = createTrainer(problem.model, replicas, { kind: 'sgd' });
+    const b = createTrainer(problem.model, replicas, { kind: 'sgd' }, 'autodiff');
+    expect(a).toBeInstanceOf(KernelTrainer);
+    expect(b).toBeInstanceOf(ReplicaTrainer);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('names the replica and the step when training diverges', () => {
+    const good = replica({ label: 'good', seed: 3, schedule: { C: 1e-3, alpha: 0.5 } });
+    const bad = replica({ label: 'exploding', seed: 4, schedule: { C: 1e6, alpha: 0 } });
+    const trainer = new KernelTrainer(problem.model, [good, bad], { kind: 'sgd' });
+    let error: unknown;
+    try {
+      for (let k = 0; k < 200; k++) trainer.advance();
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(DivergenceError);
+    expect((error as DivergenceError).replica).toBe('exploding');
+    expect((error as DivergenceError).step).toBeGreaterThan(0);
+    expect((error as Error).message).toMatch(/diverged at step \d+ in replica "exploding"/);
+  });
+
+  it('rejects invalid settings and optimiser constants before training, with the allowed range', () => {
+    expect(() => new KernelTrainer(problem.model, [replica({ seed: 1, batchSize: 65 })], { kind: 'sgd' })).toThrow(/allowed an integer 1 ≤ B ≤ N = 64/);
+    expect(() => new KernelTrainer(problem.model, [replica({ seed: 1 })], { ...ADAM_DEFAULTS, beta1: 1 })).toThrow(/allowed 0 ≤ β1 < 1/);
+  });
+});

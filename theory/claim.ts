@@ -5,6 +5,7 @@
  * same check must FAIL. A check that cannot fail is a defect.
  */
 import type { BackendInfo } from '../src/engine/backend.ts';
+import type { DataSet } from '../src/data/data-file.ts';
 import type { Verdict } from '../src/stats/verdict.ts';
 
 export type Tier = 'quick' | 'full';
@@ -66,6 +67,18 @@ export interface ClaimContext {
   backend: BackendInfo;
   /** Report progress within the current check, fraction in [0, 1]. */
   progress(fraction: number, message?: string): void;
+  /** The user's data set (`verify --data FILE`), for claims that take data; else they generate their own. */
+  data?: DataSet;
+}
+
+/** A claim that can run on a user's data set (`verify --data FILE`). */
+export interface TakesData<TConfig> {
+  /** What the rows must be, for --help and messages, e.g. "points in R^10 (d_x of the linear VAE)". */
+  describe: string;
+  /** Columns each row must have under this configuration. */
+  dimension(config: TConfig): number;
+  /** The configuration as it runs on `rows` user data points (e.g. data.n = rows), validated like any other. */
+  withRows(config: TConfig, rows: number): TConfig;
 }
 
 export interface Falsifier<TConfig> {
@@ -97,6 +110,8 @@ export interface Claim<TConfig = unknown> {
    * only in per-replica settings train them all as one replica batch.
    */
   check(configs: readonly TConfig[], ctx: ClaimContext): Promise<CheckResult[]>;
+  /** Present when the claim can run on a user's data set instead of its own. */
+  takesData?: TakesData<TConfig>;
 }
 
 /** Erases the config type so claims of different shapes share one registry. */

@@ -118,7 +118,8 @@ function trainGroup(
 ): Float64Array[][] {
   const base = group.configs[0].config;
   const { dx, dz } = base.data;
-  const data = generateLinearGaussianData({ ...base.data, seed: deriveSeed(ctx.masterSeed, claimId, 'data') });
+  // The user's data (verify --data; its row count is already base.data.n), else the synthetic set.
+  const data = ctx.data ?? generateLinearGaussianData({ ...base.data, seed: deriveSeed(ctx.masterSeed, claimId, 'data') });
   const moments: DataMoments = dataMoments(data.x, base.data.n, dx);
   const model = new LinearVaeModel({ dims: { dx, dz }, data: data.x, sigmaX: base.sigmaX });
 

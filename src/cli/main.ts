@@ -15,7 +15,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { TIERS, type Claim, type Tier } from '../../theory/claim.ts';
 import { BACKEND_NAMES, BACKEND_ENV_VAR, BackendError, useBackend as realUseBackend, type BackendInfo } from '../engine/backend.ts';
 import os from 'node:os';
-import { assembleReport, runClaims } from '../verify/run-claims.ts';
+import { assembleReport, resolveClaimConfig, runClaims } from '../verify/run-claims.ts';
 import { runClaimsInPool } from '../verify/worker-pool.ts';
 import { registryModuleFromEnv, loadRegistry, REGISTRY_ENV_VAR } from '../verify/registry.ts';
 import { ALL_FAMILIES, SelectionError, parseShard, selectClaims, shardClaims, type Shard } from '../verify/select.ts';
@@ -28,6 +28,8 @@ import { createProgressReporter } from './progress.ts';
 import { renderComparison } from './compare-output.ts';
 import { renderClaimList } from './list-output.ts';
 import { calibrate, CALIBRATION_TARGET } from '../calibrate/calibrate.ts';
+import { checkOverrides, InvalidConfigError, OverrideError, parseOverride, type Override } from '../config/overrides.ts';
+import { DataFileError, readDataFile } from '../data/data-file.ts';
 import writeFileAtomic from 'write-file-atomic';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -131,6 +133,13 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .option('--json', 'progress as JSON lines on stdout')
     .option('--workers <n>', 'claims run in parallel worker processes (default: one per core); results do not depend on it', parsePositiveInteger)
     .option('--claim-timeout <seconds>', 'stop a claim that runs longer than this and report it as error', parseSeconds)
+    .option(
+      '--set <path=value>',
+      'change a setting of the selected claims before they run, e.g. schedule.C=0.1, batchSize=64, samples=4, beta=2, optimizer.beta1=0.95, widths=[64,256]; repeatable; out-of-range values exit 2 with the allowed range',
+      (raw: string, previous: string[]) => [...previous, raw],
+      [],
+    )
+    .option('--data <file>', 'run the claims that take data on this CSV or JSON file (one point per row) instead of their synthetic data; problems exit 2 naming the file and row')
     .action(
       async (opts: {
         claim: string[];
@@ -143,9 +152,14 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
         json?: boolean;
         workers?: number;
         claimTimeout?: number;
+        set: string[];
+        data?: string;
       }) => {
-        const selection = selectClaims(await registry(deps), opts.claim);
+        const all = await registry(deps);
+        const selection = selectClaims(all, opts.claim);
         const claims = opts.shard ? shardClaims(selection, opts.shard) : selection;
+        const overrides = opts.set.map(parseOverride);
+        preflight(claims, opts.tier, overrides, opts.data, all);
         const backend = await (deps.useBackend ?? realUseBackend)(opts.backend);
         const progress = createProgressReporter({ quiet: !!opts.quiet, json: !!opts.json, tty: deps.tty, stream: stderr, jsonStream: stdout });
         progress.begin({ backend: backend.name, tier: opts.tier, seed: opts.seed, claims: claims.map((c) => c.id), shard: opts.shard });
@@ -156,6 +170,8 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
           backend,
           command: commandLine,
           onEvent: progress.event,
+          overrides,
+          ...(opts.data !== undefined ? { dataFile: opts.data } : {}),
           ...(opts.shard ? { shard: { ...opts.shard, selection: selection.map((c) => c.id) } } : {}),
         };
         let report: VerifyReport;
@@ -285,6 +301,26 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
   return program;
 }
 
+/**
+ * Everything about the user's input is checked before any claim trains:
+ * overrides apply somewhere and keep every configuration in range, and the
+ * data file parses and fits the claims that take data.
+ */
+function preflight(claims: readonly Claim[], tier: Tier, overrides: readonly Override[], dataFile: string | undefined, all: readonly Claim[]): void {
+  checkOverrides(
+    claims.map((c) => ({ id: c.id, config: c.tiers[tier] })),
+    overrides,
+  );
+  if (dataFile === undefined) return;
+  const takers = claims.filter((c) => c.takesData);
+  if (takers.length === 0) {
+    const able = all.filter((c) => c.takesData).map((c) => c.id);
+    throw new OverrideError(`--data ${dataFile}: none of the selected claims takes data; claims that do: ${able.join(', ') || 'none'}`);
+  }
+  const data = readDataFile(dataFile);
+  for (const c of takers) resolveClaimConfig(c, { tier, overrides }, data);
+}
+
 export async function main(argv: string[], deps: CliDeps = {}): Promise<number> {
   let code: number = EXIT.ok;
   const stderr = deps.stderr ?? process.stderr;
@@ -303,7 +339,15 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
-    if (err instanceof BackendError || err instanceof SelectionError || err instanceof MergeError || err instanceof ReportFileError) {
+    if (
+      err instanceof BackendError ||
+      err instanceof SelectionError ||
+      err instanceof MergeError ||
+      err instanceof ReportFileError ||
+      err instanceof OverrideError ||
+      err instanceof InvalidConfigError ||
+      err instanceof DataFileError
+    ) {
       stderr.write(`vae-claims: ${err.message}\n`);
       return EXIT.usage;
     }

@@ -105,5 +105,5 @@ export function readDataFile(file: string): DataSet {
 
 /** Rejects a data set whose dimension does not match what a claim's model needs. */
 export function requireDimension(data: DataSet, dim: number, who: string): void {
-  if (data.dim !== dim) throw new DataFileError(data.file, null, `has ${data.dim} columns, but ${who} needs ${dim}`);
+  if (data.dim !== dim) throw new DataFileError(data.file, null, `has ${data.dim} columns, but ${who} needs ${dim} (wrong dimension)`);
 }

@@ -84,9 +84,9 @@ export class KernelTrainer implements Trainer {
         offsets[name] = r * this.sizes[name];
         view[name] = this.values[name].subarray(offsets[name], offsets[name] + this.sizes[name]);
       }
-      const value = this.kernel.objectiveAndGradient(view, this.replicas[r], this.streams[r], this.grads);
-      if (!Number.isFinite(value)) throw new DivergenceError(this.replicas[r].label, k, `objective is ${value}`);
-      objective[r] = value;
+      // Checked as float32 (what the caller receives): a float64 value beyond 3.4e38 has diverged too.
+      objective[r] = this.kernel.objectiveAndGradient(view, this.replicas[r], this.streams[r], this.grads);
+      if (!Number.isFinite(objective[r])) throw new DivergenceError(this.replicas[r].label, k, `objective is ${objective[r]}`);
       this.optimizer.apply(this.values, this.grads, offsets, r, stepSize(this.replicas[r].schedule, k), k);
       for (const name in view) {
         const v = view[name];

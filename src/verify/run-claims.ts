@@ -7,6 +7,9 @@ import os from 'node:os';
 import type { Claim, ClaimContext, CheckResult, Metric, Tier } from '../../theory/claim.ts';
 import type { BackendInfo } from '../engine/backend.ts';
 import type { ClaimResult, FalsifierResult, PredictedVsMeasured, ShardInfo, VerifyReport } from './result.ts';
+import { applyOverrides, type Override } from '../config/overrides.ts';
+import { validateConfig } from '../config/hyperparameters.ts';
+import { readDataFile, requireDimension, type DataSet } from '../data/data-file.ts';
 import { gitCommit, gitDirty, machine, packageVersions, toolVersion } from './provenance.ts';
 
 export type ProgressEvent =
@@ -25,6 +28,32 @@ export interface RunOptions {
   shard?: ShardInfo;
   /** Claims in the whole run, for progress counters (default: claims.length). */
   total?: number;
+  /** `--set path=value` changes to the claims' configurations (src/config/overrides.ts). */
+  overrides?: readonly Override[];
+  /** `--data FILE`: the user's data set for the claims that take data. */
+  dataFile?: string;
+}
+
+/**
+ * The configuration a claim runs with: its tier's, with the overrides that
+ * apply to it and, with a data file, sized to the file's rows; validated.
+ * Throws InvalidConfigError / DataFileError naming the claim, setting or row.
+ */
+export function resolveClaimConfig(
+  claim: Claim,
+  opts: Pick<RunOptions, 'tier' | 'overrides'>,
+  data?: DataSet,
+): { config: unknown; notes: string[] } {
+  const { config: overridden, applied } = applyOverrides(claim.tiers[opts.tier], opts.overrides ?? []);
+  const notes = applied.length > 0 ? [`settings changed from the ${opts.tier} tier: ${applied.map((o) => o.text).join(', ')}`] : [];
+  let config = overridden;
+  if (data && claim.takesData) {
+    requireDimension(data, claim.takesData.dimension(config), `${claim.id} (${claim.takesData.describe})`);
+    config = claim.takesData.withRows(config, data.n);
+    notes.push(`data: ${data.file} (${data.n} rows × ${data.dim} columns) in place of the claim's synthetic data`);
+  }
+  validateConfig(claim.id, config);
+  return { config, notes };
 }
 
 /**
@@ -63,8 +92,7 @@ export function seedCount(config: unknown): number | null {
 }
 
 /** The parts of a claim's result that do not depend on running it. */
-function claimHeader(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'>) {
-  const config = claim.tiers[opts.tier];
+function claimHeader(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'>, config: unknown = claim.tiers[opts.tier]) {
   return {
     id: claim.id,
     title: claim.title,
@@ -105,18 +133,20 @@ export function errorResult(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'
 
 export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promise<ClaimResult> {
   const started = performance.now();
-  const config = claim.tiers[opts.tier];
   const emit = opts.onEvent ?? (() => {});
   emit({ kind: 'claim-start', id: claim.id, index, total: opts.total ?? opts.claims.length });
-  const ctx: ClaimContext = {
-    tier: opts.tier,
-    masterSeed: opts.seed,
-    backend: opts.backend,
-    progress: (fraction, message) => emit({ kind: 'claim-progress', id: claim.id, fraction, message }),
-  };
-  const base = claimHeader(claim, opts);
   let result: ClaimResult;
   try {
+    const data = opts.dataFile !== undefined && claim.takesData ? readDataFile(opts.dataFile) : undefined;
+    const { config, notes: setupNotes } = resolveClaimConfig(claim, opts, data);
+    const ctx: ClaimContext = {
+      tier: opts.tier,
+      masterSeed: opts.seed,
+      backend: opts.backend,
+      progress: (fraction, message) => emit({ kind: 'claim-progress', id: claim.id, fraction, message }),
+      ...(data ? { data } : {}),
+    };
+    const base = claimHeader(claim, opts, config);
     const configs = [config, ...claim.falsifiers.map((f) => f.mutate(config))];
     const checks: CheckResult[] = await claim.check(configs, ctx);
     if (checks.length !== configs.length) {
@@ -145,7 +175,7 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       verdict: own.verdict,
       metrics: own.metrics,
       series: own.series ?? {},
-      notes: own.notes ?? [],
+      notes: [...setupNotes, ...(own.notes ?? [])],
       falsifiers,
       predictedVsMeasured: predictedVsMeasured(own.metrics),
       durationMs: performance.now() - started,

@@ -106,6 +106,8 @@ export async function runClaimsInPool(opts: PoolOptions): Promise<PoolOutcome> {
         seed: opts.seed,
         backend: opts.backend.name,
         registryModule: opts.registryModule,
+        overrides: opts.overrides ? [...opts.overrides] : undefined,
+        dataFile: opts.dataFile,
       };
       child.send(request);
     });

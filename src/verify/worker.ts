@@ -8,6 +8,7 @@ import { useBackend } from '../engine/backend.ts';
 import { loadRegistry } from './registry.ts';
 import { runClaim, type ProgressEvent } from './run-claims.ts';
 import type { Tier } from '../../theory/claim.ts';
+import type { Override } from '../config/overrides.ts';
 
 export interface RunRequest {
   type: 'run';
@@ -18,6 +19,8 @@ export interface RunRequest {
   seed: number;
   backend: string;
   registryModule?: string;
+  overrides?: Override[];
+  dataFile?: string;
 }
 
 export type WorkerMessage = { type: 'event'; event: ProgressEvent } | { type: 'fatal'; message: string };
@@ -35,7 +38,16 @@ process.on('message', (request: RunRequest) => {
       const backend = await useBackend(request.backend);
       await runClaim(
         claim,
-        { claims: [claim], total: request.total, tier: request.tier, seed: request.seed, backend, onEvent: (event) => send({ type: 'event', event }) },
+        {
+          claims: [claim],
+          total: request.total,
+          tier: request.tier,
+          seed: request.seed,
+          backend,
+          overrides: request.overrides,
+          dataFile: request.dataFile,
+          onEvent: (event) => send({ type: 'event', event }),
+        },
         request.index,
       );
     } catch (err) {

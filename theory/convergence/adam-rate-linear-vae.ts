@@ -11,7 +11,7 @@ import { defineClaim, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
 import { ADAM_DEFAULTS } from '../../src/engine/optimizer.ts';
 import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
-import { constantStep, linearVaeRateAssumptions, linearVaeRateTiers } from './linear-vae-rate-common.ts';
+import { constantStep, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData } from './linear-vae-rate-common.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers(ADAM_DEFAULTS);
 
@@ -30,4 +30,5 @@ export default defineClaim<LinearVaeRateConfig>({
   tiers,
   falsifiers: [constantStep],
   check: (configs, ctx) => checkLinearVaeRate('adam-rate-linear-vae', configs, ctx),
+  takesData: linearVaeTakesData,
 });

@@ -17,7 +17,7 @@
 import { defineClaim, type Falsifier, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
 import { checkArmEffect, type ArmEffectConfig } from '../../src/checks/convergence-arm-effect.ts';
-import { linearVaeRateAssumptions, linearVaeRateTiers } from './linear-vae-rate-common.ts';
+import { linearVaeRateAssumptions, linearVaeRateTiers, wrappedLinearVaeTakesData } from './linear-vae-rate-common.ts';
 
 const base = linearVaeRateTiers({ kind: 'sgd' });
 
@@ -55,4 +55,5 @@ export default defineClaim<ArmEffectConfig>({
   tiers,
   falsifiers: [batchSizeIgnored],
   check: (configs, ctx) => checkArmEffect('batch-size-effect', configs, ctx, 'bounded-by-ratio'),
+  takesData: wrappedLinearVaeTakesData(),
 });

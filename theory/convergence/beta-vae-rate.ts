@@ -17,7 +17,7 @@
 import { defineClaim, type Falsifier, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
 import { checkBetaRate, type BetaRateConfig } from '../../src/checks/convergence-beta.ts';
-import { linearVaeRateAssumptions, linearVaeRateTiers } from './linear-vae-rate-common.ts';
+import { linearVaeRateAssumptions, linearVaeRateTiers, wrappedLinearVaeTakesData } from './linear-vae-rate-common.ts';
 
 const base = linearVaeRateTiers({ kind: 'sgd' });
 const betas = [0.25, 1, 4];
@@ -55,4 +55,5 @@ export default defineClaim<BetaRateConfig>({
   tiers,
   falsifiers: [constantStep],
   check: (configs, ctx) => checkBetaRate('beta-vae-rate', configs, ctx),
+  takesData: wrappedLinearVaeTakesData(),
 });

@@ -6,7 +6,7 @@
  * puts both optimisers past their transient within the fitting window
  * (C = 0.01 left SGD transient-dominated at n = 5000: slope −0.19).
  */
-import type { Assumption, Falsifier, Tier } from '../claim.ts';
+import type { Assumption, Falsifier, TakesData, Tier } from '../claim.ts';
 import type { OptimizerConfig } from '../../src/engine/optimizer.ts';
 import type { LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
 
@@ -43,3 +43,23 @@ export const constantStep: Falsifier<LinearVaeRateConfig> = {
   expected: 'G_n plateaus (slope ≳ 0), so both slope criteria fail',
   mutate: (c) => ({ ...c, schedule: { ...c.schedule, alpha: 0 } }),
 };
+
+/**
+ * The linear-VAE claims can run on a user's data (`verify --data FILE`): rows
+ * are points in R^{d_x}; N becomes the file's row count. The oracle's exact
+ * gradient then uses that data's moments, so G_n is still exact.
+ */
+export const linearVaeTakesData: TakesData<LinearVaeRateConfig> = {
+  describe: 'one point x ∈ R^d_x per row, d_x = 10 as in the linear VAE',
+  dimension: (c) => c.data.dx,
+  withRows: (c, rows) => ({ ...c, data: { ...c.data, n: rows } }),
+};
+
+/** The same for configurations that wrap a linear-VAE run (β, batch-size and sample arms). */
+export function wrappedLinearVaeTakesData<T extends { run: LinearVaeRateConfig }>(): TakesData<T> {
+  return {
+    describe: linearVaeTakesData.describe,
+    dimension: (c) => linearVaeTakesData.dimension(c.run),
+    withRows: (c, rows) => ({ ...c, run: linearVaeTakesData.withRows(c.run, rows) }),
+  };
+}

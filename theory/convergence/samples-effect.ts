@@ -18,7 +18,7 @@
 import { defineClaim, type Falsifier, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
 import { checkArmEffect, type ArmEffectConfig } from '../../src/checks/convergence-arm-effect.ts';
-import { linearVaeRateAssumptions, linearVaeRateTiers } from './linear-vae-rate-common.ts';
+import { linearVaeRateAssumptions, linearVaeRateTiers, wrappedLinearVaeTakesData } from './linear-vae-rate-common.ts';
 
 const base = linearVaeRateTiers({ kind: 'sgd' });
 const run = { batchSize: 4, schedule: { C: 0.1, alpha: 0.5 } };
@@ -53,4 +53,5 @@ export default defineClaim<ArmEffectConfig>({
   tiers,
   falsifiers: [samplesIgnored],
   check: (configs, ctx) => checkArmEffect('samples-effect', configs, ctx, 'saturating'),
+  takesData: wrappedLinearVaeTakesData(),
 });

@@ -13,7 +13,7 @@
 import { defineClaim, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
 import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
-import { constantStep, linearVaeRateAssumptions, linearVaeRateTiers } from './linear-vae-rate-common.ts';
+import { constantStep, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData } from './linear-vae-rate-common.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers({ kind: 'sgd' });
 
@@ -29,4 +29,5 @@ export default defineClaim<LinearVaeRateConfig>({
   tiers,
   falsifiers: [constantStep],
   check: (configs, ctx) => checkLinearVaeRate('sgd-rate-linear-vae', configs, ctx),
+  takesData: linearVaeTakesData,
 });

@@ -1,0 +1,116 @@
+/**
+ * The shared vocabulary of hyperparameters, as one zod schema that every
+ * claim's configuration is validated against before anything trains. Claims
+ * name their settings consistently (schedule.C, batchSize, samples, beta,
+ * widths, optimizer.beta1, ...), so one schema covers every family; fields it
+ * does not know pass through untouched. Every message states the allowed range.
+ */
+import { z } from 'zod';
+
+const positiveInt = (what: string) =>
+  z.number({ error: `${what} must be a number` }).int({ error: `allowed ${what}: an integer ≥ 1` }).min(1, { error: `allowed ${what}: an integer ≥ 1` });
+
+const optimizer = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('sgd') }).loose(),
+    z
+      .object({
+        kind: z.literal('adam'),
+        beta1: z.number().min(0, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }).lt(1, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }),
+        beta2: z.number().gt(0, { error: 'allowed Adam β2: 0 < β2 < 1' }).lt(1, { error: 'allowed Adam β2: 0 < β2 < 1' }),
+        epsilon: z.number().gt(0, { error: 'allowed Adam ε > 0' }).finite(),
+      })
+      .loose(),
+  ],
+  { error: 'allowed optimizer.kind: "sgd" or "adam"' },
+);
+
+const schedule = z
+  .object({
+    C: z.number().gt(0, { error: 'allowed step constant C > 0 (finite)' }).finite({ error: 'allowed step constant C > 0 (finite)' }),
+    alpha: z.number().min(0, { error: 'allowed step exponent α: 0 ≤ α ≤ 1' }).max(1, { error: 'allowed step exponent α: 0 ≤ α ≤ 1' }),
+  })
+  .loose();
+
+const klWeight = z.number().min(0, { error: 'allowed β ≥ 0 (finite)' }).finite({ error: 'allowed β ≥ 0 (finite)' });
+
+const arm = z.object({ batchSize: positiveInt('batch size B'), samples: positiveInt('samples K') }).loose();
+
+/** Data-set sizes a batch size must not exceed: data.n (synthetic) or data.N. */
+function dataRows(config: { data?: unknown }): number | undefined {
+  const d = config.data as { n?: unknown; N?: unknown } | undefined;
+  const n = d?.n ?? d?.N;
+  return typeof n === 'number' ? n : undefined;
+}
+
+export interface HyperparameterShape {
+  [key: string]: unknown;
+}
+
+export const hyperparameterSchema: z.ZodType<HyperparameterShape> = z.lazy(() =>
+  z
+    .object({
+      optimizer: optimizer.optional(),
+      schedule: schedule.optional(),
+      seeds: positiveInt('seeds').optional(),
+      steps: positiveInt('steps').optional(),
+      batchSize: positiveInt('batch size B').optional(),
+      samples: positiveInt('samples K').optional(),
+      beta: klWeight.optional(),
+      betas: z.array(z.number().gt(0, { error: 'allowed β > 0 (finite)' }).finite()).min(1, { error: 'allowed: at least one β' }).optional(),
+      Ks: z.array(positiveInt('K')).min(1, { error: 'allowed: at least one K' }).optional(),
+      arms: z.array(arm).min(1, { error: 'allowed: at least one (B, K) arm' }).optional(),
+      widths: z.array(positiveInt('width')).min(1, { error: 'allowed: at least one width' }).optional(),
+      width: positiveInt('width').optional(),
+      hidden: positiveInt('hidden width').optional(),
+      latent: positiveInt('latent dimension').optional(),
+      H: positiveInt('latent dimension H').optional(),
+      dz: positiveInt('latent dimension d_z').optional(),
+      training: z.object({ seeds: positiveInt('seeds'), steps: positiveInt('steps'), schedule }).loose().optional(),
+      phases: z.array(z.object({ optimizer, schedule, steps: positiveInt('steps') }).loose()).optional(),
+      data: z
+        .object({
+          n: positiveInt('data points n').optional(),
+          N: positiveInt('data points N').optional(),
+          dx: positiveInt('data dimension d_x').optional(),
+          dz: positiveInt('latent dimension d_z').optional(),
+          D: positiveInt('data dimension D').optional(),
+        })
+        .loose()
+        .optional(),
+      run: hyperparameterSchema.optional(),
+    })
+    .loose()
+    .superRefine((c, ctx) => {
+      const N = dataRows(c);
+      const sizes: [string, unknown][] = [['batchSize', c.batchSize], ...((c.arms as { batchSize: unknown }[] | undefined) ?? []).map((a, i): [string, unknown] => [`arms.${i}.batchSize`, a.batchSize])];
+      for (const [path, B] of sizes) {
+        if (N !== undefined && typeof B === 'number' && B > N) {
+          ctx.addIssue({ code: 'custom', path: path.split('.'), message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${N} (the data size)` });
+        }
+      }
+    }),
+);
+
+export class InvalidConfigError extends Error {
+  override name = 'InvalidConfigError';
+}
+
+function valueAt(config: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = config;
+  for (const key of path) v = (v as Record<PropertyKey, unknown> | undefined)?.[key];
+  return v;
+}
+
+/** Throws InvalidConfigError naming the claim, every bad field, its value and the allowed range. */
+export function validateConfig(claimId: string, config: unknown, what = 'configuration'): void {
+  const parsed = hyperparameterSchema.safeParse(config);
+  if (parsed.success) return;
+  const problems = parsed.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const value = valueAt(config, issue.path);
+    return `${path} = ${JSON.stringify(value) ?? String(value)}: ${issue.message}`;
+  });
+  throw new InvalidConfigError(`${claimId}: invalid ${what}: ${problems.join('; ')}`);
+}

@@ -35,7 +35,7 @@ export async function checkBernoulliMixtureEntropy(
         N: { value: data.N },
         D: { value: data.D },
       },
-      notes: [`binarised digits: N = ${data.N}, D = ${data.D} (pool ${config.data.pool}); EM stopped after ${run.iterations} iterations`],
+      notes: [`binarised digits: N = ${data.N}, D = ${data.D} (pool ${config.data.pool}); EM stopped after ${run.iterations} iterations${run.restarts > 0 ? ` (after ${run.restarts} restart(s): a component collapsed)` : ''}`],
       assumptions: [
         { id: 'stationary-parameters', met: config.perturbation.kind === 'none', detail: `M-step output, perturbation ${JSON.stringify(config.perturbation)}` },
         { id: 'constant-base-measure', met: true, detail: 'Bernoulli: h(x) = 1' },

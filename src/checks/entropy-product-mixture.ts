@@ -11,7 +11,7 @@
 import { RandomStream } from '../engine/rng.ts';
 import { withBaseMeasureCorrection, type EntropyDiagnosis } from '../entropy/formulas.ts';
 import { averageResponsibilities } from '../models/mixtures/gmm.ts';
-import { diagnose, eStep, mStep, type CountData, type ProductFamily, type ProductMixtureParams } from '../models/mixtures/product-mixture.ts';
+import { diagnose, EmptyComponentError, eStep, mStep, type CountData, type ProductFamily, type ProductMixtureParams } from '../models/mixtures/product-mixture.ts';
 import { hardResponsibilities, randomResponsibilities, type ResponsibilityKind } from '../models/mixtures/responsibilities.ts';
 import type { IdentityEvaluation } from './entropy-common.ts';
 
@@ -61,6 +61,8 @@ export interface MixtureRun {
   logLik: number;
   iterations: number;
   emMonotone: boolean;
+  /** EM restarts after a component collapsed (see MAX_EM_RESTARTS). */
+  restarts: number;
 }
 
 function onGrid(t: number): boolean {
@@ -68,9 +70,12 @@ function onGrid(t: number): boolean {
   return false;
 }
 
+/** EM restarts allowed when a component collapses (all its responsibilities underflow to 0 in float64). */
+export const MAX_EM_RESTARTS = 10;
+
 export function runMixture(family: ProductFamily, data: CountData, opts: MixtureRunOptions, rng: RandomStream): MixtureRun {
   const { K } = opts;
-  const evals: IdentityEvaluation[] = [];
+  let evals: IdentityEvaluation[] = [];
   const evaluate = (label: string, q: Float64Array) => {
     const fitted = mStep(q, data, K);
     const p = perturb(fitted, opts.perturbation);
@@ -80,25 +85,40 @@ export function runMixture(family: ProductFamily, data: CountData, opts: Mixture
     const closedFormGap = shift + (opts.baseMeasure === 'ignored' ? plain.decomposition.baseMeasure : 0);
     evals.push({ label, diag, closedFormGap });
   };
-  let params = mStep(randomResponsibilities(data.N, K, rng), data, K);
-  let previous = -Infinity;
+  let params: ProductMixtureParams;
   let q: Float64Array = new Float64Array(0);
   let iterations = 0;
   let emMonotone = true;
-  for (let t = 1; t <= opts.maxEmIterations; t++) {
-    const e = eStep(family, params, data);
-    if (e.logLik < previous - 1e-12 * Math.abs(previous)) emMonotone = false;
-    q = e.q;
-    params = mStep(q, data, K);
-    iterations = t;
-    const converged = e.logLik - previous < opts.emTolerance || t === opts.maxEmIterations;
-    // Evaluate on a geometric grid of iterations (1, 2, 3, 4, 6, 9, 13, ...) and at the last one.
-    if (opts.responsibilities.includes('exact') && (onGrid(t) || converged)) evaluate(`EM iteration ${t} (posterior q)`, q);
-    if (converged) break;
-    previous = e.logLik;
+  let restarts = 0;
+  // EM from random responsibilities. A component whose posteriors all fall below
+  // e^-745 is exactly empty in float64 (seen in 4 of 50 calibration seeds of the
+  // Bernoulli mixture); that is not a stationary point of a K-component mixture,
+  // so EM restarts from fresh responsibilities of the same stream.
+  for (;;) {
+    try {
+      evals = [];
+      params = mStep(randomResponsibilities(data.N, K, rng), data, K);
+      let previous = -Infinity;
+      for (let t = 1; t <= opts.maxEmIterations; t++) {
+        const e = eStep(family, params, data);
+        if (e.logLik < previous - 1e-12 * Math.abs(previous)) emMonotone = false;
+        q = e.q;
+        params = mStep(q, data, K);
+        iterations = t;
+        const converged = e.logLik - previous < opts.emTolerance || t === opts.maxEmIterations;
+        // Evaluate on a geometric grid of iterations (1, 2, 3, 4, 6, 9, 13, ...) and at the last one.
+        if (opts.responsibilities.includes('exact') && (onGrid(t) || converged)) evaluate(`EM iteration ${t} (posterior q)`, q);
+        if (converged) break;
+        previous = e.logLik;
+      }
+      break;
+    } catch (err) {
+      if (!(err instanceof EmptyComponentError) || restarts >= MAX_EM_RESTARTS) throw err;
+      restarts++;
+    }
   }
   if (opts.responsibilities.includes('hard')) evaluate('hard q (argmax of the converged posterior)', hardResponsibilities(q, data.N, K));
   if (opts.responsibilities.includes('random')) evaluate('random q (flat Dirichlet rows)', randomResponsibilities(data.N, K, rng));
   const { logLik } = eStep(family, params, data);
-  return { evals, atConvergence: diagnose(family, params, q, data), logLik, iterations, emMonotone };
+  return { evals, atConvergence: diagnose(family, params, q, data), logLik, iterations, emMonotone, restarts };
 }

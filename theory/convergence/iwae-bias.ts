@@ -6,7 +6,7 @@
  *
  * Test bed: the linear Gaussian VAE in float64 (no engine), θ = decoder
  * (W, b) at the data's ground truth, an imperfect encoder (exact posterior
- * mean map with c + 0.3, log-variances mean-field + 0.5). ∇_θ log p(x) and
+ * mean map with c + 0.3, log-variances mean-field + 1.0). ∇_θ log p(x) and
  * p(x) are closed form. Pass: the log-log slope of the bias over
  * K ∈ {16, …, 256} has its 95% interval inside [−1.3, −0.7] (only large K:
  * CLAIMS.md calibration −1.14 at K = 16..64, −0.67 at K = 1..4), every
@@ -22,7 +22,10 @@ import { checkIwaeBias, type IwaeBiasConfig } from '../../src/checks/convergence
 
 const common = {
   sigmaX: 0.5,
-  encoder: { meanShift: 0.3, logVarianceShift: 0.5 },
+  // Variances e^1.0 × mean-field, not e^0.5: with e^0.5 some seeds' decoders give
+  // 2Λ_p − Λ_q an eigenvalue < 0, i.e. importance weights of infinite variance, and
+  // the bias then decays like K^-0.6 (calibration, 5 of 50 seeds). See finite-weight-variance.
+  encoder: { meanShift: 0.3, logVarianceShift: 1.0 },
   Ks: [1, 2, 4, 8, 16, 32, 64, 128, 256],
   slopeFrom: 16,
   slopeRange: [-1.3, -0.7] as [number, number],
@@ -56,6 +59,7 @@ export default defineClaim<IwaeBiasConfig>({
   formula: '\\|\\mathbb{E}\\nabla_\\theta L_K - \\nabla_\\theta \\log p(x)\\| = O(1/K),\\ L_1 \\le L_2 \\le \\dots \\le \\log p(x)',
   assumptions: [
     { id: 'mc-error-small', statement: 'The Monte Carlo error of the bias estimate is well below C/K at the largest K (variance floor subtracted).' },
+    { id: 'finite-weight-variance', statement: 'The importance weights have finite variance under q (E_q[w²] < ∞): the regime in which the bias is O(1/K).' },
     { id: 'imperfect-encoder', statement: 'q(z|x) differs from the posterior, so the bias is not identically 0.' },
     { id: 'float64', statement: 'Estimator and the exact ∇log p(x) computed in float64 outside TensorFlow.js.' },
     { id: 'self-normalised-weights', statement: 'Weights ω_k = w_k / Σ_j w_j.' },

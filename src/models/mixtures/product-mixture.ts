@@ -135,10 +135,18 @@ export function weightedDataMeans(q: Float64Array, data: CountData, K: number, q
   return out;
 }
 
+/** A component whose responsibilities all underflowed to 0: EM has collapsed it (restart from another initialisation). */
+export class EmptyComponentError extends RangeError {
+  override name = 'EmptyComponentError';
+  constructor(readonly component: number) {
+    super(`M-step: component ${component} has no responsibility (q̄_c = 0); allowed q̄_c > 0`);
+  }
+}
+
 export function mStep(q: Float64Array, data: CountData, K: number): ProductMixtureParams {
   if (q.length !== data.N * K) throw new RangeError(`M-step: responsibilities have length ${q.length}, expected N×K = ${data.N * K}`);
   const qbar = averageResponsibilities(q, data.N, K);
-  for (let c = 0; c < K; c++) if (!(qbar[c] > 0)) throw new RangeError(`M-step: component ${c} has no responsibility (q̄_c = 0); allowed q̄_c > 0`);
+  for (let c = 0; c < K; c++) if (!(qbar[c] > 0)) throw new EmptyComponentError(c);
   return { K, D: data.D, pi: qbar, means: weightedDataMeans(q, data, K, qbar) };
 }
 

@@ -28,6 +28,7 @@ import { createProgressReporter } from './progress.ts';
 import { renderComparison } from './compare-output.ts';
 import { renderClaimList } from './list-output.ts';
 import { calibrate, CALIBRATION_TARGET } from '../calibrate/calibrate.ts';
+import { mergeCalibration } from '../calibrate/calibration-file.ts';
 import { checkOverrides, InvalidConfigError, OverrideError, parseOverride, type Override } from '../config/overrides.ts';
 import { DataFileError, readDataFile } from '../data/data-file.ts';
 import writeFileAtomic from 'write-file-atomic';
@@ -219,7 +220,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .option('--runs <m>', 'number of master seeds (≥ 50 for a calibration worth citing)', parsePositiveInteger, 50)
     .option('--seed <n>', 'base seed the calibration seeds derive from', parseSeed, 1)
     .addOption(new Option('--backend <name>', `TensorFlow.js backend (default: $${BACKEND_ENV_VAR} or wasm)`).choices([...BACKEND_NAMES]))
-    .option('--out <file>', 'where to write the calibration JSON', 'reports/calibration/calibration.json')
+    .option('--out <file>', 'calibration record to merge into (entries of other claims are kept); reports and the README table read reports/calibration/calibration.json', 'reports/calibration/calibration.json')
     .option('--quiet', 'no progress output')
     .action(async (opts: { claim: string[]; tier: Tier; runs: number; seed: number; backend?: string; out: string; quiet?: boolean }) => {
       const claims = selectClaims(await registry(deps), opts.claim);
@@ -240,11 +241,13 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
             `; ${(e.meanDurationMs / 1000).toFixed(1)} s/run${e.meetsTarget ? '' : '  BELOW TARGET'}`,
         );
       }
-      mkdirSync(path.dirname(opts.out), { recursive: true });
-      await writeFileAtomic(
+      const createdAt = new Date().toISOString();
+      await mergeCalibration(
         opts.out,
-        JSON.stringify({ tier: opts.tier, runs: opts.runs, baseSeed: opts.seed, backend, target: CALIBRATION_TARGET, createdAt: new Date().toISOString(), claims: entries }, null, 2) + '\n',
+        CALIBRATION_TARGET,
+        entries.map((e) => ({ ...e, tier: opts.tier, baseSeed: opts.seed, backend: backend.name, createdAt })),
       );
+      print(`calibration of ${entries.length} claim(s) merged into ${opts.out}`);
       setExit(entries.every((e) => e.meetsTarget) ? EXIT.ok : EXIT.claimsFailed);
     });
 

@@ -9,6 +9,7 @@
 import type { ClaimResult, VerifyReport } from '../verify/result.ts';
 import type { Verdict } from '../stats/verdict.ts';
 import { predictedVsMeasured } from '../verify/run-claims.ts';
+import { formatFalseAlarm } from '../calibrate/calibration-file.ts';
 import { VERDICT_EMOJI, caughtCount, decisionMetrics, formatMetric, formatNumber, keyMetric, seconds, shortCommit } from './format.ts';
 
 export { formatMetric, formatNumber } from './format.ts';
@@ -70,11 +71,11 @@ export function renderMarkdown(report: VerifyReport): string {
       (report.shard ? ` · shard ${report.shard.index}/${report.shard.count}` : '') +
       (report.merged ? ` · merged from ${report.merged.shards.length} shard(s)` : ''),
     '',
-    '| claim | source | verdict | key measurement | falsifiers caught | time |',
-    '|---|---|---|---|---|---|',
+    '| claim | source | verdict | key measurement | falsifiers caught | false alarms (calibrated) | time |',
+    '|---|---|---|---|---|---|---|',
     ...report.claims.map(
       (r) =>
-        `| \`${r.id}\` | ${r.source.key} (arXiv:${r.source.arxiv}) | ${badge(r.verdict)} | ${cell(keyCell(r))} | ${cell(falsifierCell(r))} | ${seconds(r.durationMs)} |`,
+        `| \`${r.id}\` | ${r.source.key} (arXiv:${r.source.arxiv}) | ${badge(r.verdict)} | ${cell(keyCell(r))} | ${cell(falsifierCell(r))} | ${formatFalseAlarm(r.calibration)} | ${seconds(r.durationMs)} |`,
     ),
     '',
   ];

@@ -12,6 +12,7 @@
  * report read back from disk may hold null where a number was not finite.
  * Readers (merge, compare, the renderers) accept that.
  */
+import type { CalibrationSummary } from '../calibrate/calibration-file.ts';
 import type { AssumptionCheck, Family, Metric, Series, Source, Tier } from '../../theory/claim.ts';
 import type { Verdict } from '../stats/verdict.ts';
 import type { BackendInfo } from '../engine/backend.ts';
@@ -61,6 +62,8 @@ export interface ClaimResult {
   predictedVsMeasured?: PredictedVsMeasured[];
   durationMs: number;
   error?: string;
+  /** The claim's calibrated pass / false-alarm / detection rates (reports/calibration/calibration.json). */
+  calibration?: CalibrationSummary;
 }
 
 /** Which deterministic share of the selected claims a sharded run ran (see src/verify/select.ts). */

@@ -8,6 +8,7 @@ import type { Claim, ClaimContext, CheckResult, Metric, Tier } from '../../theor
 import type { BackendInfo } from '../engine/backend.ts';
 import type { ClaimResult, FalsifierResult, PredictedVsMeasured, ShardInfo, VerifyReport } from './result.ts';
 import { applyOverrides, type Override } from '../config/overrides.ts';
+import { calibrationSummary, readCalibration } from '../calibrate/calibration-file.ts';
 import { validateConfig } from '../config/hyperparameters.ts';
 import { readDataFile, requireDimension, type DataSet } from '../data/data-file.ts';
 import { gitCommit, gitDirty, machine, packageVersions, toolVersion } from './provenance.ts';
@@ -217,10 +218,15 @@ export function assembleReport(
 ): VerifyReport {
   const host = machine();
   const { summary, ok } = summarise(results);
+  const calibration = readCalibration();
+  const withCalibration = results.map((r) => {
+    const c = r.calibration ?? calibrationSummary(calibration, r.id);
+    return c ? { ...r, calibration: c } : r;
+  });
   return {
     schemaVersion: 1,
     tool: { name: 'vae-claims', version: toolVersion() },
-    claims: results,
+    claims: withCalibration,
     backend: opts.backend.name,
     backendInfo: opts.backend,
     seed: opts.seed,

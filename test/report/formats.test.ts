@@ -74,9 +74,18 @@ describe('README claims table', () => {
   it('lists every claim of the report and marks registry claims the report lacks as not run', () => {
     const partial: VerifyReport = { ...report, claims: report.claims.slice(0, 2) };
     const table = renderReadmeTable(partial, FAKE_CLAIMS);
-    expect(table).toContain('| id | family | source | verdict | key measurement | falsifiers caught | tier, date |');
-    expect(table).toMatch(/\| `fake-rate` \| convergence \| SGL25 .* \| ✅ pass \| slope -0\.\d+ \[.*\] \(95%\) \| 1\/1 \| quick, \d{4}-\d{2}-\d{2} \|/);
+    expect(table).toContain('| id | family | source | verdict | key measurement | falsifiers caught | false alarms (calibrated) | tier, date |');
+    expect(table).toMatch(/\| `fake-rate` \| convergence \| SGL25 .* \| ✅ pass \| slope -0\.\d+ \[.*\] \(95%\) \| 1\/1 \| not calibrated \| quick, \d{4}-\d{2}-\d{2} \|/);
     expect(table).toMatch(/\| `fake-crash` \| ntk \| .* \| not run \|/);
+  });
+
+  it('shows a calibrated claim\'s false alarms with the Wilson upper bound', () => {
+    const falseAlarm = { successes: 1, trials: 50, rate: 0.02, lower: 0.0035, upper: 0.105, level: 0.95 };
+    const calibrated: VerifyReport = {
+      ...report,
+      claims: [{ ...report.claims[0], calibration: { tier: 'quick', runs: 50, pass: { ...falseAlarm, successes: 49, rate: 0.98 }, falseAlarm, falsifiers: [], meetsTarget: false, createdAt: report.startedAt } }],
+    };
+    expect(renderReadmeTable(calibrated)).toMatch(/\| 1\/1 \| 1\/50 \(≤ 10\.5%\) \| quick/);
   });
 
   it('replaces only the marked region, and refuses a README without exactly one pair of markers', () => {

@@ -1,0 +1,71 @@
+/**
+ * The committed calibration record, reports/calibration/calibration.json:
+ * one entry per claim from `vae-claims calibrate` (M master seeds at the
+ * quick tier). Calibrations of different claims accumulate in the one file
+ * (a new run replaces only its own claims' entries), and every report and
+ * the README table carry each claim's calibrated false-alarm rate from it.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import writeFileAtomic from 'write-file-atomic';
+import type { Proportion } from '../stats/wilson.ts';
+import type { CalibrationEntry } from './calibrate.ts';
+
+export const CALIBRATION_FILE = fileURLToPath(new URL('../../reports/calibration/calibration.json', import.meta.url));
+
+export interface CalibratedEntry extends CalibrationEntry {
+  tier: string;
+  baseSeed: number;
+  backend: string;
+  createdAt: string;
+}
+
+export interface CalibrationRecord {
+  target: number;
+  claims: CalibratedEntry[];
+}
+
+/** What a report entry carries: the claim's calibration in brief. */
+export interface CalibrationSummary {
+  tier: string;
+  runs: number;
+  pass: Proportion;
+  falseAlarm: Proportion;
+  falsifiers: { id: string; caught: Proportion }[];
+  meetsTarget: boolean;
+  createdAt: string;
+}
+
+export function readCalibration(file = CALIBRATION_FILE): CalibrationRecord | null {
+  if (!existsSync(file)) return null;
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as CalibrationRecord;
+    return Array.isArray(doc.claims) ? doc : null;
+  } catch {
+    return null;
+  }
+}
+
+export function calibrationSummary(record: CalibrationRecord | null, id: string, tier = 'quick'): CalibrationSummary | undefined {
+  const e = record?.claims.find((c) => c.id === id && c.tier === tier);
+  if (!e) return undefined;
+  return { tier: e.tier, runs: e.runs, pass: e.pass, falseAlarm: e.falseAlarm, falsifiers: e.falsifiers, meetsTarget: e.meetsTarget, createdAt: e.createdAt };
+}
+
+/** Replaces the entries of the claims in `entries` (same tier), keeps the rest; written atomically. */
+export async function mergeCalibration(file: string, target: number, entries: readonly CalibratedEntry[]): Promise<CalibrationRecord> {
+  const previous = readCalibration(file);
+  const replaced = new Set(entries.map((e) => `${e.id}\u0000${e.tier}`));
+  const claims = [...(previous?.claims ?? []).filter((c) => !replaced.has(`${c.id}\u0000${c.tier}`)), ...entries];
+  const record: CalibrationRecord = { target, claims };
+  mkdirSync(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, JSON.stringify(record, null, 2) + '\n');
+  return record;
+}
+
+/** "0/50 (≤ 7.1%)": false alarms over runs, with the Wilson upper bound. */
+export function formatFalseAlarm(s: CalibrationSummary | undefined): string {
+  if (!s) return 'not calibrated';
+  return `${s.falseAlarm.successes}/${s.runs} (≤ ${(100 * s.falseAlarm.upper).toFixed(1)}%)`;
+}

@@ -1,0 +1,43 @@
+/** The calibration record: runs of different claims accumulate; a rerun replaces only its own claims. */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { calibrationSummary, formatFalseAlarm, mergeCalibration, readCalibration, type CalibratedEntry } from '../../src/calibrate/calibration-file.ts';
+import { wilsonInterval } from '../../src/stats/wilson.ts';
+
+function entry(id: string, passed: number, runs = 50): CalibratedEntry {
+  return {
+    id,
+    runs,
+    seeds: [],
+    pass: wilsonInterval(passed, runs),
+    falsifiers: [{ id: 'f', caught: wilsonInterval(runs, runs) }],
+    verdicts: { pass: passed, fail: runs - passed },
+    falseAlarm: wilsonInterval(runs - passed, runs),
+    meanDurationMs: 1,
+    meetsTarget: passed === runs,
+    tier: 'quick',
+    baseSeed: 1,
+    backend: 'wasm',
+    createdAt: '2026-11-22T00:00:00.000Z',
+  };
+}
+
+describe('calibration record', () => {
+  it('merges by claim: other claims kept, the same claim replaced', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'vae-cal-')), 'calibration.json');
+    await mergeCalibration(file, 0.99, [entry('a', 50), entry('b', 45)]);
+    await mergeCalibration(file, 0.99, [entry('b', 49), entry('c', 50)]);
+    const record = readCalibration(file)!;
+    expect(record.claims.map((c) => [c.id, c.pass.successes])).toEqual([
+      ['a', 50],
+      ['b', 49],
+      ['c', 50],
+    ]);
+    expect(JSON.parse(readFileSync(file, 'utf8')).target).toBe(0.99);
+    expect(formatFalseAlarm(calibrationSummary(record, 'b'))).toBe(`1/50 (≤ ${(100 * wilsonInterval(1, 50).upper).toFixed(1)}%)`);
+    expect(calibrationSummary(record, 'zzz')).toBeUndefined();
+    expect(formatFalseAlarm(undefined)).toBe('not calibrated');
+  });
+});

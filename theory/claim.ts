@@ -59,6 +59,13 @@ export interface CheckResult {
   series?: Record<string, Series>;
   assumptions?: AssumptionCheck[];
   notes?: string[];
+  /**
+   * Set when training for this configuration diverged (NaN/Inf). For a
+   * falsifier's configuration that is a catch (the statement cannot hold);
+   * for the claim's own configuration runClaim reports verdict "error" with
+   * this message (step and setting): the run produced no evidence either way.
+   */
+  diverged?: { step: number; replica: string; message: string };
 }
 
 export interface ClaimContext {

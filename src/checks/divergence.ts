@@ -61,6 +61,7 @@ export function withDivergenceRetry<T>(count: number, attempt: (active: number[]
 export function divergedResult(d: Diverged, what = 'G_n'): CheckResult {
   return {
     verdict: 'fail',
+    diverged: d.diverged,
     metrics: { divergedAtStep: { value: d.diverged.step, criterion: `finite training (a diverged run has ${what} → ∞)` } },
     notes: [`Training diverged: ${d.diverged.message}. ${what} → ∞, so the statement cannot hold for this configuration.`],
   };

@@ -14,7 +14,7 @@
  * Replicas never interact, so a replica trained in a batch is bitwise
  * identical to the same replica trained alone, whatever the batch.
  */
-import { replicaStreams, validateReplica, type ReplicaSetting, type ReplicaStreams } from './replica.ts';
+import { describeSetting, replicaStreams, validateReplica, type ReplicaSetting, type ReplicaStreams } from './replica.ts';
 import { createKernelOptimizer, type KernelOptimizer } from './kernel-optimizer.ts';
 import type { OptimizerConfig } from './optimizer.ts';
 import { stepSize } from './schedule.ts';
@@ -86,12 +86,12 @@ export class KernelTrainer implements Trainer {
       }
       // Checked as float32 (what the caller receives): a float64 value beyond 3.4e38 has diverged too.
       objective[r] = this.kernel.objectiveAndGradient(view, this.replicas[r], this.streams[r], this.grads);
-      if (!Number.isFinite(objective[r])) throw new DivergenceError(this.replicas[r].label, k, `objective is ${objective[r]}`);
+      if (!Number.isFinite(objective[r])) throw new DivergenceError(this.replicas[r].label, k, `objective is ${objective[r]}`, describeSetting(this.replicas[r]));
       this.optimizer.apply(this.values, this.grads, offsets, r, stepSize(this.replicas[r].schedule, k), k);
       for (const name in view) {
         const v = view[name];
         for (let i = 0; i < v.length; i++) {
-          if (!Number.isFinite(v[i])) throw new DivergenceError(this.replicas[r].label, k, `parameter ${name} is ${v[i]}`);
+          if (!Number.isFinite(v[i])) throw new DivergenceError(this.replicas[r].label, k, `parameter ${name} is ${v[i]}`, describeSetting(this.replicas[r]));
         }
       }
     }

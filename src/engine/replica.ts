@@ -35,6 +35,11 @@ export function replicaStreams(seed: number): ReplicaStreams {
   };
 }
 
+/** "C = 0.05, α = 0.5, B = 32, K = 1, β = 1": a replica's hyperparameters for messages. */
+export function describeSetting(r: ReplicaSetting): string {
+  return `C = ${r.schedule.C}, α = ${r.schedule.alpha}, B = ${r.batchSize}, K = ${r.samples}, β = ${r.beta}`;
+}
+
 export class InvalidSettingError extends Error {
   override name = 'InvalidSettingError';
 }

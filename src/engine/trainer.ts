@@ -9,7 +9,7 @@
  * Measurement hooks receive the parameters downloaded as float32 arrays.
  */
 import { tf } from './backend.ts';
-import { replicaStreams, validateReplica, type ReplicaSetting, type ReplicaStreams } from './replica.ts';
+import { describeSetting, replicaStreams, validateReplica, type ReplicaSetting, type ReplicaStreams } from './replica.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizer.ts';
 import { stepSize } from './schedule.ts';
 
@@ -36,8 +36,10 @@ export class DivergenceError extends Error {
     readonly replica: string,
     readonly step: number,
     detail: string,
+    /** The replica's hyperparameters, e.g. "C = 0.05, α = 0.5, B = 32, K = 1, β = 1". */
+    readonly setting?: string,
   ) {
-    super(`training diverged at step ${step} in replica "${replica}": ${detail}`);
+    super(`training diverged at step ${step} in replica "${replica}"${setting ? ` (${setting})` : ''}: ${detail}`);
   }
 }
 
@@ -191,7 +193,7 @@ export class ReplicaTrainer<TInputs> implements Trainer {
     for (let i = 0; i < values.length; i++) {
       if (!Number.isFinite(values[i])) {
         const r = Math.floor(i / stride);
-        throw new DivergenceError(this.replicas[r].label, this.k, `${what} is ${values[i]}`);
+        throw new DivergenceError(this.replicas[r].label, this.k, `${what} is ${values[i]}`, describeSetting(this.replicas[r]));
       }
     }
   }

@@ -180,6 +180,8 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       falsifiers,
       predictedVsMeasured: predictedVsMeasured(own.metrics),
       durationMs: performance.now() - started,
+      // The claim's own configuration diverging is no evidence about the claim: "error", naming step and setting.
+      ...(own.diverged ? { verdict: 'error' as const, error: `${claim.id} (tier ${opts.tier}): ${own.diverged.message}` } : {}),
     };
   } catch (err) {
     result = errorResult(claim, opts, `${(err as Error).message ?? String(err)}`, performance.now() - started);

@@ -32,3 +32,26 @@ describe('withDivergenceRetry', () => {
     expect(() => withDivergenceRetry(2, () => { throw new RangeError('bad setting'); })).toThrow(/bad setting/);
   });
 });
+
+describe('a claim whose own configuration diverges', () => {
+  it('is reported as "error" naming the step and the setting; its falsifiers keep their verdicts', async () => {
+    const { useBackend } = await import('../../src/engine/backend.ts');
+    const { runClaim } = await import('../../src/verify/run-claims.ts');
+    const { parseOverride } = await import('../../src/config/overrides.ts');
+    const claim = (await import('../../theory/convergence/sgd-rate-linear-vae.ts')).default;
+    const backend = await useBackend('wasm');
+    // C = 1e4 with γ_k = C k^{-1/2}: far beyond the stability limit of SGD on this quadratic-in-W objective.
+    const result = await runClaim(claim, {
+      claims: [claim],
+      tier: 'quick',
+      seed: 1,
+      backend,
+      overrides: [parseOverride('schedule.C=10000'), parseOverride('steps=200')],
+    });
+    expect(result.verdict).toBe('error');
+    expect(result.error).toMatch(/sgd-rate-linear-vae \(tier quick\): training diverged at step \d+ in replica "config 0, seed \d+" \(C = 10000, α = 0\.5, B = 32, K = 1, β = 1\)/);
+    // The constant-step falsifier diverges too: for it that is a catch (G_n → ∞).
+    expect(result.falsifiers[0]).toMatchObject({ id: 'constant-step', verdict: 'fail', caught: true });
+    expect(result.notes.join(' ')).toMatch(/settings changed from the quick tier: schedule\.C=10000, steps=200/);
+  });
+});

@@ -17,7 +17,7 @@
  */
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../theory/claim.ts';
 import { deriveSeed, RandomStream } from '../engine/rng.ts';
-import { ReplicaTrainer } from '../engine/trainer.ts';
+import { createTrainer } from '../engine/create-trainer.ts';
 import type { OptimizerConfig } from '../engine/optimizer.ts';
 import type { ReplicaSetting } from '../engine/replica.ts';
 import type { StepSchedule } from '../engine/schedule.ts';
@@ -181,7 +181,7 @@ function trainGroup(claimId: string, configs: IwaeRateConfig[], positions: numbe
   const p64 = zeroParams(dims);
   const grad = zeroParams(dims);
   const exactGrad = zeroParams(dims);
-  const trainer = new ReplicaTrainer(model, replicas, base.optimizer);
+  const trainer = createTrainer(model, replicas, base.optimizer);
   try {
     trainer.train({
       steps: base.steps,

@@ -15,19 +15,23 @@
  */
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
+import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
 import { InvalidSettingError, type ReplicaSetting, type ReplicaStreams } from '../../engine/replica.ts';
 import { LinearVaeModel, type LinearVaeModelOptions, type LinearVaeStepInputs } from './engine-model.ts';
 import type { LinearVaeDims } from './params.ts';
 
 const MASKED_LOG_WEIGHT = -1e30;
 
-export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs> {
+export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, ReplicaKernel {
   readonly name = 'linear-iwae';
   readonly dataSize: number;
   readonly paramShapes: Record<string, number[]>;
   private readonly elbo: LinearVaeModel;
   private readonly dims: LinearVaeDims;
   private readonly sigmaX: number;
+  private readonly data: Float32Array;
+  /** Per-K work arrays of the kernel step: z_k (K·dz), e_k (K·dx), ε_k (K·dz), log w_k (K). */
+  private readonly work = new Map<number, { z: Float64Array; e: Float64Array; eps: Float64Array; logW: Float64Array; mu: Float64Array; gmu: Float64Array; std: Float64Array }>();
 
   constructor(opts: LinearVaeModelOptions) {
     this.elbo = new LinearVaeModel(opts);
@@ -35,6 +39,7 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs> {
     this.sigmaX = opts.sigmaX;
     this.dataSize = this.elbo.dataSize;
     this.paramShapes = this.elbo.paramShapes;
+    this.data = Float32Array.from(opts.data);
   }
 
   initialParams(replica: ReplicaSetting, streams: ReplicaStreams): ReplicaParams {
@@ -77,6 +82,96 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs> {
     const lse = tf.logSumExp(logW.add(mask), 2); // [R, Bmax]
     const logK = tf.tensor1d(replicas.map((r) => Math.log(r.samples))).reshape([R, 1]);
     return lse.sub(logK).mul(pointWeight).sum(1) as tf.Tensor1D;
+  }
+
+  /**
+   * The same bound for one replica with its gradient in closed form (kernel
+   * trainer). Same draws as drawStep. With ω_k the softmax of log w_k over the
+   * K samples of a point, e_k = x − W z_k − b and g_k = Wᵀe_k/σ² − z_k:
+   *   ∂W = (1/B) Σ ω_k e_k z_kᵀ/σ²,  ∂b = (1/B) Σ ω_k e_k/σ²,
+   *   ∂μ = (1/B) Σ_k ω_k g_k,  ∂V = Σ ∂μ xᵀ,  ∂c = Σ ∂μ,
+   *   ∂s_j = (1/B) Σ ω_k (g_kj ε_kj e^{s_j/2} + 1)/2.
+   */
+  objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+    if (replica.beta !== 1) throw new InvalidSettingError(`replica "${replica.label}": β = ${replica.beta}; the IWAE objective has no KL weight, allowed β = 1`);
+    const { dx, dz } = this.dims;
+    const { W, b, V, c, s } = params;
+    const gW = grad.W.fill(0);
+    const gb = grad.b.fill(0);
+    const gV = grad.V.fill(0);
+    const gc = grad.c.fill(0);
+    const gs = grad.s.fill(0);
+    const { batchSize: B, samples: K } = replica;
+    let w = this.work.get(K);
+    if (!w) {
+      w = { z: new Float64Array(K * dz), e: new Float64Array(K * dx), eps: new Float64Array(K * dz), logW: new Float64Array(K), mu: new Float64Array(dz), gmu: new Float64Array(dz), std: new Float64Array(dz) };
+      this.work.set(K, w);
+    }
+    const { z, e, eps, logW, mu, gmu, std } = w;
+    const data = this.data;
+    const v = this.sigmaX * this.sigmaX;
+    const logNorm = -0.5 * dx * Math.log(2 * Math.PI * v);
+    let halfSumS = 0;
+    for (let j = 0; j < dz; j++) {
+      std[j] = Math.exp(0.5 * s[j]);
+      halfSumS += 0.5 * s[j];
+    }
+    let objective = 0;
+    for (let i = 0; i < B; i++) {
+      const row = streams.data.int(this.dataSize) * dx;
+      for (let j = 0; j < dz; j++) {
+        let a = c[j];
+        for (let q = 0; q < dx; q++) a += V[j * dx + q] * data[row + q];
+        mu[j] = a;
+        gmu[j] = 0;
+      }
+      let maxLogW = -Infinity;
+      for (let k = 0; k < K; k++) {
+        let zz = 0;
+        let ee = 0;
+        for (let j = 0; j < dz; j++) {
+          const n = streams.noise.normal();
+          eps[k * dz + j] = n;
+          const zj = mu[j] + std[j] * n;
+          z[k * dz + j] = zj;
+          zz += zj * zj;
+          ee += n * n;
+        }
+        let sq = 0;
+        for (let q = 0; q < dx; q++) {
+          let m = b[q];
+          for (let j = 0; j < dz; j++) m += W[q * dz + j] * z[k * dz + j];
+          const r = data[row + q] - m;
+          e[k * dx + q] = r;
+          sq += r * r;
+        }
+        logW[k] = -0.5 * sq / v + logNorm - 0.5 * zz + halfSumS + 0.5 * ee;
+        if (logW[k] > maxLogW) maxLogW = logW[k];
+      }
+      let total = 0;
+      for (let k = 0; k < K; k++) total += Math.exp(logW[k] - maxLogW);
+      objective += (maxLogW + Math.log(total) - Math.log(K)) / B;
+      for (let k = 0; k < K; k++) {
+        const omega = Math.exp(logW[k] - maxLogW) / total / B;
+        for (let q = 0; q < dx; q++) {
+          const g = (omega * e[k * dx + q]) / v;
+          gb[q] += g;
+          for (let j = 0; j < dz; j++) gW[q * dz + j] += g * z[k * dz + j];
+        }
+        for (let j = 0; j < dz; j++) {
+          let wte = 0;
+          for (let q = 0; q < dx; q++) wte += W[q * dz + j] * e[k * dx + q];
+          const gk = wte / v - z[k * dz + j];
+          gmu[j] += omega * gk;
+          gs[j] += 0.5 * omega * (gk * eps[k * dz + j] * std[j] + 1);
+        }
+      }
+      for (let j = 0; j < dz; j++) {
+        gc[j] += gmu[j];
+        for (let q = 0; q < dx; q++) gV[j * dx + q] += gmu[j] * data[row + q];
+      }
+    }
+    return objective;
   }
 
   disposeInputs(inputs: LinearVaeStepInputs): void {

@@ -18,9 +18,11 @@ import { tf, useBackend } from '../../src/engine/backend.ts';
 import { deriveSeed } from '../../src/engine/rng.ts';
 import { replicaStreams, type ReplicaSetting } from '../../src/engine/replica.ts';
 import { ADAM_DEFAULTS, type OptimizerConfig } from '../../src/engine/optimizer.ts';
-import { KernelTrainer } from '../../src/engine/kernel-trainer.ts';
+import { KernelTrainer, type ReplicaKernel } from '../../src/engine/kernel-trainer.ts';
 import { createTrainer } from '../../src/engine/create-trainer.ts';
-import { DivergenceError, ReplicaTrainer, type Trainer } from '../../src/engine/trainer.ts';
+import { DivergenceError, ReplicaTrainer, type BatchedModel, type Trainer } from '../../src/engine/trainer.ts';
+import type { LinearVaeStepInputs } from '../../src/models/linear-vae/engine-model.ts';
+import type { LinearVaeParams } from '../../src/models/linear-vae/params.ts';
 import { LinearIwaeModel } from '../../src/models/linear-vae/iwae-engine-model.ts';
 import { LINEAR_VAE_PARAM_NAMES, batchParams, makeProblem, randomParams, replica } from './linear-vae-helpers.ts';
 
@@ -40,44 +42,46 @@ function mixed(C: readonly number[]): ReplicaSetting[] {
   ];
 }
 
+/**
+ * The kernel's objective and gradient against TensorFlow.js autodiff of the
+ * model's objective, on the same draws (each side gets fresh streams of the
+ * same seeds), replica by replica.
+ */
+function expectKernelMatchesAutodiff(model: BatchedModel<LinearVaeStepInputs> & ReplicaKernel, replicas: ReplicaSetting[], params: LinearVaeParams[]): void {
+  const before = tf.memory().numTensors;
+  const inputs = model.drawStep(replicas, replicas.map((r) => replicaStreams(r.seed)));
+  const tensors = batchParams(params, problem.dims);
+  const { value, grads } = tf.tidy(() => {
+    const vars = LINEAR_VAE_PARAM_NAMES.map((n) => tf.variable(tensors[n], true));
+    const byName = () => Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n, i) => [n, vars[i]]));
+    const out = tf.variableGrads(() => model.objective(byName(), inputs, replicas).sum() as tf.Scalar, vars);
+    const perReplica = Float32Array.from(model.objective(byName(), inputs, replicas).dataSync());
+    const g = LINEAR_VAE_PARAM_NAMES.map((_, i) => out.grads[vars[i].name].dataSync() as Float32Array);
+    vars.forEach((v) => v.dispose());
+    return { value: perReplica, grads: g };
+  });
+  model.disposeInputs(inputs);
+  tf.dispose(Object.values(tensors));
+  expect(tf.memory().numTensors).toBe(before);
+  replicas.forEach((rep, r) => {
+    const grad = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, new Float64Array(params[r][n].length)]));
+    const view = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, Float32Array.from(params[r][n])]));
+    const objective = model.objectiveAndGradient(view, rep, replicaStreams(rep.seed), grad);
+    expect(Math.abs(objective - value[r])).toBeLessThan(1e-5 * Math.max(1, Math.abs(objective)));
+    let scale = 0;
+    for (const n of LINEAR_VAE_PARAM_NAMES) for (const g of grad[n]) scale = Math.max(scale, Math.abs(g));
+    LINEAR_VAE_PARAM_NAMES.forEach((n, i) => {
+      const size = grad[n].length;
+      const auto = grads[i].subarray(r * size, (r + 1) * size);
+      for (let j = 0; j < size; j++) expect(Math.abs(grad[n][j] - auto[j]), `${rep.label} ∂${n}[${j}]`).toBeLessThan(1e-5 * scale);
+    });
+  });
+}
+
 describe('linear VAE analytic gradient', () => {
   it('equals TensorFlow.js autodiff on the same draws, replica by replica', () => {
     const replicas = mixed([1, 1, 1, 1]);
-    const params = replicas.map((_, r) => randomParams(problem.dims, 'kernel', r));
-    const before = tf.memory().numTensors;
-    // Autodiff on the padded batch, from one set of streams...
-    const inputs = problem.model.drawStep(replicas, replicas.map((r) => replicaStreams(r.seed)));
-    const tensors = batchParams(params, problem.dims);
-    const { value, grads } = tf.tidy(() => {
-      const vars = LINEAR_VAE_PARAM_NAMES.map((n) => tf.variable(tensors[n], true));
-      const out = tf.variableGrads(() => {
-        const byName = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n, i) => [n, vars[i]]));
-        return problem.model.objective(byName, inputs).sum() as tf.Scalar;
-      }, vars);
-      const perReplica = problem.model.objective(Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n, i) => [n, vars[i]])), inputs).dataSync();
-      const g = LINEAR_VAE_PARAM_NAMES.map((_, i) => out.grads[vars[i].name].dataSync() as Float32Array);
-      vars.forEach((v) => v.dispose());
-      return { value: Float32Array.from(perReplica), grads: g };
-    });
-    problem.model.disposeInputs(inputs);
-    tf.dispose(Object.values(tensors));
-    expect(tf.memory().numTensors).toBe(before);
-
-    // ...and the kernel from a fresh copy of the same streams.
-    replicas.forEach((rep, r) => {
-      const streams = replicaStreams(rep.seed);
-      const grad = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, new Float64Array(params[r][n].length)]));
-      const view = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, Float32Array.from(params[r][n])]));
-      const objective = problem.model.objectiveAndGradient(view, rep, streams, grad);
-      expect(Math.abs(objective - value[r])).toBeLessThan(1e-5 * Math.max(1, Math.abs(objective)));
-      let scale = 0;
-      for (const n of LINEAR_VAE_PARAM_NAMES) for (const g of grad[n]) scale = Math.max(scale, Math.abs(g));
-      LINEAR_VAE_PARAM_NAMES.forEach((n, i) => {
-        const size = grad[n].length;
-        const auto = grads[i].subarray(r * size, (r + 1) * size);
-        for (let j = 0; j < size; j++) expect(Math.abs(grad[n][j] - auto[j]), `${rep.label} ∂${n}[${j}]`).toBeLessThan(1e-5 * scale);
-      });
-    });
+    expectKernelMatchesAutodiff(problem.model, replicas, replicas.map((_, r) => randomParams(problem.dims, 'kernel', r)));
   });
 });
 
@@ -85,33 +89,7 @@ describe('linear IWAE analytic gradient', () => {
   it('equals TensorFlow.js autodiff on the same draws (mixed B and K, padded), and trains alike', () => {
     const model = new LinearIwaeModel({ dims: problem.dims, data: problem.x32, sigmaX: problem.sigmaX });
     const replicas = mixed([2e-3, 1e-3, 3e-3, 1e-3]).map((r) => ({ ...r, beta: 1 }));
-    const params = replicas.map((_, r) => randomParams(problem.dims, 'iwae-kernel', r));
-    const inputs = model.drawStep(replicas, replicas.map((r) => replicaStreams(r.seed)));
-    const tensors = batchParams(params, problem.dims);
-    const { value, grads } = tf.tidy(() => {
-      const vars = LINEAR_VAE_PARAM_NAMES.map((n) => tf.variable(tensors[n], true));
-      const byName = () => Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n, i) => [n, vars[i]]));
-      const out = tf.variableGrads(() => model.objective(byName(), inputs, replicas).sum() as tf.Scalar, vars);
-      const perReplica = Float32Array.from(model.objective(byName(), inputs, replicas).dataSync());
-      const g = LINEAR_VAE_PARAM_NAMES.map((_, i) => out.grads[vars[i].name].dataSync() as Float32Array);
-      vars.forEach((v) => v.dispose());
-      return { value: perReplica, grads: g };
-    });
-    model.disposeInputs(inputs);
-    tf.dispose(Object.values(tensors));
-    replicas.forEach((rep, r) => {
-      const grad = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, new Float64Array(params[r][n].length)]));
-      const view = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, Float32Array.from(params[r][n])]));
-      const objective = model.objectiveAndGradient(view, rep, replicaStreams(rep.seed), grad);
-      expect(Math.abs(objective - value[r])).toBeLessThan(1e-5 * Math.max(1, Math.abs(objective)));
-      let scale = 0;
-      for (const n of LINEAR_VAE_PARAM_NAMES) for (const g of grad[n]) scale = Math.max(scale, Math.abs(g));
-      LINEAR_VAE_PARAM_NAMES.forEach((n, i) => {
-        const size = grad[n].length;
-        const auto = grads[i].subarray(r * size, (r + 1) * size);
-        for (let j = 0; j < size; j++) expect(Math.abs(grad[n][j] - auto[j]), `${rep.label} ∂${n}[${j}]`).toBeLessThan(1e-5 * scale);
-      });
-    });
+    expectKernelMatchesAutodiff(model, replicas, replicas.map((_, r) => randomParams(problem.dims, 'iwae-kernel', r)));
     const kernel = trainParams(new KernelTrainer(model, replicas, ADAM_DEFAULTS), 60);
     const auto = trainParams(new ReplicaTrainer(model, replicas, ADAM_DEFAULTS), 60);
     for (const n of LINEAR_VAE_PARAM_NAMES) for (let i = 0; i < kernel[n].length; i++) expect(Math.abs(kernel[n][i] - auto[n][i]), `${n}[${i}]`).toBeLessThan(1e-4);

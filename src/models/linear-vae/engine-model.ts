@@ -14,6 +14,7 @@ import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import { drawReparameterisedBatch, type ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { linearVaeShapes, type LinearVaeDims } from './params.ts';
+import { addEncoderGradient, encoderMean, zeroedGradients } from './kernel-parts.ts';
 
 export type LinearVaeStepInputs = ReparameterisedBatch;
 
@@ -106,12 +107,9 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
    */
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
     const { dx, dz } = this.dims;
-    const { W, b, V, c, s } = params;
-    const gW = grad.W.fill(0);
-    const gb = grad.b.fill(0);
-    const gV = grad.V.fill(0);
-    const gc = grad.c.fill(0);
-    const gs = grad.s.fill(0);
+    const { W, b, s } = params;
+    const g = zeroedGradients(grad);
+    const { gW, gb, gs } = g;
     const { batchSize: B, samples: K, beta } = replica;
     const data = this.data;
     const scratch = this.scratch;
@@ -124,12 +122,10 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
     for (let j = 0; j < dz; j++) std[j] = Math.exp(0.5 * s[j]);
     for (let i = 0; i < B; i++) {
       const row = streams.data.int(this.dataSize) * dx;
+      encoderMean(params, data, row, dx, dz, mu);
       for (let j = 0; j < dz; j++) {
-        let a = c[j];
-        for (let q = 0; q < dx; q++) a += V[j * dx + q] * data[row + q];
-        mu[j] = a;
         gmu[j] = 0;
-        muSq += a * a;
+        muSq += mu[j] * mu[j];
       }
       for (let kk = 0; kk < K; kk++) {
         for (let j = 0; j < dz; j++) {
@@ -143,11 +139,11 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
           for (let j = 0; j < dz; j++) m += W[q * dz + j] * z[j];
           const e = data[row + q] - m;
           sq += e * e;
-          const g = w * e * invVar;
-          gb[q] += g;
+          const gq = w * e * invVar;
+          gb[q] += gq;
           for (let j = 0; j < dz; j++) {
-            gW[q * dz + j] += g * z[j];
-            gz[j] += g * W[q * dz + j];
+            gW[q * dz + j] += gq * z[j];
+            gz[j] += gq * W[q * dz + j];
           }
         }
         recon += w * (-0.5 * invVar * sq + logNorm);
@@ -156,11 +152,8 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
           gs[j] += 0.5 * gz[j] * eps[j] * std[j];
         }
       }
-      for (let j = 0; j < dz; j++) {
-        const d = gmu[j] - (beta / B) * mu[j];
-        gc[j] += d;
-        for (let q = 0; q < dx; q++) gV[j * dx + q] += d * data[row + q];
-      }
+      for (let j = 0; j < dz; j++) gmu[j] -= (beta / B) * mu[j];
+      addEncoderGradient(g, gmu, data, row, dx, dz);
     }
     // KL(q‖p) averaged over the B points: ½ Σ_j (e^{s_j} − 1 − s_j) + ½ mean_i |μ_i|².
     let klConst = 0;

@@ -18,6 +18,7 @@ import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
 import { InvalidSettingError, type ReplicaSetting, type ReplicaStreams } from '../../engine/replica.ts';
 import { LinearVaeModel, type LinearVaeModelOptions, type LinearVaeStepInputs } from './engine-model.ts';
+import { addEncoderGradient, encoderMean, zeroedGradients } from './kernel-parts.ts';
 import type { LinearVaeDims } from './params.ts';
 
 const MASKED_LOG_WEIGHT = -1e30;
@@ -95,12 +96,9 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
     if (replica.beta !== 1) throw new InvalidSettingError(`replica "${replica.label}": β = ${replica.beta}; the IWAE objective has no KL weight, allowed β = 1`);
     const { dx, dz } = this.dims;
-    const { W, b, V, c, s } = params;
-    const gW = grad.W.fill(0);
-    const gb = grad.b.fill(0);
-    const gV = grad.V.fill(0);
-    const gc = grad.c.fill(0);
-    const gs = grad.s.fill(0);
+    const { W, b, s } = params;
+    const g = zeroedGradients(grad);
+    const { gW, gb, gs } = g;
     const { batchSize: B, samples: K } = replica;
     let w = this.work.get(K);
     if (!w) {
@@ -119,12 +117,8 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     let objective = 0;
     for (let i = 0; i < B; i++) {
       const row = streams.data.int(this.dataSize) * dx;
-      for (let j = 0; j < dz; j++) {
-        let a = c[j];
-        for (let q = 0; q < dx; q++) a += V[j * dx + q] * data[row + q];
-        mu[j] = a;
-        gmu[j] = 0;
-      }
+      encoderMean(params, data, row, dx, dz, mu);
+      gmu.fill(0);
       let maxLogW = -Infinity;
       for (let k = 0; k < K; k++) {
         let zz = 0;
@@ -154,9 +148,9 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
       for (let k = 0; k < K; k++) {
         const omega = Math.exp(logW[k] - maxLogW) / total / B;
         for (let q = 0; q < dx; q++) {
-          const g = (omega * e[k * dx + q]) / v;
-          gb[q] += g;
-          for (let j = 0; j < dz; j++) gW[q * dz + j] += g * z[k * dz + j];
+          const gq = (omega * e[k * dx + q]) / v;
+          gb[q] += gq;
+          for (let j = 0; j < dz; j++) gW[q * dz + j] += gq * z[k * dz + j];
         }
         for (let j = 0; j < dz; j++) {
           let wte = 0;
@@ -166,10 +160,7 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
           gs[j] += 0.5 * omega * (gk * eps[k * dz + j] * std[j] + 1);
         }
       }
-      for (let j = 0; j < dz; j++) {
-        gc[j] += gmu[j];
-        for (let q = 0; q < dx; q++) gV[j * dx + q] += gmu[j] * data[row + q];
-      }
+      addEncoderGradient(g, gmu, data, row, dx, dz);
     }
     return objective;
   }

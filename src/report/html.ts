@@ -9,6 +9,7 @@
 import type { Metric } from '../../theory/claim.ts';
 import type { Verdict } from '../stats/verdict.ts';
 import type { ClaimResult, FalsifierResult, PredictedVsMeasured, VerifyReport } from '../verify/result.ts';
+import { formatFalseAlarm } from '../calibrate/calibration-file.ts';
 import { predictedVsMeasured } from '../verify/run-claims.ts';
 import { caughtCount, formatInterval, formatNumber, keyMetric, seconds, shortCommit } from './format.ts';
 import { escapeXml, renderFormula } from './formula.ts';
@@ -170,11 +171,12 @@ function summaryTable(report: VerifyReport): string {
       `<tr data-claim-id="${esc(r.id)}"><td><a href="#claim-${esc(r.id)}"><code>${esc(r.id)}</code></a></td><td>${esc(r.family)}</td>` +
       `<td>${esc(r.source.key)} (arXiv:${esc(r.source.arxiv)})</td><td>${badge(r.verdict)}</td>` +
       `<td>${key ? `<code>${esc(key[0])}</code> ${esc(formatNumber(key[1].value))} ${esc(formatInterval(key[1]))}` : '—'}</td>` +
-      `<td class="num">${caughtCount(r)}</td><td class="num">${esc(seconds(r.durationMs))}</td></tr>`
+      `<td class="num">${caughtCount(r)}</td><td class="num" title="runs of the correct claim that did not pass, over M master seeds (vae-claims calibrate); Wilson 95% upper bound">${esc(formatFalseAlarm(r.calibration))}</td>` +
+      `<td class="num">${esc(seconds(r.durationMs))}</td></tr>`
     );
   });
   return (
-    `<table class="summary"><thead><tr><th>claim</th><th>family</th><th>source</th><th>verdict</th><th>key measurement</th><th>falsifiers caught</th><th>time</th></tr></thead>` +
+    `<table class="summary"><thead><tr><th>claim</th><th>family</th><th>source</th><th>verdict</th><th>key measurement</th><th>falsifiers caught</th><th>false alarms (calibrated)</th><th>time</th></tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table>`
   );
 }

@@ -11,7 +11,8 @@
  * per phase. Evaluation is float64 (closed form) at log-spaced checkpoints.
  */
 import { deriveSeed } from '../engine/rng.ts';
-import { ReplicaTrainer, type ReplicaParams } from '../engine/trainer.ts';
+import type { ReplicaParams } from '../engine/trainer.ts';
+import { createTrainer } from '../engine/create-trainer.ts';
 import type { OptimizerConfig } from '../engine/optimizer.ts';
 import type { ReplicaSetting } from '../engine/replica.ts';
 import type { StepSchedule } from '../engine/schedule.ts';
@@ -115,7 +116,7 @@ function train(claimId: string, group: { index: number; config: LinearVaeEntropy
   let warm: Map<string, ReplicaParams> | undefined;
   for (const phase of base.phases) {
     const model = new LearnedVarianceLinearVae({ D: problem.D, H: base.H, data: problem.x, fixedLogVariance: fixed, warmStart: warm });
-    const trainer = new ReplicaTrainer(model, replicas.map((r) => ({ ...r, schedule: phase.schedule })), phase.optimizer);
+    const trainer = createTrainer(model, replicas.map((r) => ({ ...r, schedule: phase.schedule })), phase.optimizer);
     try {
       trainer.train({
         steps: phase.steps,

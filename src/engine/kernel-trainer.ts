@@ -30,8 +30,10 @@ export interface ReplicaKernel {
    * Draw one step's mini-batch and noise for this replica from its streams
    * (exactly the draws the model's drawStep would make), write the gradient of
    * the objective into `grad` (overwriting it) and return the objective.
+   * `index` is the replica's position in the batch, for models configured per
+   * position (as BatchedModel.objective sees replicas in batch order).
    */
-  objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number;
+  objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>, index: number): number;
 }
 
 export function hasKernel(model: object): model is ReplicaKernel {
@@ -85,7 +87,7 @@ export class KernelTrainer implements Trainer {
         view[name] = this.values[name].subarray(offsets[name], offsets[name] + this.sizes[name]);
       }
       // Checked as float32 (what the caller receives): a float64 value beyond 3.4e38 has diverged too.
-      objective[r] = this.kernel.objectiveAndGradient(view, this.replicas[r], this.streams[r], this.grads);
+      objective[r] = this.kernel.objectiveAndGradient(view, this.replicas[r], this.streams[r], this.grads, r);
       if (!Number.isFinite(objective[r])) throw new DivergenceError(this.replicas[r].label, k, `objective is ${objective[r]}`, describeSetting(this.replicas[r]));
       this.optimizer.apply(this.values, this.grads, offsets, r, stepSize(this.replicas[r].schedule, k), k);
       for (const name in view) {

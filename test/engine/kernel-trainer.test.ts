@@ -24,6 +24,8 @@ import { DivergenceError, ReplicaTrainer, type BatchedModel, type Trainer } from
 import type { LinearVaeStepInputs } from '../../src/models/linear-vae/engine-model.ts';
 import type { LinearVaeParams } from '../../src/models/linear-vae/params.ts';
 import { LinearIwaeModel } from '../../src/models/linear-vae/iwae-engine-model.ts';
+import { LearnedVarianceLinearVae } from '../../src/models/linear-vae/learned-variance-engine.ts';
+import { RandomStream } from '../../src/engine/rng.ts';
 import { LINEAR_VAE_PARAM_NAMES, batchParams, makeProblem, randomParams, replica } from './linear-vae-helpers.ts';
 
 beforeAll(async () => {
@@ -66,7 +68,7 @@ function expectKernelMatchesAutodiff(model: BatchedModel<LinearVaeStepInputs> & 
   replicas.forEach((rep, r) => {
     const grad = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, new Float64Array(params[r][n].length)]));
     const view = Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((n) => [n, Float32Array.from(params[r][n])]));
-    const objective = model.objectiveAndGradient(view, rep, replicaStreams(rep.seed), grad);
+    const objective = model.objectiveAndGradient(view, rep, replicaStreams(rep.seed), grad, r);
     expect(Math.abs(objective - value[r])).toBeLessThan(1e-5 * Math.max(1, Math.abs(objective)));
     let scale = 0;
     for (const n of LINEAR_VAE_PARAM_NAMES) for (const g of grad[n]) scale = Math.max(scale, Math.abs(g));
@@ -165,5 +167,51 @@ describe('KernelTrainer', () => {
   it('rejects invalid settings and optimiser constants before training, with the allowed range', () => {
     expect(() => new KernelTrainer(problem.model, [replica({ seed: 1, batchSize: 65 })], { kind: 'sgd' })).toThrow(/allowed an integer 1 ≤ B ≤ N = 64/);
     expect(() => new KernelTrainer(problem.model, [replica({ seed: 1 })], { ...ADAM_DEFAULTS, beta1: 1 })).toThrow(/allowed 0 ≤ β1 < 1/);
+  });
+});
+
+describe('learned-variance linear VAE analytic gradient', () => {
+  it('equals TensorFlow.js autodiff of the closed-form expected ELBO, with σ² learned and fixed', () => {
+    const D = 6;
+    const H = 2;
+    const data = problem.x32;
+    const N = data.length / D;
+    const model = new LearnedVarianceLinearVae({ D, H, data, fixedLogVariance: [null, Math.log(0.3)] });
+    const rng = RandomStream.at('learned-variance-kernel');
+    const replicas = [replica({ label: 'learned', seed: 1, batchSize: N }), replica({ label: 'fixed', seed: 2, batchSize: N })];
+    const shapes = model.paramShapes;
+    const params = replicas.map(() =>
+      Object.fromEntries(Object.entries(shapes).map(([n, shape]) => [n, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 0.5 * rng.normal())])),
+    );
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.tidy(() => {
+      const names = Object.keys(shapes);
+      const vars = names.map((n) => {
+        const size = params[0][n].length;
+        const flat = new Float32Array(2 * size);
+        params.forEach((p, r) => flat.set(p[n], r * size));
+        return tf.variable(tf.tensor(flat, [2, ...shapes[n]]), true);
+      });
+      const byName = () => Object.fromEntries(names.map((n, i) => [n, vars[i]]));
+      const out = tf.variableGrads(() => model.objective(byName()).sum() as tf.Scalar, vars);
+      const perReplica = Float32Array.from(model.objective(byName()).dataSync());
+      const g = Object.fromEntries(names.map((n, i) => [n, out.grads[vars[i].name].dataSync() as Float32Array]));
+      vars.forEach((v) => v.dispose());
+      return { value: perReplica, grads: g };
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    replicas.forEach((rep, r) => {
+      const grad = Object.fromEntries(Object.keys(shapes).map((n) => [n, new Float64Array(params[r][n].length)]));
+      const objective = model.objectiveAndGradient(params[r], rep, replicaStreams(rep.seed), grad, r);
+      expect(Math.abs(objective - value[r])).toBeLessThan(1e-5 * Math.max(1, Math.abs(objective)));
+      let scale = 0;
+      for (const n of Object.keys(shapes)) for (const g of grad[n]) scale = Math.max(scale, Math.abs(g));
+      for (const n of Object.keys(shapes)) {
+        const size = grad[n].length;
+        const auto = grads[n].subarray(r * size, (r + 1) * size);
+        for (let j = 0; j < size; j++) expect(Math.abs(grad[n][j] - auto[j]), `${rep.label} ∂${n}[${j}]`).toBeLessThan(2e-5 * scale);
+      }
+    });
+    model.dispose();
   });
 });

@@ -18,6 +18,7 @@
  */
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
+import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 
 export interface LearnedVarianceModelOptions {
@@ -38,7 +39,7 @@ export interface LearnedVarianceModelOptions {
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
-export class LearnedVarianceLinearVae implements BatchedModel<null> {
+export class LearnedVarianceLinearVae implements BatchedModel<null>, ReplicaKernel {
   readonly name = 'linear-vae-learned-variance';
   readonly dataSize: number;
   readonly paramShapes: Record<string, number[]>;
@@ -52,6 +53,9 @@ export class LearnedVarianceLinearVae implements BatchedModel<null> {
   private readonly initScale: number;
   private readonly fixed: readonly (number | null)[];
   private readonly warmStart?: ReadonlyMap<string, ReplicaParams>;
+  /** Float64 data moments for the kernel step (the tensors above hold float32 copies). */
+  private readonly mean64: Float64Array;
+  private readonly cov64: Float64Array;
 
   constructor(opts: LearnedVarianceModelOptions) {
     const { D, H, data } = opts;
@@ -71,6 +75,8 @@ export class LearnedVarianceLinearVae implements BatchedModel<null> {
     for (let n = 0; n < N; n++) {
       for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) cov[i * D + j] += ((data[n * D + i] - mean[i]) * (data[n * D + j] - mean[j])) / N;
     }
+    this.mean64 = mean;
+    this.cov64 = cov;
     this.mean = tf.tensor1d(Float32Array.from(mean));
     this.cov = tf.tensor2d(Float32Array.from(cov), [D, D]);
     this.eye = tf.eye(D);
@@ -127,6 +133,101 @@ export class LearnedVarianceLinearVae implements BatchedModel<null> {
     const kl = muSq.add(tau2.sub(1).sub(s).sum(1)).mul(0.5);
     const v = logVar.exp();
     return logVar.add(LOG_2PI).mul(-0.5 * D).sub(sq.add(spread).div(v.mul(2))).sub(kl) as tf.Tensor1D;
+  }
+
+  /**
+   * The same expected ELBO for one replica with its gradient in closed form
+   * (kernel trainer). With u = A m − d, g = V m + c, v = σ², τ² = e^s,
+   * Q = E‖r‖² + Σ_h ‖W_h‖² τ_h²:
+   *   ∂W = [(A S + u mᵀ) Vᵀ + u cᵀ − W diag τ²]/v,  ∂b = u/v,
+   *   ∂V = Wᵀ(A S + u mᵀ)/v − (V S + g mᵀ),  ∂c = Wᵀu/v − g,
+   *   ∂s_h = −‖W_h‖² τ_h²/(2v) − (τ_h² − 1)/2,  ∂log σ² = Q/(2v) − D/2 (0 when σ² is fixed).
+   */
+  objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, _streams: ReplicaStreams, grad: Record<string, Float64Array>, index: number): number {
+    const { D, H } = this;
+    const { W, b, V, c, s } = params;
+    const m = this.mean64;
+    const S = this.cov64;
+    const fixed = this.fixed[index];
+    if (fixed === undefined) throw new RangeError(`linear VAE: replica ${index} ("${replica.label}") has no fixedLogVariance entry`);
+    const logVar = fixed ?? params.logVar[0];
+    const v = Math.exp(logVar);
+    // A = I − W V (D×D), u = A m − d with d = W c + b, g = V m + c.
+    const A = new Float64Array(D * D);
+    for (let i = 0; i < D; i++) {
+      for (let j = 0; j < D; j++) {
+        let wv = 0;
+        for (let h = 0; h < H; h++) wv += W[i * H + h] * V[h * D + j];
+        A[i * D + j] = (i === j ? 1 : 0) - wv;
+      }
+    }
+    const u = new Float64Array(D);
+    for (let i = 0; i < D; i++) {
+      let am = 0;
+      for (let j = 0; j < D; j++) am += A[i * D + j] * m[j];
+      let wc = 0;
+      for (let h = 0; h < H; h++) wc += W[i * H + h] * c[h];
+      u[i] = am - wc - b[i];
+    }
+    const g = new Float64Array(H);
+    for (let h = 0; h < H; h++) {
+      let vm = c[h];
+      for (let j = 0; j < D; j++) vm += V[h * D + j] * m[j];
+      g[h] = vm;
+    }
+    // G = A S + u mᵀ (D×D); Er2 = tr(A S Aᵀ) + ‖u‖².
+    const G = new Float64Array(D * D);
+    let er2 = 0;
+    for (let i = 0; i < D; i++) {
+      for (let j = 0; j < D; j++) {
+        let as = 0;
+        for (let k = 0; k < D; k++) as += A[i * D + k] * S[k * D + j];
+        er2 += as * A[i * D + j];
+        G[i * D + j] = as + u[i] * m[j];
+      }
+      er2 += u[i] * u[i];
+    }
+    // P = V S + g mᵀ (H×D); Emu2 = tr(V S Vᵀ) + ‖g‖².
+    const P = new Float64Array(H * D);
+    let emu2 = 0;
+    for (let h = 0; h < H; h++) {
+      for (let j = 0; j < D; j++) {
+        let vs = 0;
+        for (let k = 0; k < D; k++) vs += V[h * D + k] * S[k * D + j];
+        emu2 += vs * V[h * D + j];
+        P[h * D + j] = vs + g[h] * m[j];
+      }
+      emu2 += g[h] * g[h];
+    }
+    let spread = 0;
+    let klConst = 0;
+    const gW = grad.W;
+    const gV = grad.V;
+    for (let h = 0; h < H; h++) {
+      const tau2 = Math.exp(s[h]);
+      let wh = 0;
+      for (let i = 0; i < D; i++) wh += W[i * H + h] * W[i * H + h];
+      spread += wh * tau2;
+      klConst += tau2 - 1 - s[h];
+      grad.s[h] = (-wh * tau2) / (2 * v) - 0.5 * (tau2 - 1);
+      let wtu = 0;
+      for (let i = 0; i < D; i++) wtu += W[i * H + h] * u[i];
+      grad.c[h] = wtu / v - g[h];
+      for (let j = 0; j < D; j++) {
+        let wtg = 0;
+        for (let i = 0; i < D; i++) wtg += W[i * H + h] * G[i * D + j];
+        gV[h * D + j] = wtg / v - P[h * D + j];
+      }
+      for (let i = 0; i < D; i++) {
+        let gvt = 0;
+        for (let j = 0; j < D; j++) gvt += G[i * D + j] * V[h * D + j];
+        gW[i * H + h] = (gvt + u[i] * c[h] - W[i * H + h] * tau2) / v;
+      }
+    }
+    for (let i = 0; i < D; i++) grad.b[i] = u[i] / v;
+    const Q = er2 + spread;
+    grad.logVar[0] = fixed === null ? Q / (2 * v) - D / 2 : 0;
+    return -0.5 * D * (logVar + LOG_2PI) - Q / (2 * v) - 0.5 * (emu2 + klConst);
   }
 
   disposeInputs(): void {}

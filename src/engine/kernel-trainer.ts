@@ -47,6 +47,9 @@ export class KernelTrainer implements Trainer {
   private readonly grads: Record<string, Float64Array> = {};
   private readonly streams: ReplicaStreams[];
   private readonly optimizer: KernelOptimizer;
+  /** Per replica: views of its slices of every parameter, and where they start (built once). */
+  private readonly views: ReplicaParams[];
+  private readonly offsets: Record<string, number>[];
   private k = 0;
 
   constructor(
@@ -70,6 +73,10 @@ export class KernelTrainer implements Trainer {
       const init = kernel.initialParams(r, this.streams[i]);
       for (const name of Object.keys(this.sizes)) this.values[name].set(init[name], i * this.sizes[name]);
     });
+    this.offsets = replicas.map((_, r) => Object.fromEntries(Object.entries(this.sizes).map(([name, size]) => [name, r * size])));
+    this.views = this.offsets.map((offsets) =>
+      Object.fromEntries(Object.entries(this.sizes).map(([name, size]) => [name, this.values[name].subarray(offsets[name], offsets[name] + size)])),
+    );
   }
 
   get step(): number {
@@ -79,17 +86,12 @@ export class KernelTrainer implements Trainer {
   advance(): Float32Array {
     const k = ++this.k;
     const objective = new Float32Array(this.R);
-    const offsets: Record<string, number> = {};
     for (let r = 0; r < this.R; r++) {
-      const view: ReplicaParams = {};
-      for (const name in this.sizes) {
-        offsets[name] = r * this.sizes[name];
-        view[name] = this.values[name].subarray(offsets[name], offsets[name] + this.sizes[name]);
-      }
+      const view = this.views[r];
       // Checked as float32 (what the caller receives): a float64 value beyond 3.4e38 has diverged too.
       objective[r] = this.kernel.objectiveAndGradient(view, this.replicas[r], this.streams[r], this.grads, r);
       if (!Number.isFinite(objective[r])) throw new DivergenceError(this.replicas[r].label, k, `objective is ${objective[r]}`, describeSetting(this.replicas[r]));
-      this.optimizer.apply(this.values, this.grads, offsets, r, stepSize(this.replicas[r].schedule, k), k);
+      this.optimizer.apply(this.values, this.grads, this.offsets[r], r, stepSize(this.replicas[r].schedule, k), k);
       for (const name in view) {
         const v = view[name];
         for (let i = 0; i < v.length; i++) {

@@ -6,9 +6,13 @@
  * K buys less.
  *
  * Test bed: the linear Gaussian VAE (exact float64 gradient at every
- * iterate), K ∈ {1, 4, 16} with a small batch (B = 4) and C = 0.1 so that the
+ * iterate), K ∈ {1, 4, 16} with a small batch (B = 4) and C = 0.08 so that the
  * noise term is a visible part of G_n at the quick tier (with B = 32 and
- * C = 0.05, K = 1 → 16 changed G_n by only ≈ 7%).
+ * C = 0.05, K = 1 → 16 changed G_n by only ≈ 7%; with B = 4 and C = 0.05 the
+ * K = 1 → 4 log-gain is only ≈ 0.07 and saturation is inconclusive on 5 of 50
+ * seeds). Calibration (M = 50 master seeds): C = 0.1 with 8 seeds diverged at
+ * step 10 on one master seed (γ_1 = 0.1 is past the stability limit of some
+ * data sets) and was inconclusive on another; C = 0.08 with 16 seeds passed 50/50.
  * Pass: each consecutive log-ratio log(G(K_i)/G(K_{i+1})) ≥ −log 1.1;
  * log(G(1)/G(4)) > 0 (K has an effect); and log(G(1)/G(4)) − log(G(4)/G(16)) > 0
  * (saturating). CLAIMS.md lists no falsifier; ours: the K setting ignored
@@ -21,10 +25,10 @@ import { checkArmEffect, type ArmEffectConfig } from '../../src/checks/convergen
 import { linearVaeRateAssumptions, linearVaeRateTiers, wrappedLinearVaeTakesData } from './linear-vae-rate-common.ts';
 
 const base = linearVaeRateTiers({ kind: 'sgd' });
-const run = { batchSize: 4, schedule: { C: 0.1, alpha: 0.5 } };
+const run = { batchSize: 4, schedule: { C: 0.08, alpha: 0.5 } };
 
 const tiers: Record<Tier, ArmEffectConfig> = {
-  quick: { run: { ...base.quick, ...run, seeds: 8, steps: 2000 }, setting: 'samples', values: [1, 4, 16], wiring: 'honoured', tolerance: 0.1 },
+  quick: { run: { ...base.quick, ...run, seeds: 16, steps: 2000 }, setting: 'samples', values: [1, 4, 16], wiring: 'honoured', tolerance: 0.1 },
   full: { run: { ...base.full, ...run, seeds: 16, steps: 20000 }, setting: 'samples', values: [1, 4, 16], wiring: 'honoured', tolerance: 0.1 },
 };
 

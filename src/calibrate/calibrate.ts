@@ -24,6 +24,8 @@ export interface CalibrationEntry {
   falseAlarm: Proportion;
   meanDurationMs: number;
   meetsTarget: boolean;
+  /** The runs that did not pass or missed a falsifier: where to look first. */
+  misses?: { seed: number; verdict: string; error?: string; falsifiersMissed: string[] }[];
 }
 
 export interface CalibrationOptions {
@@ -50,6 +52,7 @@ export async function calibrate(opts: CalibrationOptions): Promise<CalibrationEn
     let totalMs = 0;
     const caught = new Map(claim.falsifiers.map((f) => [f.id, 0]));
     const verdicts: Record<string, number> = {};
+    const misses: NonNullable<CalibrationEntry['misses']> = [];
     for (const [run, seed] of seeds.entries()) {
       opts.onRun?.({ id: claim.id, run, runs, seed });
       const r = await runClaim(claim, { claims: [claim], tier, seed, backend });
@@ -57,6 +60,8 @@ export async function calibrate(opts: CalibrationOptions): Promise<CalibrationEn
       verdicts[r.verdict] = (verdicts[r.verdict] ?? 0) + 1;
       if (r.verdict === 'pass') passed++;
       for (const f of r.falsifiers) if (f.caught) caught.set(f.id, (caught.get(f.id) ?? 0) + 1);
+      const missed = r.falsifiers.filter((f) => !f.caught).map((f) => f.id);
+      if (r.verdict !== 'pass' || missed.length > 0) misses.push({ seed, verdict: r.verdict, ...(r.error ? { error: r.error } : {}), falsifiersMissed: missed });
     }
     const pass = wilsonInterval(passed, runs);
     const falsifiers = claim.falsifiers.map((f) => ({ id: f.id, caught: wilsonInterval(caught.get(f.id) ?? 0, runs) }));
@@ -70,6 +75,7 @@ export async function calibrate(opts: CalibrationOptions): Promise<CalibrationEn
       falseAlarm: wilsonInterval(runs - passed, runs),
       meanDurationMs: totalMs / runs,
       meetsTarget: pass.rate >= CALIBRATION_TARGET && falsifiers.every((f) => f.caught.rate >= CALIBRATION_TARGET),
+      misses,
     });
   }
   return entries;

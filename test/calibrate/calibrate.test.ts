@@ -38,6 +38,10 @@ describe('calibrate', () => {
     expect(entry.verdicts).toEqual({ pass: evens, fail: runs - evens });
     expect(entry.meetsTarget).toBe(false);
     expect(entry.pass.lower).toBeLessThanOrEqual(entry.pass.rate);
+    // Every seed that failed or let the falsifier through is listed, and no other.
+    const expectedMisses = seeds.filter((s) => s % 2 !== 0 || s % 3 !== 0);
+    expect(entry.misses!.map((m) => m.seed)).toEqual(expectedMisses);
+    for (const m of entry.misses!) expect(m.verdict).toBe(m.seed % 2 === 0 ? 'pass' : 'fail');
   });
 
   it('derives distinct, reproducible, non-zero seeds', () => {

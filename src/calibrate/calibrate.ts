@@ -24,6 +24,8 @@ export interface CalibrationEntry {
   falseAlarm: Proportion;
   meanDurationMs: number;
   meetsTarget: boolean;
+  /** Hash of the tier configuration calibrated (configHash): a later change of the claim's sizes makes the entry stale. */
+  configHash?: string;
   /** The runs that did not pass or missed a falsifier: where to look first. */
   misses?: { seed: number; verdict: string; error?: string; falsifiersMissed: string[] }[];
 }
@@ -36,6 +38,17 @@ export interface CalibrationOptions {
   /** Calibration seeds are derived from this, so a calibration is reproducible. */
   baseSeed?: number;
   onRun?: (info: { id: string; run: number; runs: number; seed: number }) => void;
+}
+
+/** FNV-1a over the configuration's JSON: identifies what was calibrated. */
+export function configHash(config: unknown): string {
+  const text = JSON.stringify(config);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 export function calibrationSeeds(baseSeed: number, runs: number): number[] {
@@ -76,6 +89,7 @@ export async function calibrate(opts: CalibrationOptions): Promise<CalibrationEn
       meanDurationMs: totalMs / runs,
       meetsTarget: pass.rate >= CALIBRATION_TARGET && falsifiers.every((f) => f.caught.rate >= CALIBRATION_TARGET),
       misses,
+      configHash: configHash(claim.tiers[tier]),
     });
   }
   return entries;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import writeFileAtomic from 'write-file-atomic';
 import type { Proportion } from '../stats/wilson.ts';
-import type { CalibrationEntry } from './calibrate.ts';
+import { configHash, type CalibrationEntry } from './calibrate.ts';
 
 export const CALIBRATION_FILE = fileURLToPath(new URL('../../reports/calibration/calibration.json', import.meta.url));
 
@@ -35,6 +35,8 @@ export interface CalibrationSummary {
   falsifiers: { id: string; caught: Proportion }[];
   meetsTarget: boolean;
   createdAt: string;
+  /** The claim's configuration changed since it was calibrated (the figures describe the old sizes). */
+  stale?: boolean;
 }
 
 export function readCalibration(file = CALIBRATION_FILE): CalibrationRecord | null {
@@ -47,10 +49,24 @@ export function readCalibration(file = CALIBRATION_FILE): CalibrationRecord | nu
   }
 }
 
-export function calibrationSummary(record: CalibrationRecord | null, id: string, tier = 'quick'): CalibrationSummary | undefined {
+/**
+ * A claim's calibration in brief. With `current` (the claim's configuration at
+ * the calibrated tier), an entry calibrated on other sizes is marked stale.
+ */
+export function calibrationSummary(record: CalibrationRecord | null, id: string, tier = 'quick', current?: unknown): CalibrationSummary | undefined {
   const e = record?.claims.find((c) => c.id === id && c.tier === tier);
   if (!e) return undefined;
-  return { tier: e.tier, runs: e.runs, pass: e.pass, falseAlarm: e.falseAlarm, falsifiers: e.falsifiers, meetsTarget: e.meetsTarget, createdAt: e.createdAt };
+  const stale = current !== undefined && e.configHash !== undefined && e.configHash !== configHash(current);
+  return {
+    tier: e.tier,
+    runs: e.runs,
+    pass: e.pass,
+    falseAlarm: e.falseAlarm,
+    falsifiers: e.falsifiers,
+    meetsTarget: e.meetsTarget,
+    createdAt: e.createdAt,
+    ...(stale ? { stale } : {}),
+  };
 }
 
 /** Replaces the entries of the claims in `entries` (same tier), keeps the rest; written atomically. */
@@ -67,5 +83,5 @@ export async function mergeCalibration(file: string, target: number, entries: re
 /** "0/50 (≤ 7.1%)": false alarms over runs, with the Wilson upper bound. */
 export function formatFalseAlarm(s: CalibrationSummary | undefined): string {
   if (!s) return 'not calibrated';
-  return `${s.falseAlarm.successes}/${s.runs} (≤ ${(100 * s.falseAlarm.upper).toFixed(1)}%)`;
+  return `${s.falseAlarm.successes}/${s.runs} (≤ ${(100 * s.falseAlarm.upper).toFixed(1)}%)${s.stale ? ', stale: sizes changed since' : ''}`;
 }

@@ -222,7 +222,9 @@ export function assembleReport(
   const { summary, ok } = summarise(results);
   const calibration = readCalibration();
   const withCalibration = results.map((r) => {
-    const c = r.calibration ?? calibrationSummary(calibration, r.id);
+    // Compared with this run's configuration when it ran at the calibrated (quick) tier, so
+    // changed sizes or --set overrides show the calibration as stale.
+    const c = r.calibration ?? calibrationSummary(calibration, r.id, 'quick', r.tier === 'quick' ? r.config : undefined);
     return c ? { ...r, calibration: c } : r;
   });
   return {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { calibrationSummary, formatFalseAlarm, mergeCalibration, readCalibration, type CalibratedEntry } from '../../src/calibrate/calibration-file.ts';
 import { wilsonInterval } from '../../src/stats/wilson.ts';
+import { configHash } from '../../src/calibrate/calibrate.ts';
 
 function entry(id: string, passed: number, runs = 50): CalibratedEntry {
   return {
@@ -38,6 +39,12 @@ describe('calibration record', () => {
     expect(JSON.parse(readFileSync(file, 'utf8')).target).toBe(0.99);
     expect(formatFalseAlarm(calibrationSummary(record, 'b'))).toBe(`1/50 (≤ ${(100 * wilsonInterval(1, 50).upper).toFixed(1)}%)`);
     expect(calibrationSummary(record, 'zzz')).toBeUndefined();
+    // An entry knows what it calibrated: other sizes make it stale.
+    await mergeCalibration(file, 0.99, [{ ...entry('d', 50), configHash: configHash({ seeds: 8 }) }]);
+    const d = readCalibration(file)!;
+    expect(calibrationSummary(d, 'd', 'quick', { seeds: 8 })?.stale).toBeUndefined();
+    expect(calibrationSummary(d, 'd', 'quick', { seeds: 16 })?.stale).toBe(true);
+    expect(formatFalseAlarm(calibrationSummary(d, 'd', 'quick', { seeds: 16 }))).toMatch(/0\/50 .*stale/);
     expect(formatFalseAlarm(undefined)).toBe('not calibrated');
   });
 });

@@ -22,6 +22,7 @@ import { sphereInputs } from '../src/models/ntk/data.ts';
 import { GROUPS, referenceOutput, WideReluBatch, type Group } from '../src/models/ntk/wide-relu.ts';
 import { StochasticLatentBatch } from '../src/models/ntk/stochastic-latent.ts';
 import { autodiffTangentKernel } from '../src/models/ntk/empirical-ntk.ts';
+import { parseBenchArgs } from './lib/args.ts';
 
 const N_POINTS = 64;
 const D = 32;
@@ -29,23 +30,6 @@ const WIDTH = 4096;
 const ARCH = { d: D, width: WIDTH, sigmaW: Math.SQRT2, sigmaB: 0.1 };
 const MASTER = 'bench/ntk-gram';
 
-function parseArgs(argv: readonly string[]): { backend: string | undefined; quick: boolean } {
-  const args = { backend: undefined as string | undefined, quick: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') args.quick = true;
-    else if (a === '--backend') {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error('--backend needs a value (wasm, cpu or tensorflow)');
-      args.backend = v;
-    } else if (a.startsWith('--backend=')) args.backend = a.slice('--backend='.length);
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: npx tsx bench/ntk-gram.bench.ts [--backend wasm|cpu|tensorflow] [--quick]');
-      process.exit(0);
-    } else throw new Error(`unknown argument "${a}"; allowed: --backend NAME, --quick`);
-  }
-  return args;
-}
 
 /** Median seconds of `reps` runs after one warm-up run; `fn` must dispose what it creates. */
 function time(fn: () => void, reps: number): number {
@@ -65,7 +49,7 @@ function fmt(s: number): string {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseBenchArgs(process.argv.slice(2), 'bench/ntk-gram.bench.ts');
   const backend = await useBackend(args.backend ?? 'wasm');
   const R = args.quick ? 2 : 8;
   const reps = args.quick ? 2 : 5;

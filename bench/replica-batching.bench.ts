@@ -31,6 +31,7 @@ import { KernelTrainer } from '../src/engine/kernel-trainer.ts';
 import { LinearVaeModel, type LinearVaeStepInputs } from '../src/models/linear-vae/engine-model.ts';
 import { generateLinearGaussianData } from '../src/models/linear-vae/data.ts';
 import { NaiveLinearVaeRun } from './lib/naive-linear-vae.ts';
+import { parseBenchArgs } from './lib/args.ts';
 
 const REPLICA_COUNTS = [1, 64, 1024] as const;
 /** Targets (issue 7): ≥ 5x the naive baseline at R = 64; ≥ 200k replica-steps/s at R = 1024. */
@@ -47,29 +48,6 @@ const SCHEDULE = { C: 0.05, alpha: 0.5 };
 const NOISE_STD = 1;
 const SIGMA_X = 1;
 const MASTER = 'bench/replica-batching';
-
-interface Args {
-  backend: string | undefined;
-  quick: boolean;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { backend: undefined, quick: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') args.quick = true;
-    else if (a === '--backend') {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error('--backend needs a value (wasm, cpu or tensorflow)');
-      args.backend = v;
-    } else if (a.startsWith('--backend=')) args.backend = a.slice('--backend='.length);
-    else if (a === '--help' || a === '-h') {
-      console.log('usage: npx tsx bench/replica-batching.bench.ts [--backend wasm|cpu|tensorflow] [--quick]');
-      process.exit(0);
-    } else throw new Error(`unknown argument "${a}"; allowed: --backend NAME, --quick`);
-  }
-  return args;
-}
 
 interface Timing {
   /** Replica-steps per second. */
@@ -199,7 +177,7 @@ function timePyTorch(seconds: number): { rows: TorchRow[]; python: string } | { 
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseBenchArgs(process.argv.slice(2), 'bench/replica-batching.bench.ts');
   const backend = await useBackend(args.backend ?? 'wasm');
   // Per-measurement target: ~3 s (full) keeps each within 2–4 s; --quick ~0.5 s.
   const targetSeconds = args.quick ? 0.5 : 3;

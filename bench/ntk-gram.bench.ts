@@ -116,6 +116,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // Bad arguments or an unavailable backend: a clear message, not a stack trace.
+  console.error(`ntk-gram benchmark: ${(err as Error).message}`);
   process.exit(1);
 });

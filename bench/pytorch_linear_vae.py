@@ -4,9 +4,11 @@ Linear VAE, d_x=10, d_z=3, B=32, K=1, N=2000, SGD with step 0.05 k^-1/2, R
 replicas held as a leading batch dimension (torch.bmm), autograd. Prints one
 JSON line per R: {"R": R, "rate": replica-steps/s, "steps": n, "seconds": t}.
 Usage: python3 bench/pytorch_linear_vae.py SECONDS R [R ...]
+PyTorch uses every core (Debian's build defaults to one thread here).
 """
 import json
 import math
+import os
 import sys
 import time
 
@@ -55,6 +57,7 @@ def run(R, seconds, dx=10, dz=3, B=32, N=2000, C=0.05):
 
 
 if __name__ == "__main__":
+    torch.set_num_threads(os.cpu_count() or 1)
     seconds = float(sys.argv[1])
     for r in sys.argv[2:]:
         print(json.dumps(run(int(r), seconds)), flush=True)

@@ -10,7 +10,7 @@
  *     a run's per-step cost does not depend on how many other runs exist;
  *   - the engine on both cores: the R = 1024 batch split over 2 worker threads;
  *   - PyTorch, when `python3 -c "import torch"` works (Debian python3-torch):
- *     the same workload batched with torch.bmm (bench/pytorch_linear_vae.py).
+ *     the same workload batched with torch.bmm on every core (bench/pytorch_linear_vae.py).
  * Ratios are measured in this one run; batched, TF.js and naive chunks
  * alternate so load changes hit all sides alike.
  *

@@ -1,4 +1,7 @@
-/** The papers the claims come from (CLAIMS.md "Sources"). Cite them in each claim file. */
+/**
+ * The papers the claims come from (CLAIMS.md "Sources"). Cite them in each claim file.
+ * Not a claim: each claim file declares its own falsifiers.
+ */
 import type { Source } from './claim.ts';
 
 export const SGL25: Source = {

@@ -9,6 +9,8 @@
  * the condition number is ≈ 230 with a tight cluster of bottom eigenvalues,
  * and the bottom-eigenvector rate is then dominated by kernel drift at the
  * widths the spec allows (float64 prototype: 5–10% rate error at m = 8192).
+ *
+ * Not a claim: shared sizes only. Each NTK claim file declares its own falsifiers.
  */
 import type { NtkTestBed } from '../../src/checks/ntk-common.ts';
 

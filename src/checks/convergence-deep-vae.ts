@@ -35,6 +35,7 @@ import { unbiasedSquaredNorm } from '../stats/unbiased-squared-norm.ts';
 import { atMost } from '../stats/verdict.ts';
 import { gSeries, intervalMetric } from './convergence-report.ts';
 import { configLabel, divergedResult, isDiverged, withDivergenceRetry } from './divergence.ts';
+import { groupConfigs } from './config-groups.ts';
 
 export interface DeepVaeRateConfig {
   optimizer: OptimizerConfig;
@@ -87,15 +88,9 @@ interface Measured {
 
 export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVaeRateConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
   configs.forEach(validate);
-  const groups = new Map<string, number[]>();
-  configs.forEach((c, i) => {
-    const key = batchKey(c);
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push(i);
-  });
   const results: CheckResult[] = new Array(configs.length);
   let done = 0;
-  for (const indices of groups.values()) {
+  for (const indices of groupConfigs(configs, batchKey).map((g) => g.map((m) => m.index))) {
     const runs = withDivergenceRetry(indices.length, (active) => {
       const run = trainGroup(claimId, active.map((a) => configs[indices[a]]), active, ctx, (f) =>
         ctx.progress((done + f * indices.length) / configs.length),

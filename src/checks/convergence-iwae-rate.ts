@@ -26,13 +26,14 @@ import { generateLinearGaussianData } from '../models/linear-vae/data.ts';
 import { dataMoments, elboGradient, squaredNorm } from '../models/linear-vae/oracle.ts';
 import { flattenParams, iwaeDraw } from '../models/linear-vae/iwae-oracle.ts';
 import { unbiasedSquaredNorm } from '../stats/unbiased-squared-norm.ts';
-import { zeroParams, type LinearVaeParams } from '../models/linear-vae/params.ts';
+import { toFloat64Params, zeroParams } from '../models/linear-vae/params.ts';
 import { checkpointGrid, fitRateFromRunningAverages, sparseRunningAverage } from '../stats/sparse-running-average.ts';
 import type { RateFit } from '../stats/rate.ts';
 import { pairedBootstrap } from '../stats/paired-bootstrap.ts';
 import { allOf, atLeast, type Verdict } from '../stats/verdict.ts';
 import { gSeries, intervalMetric, rateMetrics, rateVerdict } from './convergence-report.ts';
 import { configLabel, divergedResult, isDiverged, withDivergenceRetry } from './divergence.ts';
+import { groupConfigs } from './config-groups.ts';
 
 export interface IwaeArm {
   batchSize: number;
@@ -75,15 +76,6 @@ function batchKey(c: IwaeRateConfig): string {
   return JSON.stringify([c.optimizer, c.seeds, c.steps, c.data, c.sigmaX, c.checkpointsPerDecade, c.estimatorDraws]);
 }
 
-function toFloat64(p: Record<string, Float32Array>, into: LinearVaeParams): LinearVaeParams {
-  into.W.set(p.W);
-  into.b.set(p.b);
-  into.V.set(p.V);
-  into.c.set(p.c);
-  into.s.set(p.s);
-  return into;
-}
-
 /** Per configuration, per arm, per seed: g at the checkpoints (+ estimator diagnostics). */
 interface ArmRuns {
   g: Float64Array[]; // per seed, one value per checkpoint
@@ -94,15 +86,9 @@ interface ArmRuns {
 
 export async function checkIwaeRate(claimId: string, configs: readonly IwaeRateConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
   configs.forEach(validate);
-  const groups = new Map<string, number[]>();
-  configs.forEach((c, i) => {
-    const key = batchKey(c);
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push(i);
-  });
   const results: CheckResult[] = new Array(configs.length);
   let done = 0;
-  for (const indices of groups.values()) {
+  for (const indices of groupConfigs(configs, batchKey).map((g) => g.map((m) => m.index))) {
     const runs = withDivergenceRetry(indices.length, (active) =>
       trainGroup(
         claimId,
@@ -189,7 +175,7 @@ function trainGroup(claimId: string, configs: IwaeRateConfig[], positions: numbe
       onMeasure: (k, params) => {
         const i = index.get(k)!;
         for (let r = 0; r < R; r++) {
-          const p = toFloat64(params.replica(r), p64);
+          const p = toFloat64Params(params.replica(r), p64);
           const K = replicas[r].samples;
           const draws = eps.map((e) => flattenParams(iwaeDraw(p, { dims, sigmaX: base.sigmaX, x: data.x, n, K, eps: e, stride: Kmax }, grad).grad));
           const est = unbiasedSquaredNorm(draws);

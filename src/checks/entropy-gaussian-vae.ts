@@ -25,6 +25,7 @@ import type { GaussianVaeArch, GaussianVaeParams } from '../models/gaussian-vae/
 import { predictionErrorOf } from './entropy-common.ts';
 import type { CheckResult, ClaimContext, Metric, Series } from '../../theory/claim.ts';
 import type { Verdict } from '../stats/verdict.ts';
+import { groupConfigs } from './config-groups.ts';
 
 export interface GaussianVaeEntropyConfig {
   data: { perDigit: number; pool: number };
@@ -162,15 +163,9 @@ function train(claimId: string, group: Member[], ctx: ClaimContext, progress: (f
 }
 
 export async function checkGaussianVaeEntropy(claimId: string, configs: readonly GaussianVaeEntropyConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
-  const groups = new Map<string, Member[]>();
-  configs.forEach((config, index) => {
-    const key = trainingKey(config);
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push({ index, config });
-  });
   const results: CheckResult[] = new Array(configs.length);
   let done = 0;
-  for (const group of groups.values()) {
+  for (const group of groupConfigs(configs, trainingKey)) {
     const run = train(claimId, group, ctx, (f) => ctx.progress((done + f * group.length) / configs.length));
     group.forEach(({ index, config }, m) => (results[index] = evaluate(config, run, run.diags[m], run.averaged[m])));
     done += group.length;

@@ -24,6 +24,7 @@ import { diagnoseLinearVae, type LearnedVarianceParams } from '../models/linear-
 import { combine, identityResult, type IdentityEvaluation } from './entropy-common.ts';
 import type { CheckResult, ClaimContext } from '../../theory/claim.ts';
 import type { EntropyDiagnosis } from '../entropy/formulas.ts';
+import { groupConfigs } from './config-groups.ts';
 
 export interface TrainingPhase {
   optimizer: OptimizerConfig;
@@ -147,15 +148,9 @@ function train(claimId: string, group: { index: number; config: LinearVaeEntropy
 }
 
 export async function checkLinearVaeEntropy(claimId: string, configs: readonly LinearVaeEntropyConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
-  const groups = new Map<string, { index: number; config: LinearVaeEntropyConfig }[]>();
-  configs.forEach((config, index) => {
-    const key = trainingKey(config);
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push({ index, config });
-  });
   const results: CheckResult[] = new Array(configs.length);
   let done = 0;
-  for (const group of groups.values()) {
+  for (const group of groupConfigs(configs, trainingKey)) {
     const problem = makeProblem(claimId, group[0].config, ctx.masterSeed);
     const traj = train(claimId, group, problem, ctx, (f) => ctx.progress((done + f * group.length) / configs.length));
     group.forEach(({ index, config }, g) => (results[index] = evaluate(config, problem, traj, g)));

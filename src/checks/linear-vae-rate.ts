@@ -17,13 +17,14 @@ import type { StepSchedule } from '../engine/schedule.ts';
 import { LinearVaeModel } from '../models/linear-vae/engine-model.ts';
 import { generateLinearGaussianData } from '../models/linear-vae/data.ts';
 import { dataMoments, elboGradient, squaredNorm, type DataMoments } from '../models/linear-vae/oracle.ts';
-import { zeroParams, type LinearVaeParams } from '../models/linear-vae/params.ts';
+import { toFloat64Params, zeroParams } from '../models/linear-vae/params.ts';
 import { fitRate, runningAverage, seedAverage, type Interval, type RateFit } from '../stats/rate.ts';
 import { logSpacedSteps } from '../stats/grid.ts';
 import { allOf, atMost } from '../stats/verdict.ts';
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../theory/claim.ts';
 import { gSeries } from './convergence-report.ts';
 import { configLabel, divergedResult, isDiverged, withDivergenceRetry, type Diverged } from './divergence.ts';
+import { groupConfigs } from './config-groups.ts';
 
 export interface LinearVaeRateConfig {
   optimizer: OptimizerConfig;
@@ -49,15 +50,6 @@ interface Group {
 /** Configurations that differ only in per-replica settings share one batch. */
 function batchKey(c: LinearVaeRateConfig): string {
   return JSON.stringify([c.optimizer, c.seeds, c.steps, c.data, c.sigmaX]);
-}
-
-function toFloat64(p: Record<string, Float32Array>, into: LinearVaeParams): LinearVaeParams {
-  into.W.set(p.W);
-  into.b.set(p.b);
-  into.V.set(p.V);
-  into.c.set(p.c);
-  into.s.set(p.s);
-  return into;
 }
 
 export async function checkLinearVaeRate(
@@ -88,15 +80,9 @@ export function trainLinearVaeConfigs(
   configs: readonly LinearVaeRateConfig[],
   ctx: ClaimContext,
 ): LinearVaeRun[] {
-  const groups = new Map<string, Group>();
-  configs.forEach((config, index) => {
-    const key = batchKey(config);
-    if (!groups.has(key)) groups.set(key, { configs: [] });
-    groups.get(key)!.configs.push({ index, config });
-  });
   const results: LinearVaeRun[] = new Array(configs.length);
   let done = 0;
-  for (const group of groups.values()) {
+  for (const group of groupConfigs(configs, batchKey).map((members): Group => ({ configs: members }))) {
     const groupResults = withDivergenceRetry(group.configs.length, (active) =>
       trainGroup(claimId, { configs: active.map((i) => group.configs[i]) }, active, ctx, (f) =>
         ctx.progress((done + f * group.configs.length) / configs.length),
@@ -168,7 +154,7 @@ function trainGroup(
       steps,
       onMeasure: (k, params) => {
         for (let r = 0; r < R; r++) {
-          const p = toFloat64(params.replica(r), scratch);
+          const p = toFloat64Params(params.replica(r), scratch);
           trained[r][k] = squaredNorm(elboGradient(p, moments, base.sigmaX, replicas[r].beta, grad));
         }
       },

@@ -32,7 +32,8 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
   readonly dataSize: number;
   readonly paramShapes: Record<string, number[]>;
   private readonly dims: LinearVaeDims;
-  private readonly data: Float32Array;
+  /** The data as float32, row-major n × dx (what every step reads). */
+  readonly data: Float32Array;
   private readonly sigmaX: number;
   private readonly initScale: number;
   /** Per-point work arrays of the kernel step (dz-long). */

@@ -23,6 +23,10 @@ import type { LinearVaeDims } from './params.ts';
 
 const MASKED_LOG_WEIGHT = -1e30;
 
+function requireUnitBeta(r: ReplicaSetting): void {
+  if (r.beta !== 1) throw new InvalidSettingError(`replica "${r.label}": β = ${r.beta}; the IWAE objective has no KL weight, allowed β = 1`);
+}
+
 export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, ReplicaKernel {
   readonly name = 'linear-iwae';
   readonly dataSize: number;
@@ -30,7 +34,6 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   private readonly elbo: LinearVaeModel;
   private readonly dims: LinearVaeDims;
   private readonly sigmaX: number;
-  private readonly data: Float32Array;
   /** Per-K work arrays of the kernel step: z_k (K·dz), e_k (K·dx), ε_k (K·dz), log w_k (K). */
   private readonly work = new Map<number, { z: Float64Array; e: Float64Array; eps: Float64Array; logW: Float64Array; mu: Float64Array; gmu: Float64Array; std: Float64Array }>();
 
@@ -40,7 +43,6 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     this.sigmaX = opts.sigmaX;
     this.dataSize = this.elbo.dataSize;
     this.paramShapes = this.elbo.paramShapes;
-    this.data = Float32Array.from(opts.data);
   }
 
   initialParams(replica: ReplicaSetting, streams: ReplicaStreams): ReplicaParams {
@@ -48,9 +50,7 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   }
 
   drawStep(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): LinearVaeStepInputs {
-    for (const r of replicas) {
-      if (r.beta !== 1) throw new InvalidSettingError(`replica "${r.label}": β = ${r.beta}; the IWAE objective has no KL weight, allowed β = 1`);
-    }
+    replicas.forEach(requireUnitBeta);
     return this.elbo.drawStep(replicas, streams);
   }
 
@@ -94,7 +94,7 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
    *   ∂s_j = (1/B) Σ ω_k (g_kj ε_kj e^{s_j/2} + 1)/2.
    */
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
-    if (replica.beta !== 1) throw new InvalidSettingError(`replica "${replica.label}": β = ${replica.beta}; the IWAE objective has no KL weight, allowed β = 1`);
+    requireUnitBeta(replica);
     const { dx, dz } = this.dims;
     const { W, b, s } = params;
     const g = zeroedGradients(grad);
@@ -106,7 +106,7 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
       this.work.set(K, w);
     }
     const { z, e, eps, logW, mu, gmu, std } = w;
-    const data = this.data;
+    const data = this.elbo.data;
     const v = this.sigmaX * this.sigmaX;
     const logNorm = -0.5 * dx * Math.log(2 * Math.PI * v);
     let halfSumS = 0;

@@ -17,7 +17,8 @@
  * The exact ∇_{W,b} log p(x), the target of the IWAE gradient bias, is closed
  * form: log p(x) = log N(x; b, C), C = W Wᵀ + v I.
  */
-import { CholeskyDecomposition, Matrix } from 'ml-matrix';
+import { Matrix } from 'ml-matrix';
+import { marginalCholesky } from './oracle.ts';
 import { zeroParams, type LinearVaeDims, type LinearVaeParams } from './params.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -252,20 +253,7 @@ export function pointwiseLogMarginal(W: Float64Array, b: Float64Array, dims: Lin
   const { dx, dz } = dims;
   if (W.length !== dx * dz || b.length !== dx) throw new Error(`pointwiseLogMarginal: W has ${W.length} values and b ${b.length}, expected ${dx * dz} and ${dx}`);
   if (x.length < n * dx) throw new Error(`pointwiseLogMarginal: x has ${x.length} values, need n·dx = ${n * dx}`);
-  const C = new Matrix(dx, dx);
-  for (let i = 0; i < dx; i++) {
-    for (let l = i; l < dx; l++) {
-      let sum = i === l ? v : 0;
-      for (let j = 0; j < dz; j++) sum += W[i * dz + j] * W[l * dz + j];
-      C.set(i, l, sum);
-      C.set(l, i, sum);
-    }
-  }
-  const chol = new CholeskyDecomposition(C);
-  if (!chol.isPositiveDefinite()) throw new Error('pointwiseLogMarginal: W Wᵀ + σ_x² I is not positive definite');
-  const L = chol.lowerTriangularMatrix;
-  let logDet = 0;
-  for (let i = 0; i < dx; i++) logDet += 2 * Math.log(L.get(i, i));
+  const { chol, logDet } = marginalCholesky(W, dims, v, 'pointwiseLogMarginal');
   const Cinv = chol.solve(Matrix.eye(dx, dx)).to1DArray();
   // C⁻¹ W, shared by every point: ∂W = a (aᵀW) − C⁻¹W.
   const CinvW = new Float64Array(dx * dz);

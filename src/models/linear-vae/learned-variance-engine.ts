@@ -56,6 +56,8 @@ export class LearnedVarianceLinearVae implements BatchedModel<null>, ReplicaKern
   /** Float64 data moments for the kernel step (the tensors above hold float32 copies). */
   private readonly mean64: Float64Array;
   private readonly cov64: Float64Array;
+  /** Work arrays of the kernel step, every entry overwritten each call: A = I − WV, u, g, G = AS + umᵀ, P = VS + gmᵀ. */
+  private readonly work: Record<'A' | 'u' | 'g' | 'G' | 'P', Float64Array>;
 
   constructor(opts: LearnedVarianceModelOptions) {
     const { D, H, data } = opts;
@@ -77,6 +79,7 @@ export class LearnedVarianceLinearVae implements BatchedModel<null>, ReplicaKern
     }
     this.mean64 = mean;
     this.cov64 = cov;
+    this.work = { A: new Float64Array(D * D), u: new Float64Array(D), g: new Float64Array(H), G: new Float64Array(D * D), P: new Float64Array(H * D) };
     this.mean = tf.tensor1d(Float32Array.from(mean));
     this.cov = tf.tensor2d(Float32Array.from(cov), [D, D]);
     this.eye = tf.eye(D);
@@ -153,7 +156,7 @@ export class LearnedVarianceLinearVae implements BatchedModel<null>, ReplicaKern
     const logVar = fixed ?? params.logVar[0];
     const v = Math.exp(logVar);
     // A = I − W V (D×D), u = A m − d with d = W c + b, g = V m + c.
-    const A = new Float64Array(D * D);
+    const { A, u, g, G, P } = this.work;
     for (let i = 0; i < D; i++) {
       for (let j = 0; j < D; j++) {
         let wv = 0;
@@ -161,7 +164,6 @@ export class LearnedVarianceLinearVae implements BatchedModel<null>, ReplicaKern
         A[i * D + j] = (i === j ? 1 : 0) - wv;
       }
     }
-    const u = new Float64Array(D);
     for (let i = 0; i < D; i++) {
       let am = 0;
       for (let j = 0; j < D; j++) am += A[i * D + j] * m[j];
@@ -169,14 +171,12 @@ export class LearnedVarianceLinearVae implements BatchedModel<null>, ReplicaKern
       for (let h = 0; h < H; h++) wc += W[i * H + h] * c[h];
       u[i] = am - wc - b[i];
     }
-    const g = new Float64Array(H);
     for (let h = 0; h < H; h++) {
       let vm = c[h];
       for (let j = 0; j < D; j++) vm += V[h * D + j] * m[j];
       g[h] = vm;
     }
     // G = A S + u mᵀ (D×D); Er2 = tr(A S Aᵀ) + ‖u‖².
-    const G = new Float64Array(D * D);
     let er2 = 0;
     for (let i = 0; i < D; i++) {
       for (let j = 0; j < D; j++) {
@@ -188,7 +188,6 @@ export class LearnedVarianceLinearVae implements BatchedModel<null>, ReplicaKern
       er2 += u[i] * u[i];
     }
     // P = V S + g mᵀ (H×D); Emu2 = tr(V S Vᵀ) + ‖g‖².
-    const P = new Float64Array(H * D);
     let emu2 = 0;
     for (let h = 0; h < H; h++) {
       for (let j = 0; j < D; j++) {

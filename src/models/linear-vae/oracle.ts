@@ -318,7 +318,7 @@ function checkedDecoder(W: Float64Array, b: Float64Array, dims: LinearVaeDims, w
 }
 
 /** Cholesky of the marginal covariance C = W Wᵀ + v I, plus log det C. */
-function marginalCholesky(W: Float64Array, dims: LinearVaeDims, v: number) {
+export function marginalCholesky(W: Float64Array, dims: LinearVaeDims, v: number, who = 'logMarginal') {
   const { dx, dz } = dims;
   const C = new Matrix(dx, dx);
   for (let i = 0; i < dx; i++) {
@@ -331,7 +331,7 @@ function marginalCholesky(W: Float64Array, dims: LinearVaeDims, v: number) {
     }
   }
   const chol = new CholeskyDecomposition(C);
-  if (!chol.isPositiveDefinite()) throw new Error('logMarginal: W Wᵀ + σ_x² I is not positive definite');
+  if (!chol.isPositiveDefinite()) throw new Error(`${who}: W Wᵀ + σ_x² I is not positive definite`);
   const L = chol.lowerTriangularMatrix;
   let logDet = 0;
   for (let i = 0; i < dx; i++) logDet += 2 * Math.log(L.get(i, i));

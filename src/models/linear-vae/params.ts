@@ -38,3 +38,9 @@ export function zeroParams(dims: LinearVaeDims): LinearVaeParams {
     s: new Float64Array(size(shapes.s)),
   };
 }
+
+/** Copy a replica's float32 parameters (as the trainers hand them out) into float64 `into` for the oracle. */
+export function toFloat64Params(p: Record<string, Float32Array>, into: LinearVaeParams): LinearVaeParams {
+  for (const name of LINEAR_VAE_PARAM_NAMES) into[name].set(p[name]);
+  return into;
+}

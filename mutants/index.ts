@@ -1,0 +1,9 @@
+/** Every mutant of `npm run mutants`, one list per area (each area's file is its own). */
+import type { Mutant } from './types.ts';
+import { CONVERGENCE_MUTANTS } from './convergence.ts';
+import { IWAE_MUTANTS } from './iwae.ts';
+import { ENTROPY_MUTANTS } from './entropy.ts';
+import { NTK_MUTANTS } from './ntk.ts';
+import { STATS_MUTANTS } from './stats.ts';
+
+export const MUTANTS: readonly Mutant[] = [...CONVERGENCE_MUTANTS, ...IWAE_MUTANTS, ...ENTROPY_MUTANTS, ...NTK_MUTANTS, ...STATS_MUTANTS];

@@ -93,6 +93,12 @@ export interface Falsifier<TConfig> {
   description: string;
   /** What the check should see instead, e.g. "slope ≈ 0 (plateau)". */
   expected: string;
+  /**
+   * What to change when this falsifier is NOT caught (the check has no power
+   * at these sizes on this data), e.g. "more steps (--set steps=…) or seeds".
+   * Shown in the report with the claim's `inconclusive` verdict.
+   */
+  remedy?: string;
   mutate(config: TConfig): TConfig;
 }
 

@@ -12,6 +12,8 @@ import { calibrationSummary, readCalibration } from '../calibrate/calibration-fi
 import { validateConfig } from '../config/hyperparameters.ts';
 import { readDataFile, requireDimension, type DataSet } from '../data/data-file.ts';
 import { gitCommit, gitDirty, machine, packageVersions, toolVersion } from './provenance.ts';
+import { statisticsSelfCheck } from '../stats/self-check.ts';
+import type { Verdict } from '../stats/verdict.ts';
 
 export type ProgressEvent =
   | { kind: 'claim-start'; id: string; index: number; total: number }
@@ -148,6 +150,9 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       ...(data ? { data } : {}),
     };
     const base = claimHeader(claim, opts, config);
+    // The statistics every verdict rests on, checked on known answers first (memoised per process).
+    const selfCheck = statisticsSelfCheck();
+    if (!selfCheck.ok) throw new Error(`the harness's statistics failed their known-answer self-check, so no verdict can be trusted: ${selfCheck.failures.join('; ')}`);
     const configs = [config, ...claim.falsifiers.map((f) => f.mutate(config))];
     const checks: CheckResult[] = await claim.check(configs, ctx);
     if (checks.length !== configs.length) {
@@ -166,6 +171,7 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       predictedVsMeasured: predictedVsMeasured(mutated[i].metrics),
     }));
     const met = new Map((own.assumptions ?? []).map((a) => [a.id, a]));
+    const power = powerVerdict(own.verdict, falsifiers, claim.falsifiers);
     result = {
       ...base,
       assumptions: claim.assumptions.map((a) => ({
@@ -173,10 +179,10 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
         met: met.get(a.id)?.met ?? null,
         detail: met.get(a.id)?.detail,
       })),
-      verdict: own.verdict,
+      verdict: power.verdict,
       metrics: own.metrics,
       series: own.series ?? {},
-      notes: [...setupNotes, ...(own.notes ?? [])],
+      notes: [...setupNotes, ...power.notes, ...(own.notes ?? [])],
       falsifiers,
       predictedVsMeasured: predictedVsMeasured(own.metrics),
       durationMs: performance.now() - started,
@@ -188,6 +194,27 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
   }
   emit({ kind: 'claim-end', id: claim.id, result });
   return result;
+}
+
+/**
+ * A check knows when it has no power: if a falsifier was not caught, the same
+ * check could not tell the claim from its negation at these sizes on this
+ * data, so the claim's own `pass` carries no evidence and becomes
+ * `inconclusive`, with the falsifiers let through and what to change.
+ * `fail` and `error` stand (they are evidence, or its absence, either way).
+ */
+export function powerVerdict(
+  own: Verdict,
+  falsifiers: readonly Pick<FalsifierResult, 'id' | 'verdict' | 'caught'>[],
+  declared: readonly { id: string; remedy?: string }[],
+): { verdict: Verdict; notes: string[] } {
+  const missed = falsifiers.filter((f) => !f.caught);
+  if (own !== 'pass' || missed.length === 0) return { verdict: own, notes: [] };
+  const notes = missed.map((f) => {
+    const remedy = declared.find((d) => d.id === f.id)?.remedy ?? 'more steps or seeds (--set steps=…, --set seeds=…), or data on which the effect is larger';
+    return `No power at these sizes on this data: the falsifier "${f.id}" was not caught (its verdict: ${f.verdict}), so the check cannot tell the claim from it and the claim's own pass carries no evidence; verdict inconclusive. To gain power: ${remedy}.`;
+  });
+  return { verdict: 'inconclusive', notes };
 }
 
 export async function runClaims(opts: RunOptions): Promise<VerifyReport> {

@@ -5,5 +5,6 @@ import { IWAE_MUTANTS } from './iwae.ts';
 import { ENTROPY_MUTANTS } from './entropy.ts';
 import { NTK_MUTANTS } from './ntk.ts';
 import { STATS_MUTANTS } from './stats.ts';
+import { DEEP_VAE_MUTANTS } from './deep-vae.ts';
 
-export const MUTANTS: readonly Mutant[] = [...CONVERGENCE_MUTANTS, ...IWAE_MUTANTS, ...ENTROPY_MUTANTS, ...NTK_MUTANTS, ...STATS_MUTANTS];
+export const MUTANTS: readonly Mutant[] = [...CONVERGENCE_MUTANTS, ...DEEP_VAE_MUTANTS, ...IWAE_MUTANTS, ...ENTROPY_MUTANTS, ...NTK_MUTANTS, ...STATS_MUTANTS];

@@ -1,7 +1,9 @@
-/** Mutants of the convergence engine: schedule, optimisers, the linear VAE's gradient and its oracle. */
+/** Mutants of the convergence engine: schedule, optimisers, the linear VAE's gradient, its draws and its oracle. */
 import type { Mutant } from './types.ts';
 
-const LINEAR_RATE = ['sgd-rate-linear-vae', 'adam-rate-linear-vae', 'beta-vae-rate'];
+const SGD = 'sgd-rate-linear-vae';
+const ADAM = 'adam-rate-linear-vae';
+const LINEAR_RATE = [SGD, ADAM, 'beta-vae-rate'];
 
 export const CONVERGENCE_MUTANTS: Mutant[] = [
   {
@@ -14,12 +16,129 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     claims: LINEAR_RATE,
   },
   {
+    id: 'schedule-off-by-one',
+    kind: 'schedule',
+    description: 'The step counter starts at 2: γ_k = C·(k+1)^(-α).',
+    file: 'src/engine/schedule.ts',
+    find: 'return C * Math.pow(k, -alpha);',
+    replace: 'return C * Math.pow(k + 1, -alpha);',
+    claims: [SGD],
+  },
+  {
+    id: 'kernel-trainer-first-replica-schedule',
+    kind: 'schedule',
+    description: 'The kernel trainer applies replica 0\'s step schedule to every replica of the batch.',
+    file: 'src/engine/kernel-trainer.ts',
+    find: 'stepSize(this.replicas[r].schedule, k), k);',
+    replace: 'stepSize(this.replicas[0].schedule, k), k);',
+    claims: [SGD],
+  },
+  {
     id: 'kernel-bias-decoder-offset',
     kind: 'gradient',
-    description: 'The linear VAE kernel adds a constant 0.1 to every coordinate of the stochastic gradient of b (an error floor).',
+    description: 'The linear VAE kernel adds a constant to every coordinate of the stochastic gradient of b (an error floor).',
     file: 'src/models/linear-vae/engine-model.ts',
     find: '      for (let j = 0; j < dz; j++) gmu[j] -= (beta / B) * mu[j];',
-    replace: '      for (let j = 0; j < dz; j++) gmu[j] -= (beta / B) * mu[j];\n      for (let q = 0; q < dx; q++) gb[q] += 0.1 / B;',
+    replace: '      for (let j = 0; j < dz; j++) gmu[j] -= (beta / B) * mu[j];\n      for (let q = 0; q < dx; q++) gb[q] += 0.05 / B;',
     claims: LINEAR_RATE,
+  },
+  {
+    id: 'kernel-kl-variance-gradient-unweighted',
+    kind: 'gradient',
+    description: 'The kernel forgets β in the KL term\'s gradient with respect to the log-variances s (the β-VAE trains another objective).',
+    file: 'src/models/linear-vae/engine-model.ts',
+    find: 'gs[j] -= 0.5 * beta * (es - 1);',
+    replace: 'gs[j] -= 0.5 * (es - 1);',
+    claims: ['beta-vae-rate'],
+  },
+  {
+    id: 'kernel-sample-weight-per-point',
+    kind: 'gradient',
+    description: 'The kernel weights each reparameterised sample by 1/B instead of 1/(B·K): the reconstruction gradient is K times too large when K > 1.',
+    file: 'src/models/linear-vae/engine-model.ts',
+    find: 'const w = 1 / (B * K);',
+    replace: 'const w = 1 / B;',
+    claims: ['samples-effect'],
+  },
+  {
+    id: 'kernel-minibatch-half-data',
+    kind: 'sampling',
+    description: 'Mini-batch rows are drawn from the first half of the data set only (a biased gradient of the full-data objective).',
+    file: 'src/models/linear-vae/engine-model.ts',
+    find: 'const row = streams.data.int(this.dataSize) * dx;',
+    replace: 'const row = streams.data.int(Math.ceil(this.dataSize / 2)) * dx;',
+    claims: [SGD, 'batch-size-effect'],
+  },
+  {
+    id: 'kernel-noise-half-scale',
+    kind: 'sampling',
+    description: 'The kernel\'s reparameterisation noise has standard deviation 1/2 instead of 1.',
+    file: 'src/models/linear-vae/engine-model.ts',
+    find: '          eps[j] = streams.noise.normal();',
+    replace: '          eps[j] = 0.5 * streams.noise.normal();',
+    claims: [SGD],
+  },
+  {
+    id: 'rng-box-muller-radius',
+    kind: 'sampling',
+    description: 'Box–Muller radius √(−log u) instead of √(−2 log u): every normal draw of the engine has variance 1/2.',
+    file: 'src/engine/rng.ts',
+    find: 'const r = Math.sqrt(-2 * Math.log(u));',
+    replace: 'const r = Math.sqrt(-Math.log(u));',
+    claims: [SGD],
+  },
+  {
+    id: 'adam-no-bias-correction-kernel',
+    kind: 'optimizer',
+    description: 'The kernel trainer\'s Adam drops the bias correction of both moments.',
+    file: 'src/engine/kernel-optimizer.ts',
+    find: 'const c1 = 1 - Math.pow(beta1, k);\n    const c2 = 1 - Math.pow(beta2, k);',
+    replace: 'const c1 = 1;\n    const c2 = 1;',
+    claims: [ADAM],
+  },
+  {
+    id: 'adam-no-bias-correction-tfjs',
+    kind: 'optimizer',
+    description: 'The TF.js trainer\'s Adam drops the bias correction of both moments.',
+    file: 'src/engine/optimizer.ts',
+    find: 'const c1 = 1 - Math.pow(beta1, k);\n    const c2 = 1 - Math.pow(beta2, k);',
+    replace: 'const c1 = 1;\n    const c2 = 1;',
+    claims: [ADAM],
+  },
+  {
+    id: 'adam-second-moment-beta1-kernel',
+    kind: 'optimizer',
+    description: 'The kernel trainer\'s Adam averages the squared gradient with β1 instead of β2.',
+    file: 'src/engine/kernel-optimizer.ts',
+    find: 'v[o + i] = beta2 * v[o + i] + (1 - beta2) * g[i] * g[i];',
+    replace: 'v[o + i] = beta1 * v[o + i] + (1 - beta1) * g[i] * g[i];',
+    claims: [ADAM],
+  },
+  {
+    id: 'sgd-descent-kernel',
+    kind: 'optimizer',
+    description: 'The kernel trainer\'s SGD descends the ELBO instead of ascending it.',
+    file: 'src/engine/kernel-optimizer.ts',
+    find: 'for (let i = 0; i < g.length; i++) p[o + i] += gamma * g[i];',
+    replace: 'for (let i = 0; i < g.length; i++) p[o + i] -= gamma * g[i];',
+    claims: [SGD],
+  },
+  {
+    id: 'oracle-variance-gradient-factor',
+    kind: 'oracle',
+    description: 'The float64 exact gradient of the log-variances misses the ½ in the reconstruction term (G_n measures the gradient of another function).',
+    file: 'src/models/linear-vae/oracle.ts',
+    find: 'g.s[j] = -0.5 * es * G[j * dz + j] * inv - 0.5 * beta * (es - 1);',
+    replace: 'g.s[j] = -es * G[j * dz + j] * inv - 0.5 * beta * (es - 1);',
+    claims: [SGD],
+  },
+  {
+    id: 'oracle-offset-gradient-mean',
+    kind: 'oracle',
+    description: 'The exact gradient of b ignores the data mean (uses x − Wμ − b with x = 0).',
+    file: 'src/models/linear-vae/oracle.ts',
+    find: 'g.b[i] = (mean[i] - wmu - b[i]) * inv;',
+    replace: 'g.b[i] = (-wmu - b[i]) * inv;',
+    claims: [SGD],
   },
 ];

@@ -66,6 +66,14 @@ export interface CheckResult {
    * this message (step and setting): the run produced no evidence either way.
    */
   diverged?: { step: number; replica: string; message: string };
+  /**
+   * Set (with verdict "error") when the run contradicts itself: e.g. the
+   * engine does not compute what the claim's premises say (its stochastic
+   * gradient is not unbiased for the exact gradient, its optimiser or step
+   * schedule is not the stated one), or a gap is not explained by an exact
+   * decomposition. runClaim reports it as the claim's error message.
+   */
+  error?: string;
 }
 
 export interface ClaimContext {

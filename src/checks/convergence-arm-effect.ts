@@ -24,7 +24,7 @@ import { logSpacedSteps } from '../stats/grid.ts';
 import { fitRate, runningAverage, seedAverage, type RateFit } from '../stats/rate.ts';
 import { above, pairedBootstrap } from '../stats/paired-bootstrap.ts';
 import { allOf, atLeast, atMost, type Verdict } from '../stats/verdict.ts';
-import { trainLinearVaeConfigs, type LinearVaeRateConfig } from './linear-vae-rate.ts';
+import { trainLinearVaeConfigs, withEngineConformance, type LinearVaeRateConfig, type SeedRun } from './linear-vae-rate.ts';
 import { gSeries, intervalMetric } from './convergence-report.ts';
 import { divergedResult, isDiverged } from './divergence.ts';
 
@@ -75,15 +75,19 @@ export async function checkArmEffect(
   const expanded = configs.flatMap((c) => c.values.map((_, a) => armConfig(c, a)));
   const runs = trainLinearVaeConfigs(claimId, expanded, ctx);
   let offset = 0;
-  return configs.map((c) => {
+  const results = configs.map((c) => {
     const perArm = runs.slice(offset, offset + c.values.length);
     const armConfigs = expanded.slice(offset, offset + c.values.length);
     offset += c.values.length;
     const diverged = perArm.find(isDiverged);
     // A diverged arm has G_n → ∞: no comparison between arms can be made, and none is claimed for divergent SGD.
     if (diverged) return divergedResult(diverged);
-    return evaluate(claimId, c, armConfigs, perArm as Float64Array[][], ctx.masterSeed, shape);
+    return evaluate(claimId, c, armConfigs, (perArm as SeedRun[][]).map((seeds) => seeds.map((r) => r.g)), ctx.masterSeed, shape);
   });
+  // The engine-conformance probes on the claim's own configuration: one per arm.
+  const own = configs[0].values.length;
+  results[0] = withEngineConformance(results[0], claimId, expanded.slice(0, own), runs.slice(0, own), ctx);
+  return results;
 }
 
 function evaluate(

@@ -9,7 +9,7 @@
  */
 import type { CheckResult, ClaimContext, Metric, Series } from '../../theory/claim.ts';
 import { allOf } from '../stats/verdict.ts';
-import { evaluateLinearVaeRate, trainLinearVaeConfigs, type LinearVaeRateConfig } from './linear-vae-rate.ts';
+import { evaluateLinearVaeRate, trainLinearVaeConfigs, withEngineConformance, type LinearVaeRateConfig } from './linear-vae-rate.ts';
 import { divergedResult, isDiverged } from './divergence.ts';
 
 export interface BetaRateConfig {
@@ -26,7 +26,7 @@ export async function checkBetaRate(claimId: string, configs: readonly BetaRateC
   const expanded = configs.flatMap((c) => c.betas.map((beta) => ({ ...c.run, beta })));
   const runs = trainLinearVaeConfigs(claimId, expanded, ctx);
   let offset = 0;
-  return configs.map((c) => {
+  const results: CheckResult[] = configs.map((c) => {
     const results = c.betas.map((_, i) => {
       const run = runs[offset + i];
       return isDiverged(run) ? divergedResult(run) : evaluateLinearVaeRate(claimId, expanded[offset + i], run, ctx.masterSeed);
@@ -54,4 +54,8 @@ export async function checkBetaRate(claimId: string, configs: readonly BetaRateC
       ],
     };
   });
+  // The engine-conformance probes on the claim's own configuration: one arm per β.
+  const own = configs[0].betas.length;
+  results[0] = withEngineConformance(results[0], claimId, expanded.slice(0, own), runs.slice(0, own), ctx);
+  return results;
 }

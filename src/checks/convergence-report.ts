@@ -16,6 +16,18 @@ export interface RateThresholds {
   maxNormalisedSlope: number;
 }
 
+/**
+ * Either criterion suffices: pass when any passes, fail only when every one
+ * fails, else inconclusive (error dominates). For alternative evidence of the
+ * same property, e.g. "no error floor" shown by decay OR by smallness.
+ */
+export function anyOf(verdicts: readonly Verdict[]): Verdict {
+  if (verdicts.includes('error')) return 'error';
+  if (verdicts.includes('pass')) return 'pass';
+  if (verdicts.every((v) => v === 'fail')) return 'fail';
+  return 'inconclusive';
+}
+
 /** Pass: slope upper bound ≤ maxSlope AND normalised-slope upper bound ≤ maxNormalisedSlope. */
 export function rateVerdict(fit: RateFit, t: RateThresholds): Verdict {
   return allOf([atMost(fit.slope, t.maxSlope), atMost(fit.normalisedSlope, t.maxNormalisedSlope)]);

@@ -188,6 +188,8 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       durationMs: performance.now() - started,
       // The claim's own configuration diverging is no evidence about the claim: "error", naming step and setting.
       ...(own.diverged ? { verdict: 'error' as const, error: `${claim.id} (tier ${opts.tier}): ${own.diverged.message}` } : {}),
+      // The run contradicting itself (an engine-conformance or decomposition check failed): "error" with its message.
+      ...(own.error !== undefined ? { verdict: 'error' as const, error: `${claim.id} (tier ${opts.tier}): ${own.error}` } : {}),
     };
   } catch (err) {
     result = errorResult(claim, opts, `${(err as Error).message ?? String(err)}`, performance.now() - started);

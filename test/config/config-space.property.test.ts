@@ -110,6 +110,9 @@ const rateConfigArb: fc.Arbitrary<LinearVaeRateConfig> = fc
       checkpointsPerDecade: 5,
       maxSlope: -0.35,
       maxNormalisedSlope: 0.05,
+      maxLastDecadeSlope: -0.3,
+      maxAveragedSlope: -0.75,
+    maxAveragingRatio: 0.05,
     })),
   );
 

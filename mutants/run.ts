@@ -138,7 +138,11 @@ function validate(mutants: readonly Mutant[], ref?: string): void {
 function copyTree(ref?: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vae-claims-mutant-'));
   if (ref) execSync(`git archive ${JSON.stringify(ref)} ${COPIED.join(' ')} | tar -x -C ${JSON.stringify(dir)}`, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  else for (const p of COPIED) if (existsSync(path.join(ROOT, p))) cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true });
+  else {
+    // Dot-files are editors' temporaries (they may vanish mid-copy): never part of the tree under test.
+    const filter = (src: string) => !path.basename(src).startsWith('.');
+    for (const p of COPIED) if (existsSync(path.join(ROOT, p))) cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true, filter });
+  }
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }

@@ -9,7 +9,7 @@
  * perArm[a][s] = arm a's statistic for seed s (e.g. G_n at the final n);
  * the statistic of interest is any function of the arms' seed means.
  */
-import { RandomStream } from '../engine/rng.ts';
+import { bootstrapOverSeeds } from './bootstrap.ts';
 import type { Interval } from './rate.ts';
 import type { Verdict } from './verdict.ts';
 
@@ -19,24 +19,18 @@ export interface PairedBootstrapOptions {
   bootstrapSeed: number;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  const pos = p * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
 /**
- * Percentile-bootstrap intervals for every output of `stat(means)`, where
- * means[a] is arm a's seed average. 2000 resamples by default (Monte Carlo
- * error of a 2.5% quantile ≈ 0.35 percentage points, as in fitRate).
+ * Bootstrap intervals (expanded percentile, src/stats/bootstrap.ts) for every
+ * output of `stat(means)`, where means[a] is arm a's average over the
+ * resampled seeds: ONE draw of seed indices per resample, shared by all arms
+ * (that is the pairing). 2000 resamples by default (Monte Carlo error of a
+ * 2.5% quantile ≈ 0.35 percentage points, as in fitRate).
  */
 export function pairedBootstrap(
   perArm: readonly ArrayLike<number>[],
   stat: (means: Float64Array) => number[],
   opts: PairedBootstrapOptions,
 ): Interval[] {
-  const { resamples = 2000, level = 0.95 } = opts;
   const A = perArm.length;
   if (A === 0) throw new RangeError('pairedBootstrap: no arms');
   const S = perArm[0].length;
@@ -51,21 +45,7 @@ export function pairedBootstrap(
     }
     return out;
   };
-  const point = stat(means(Array.from({ length: S }, (_, i) => i)));
-  const boot = point.map(() => new Float64Array(resamples));
-  const rng = new RandomStream(opts.bootstrapSeed);
-  const pick = new Int32Array(S);
-  for (let b = 0; b < resamples; b++) {
-    for (let i = 0; i < S; i++) pick[i] = rng.int(S);
-    const values = stat(means(pick));
-    if (values.length !== point.length) throw new RangeError('pairedBootstrap: stat must return the same number of values every time');
-    values.forEach((v, j) => (boot[j][b] = v));
-  }
-  const a = (1 - level) / 2;
-  return point.map((estimate, j) => {
-    boot[j].sort();
-    return { estimate, lower: percentile(boot[j], a), upper: percentile(boot[j], 1 - a), level };
-  });
+  return bootstrapOverSeeds(S, (pick) => stat(means(pick)), opts);
 }
 
 /**

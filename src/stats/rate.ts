@@ -3,12 +3,13 @@
  *   g_k = seed-average of the exact squared gradient norm at iterate k,
  *   G_n = (1/(n+1)) Σ_{k=0..n} g_k  (R uniform on {0..n}),
  * then least-squares slopes of log G_n and of log(G_n √n / log n) against
- * log n on log-spaced checkpoints over a window, with a percentile bootstrap
- * over seeds (resample seeds, re-average, recompute both slopes).
+ * log n on log-spaced checkpoints over a window, with a bootstrap over seeds
+ * (resample seeds, re-average, recompute both slopes; expanded percentile
+ * intervals, src/stats/bootstrap.ts).
  * Seeds are averaged BEFORE logs: E[log] is not log E.
  */
 import { leastSquaresLine } from './least-squares.ts';
-import { RandomStream } from '../engine/rng.ts';
+import { bootstrapOverSeeds } from './bootstrap.ts';
 
 export interface Interval {
   estimate: number;
@@ -42,12 +43,12 @@ export function runningAverage(g: ArrayLike<number>): Float64Array {
 }
 
 /** Mean over the chosen seeds (rows) at every iterate. */
-export function seedAverage(perSeed: readonly ArrayLike<number>[], pick?: readonly number[]): Float64Array {
+export function seedAverage(perSeed: readonly ArrayLike<number>[], pick?: ArrayLike<number>): Float64Array {
   const rows = pick ?? perSeed.map((_, i) => i);
   const n = perSeed[0].length;
   const out = new Float64Array(n);
-  for (const r of rows) {
-    const row = perSeed[r];
+  for (let i = 0; i < rows.length; i++) {
+    const row = perSeed[rows[i]];
     if (row.length !== n) throw new RangeError('every seed needs the same number of iterates');
     for (let k = 0; k < n; k++) out[k] += row[k];
   }
@@ -55,23 +56,15 @@ export function seedAverage(perSeed: readonly ArrayLike<number>[], pick?: readon
   return out;
 }
 
-function slopes(g: Float64Array, checkpoints: readonly number[]): { slope: number; normalised: number; G: number[] } {
-  const G = runningAverage(g);
-  const logN = checkpoints.map((n) => Math.log(n));
-  const logG = checkpoints.map((n) => Math.log(G[n]));
-  const logNormalised = checkpoints.map((n, i) => logG[i] + 0.5 * logN[i] - Math.log(logN[i]));
-  return {
-    slope: leastSquaresLine(logN, logG).slope,
-    normalised: leastSquaresLine(logN, logNormalised).slope,
-    G: checkpoints.map((n) => G[n]),
-  };
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  const pos = p * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+/**
+ * The two rate slopes from the seed-averaged G at the points n (G[i] at n[i]):
+ * least-squares slopes of log G_n and of log(G_n √n / log n) against log n.
+ */
+export function rateSlopes(n: readonly number[], G: ArrayLike<number>): { slope: number; normalised: number } {
+  const logN = n.map((v) => Math.log(v));
+  const logG = logN.map((_, i) => Math.log(G[i]));
+  const logNormalised = logN.map((l, i) => logG[i] + 0.5 * l - Math.log(l));
+  return { slope: leastSquaresLine(logN, logG).slope, normalised: leastSquaresLine(logN, logNormalised).slope };
 }
 
 export interface RateFitOptions {
@@ -84,37 +77,39 @@ export interface RateFitOptions {
 
 /**
  * perSeed[s][k] = exact squared gradient norm of seed s at iterate k = 0..n.
- * Percentile bootstrap over seeds; 2000 resamples put the Monte Carlo error of
- * a 2.5% quantile at about √(0.025·0.975/2000) ≈ 0.35 percentage points.
+ * Bootstrap over seeds (expanded percentile intervals, src/stats/bootstrap.ts);
+ * 2000 resamples put the Monte Carlo error of a 2.5% quantile at about
+ * √(0.025·0.975/2000) ≈ 0.35 percentage points.
  */
 export function fitRate(perSeed: readonly ArrayLike<number>[], opts: RateFitOptions): RateFit {
-  const { checkpoints, resamples = 2000, level = 0.95 } = opts;
+  const { checkpoints } = opts;
   const S = perSeed.length;
   if (S < 2) throw new RangeError(`a bootstrap over seeds needs at least 2 seeds, got ${S}`);
-  const point = slopes(seedAverage(perSeed), checkpoints);
-  const rng = new RandomStream(opts.bootstrapSeed);
-  const bootSlope = new Float64Array(resamples);
-  const bootNorm = new Float64Array(resamples);
-  const pick = new Array<number>(S);
-  for (let b = 0; b < resamples; b++) {
-    for (let i = 0; i < S; i++) pick[i] = rng.int(S);
-    const fit = slopes(seedAverage(perSeed, pick), checkpoints);
-    bootSlope[b] = fit.slope;
-    bootNorm[b] = fit.normalised;
+  const iterates = perSeed[0].length;
+  for (const n of checkpoints) {
+    if (!Number.isInteger(n) || n < 1 || n >= iterates) throw new RangeError(`checkpoint ${n}; allowed an integer in [1, ${iterates - 1}]`);
   }
-  bootSlope.sort();
-  bootNorm.sort();
-  const a = (1 - level) / 2;
-  return {
-    slope: { estimate: point.slope, lower: percentile(bootSlope, a), upper: percentile(bootSlope, 1 - a), level },
-    normalisedSlope: {
-      estimate: point.normalised,
-      lower: percentile(bootNorm, a),
-      upper: percentile(bootNorm, 1 - a),
-      level,
+  // G is linear in g: the seed average of per-seed G_n is G_n of the seed-averaged g. So each seed's
+  // running average is taken once, and a resample re-averages those at the checkpoints, then takes
+  // logs (seeds are still averaged before logs), at a cost of S per checkpoint instead of S per iterate.
+  const perSeedG = perSeed.map((g) => {
+    if (g.length !== iterates) throw new RangeError('every seed needs the same number of iterates');
+    const G = runningAverage(g);
+    return Float64Array.from(checkpoints, (n) => G[n]);
+  });
+  const [slope, normalisedSlope] = bootstrapOverSeeds(
+    S,
+    (pick) => {
+      const fit = rateSlopes(checkpoints, seedAverage(perSeedG, pick));
+      return [fit.slope, fit.normalised];
     },
+    opts,
+  );
+  return {
+    slope,
+    normalisedSlope,
     window: [checkpoints[0], checkpoints[checkpoints.length - 1]],
     checkpoints: [...checkpoints],
-    G: point.G,
+    G: Array.from(seedAverage(perSeedG)),
   };
 }

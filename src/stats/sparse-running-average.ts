@@ -14,9 +14,8 @@
  * averaging G over seeds before logs is the same statistic as fitRate's.
  */
 import { logSpacedSteps } from './grid.ts';
-import { leastSquaresLine } from './least-squares.ts';
-import { RandomStream } from '../engine/rng.ts';
-import type { Interval, RateFit } from './rate.ts';
+import { bootstrapOverSeeds } from './bootstrap.ts';
+import { rateSlopes, seedAverage, type RateFit } from './rate.ts';
 
 /** 0 followed by a log-spaced grid on [1, n] with about `perDecade` points per factor of ten. */
 export function checkpointGrid(n: number, perDecade: number): number[] {
@@ -47,20 +46,6 @@ export function sparseRunningAverage(checkpoints: readonly number[], g: ArrayLik
   return out;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  const pos = p * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-function windowSlopes(n: readonly number[], G: ArrayLike<number>): { slope: number; normalised: number } {
-  const logN = n.map((k) => Math.log(k));
-  const logG = Array.from(G, (v) => Math.log(v));
-  const logNormalised = logG.map((v, i) => v + 0.5 * logN[i] - Math.log(logN[i]));
-  return { slope: leastSquaresLine(logN, logG).slope, normalised: leastSquaresLine(logN, logNormalised).slope };
-}
-
 export interface RunningAverageFitOptions {
   /** The fitting window's iterations (each ≥ 2 so that log log n is defined). */
   window: readonly number[];
@@ -72,51 +57,30 @@ export interface RunningAverageFitOptions {
 /**
  * The rate fit of fitRate (src/stats/rate.ts) from per-seed G at the window's
  * iterations: slopes of log G_n and log(G_n √n / log n) against log n, with a
- * percentile bootstrap over seeds (same resampling scheme and defaults).
+ * bootstrap over seeds (same resampling scheme, intervals and defaults).
  * perSeedG[s][i] = seed s's G at window[i].
  */
 export function fitRateFromRunningAverages(perSeedG: readonly ArrayLike<number>[], opts: RunningAverageFitOptions): RateFit {
-  const { window, resamples = 2000, level = 0.95 } = opts;
+  const { window } = opts;
   const S = perSeedG.length;
   if (S < 2) throw new RangeError(`a bootstrap over seeds needs at least 2 seeds, got ${S}`);
   if (window.length < 2) throw new RangeError(`a slope needs at least 2 window points, got ${window.length}`);
   if (window[0] < 2) throw new RangeError(`window starts at n = ${window[0]}; allowed n ≥ 2 (log n/√n needs log n > 0)`);
   const m = window.length;
   for (const row of perSeedG) if (row.length !== m) throw new RangeError(`every seed needs ${m} values, one per window point`);
-  const mean = (pick: ArrayLike<number>) => {
-    const out = new Float64Array(m);
-    for (let i = 0; i < pick.length; i++) {
-      const row = perSeedG[pick[i]];
-      for (let j = 0; j < m; j++) out[j] += row[j];
-    }
-    for (let j = 0; j < m; j++) out[j] /= pick.length;
-    return out;
-  };
-  const all = Array.from({ length: S }, (_, i) => i);
-  const G = mean(all);
-  const point = windowSlopes(window, G);
-  const rng = new RandomStream(opts.bootstrapSeed);
-  const bootSlope = new Float64Array(resamples);
-  const bootNorm = new Float64Array(resamples);
-  const pick = new Int32Array(S);
-  for (let b = 0; b < resamples; b++) {
-    for (let i = 0; i < S; i++) pick[i] = rng.int(S);
-    const fit = windowSlopes(window, mean(pick));
-    bootSlope[b] = fit.slope;
-    bootNorm[b] = fit.normalised;
-  }
-  bootSlope.sort();
-  bootNorm.sort();
-  const a = (1 - level) / 2;
-  const interval = (estimate: number, boot: Float64Array): Interval => ({
-    estimate,
-    lower: percentile(boot, a),
-    upper: percentile(boot, 1 - a),
-    level,
-  });
+  // Seeds are averaged BEFORE logs (G is linear in g, so this is fitRate's statistic).
+  const G = seedAverage(perSeedG);
+  const [slope, normalisedSlope] = bootstrapOverSeeds(
+    S,
+    (pick) => {
+      const fit = rateSlopes(window, seedAverage(perSeedG, pick));
+      return [fit.slope, fit.normalised];
+    },
+    opts,
+  );
   return {
-    slope: interval(point.slope, bootSlope),
-    normalisedSlope: interval(point.normalised, bootNorm),
+    slope,
+    normalisedSlope,
     window: [window[0], window[m - 1]],
     checkpoints: [...window],
     G: [...G],

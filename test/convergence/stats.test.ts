@@ -101,8 +101,10 @@ describe('pairedBootstrap', () => {
   });
 
   it('covers the true difference of means about 95% of the time', () => {
-    // 200 experiments of 10 seeds; the count of misses is Binomial(200, ≈0.05–0.1) for a percentile
-    // bootstrap at n = 10 (slightly anti-conservative); P(misses > 40) < 1e-4 even at a 10% miss rate.
+    // 200 experiments of 10 seeds; the count of misses is Binomial(200, ≈0.05) with the small-sample
+    // expansion (≈0.11 for a plain percentile bootstrap at 10 seeds): 5.05% measured over 4000 such
+    // experiments, 16 misses in these 200; P(misses ≥ 22) ≈ 0.1% at a 5% miss rate.
+    // The ≥ 1000-replication coverage studies are in test/stats/coverage.test.ts.
     let misses = 0;
     for (let e = 0; e < 200; e++) {
       const rng = RandomStream.at('coverage', e);
@@ -111,7 +113,7 @@ describe('pairedBootstrap', () => {
       const [d] = pairedBootstrap([a, b], (m) => [m[0] - m[1]], { bootstrapSeed: 100 + e, resamples: 400 });
       if (d.lower > 1 || d.upper < 1) misses++;
     }
-    expect(misses).toBeLessThan(40);
+    expect(misses).toBeLessThan(22);
   });
 
   it('above: pass, fail and inconclusive', () => {

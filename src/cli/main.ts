@@ -23,6 +23,7 @@ import { MergeError, mergeReports } from '../verify/merge.ts';
 import { compareReports } from '../verify/compare.ts';
 import type { VerifyReport } from '../verify/result.ts';
 import { writeReports } from '../report/write.ts';
+import { OutputDirError, prepareOutputDirectory } from '../report/out-dir.ts';
 import { ReportFileError, readReport } from '../report/schema.ts';
 import { createProgressReporter } from './progress.ts';
 import { renderComparison } from './compare-output.ts';
@@ -161,6 +162,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
         const claims = opts.shard ? shardClaims(selection, opts.shard) : selection;
         const overrides = opts.set.map(parseOverride);
         preflight(claims, opts.tier, overrides, opts.data, all);
+        prepareOutputDirectory(opts.out);
         const backend = await (deps.useBackend ?? realUseBackend)(opts.backend);
         const progress = createProgressReporter({ quiet: !!opts.quiet, json: !!opts.json, tty: deps.tty, stream: stderr, jsonStream: stdout });
         progress.begin({ backend: backend.name, tier: opts.tier, seed: opts.seed, claims: claims.map((c) => c.id), shard: opts.shard });
@@ -349,7 +351,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       err instanceof ReportFileError ||
       err instanceof OverrideError ||
       err instanceof InvalidConfigError ||
-      err instanceof DataFileError
+      err instanceof DataFileError ||
+      err instanceof OutputDirError
     ) {
       stderr.write(`vae-claims: ${err.message}\n`);
       return EXIT.usage;

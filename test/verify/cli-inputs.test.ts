@@ -89,3 +89,28 @@ describe('verify --set path=value', () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('verify --out: checked before any training', () => {
+  const cases: [string, RegExp][] = [
+    ['/proc/x', /--out \/proc\/x: \/proc is a pseudo-filesystem/],
+    ['/proc/self/fd/x/y', /pseudo-filesystem/],
+    ['/sys/foo', /--out \/sys\/foo: \/sys is a pseudo-filesystem/],
+    ['/dev/null', /--out \/dev\/null: \/dev is a pseudo-filesystem/],
+  ];
+  it.each(cases)('--out %s exits 2 within 2 s, one line, no stack trace', async (out, message) => {
+    const t0 = performance.now();
+    const r = await verify('--claim', 'iwae-bias', '--out', out);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a regular file, or a path under one, exits 2', async () => {
+    const f = file('not-a-dir', 'x');
+    expect((await verify('--claim', 'iwae-bias', '--out', f)).stderr).toMatch(/exists and is not a directory/);
+    const r = await verify('--claim', 'iwae-bias', '--out', path.join(f, 'sub'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not-a-dir is not a directory/);
+  });
+});

@@ -33,6 +33,12 @@ const schedule = z
   })
   .loose();
 
+/** Every claim's intervals bootstrap over seeds (src/stats/bootstrap.ts), which needs at least two. */
+const seedCount = z
+  .number({ error: 'seeds must be a number' })
+  .int({ error: 'allowed seeds: an integer ≥ 2 (the intervals bootstrap over seeds)' })
+  .min(2, { error: 'allowed seeds: an integer ≥ 2 (the intervals bootstrap over seeds)' });
+
 const klWeight = z.number().min(0, { error: 'allowed β ≥ 0 (finite)' }).finite({ error: 'allowed β ≥ 0 (finite)' });
 
 const arm = z.object({ batchSize: positiveInt('batch size B'), samples: positiveInt('samples K') }).loose();
@@ -53,7 +59,7 @@ export const hyperparameterSchema: z.ZodType<HyperparameterShape> = z.lazy(() =>
     .object({
       optimizer: optimizer.optional(),
       schedule: schedule.optional(),
-      seeds: positiveInt('seeds').optional(),
+      seeds: seedCount.optional(),
       steps: positiveInt('steps').optional(),
       batchSize: positiveInt('batch size B').optional(),
       samples: positiveInt('samples K').optional(),
@@ -67,7 +73,7 @@ export const hyperparameterSchema: z.ZodType<HyperparameterShape> = z.lazy(() =>
       latent: positiveInt('latent dimension').optional(),
       H: positiveInt('latent dimension H').optional(),
       dz: positiveInt('latent dimension d_z').optional(),
-      training: z.object({ seeds: positiveInt('seeds'), steps: positiveInt('steps'), schedule }).loose().optional(),
+      training: z.object({ seeds: seedCount, steps: positiveInt('steps'), schedule }).loose().optional(),
       phases: z.array(z.object({ optimizer, schedule, steps: positiveInt('steps') }).loose()).optional(),
       data: z
         .object({

@@ -78,6 +78,7 @@ describe('verify --set path=value', () => {
     [['--claim', 'adam-rate-linear-vae', '--set', 'optimizer.beta1=1'], /optimizer\.beta1 = 1: allowed Adam β1: 0 ≤ β1 < 1/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'schedule.alpha=2'], /schedule\.alpha = 2: allowed step exponent α: 0 ≤ α ≤ 1/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'steps=1.5'], /steps = 1\.5: allowed steps: an integer ≥ 1/],
+    [['--claim', 'sgd-rate-linear-vae', '--set', 'seeds=1'], /seeds = 1: allowed seeds: an integer ≥ 2 \(the intervals bootstrap over seeds\)/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'no.such=1'], /--set no\.such=1: no selected claim has a setting "no\.such"; settings of sgd-rate-linear-vae: .*schedule\.C/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'schedule.C'], /--set "schedule\.C": expected path=value/],
     [['--claim', 'sgd-rate-linear-vae', '--backend', 'tpu'], /Allowed choices are wasm, cpu, tensorflow/],

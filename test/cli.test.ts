@@ -37,7 +37,7 @@ describe('vae-claims CLI', () => {
     expect(claim).toMatchObject({ id: 'sgd-rate-linear-vae', verdict: 'pass' });
     expect(claim.metrics.slope.upper).toBeLessThanOrEqual(-0.35);
     expect(claim.metrics.slope.lower).toBeLessThan(claim.metrics.slope.value);
-    expect(claim.falsifiers).toEqual([expect.objectContaining({ id: 'constant-step', verdict: 'fail' })]);
+    expect(claim.falsifiers).toEqual(['constant-step', 'slow-schedule', 'biased-gradient'].map((id) => expect.objectContaining({ id, verdict: 'fail' })));
     expect(validateReport(report)).toEqual({ valid: true });
     expect(claim.seeds).toEqual({ master: 1, count: 8 });
     expect(report.environment.packages['@tensorflow/tfjs']).toBe(report.backendInfo.tfjsVersion);
@@ -46,7 +46,7 @@ describe('vae-claims CLI', () => {
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('data-claim-id="sgd-rate-linear-vae"');
     expect(html).toMatch(/<figure class="plot" data-series="G"><svg/);
-    expect(readFileSync(path.join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuites name="vae-claims" tests="2" failures="0" errors="0"/);
+    expect(readFileSync(path.join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuites name="vae-claims" tests="4" failures="0" errors="0"/);
   });
 
   it('list names every claim with its family, source and tier costs', () => {
@@ -54,7 +54,7 @@ describe('vae-claims CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^sgd-rate-linear-vae {2}\[convergence\] {2}SGL25 arXiv:2410\.16750$/m);
     expect(r.stdout).toContain('adam-rate-linear-vae');
-    expect(r.stdout).toMatch(/^ {4}quick: .*seeds 8, steps 5000 · 2 configuration\(s\)/m);
+    expect(r.stdout).toMatch(/^ {4}quick: .*seeds 8, steps 20000 · 4 configuration\(s\)/m);
   });
 
   it('list --claim takes globs and family names', () => {

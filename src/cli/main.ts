@@ -94,7 +94,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
   const stderr = deps.stderr ?? process.stderr;
   const print = (s: string) => stdout.write(s.endsWith('\n') ? s : s + '\n');
   const claimOption = () =>
-    new Option('--claim <pattern>', `claim id, glob over ids ("sgd-*") or family (${ALL_FAMILIES.join(', ')}); repeat or comma-separate; default: all`)
+    new Option('--claim <pattern...>', `claim ids, globs over ids ("sgd-*") or families (${ALL_FAMILIES.join(', ')}); space- or comma-separated, or repeat the option; default: all`)
       .argParser(collect)
       .default([]);
   const shardOption = () => new Option('--shard <i/n>', 'run only shard i of n (round robin over the selected claims; merge the shard reports with `merge`)').argParser(parseShardOption);

@@ -115,3 +115,12 @@ describe('verify --out: checked before any training', () => {
     expect(r.stderr).toMatch(/not-a-dir is not a directory/);
   });
 });
+
+describe('verify --claim accepts space-separated ids', () => {
+  it('`--claim a b` selects both (checked here through a rejected --set that names each claim)', async () => {
+    const r = await verify('--claim', 'sgd-rate-linear-vae', 'adam-rate-linear-vae', '--set', 'schedule.C=0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/sgd-rate-linear-vae/);
+    expect(r.stderr).not.toMatch(/too many arguments/);
+  });
+});

@@ -46,6 +46,8 @@ export interface EntropyDiagnosis extends EntropyTerms {
   relativeGap: number;
   /** |(F − S) − decomposition.total|: how well the decomposition explains the gap (rounding only). */
   decompositionError: number;
+  /** A term added to the entropy sum (the base-measure term B of the corrected identity F = S + B), if any. */
+  correction?: number;
 }
 
 export function entropySum(t: EntropyTerms): number {
@@ -177,6 +179,7 @@ export function withBaseMeasureCorrection(d: EntropyDiagnosis): EntropyDiagnosis
   return {
     ...d,
     entropySum: d.entropySum + B,
+    correction: (d.correction ?? 0) + B,
     gap,
     decomposition: parts,
     relativeGap: Math.abs(gap) / Math.abs(d.elbo),

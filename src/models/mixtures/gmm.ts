@@ -281,3 +281,62 @@ export function diagnose(p: GmmParams, q: Float64Array, data: Dataset): EntropyD
 export function cloneParams(p: GmmParams): GmmParams {
   return { ...p, pi: p.pi.slice(), means: p.means.slice(), covs: p.covs.slice() };
 }
+
+/**
+ * What F needs of fixed responsibilities q, aggregated once: q̄_c, the
+ * weighted means x̄_c, the weighted scatter S̄_c around them and (1/N) Σ_n H[q_n].
+ * Then, with Ŝ_c(μ_c) = S̄_c + (x̄_c − μ_c)(x̄_c − μ_c)ᵀ,
+ *   F = Σ_c q̄_c [log π_c − ½ (D log 2π + log det Σ_c + tr Σ_c⁻¹ Ŝ_c)] + H̄_q,
+ * the same number as elbo() in O(K D³) per evaluation (for difference quotients).
+ */
+export interface ResponsibilityStats {
+  K: number;
+  D: number;
+  qbar: Float64Array;
+  means: Float64Array;
+  scatter: Float64Array;
+  encoderEntropy: number;
+}
+
+export function responsibilityStats(q: Float64Array, data: Dataset, K: number): ResponsibilityStats {
+  checkResponsibilities(q, data.N, K);
+  const qbar = averageResponsibilities(q, data.N, K);
+  for (let c = 0; c < K; c++) check(qbar[c] > 0, `responsibilityStats: component ${c} has no responsibility`);
+  const means = weightedMeans(q, data, K, qbar);
+  let entropy = 0;
+  for (let n = 0; n < data.N; n++) entropy += categoricalEntropy(q, n * K, K);
+  return { K, D: data.D, qbar, means, scatter: weightedScatter(q, data, means, K, qbar), encoderEntropy: entropy / data.N };
+}
+
+export function elboFromStats(p: GmmParams, s: ResponsibilityStats): number {
+  const { K, D } = p;
+  check(s.K === K && s.D === D, `elboFromStats: statistics for K = ${s.K}, D = ${s.D}, model K = ${K}, D = ${D}`);
+  const factors = factorise(p);
+  let f = s.encoderEntropy;
+  const y = new Float64Array(D);
+  for (let c = 0; c < K; c++) {
+    const L = factors[c].L;
+    // tr Σ⁻¹ S̄ = Σ_j ‖L⁻¹ S̄^{(j)}‖-like: solve L Y = S̄ column by column, tr Σ⁻¹S̄ = tr(L⁻ᵀ L⁻¹ S̄) via the Cholesky of Σ.
+    let tr = 0;
+    const col = new Float64Array(D);
+    for (let j = 0; j < D; j++) {
+      for (let i = 0; i < D; i++) col[i] = s.scatter[c * D * D + i * D + j];
+      // z = L⁻¹ col, then w = L⁻ᵀ z; (Σ⁻¹ S̄)_jj = w_j.
+      const z = new Float64Array(D);
+      for (let i = 0; i < D; i++) {
+        let t = col[i];
+        for (let l = 0; l < i; l++) t -= L[i * D + l] * z[l];
+        z[i] = t / L[i * D + i];
+      }
+      for (let i = D - 1; i >= 0; i--) {
+        let t = z[i];
+        for (let l = i + 1; l < D; l++) t -= L[l * D + i] * z[l];
+        z[i] = t / L[i * D + i];
+      }
+      tr += z[j];
+    }
+    const quad = mahalanobis(s.means, c * D, p.means, c * D, L, D, y);
+    f += s.qbar[c] * (Math.log(p.pi[c]) - 0.5 * (D * LOG_2PI + factors[c].logDet + tr + quad));
+  }
+  return f;
+}

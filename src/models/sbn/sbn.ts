@@ -299,3 +299,31 @@ export function weightGradient(p: SbnParams, q: Float64Array, data: BinaryData):
 export function diagnose(p: SbnParams, q: Float64Array, data: BinaryData): EntropyDiagnosis {
   return diagnosis(entropyTerms(p, q, data), elbo(p, q, data), gapDecomposition(p, q, data));
 }
+
+/**
+ * F from the state statistics of a fixed q (w_z, t_zd) and its average
+ * entropy H̄_q = (1/N) Σ_n H[q_n]:
+ *   F = (1/N) Σ_z [w_z log p(z) + Σ_d (t_zd η_d(z) − w_z softplus η_d(z))] + H̄_q,
+ * the same number as elbo() in O(2^H D) per evaluation (for difference quotients).
+ */
+export function encoderEntropy(q: Float64Array, N: number, H: number): number {
+  const S = stateCount(H);
+  let e = 0;
+  for (let n = 0; n < N; n++) e += categoricalEntropy(q, n * S, S);
+  return e / N;
+}
+
+export function elboFromStats(p: SbnParams, stats: StateStats, N: number, entropy: number): number {
+  const S = stateCount(p.H);
+  const { D } = p;
+  const eta = naturalParams(p);
+  let f = 0;
+  for (let z = 0; z < S; z++) {
+    if (stats.w[z] !== 0) f += stats.w[z] * logPrior(p, z);
+    for (let d = 0; d < D; d++) {
+      const e = eta[z * D + d];
+      f += stats.t[z * D + d] * e - stats.w[z] * softplus(e);
+    }
+  }
+  return f / N + entropy;
+}

@@ -20,6 +20,7 @@ import {
   unbiasedSquaredNorm,
 } from '../../src/models/linear-vae/iwae-oracle.ts';
 import { logMarginal, optimalEncoder } from '../../src/models/linear-vae/oracle.ts';
+import { DrawMoments, meanTest } from '../../src/stats/mean-test.ts';
 import { LINEAR_VAE_PARAM_NAMES, type LinearVaeParams } from '../../src/models/linear-vae/params.ts';
 import { allRows, batchParams, buildInputs, cloneParams, makeProblem, normals, randomParams, replica, type ReplicaStep } from '../engine/linear-vae-helpers.ts';
 
@@ -156,6 +157,28 @@ describe('float64 IWAE reference', () => {
     // Bias ≈ C/K: doubling K roughly halves it at large K.
     expect(norms[Ks.length - 1] / norms[Ks.length - 2]).toBeGreaterThan(0.35);
     expect(norms[Ks.length - 1] / norms[Ks.length - 2]).toBeLessThan(0.65);
+  });
+});
+
+describe('the control variate as a check of the exact side', () => {
+  it('averages to 0 with the closed-form ∇log p(x) and p(x), and not with a wrong one (Fisher identity)', () => {
+    const p = randomParams(dims, 'anchor');
+    const enc = optimalEncoder(p.W, p.b, dims, problem.sigmaX);
+    const q: LinearVaeParams = { ...cloneParams(p), V: enc.V, c: enc.c.map((v) => v + 0.3), s: enc.sMeanField.map((v) => v + 1) };
+    const exact = pointwiseLogMarginal(q.W, q.b, dims, problem.sigmaX, problem.x32, problem.n);
+    const wrong = { logp: exact.logp, grad: exact.grad.map((g, i) => (i % (dims.dx * dims.dz + dims.dx) >= dims.dx * dims.dz ? 0.9 * g : g)) };
+    const d = dims.dx * dims.dz + dims.dx + 1;
+    const right = new DrawMoments(d);
+    const off = new DrawMoments(d);
+    const noise = RandomStream.at('anchor-noise');
+    const e = new Float64Array(problem.n * 64 * dims.dz);
+    for (let m = 0; m < 200; m++) {
+      noise.fillNormal(e);
+      right.add(iwaeDecoderBlocks(q, dims, problem.sigmaX, problem.x32, problem.n, [64], e, { controlVariate: true, exact }).anchor!);
+      off.add(iwaeDecoderBlocks(q, dims, problem.sigmaX, problem.x32, problem.n, [64], e, { controlVariate: true, exact: wrong }).anchor!);
+    }
+    expect(meanTest(right, new Float64Array(d), 1e-4).ok).toBe(true);
+    expect(meanTest(off, new Float64Array(d), 1e-4).ok).toBe(false);
   });
 });
 

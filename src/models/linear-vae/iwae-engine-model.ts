@@ -7,11 +7,25 @@
  * Carlo KL term (same expectation and expected gradient as LinearVaeModel's
  * closed-form KL).
  *
+ * Two encoder families:
+ *   - learned diagonal (default): q(z|x) = N(V x + c, diag e^s), s a parameter;
+ *   - fixed isotropic (`encoderLogVariance` = s₀): q(z|x) = N(V x + c, e^{s₀} I),
+ *     s is then a constant of the model, not a parameter (paramShapes W, b, V, c).
+ *     This family cannot match the posterior N(M⁻¹Wᵀ(x − b), σ_x² M⁻¹) unless
+ *     σ_x² M⁻¹ = e^{s₀} I, so the ELBO and L_K have different optima (iwae-rate's
+ *     test bed; with the learned diagonal family the linear VAE's optimum has a
+ *     diagonal posterior, q is exact there and every L_K shares the ELBO's optimum).
+ *
  * Mini-batches and noise are drawn exactly as LinearVaeModel draws them (the
  * same streams, the same padding), so an IWAE replica and an ELBO replica
  * with the same seed see the same data and noise. Padding: samples beyond a
  * replica's K get log-weight −1e30 (exp underflows to exactly 0, so they
  * carry no weight and no gradient), points beyond its B get weight 0.
+ *
+ * How the K log-weights of a point are pooled (log-mean-exp and softmax
+ * weights) is one protected method per gradient path, so a deliberately
+ * different pooling (the objective-is-elbo falsifier, iwae-elbo-objective.ts)
+ * overrides exactly that and nothing else.
  */
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
@@ -22,31 +36,66 @@ import { addEncoderGradient, encoderMean, zeroedGradients } from './kernel-parts
 import type { LinearVaeDims } from './params.ts';
 
 const MASKED_LOG_WEIGHT = -1e30;
+/** The s-gradient slot of a fixed-variance encoder: written by nobody. */
+const NO_S = new Float64Array(0);
+
+export interface LinearIwaeModelOptions extends LinearVaeModelOptions {
+  /**
+   * A fixed isotropic encoder variance e^{s₀} (s₀ = this value): q(z|x) =
+   * N(V x + c, e^{s₀} I) and s is not a parameter. Absent: learned diagonal s.
+   */
+  encoderLogVariance?: number;
+}
 
 function requireUnitBeta(r: ReplicaSetting): void {
   if (r.beta !== 1) throw new InvalidSettingError(`replica "${r.label}": β = ${r.beta}; the IWAE objective has no KL weight, allowed β = 1`);
 }
 
+/** Per-K work arrays of the kernel step. */
+interface Work {
+  z: Float64Array; // K·dz
+  e: Float64Array; // K·dx
+  eps: Float64Array; // K·dz
+  logW: Float64Array; // K
+  omega: Float64Array; // K
+  mu: Float64Array;
+  gmu: Float64Array;
+  std: Float64Array;
+}
+
 export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, ReplicaKernel {
-  readonly name = 'linear-iwae';
+  readonly name: string = 'linear-iwae';
   readonly dataSize: number;
   readonly paramShapes: Record<string, number[]>;
+  /** s₀ when the encoder variance is fixed (s is then not a parameter), else null. */
+  readonly encoderLogVariance: number | null;
   private readonly elbo: LinearVaeModel;
   private readonly dims: LinearVaeDims;
   private readonly sigmaX: number;
-  /** Per-K work arrays of the kernel step: z_k (K·dz), e_k (K·dx), ε_k (K·dz), log w_k (K). */
-  private readonly work = new Map<number, { z: Float64Array; e: Float64Array; eps: Float64Array; logW: Float64Array; mu: Float64Array; gmu: Float64Array; std: Float64Array }>();
+  private readonly work = new Map<number, Work>();
 
-  constructor(opts: LinearVaeModelOptions) {
+  constructor(opts: LinearIwaeModelOptions) {
     this.elbo = new LinearVaeModel(opts);
     this.dims = opts.dims;
     this.sigmaX = opts.sigmaX;
     this.dataSize = this.elbo.dataSize;
-    this.paramShapes = this.elbo.paramShapes;
+    const s0 = opts.encoderLogVariance;
+    if (s0 !== undefined && !Number.isFinite(s0)) throw new RangeError(`encoderLogVariance = ${s0}; allowed a finite log-variance`);
+    this.encoderLogVariance = s0 ?? null;
+    const shapes = { ...this.elbo.paramShapes };
+    if (s0 !== undefined) delete shapes.s;
+    this.paramShapes = shapes;
+  }
+
+  /** The data as the engine holds it (float32, row-major n × dx). */
+  get data(): Float32Array {
+    return this.elbo.data;
   }
 
   initialParams(replica: ReplicaSetting, streams: ReplicaStreams): ReplicaParams {
-    return this.elbo.initialParams(replica, streams);
+    const p = this.elbo.initialParams(replica, streams);
+    if (this.encoderLogVariance !== null) delete p.s;
+    return p;
   }
 
   drawStep(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): LinearVaeStepInputs {
@@ -54,15 +103,28 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     return this.elbo.drawStep(replicas, streams);
   }
 
+  /**
+   * Pools the masked log-weights [R, Bmax, Kmax] of each point into its
+   * bound log (1/K) Σ_k w_k, [R, Bmax] (autodiff differentiates through it).
+   */
+  protected poolLogWeights(logW: tf.Tensor3D, inputs: LinearVaeStepInputs, replicas: readonly ReplicaSetting[]): tf.Tensor2D {
+    const { sampleWeight } = inputs;
+    const R = replicas.length;
+    const mask = tf.where(sampleWeight.greater(0), tf.zerosLike(sampleWeight), tf.fill(sampleWeight.shape, MASKED_LOG_WEIGHT));
+    const lse = tf.logSumExp(logW.add(mask), 2); // [R, Bmax]
+    const logK = tf.tensor1d(replicas.map((r) => Math.log(r.samples))).reshape([R, 1]);
+    return lse.sub(logK) as tf.Tensor2D;
+  }
+
   objective(params: Record<string, tf.Tensor>, inputs: LinearVaeStepInputs, replicas: readonly ReplicaSetting[]): tf.Tensor1D {
     const { dx, dz } = this.dims;
-    const { x, eps, sampleWeight, pointWeight } = inputs;
+    const { x, eps, pointWeight } = inputs;
     const [R, Bmax, Kmax] = eps.shape;
     const W = params.W as tf.Tensor3D; // [R, dx, dz]
     const b = params.b as tf.Tensor2D; // [R, dx]
     const V = params.V as tf.Tensor3D; // [R, dz, dx]
     const c = params.c as tf.Tensor2D; // [R, dz]
-    const s = params.s as tf.Tensor2D; // [R, dz]
+    const s = this.encoderLogVariance === null ? (params.s as tf.Tensor2D) : tf.fill([R, dz], this.encoderLogVariance); // [R, dz]
     const v = this.sigmaX * this.sigmaX;
 
     const mu = tf.matMul(x, V, false, true).add(c.expandDims(1)); // [R, Bmax, dz]
@@ -78,11 +140,25 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
       .add(logNorm)
       .sub(z.square().sum(-1).mul(0.5))
       .add(halfSumS)
-      .add(eps.square().sum(-1).mul(0.5));
-    const mask = tf.where(sampleWeight.greater(0), tf.zerosLike(sampleWeight), tf.fill(sampleWeight.shape, MASKED_LOG_WEIGHT));
-    const lse = tf.logSumExp(logW.add(mask), 2); // [R, Bmax]
-    const logK = tf.tensor1d(replicas.map((r) => Math.log(r.samples))).reshape([R, 1]);
-    return lse.sub(logK).mul(pointWeight).sum(1) as tf.Tensor1D;
+      .add(eps.square().sum(-1).mul(0.5)) as tf.Tensor3D;
+    return this.poolLogWeights(logW, inputs, replicas).mul(pointWeight).sum(1) as tf.Tensor1D;
+  }
+
+  /**
+   * One point's bound log (1/K) Σ_k w_k from its K log-weights, and the
+   * self-normalised weights ω_k = w_k / Σ_j w_j (its gradient with respect to
+   * each log w_k) written into omega. The max-shift keeps exp from overflowing.
+   */
+  protected poolKernel(logW: Float64Array, K: number, omega: Float64Array): number {
+    let maxLogW = -Infinity;
+    for (let k = 0; k < K; k++) if (logW[k] > maxLogW) maxLogW = logW[k];
+    let total = 0;
+    for (let k = 0; k < K; k++) {
+      omega[k] = Math.exp(logW[k] - maxLogW);
+      total += omega[k];
+    }
+    for (let k = 0; k < K; k++) omega[k] /= total;
+    return maxLogW + Math.log(total) - Math.log(K);
   }
 
   /**
@@ -91,35 +167,38 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
    * K samples of a point, e_k = x − W z_k − b and g_k = Wᵀe_k/σ² − z_k:
    *   ∂W = (1/B) Σ ω_k e_k z_kᵀ/σ²,  ∂b = (1/B) Σ ω_k e_k/σ²,
    *   ∂μ = (1/B) Σ_k ω_k g_k,  ∂V = Σ ∂μ xᵀ,  ∂c = Σ ∂μ,
-   *   ∂s_j = (1/B) Σ ω_k (g_kj ε_kj e^{s_j/2} + 1)/2.
+   *   ∂s_j = (1/B) Σ ω_k (g_kj ε_kj e^{s_j/2} + 1)/2  (learned s only).
    */
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
     requireUnitBeta(replica);
     const { dx, dz } = this.dims;
-    const { W, b, s } = params;
-    const g = zeroedGradients(grad);
+    const { W, b } = params;
+    const learned = this.encoderLogVariance === null;
+    const fixed = this.encoderLogVariance ?? 0;
+    const g = zeroedGradients(learned ? grad : { W: grad.W, b: grad.b, V: grad.V, c: grad.c, s: NO_S });
     const { gW, gb, gs } = g;
     const { batchSize: B, samples: K } = replica;
     let w = this.work.get(K);
     if (!w) {
-      w = { z: new Float64Array(K * dz), e: new Float64Array(K * dx), eps: new Float64Array(K * dz), logW: new Float64Array(K), mu: new Float64Array(dz), gmu: new Float64Array(dz), std: new Float64Array(dz) };
+      const arr = (n: number) => new Float64Array(n);
+      w = { z: arr(K * dz), e: arr(K * dx), eps: arr(K * dz), logW: arr(K), omega: arr(K), mu: arr(dz), gmu: arr(dz), std: arr(dz) };
       this.work.set(K, w);
     }
-    const { z, e, eps, logW, mu, gmu, std } = w;
+    const { z, e, eps, logW, omega, mu, gmu, std } = w;
     const data = this.elbo.data;
     const v = this.sigmaX * this.sigmaX;
     const logNorm = -0.5 * dx * Math.log(2 * Math.PI * v);
     let halfSumS = 0;
     for (let j = 0; j < dz; j++) {
-      std[j] = Math.exp(0.5 * s[j]);
-      halfSumS += 0.5 * s[j];
+      const sj = learned ? params.s[j] : fixed;
+      std[j] = Math.exp(0.5 * sj);
+      halfSumS += 0.5 * sj;
     }
     let objective = 0;
     for (let i = 0; i < B; i++) {
       const row = streams.data.int(this.dataSize) * dx;
       encoderMean(params, data, row, dx, dz, mu);
       gmu.fill(0);
-      let maxLogW = -Infinity;
       for (let k = 0; k < K; k++) {
         let zz = 0;
         let ee = 0;
@@ -140,15 +219,12 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
           sq += r * r;
         }
         logW[k] = -0.5 * sq / v + logNorm - 0.5 * zz + halfSumS + 0.5 * ee;
-        if (logW[k] > maxLogW) maxLogW = logW[k];
       }
-      let total = 0;
-      for (let k = 0; k < K; k++) total += Math.exp(logW[k] - maxLogW);
-      objective += (maxLogW + Math.log(total) - Math.log(K)) / B;
+      objective += this.poolKernel(logW, K, omega) / B;
       for (let k = 0; k < K; k++) {
-        const omega = Math.exp(logW[k] - maxLogW) / total / B;
+        const om = omega[k] / B;
         for (let q = 0; q < dx; q++) {
-          const gq = (omega * e[k * dx + q]) / v;
+          const gq = (om * e[k * dx + q]) / v;
           gb[q] += gq;
           for (let j = 0; j < dz; j++) gW[q * dz + j] += gq * z[k * dz + j];
         }
@@ -156,8 +232,8 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
           let wte = 0;
           for (let q = 0; q < dx; q++) wte += W[q * dz + j] * e[k * dx + q];
           const gk = wte / v - z[k * dz + j];
-          gmu[j] += omega * gk;
-          gs[j] += 0.5 * omega * (gk * eps[k * dz + j] * std[j] + 1);
+          gmu[j] += om * gk;
+          if (learned) gs[j] += 0.5 * om * (gk * eps[k * dz + j] * std[j] + 1);
         }
       }
       addEncoderGradient(g, gmu, data, row, dx, dz);

@@ -90,36 +90,42 @@ function workFor(dx: number, dz: number, K: number): Work {
 function logWeights(p: LinearVaeParams, dims: LinearVaeDims, v: number, x: ArrayLike<number>, xo: number, eps: ArrayLike<number>, eo: number, K: number, w: Work): void {
   const { dx, dz } = dims;
   const { mu, sigma, z, r, logW } = w;
+  // Locals, not property loads, in the loops (this runs for every sample of every measurement).
+  const { W, b, V, c, s } = p;
   let halfSumS = 0;
   for (let j = 0; j < dz; j++) {
-    let m = p.c[j];
+    let m = c[j];
     const vo = j * dx;
-    for (let i = 0; i < dx; i++) m += p.V[vo + i] * x[xo + i];
+    for (let i = 0; i < dx; i++) m += V[vo + i] * x[xo + i];
     mu[j] = m;
-    sigma[j] = Math.exp(0.5 * p.s[j]);
-    halfSumS += 0.5 * p.s[j];
+    sigma[j] = Math.exp(0.5 * s[j]);
+    halfSumS += 0.5 * s[j];
   }
   const logNorm = -0.5 * dx * (LOG_2PI + Math.log(v));
+  const half = 0.5 / v;
   for (let k = 0; k < K; k++) {
+    const zo = k * dz;
+    const eko = eo + zo;
     let zz = 0;
     let ee = 0;
     for (let j = 0; j < dz; j++) {
-      const e = eps[eo + k * dz + j];
+      const e = eps[eko + j];
       const zj = mu[j] + sigma[j] * e;
-      z[k * dz + j] = zj;
+      z[zo + j] = zj;
       zz += zj * zj;
       ee += e * e;
     }
     let rr = 0;
+    const ro = k * dx;
     for (let i = 0; i < dx; i++) {
-      let m = p.b[i];
+      let m = b[i];
       const wo = i * dz;
-      for (let j = 0; j < dz; j++) m += p.W[wo + j] * z[k * dz + j];
+      for (let j = 0; j < dz; j++) m += W[wo + j] * z[zo + j];
       const ri = x[xo + i] - m;
-      r[k * dx + i] = ri;
+      r[ro + i] = ri;
       rr += ri * ri;
     }
-    logW[k] = logNorm - rr / (2 * v) - 0.5 * zz + halfSumS + 0.5 * ee;
+    logW[k] = logNorm - rr * half - 0.5 * zz + halfSumS + 0.5 * ee;
   }
 }
 
@@ -171,7 +177,11 @@ export function iwaeDraw(p: LinearVaeParams, opts: IwaeDrawOptions, out?: Linear
   const g = out ?? zeroParams(dims);
   for (const block of [g.W, g.b, g.V, g.c, g.s]) block.fill(0);
   const w = workFor(dx, dz, K);
-  const { z, r, h, logW, omega, H, sigma } = w;
+  const { z, r, logW, omega, H, sigma } = w;
+  const { W } = p;
+  const { W: gW, b: gb, V: gV, c: gc, s: gs } = g;
+  const eps = opts.eps;
+  const invV = 1 / v;
   let value = 0;
   for (let pt = 0; pt < n; pt++) {
     const xo = pt * dx;
@@ -181,25 +191,29 @@ export function iwaeDraw(p: LinearVaeParams, opts: IwaeDrawOptions, out?: Linear
     H.fill(0);
     for (let k = 0; k < K; k++) {
       const om = omega[k];
+      const zo = k * dz;
+      const ro = k * dx;
       // h_k = Wᵀ r_k / v − z_k
       for (let j = 0; j < dz; j++) {
         let t = 0;
-        for (let i = 0; i < dx; i++) t += p.W[i * dz + j] * r[k * dx + i];
-        const hk = t / v - z[k * dz + j];
-        h[k * dz + j] = hk;
+        for (let i = 0; i < dx; i++) t += W[i * dz + j] * r[ro + i];
+        const hk = t * invV - z[zo + j];
         H[j] += om * hk;
-        g.s[j] += 0.5 * om * hk * sigma[j] * opts.eps[eo + k * dz + j];
+        gs[j] += 0.5 * om * hk * sigma[j] * eps[eo + zo + j];
       }
       for (let i = 0; i < dx; i++) {
-        const ri = (om * r[k * dx + i]) / v;
-        g.b[i] += ri;
-        for (let j = 0; j < dz; j++) g.W[i * dz + j] += ri * z[k * dz + j];
+        const ri = om * r[ro + i] * invV;
+        gb[i] += ri;
+        const wo = i * dz;
+        for (let j = 0; j < dz; j++) gW[wo + j] += ri * z[zo + j];
       }
     }
     for (let j = 0; j < dz; j++) {
-      g.c[j] += H[j];
-      g.s[j] += 0.5;
-      for (let i = 0; i < dx; i++) g.V[j * dx + i] += H[j] * x[xo + i];
+      gc[j] += H[j];
+      // ∂/∂s_j of ½ Σ s in every log w_k, times Σ_k ω_k = 1.
+      gs[j] += 0.5;
+      const vo = j * dx;
+      for (let i = 0; i < dx; i++) gV[vo + i] += H[j] * x[xo + i];
     }
   }
   for (const block of [g.W, g.b, g.V, g.c, g.s]) for (let i = 0; i < block.length; i++) block[i] /= n;
@@ -319,6 +333,15 @@ export interface DecoderBlockEstimates {
   biases: Float64Array[];
   /** Per K: log p(x) − the bound estimate, averaged over points and blocks (expectation log p − L_K ≥ 0). */
   gaps: number[];
+  /**
+   * With the control variate: its average over all Kmax samples and the
+   * points, [(1/Kmax) Σ_k (w_k/p(x)) (f_k − ∇log p(x)) (d values), (1/Kmax) Σ_k w_k/p(x) − 1].
+   * By Fisher's identity its expectation is exactly 0 when the closed-form
+   * ∇_{W,b} log p(x) and p(x) are right: an importance-sampling check of the
+   * exact side (the bias and gap estimates themselves hardly depend on it —
+   * the control variate replaces ∇log p by its unbiased estimate, to first order).
+   */
+  anchor?: Float64Array;
 }
 
 export interface DecoderBlockOptions {
@@ -379,6 +402,7 @@ export function iwaeDecoderBlocks(
   let W1 = new Float64Array(blocks);
   const biases = Ks.map(() => new Float64Array(d));
   const gaps = Ks.map(() => 0);
+  const anchor = new Float64Array(d + 1);
   const w = workFor(dx, dz, Kmax);
   const wk1 = new Float64Array(Kmax);
   for (let pt = 0; pt < n; pt++) {
@@ -392,23 +416,29 @@ export function iwaeDecoderBlocks(
     Acv = Acv.length === blocks * d ? Acv.fill(0) : new Float64Array(blocks * d);
     Wp = Wp.length === blocks ? Wp.fill(0) : new Float64Array(blocks);
     W1 = W1.length === blocks ? W1.fill(0) : new Float64Array(blocks);
+    const { r, z, logW } = w;
+    const invV = 1 / v;
     for (let k = 0; k < Kmax; k++) {
       const blk = Math.floor(k / K0);
-      const wp = Math.exp(power * w.logW[k] - shift);
+      const wp = Math.exp(power * logW[k] - shift);
       // Untempered weight relative to p(x): w_k / Z.
-      wk1[k] = cv ? Math.exp(w.logW[k] - logZ) : 0;
+      const wk = cv ? Math.exp(logW[k] - logZ) : 0;
+      wk1[k] = wk;
       Wp[blk] += wp;
-      W1[blk] += wk1[k];
+      W1[blk] += wk;
       const o = blk * d;
+      const ro = k * dx;
+      const zo = k * dz;
       for (let i = 0; i < dx; i++) {
-        const ri = w.r[k * dx + i] / v;
+        const ri = r[ro + i] * invV;
+        const oi = o + i * dz;
         for (let j = 0; j < dz; j++) {
-          const f = ri * w.z[k * dz + j];
-          A[o + i * dz + j] += wp * f;
-          if (cv) Acv[o + i * dz + j] += wk1[k] * (f - mu[i * dz + j]);
+          const f = ri * z[zo + j];
+          A[oi + j] += wp * f;
+          if (cv) Acv[oi + j] += wk * (f - mu[i * dz + j]);
         }
         A[o + dx * dz + i] += wp * ri;
-        if (cv) Acv[o + dx * dz + i] += wk1[k] * (ri - mu[dx * dz + i]);
+        if (cv) Acv[o + dx * dz + i] += wk * (ri - mu[dx * dz + i]);
       }
     }
     for (let level = 0; level < Ks.length; level++) {
@@ -458,6 +488,11 @@ export function iwaeDecoderBlocks(
         gaps[level] += gap * scale;
       }
     }
+    if (cv) {
+      // After the last level one block holds all Kmax samples: the control variate's own average.
+      for (let t = 0; t < d; t++) anchor[t] += Acv[t] / (Kmax * n);
+      anchor[d] += (W1[0] / Kmax - 1) / n;
+    }
   }
-  return { biases, gaps };
+  return cv ? { biases, gaps, anchor } : { biases, gaps };
 }

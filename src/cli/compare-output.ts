@@ -22,7 +22,8 @@ export function renderComparison(c: Comparison, beforeFile: string, afterFile: s
   lines.push('', c.metricMoves.length ? 'moved beyond their intervals:' : 'moved beyond their intervals: none');
   lines.push(...c.metricMoves.map(moveLine));
   if (c.added.length) lines.push('', `new claims: ${c.added.join(', ')}`);
-  if (c.removed.length) lines.push('', `claims no longer in the report: ${c.removed.join(', ')}`);
+  if (c.partialAfter) lines.push('', `REGRESSION the candidate is incomplete: ${c.partialAfter}`);
+  if (c.removed.length) lines.push('', `REGRESSION claims of the baseline missing from the candidate: ${c.removed.join(', ')}`);
   lines.push('', c.regressions ? `${c.regressions} regression(s) found` : 'no regressions');
   return lines.join('\n');
 }

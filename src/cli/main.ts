@@ -282,8 +282,9 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .argument('<before>', 'the reference report.json (e.g. from the main branch)')
     .argument('<after>', 'the report.json to check for regressions')
     .option('--json', 'machine-readable output')
-    .action((beforeFile: string, afterFile: string, opts: { json?: boolean }) => {
-      const comparison = compareReports(readReport(beforeFile), readReport(afterFile));
+    .option('--allow-missing', 'do not count claims missing from <after>, or an interrupted / sharded <after>, as regressions')
+    .action((beforeFile: string, afterFile: string, opts: { json?: boolean; allowMissing?: boolean }) => {
+      const comparison = compareReports(readReport(beforeFile), readReport(afterFile), { allowMissing: !!opts.allowMissing });
       print(opts.json ? JSON.stringify(comparison, null, 2) : renderComparison(comparison, beforeFile, afterFile));
       setExit(comparison.regressions > 0 ? EXIT.claimsFailed : EXIT.ok);
     });

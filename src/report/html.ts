@@ -6,6 +6,7 @@
  * measured evidence with plots, its falsifiers beside it, the assumptions and
  * whether the run met them.
  */
+import { incompleteness } from './incomplete.ts';
 import type { Metric } from '../../theory/claim.ts';
 import type { Verdict } from '../stats/verdict.ts';
 import type { ClaimResult, FalsifierResult, PredictedVsMeasured, VerifyReport } from '../verify/result.ts';
@@ -210,6 +211,7 @@ export async function renderHtml(report: VerifyReport): Promise<string> {
     (summary.errors ? `, ${summary.errors} errors` : '');
   const sections: string[] = [];
   for (const r of report.claims) sections.push(await claimSection(r));
+  const missing = incompleteness(report);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -223,6 +225,7 @@ export async function renderHtml(report: VerifyReport): Promise<string> {
 <header>
 <h1>vae-claims verification report</h1>
 <p class="overall ${report.ok ? 'ok' : 'not-ok'}">${report.ok ? 'OK' : 'NOT OK'}: ${esc(headline)}</p>
+${missing ? `<p class="overall not-ok partial">${esc(missing.headline)}</p>` : ''}
 ${runDetails(report)}
 </header>
 <section class="summary-section"><h2>Summary</h2>${summaryTable(report)}</section>

@@ -5,6 +5,7 @@
  * mutation). A fail/inconclusive verdict is a <failure>; an error verdict is
  * an <error>.
  */
+import { incompleteness } from './incomplete.ts';
 import type { Metric } from '../../theory/claim.ts';
 import type { ClaimResult, FalsifierResult, VerifyReport } from '../verify/result.ts';
 import { formatMetric } from './format.ts';
@@ -66,6 +67,20 @@ function renderCase(c: Case): string {
   return `    <testcase name="${xml(c.name)}" classname="${xml(c.classname)}" time="${c.time}">\n${inner.join('\n')}\n    </testcase>`;
 }
 
+/** Claims of the run that are not in this report (interrupted, other shards, missing from a merge): one skipped case each. */
+function skippedCases(report: VerifyReport): string {
+  const missing = incompleteness(report);
+  if (!missing || missing.notRun.length === 0) return '';
+  const cases = missing.notRun.map(
+    (n) => `    <testcase name="${xml(n.id)}" classname="vae-claims.not-run" time="0">\n      <skipped message="${xml(n.why)}"/>\n    </testcase>`,
+  );
+  return (
+    `\n  <testsuite name="vae-claims.not-run" tests="${cases.length}" failures="0" errors="0" skipped="${cases.length}" time="0" timestamp="${xml(report.startedAt.replace(/Z$/, ''))}">\n` +
+    cases.join('\n') +
+    `\n  </testsuite>`
+  );
+}
+
 export function renderJunit(report: VerifyReport): string {
   const families = [...new Set(report.claims.map((r) => r.family))];
   const suites = families.map((family) => {
@@ -91,10 +106,12 @@ export function renderJunit(report: VerifyReport): string {
     );
   });
   const all = report.claims.flatMap((r) => [claimCase(r), ...r.falsifiers.map((f) => falsifierCase(r, f))]);
+  const skipped = incompleteness(report)?.notRun.length ?? 0;
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<testsuites name="vae-claims" tests="${all.length}" failures="${all.filter((c) => c.failure).length}" errors="${all.filter((c) => c.error).length}" time="${secs(report.durationMs)}">\n` +
+    `<testsuites name="vae-claims" tests="${all.length + skipped}" failures="${all.filter((c) => c.failure).length}" errors="${all.filter((c) => c.error).length}" skipped="${skipped}" time="${secs(report.durationMs)}">\n` +
     suites.join('\n') +
+    skippedCases(report) +
     `\n</testsuites>\n`
   );
 }

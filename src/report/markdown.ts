@@ -6,6 +6,7 @@
  * characters on GitHub) the details are left out and the reader is pointed
  * at report.html.
  */
+import { incompleteness } from './incomplete.ts';
 import type { ClaimResult, VerifyReport } from '../verify/result.ts';
 import type { Verdict } from '../stats/verdict.ts';
 import { predictedVsMeasured } from '../verify/run-claims.ts';
@@ -58,9 +59,11 @@ function details(r: ClaimResult): string[] {
 
 export function renderMarkdown(report: VerifyReport): string {
   const { summary } = report;
+  const missing = incompleteness(report);
   const head = [
     `## vae-claims verification report`,
     '',
+    ...(missing ? [`⚠️ **${missing.headline}**`, ''] : []),
     `${report.ok ? '✅' : '❌'} **${summary.passed}/${summary.claims} claims pass, ${summary.caught}/${summary.falsifiers} falsifiers caught**` +
       (summary.errors ? `, ${summary.errors} errors` : '') +
       (report.merged?.missing?.length ? `, **${report.merged.missing.length} missing** (${report.merged.missing.join(', ')})` : ''),

@@ -24,6 +24,7 @@
 import type { Metric } from '../../theory/claim.ts';
 import type { Verdict } from '../stats/verdict.ts';
 import type { VerifyReport } from './result.ts';
+import { incompleteness } from '../report/incomplete.ts';
 
 const RANK: Record<Verdict, number> = { pass: 3, inconclusive: 2, fail: 1, error: 0 };
 
@@ -59,7 +60,14 @@ export interface Comparison {
   metricMoves: MetricMove[];
   added: string[];
   removed: string[];
+  /** Set when the candidate (after) is itself partial: interrupted, one shard, or a merge with claims missing. */
+  partialAfter?: string;
   regressions: number;
+}
+
+export interface CompareOptions {
+  /** Do not count claims missing from the candidate, or a partial candidate, as regressions. */
+  allowMissing?: boolean;
 }
 
 /** Which way a criterion text points: "upper bound ≤ -0.35" → lower is better; "≥ 0.9" → higher is better. */
@@ -115,7 +123,12 @@ function runInfo(r: VerifyReport): Comparison['before'] {
   return { startedAt: r.startedAt, gitCommit: r.environment?.gitCommit ?? null, tier: r.tier, seed: r.seed, backend: r.backend };
 }
 
-export function compareReports(before: VerifyReport, after: VerifyReport): Comparison {
+/**
+ * A claim of the baseline that the candidate lacks is a regression (it may have
+ * crashed, been interrupted or left to another shard: the candidate says
+ * nothing about it), and so is a partial candidate, unless `allowMissing`.
+ */
+export function compareReports(before: VerifyReport, after: VerifyReport, opts: CompareOptions = {}): Comparison {
   const warnings: string[] = [];
   for (const key of ['tier', 'seed', 'backend'] as const) {
     if (before[key] !== after[key]) {
@@ -143,7 +156,10 @@ export function compareReports(before: VerifyReport, after: VerifyReport): Compa
       moves.push(...metricMoves(a.id, fa.id, fa.metrics, fb.metrics));
     }
   }
-  const regressions = verdictChanges.filter((c) => c.regression).length + moves.filter((m) => m.regression).length;
+  const removed = before.claims.filter((c) => !afterById.has(c.id)).map((c) => c.id);
+  const partialAfter = incompleteness(after)?.headline;
+  const incomplete = opts.allowMissing ? 0 : removed.length + (partialAfter ? 1 : 0);
+  const regressions = verdictChanges.filter((c) => c.regression).length + moves.filter((m) => m.regression).length + incomplete;
   return {
     before: runInfo(before),
     after: runInfo(after),
@@ -151,7 +167,8 @@ export function compareReports(before: VerifyReport, after: VerifyReport): Compa
     verdictChanges,
     metricMoves: moves,
     added: after.claims.filter((c) => !beforeIds.has(c.id)).map((c) => c.id),
-    removed: before.claims.filter((c) => !afterById.has(c.id)).map((c) => c.id),
+    removed,
+    ...(partialAfter ? { partialAfter } : {}),
     regressions,
   };
 }

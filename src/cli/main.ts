@@ -8,7 +8,9 @@
  * Exit codes: 0 every claim passed and every falsifier was caught (compare: no regression);
  *             1 otherwise (a claim failed, was inconclusive or errored, or a falsifier was not caught;
  *               compare: a regression was found);
- *             2 usage or input error (the message says what is allowed).
+ *             2 usage or input error (the message says what is allowed);
+ *             3 internal error (bin.ts: stack trace to a log file);
+ *             130 interrupted (a partial report is written).
  */
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -36,7 +38,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-export const EXIT = { ok: 0, claimsFailed: 1, usage: 2, interrupted: 130 } as const;
+export const EXIT = { ok: 0, claimsFailed: 1, usage: 2, internal: 3, interrupted: 130 } as const;
 
 const DEFAULT_OUT = 'reports/latest';
 
@@ -109,8 +111,10 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .showHelpAfterError()
     .addHelpText(
       'after',
-      `\nExit codes: 0 all claims pass and all falsifiers are caught (compare: no regression); 1 otherwise; 2 usage or input error;\n` +
-        `130 interrupted (a partial report with the finished claims is written).\n` +
+      `\nExit codes: 0 all claims pass and all falsifiers are caught (compare: no regression); 1 a claim did not pass or a\n` +
+        `falsifier was not caught (compare: a regression); 2 usage or input error (one line says what is allowed); 3 internal\n` +
+        `error (a bug of vae-claims; the stack trace goes to a log file named on stderr); 130 interrupted (a partial report\n` +
+        `with the finished claims is written, and says so in every format).\n` +
         `Claims: theory/ by default, or a module exporting CLAIMS named by $${REGISTRY_ENV_VAR}.\n` +
         `Backend: --backend or $${BACKEND_ENV_VAR} (${BACKEND_NAMES.join(', ')}; default wasm).\n\n` +
         `Examples:\n` +

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,5 +71,23 @@ describe('verify under faults', () => {
     const b = await start(['verify', '--workers', '0']).done;
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/integer ≥ 1/);
+  });
+});
+
+describe('an internal error', () => {
+  it('exits 3 with one line naming a log file that holds the stack trace', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vae-claims-internal-'));
+    const bad = path.join(dir, 'broken-registry.mjs');
+    writeFileSync(bad, 'throw new Error("registry exploded at import");\n');
+    const child = spawn(process.execPath, [BIN, 'list'], { cwd: ROOT, env: { ...process.env, VAE_CLAIMS_REGISTRY: bad }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(3);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^vae-claims: internal error: registry exploded at import \(a bug of vae-claims, not a claim result; stack trace in (.+\.log)\)$/);
+    const log = /stack trace in (.+\.log)\)$/.exec(lines[0])![1];
+    expect(readFileSync(log, 'utf8')).toMatch(/Error: registry exploded at import\n\s+at /);
   });
 });

@@ -109,6 +109,29 @@ function valueAt(config: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+function withValueAt(config: unknown, path: readonly PropertyKey[], value: unknown): unknown {
+  const copy = structuredClone(config) as Record<PropertyKey, unknown>;
+  let target = copy;
+  for (const key of path.slice(0, -1)) target = target[key] as Record<PropertyKey, unknown>;
+  target[path[path.length - 1]] = value;
+  return copy;
+}
+
+/**
+ * A value of the wrong type (e.g. `--set schedule.C=NaN`, which arrives as a
+ * string) fails zod's type check before any range check, so its message would
+ * not say what is allowed. The range is read off the schema by validating
+ * extreme numbers in the field's place: the first range message for the path.
+ */
+function allowedRange(config: unknown, path: readonly PropertyKey[]): string | undefined {
+  for (const probe of [-1e308, 1e308, 0.5]) {
+    const r = hyperparameterSchema.safeParse(withValueAt(config, path, probe));
+    const hit = r.success ? undefined : r.error.issues.find((i) => i.path.join('.') === path.join('.') && /allowed/.test(i.message));
+    if (hit) return hit.message;
+  }
+  return undefined;
+}
+
 /** Throws InvalidConfigError naming the claim, every bad field, its value and the allowed range. */
 export function validateConfig(claimId: string, config: unknown, what = 'configuration'): void {
   const parsed = hyperparameterSchema.safeParse(config);
@@ -116,7 +139,8 @@ export function validateConfig(claimId: string, config: unknown, what = 'configu
   const problems = parsed.error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     const value = valueAt(config, issue.path);
-    return `${path} = ${JSON.stringify(value) ?? String(value)}: ${issue.message}`;
+    const range = issue.code === 'invalid_type' && issue.expected === 'number' ? allowedRange(config, issue.path) : undefined;
+    return `${path} = ${JSON.stringify(value) ?? String(value)}: ${issue.message}${range ? `; ${range}` : ''}`;
   });
   throw new InvalidConfigError(`${claimId}: invalid ${what}: ${problems.join('; ')}`);
 }

@@ -28,12 +28,24 @@ export interface DataSet {
   dim: number;
 }
 
+/** The engine computes in float32: a value beyond its range would become ±Infinity there and look like a divergence of training. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+function checkFloat32(file: string, row: number, col: number, value: number): void {
+  if (Math.abs(value) > FLOAT32_MAX) throw new DataFileError(file, row, `column ${col} is ${value}: beyond float32 range (|x| ≤ 3.4e38), the precision the engine trains in`);
+}
+
+/** Text safe for a one-line message: control and non-ASCII-printable bytes as \xNN / \uNNNN escapes. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === '\ufffd' ? '\\ufffd' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
 function parseCell(file: string, row: number, col: number, raw: string): number {
   const text = raw.trim();
   if (text === '') throw new DataFileError(file, row, `column ${col} is empty`);
   const value = Number(text);
-  if (Number.isNaN(value) && !/^[+-]?nan$/i.test(text)) throw new DataFileError(file, row, `column ${col} is not a number: "${text.slice(0, 40)}"`);
-  if (!Number.isFinite(value)) throw new DataFileError(file, row, `column ${col} is ${text}: only finite numbers are allowed`);
+  if (Number.isNaN(value) && !/^[+-]?nan$/i.test(text)) throw new DataFileError(file, row, `column ${col} is not a number: "${printable(text.slice(0, 40))}"`);
+  if (!Number.isFinite(value)) throw new DataFileError(file, row, `column ${col} is ${printable(text)}: only finite numbers are allowed`);
+  checkFloat32(file, row, col, value);
   return value;
 }
 
@@ -81,6 +93,7 @@ function parseJson(file: string, text: string): DataSet {
     (line, col, cell) => {
       if (typeof cell !== 'number') throw new DataFileError(file, line, `column ${col} is not a number: ${JSON.stringify(cell)?.slice(0, 40)}`);
       if (!Number.isFinite(cell)) throw new DataFileError(file, line, `column ${col} is not finite`);
+      checkFloat32(file, line, col, cell);
       return cell;
     },
   );
@@ -97,6 +110,8 @@ export function readDataFile(file: string): DataSet {
     throw new DataFileError(file, null, code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? (err as Error).message})`);
   }
   if (text.trim() === '') throw new DataFileError(file, null, 'is empty');
+  // NUL bytes or a replacement-character soup: a binary file, not CSV or JSON text.
+  if (/\u0000/.test(text) || (text.match(/\ufffd/g)?.length ?? 0) > 8) throw new DataFileError(file, null, 'is a binary file, not CSV or JSON text');
   const ext = path.extname(file).toLowerCase();
   if (ext === '.json') return parseJson(file, text);
   if (ext === '.csv' || ext === '.txt' || ext === '') return parseCsv(file, text);

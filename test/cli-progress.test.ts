@@ -1,13 +1,15 @@
 /**
  * Progress output of `verify`, in-process against fake claims (no training):
- * a bar line per claim on a terminal, nothing but a summary line when not a
- * terminal, nothing with --quiet, JSON lines with --json.
+ * a bar line per claim on a terminal, plain start/end lines (and a heartbeat
+ * with an ETA for a long claim) when not a terminal, nothing with --quiet,
+ * JSON lines with --json.
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../src/cli/main.ts';
+import { createProgressReporter } from '../src/cli/progress.ts';
 import { FAKE_BACKEND, FAKE_CLAIMS, PASSING_FAKE_CLAIMS } from './report/fixtures.ts';
 import { captureStream, runCli } from './report/cli-harness.ts';
 
@@ -55,10 +57,32 @@ describe('verify progress', () => {
     expect(stdout.text()).toBe('');
   });
 
-  it('not on a terminal: only the summary line; --quiet: nothing', async () => {
+  it('not on a terminal: a line per claim start and end, then the summary; --quiet: nothing', async () => {
     const plain = await runCli(['verify', '--tier', 'quick', '--out', out()], PASSING_FAKE_CLAIMS);
-    expect(plain.stderr).toMatch(/^OK: 3\/3 claims pass, 3\/3 falsifiers caught; wrote .*report\.json\n$/);
+    const lines = plain.stderr.trim().split('\n');
+    expect(lines[0]).toBe('vae-claims: 3 claim(s), tier quick, seed 1, backend cpu');
+    expect(lines[1]).toMatch(/^\[1\/3\] fake-rate: started \(run time \d+s\)$/);
+    expect(lines[2]).toMatch(/^\[1\/3\] fake-rate: pass · slope -0\.\d+ .* · falsifiers caught 1\/1 · \d+\.\d s$/);
+    expect(lines.filter((l) => / started /.test(l))).toHaveLength(3);
+    expect(lines.at(-1)).toMatch(/^OK: 3\/3 claims pass, 3\/3 falsifiers caught; wrote .*report\.json$/);
     const quiet = await runCli(['verify', '--tier', 'quick', '--out', out(), '--quiet'], PASSING_FAKE_CLAIMS);
     expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('not on a terminal: a running claim gets a heartbeat line with its percentage and an ETA', () => {
+    let t = 0;
+    const stream = captureStream();
+    const p = createProgressReporter({ quiet: false, json: false, tty: false, stream, heartbeatMs: 30_000, now: () => t });
+    p.begin({ backend: 'wasm', tier: 'full', seed: 1, claims: ['slow-claim'] });
+    p.event({ kind: 'claim-start', id: 'slow-claim', index: 0, total: 1 });
+    t = 10_000;
+    p.event({ kind: 'claim-progress', id: 'slow-claim', fraction: 0.1 });
+    t = 40_000;
+    p.event({ kind: 'claim-progress', id: 'slow-claim', fraction: 0.25 });
+    expect(stream.text().trim().split('\n')).toEqual([
+      'vae-claims: 1 claim(s), tier full, seed 1, backend wasm',
+      '[1/1] slow-claim: started (run time 0s)',
+      '[1/1] slow-claim: 25% after 40s, about 2m00s left',
+    ]);
   });
 });

@@ -7,7 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EXIT, main } from './main.ts';
+
+// A first line within a second: loading TensorFlow.js, the claims and the backend takes several.
+const args = process.argv.slice(2);
+if (args[0] === 'verify' && !args.some((a) => a === '--quiet' || a === '--json' || a === '-h' || a === '--help')) {
+  process.stderr.write('vae-claims: loading the claims and the backend…\n');
+}
+const { EXIT, main } = await import('./main.ts');
 
 main(process.argv).then(
   (code) => process.exit(code),

@@ -3,7 +3,10 @@
  *  - Terminal (stderr is a TTY): one line per claim with a progress bar
  *    (cli-progress) that ends as the claim's verdict, headline measurement,
  *    falsifiers caught and time; then the files written with their timings.
- *  - Not a terminal (CI logs, pipes): no progress, one summary line at the end.
+ *  - Not a terminal (CI logs, pipes): plain lines, one when each claim starts and
+ *    one when it ends (verdict, headline measurement, time), one every
+ *    `heartbeatMs` (30 s) for a claim still running with its percentage and ETA,
+ *    and the summary at the end: a CI log shows where a run is.
  *  - --quiet: nothing at all.
  *  - --json: JSON lines on stdout, one object per event
  *    (begin, claim-start, claim-progress, claim-end, written, end).
@@ -36,6 +39,10 @@ export interface ProgressOptions {
   /** Where human-readable progress goes (default stderr); JSON lines go to `jsonStream` (default stdout). */
   stream?: NodeJS.WritableStream;
   jsonStream?: NodeJS.WritableStream;
+  /** Not a terminal: a line for a running claim at most this often (default 30 s). */
+  heartbeatMs?: number;
+  /** Clock (tests). */
+  now?: () => number;
 }
 
 function summaryLine(report: VerifyReport, written: WrittenReport): string {
@@ -147,11 +154,58 @@ function terminalReporter(stream: NodeJS.WritableStream): ProgressReporter {
   };
 }
 
+/** "1m05s" / "42s". */
+function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+function plainReporter(stream: NodeJS.WritableStream, heartbeatMs: number, now: () => number): ProgressReporter {
+  const out = (s: string) => stream.write(s + '\n');
+  const started = new Map<string, { at: number; counter: string; fraction: number; lastLine: number }>();
+  let t0 = now();
+  return {
+    begin: (info) => {
+      t0 = now();
+      out(
+        `vae-claims: ${info.claims.length} claim(s), tier ${info.tier}, seed ${info.seed}, backend ${info.backend}` +
+          (info.shard ? `, shard ${info.shard.index}/${info.shard.count}` : ''),
+      );
+    },
+    event: (e) => {
+      const t = now();
+      if (e.kind === 'claim-start') {
+        const counter = `[${e.index + 1}/${e.total}]`;
+        started.set(e.id, { at: t, counter, fraction: 0, lastLine: t });
+        out(`${counter} ${e.id}: started (run time ${duration(t - t0)})`);
+      } else if (e.kind === 'claim-progress') {
+        const s = started.get(e.id);
+        if (!s) return;
+        s.fraction = Math.min(1, Math.max(0, e.fraction));
+        if (t - s.lastLine < heartbeatMs) return;
+        s.lastLine = t;
+        const elapsed = t - s.at;
+        const eta = s.fraction > 0.02 ? `, about ${duration((elapsed / s.fraction) * (1 - s.fraction))} left` : '';
+        out(`${s.counter} ${e.id}: ${Math.round(100 * s.fraction)}% after ${duration(elapsed)}${eta}${e.message ? ` (${e.message})` : ''}`);
+      } else {
+        const s = started.get(e.id);
+        out(`${s?.counter ?? ''} ${e.id}: ${claimLine(e)}`.trim());
+        if (e.result.error) out(`    ${e.id} error: ${e.result.error}`);
+        started.delete(e.id);
+      }
+    },
+    end: (report, written) => {
+      const missing = report.partial ? `partial report: interrupted; not run: ${report.partial.notRun.join(', ') || '—'}\n` : '';
+      stream.write(missing + summaryLine(report, written));
+    },
+  };
+}
+
 export function createProgressReporter(opts: ProgressOptions): ProgressReporter {
   if (opts.json) return jsonReporter(opts.jsonStream ?? process.stdout);
   if (opts.quiet) return { begin() {}, event() {}, end() {} };
   const stream = opts.stream ?? process.stderr;
   const tty = opts.tty ?? Boolean((stream as NodeJS.WriteStream).isTTY);
   if (tty) return terminalReporter(stream);
-  return { begin() {}, event() {}, end: (report, written) => stream.write(summaryLine(report, written)) };
+  return plainReporter(stream, opts.heartbeatMs ?? 30_000, opts.now ?? (() => performance.now()));
 }

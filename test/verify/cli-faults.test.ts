@@ -91,3 +91,16 @@ describe('an internal error', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/Error: registry exploded at import\n\s+at /);
   });
 });
+
+describe('first output', () => {
+  it('verify says something at once (before TensorFlow.js, the claims and the backend load)', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'vae-claims-first-')), 'out');
+    const t0 = performance.now();
+    const { child, done } = start(['verify', '--tier', 'quick', '--out', out, '--claim', 'echo-a']);
+    const firstLineMs = await new Promise<number>((resolve) => child.stderr.once('data', () => resolve(performance.now() - t0)));
+    const r = await done;
+    expect(r.stderr.split('\n')[0]).toBe('vae-claims: loading the claims and the backend…');
+    // 1 s on a quiet machine (measured 0.4 s); 3 s leaves room for a loaded CI machine.
+    expect(firstLineMs).toBeLessThan(3000);
+  });
+});

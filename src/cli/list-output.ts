@@ -6,6 +6,8 @@
 import type { Claim, Tier } from '../../theory/claim.ts';
 import type { VerifyReport } from '../verify/result.ts';
 import { seconds } from '../report/format.ts';
+import type { CalibrationRecord } from '../calibrate/calibration-file.ts';
+import { estimateTier, humanSeconds } from '../verify/estimate.ts';
 
 /** Config keys that scale a claim's cost, found at any depth ≤ 3 of a tier's config. */
 const COST_KEYS = /^(seeds|steps|iterations|maxEmIterations|epochs|widths?|Ks?|batchSizes|betas|values|N|n|D|restarts|trials)$/;
@@ -35,6 +37,8 @@ export interface ListOptions {
   tiers: readonly Tier[];
   timings: VerifyReport | null;
   json: boolean;
+  /** Calibration record whose quick-tier timings give each tier's estimated time (src/verify/estimate.ts). */
+  calibration?: CalibrationRecord | null;
 }
 
 function lastRun(claim: Claim, tier: Tier, timings: VerifyReport | null): { durationMs: number; startedAt: string } | null {
@@ -52,7 +56,9 @@ export function renderClaimList(claims: readonly Claim[], opts: ListOptions): st
         title: c.title,
         source: { key: c.source.key, arxiv: c.source.arxiv },
         falsifiers: c.falsifiers.map((f) => f.id),
-        tiers: Object.fromEntries(opts.tiers.map((t) => [t, { config: c.tiers[t], cost: configCost(c.tiers[t]), lastRun: lastRun(c, t, opts.timings) }])),
+        tiers: Object.fromEntries(
+          opts.tiers.map((t) => [t, { config: c.tiers[t], cost: configCost(c.tiers[t]), estimatedSeconds: estimateTier(c, t, opts.calibration ?? null).seconds, lastRun: lastRun(c, t, opts.timings) }]),
+        ),
       })),
       null,
       2,
@@ -67,8 +73,10 @@ export function renderClaimList(claims: readonly Claim[], opts: ListOptions): st
     for (const t of opts.tiers) {
       const cost = configCost(c.tiers[t]);
       const run = lastRun(c, t, opts.timings);
+      const est = estimateTier(c, t, opts.calibration ?? null).seconds;
       lines.push(
         `    ${t}: ${cost || truncate(JSON.stringify(c.tiers[t]), 100)} · ${1 + c.falsifiers.length} configuration(s)` +
+          (est !== null ? ` · est. ${humanSeconds(est)}` : '') +
           (run ? ` · last run ${seconds(run.durationMs)} (${run.startedAt.slice(0, 10)})` : ''),
       );
     }

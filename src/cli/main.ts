@@ -26,12 +26,13 @@ import { compareReports } from '../verify/compare.ts';
 import type { VerifyReport } from '../verify/result.ts';
 import { writeReports } from '../report/write.ts';
 import { OutputDirError, prepareOutputDirectory } from '../report/out-dir.ts';
+import { estimateClaim, estimateWall, humanSeconds } from '../verify/estimate.ts';
 import { ReportFileError, readReport } from '../report/schema.ts';
 import { createProgressReporter } from './progress.ts';
 import { renderComparison } from './compare-output.ts';
 import { renderClaimList } from './list-output.ts';
 import { calibrate, CALIBRATION_TARGET } from '../calibrate/calibrate.ts';
-import { mergeCalibration } from '../calibrate/calibration-file.ts';
+import { mergeCalibration, readCalibration } from '../calibrate/calibration-file.ts';
 import { checkOverrides, InvalidConfigError, OverrideError, parseOverride, type Override } from '../config/overrides.ts';
 import { DataFileError, readDataFile } from '../data/data-file.ts';
 import writeFileAtomic from 'write-file-atomic';
@@ -86,7 +87,7 @@ function parsePositiveInteger(raw: string): number {
 
 function parseSeconds(raw: string): number {
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('allowed: a number of seconds > 0.');
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('allowed: a positive number.');
   return n;
 }
 
@@ -146,6 +147,12 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
       [],
     )
     .option('--data <file>', 'run the claims that take data on this CSV or JSON file (one point per row) instead of their synthetic data; problems exit 2 naming the file and row')
+    .option(
+      '--max-minutes <m>',
+      'refuse (exit 2) a run estimated to take longer than this (estimate: each claim\'s calibrated quick-tier time scaled by its seeds × steps × arms; printed before the run)',
+      parseSeconds,
+      DEFAULT_MAX_MINUTES,
+    )
     .action(
       async (opts: {
         claim: string[];
@@ -160,6 +167,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
         claimTimeout?: number;
         set: string[];
         data?: string;
+        maxMinutes: number;
       }) => {
         const all = await registry(deps);
         const selection = selectClaims(all, opts.claim);
@@ -167,9 +175,20 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
         const overrides = opts.set.map(parseOverride);
         preflight(claims, opts.tier, overrides, opts.data, all);
         prepareOutputDirectory(opts.out);
+        const workers = opts.workers ?? Math.max(1, Math.min(os.cpus().length, claims.length));
+        const estimate = costBeforeWork(claims, opts.tier, overrides, opts.data, workers, opts.maxMinutes);
+        if (!opts.quiet && !opts.json && estimate) stderr.write(`vae-claims: ${estimate.line}\n`);
         const backend = await (deps.useBackend ?? realUseBackend)(opts.backend);
         const progress = createProgressReporter({ quiet: !!opts.quiet, json: !!opts.json, tty: deps.tty, stream: stderr, jsonStream: stdout });
-        progress.begin({ backend: backend.name, tier: opts.tier, seed: opts.seed, claims: claims.map((c) => c.id), shard: opts.shard });
+        progress.begin({
+          backend: backend.name,
+          tier: opts.tier,
+          seed: opts.seed,
+          claims: claims.map((c) => c.id),
+          shard: opts.shard,
+          workers,
+          ...(estimate ? { estimates: estimate.perClaim } : {}),
+        });
         const runOptions = {
           claims,
           tier: opts.tier,
@@ -199,7 +218,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
           try {
             const outcome = await runClaimsInPool({
               ...runOptions,
-              workers: opts.workers ?? Math.max(1, Math.min(os.cpus().length, claims.length)),
+              workers,
               claimTimeoutMs: opts.claimTimeout !== undefined ? opts.claimTimeout * 1000 : undefined,
               signal: controller.signal,
               registryModule: registryModuleFromEnv(),
@@ -277,7 +296,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
           timings = null;
         }
       }
-      print(renderClaimList(claims, { tiers: opts.tier ? [opts.tier] : TIERS, timings, json: !!opts.json }));
+      print(renderClaimList(claims, { tiers: opts.tier ? [opts.tier] : TIERS, timings, json: !!opts.json, calibration: readCalibration() }));
     });
 
   program
@@ -309,6 +328,46 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     });
 
   return program;
+}
+
+/** The full tier of every claim takes about half an hour on 2 cores; twice that is the default ceiling. */
+const DEFAULT_MAX_MINUTES = 60;
+
+export class EstimateError extends Error {
+  override name = 'EstimateError';
+}
+
+/**
+ * The run's estimated wall time (src/verify/estimate.ts) as one line, or null
+ * when no selected claim has a timing on record; throws EstimateError when the
+ * estimate exceeds --max-minutes.
+ */
+function costBeforeWork(
+  claims: readonly Claim[],
+  tier: Tier,
+  overrides: readonly Override[],
+  dataFile: string | undefined,
+  workers: number,
+  maxMinutes: number,
+): { line: string; perClaim: Record<string, number | null> } | null {
+  const record = readCalibration();
+  const data = dataFile !== undefined ? readDataFile(dataFile) : undefined;
+  const estimates = claims.map((c) => estimateClaim(c, resolveClaimConfig(c, { tier, overrides }, c.takesData ? data : undefined).config, record));
+  const known = estimates.filter((e) => e.seconds !== null);
+  if (known.length === 0) return null;
+  const wall = estimateWall(estimates, workers);
+  const longest = known.reduce((a, b) => ((b.seconds ?? 0) > (a.seconds ?? 0) ? b : a));
+  if (wall > maxMinutes * 60) {
+    throw new EstimateError(
+      `this run is estimated at ${humanSeconds(wall)} on ${workers} worker(s) (longest: ${longest.id}, ${humanSeconds(longest.seconds!)}), over --max-minutes ${maxMinutes}; ` +
+        `pass --max-minutes ${Math.ceil((wall * 1.5) / 60)} to run it anyway, or reduce the sizes`,
+    );
+  }
+  const unknown = estimates.length - known.length;
+  return {
+    line: `estimated ${humanSeconds(wall)} on ${workers} worker(s) for ${claims.length} claim(s) (from calibrated quick-tier timings, ±50%${unknown ? `; ${unknown} claim(s) with no timing on record` : ''})`,
+    perClaim: Object.fromEntries(estimates.map((e) => [e.id, e.seconds])),
+  };
 }
 
 /**
@@ -357,7 +416,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       err instanceof OverrideError ||
       err instanceof InvalidConfigError ||
       err instanceof DataFileError ||
-      err instanceof OutputDirError
+      err instanceof OutputDirError ||
+      err instanceof EstimateError
     ) {
       stderr.write(`vae-claims: ${err.message}\n`);
       return EXIT.usage;

@@ -23,6 +23,9 @@ export interface RunInfo {
   seed: number;
   claims: string[];
   shard?: { index: number; count: number };
+  /** Estimated seconds per claim (src/verify/estimate.ts), for the ETA; null where unknown. */
+  estimates?: Record<string, number | null>;
+  workers?: number;
 }
 
 export interface ProgressReporter {
@@ -164,9 +167,20 @@ function plainReporter(stream: NodeJS.WritableStream, heartbeatMs: number, now: 
   const out = (s: string) => stream.write(s + '\n');
   const started = new Map<string, { at: number; counter: string; fraction: number; lastLine: number }>();
   let t0 = now();
+  let remaining = new Map<string, number>();
+  let workers = 1;
+  /** The estimated time left: unfinished claims' estimates (a running claim's pro rata) over the workers. */
+  const left = (): string => {
+    if (remaining.size === 0) return '';
+    let total = 0;
+    for (const [id, s] of remaining) total += s * (1 - (started.get(id)?.fraction ?? 0));
+    return `, about ${duration((1000 * total) / workers)} left in the run`;
+  };
   return {
     begin: (info) => {
       t0 = now();
+      workers = Math.max(1, info.workers ?? 1);
+      remaining = new Map(Object.entries(info.estimates ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'));
       out(
         `vae-claims: ${info.claims.length} claim(s), tier ${info.tier}, seed ${info.seed}, backend ${info.backend}` +
           (info.shard ? `, shard ${info.shard.index}/${info.shard.count}` : ''),
@@ -189,9 +203,10 @@ function plainReporter(stream: NodeJS.WritableStream, heartbeatMs: number, now: 
         out(`${s.counter} ${e.id}: ${Math.round(100 * s.fraction)}% after ${duration(elapsed)}${eta}${e.message ? ` (${e.message})` : ''}`);
       } else {
         const s = started.get(e.id);
-        out(`${s?.counter ?? ''} ${e.id}: ${claimLine(e)}`.trim());
-        if (e.result.error) out(`    ${e.id} error: ${e.result.error}`);
         started.delete(e.id);
+        remaining.delete(e.id);
+        out(`${s?.counter ?? ''} ${e.id}: ${claimLine(e)} (run time ${duration(t - t0)}${left()})`.trim());
+        if (e.result.error) out(`    ${e.id} error: ${e.result.error}`);
       }
     },
     end: (report, written) => {

@@ -1,0 +1,80 @@
+/**
+ * Cost before work: how long a claim will take, estimated before anything
+ * trains, so `verify` can print the estimate, show an ETA, and refuse a run
+ * (`--set seeds=100000`) that would take hours unless told otherwise.
+ *
+ * Basis: the claim's measured mean duration at the quick tier from the
+ * calibration record (reports/calibration/calibration.json: M runs on this
+ * repository's machine class), scaled by the ratio of the configuration's
+ * work units to the quick tier's. Work units multiply the sizes that scale a
+ * claim's cost linearly: seeds, steps (or iterations, epochs), Monte Carlo
+ * draws, and the lengths of the arm lists (widths, Ks, betas, values, arms).
+ * Widths and data sizes enter a claim's cost nonlinearly and are left out, so
+ * the estimate is rough (±50% is typical; the README says so). A claim with no
+ * timing on record has no estimate and is never refused.
+ */
+import type { Claim, Tier } from '../../theory/claim.ts';
+import type { CalibrationRecord } from '../calibrate/calibration-file.ts';
+
+const SCALARS = new Set(['seeds', 'steps', 'iterations', 'epochs', 'draws']);
+const LISTS = new Set(['widths', 'Ks', 'betas', 'values', 'arms']);
+
+/** Product of the linear cost drivers found at any depth ≤ 3 (the same key counted once: the first, breadth first). */
+export function workUnits(config: unknown): number {
+  const seen = new Map<string, number>();
+  let level: unknown[] = [config];
+  for (let depth = 0; depth < 3 && level.length; depth++) {
+    const next: unknown[] = [];
+    for (const node of level) {
+      if (!node || typeof node !== 'object' || Array.isArray(node)) continue;
+      for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+        if (SCALARS.has(key) && typeof value === 'number' && value > 0 && !seen.has(key)) seen.set(key, value);
+        else if (LISTS.has(key) && Array.isArray(value) && value.length > 0 && !seen.has(key)) seen.set(key, value.length);
+        else if (value && typeof value === 'object') next.push(value);
+      }
+    }
+    level = next;
+  }
+  let units = 1;
+  for (const v of seen.values()) units *= v;
+  return units;
+}
+
+export interface ClaimEstimate {
+  id: string;
+  /** Estimated seconds, or null when the claim has no timing on record. */
+  seconds: number | null;
+}
+
+export function estimateClaim(claim: Claim, config: unknown, record: CalibrationRecord | null): ClaimEstimate {
+  const entry = record?.claims.find((c) => c.id === claim.id && c.tier === 'quick');
+  if (!entry || !(entry.meanDurationMs > 0)) return { id: claim.id, seconds: null };
+  const ratio = workUnits(config) / workUnits(claim.tiers.quick);
+  return { id: claim.id, seconds: (entry.meanDurationMs / 1000) * ratio };
+}
+
+export function estimateTier(claim: Claim, tier: Tier, record: CalibrationRecord | null): ClaimEstimate {
+  return estimateClaim(claim, claim.tiers[tier], record);
+}
+
+/**
+ * Wall time of claims spread over `workers` processes, longest first (how the
+ * pool hands them out is close to that): the larger of the busiest worker's
+ * share and the longest claim.
+ */
+export function estimateWall(estimates: readonly ClaimEstimate[], workers: number): number {
+  const loads = new Array<number>(Math.max(1, workers)).fill(0);
+  const known = estimates.map((e) => e.seconds ?? 0).sort((a, b) => b - a);
+  for (const s of known) {
+    const i = loads.indexOf(Math.min(...loads));
+    loads[i] += s;
+  }
+  return Math.max(...loads);
+}
+
+/** "42 s", "3.5 min", "2.1 h". */
+export function humanSeconds(s: number): string {
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}

@@ -1,0 +1,57 @@
+/**
+ * Cost before work (src/verify/estimate.ts): the work units of a
+ * configuration, a claim's estimate from its calibrated quick-tier time, the
+ * wall time over workers, and `verify` refusing a run estimated above
+ * --max-minutes before anything trains.
+ */
+import { describe, expect, it } from 'vitest';
+import { estimateClaim, estimateWall, humanSeconds, workUnits } from '../../src/verify/estimate.ts';
+import type { Claim } from '../../theory/claim.ts';
+import type { CalibrationRecord } from '../../src/calibrate/calibration-file.ts';
+import { main } from '../../src/cli/main.ts';
+import { captureStream } from '../report/cli-harness.ts';
+
+describe('workUnits', () => {
+  it('multiplies seeds, steps and arm counts, at any depth, each key once', () => {
+    expect(workUnits({ seeds: 8, steps: 20000, data: { n: 2000 } })).toBe(160000);
+    expect(workUnits({ run: { seeds: 8, steps: 5000 }, betas: [0.25, 1, 4] })).toBe(120000);
+    expect(workUnits({ widths: [64, 256, 1024], training: { seeds: 10, steps: 300 } })).toBe(9000);
+    expect(workUnits({})).toBe(1);
+  });
+});
+
+describe('estimates', () => {
+  const claim = { id: 'c', tiers: { quick: { seeds: 8, steps: 1000 }, full: { seeds: 16, steps: 4000 } } } as unknown as Claim;
+  const record = { target: 0.99, claims: [{ id: 'c', tier: 'quick', meanDurationMs: 2000 }] } as unknown as CalibrationRecord;
+  it('scales the calibrated quick-tier time by the work-unit ratio', () => {
+    expect(estimateClaim(claim, claim.tiers.full, record).seconds).toBeCloseTo(16, 10);
+    expect(estimateClaim(claim, { seeds: 100000, steps: 1000 }, record).seconds).toBeCloseTo(25000, 6);
+  });
+  it('has no estimate for a claim with no timing on record', () => {
+    expect(estimateClaim(claim, claim.tiers.full, null).seconds).toBeNull();
+  });
+  it('spreads claims over workers, longest first', () => {
+    const e = [10, 8, 3, 3].map((s, i) => ({ id: String(i), seconds: s }));
+    expect(estimateWall(e, 1)).toBe(24);
+    expect(estimateWall(e, 2)).toBe(13);
+    expect(estimateWall([{ id: 'x', seconds: 50 }, { id: 'y', seconds: 1 }], 4)).toBe(50);
+  });
+  it('reads as a person would say it', () => {
+    expect([humanSeconds(42), humanSeconds(600), humanSeconds(7200)]).toEqual(['42 s', '10.0 min', '2.0 h']);
+  });
+});
+
+describe('verify refuses a run estimated above --max-minutes, before any training', () => {
+  it('--set seeds=100000 exits 2 naming the estimate and how to allow it', async () => {
+    const stderr = captureStream();
+    const code = await main(['node', 'vae-claims', 'verify', '--tier', 'quick', '--quiet', '--claim', 'sgd-rate-linear-vae', '--set', 'seeds=100000', '--out', '/tmp/vae-claims-estimate-test'], {
+      stdout: captureStream(),
+      stderr,
+      useBackend: async () => {
+        throw new Error('a refused run must not reach backend initialisation');
+      },
+    });
+    expect(code).toBe(2);
+    expect(stderr.text()).toMatch(/this run is estimated at [\d.]+ h on 1 worker\(s\) \(longest: sgd-rate-linear-vae, .*\), over --max-minutes 60; pass --max-minutes \d+ to run it anyway/);
+  });
+});

@@ -12,13 +12,18 @@
  * A replica whose training diverges has no finite kernel change: the check
  * then fails and says so (the standard parameterisation at the same η: its
  * tangent kernel is ∝ m, so η·λ_max/n ≫ 2).
+ * Conformance first (src/checks/ntk-training.ts, the claim's own
+ * configuration): a failed engine check (loss gradients or kernels vs
+ * autodiff, the trainer's step, f₀ ≡ 0, Θ₀'s mean vs the analytic NTK — e.g.
+ * a layer's contribution missing from the empirical NTK, which still
+ * "changes little") makes the verdict error, naming the check.
  */
 import { deriveSeed } from '../engine/rng.ts';
 import { relativeFrobenius } from '../kernels/krr.ts';
 import { atMost } from '../stats/verdict.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../theory/claim.ts';
 import { intervalMetric, PAPER_CONSTANTS_NOTE, seedMeans, widthSlope } from './ntk-common.ts';
-import { trainSetups, type GdSetup } from './ntk-training.ts';
+import { conformanceProblems, conformanceReport, trainSetups, type GdSetup } from './ntk-training.ts';
 
 export interface LazyTrainingConfig extends GdSetup {
   /** Upper bound on the slope of the relative kernel change vs width. */
@@ -39,8 +44,11 @@ export function divergenceSummary(divergedAt: number[][], widths: readonly numbe
 }
 
 export async function checkLazyTraining(configs: readonly LazyTrainingConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
-  const { problem, results } = trainSetups(ctx.masterSeed, GD_STREAM, configs, ctx.progress);
+  const { problem, results, conformance } = trainSetups(ctx.masterSeed, GD_STREAM, configs, ctx.progress);
+  const report = conformanceReport(conformance);
   return configs.map((c, ci) => {
+    // Conformance is judged on the claim's own configuration (falsifiers mutate the setting on purpose).
+    const problems = ci === 0 ? conformanceProblems(conformance) : [];
     const perWidth = results[ci];
     const div = divergenceSummary(
       perWidth.map((reps) => reps.map((r) => r.divergedAt)),
@@ -50,7 +58,8 @@ export async function checkLazyTraining(configs: readonly LazyTrainingConfig[], 
       { id: 'ntk-parameterisation', met: c.parameterisation === 'ntk', detail: `parameterisation: ${c.parameterisation}` },
       { id: 'stable-step', met: c.etaFactor < 2, detail: `η = ${c.etaFactor}·n/λ_max(Θ) = ${(c.etaFactor * problem.baseEta).toFixed(3)} (n = ${c.bed.n}, λ_max = ${problem.eigen.values[c.bed.n - 1].toFixed(4)})` },
     ];
-    const notes = [PAPER_CONSTANTS_NOTE, ...div.notes];
+    const notes = [PAPER_CONSTANTS_NOTE, ...div.notes, ...(ci === 0 ? report.notes : []), ...problems];
+    if (problems.length > 0) return { verdict: 'error', metrics: { ...div.metrics, ...report.metrics }, assumptions, notes };
     if (perWidth.some((reps) => reps.some((r) => r.divergedAt >= 0))) {
       return { verdict: 'fail', metrics: div.metrics, assumptions, notes: [...notes, 'A diverged run has no finite kernel change: the kernel did not stay near Θ₀.'] };
     }
@@ -63,6 +72,7 @@ export async function checkLazyTraining(configs: readonly LazyTrainingConfig[], 
         slope: intervalMetric(slope, `upper bound ≤ ${c.maxSlope}`),
         ...Object.fromEntries(c.widths.map((m, w) => [`kernelChange_m${m}`, { value: means[w] }])),
         ...div.metrics,
+        ...(ci === 0 ? report.metrics : {}),
       },
       series: {
         kernelChange: {

@@ -15,6 +15,10 @@
  *     ratio measured/predicted (least squares over the window) must have its
  *     bootstrap interval within 1 ± rateTolerance (0.05).
  * Diverged training violates the bound outright (η above 2n/λ_max).
+ * Conformance first (src/checks/ntk-training.ts, the claim's own
+ * configuration): loss gradients and kernels vs autodiff, the trainer's first
+ * two steps vs the GD update, f₀ ≡ 0, Θ₀'s mean vs the analytic NTK; a
+ * failure makes the verdict error, naming the check.
  */
 import { deriveSeed } from '../engine/rng.ts';
 import { leastSquaresLine } from '../stats/least-squares.ts';
@@ -22,7 +26,7 @@ import { linearisedResiduals, symmetricEigen } from '../kernels/krr.ts';
 import { allOf, atMost } from '../stats/verdict.ts';
 import type { CheckResult, ClaimContext } from '../../theory/claim.ts';
 import { bootstrapInterval, intervalMetric, PAPER_CONSTANTS_NOTE, seedMeans, widthSlope, withinBand } from './ntk-common.ts';
-import { trainSetups, type GdSetup, type TrainedReplica } from './ntk-training.ts';
+import { conformanceProblems, conformanceReport, trainSetups, type GdSetup, type TrainedReplica } from './ntk-training.ts';
 import { divergenceSummary, GD_STREAM } from './ntk-lazy-training.ts';
 
 export interface LinearConvergenceConfig extends GdSetup {
@@ -79,8 +83,11 @@ function replicaStats(r: TrainedReplica, n: number, windowFrom: number): Replica
 }
 
 export async function checkLinearConvergence(configs: readonly LinearConvergenceConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
-  const { problem, results } = trainSetups(ctx.masterSeed, GD_STREAM, configs, ctx.progress);
+  const { problem, results, conformance } = trainSetups(ctx.masterSeed, GD_STREAM, configs, ctx.progress);
+  const report = conformanceReport(conformance);
   return configs.map((c, ci) => {
+    // Conformance is judged on the claim's own configuration (falsifiers mutate the setting on purpose).
+    const problems = ci === 0 ? conformanceProblems(conformance) : [];
     const n = c.bed.n;
     const perWidth = results[ci];
     const widest = c.widths.length - 1;
@@ -93,7 +100,8 @@ export async function checkLinearConvergence(configs: readonly LinearConvergence
       { id: 'stable-step', met: c.etaFactor < 2, detail: `η = ${c.etaFactor}·n/λ_max(Θ) = ${(c.etaFactor * problem.baseEta).toFixed(3)}` },
       { id: 'ntk-parameterisation', met: c.parameterisation === 'ntk', detail: `parameterisation: ${c.parameterisation}` },
     ];
-    const notes = [PAPER_CONSTANTS_NOTE, ...div.notes];
+    const notes = [PAPER_CONSTANTS_NOTE, ...div.notes, ...(ci === 0 ? report.notes : []), ...problems];
+    if (problems.length > 0) return { verdict: 'error', metrics: { ...div.metrics, ...report.metrics }, assumptions, notes };
     if (perWidth.some((reps) => reps.some((r) => r.divergedAt >= 0))) {
       return {
         verdict: 'fail',
@@ -134,6 +142,7 @@ export async function checkLinearConvergence(configs: readonly LinearConvergence
         measuredRate: { value: rate.estimate * 2 * Math.log(1 - (eta * lambdaMin) / n) },
         ...Object.fromEntries(c.widths.map((m, w) => [`distance_m${m}`, { value: meanD[w] }])),
         ...div.metrics,
+        ...(ci === 0 ? report.metrics : {}),
       },
       series: {
         loss: {

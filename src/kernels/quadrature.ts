@@ -49,6 +49,32 @@ export function gaussHermite(N: number): GaussRule {
   return rule;
 }
 
+const legendreCache = new Map<number, GaussRule>();
+
+/** N-point Gauss–Legendre rule on [−1, 1] (weights sum to 2), by Golub–Welsch. */
+export function gaussLegendre(N: number): GaussRule {
+  if (!Number.isInteger(N) || N < 1 || N > 400) throw new RangeError(`quadrature order N = ${N}; allowed an integer 1 ≤ N ≤ 400`);
+  const cached = legendreCache.get(N);
+  if (cached) return cached;
+  const J = new Matrix(N, N);
+  for (let k = 1; k < N; k++) {
+    const b = k / Math.sqrt(4 * k * k - 1);
+    J.set(k - 1, k, b);
+    J.set(k, k - 1, b);
+  }
+  const eig = new EigenvalueDecomposition(J, { assumeSymmetric: true });
+  const order = eig.realEigenvalues.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const nodes = new Float64Array(N);
+  const weights = new Float64Array(N);
+  order.forEach(([v, i], k) => {
+    nodes[k] = v;
+    weights[k] = 2 * eig.eigenvectorMatrix.get(0, i) ** 2;
+  });
+  const rule = { nodes, weights };
+  legendreCache.set(N, rule);
+  return rule;
+}
+
 /**
  * E h(u, v) for a centred bivariate Gaussian with variances c11, c22 and
  * covariance c12, by the N×N tensor Gauss–Hermite rule on the Cholesky factor

@@ -25,7 +25,7 @@
 import { Matrix } from 'ml-matrix';
 import type { SphereData } from '../models/ntk/data.ts';
 import { arcCosine } from './relu-ntk.ts';
-import { bivariateExpectation } from './quadrature.ts';
+import { gaussHermite, gaussLegendre, normalCdf, normalPdf, normalQuantile } from './quadrature.ts';
 
 export interface StochasticHyper {
   sigmaW: number;
@@ -66,10 +66,22 @@ export interface StochasticKernels {
   quadratureError: number;
 }
 
+/** The three groups' expectations over (ρ, ρ') in one pass of the tensor rule (one conditionalKernels call per node). */
 function entry(q11: number, q22: number, q12: number, N: number): Record<StochasticGroup, number> {
+  const { nodes, weights } = gaussHermite(N);
+  const l11 = Math.sqrt(q11);
+  const l21 = q12 / l11;
+  const l22 = Math.sqrt(Math.max(0, q22 - l21 * l21));
   const out = { readout: 0, mean: 0, variance: 0 };
-  for (const g of STOCHASTIC_GROUPS) {
-    out[g] = bivariateExpectation(q11, q22, q12, N, (r1, r2) => conditionalKernels(q11, q22, q12, r1, r2)[g]);
+  for (let i = 0; i < N; i++) {
+    const r1 = l11 * nodes[i];
+    for (let j = 0; j < N; j++) {
+      const w = weights[i] * weights[j];
+      const k = conditionalKernels(q11, q22, q12, r1, l21 * nodes[i] + l22 * nodes[j]);
+      out.readout += w * k.readout;
+      out.mean += w * k.mean;
+      out.variance += w * k.variance;
+    }
   }
   return out;
 }
@@ -107,4 +119,124 @@ export function stochasticKernels(X1: SphereData, X2: SphereData, hyper: Stochas
   }
   const total = groups.readout.clone().add(groups.mean).add(groups.variance);
   return { groups, total, order: N, quadratureError: err };
+}
+
+/**
+ * The engine's noise average uses K fixed draws per unit, so its empirical
+ * kernel's expectation is not exactly the limit: per unit, with ḡ the
+ * K-draw average of a feature F(ε) (readout ψ(μ + sε), mean head 1[z > 0],
+ * variance head 1[z > 0]·ε),
+ *   E_ε[ḡ(x) ḡ(x')] = E_ε F(x) · E_ε F(x') + Cov_ε(ḡ(x), ḡ(x')).
+ * On the diagonal the extra term is the estimator's variance V(x) exactly;
+ * off the diagonal |Cov| ≤ √(V(x)V(x')) (Cauchy–Schwarz), and for features
+ * non-decreasing in ε (readout, mean head) Cov ≥ 0 (Chebyshev's association
+ * inequality: both are functions of the same ε_k).
+ *
+ * Stratified draws (ε_k = Φ⁻¹((k + U_k)/K)) make ḡ − E F a sum of
+ * independent per-stratum terms: V = (1/K²) Σ_k Var_k F with Var_k the
+ * variance of F(ε) for ε ~ N(0, 1) restricted to stratum k — closed form
+ * from truncated-normal moments, with the kink at c = −μ/s. Plain i.i.d.
+ * draws: V = Var F / K (the one-stratum value divided by K).
+ *
+ * noiseBias returns, per group, D = E_units[w² V] (w = 1 for the readout
+ * and the mean head, σ(ρ) for the variance head) at pre-activation
+ * variance q (μ and ρ independent N(0, q)). The engine's expected kernel
+ * then exceeds the limit by exactly D (readout) or q(x, x)·D (the heads,
+ * whose kernels carry the factor q) on the diagonal, and by at most
+ * √(D(x)D(x')) (readout) or |q12|·√(D(x)D(x')) (heads) off it
+ * (Cauchy–Schwarz over the units), with the sign of q12 or 0 for the
+ * monotone features.
+ */
+export type NoiseScheme = 'stratified' | 'iid';
+
+/** ∫_a^b φ, ∫_a^b εφ, ∫_a^b ε²φ for a < b (±∞ allowed). */
+function truncatedMoments(a: number, b: number): [number, number, number] {
+  const pa = Number.isFinite(a) ? normalPdf(a) : 0;
+  const pb = Number.isFinite(b) ? normalPdf(b) : 0;
+  const ca = a === -Infinity ? 0 : normalCdf(a);
+  const cb = b === Infinity ? 1 : normalCdf(b);
+  const P = cb - ca;
+  const M1 = pa - pb;
+  const M2 = P + (Number.isFinite(a) ? a * pa : 0) - (Number.isFinite(b) ? b * pb : 0);
+  return [P, M1, M2];
+}
+
+/** Stratum edges Φ⁻¹(k/K), k = 0..K (−∞ and +∞ at the ends). */
+const edgeCache = new Map<number, Float64Array>();
+function strata(K: number): Float64Array {
+  let e = edgeCache.get(K);
+  if (!e) {
+    e = Float64Array.from({ length: K + 1 }, (_, k) => (k === 0 ? -Infinity : k === K ? Infinity : normalQuantile(k / K)));
+    edgeCache.set(K, e);
+  }
+  return e;
+}
+
+/** V of the three features at kink c = −μ/s (scale s for the readout) under K draws of the given scheme. */
+export function estimatorVariances(c: number, s: number, K: number, scheme: NoiseScheme): Record<StochasticGroup, number> {
+  const strataCount = scheme === 'stratified' ? K : 1;
+  const e = strata(strataCount);
+  const out = { readout: 0, mean: 0, variance: 0 };
+  for (let k = 0; k < strataCount; k++) {
+    const lo = e[k];
+    const hi = e[k + 1];
+    if (!(c < hi)) continue; // The features vanish on this whole stratum.
+    const [P, M1, M2] = truncatedMoments(Math.max(c, lo), hi);
+    // Conditional moments within the stratum (density φ / (1/strataCount)).
+    const w = strataCount;
+    const e1 = w * P;
+    const eps1 = w * M1;
+    const eps2 = w * M2;
+    out.mean += e1 - e1 * e1;
+    out.variance += eps2 - eps1 * eps1;
+    const r1 = eps1 - c * e1;
+    const r2 = eps2 - 2 * c * eps1 + c * c * e1;
+    out.readout += s * s * (r2 - r1 * r1);
+  }
+  const scale = scheme === 'stratified' ? 1 / (K * K) : 1 / K;
+  return { readout: Math.max(0, out.readout) * scale, mean: Math.max(0, out.mean) * scale, variance: Math.max(0, out.variance) * scale };
+}
+
+/**
+ * D per group: E over μ, ρ ~ N(0, q) independent of w² V. V is piecewise
+ * smooth in the kink c = −μ/s with breaks at the stratum edges, so the μ
+ * integral runs piece by piece (Gauss–Legendre, `legendre` nodes per piece,
+ * c within ±10 standard deviations); the ρ integral, smooth, by an N-point
+ * Gauss–Hermite rule.
+ */
+export function noiseBias(q: number, K: number, scheme: NoiseScheme, N = 24, legendre = 12): Record<StochasticGroup, number> {
+  if (!(q > 0)) throw new RangeError(`pre-activation variance q = ${q}; allowed > 0`);
+  if (!Number.isInteger(K) || K < 1) throw new RangeError(`noise draws K = ${K}; allowed an integer ≥ 1`);
+  const { nodes, weights } = gaussHermite(N);
+  const gl = gaussLegendre(legendre);
+  const sd = Math.sqrt(q);
+  const inner = scheme === 'stratified' ? strata(K).slice(1, K) : new Float64Array(0);
+  const out = { readout: 0, mean: 0, variance: 0 };
+  for (let i = 0; i < N; i++) {
+    const rho = sd * nodes[i];
+    const s = softplus(rho);
+    const sig2 = sigmoid(rho) ** 2;
+    // c = −μ/s ~ N(0, sc²).
+    const sc = sd / s;
+    const lo = -10 * sc;
+    const hi = 10 * sc;
+    const breaks = [lo, ...Array.from(inner).filter((e) => e > lo && e < hi), hi];
+    const acc = { readout: 0, mean: 0, variance: 0 };
+    for (let p = 0; p + 1 < breaks.length; p++) {
+      const half = (breaks[p + 1] - breaks[p]) / 2;
+      const mid = (breaks[p + 1] + breaks[p]) / 2;
+      for (let j = 0; j < gl.nodes.length; j++) {
+        const c = mid + half * gl.nodes[j];
+        const w = half * gl.weights[j] * (normalPdf(c / sc) / sc);
+        const v = estimatorVariances(c, s, K, scheme);
+        acc.readout += w * v.readout;
+        acc.mean += w * v.mean;
+        acc.variance += w * v.variance;
+      }
+    }
+    out.readout += weights[i] * acc.readout;
+    out.mean += weights[i] * acc.mean;
+    out.variance += weights[i] * sig2 * acc.variance;
+  }
+  return out;
 }

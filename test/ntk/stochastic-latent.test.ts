@@ -124,6 +124,35 @@ describe('StochasticLatentBatch', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('autodiffTangentKernels (per-example tf.grads through forward) and the unit blocks agree with tangentKernels', () => {
+    const before = tf.memory().numTensors;
+    const X = tf.tensor2d(Float32Array.from(data.x), [n, arch.d]);
+    const batch = new StochasticLatentBatch(arch, replicas);
+    const hand = batch.tangentKernels(X);
+    const ad = batch.autodiffTangentKernels(X);
+    const blocks = batch.blockKernels(X, 2);
+    for (const g of ['readout', 'mean', 'variance', 'total'] as const) {
+      expect({ g, ok: maxRelDiff(ad[g].dataSync(), hand[g].dataSync()) < 2e-4 }).toEqual({ g, ok: true });
+    }
+    for (const g of ['readout', 'mean', 'variance'] as const) {
+      expect(blocks[g].shape).toEqual([replicas.length * 2, n, n]);
+      const summed = tf.tidy(() => blocks[g].reshape([replicas.length, 2, n, n]).sum(1));
+      expect({ g, ok: maxRelDiff(summed.dataSync(), hand[g].dataSync()) < 2e-5 }).toEqual({ g, ok: true });
+      summed.dispose();
+    }
+    // The antisymmetric replica's blocks hold different pairs (a block of one half's units and one of their
+    // partners would duplicate another block's kernel exactly at initialisation).
+    const r = replicas.findIndex((x) => x.antisymmetric);
+    const B = blocks.readout.dataSync();
+    const one = B.subarray(2 * r * n * n, (2 * r + 1) * n * n);
+    const two = B.subarray((2 * r + 1) * n * n, (2 * r + 2) * n * n);
+    expect(maxRelDiff(one, two)).toBeGreaterThan(1e-3); // different pairs
+    expect(() => batch.blockKernels(X, 3)).toThrow(/2·blocks dividing the width 20/);
+    tf.dispose([X, ...Object.values(hand), ...Object.values(ad), ...Object.values(blocks)]);
+    batch.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects bad settings with the allowed range', () => {
     expect(() => new StochasticLatentBatch({ ...arch, samples: 0 }, replicas)).toThrow(/noise draws K = 0; allowed an integer ≥ 1/);
     expect(() => new StochasticLatentBatch({ ...arch, width: 7 }, replicas)).toThrow(/even width/);

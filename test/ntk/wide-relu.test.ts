@@ -123,6 +123,72 @@ describe('WideReluBatch', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('autodiffTangentKernels (tf.grads through forward, w.r.t. θ) equals the hand-written kernels, cross kernels too', () => {
+    const before = tf.memory().numTensors;
+    const X = tf.tensor2d(Float32Array.from(data.x), [n, arch.d]);
+    const X2 = X.slice([0, 0], [4, arch.d]) as tf.Tensor2D;
+    const batch = new WideReluBatch(arch, replicas);
+    for (const [A, B] of [
+      [X, X],
+      [X2, X],
+    ] as const) {
+      const hand = batch.tangentKernels(A, B);
+      const ad = batch.autodiffTangentKernels(A, B);
+      expect(ad.total.shape).toEqual([replicas.length, A.shape[0], n]);
+      expect(maxRelDiff(ad.total.dataSync(), hand.total.dataSync())).toBeLessThan(2e-4);
+      for (const g of GROUPS) expect({ g, ok: maxRelDiff(ad.groups[g].dataSync(), hand.groups[g].dataSync()) < 2e-4 }).toEqual({ g, ok: true });
+      tf.dispose([hand.total, ad.total, ...Object.values(hand.groups), ...Object.values(ad.groups)]);
+    }
+    tf.dispose([X, X2]);
+    batch.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('blockKernels split each replica into unit blocks that sum to its kernel; antisymmetric blocks hold whole pairs', () => {
+    const before = tf.memory().numTensors;
+    const X = tf.tensor2d(Float32Array.from(data.x), [n, arch.d]);
+    const X2 = X.slice([0, 0], [3, arch.d]) as tf.Tensor2D;
+    const batch = new WideReluBatch(arch, replicas);
+    const blocks = 3;
+    const hand = batch.tangentKernels(X2, X);
+    const parts = batch.blockKernels(X2, X, blocks);
+    expect(parts.W.shape).toEqual([replicas.length * blocks, 3, n]);
+    const H = hand.groups;
+    for (const g of ['W', 'b', 'a'] as const) {
+      const summed = tf.tidy(() => parts[g].reshape([replicas.length, blocks, 3, n]).sum(1));
+      expect({ g, ok: maxRelDiff(summed.dataSync(), H[g].dataSync()) < 2e-5 }).toEqual({ g, ok: true });
+      summed.dispose();
+    }
+    // Antisymmetric replicas (mean-field, ntk-anti): at initialisation a pair contributes twice one unit's
+    // kernel, so a block's kernel is twice the kernel of its first-half units only.
+    const a = parts.a.dataSync();
+    replicas.forEach((rep, r) => {
+      if (!rep.antisymmetric) return;
+      const theta = batch.replicaTheta(r);
+      const c = batch.multipliers;
+      const h = arch.width / (2 * blocks);
+      for (let k = 0; k < blocks; k++) {
+        // Θ_a entry (0, 0) of block k from the first-half units k·h..(k+1)·h.
+        let s = 0;
+        for (let u = k * h; u < (k + 1) * h; u++) {
+          let z0 = c.b[r] * theta.b[u];
+          let z1 = c.b[r] * theta.b[u];
+          for (let q = 0; q < arch.d; q++) {
+            z0 += c.W[r] * theta.W[u * arch.d + q] * data.x[q];
+            z1 += c.W[r] * theta.W[u * arch.d + q] * data.x[q];
+          }
+          s += Math.max(z0, 0) * Math.max(z1, 0);
+        }
+        const expected = 2 * c.a[r] ** 2 * s;
+        expect(Math.abs(a[(r * blocks + k) * 3 * n] - expected)).toBeLessThan(1e-4 * Math.max(expected, 1e-3));
+      }
+    });
+    expect(() => batch.blockKernels(X, X, 5)).toThrow(/2·blocks dividing the width 24/);
+    tf.dispose([X, X2, hand.total, ...Object.values(hand.groups), ...Object.values(parts)]);
+    batch.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects bad settings with the allowed range', () => {
     expect(() => new WideReluBatch({ ...arch, width: 0 }, replicas)).toThrow(/width m = 0; allowed an integer ≥ 1/);
     expect(() => new WideReluBatch({ ...arch, width: 25 }, replicas)).toThrow(/even width/);

@@ -20,6 +20,19 @@ export const NTK_BED: NtkTestBed = { d: 32, n: 32, sigmaW: Math.SQRT2, sigmaB: 0
 export const FULL_WIDTHS = [64, 128, 256, 512, 1024, 2048, 4096, 8192];
 
 /**
+ * The kernel-mean test (src/checks/ntk-kernel-mean.ts): i.i.d. draws are the
+ * kernels of blocks of 64 hidden units (the smallest width), entries in 4
+ * cosine bins plus the diagonal, with the blocks' parameter moments (a², ‖W‖²/d,
+ * b², expectation 1) and the diagonal bins as control variates; family-wise
+ * false alarm 1e-4. Power: a formula error of the π − 0.9θ kind moves the
+ * off-diagonal bins by 1–9% of their value, so the shape resolution must be
+ * ≤ 2% of a group's scale (measured ≈ 0.3% in ntk-init-limit, ≈ 0.5–0.8% in
+ * the gradient-descent claims, ≈ 0.1% in snn-ntk); the diagonal (a group's
+ * overall scale) is resolved to ≈ 1.6%, ≈ 2.7–3.9% and ≈ 0.6%: ≤ 5% required.
+ */
+export const KERNEL_MEAN = { blockUnits: 64, offDiagonalBins: 4, falseAlarm: 1e-4, maxShapeResolution: 0.02, maxScaleResolution: 0.05 };
+
+/**
  * The GD experiment shared by ntk-lazy-training and ntk-linear-convergence:
  * η = n/λ_max(Θ) (half the stability limit), T = 300 steps (ηλ_min/n ≈ 0.025
  * per step, so the slowest mode decays by ≈ e^{−7.4}), targets at the prior's
@@ -34,6 +47,8 @@ export const GD_COMMON = {
   targetScale: 1,
   exciteBottom: 0.5,
   testPoints: 32,
+  antisymmetric: true,
+  kernelMean: KERNEL_MEAN,
 };
 
 export const QUICK_GD_WIDTHS = [256, 1024, 4096];

@@ -13,6 +13,12 @@
  * eigenvector so that this direction is excited in every run.
  * Falsifier: η = 2.5·n/λ_max, above the stability limit 2n/λ_max: the top
  * mode grows, the loss bound fails.
+ * Engine conformance before judging (verdict error otherwise): the
+ * hand-written loss gradients against autodiff, the trainer's first two steps
+ * against the GD update written out (a wrong step, a missing 1/n or a wrong
+ * loss normalisation is named there, not only seen as a failed rate), the
+ * hand-written kernels Θ₀ against autodiff and, in mean over seeds and units,
+ * against the analytic NTK; f₀ ≡ 0 from the antisymmetric pairs.
  * The paper's own constants could not be read: this tests the scale-free law.
  */
 import { defineClaim, type Tier } from '../claim.ts';

@@ -39,6 +39,7 @@
  */
 import { tf } from '../../engine/backend.ts';
 import { RandomStream } from '../../engine/rng.ts';
+import { autodiffTangentKernel } from './empirical-ntk.ts';
 
 export type Parameterisation = 'ntk' | 'standard' | 'mean-field';
 export const PARAMETERISATIONS: readonly Parameterisation[] = ['ntk', 'standard', 'mean-field'];
@@ -242,32 +243,19 @@ export class WideReluBatch {
    * A = φ(H), δ = 1[H > 0] ⊙ a (both w.r.t. effective weights):
    *   Θ_W = c_W² (δ₁δ₂ᵀ) ⊙ (X₁X₂ᵀ),  Θ_b = c_b² δ₁δ₂ᵀ,  Θ_a = c_a² A₁A₂ᵀ,  Θ_b0 = c_b0².
    * One replica at a time with rank-2 matMuls (fast path); verified against
-   * per-example tf.grad in test/ntk/wide-relu.test.ts.
+   * per-example tf.grad in test/ntk/wide-relu.test.ts and, in the claims,
+   * against autodiffTangentKernels.
    */
   tangentKernels(X1: tf.Tensor2D, X2: tf.Tensor2D = X1): GroupKernels {
-    const m = this.width;
+    const n1 = X1.shape[0];
+    const n2 = X2.shape[0];
     const parts: Record<Group, tf.Tensor2D[]> = { W: [], b: [], a: [], b0: [] };
+    const pre = this.preActivations(X1, X2);
     try {
       for (let r = 0; r < this.R; r++) {
         const k = tf.tidy(() => {
-          const Wr = this.params.W.slice([0, r * m], [-1, m]) as tf.Tensor2D;
-          const br = this.params.b.slice([0, r * m], [1, m]);
-          const ar = this.params.a.slice([0, r * m], [1, m]);
-          const factors = (X: tf.Tensor2D) => {
-            const H = tf.matMul(X, Wr).add(br);
-            return { A: tf.relu(H), delta: tf.step(H).mul(ar) };
-          };
-          const one = factors(X1);
-          const two = X2 === X1 ? one : factors(X2);
-          const c = (g: Group) => this.multipliers[g][r] ** 2;
-          const dd = tf.matMul(one.delta, two.delta.transpose());
-          const xx = tf.matMul(X1, X2.transpose());
-          return {
-            W: dd.mul(xx).mul(c('W')),
-            b: dd.mul(c('b')),
-            a: tf.matMul(one.A, two.A.transpose()).mul(c('a')),
-            b0: tf.fill([X1.shape[0], X2.shape[0]], c('b0')),
-          } as Record<Group, tf.Tensor2D>;
+          const u = this.unitKernels(pre, r, 1);
+          return Object.fromEntries(GROUPS.map((g) => [g, u[g].reshape([n1, n2])])) as Record<Group, tf.Tensor2D>;
         });
         for (const g of GROUPS) parts[g].push(k[g]);
       }
@@ -277,6 +265,195 @@ export class WideReluBatch {
       });
     } finally {
       for (const g of GROUPS) for (const t of parts[g]) t.dispose();
+      pre.xx.dispose();
+    }
+  }
+
+  /**
+   * The same kernels split by blocks of hidden units: replica r's units in
+   * `blocks` blocks of m/blocks units each, [R·blocks, n1, n2] per group
+   * (block k of replica r at index r·blocks + k; b0, not a unit parameter, is
+   * left out). Σ over a replica's blocks of W, b, a plus c_b0² is its
+   * tangentKernels total (the same code computes both). For an
+   * antisymmetric replica a block holds whole pairs (units i and i + m/2),
+   * so at initialisation the blocks are i.i.d. (src/checks/ntk-kernel-mean.ts).
+   */
+  blockKernels(X1: tf.Tensor2D, X2: tf.Tensor2D, blocks: number, replicas: readonly number[] = Array.from({ length: this.R }, (_, r) => r)): Record<'W' | 'b' | 'a', tf.Tensor3D> {
+    const m = this.width;
+    if (!Number.isInteger(blocks) || blocks < 1 || m % (2 * blocks) !== 0) {
+      throw new RangeError(`blocks = ${blocks}; allowed an integer ≥ 1 with 2·blocks dividing the width ${m}`);
+    }
+    const parts: Record<'W' | 'b' | 'a', tf.Tensor3D[]> = { W: [], b: [], a: [] };
+    const pre = this.preActivations(X1, X2);
+    try {
+      for (const r of replicas) {
+        const k = tf.tidy(() => {
+          const u = this.unitKernels(pre, r, blocks);
+          return { W: u.W, b: u.b, a: u.a };
+        });
+        for (const g of ['W', 'b', 'a'] as const) parts[g].push(k[g]);
+      }
+      return tf.tidy(() => ({ W: tf.concat(parts.W) as tf.Tensor3D, b: tf.concat(parts.b) as tf.Tensor3D, a: tf.concat(parts.a) as tf.Tensor3D }));
+    } finally {
+      for (const list of Object.values(parts)) for (const t of list) t.dispose();
+      pre.xx.dispose();
+    }
+  }
+
+  /**
+   * Pre-activations H = X·W + b of every replica at X1 and X2 (one rank-2
+   * matMul each), downloaded with the readout weights: a replica's columns
+   * are then copied out in JavaScript (slicing a column range of a [n, R·m]
+   * tensor costs ~10 ms per replica on the WebAssembly backend at m = 4096).
+   */
+  private preActivations(X1: tf.Tensor2D, X2: tf.Tensor2D) {
+    const h = (X: tf.Tensor2D) => {
+      const H = tf.tidy(() => tf.matMul(X, this.params.W).add(this.params.b));
+      const values = H.dataSync() as Float32Array;
+      H.dispose();
+      return values;
+    };
+    const H1 = h(X1);
+    return { n1: X1.shape[0], n2: X2.shape[0], H1, H2: X2 === X1 ? H1 : h(X2), a: this.params.a.dataSync() as Float32Array, xx: tf.tidy(() => tf.matMul(X1, X2.transpose())) as tf.Tensor2D };
+  }
+
+  /**
+   * Column (in the stored [·, R·m] layout) of unit j of block k of replica r
+   * at index k·(m/blocks) + j: consecutive units, or for an antisymmetric
+   * replica units k·h..(k+1)·h followed by their partners + m/2
+   * (h = m/(2·blocks)), so that a block holds whole pairs.
+   */
+  private blockOrder(r: number, blocks: number): Int32Array {
+    const m = this.width;
+    const b = m / blocks;
+    const anti = this.replicas[r].antisymmetric;
+    const unit = (k: number, j: number) => (anti && blocks > 1 ? (j < b / 2 ? k * (b / 2) + j : m / 2 + k * (b / 2) + j - b / 2) : k * b + j);
+    const order = new Int32Array(m);
+    for (let k = 0; k < blocks; k++) for (let j = 0; j < b; j++) order[k * b + j] = r * m + unit(k, j);
+    return order;
+  }
+
+  /**
+   * Per block of blockKernels (same blocks, same order): the block's means
+   * of a_θ², ‖W_θ‖²/d and b_θ² over its units (θ = w/c, the trained
+   * parameters). Under the NTK parameterisation's N(0, 1) initialisation each
+   * has expectation 1 exactly: the kernel mean test's primary controls (the
+   * hidden layer's kernel carries the factor a², the readout's the scale
+   * of ‖W‖ and b). Returns [replicas.length·blocks] vectors of 3.
+   */
+  blockParameterMoments(blocks: number, replicas: readonly number[] = Array.from({ length: this.R }, (_, r) => r)): Float64Array[] {
+    const m = this.width;
+    const d = this.arch.d;
+    const Rm = this.R * m;
+    const b = m / blocks;
+    const [W, bias, a] = [this.params.W.dataSync(), this.params.b.dataSync(), this.params.a.dataSync()];
+    const out: Float64Array[] = [];
+    for (const r of replicas) {
+      const order = this.blockOrder(r, blocks);
+      const [cW, cb, ca] = [this.multipliers.W[r], this.multipliers.b[r], this.multipliers.a[r]];
+      for (let k = 0; k < blocks; k++) {
+        const v = new Float64Array(3);
+        for (let j = 0; j < b; j++) {
+          const col = order[k * b + j];
+          v[0] += (a[col] / ca) ** 2;
+          let w2 = 0;
+          for (let q = 0; q < d; q++) w2 += (W[q * Rm + col] / cW) ** 2;
+          v[1] += w2 / d;
+          v[2] += cb > 0 ? (bias[col] / cb) ** 2 : 1; // σ_b = 0: no bias to measure.
+        }
+        for (let q = 0; q < 3; q++) v[q] /= b;
+        out.push(v);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Replica r's per-group kernels over `blocks` blocks of its units,
+   * [blocks, n1, n2] each (b0: [1, n1, n2]): the factors A = φ(H) and
+   * δ = 1[H > 0] ⊙ a of the block's units, then their Gram matrices. A block
+   * of an antisymmetric replica holds units k·h..(k+1)·h and their partners
+   * + m/2 (h = m/(2·blocks)). Call inside tf.tidy.
+   */
+  private unitKernels(pre: ReturnType<WideReluBatch['preActivations']>, r: number, blocks: number): Record<Group, tf.Tensor3D> {
+    const m = this.width;
+    const Rm = this.R * m;
+    const b = m / blocks;
+    const order = this.blockOrder(r, blocks);
+    const byBlock = (H: Float32Array, n: number) => {
+      const out = new Float32Array(blocks * n * b);
+      for (let k = 0; k < blocks; k++) for (let i = 0; i < n; i++) for (let j = 0; j < b; j++) out[(k * n + i) * b + j] = H[i * Rm + order[k * b + j]];
+      return tf.tensor3d(out, [blocks, n, b]);
+    };
+    const aBlock = tf.tensor3d(Float32Array.from(order, (c) => pre.a[c]), [blocks, 1, b]);
+    const factors = (H: Float32Array, n: number) => {
+      const Hb = byBlock(H, n);
+      return { A: tf.relu(Hb) as tf.Tensor3D, delta: tf.step(Hb).mul(aBlock) as tf.Tensor3D };
+    };
+    const one = factors(pre.H1, pre.n1);
+    const two = pre.H2 === pre.H1 ? one : factors(pre.H2, pre.n2);
+    // Rank-2 matMul with an explicit transpose is the backend's fast path; batched matMul a slow loop.
+    const gram = (P: tf.Tensor3D, Q: tf.Tensor3D) =>
+      blocks === 1 ? (tf.matMul(P.squeeze([0]) as tf.Tensor2D, (Q.squeeze([0]) as tf.Tensor2D).transpose()).expandDims(0) as tf.Tensor3D) : tf.matMul(P, Q, false, true);
+    const c = (g: Group) => this.multipliers[g][r] ** 2;
+    const dd = gram(one.delta, two.delta);
+    return {
+      W: dd.mul(pre.xx).mul(c('W')),
+      b: dd.mul(c('b')),
+      a: gram(one.A, two.A).mul(c('a')),
+      b0: tf.fill([1, pre.n1, pre.n2], c('b0')),
+    } as Record<Group, tf.Tensor3D>;
+  }
+
+  /**
+   * The tangent kernels by TensorFlow.js autodiff through `forward`, one
+   * backward pass per example (per-example gradients,
+   * src/models/ntk/empirical-ntk.ts): the parameters are taken as θ in
+   * per-replica layout [R, ...] and mapped to the stored effective weights
+   * w = cθ inside the differentiated function, so the chain rule supplies
+   * the multipliers; row i of replica r's Jacobian is ∂f_r(x_i)/∂θ_r and
+   * Θ_g = J_g J_gᵀ. Independent of tangentKernels' hand-written structure;
+   * the claims use it to check that structure on their own replicas.
+   * Memory n·R·m·(d + 2) floats: meant for small widths.
+   */
+  autodiffTangentKernels(X1: tf.Tensor2D, X2: tf.Tensor2D = X1): GroupKernels {
+    const R = this.R;
+    const m = this.width;
+    const d = this.arch.d;
+    const n1 = X1.shape[0];
+    const X = X2 === X1 ? X1 : (tf.concat([X1, X2]) as tf.Tensor2D);
+    const scale = Object.fromEntries(GROUPS.map((g) => [g, this.expandPerReplica(g, this.multipliers[g])])) as Record<Group, tf.Tensor>;
+    // θ per replica: W [R, m, d], b and a [R, m], b0 [R, 1].
+    const theta = tf.tidy(() => ({
+      W: this.params.W.div(scale.W).reshape([d, R, m]).transpose([1, 2, 0]),
+      b: this.params.b.div(scale.b).reshape([R, m]),
+      a: this.params.a.div(scale.a).reshape([R, m]),
+      b0: this.params.b0.div(scale.b0).reshape([R, 1]),
+    })) as Record<Group, tf.Tensor>;
+    try {
+      const k = autodiffTangentKernel({
+        params: theta,
+        n: X.shape[0],
+        exampleOutput: (p, i) => {
+          const w: Record<Group, tf.Tensor> = {
+            W: p.W.transpose([2, 0, 1]).reshape([d, R * m]).mul(scale.W),
+            b: p.b.reshape([1, R * m]).mul(scale.b),
+            a: p.a.reshape([1, R * m]).mul(scale.a),
+            b0: p.b0.reshape([1, R]).mul(scale.b0),
+          };
+          return this.forward(X.slice([i, 0], [1, d]) as tf.Tensor2D, w).reshape([R]) as tf.Tensor1D;
+        },
+        groups: { W: ['W'], b: ['b'], a: ['a'], b0: ['b0'] },
+      });
+      if (X === X1) return { groups: k.groups as Record<Group, tf.Tensor3D>, total: k.total };
+      // Rows of X1 against rows of X2: the off-diagonal block of the stacked inputs' kernel.
+      const cut = (t: tf.Tensor3D) => t.slice([0, 0, n1], [R, n1, X2.shape[0]]) as tf.Tensor3D;
+      const out = tf.tidy(() => ({ groups: Object.fromEntries(GROUPS.map((g) => [g, cut(k.groups[g])])) as Record<Group, tf.Tensor3D>, total: cut(k.total) }));
+      tf.dispose([k.total, ...Object.values(k.groups)]);
+      return out;
+    } finally {
+      tf.dispose([...Object.values(scale), ...Object.values(theta)]);
+      if (X !== X1) X.dispose();
     }
   }
 

@@ -62,7 +62,7 @@ describe('verify progress', () => {
     const lines = plain.stderr.trim().split('\n');
     expect(lines[0]).toBe('vae-claims: 3 claim(s), tier quick, seed 1, backend cpu');
     expect(lines[1]).toMatch(/^\[1\/3\] fake-rate: started \(run time \d+s\)$/);
-    expect(lines[2]).toMatch(/^\[1\/3\] fake-rate: pass · slope -0\.\d+ .* · falsifiers caught 1\/1 · \d+\.\d s$/);
+    expect(lines[2]).toMatch(/^\[1\/3\] fake-rate: pass · slope -0\.\d+ .* · falsifiers caught 1\/1 · \d+\.\d s \(run time \d+s\)$/);
     expect(lines.filter((l) => / started /.test(l))).toHaveLength(3);
     expect(lines.at(-1)).toMatch(/^OK: 3\/3 claims pass, 3\/3 falsifiers caught; wrote .*report\.json$/);
     const quiet = await runCli(['verify', '--tier', 'quick', '--out', out(), '--quiet'], PASSING_FAKE_CLAIMS);

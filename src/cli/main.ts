@@ -87,7 +87,13 @@ function parsePositiveInteger(raw: string): number {
 
 function parseSeconds(raw: string): number {
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('allowed: a positive number.');
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('allowed: a number of seconds > 0.');
+  return n;
+}
+
+function parseMinutes(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('allowed: a number of minutes > 0.');
   return n;
 }
 
@@ -150,7 +156,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .option(
       '--max-minutes <m>',
       'refuse (exit 2) a run estimated to take longer than this (estimate: each claim\'s calibrated quick-tier time scaled by its seeds × steps × arms; printed before the run)',
-      parseSeconds,
+      parseMinutes,
       DEFAULT_MAX_MINUTES,
     )
     .action(

@@ -31,17 +31,19 @@ describe('calibrate', () => {
     const [entry] = await calibrate({ claims: [flaky], runs, backend, baseSeed: 7 });
     const evens = seeds.filter((s) => s % 2 === 0).length;
     const threes = seeds.filter((s) => s % 3 === 0).length;
+    // A pass whose falsifier was let through has no power and reads inconclusive (runClaim's power rule).
+    const sixes = seeds.filter((s) => s % 6 === 0).length;
     expect(entry.seeds).toEqual(seeds);
-    expect(entry.pass.successes).toBe(evens);
-    expect(entry.falseAlarm.successes).toBe(runs - evens);
+    expect(entry.pass.successes).toBe(sixes);
+    expect(entry.falseAlarm.successes).toBe(runs - sixes);
     expect(entry.falsifiers[0].caught.successes).toBe(threes);
-    expect(entry.verdicts).toEqual({ pass: evens, fail: runs - evens });
+    expect(entry.verdicts).toEqual({ pass: sixes, inconclusive: evens - sixes, fail: runs - evens });
     expect(entry.meetsTarget).toBe(false);
     expect(entry.pass.lower).toBeLessThanOrEqual(entry.pass.rate);
     // Every seed that failed or let the falsifier through is listed, and no other.
     const expectedMisses = seeds.filter((s) => s % 2 !== 0 || s % 3 !== 0);
     expect(entry.misses!.map((m) => m.seed)).toEqual(expectedMisses);
-    for (const m of entry.misses!) expect(m.verdict).toBe(m.seed % 2 === 0 ? 'pass' : 'fail');
+    for (const m of entry.misses!) expect(m.verdict).toBe(m.seed % 2 !== 0 ? 'fail' : m.seed % 3 === 0 ? 'pass' : 'inconclusive');
   });
 
   it('derives distinct, reproducible, non-zero seeds', () => {

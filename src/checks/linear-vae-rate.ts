@@ -315,8 +315,10 @@ export function lastDecadeBins(perSeed: readonly SeedRun[], from: number, to: nu
  * The rate verdict, metrics and series of one configuration's per-seed runs.
  * Judged (each on its 95% bootstrap-over-seeds upper bound):
  *   normalisedSlope   [SGL25]'s statement read faithfully: G_n √n / log n not rising;
- *   lastDecadeSlope   our sharpening: E‖∇L(θ_k)‖² over the last decade decays like γ_k;
- *   averagingRatio    our sharpening: averaging the last half removes the noise ball, not a floor.
+ *   no floor          our sharpening: the gradient at the Polyak–Ruppert average decays
+ *                     (averagedSlope) or is small against the iterates' (averagingRatio);
+ *   lastDecadeSlope   our sharpening, judged only where configured (reported in the rate
+ *                     claims: finite windows cannot separate −1/2 from −1/4 reliably).
  * The raw slope of log G_n is reported, not judged (a knife edge near −0.36..−0.39
  * where G_n tracks log n/√n exactly). See theory/convergence/linear-vae-rate-common.ts.
  */
@@ -342,13 +344,19 @@ export function evaluateLinearVaeRate(
     { window: ends, bootstrapSeed: deriveSeed(masterSeed, claimId, 'bootstrap', 'averaged') },
   );
   // Averaging ratio at n: PR-average gradient norm over the mean gradient norm of the iterates it averages.
-  const half = Math.floor(steps / 2);
-  const windowMean = perSeed.map(({ g }) => {
-    let sum = 0;
-    for (let k = half + 1; k <= steps; k++) sum += g[k];
-    return sum / (steps - half);
-  });
-  const [ratio] = pairedBootstrap([perSeed.map((r) => r.averaged[r.averaged.length - 1]), windowMean], (m) => [m[0] / m[1]], {
+  // Averaging ratio over the last three Polyak–Ruppert windows (n_j/2, n_j]: the sum of ‖∇L(θ̄_{n_j})‖²
+  // over the sum of the windows' mean ‖∇L(θ_k)‖² (three windows: a third of one window's variance).
+  const lastWindows = ends.slice(-3);
+  const windowMeans = perSeed.map(({ g }) =>
+    lastWindows.reduce((acc, end) => {
+      const start = Math.floor(end / 2);
+      let sum = 0;
+      for (let k = start + 1; k <= end; k++) sum += g[k];
+      return acc + sum / (end - start);
+    }, 0),
+  );
+  const averagedSums = perSeed.map((r) => r.averaged.slice(-3).reduce((a, b) => a + b, 0));
+  const [ratio] = pairedBootstrap([averagedSums, windowMeans], (m) => [m[0] / m[1]], {
     bootstrapSeed: deriveSeed(masterSeed, claimId, 'bootstrap', 'averaging-ratio'),
   });
   // No floor: either the averaged iterate's gradient decays or it is small against the noise it averages.
@@ -380,7 +388,7 @@ export function evaluateLinearVaeRate(
       ),
       averagingRatio: metric(
         ratio,
-        noFloor ? `no floor (${noFloor}): this upper bound ≤ ${config.maxAveragingRatio} (‖∇L(θ̄_n)‖² / mean ‖∇L(θ_k)‖² over k ∈ (n/2, n]: averaging removes the noise ball, not a floor) OR averagedSlope's ≤ ${config.maxAveragedSlope}` : reported,
+        noFloor ? `no floor (${noFloor}): this upper bound ≤ ${config.maxAveragingRatio} (Σ_j ‖∇L(θ̄_{n_j})‖² / Σ_j mean ‖∇L(θ_k)‖² over the last three windows (n_j/2, n_j]: averaging removes the noise ball, not a floor) OR averagedSlope's ≤ ${config.maxAveragedSlope}` : reported,
       ),
       slope: { value: fit.slope.estimate, lower: fit.slope.lower, upper: fit.slope.upper, level: fit.slope.level, criterion: `reported, not judged (CLAIMS.md's ≤ ${config.maxSlope} is a knife edge where G_n tracks log n/√n)` },
       finalG: { value: G[steps] },

@@ -110,9 +110,8 @@ const rateConfigArb: fc.Arbitrary<LinearVaeRateConfig> = fc
       checkpointsPerDecade: 5,
       maxSlope: -0.35,
       maxNormalisedSlope: 0.05,
-      maxLastDecadeSlope: -0.3,
-      maxAveragedSlope: -0.75,
-    maxAveragingRatio: 0.05,
+      maxAveragedSlope: -0.65,
+    maxAveragingRatio: 0.1,
     })),
   );
 

@@ -1,36 +1,39 @@
 /**
  * Tier sizes, assumptions and falsifiers shared by the linear-VAE rate claims
- * (SGD and Adam differ only in the optimiser and the window length).
+ * (SGD and Adam differ only in the optimiser).
  *
  * What is [SGL25]'s statement and what is ours:
  * - The paper bounds G_n = (1/(n+1)) Σ_{k≤n} E‖∇L(θ_k)‖² by O(log n/√n). Read
  *   faithfully that is the NORMALISED slope: log(G_n √n / log n) not rising
- *   (upper bound ≤ +0.05). The raw slope of log G_n is reported, not judged:
- *   where G_n tracks log n/√n exactly its local slope is −0.36 to −0.39, so
- *   CLAIMS.md's "≤ −0.35" is a coin flip for a correct engine on some windows.
- * - G_n is a running average: over a finite window it mostly shows the
- *   burn-in being averaged out, so an error floor or a k^{-1/4} schedule
- *   barely moves it (both passed the old check). Our sharpening, judged
- *   alongside, looks at the end of the run instead:
- *   (1) lastDecadeSlope: the seed-averaged E‖∇L(θ_k)‖² over the last decade.
- *       Near a local optimum SGD's iterates fill a noise ball whose covariance
- *       solves a Lyapunov equation proportional to γ_k, so E‖∇L(θ_k)‖² ∝ γ_k
- *       ∝ k^{-1/2} (Adam: the same, its second-moment estimate settles at the
- *       gradient noise). Slowest modes lag, so finite windows read shallower
- *       (measured −0.42 to −0.90 for SGD, −0.47 to −0.52 for Adam at the quick
- *       tier); γ_k ∝ k^{-1/4} gives ≥ −1/4 (measured −0.21 to −0.30) and a
- *       floor ≈ 0. Criterion: upper bound ≤ −0.3.
- *   (2) no floor: the exact gradient at the Polyak–Ruppert average θ̄_n of the
- *       last half of the iterates. For an unbiased engine ‖∇L(θ̄_n)‖² = O(1/n)
- *       (the average removes the noise ball), so its slope over the last
- *       decade is ≈ −1 (measured −1.3 to −2.0 for SGD) AND it is small against
- *       the iterates' own ‖∇L(θ_k)‖² on that half (ratio → 0 like n^{-1/2};
- *       measured ≤ 0.13 for SGD, ≤ 0.014 for Adam). A constant gradient error
- *       b moves the fixed point to where ∇L = −b: both stall (slope → 0,
- *       ratio → ‖b‖²/(‖b‖² + noise)). Passes when either shows the floor
- *       absent (slope ≤ −0.75 or ratio ≤ 0.05), fails when both show it.
- *       (Adam's averaged-iterate slope is erratic at these sizes — single seeds
- *       make excursions — while its ratio is stable; SGD the other way round.)
+ *   over the last two decades (upper bound ≤ +0.03). The raw slope of log G_n
+ *   is reported, not judged: where G_n tracks log n/√n exactly its local slope
+ *   is −0.36 to −0.39, so CLAIMS.md's "≤ −0.35" is a coin flip for a correct
+ *   engine on some windows. A k^{-1/4} schedule makes G_n √n / log n rise: its
+ *   normalised slope's lower bound was ≥ +0.069 (SGD) and ≥ +0.084 (Adam) over
+ *   24 and 21 design seeds, a correct engine's upper bound ≤ −0.046 and ≤ −0.019.
+ * - G_n is a running average: over a finite window it mostly shows the burn-in
+ *   being averaged out, so an error floor barely moves it (a floor passed the
+ *   old check at both tiers). Our sharpening, judged alongside, looks at the
+ *   end of the run: the exact gradient at the Polyak–Ruppert average θ̄_n of the
+ *   last half of the iterates. For an unbiased engine ‖∇L(θ̄_n)‖² = O(1/n) (the
+ *   average removes the noise ball whose size is ∝ γ_n), so (a) its slope over
+ *   the last decade is ≈ −1 and (b) it is small against the iterates' own
+ *   ‖∇L(θ_k)‖² over the same windows (ratio → 0 like n^{-1/2}; summed over the
+ *   last three windows). A constant gradient error b moves the fixed point to
+ *   where ∇L = −b: both stall (slope → 0, ratio → ‖b‖²/(‖b‖² + noise)). The
+ *   floor test passes when either shows the floor absent (slope ≤ −0.65 or
+ *   ratio ≤ 0.1) and fails when both show it. (Adam's averaged-iterate slope is
+ *   erratic at these sizes — single seeds make excursions — while its ratio is
+ *   stable; SGD the other way round: hence either.) Thresholds: chosen on 24
+ *   (SGD) and 21 (Adam) design master seeds (calibration base 101, not the
+ *   record's base 1) as the pair separating every correct run from every
+ *   biased-gradient run; the margins are thin (clean SGD slope up to −0.676,
+ *   biased SGD ratio down to 0.124) and the calibration record states the
+ *   resulting rates.
+ * - Reported, not judged: the slope of the seed-averaged E‖∇L(θ_k)‖² over the
+ *   last decade. Near an optimum the noise ball's size is ∝ γ_k, so −1/2 in the
+ *   limit, but the slowest modes lag: finite windows read −0.31 to −0.9 for a
+ *   correct SGD run and down to −0.46 for a k^{-1/4} one, so it cannot judge.
  * Falsifiers: constant step (the paper's own negative: a noise ball that does
  * not shrink), slow schedule (α = 1/4 at the same C: converges, but not at the
  * stated rate) and biased gradient (a constant bias δ in every coordinate of
@@ -38,10 +41,11 @@
  *
  * Sizes: d_x = 10, d_z = 3, N = 2000 as in CLAIMS.md's calibration. C = 0.1:
  * with C = 0.05 the medium-curvature modes (Hessian eigenvalues ≈ 0.15 at the
- * optimum, 2Cλ√n ≈ 1 at n = 5000) were still in their transient at the quick
+ * optimum; 2Cλ√n ≈ 1 at n = 5000) were still in their transient at the quick
  * tier's end, which hid floors; C = 0.1 diverged on 0 of 60 data sets (C = 0.15
- * on 1). The quick tier runs SGD for 2·10⁴ iterations (at 5·10³ a floor of
- * d_x δ² = 0.016 was not separable from the transient) and Adam for 10⁴.
+ * on 1). Both optimisers run 2·10⁴ iterations at the quick tier: at 5·10³ a
+ * floor of d_x δ² = 0.016 was not separable from the transient, and Adam's
+ * averaged-iterate measurements were erratic at 10⁴.
  */
 import type { Assumption, Falsifier, TakesData, Tier } from '../claim.ts';
 import type { OptimizerConfig } from '../../src/engine/optimizer.ts';
@@ -59,15 +63,16 @@ export function linearVaeRateTiers(optimizer: OptimizerConfig): Record<Tier, Lin
     decades: 2,
     checkpointsPerDecade: 10,
     maxSlope: -0.35,
-    maxNormalisedSlope: 0.05,
-    maxLastDecadeSlope: -0.3,
-    maxAveragedSlope: -0.75,
-    maxAveragingRatio: 0.05,
+    maxNormalisedSlope: 0.03,
+    maxAveragedSlope: -0.65,
+    maxAveragingRatio: 0.1,
   };
-  const quickSteps = optimizer.kind === 'sgd' ? 20000 : 10000;
+  // The biased-gradient falsifier's floor d_x δ² is sized against G_n at the quick window's end
+  // (SGD ≈ 0.03–0.09, Adam ≈ 0.1–0.3): δ = 0.05 (SGD) and 0.06 (Adam), about G_n/5 or less.
+  const quickBias = optimizer.kind === 'sgd' ? 0.05 : 0.06;
   return {
-    quick: { ...common, seeds: 8, steps: quickSteps, falsifierBias: 0.04 },
-    full: { ...common, seeds: 16, steps: 40000, falsifierBias: 0.03 },
+    quick: { ...common, seeds: 8, steps: 20000, falsifierBias: quickBias },
+    full: { ...common, seeds: 16, steps: 40000, falsifierBias: quickBias / 2 },
   };
 }
 
@@ -83,7 +88,7 @@ const MORE = 'more steps (--set steps=…) or seeds (--set seeds=…); on your o
 export const constantStep: Falsifier<LinearVaeRateConfig> = {
   id: 'constant-step',
   description: 'Constant step γ_k = C (α = 0): SGD/Adam settle in a noise ball whose size does not shrink.',
-  expected: 'G_n plateaus (normalised slope ≈ +1/2) and E‖∇L(θ_k)‖² stops decaying (last-decade slope ≈ 0)',
+  expected: 'G_n plateaus (normalised slope ≈ +1/2): O(log n/√n) fails',
   remedy: MORE,
   mutate: (c) => ({ ...c, schedule: { ...c.schedule, alpha: 0 } }),
 };
@@ -91,15 +96,15 @@ export const constantStep: Falsifier<LinearVaeRateConfig> = {
 export const slowSchedule: Falsifier<LinearVaeRateConfig> = {
   id: 'slow-schedule',
   description: 'Step γ_k = C·k^{-1/4} where the claim says k^{-1/2}, same C: converges, but its noise ball shrinks like k^{-1/4}.',
-  expected: 'last-decade slope of E‖∇L(θ_k)‖² ≈ −1/4 (> −0.3) and/or G_n √n / log n rising',
+  expected: 'G_n √n / log n rising (normalised slope > +0.03)',
   remedy: MORE,
   mutate: (c) => ({ ...c, schedule: { ...c.schedule, alpha: 0.25 } }),
 };
 
 export const biasedGradient: Falsifier<LinearVaeRateConfig> = {
   id: 'biased-gradient',
-  description: 'The engine adds a constant δ to every coordinate of its stochastic gradient of the decoder offset b (δ = 0.04 at the quick tier, 0.03 at the full): an error floor ‖∇L‖² → d_x δ².',
-  expected: 'the gradient at the Polyak–Ruppert average stalls at the floor: its slope > −0.75 and it is more than 5% of the iterates\' gradient norm',
+  description: 'The engine adds a constant δ to every coordinate of its stochastic gradient of the decoder offset b (δ = 0.05 for SGD, 0.06 for Adam at the quick tier, half that at the full): an error floor ‖∇L‖² → d_x δ².',
+  expected: 'the gradient at the Polyak–Ruppert average stalls at the floor: its slope > −0.65 and it is more than 10% of the iterates\' gradient norm',
   remedy: MORE,
   mutate: (c) => ({ ...c, gradientBias: c.falsifierBias ?? 0.04 }),
 };

@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { tf, useBackend } from '../../src/engine/backend.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, softClip, softClipDerivative } from '../../src/models/deep-vae/soft-clip.ts';
-import { DeepVaeModel, softClipTensor } from '../../src/models/deep-vae/engine-model.ts';
-import { deepElboDraw } from '../../src/models/deep-vae/reference.ts';
+import { DeepVaeModel, PACKED_PARAM, softClipTensor } from '../../src/models/deep-vae/engine-model.ts';
+import { deepElboDraw, flattenDeep, unflattenDeep } from '../../src/models/deep-vae/reference.ts';
 import { DEEP_VAE_PARAM_NAMES, deepVaeShapes, zeroDeepParams, type Activation, type DeepVaeDims, type DeepVaeParams } from '../../src/models/deep-vae/params.ts';
 import { replica } from '../engine/linear-vae-helpers.ts';
 
@@ -120,7 +120,7 @@ describe('DeepVaeModel (engine) against the float64 reference', () => {
     const model = new DeepVaeModel({ dims, data, decoderStd, activationOf: (rep) => steps[Number(rep.label.slice(1))].activation });
     // drawStep marks each replica's activation in the mask the objective uses.
     const drawn = model.drawStep(replicas, replicas.map((r) => ({ init: RandomStream.at(r.seed, 'i'), data: RandomStream.at(r.seed, 'd'), noise: RandomStream.at(r.seed, 'n') })));
-    expect([...drawn.softMask.dataSync()]).toEqual([1, 0, 1]);
+    expect([...drawn.softMask!.dataSync()]).toEqual([1, 0, 1]);
     expect(drawn.x.shape).toEqual([R, Bmax, dx]);
     model.disposeInputs(drawn);
     const before = tf.memory().numTensors;
@@ -148,28 +148,27 @@ describe('DeepVaeModel (engine) against the float64 reference', () => {
       pointWeight: tf.tensor2d(pointWeight, [R, Bmax]),
       beta: tf.tensor1d(steps.map((s) => s.beta)),
       softMask: tf.tensor1d(steps.map((s) => (s.activation === 'soft-clip' ? 1 : 0))),
+      gradientBias: null,
     };
-    const shapes = deepVaeShapes(dims);
-    const tensors = DEEP_VAE_PARAM_NAMES.map((name) => {
-      const size = ps[0][name].length;
-      const flat = new Float32Array(R * size);
-      ps.forEach((p, r) => flat.set(p[name], r * size));
-      return tf.tensor(flat, [R, ...shapes[name]]);
-    });
-    const named = (xs: tf.Tensor[]) => Object.fromEntries(DEEP_VAE_PARAM_NAMES.map((k, i) => [k, xs[i]]));
+    const P = model.parameterCount;
+    const packed = new Float32Array(R * P);
+    ps.forEach((p, r) => packed.set(flattenDeep(p), r * P));
+    const tensors = [tf.tensor2d(packed, [R, P])];
+    const named = (xs: tf.Tensor[]) => ({ [PACKED_PARAM]: xs[0] });
     const valueTensor = tf.tidy(() => model.objective(named(tensors), inputs));
     const value = valueTensor.dataSync();
     valueTensor.dispose();
     const gradTensors = tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => model.objective(named(xs), inputs).sum() as tf.Scalar)(tensors));
-    const grads = gradTensors.map((t) => t.dataSync());
+    const packedGrad = gradTensors[0].dataSync();
     steps.forEach((s, r) => {
       const rows = new Float64Array(s.rows.length * dx);
       s.rows.forEach((row, i) => rows.set(data.subarray(row * dx, (row + 1) * dx), i * dx));
       const ref = deepElboDraw(ps[r], { dims, activation: s.activation, decoderStd, beta: s.beta, x: rows, n: s.rows.length, K: s.K, eps: eps64[r] });
       expect(Math.abs(value[r] - ref.value) / Math.max(1, Math.abs(ref.value))).toBeLessThan(1e-5);
-      DEEP_VAE_PARAM_NAMES.forEach((name, i) => {
+      const engineBlocks = unflattenDeep(Float64Array.from(packedGrad.subarray(r * P, (r + 1) * P)), dims);
+      DEEP_VAE_PARAM_NAMES.forEach((name) => {
         const size = ps[r][name].length;
-        const engine = grads[i].subarray(r * size, (r + 1) * size);
+        const engine = engineBlocks[name];
         const scale = Math.max(1, ...Array.from(ref.grad[name], Math.abs));
         for (let j = 0; j < size; j++) expect(Math.abs(engine[j] - ref.grad[name][j]) / scale).toBeLessThan(1e-4);
       });
@@ -182,7 +181,7 @@ describe('DeepVaeModel (engine) against the float64 reference', () => {
   it('initialises weights N(0, 1/fan_in) and zero biases from the init stream', () => {
     const model = new DeepVaeModel({ dims, data, decoderStd });
     const streams = { init: RandomStream.at(5), data: RandomStream.at(6), noise: RandomStream.at(7) };
-    const p = model.initialParams(replica({ seed: 1 }), streams);
+    const p = unflattenDeep(Float64Array.from(model.initialParams(replica({ seed: 1 }), streams)[PACKED_PARAM]), dims);
     expect([...p.b1].every((v) => v === 0)).toBe(true);
     expect(p.W1.length).toBe(dims.hidden * dims.dx);
     expect(p.W1.some((v) => v !== 0)).toBe(true);

@@ -8,7 +8,10 @@
  * log-variance bounded below: the paper's assumptions). With 'relu' (an
  * informational comparison only), f_h = ReLU and the heads are the identity.
  * Layout (row-major, weights [out, in]): W1 [H, dx], b1 [H], Wm [dz, H],
- * bm [dz], Wv [dz, H], bv [dz], W2 [H, dz], b2 [H], W3 [dx, H], b3 [dx].
+ * Wv [dz, H], bm [dz], bv [dz], W2 [H, dz], b2 [H], W3 [dx, H], b3 [dx].
+ * Flattened in that order (DEEP_VAE_PARAM_NAMES), Wm and Wv form one [2dz, H]
+ * head matrix and bm, bv one [2dz] head bias: the engine evaluates both
+ * encoder heads with one matrix product.
  */
 export interface DeepVaeDims {
   dx: number;
@@ -18,12 +21,12 @@ export interface DeepVaeDims {
 
 export type Activation = 'soft-clip' | 'relu';
 
-export const DEEP_VAE_PARAM_NAMES = ['W1', 'b1', 'Wm', 'bm', 'Wv', 'bv', 'W2', 'b2', 'W3', 'b3'] as const;
+export const DEEP_VAE_PARAM_NAMES = ['W1', 'b1', 'Wm', 'Wv', 'bm', 'bv', 'W2', 'b2', 'W3', 'b3'] as const;
 export type DeepVaeParamName = (typeof DEEP_VAE_PARAM_NAMES)[number];
 export type DeepVaeParams = Record<DeepVaeParamName, Float64Array>;
 
 export function deepVaeShapes({ dx, hidden: H, dz }: DeepVaeDims): Record<DeepVaeParamName, number[]> {
-  return { W1: [H, dx], b1: [H], Wm: [dz, H], bm: [dz], Wv: [dz, H], bv: [dz], W2: [H, dz], b2: [H], W3: [dx, H], b3: [dx] };
+  return { W1: [H, dx], b1: [H], Wm: [dz, H], Wv: [dz, H], bm: [dz], bv: [dz], W2: [H, dz], b2: [H], W3: [dx, H], b3: [dx] };
 }
 
 export function zeroDeepParams(dims: DeepVaeDims): DeepVaeParams {

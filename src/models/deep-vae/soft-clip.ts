@@ -36,3 +36,53 @@ export function softClip(x: number, { lo, hi }: ClipRange, s = SOFT_CLIP_SHARPNE
 export function softClipDerivative(x: number, { lo, hi }: ClipRange, s = SOFT_CLIP_SHARPNESS): number {
   return sigmoid(s * (x - lo)) - sigmoid(s * (x - hi));
 }
+
+/**
+ * softplus(a) and sigmoid(a) from at most one exponential, into out[at], out[at + 1].
+ * For |a| > 40, e^{−|a|} < 5·10⁻¹⁸ is below half an ulp of the result, so the
+ * saturated forms are exact in float64: a > 40 gives softplus = a, sigmoid = 1
+ * (no exponential), a < −40 gives softplus = sigmoid = e^a (log1p(e) = e and
+ * e/(1 + e) = e to rounding). The saturated side of every clip (e.g. the mean
+ * heads' corners at ±50) thus costs one exponential or none.
+ */
+function softplusAndSigmoid(a: number, out: Float64Array, at: number): void {
+  if (a > 40) {
+    out[at] = a;
+    out[at + 1] = 1;
+  } else if (a < -40) {
+    const e = Math.exp(a);
+    out[at] = e;
+    out[at + 1] = e;
+  } else if (a >= 0) {
+    const e = Math.exp(-a);
+    out[at] = a + Math.log1p(e);
+    out[at + 1] = 1 / (1 + e);
+  } else {
+    const e = Math.exp(a);
+    out[at] = Math.log1p(e);
+    out[at + 1] = e / (1 + e);
+  }
+}
+
+const scratch = new Float64Array(4);
+
+/**
+ * f(x) and f'(x) together (the float64 reference's hot path): f into out[at],
+ * f' into out[at + 1]. Equal to softClip / softClipDerivative up to rounding.
+ */
+export function softClipWithDerivative(x: number, { lo, hi }: ClipRange, out: Float64Array, at: number, s = SOFT_CLIP_SHARPNESS): void {
+  const a1 = s * (x - lo);
+  const a2 = s * (x - hi);
+  if (a1 > 40 && a2 < -40) {
+    // Inside the range (the usual case for the heads and the decoder's mean): both corners
+    // saturated, f = lo + (a1 − e^{a2})/s = x − e^{a2}/s and f' = 1 − e^{a2}, exact as above.
+    const e = Math.exp(a2);
+    out[at] = x - e / s;
+    out[at + 1] = 1 - e;
+    return;
+  }
+  softplusAndSigmoid(s * (x - lo), scratch, 0);
+  softplusAndSigmoid(s * (x - hi), scratch, 2);
+  out[at] = lo + (scratch[0] - scratch[2]) / s;
+  out[at + 1] = scratch[1] - scratch[3];
+}

@@ -67,7 +67,19 @@ export interface MeanTestResult {
  * the exact mean. A coordinate with zero variance is compared exactly up to
  * `absTol` (a deterministic coordinate must agree to rounding).
  */
-export function meanTest(moments: DrawMoments, expected: ArrayLike<number>, falseAlarm = 1e-4, absTol = 1e-9): MeanTestResult {
+export function meanTest(
+  moments: DrawMoments,
+  expected: ArrayLike<number>,
+  falseAlarm = 1e-4,
+  absTol = 1e-9,
+  /**
+   * Optional per-coordinate resolution of the draws: a difference no larger
+   * than resolution[i] is below what the draws can represent (e.g. float32
+   * read-outs round a tiny gradient the same way every draw, a bias of up to
+   * half an ulp that no number of draws averages away) and counts as z = 0.
+   */
+  resolution?: ArrayLike<number>,
+): MeanTestResult {
   const { p, count: M } = moments;
   if (M < 30) throw new RangeError(`a mean test needs at least 30 draws (normal z), got ${M}`);
   if (expected.length !== p) throw new RangeError(`expected has ${expected.length} coordinates, the draws ${p}`);
@@ -86,7 +98,8 @@ export function meanTest(moments: DrawMoments, expected: ArrayLike<number>, fals
     const diff = mean - expected[i];
     maxDiff = Math.max(maxDiff, Math.abs(diff));
     // A (numerically) deterministic coordinate: judged against rounding, not noise.
-    const z = se > absTol * Math.max(1, Math.abs(mean)) ? diff / se : Math.abs(diff) <= absTol * Math.max(1, scale) ? 0 : Infinity;
+    const resolved = resolution !== undefined && Math.abs(diff) <= resolution[i];
+    const z = resolved ? 0 : se > absTol * Math.max(1, Math.abs(mean)) ? diff / se : Math.abs(diff) <= absTol * Math.max(1, scale) ? 0 : Infinity;
     if (Math.abs(z) > maxAbsZ || i === 0) {
       maxAbsZ = Math.abs(z);
       worst = i;

@@ -102,3 +102,15 @@ describe('gradient probe: the engine’s stochastic gradient is unbiased for the
     });
   }
 });
+
+describe('meanTest resolution', () => {
+  it('a difference below the draws\' resolution counts as agreeing; above it, it is judged', async () => {
+    const { DrawMoments, meanTest } = await import('../../src/stats/mean-test.ts');
+    const m = new DrawMoments(2);
+    // Coordinate 0 is tiny and rounds the same way every draw: a constant offset of 3e-11 with almost no noise.
+    for (let i = 0; i < 400; i++) m.add([3e-11 + 1e-15 * ((i % 7) - 3), (i % 5) - 2]);
+    expect(meanTest(m, [0, 0]).ok).toBe(false);
+    expect(meanTest(m, [0, 0], undefined, undefined, [1e-10, 0]).ok).toBe(true);
+    expect(meanTest(m, [0, 0], undefined, undefined, [1e-12, 0]).ok).toBe(false);
+  });
+});

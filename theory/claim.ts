@@ -133,6 +133,14 @@ export interface Claim<TConfig = unknown> {
   check(configs: readonly TConfig[], ctx: ClaimContext): Promise<CheckResult[]>;
   /** Present when the claim can run on a user's data set instead of its own. */
   takesData?: TakesData<TConfig>;
+  /**
+   * Optional: a larger configuration to run ONCE when the first run had no
+   * power (the claim's verdict inconclusive, or a falsifier not caught), e.g.
+   * twice the seeds with the first run's seeds among them. The grown run
+   * replaces the first and is reported as such (`what`, e.g. "16 seeds
+   * instead of 8"); it costs nothing when the first run decides.
+   */
+  grow?(config: TConfig): { config: TConfig; what: string };
 }
 
 /** Erases the config type so claims of different shapes share one registry. */

@@ -153,12 +153,28 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
     // The statistics every verdict rests on, checked on known answers first (memoised per process).
     const selfCheck = statisticsSelfCheck();
     if (!selfCheck.ok) throw new Error(`the harness's statistics failed their known-answer self-check, so no verdict can be trusted: ${selfCheck.failures.join('; ')}`);
-    const configs = [config, ...claim.falsifiers.map((f) => f.mutate(config))];
-    const checks: CheckResult[] = await claim.check(configs, ctx);
-    if (checks.length !== configs.length) {
-      throw new Error(`check returned ${checks.length} results for ${configs.length} configurations`);
+    const runChecks = async (c: unknown): Promise<CheckResult[]> => {
+      const configs = [c, ...claim.falsifiers.map((f) => f.mutate(c))];
+      const out = await claim.check(configs, ctx);
+      if (out.length !== configs.length) throw new Error(`check returned ${out.length} results for ${configs.length} configurations`);
+      return out;
+    };
+    let checks = await runChecks(config);
+    // Grow once when the first run had no power: the claim's own verdict undecided, or a
+    // falsifier let through. The grown run (e.g. twice the seeds, the first run's seeds among
+    // them) replaces the first; its verdict is the claim's. A claim opts in with `grow`.
+    const growthNotes: string[] = [];
+    let ranConfig = config;
+    if (claim.grow && undecided(checks)) {
+      const grown = claim.grow(config);
+      validateConfig(claim.id, grown.config, 'grown configuration');
+      const before = describeUndecided(claim, checks);
+      checks = await runChecks(grown.config);
+      ranConfig = grown.config;
+      growthNotes.push(`Grown once (${grown.what}) because the first run had no power: ${before}. The verdicts are the grown run's.`);
     }
     const [own, ...mutated] = checks;
+    const header = ranConfig === config ? base : claimHeader(claim, opts, ranConfig);
     const falsifiers: FalsifierResult[] = claim.falsifiers.map((f, i) => ({
       id: f.id,
       description: f.description,
@@ -173,7 +189,7 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
     const met = new Map((own.assumptions ?? []).map((a) => [a.id, a]));
     const power = powerVerdict(own.verdict, falsifiers, claim.falsifiers);
     result = {
-      ...base,
+      ...header,
       assumptions: claim.assumptions.map((a) => ({
         ...a,
         met: met.get(a.id)?.met ?? null,
@@ -182,7 +198,7 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       verdict: power.verdict,
       metrics: own.metrics,
       series: own.series ?? {},
-      notes: [...setupNotes, ...power.notes, ...(own.notes ?? [])],
+      notes: [...setupNotes, ...growthNotes, ...power.notes, ...(own.notes ?? [])],
       falsifiers,
       predictedVsMeasured: predictedVsMeasured(own.metrics),
       durationMs: performance.now() - started,
@@ -217,6 +233,19 @@ export function powerVerdict(
     return `No power at these sizes on this data: the falsifier "${f.id}" was not caught (its verdict: ${f.verdict}), so the check cannot tell the claim from it and the claim's own pass carries no evidence; verdict inconclusive. To gain power: ${remedy}.`;
   });
   return { verdict: 'inconclusive', notes };
+}
+
+/** The claim's own verdict is inconclusive (not an error), or some falsifier was not caught. */
+function undecided(checks: readonly CheckResult[]): boolean {
+  const [own, ...mutated] = checks;
+  if (own.error !== undefined || own.diverged) return false;
+  return own.verdict === 'inconclusive' || (own.verdict === 'pass' && mutated.some((m) => m.verdict !== 'fail'));
+}
+
+function describeUndecided(claim: Claim, checks: readonly CheckResult[]): string {
+  const [own, ...mutated] = checks;
+  const missed = claim.falsifiers.flatMap((f, i) => (mutated[i].verdict !== 'fail' ? [`${f.id} (${mutated[i].verdict})`] : []));
+  return [own.verdict === 'inconclusive' ? 'the claim itself was inconclusive' : '', missed.length ? `falsifier(s) not caught: ${missed.join(', ')}` : ''].filter(Boolean).join('; ');
 }
 
 export async function runClaims(opts: RunOptions): Promise<VerifyReport> {

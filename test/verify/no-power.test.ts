@@ -14,6 +14,8 @@ import { RandomStream } from '../../src/engine/rng.ts';
 import { powerVerdict, runClaim } from '../../src/verify/run-claims.ts';
 import { parseOverride } from '../../src/config/overrides.ts';
 import { claimById } from '../../theory/index.ts';
+import { defineClaim } from '../../theory/claim.ts';
+import { SGL25 } from '../../theory/sources.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vae-claims-no-power-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,5 +61,40 @@ describe('a claim run without power on user data', () => {
     const note = result.notes.find((n) => n.startsWith('No power'));
     expect(note).toContain(missed[0].id);
     expect(note).toMatch(/--set steps=/);
+  });
+});
+
+describe('grow once when the first run had no power', () => {
+  /** Decides only with ≥ 8 seeds: with 4 its falsifier is let through. */
+  const needsSeeds = (grow: boolean) =>
+    defineClaim<{ seeds: number; mutated: boolean }>({
+      id: 'fake-needs-seeds',
+      title: 'fake',
+      family: 'convergence',
+      source: SGL25,
+      statement: 'fake',
+      assumptions: [],
+      tiers: { quick: { seeds: 4, mutated: false }, full: { seeds: 4, mutated: false } },
+      falsifiers: [{ id: 'mutation', description: 'fake', expected: 'fail', mutate: (c) => ({ ...c, mutated: true }) }],
+      async check(configs) {
+        return configs.map((c) => ({ verdict: c.mutated ? (c.seeds >= 8 ? 'fail' : 'inconclusive') : 'pass', metrics: { seeds: { value: c.seeds } } }));
+      },
+      ...(grow ? { grow: (c: { seeds: number; mutated: boolean }) => ({ config: { ...c, seeds: 2 * c.seeds }, what: `${2 * c.seeds} seeds instead of ${c.seeds}` }) } : {}),
+    });
+
+  it('a claim that opts in is re-run once with its grown configuration, and says so', async () => {
+    const claim = needsSeeds(true);
+    const r = await runClaim(claim, { claims: [claim], tier: 'quick', seed: 1, backend });
+    expect(r.verdict).toBe('pass');
+    expect(r.falsifiers[0]).toMatchObject({ verdict: 'fail', caught: true });
+    expect(r.metrics.seeds.value).toBe(8);
+    expect(r.notes.join(' ')).toMatch(/Grown once \(8 seeds instead of 4\) because the first run had no power: falsifier\(s\) not caught: mutation \(inconclusive\)/);
+  });
+
+  it('a claim that does not opt in keeps its first run (and reads inconclusive)', async () => {
+    const claim = needsSeeds(false);
+    const r = await runClaim(claim, { claims: [claim], tier: 'quick', seed: 1, backend });
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.notes.join(' ')).not.toMatch(/Grown once/);
   });
 });

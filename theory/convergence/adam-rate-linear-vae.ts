@@ -11,7 +11,7 @@ import { defineClaim, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
 import { ADAM_DEFAULTS } from '../../src/engine/optimizer.ts';
 import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
-import { biasedGradient, constantStep, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './linear-vae-rate-common.ts';
+import { biasedGradient, constantStep, growSeeds, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './linear-vae-rate-common.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers(ADAM_DEFAULTS);
 
@@ -31,4 +31,5 @@ export default defineClaim<LinearVaeRateConfig>({
   falsifiers: [constantStep, slowSchedule, biasedGradient],
   check: (configs, ctx) => checkLinearVaeRate('adam-rate-linear-vae', configs, ctx),
   takesData: linearVaeTakesData,
+  grow: growSeeds,
 });

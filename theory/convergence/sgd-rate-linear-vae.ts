@@ -13,7 +13,7 @@
 import { defineClaim, type Tier } from '../claim.ts';
 import { SGL25 } from '../sources.ts';
 import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
-import { biasedGradient, constantStep, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './linear-vae-rate-common.ts';
+import { biasedGradient, constantStep, growSeeds, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './linear-vae-rate-common.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers({ kind: 'sgd' });
 
@@ -30,4 +30,5 @@ export default defineClaim<LinearVaeRateConfig>({
   falsifiers: [constantStep, slowSchedule, biasedGradient],
   check: (configs, ctx) => checkLinearVaeRate('sgd-rate-linear-vae', configs, ctx),
   takesData: linearVaeTakesData,
+  grow: growSeeds,
 });

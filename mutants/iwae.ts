@@ -2,7 +2,7 @@
  * Mutants for the iwae area (see mutants/types.ts): the engine's IWAE
  * estimator (kernel and TF.js objective), the float64 reference and the
  * claims' own measurements. iwae-rate and iwae-bias both compare the engine
- * with the reference on identical draws (src/checks/iwae-conformance.ts), so a
+ * with the reference on identical draws (src/claims/convergence/shared/iwae-conformance.ts), so a
  * formula bug in either side turns them `error`; the bugs that change what is
  * optimised also turn the science `fail`.
  */
@@ -132,7 +132,7 @@ export const IWAE_MUTANTS: Mutant[] = [
     id: 'iwae-rate-antithetic-pair-summed',
     kind: 'estimator',
     description: "iwae-rate's reference sums the antithetic pair instead of averaging it: every measured ∇L_K is doubled (slopes are scale-free).",
-    file: 'src/checks/iwae-conformance.ts',
+    file: 'src/claims/convergence/shared/iwae-conformance.ts',
     find: '  for (let i = 0; i < out.length; i++) out[i] = 0.5 * (out[i] + a[i]);',
     replace: '  for (let i = 0; i < out.length; i++) out[i] = out[i] + a[i];',
     claims: ['iwae-rate'],

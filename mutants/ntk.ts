@@ -130,7 +130,7 @@ export const NTK_MUTANTS: Mutant[] = [
     id: 'gd-f0-not-zeroed',
     kind: 'objective',
     description: 'The gradient-descent setups ignore their antisymmetric flag and initialise plainly: f₀ ≠ 0 where the claims assume f₀ ≡ 0.',
-    file: 'src/checks/ntk-training.ts',
+    file: 'src/claims/ntk/shared/training.ts',
     find: '    antisymmetric: base.antisymmetric,',
     replace: '    antisymmetric: false,',
     claims: ['ntk-lazy-training', 'ntk-linear-convergence'],

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ReadmeMarkerError, updateReadme } from '../src/report/readme.ts';
 import { ReportFileError } from '../src/report/schema.ts';
-import { CLAIMS } from '../theory/index.ts';
+import { CLAIMS } from '../src/claims/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const reportFile = path.resolve(process.argv[2] ?? path.join(ROOT, 'reports', 'latest', 'report.json'));

@@ -4,31 +4,17 @@
  * passed and how often each falsifier was caught, with Wilson intervals.
  * A correct claim should pass, and its falsifiers be caught, ≥ 99% of the time.
  */
-import type { Claim, Tier } from '../../theory/claim.ts';
+import type { Claim, Tier } from '../contract/claim.ts';
 import type { BackendInfo } from '../engine/backend.ts';
 import { deriveSeed } from '../engine/rng.ts';
 import { runClaim } from '../verify/run-claims.ts';
-import { wilsonInterval, type Proportion } from '../stats/wilson.ts';
+import { wilsonInterval } from '../stats/wilson.ts';
+import { configHash, type CalibrationEntry } from '../report/calibration-record.ts';
+
+export { configHash, type CalibrationEntry };
 
 export const CALIBRATION_TARGET = 0.99;
 
-export interface CalibrationEntry {
-  id: string;
-  runs: number;
-  seeds: number[];
-  pass: Proportion;
-  falsifiers: { id: string; caught: Proportion }[];
-  /** Verdict counts over the runs (pass/fail/inconclusive/error). */
-  verdicts: Record<string, number>;
-  /** The claim's false-alarm rate: 1 − pass rate (a correct claim reported as not passing). */
-  falseAlarm: Proportion;
-  meanDurationMs: number;
-  meetsTarget: boolean;
-  /** Hash of the tier configuration calibrated (configHash): a later change of the claim's sizes makes the entry stale. */
-  configHash?: string;
-  /** The runs that did not pass or missed a falsifier: where to look first. */
-  misses?: { seed: number; verdict: string; error?: string; falsifiersMissed: string[] }[];
-}
 
 export interface CalibrationOptions {
   claims: readonly Claim[];
@@ -40,16 +26,6 @@ export interface CalibrationOptions {
   onRun?: (info: { id: string; run: number; runs: number; seed: number }) => void;
 }
 
-/** FNV-1a over the configuration's JSON: identifies what was calibrated. */
-export function configHash(config: unknown): string {
-  const text = JSON.stringify(config);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, '0');
-}
 
 export function calibrationSeeds(baseSeed: number, runs: number): number[] {
   return Array.from({ length: runs }, (_, m) => deriveSeed('calibrate', baseSeed, m));

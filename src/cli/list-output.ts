@@ -3,10 +3,10 @@
  * sizes that drive run time (seeds, steps, widths, …) and, when a previous
  * report of that tier is at hand, how long the claim took there.
  */
-import type { Claim, Tier } from '../../theory/claim.ts';
-import type { VerifyReport } from '../verify/result.ts';
+import type { Claim, Tier } from '../contract/claim.ts';
+import type { VerifyReport } from '../contract/result.ts';
 import { seconds } from '../report/format.ts';
-import type { CalibrationRecord } from '../calibrate/calibration-file.ts';
+import type { CalibrationRecord } from '../report/calibration-record.ts';
 import { estimateTier, humanSeconds } from '../verify/estimate.ts';
 
 /** Config keys that scale a claim's cost, found at any depth ≤ 3 of a tier's config. */

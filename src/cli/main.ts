@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { TIERS, type Claim, type Tier } from '../../theory/claim.ts';
+import { TIERS, type Claim, type Tier } from '../contract/claim.ts';
 import { BACKEND_NAMES, BACKEND_ENV_VAR, BackendError, useBackend as realUseBackend, type BackendInfo } from '../engine/backend.ts';
 import os from 'node:os';
 import { assembleReport, resolveClaimConfig, runClaims } from '../verify/run-claims.ts';
@@ -23,7 +23,7 @@ import { registryModuleFromEnv, loadRegistry, REGISTRY_ENV_VAR } from '../verify
 import { ALL_FAMILIES, SelectionError, parseShard, selectClaims, shardClaims, type Shard } from '../verify/select.ts';
 import { MergeError, mergeReports } from '../verify/merge.ts';
 import { compareReports } from '../verify/compare.ts';
-import type { VerifyReport } from '../verify/result.ts';
+import type { VerifyReport } from '../contract/result.ts';
 import { writeReports } from '../report/write.ts';
 import { OutputDirError, prepareOutputDirectory } from '../report/out-dir.ts';
 import { estimateClaim, estimateWall, humanSeconds } from '../verify/estimate.ts';
@@ -32,7 +32,7 @@ import { createProgressReporter } from './progress.ts';
 import { renderComparison } from './compare-output.ts';
 import { renderClaimList } from './list-output.ts';
 import { calibrate, CALIBRATION_TARGET } from '../calibrate/calibrate.ts';
-import { mergeCalibration, readCalibration } from '../calibrate/calibration-file.ts';
+import { mergeCalibration, readCalibration } from '../report/calibration-record.ts';
 import { checkOverrides, InvalidConfigError, OverrideError, parseOverride, type Override } from '../config/overrides.ts';
 import { DataFileError, readDataFile } from '../data/data-file.ts';
 import writeFileAtomic from 'write-file-atomic';
@@ -45,7 +45,7 @@ const DEFAULT_OUT = 'reports/latest';
 
 /** What the CLI runs against; tests inject fake claims and a fake backend. */
 export interface CliDeps {
-  /** The claim registry (default: theory/index.ts, loaded on first use). */
+  /** The claim registry (default: src/claims/index.ts, loaded on first use). */
   claims?: readonly Claim[];
   useBackend?: (name?: string) => Promise<BackendInfo>;
   stdout?: NodeJS.WritableStream;
@@ -122,7 +122,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
         `falsifier was not caught (compare: a regression); 2 usage or input error (one line says what is allowed); 3 internal\n` +
         `error (a bug of vae-claims; the stack trace goes to a log file named on stderr); 130 interrupted (a partial report\n` +
         `with the finished claims is written, and says so in every format).\n` +
-        `Claims: theory/ by default, or a module exporting CLAIMS named by $${REGISTRY_ENV_VAR}.\n` +
+        `Claims: src/claims/ by default, or a module exporting CLAIMS named by $${REGISTRY_ENV_VAR}.\n` +
         `Backend: --backend or $${BACKEND_ENV_VAR} (${BACKEND_NAMES.join(', ')}; default wasm).\n\n` +
         `Examples:\n` +
         `  vae-claims list\n` +

@@ -13,7 +13,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../verify/run-claims.ts';
-import type { VerifyReport } from '../verify/result.ts';
+import type { VerifyReport } from '../contract/result.ts';
 import type { WrittenReport } from '../report/write.ts';
 import { caughtCount, formatMetric, keyMetric, seconds } from '../report/format.ts';
 

@@ -20,13 +20,9 @@ export class DataFileError extends Error {
   }
 }
 
-export interface DataSet {
-  file: string;
-  /** n × dim row-major. */
-  x: Float64Array;
-  n: number;
-  dim: number;
-}
+import type { DataSet } from '../contract/claim.ts';
+
+export type { DataSet };
 
 /** The engine computes in float32: a value beyond its range would become ±Infinity there and look like a divergence of training. */
 const FLOAT32_MAX = 3.4028234663852886e38;

@@ -12,11 +12,9 @@ export const BACKEND_NAMES = ['wasm', 'cpu', 'tensorflow'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_ENV_VAR = 'VAE_CLAIMS_BACKEND';
 
-export interface BackendInfo {
-  name: string;
-  tfjsVersion: string;
-  precision: 'float32';
-}
+import type { BackendInfo } from '../contract/claim.ts';
+
+export type { BackendInfo };
 
 export class BackendError extends Error {
   override name = 'BackendError';

@@ -2,9 +2,9 @@
  * Number and metric formatting shared by every report format. Values read
  * back from JSON may be null where a number was not finite (see result.ts).
  */
-import type { Metric } from '../../theory/claim.ts';
+import type { Metric } from '../contract/claim.ts';
 import type { Verdict } from '../stats/verdict.ts';
-import type { ClaimResult, FalsifierResult } from '../verify/result.ts';
+import type { ClaimResult, FalsifierResult } from '../contract/result.ts';
 
 export const VERDICT_LABEL: Record<Verdict, string> = { pass: 'pass', fail: 'fail', inconclusive: 'inconclusive', error: 'error' };
 export const VERDICT_EMOJI: Record<Verdict, string> = { pass: '✅', fail: '❌', inconclusive: '⚠️', error: '💥' };

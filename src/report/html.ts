@@ -7,11 +7,11 @@
  * whether the run met them.
  */
 import { incompleteness } from './incomplete.ts';
-import type { Metric } from '../../theory/claim.ts';
+import type { Metric } from '../contract/claim.ts';
 import type { Verdict } from '../stats/verdict.ts';
-import type { ClaimResult, FalsifierResult, PredictedVsMeasured, VerifyReport } from '../verify/result.ts';
-import { formatFalseAlarm } from '../calibrate/calibration-file.ts';
-import { predictedVsMeasured } from '../verify/run-claims.ts';
+import type { ClaimResult, FalsifierResult, PredictedVsMeasured, VerifyReport } from '../contract/result.ts';
+import { formatFalseAlarm } from './calibration-record.ts';
+import { predictedVsMeasured } from '../contract/result.ts';
 import { caughtCount, formatInterval, formatNumber, keyMetric, seconds, shortCommit } from './format.ts';
 import { escapeXml, renderFormula } from './formula.ts';
 import { renderPlotSvg } from './plot.ts';

@@ -4,7 +4,7 @@
  * other shards, claims a merge found in no shard. A report that hides an
  * incomplete run reads like a clean one (junit tests=2, failures=0).
  */
-import type { VerifyReport } from '../verify/result.ts';
+import type { VerifyReport } from '../contract/result.ts';
 
 export interface Incompleteness {
   /** One sentence for headlines, e.g. "Partial run: interrupted; 3 claims not run: a, b, c." */

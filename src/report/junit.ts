@@ -6,8 +6,8 @@
  * an <error>.
  */
 import { incompleteness } from './incomplete.ts';
-import type { Metric } from '../../theory/claim.ts';
-import type { ClaimResult, FalsifierResult, VerifyReport } from '../verify/result.ts';
+import type { Metric } from '../contract/claim.ts';
+import type { ClaimResult, FalsifierResult, VerifyReport } from '../contract/result.ts';
 import { formatMetric } from './format.ts';
 import { escapeXml } from './formula.ts';
 

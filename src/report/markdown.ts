@@ -7,10 +7,10 @@
  * at report.html.
  */
 import { incompleteness } from './incomplete.ts';
-import type { ClaimResult, VerifyReport } from '../verify/result.ts';
+import type { ClaimResult, VerifyReport } from '../contract/result.ts';
 import type { Verdict } from '../stats/verdict.ts';
-import { predictedVsMeasured } from '../verify/run-claims.ts';
-import { formatFalseAlarm } from '../calibrate/calibration-file.ts';
+import { predictedVsMeasured } from '../contract/result.ts';
+import { formatFalseAlarm } from './calibration-record.ts';
 import { VERDICT_EMOJI, caughtCount, decisionMetrics, formatMetric, formatNumber, keyMetric, seconds, shortCommit } from './format.ts';
 
 export { formatMetric, formatNumber } from './format.ts';

@@ -3,7 +3,7 @@
  * series, compiled to vega and rendered headless in Node (no browser, no
  * network: `renderer: 'none'` + toSVG).
  *
- * Any claim's series renders the same way (theory/claim.ts Series):
+ * Any claim's series renders the same way (src/contract/claim.ts Series):
  *  - x against each y column; log axes where `logX` / `logY` say so (points
  *    with non-positive coordinates cannot sit on a log axis and are dropped).
  *  - Columns named "<name> lower" and "<name> upper" (separator space, _, .
@@ -22,7 +22,7 @@
  */
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import type { Series } from '../../theory/claim.ts';
+import type { Series } from '../contract/claim.ts';
 
 const REFERENCE = /fit|reference|\bref\b|predict|theory|bound|analytic|limit|oracle|\(scaled\)/i;
 const BAND = /^(.*?)[ _.-](lower|upper)$/i;

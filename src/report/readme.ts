@@ -7,9 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
-import type { Claim } from '../../theory/claim.ts';
-import type { VerifyReport } from '../verify/result.ts';
-import { formatFalseAlarm } from '../calibrate/calibration-file.ts';
+import type { Claim } from '../contract/claim.ts';
+import type { VerifyReport } from '../contract/result.ts';
+import { formatFalseAlarm } from './calibration-record.ts';
 import { VERDICT_EMOJI, caughtCount, formatMetric, keyMetric } from './format.ts';
 import { readReport } from './schema.ts';
 

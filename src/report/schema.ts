@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { VerifyReport } from '../verify/result.ts';
+import type { VerifyReport } from '../contract/result.ts';
 
 export const SCHEMA_URL = new URL('../../reports/schema.json', import.meta.url);
 

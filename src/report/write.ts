@@ -14,8 +14,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { VerifyReport } from '../verify/result.ts';
+import type { VerifyReport } from '../contract/result.ts';
 import { renderHtml } from './html.ts';
+import { withCalibration } from './calibration-record.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 
@@ -59,7 +60,9 @@ async function render(format: ReportFormat, report: VerifyReport): Promise<strin
   }
 }
 
-export async function writeReports(report: VerifyReport, outDir: string, formats: readonly ReportFormat[] = REPORT_FORMATS): Promise<WrittenReport> {
+export async function writeReports(plain: VerifyReport, outDir: string, formats: readonly ReportFormat[] = REPORT_FORMATS): Promise<WrittenReport> {
+  // Calibration is read here, in the report layer: every format carries each claim's calibrated false alarms.
+  const report = withCalibration(plain);
   const rendered: { format: ReportFormat; content: string; renderMs: number }[] = [];
   // json last: see the module comment.
   const ordered = REPORT_FORMATS.filter((f) => formats.includes(f));

@@ -31,8 +31,8 @@
  */
 import { RandomStream } from '../engine/rng.ts';
 import { studentTQuantile } from './student-t.ts';
-import { normalQuantile } from '../kernels/quadrature.ts';
-import type { Interval } from './rate.ts';
+import { normalQuantile } from './normal.ts';
+import type { Interval } from '../contract/claim.ts';
 
 /** Linear interpolation between order statistics of an ascending array (type 7 quantile). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {

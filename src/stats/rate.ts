@@ -11,13 +11,9 @@
 import { leastSquaresLine } from './least-squares.ts';
 import { bootstrapOverSeeds } from './bootstrap.ts';
 
-export interface Interval {
-  estimate: number;
-  lower: number;
-  upper: number;
-  /** Coverage, e.g. 0.95. */
-  level: number;
-}
+import type { Interval } from '../contract/claim.ts';
+
+export type { Interval };
 
 export interface RateFit {
   /** Slope of log G_n vs log n. */

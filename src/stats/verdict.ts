@@ -3,9 +3,10 @@
  * when the whole interval is at or below t, fails when the whole interval is
  * above t, and is inconclusive when the interval straddles t.
  */
-import type { Interval } from './rate.ts';
+import type { Interval, Verdict } from '../contract/claim.ts';
 
-export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
+export type { Verdict };
+
 
 export function atMost(x: Interval, threshold: number): Verdict {
   if (x.upper <= threshold) return 'pass';

@@ -3,14 +3,9 @@
  * Used for calibrated pass and detection rates, where k/n is often 1 and the
  * Wald interval collapses to a point.
  */
-export interface Proportion {
-  successes: number;
-  trials: number;
-  rate: number;
-  lower: number;
-  upper: number;
-  level: number;
-}
+import type { Proportion } from '../contract/result.ts';
+
+export type { Proportion };
 
 /** Two-sided standard-normal quantiles for the levels we report. */
 const Z: Record<string, number> = { '0.9': 1.6448536269514722, '0.95': 1.959963984540054, '0.99': 2.5758293035489004 };

@@ -21,9 +21,9 @@
  * Other moves (falsifier metrics, descriptive metrics, moves away from the
  * threshold) are listed but do not fail the comparison.
  */
-import type { Metric } from '../../theory/claim.ts';
+import type { Metric } from '../contract/claim.ts';
 import type { Verdict } from '../stats/verdict.ts';
-import type { VerifyReport } from './result.ts';
+import type { VerifyReport } from '../contract/result.ts';
 import { incompleteness } from '../report/incomplete.ts';
 
 const RANK: Record<Verdict, number> = { pass: 3, inconclusive: 2, fail: 1, error: 0 };

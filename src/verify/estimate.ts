@@ -13,8 +13,8 @@
  * the estimate is rough (±50% is typical; the README says so). A claim with no
  * timing on record has no estimate and is never refused.
  */
-import type { Claim, Tier } from '../../theory/claim.ts';
-import type { CalibrationRecord } from '../calibrate/calibration-file.ts';
+import type { Claim, Tier } from '../contract/claim.ts';
+import type { CalibrationRecord } from '../report/calibration-record.ts';
 
 const SCALARS = new Set(['seeds', 'steps', 'iterations', 'epochs', 'draws']);
 const LISTS = new Set(['widths', 'Ks', 'betas', 'values', 'arms']);

@@ -6,7 +6,7 @@
  * given twice, or an incomplete set, because a merged report that silently
  * lacks claims would read as "all claims pass".
  */
-import type { ClaimResult, VerifyReport } from './result.ts';
+import type { ClaimResult, VerifyReport } from '../contract/result.ts';
 import { summarise } from './run-claims.ts';
 
 export class MergeError extends Error {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Machine } from './result.ts';
+import type { Machine } from '../contract/result.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -1,11 +1,11 @@
 /**
- * Where claims come from: theory/index.ts by default, or any module exporting
+ * Where claims come from: src/claims/index.ts by default, or any module exporting
  * `CLAIMS` named by $VAE_CLAIMS_REGISTRY (a path or file URL), for plugins
  * and for tests that need claims a worker process can load by id.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Claim } from '../../theory/claim.ts';
+import type { Claim } from '../contract/claim.ts';
 
 export const REGISTRY_ENV_VAR = 'VAE_CLAIMS_REGISTRY';
 
@@ -16,7 +16,7 @@ export function registryModuleFromEnv(): string | undefined {
 }
 
 export async function loadRegistry(moduleUrl?: string): Promise<readonly Claim[]> {
-  if (!moduleUrl) return (await import('../../theory/index.ts')).CLAIMS;
+  if (!moduleUrl) return (await import('../claims/index.ts')).CLAIMS;
   const mod = (await import(moduleUrl)) as { CLAIMS?: readonly Claim[] };
   if (!Array.isArray(mod.CLAIMS)) throw new Error(`claim registry ${moduleUrl} does not export a CLAIMS array`);
   return mod.CLAIMS;

@@ -4,11 +4,12 @@
  * crashing becomes verdict "error" in its own entry; the others still run.
  */
 import os from 'node:os';
-import type { Claim, ClaimContext, CheckResult, Metric, Tier } from '../../theory/claim.ts';
+import type { Claim, ClaimContext, CheckResult, Metric, Tier } from '../contract/claim.ts';
 import type { BackendInfo } from '../engine/backend.ts';
-import type { ClaimResult, FalsifierResult, PredictedVsMeasured, ShardInfo, VerifyReport } from './result.ts';
+import { predictedVsMeasured, type ClaimResult, type FalsifierResult, type ShardInfo, type VerifyReport } from '../contract/result.ts';
+
+export { predictedVsMeasured };
 import { applyOverrides, type Override } from '../config/overrides.ts';
-import { calibrationSummary, readCalibration } from '../calibrate/calibration-file.ts';
 import { validateConfig } from '../config/hyperparameters.ts';
 import { readDataFile, requireDimension, type DataSet } from '../data/data-file.ts';
 import { gitCommit, gitDirty, machine, packageVersions, toolVersion } from './provenance.ts';
@@ -59,20 +60,6 @@ export function resolveClaimConfig(
   return { config, notes };
 }
 
-/**
- * Pairs metrics named predicted<X> and measured<X> (e.g. predictedGap and
- * measuredGap) into "predicted vs measured" figures for the reports.
- */
-export function predictedVsMeasured(metrics: Record<string, Metric>): PredictedVsMeasured[] {
-  const pairs: PredictedVsMeasured[] = [];
-  for (const [name, predicted] of Object.entries(metrics)) {
-    const m = /^predicted(.+)$/i.exec(name);
-    if (!m) continue;
-    const key = Object.keys(metrics).find((k) => k.toLowerCase() === `measured${m[1]}`.toLowerCase());
-    if (key) pairs.push({ quantity: m[1].replace(/^[_-]/, ''), predicted, measured: metrics[key] });
-  }
-  return pairs;
-}
 
 /**
  * The number of seeds per configuration, when the tier's config declares it
@@ -278,17 +265,10 @@ export function assembleReport(
 ): VerifyReport {
   const host = machine();
   const { summary, ok } = summarise(results);
-  const calibration = readCalibration();
-  const withCalibration = results.map((r) => {
-    // Compared with this run's configuration when it ran at the calibrated (quick) tier, so
-    // changed sizes or --set overrides show the calibration as stale.
-    const c = r.calibration ?? calibrationSummary(calibration, r.id, 'quick', r.tier === 'quick' ? r.config : undefined);
-    return c ? { ...r, calibration: c } : r;
-  });
   return {
     schemaVersion: 1,
     tool: { name: 'vae-claims', version: toolVersion() },
-    claims: withCalibration,
+    claims: results,
     backend: opts.backend.name,
     backendInfo: opts.backend,
     seed: opts.seed,

@@ -12,7 +12,7 @@
  *    claim's result does not depend on which shard ran it.
  */
 import picomatch from 'picomatch';
-import type { Claim, Family } from '../../theory/claim.ts';
+import type { Claim, Family } from '../contract/claim.ts';
 
 export class SelectionError extends Error {
   override name = 'SelectionError';

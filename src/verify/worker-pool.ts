@@ -8,9 +8,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Claim } from '../../theory/claim.ts';
+import type { Claim } from '../contract/claim.ts';
 import { errorResult, type RunOptions } from './run-claims.ts';
-import type { ClaimResult } from './result.ts';
+import type { ClaimResult } from '../contract/result.ts';
 import type { RunRequest, WorkerMessage } from './worker.ts';
 
 export interface PoolOptions extends RunOptions {
@@ -19,7 +19,7 @@ export interface PoolOptions extends RunOptions {
   claimTimeoutMs?: number;
   /** Aborting stops every worker; finished claims are kept, the rest are listed as not run. */
   signal?: AbortSignal;
-  /** Module exporting CLAIMS that workers load (default: theory/index.ts). */
+  /** Module exporting CLAIMS that workers load (default: src/claims/index.ts). */
   registryModule?: string;
 }
 

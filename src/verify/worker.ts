@@ -7,7 +7,7 @@
 import { useBackend } from '../engine/backend.ts';
 import { loadRegistry } from './registry.ts';
 import { runClaim, type ProgressEvent } from './run-claims.ts';
-import type { Tier } from '../../theory/claim.ts';
+import type { Tier } from '../contract/claim.ts';
 import type { Override } from '../config/overrides.ts';
 
 export interface RunRequest {

@@ -1,8 +1,8 @@
 /** Calibration counts verdicts over seeds correctly (fake claims: no training). */
 import { describe, expect, it } from 'vitest';
 import { calibrate, calibrationSeeds } from '../../src/calibrate/calibrate.ts';
-import { defineClaim, type CheckResult } from '../../theory/claim.ts';
-import { SGL25 } from '../../theory/sources.ts';
+import { defineClaim, type CheckResult } from '../../src/contract/claim.ts';
+import { SGL25 } from '../../src/claims/sources.ts';
 
 const backend = { name: 'fake', tfjsVersion: '0', precision: 'float32' as const };
 

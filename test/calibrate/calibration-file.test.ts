@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { calibrationSummary, formatFalseAlarm, mergeCalibration, readCalibration, type CalibratedEntry } from '../../src/calibrate/calibration-file.ts';
+import { calibrationSummary, formatFalseAlarm, mergeCalibration, readCalibration, type CalibratedEntry } from '../../src/report/calibration-record.ts';
 import { wilsonInterval } from '../../src/stats/wilson.ts';
 import { configHash } from '../../src/calibrate/calibrate.ts';
 

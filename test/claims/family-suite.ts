@@ -6,8 +6,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend, type BackendInfo } from '../../src/engine/backend.ts';
-import { CLAIMS } from '../../theory/index.ts';
-import type { Family } from '../../theory/claim.ts';
+import { CLAIMS } from '../../src/claims/index.ts';
+import type { Family } from '../../src/contract/claim.ts';
 import { runClaim } from '../../src/verify/run-claims.ts';
 
 export function claimsSuite(family: Family): void {

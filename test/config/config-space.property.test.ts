@@ -19,11 +19,11 @@ import { DivergenceError } from '../../src/engine/trainer.ts';
 import type { OptimizerConfig } from '../../src/engine/optimizer.ts';
 import type { ReplicaSetting } from '../../src/engine/replica.ts';
 import { validateConfig } from '../../src/config/hyperparameters.ts';
-import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/checks/linear-vae-rate.ts';
+import { checkLinearVaeRate, type LinearVaeRateConfig } from '../../src/claims/convergence/shared/linear-vae-rate.ts';
 import { runClaim } from '../../src/verify/run-claims.ts';
 import { parseOverride } from '../../src/config/overrides.ts';
-import sgdRate from '../../theory/convergence/sgd-rate-linear-vae.ts';
-import type { Claim, ClaimContext } from '../../theory/claim.ts';
+import sgdRate from '../../src/claims/convergence/sgd-rate-linear-vae.ts';
+import type { Claim, ClaimContext } from '../../src/contract/claim.ts';
 import { makeProblem } from '../engine/linear-vae-helpers.ts';
 
 const SEED = 20261122;

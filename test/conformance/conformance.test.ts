@@ -6,11 +6,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/engine/backend.ts';
 import { ADAM_DEFAULTS, type OptimizerConfig } from '../../src/engine/optimizer.ts';
-import { probeOptimizer } from '../../src/checks/conformance/optimizer-probe.ts';
-import { ReferenceOptimizer, referenceStep } from '../../src/checks/conformance/reference-optimizers.ts';
-import { probeGradient } from '../../src/checks/conformance/gradient-probe.ts';
+import { probeOptimizer } from '../../src/claims/shared/optimizer-probe.ts';
+import { ReferenceOptimizer, referenceStep } from '../../src/claims/shared/reference-optimizers.ts';
+import { probeGradient } from '../../src/claims/shared/gradient-probe.ts';
 import { LinearVaeModel } from '../../src/models/linear-vae/engine-model.ts';
-import { BiasedGradientLinearVae } from '../../src/checks/falsifier-models.ts';
+import { BiasedGradientLinearVae } from '../../src/claims/convergence/shared/falsifier-models.ts';
 import { generateLinearGaussianData } from '../../src/models/linear-vae/data.ts';
 import { dataMoments, elboGradient } from '../../src/models/linear-vae/oracle.ts';
 import { toFloat64Params, zeroParams } from '../../src/models/linear-vae/params.ts';

@@ -15,11 +15,11 @@ import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, softClip, softClipDerivat
 import { DeepVaeModel, PACKED_PARAM } from '../../src/models/deep-vae/engine-model.ts';
 import { deepElboDraw, deepElboDraws, deepOffsets, flattenDeep, unflattenDeep } from '../../src/models/deep-vae/reference.ts';
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, zeroDeepParams, type DeepVaeDims } from '../../src/models/deep-vae/params.ts';
-import { PolyakRuppertAverages } from '../../src/checks/polyak-ruppert.ts';
-import { twoSampleMeanTest } from '../../src/checks/two-sample-mean-test.ts';
-import { averagedEnds, deepVaeCheckpoints, fitEndOfRun, gradientBiasVector } from '../../src/checks/convergence-deep-vae.ts';
-import { activationConformance, antitheticNoise, referenceGradientDraws, sameObjectiveError, samplerConformance } from '../../src/checks/deep-vae-conformance.ts';
-import { engineGradientDraws } from '../../src/checks/conformance/gradient-probe.ts';
+import { PolyakRuppertAverages } from '../../src/claims/convergence/shared/polyak-ruppert.ts';
+import { twoSampleMeanTest } from '../../src/stats/two-sample-mean-test.ts';
+import { averagedEnds, deepVaeCheckpoints, fitEndOfRun, gradientBiasVector } from '../../src/claims/convergence/adam-rate-deep-vae.check.ts';
+import { activationConformance, antitheticNoise, referenceGradientDraws, sameObjectiveError, samplerConformance } from '../../src/claims/convergence/adam-rate-deep-vae.conformance.ts';
+import { engineGradientDraws } from '../../src/claims/shared/gradient-probe.ts';
 
 beforeAll(async () => {
   await useBackend('wasm');

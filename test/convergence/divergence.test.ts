@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DivergenceError } from '../../src/engine/trainer.ts';
-import { configLabel, divergedResult, isDiverged, withDivergenceRetry } from '../../src/checks/divergence.ts';
+import { configLabel, divergedResult, isDiverged, withDivergenceRetry } from '../../src/claims/shared/divergence.ts';
 
 describe('withDivergenceRetry', () => {
   it('marks the diverged configurations and retries the rest', () => {
@@ -38,7 +38,7 @@ describe('a claim whose own configuration diverges', () => {
     const { useBackend } = await import('../../src/engine/backend.ts');
     const { runClaim } = await import('../../src/verify/run-claims.ts');
     const { parseOverride } = await import('../../src/config/overrides.ts');
-    const claim = (await import('../../theory/convergence/sgd-rate-linear-vae.ts')).default;
+    const claim = (await import('../../src/claims/convergence/sgd-rate-linear-vae.ts')).default;
     const backend = await useBackend('wasm');
     // C = 1e4 with γ_k = C k^{-1/2}: far beyond the stability limit of SGD on this quadratic-in-W objective.
     const result = await runClaim(claim, {

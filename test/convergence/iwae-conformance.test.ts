@@ -26,8 +26,8 @@ import {
   referenceGradientPair,
   toReference,
   type IwaeEngineSetup,
-} from '../../src/checks/iwae-conformance.ts';
-import { iwaeRateCheckpoints } from '../../src/checks/convergence-iwae-rate.ts';
+} from '../../src/claims/convergence/shared/iwae-conformance.ts';
+import { iwaeRateCheckpoints } from '../../src/claims/convergence/iwae-rate.check.ts';
 import { unbiasedSquaredNorm } from '../../src/stats/unbiased-squared-norm.ts';
 
 beforeAll(async () => {

@@ -18,16 +18,16 @@ import { deriveSeed } from '../../src/engine/rng.ts';
 import { ReplicaTrainer } from '../../src/engine/trainer.ts';
 import type { ReplicaSetting } from '../../src/engine/replica.ts';
 import { tf } from '../../src/engine/backend.ts';
-import { familyConformance } from '../../src/checks/entropy-product-mixture.ts';
+import { familyConformance } from '../../src/claims/entropy/shared/product-mixture.ts';
 import { BERNOULLI } from '../../src/models/mixtures/bernoulli-mixture.ts';
 import { POISSON } from '../../src/models/mixtures/poisson-mixture.ts';
 import { logFactorial } from '../../src/entropy/formulas.ts';
 import { decomposition, diagnosis } from '../../src/entropy/formulas.ts';
-import { summariseIdentity } from '../../src/checks/entropy-common.ts';
-import { mStepAgreement, type EngineArmRun } from '../../src/checks/entropy-engine-arm.ts';
+import { summariseIdentity } from '../../src/claims/entropy/shared/common.ts';
+import { mStepAgreement, type EngineArmRun } from '../../src/claims/entropy/shared/engine-arm.ts';
 import { loadDigits } from '../../src/data/mnist.ts';
 import { GaussianVaeModel, type GaussianVaeInputs } from '../../src/models/gaussian-vae/engine-model.ts';
-import { checkGaussianVaeConformance } from '../../src/checks/entropy-gaussian-vae-conformance.ts';
+import { checkGaussianVaeConformance } from '../../src/claims/entropy/entropy-gaussian-vae.conformance.ts';
 
 beforeAll(async () => {
   await useBackend('wasm');

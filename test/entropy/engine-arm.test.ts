@@ -1,6 +1,6 @@
 /**
- * The engine arm's harness (src/checks/entropy-engine-arm.ts) and the shared
- * verdict logic (src/checks/entropy-common.ts):
+ * The engine arm's harness (src/claims/entropy/shared/engine-arm.ts) and the shared
+ * verdict logic (src/claims/entropy/shared/common.ts):
  *   - a clean engine arm (GMM M-step, kernel trainer) is certified stationary
  *     and passes; an end point perturbed like a falsifier fails;
  *   - an engine whose gradient is scaled in one block (same stationary point)
@@ -19,20 +19,20 @@ import { RandomStream } from '../../src/engine/rng.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../src/engine/replica.ts';
 import type { ReplicaParams } from '../../src/engine/trainer.ts';
 import { centralGradient, dot, type Params64 } from '../../src/entropy/finite-difference.ts';
-import { judgeEngineArm, runEngineArm, ulp32, type ArmReplica, type EngineArmOptions } from '../../src/checks/entropy-engine-arm.ts';
-import { summariseIdentity } from '../../src/checks/entropy-common.ts';
+import { judgeEngineArm, runEngineArm, ulp32, type ArmReplica, type EngineArmOptions } from '../../src/claims/entropy/shared/engine-arm.ts';
+import { summariseIdentity } from '../../src/claims/entropy/shared/common.ts';
 import { decomposition, diagnosis } from '../../src/entropy/formulas.ts';
 import * as gmm from '../../src/models/mixtures/gmm.ts';
 import { generateGmmData } from '../../src/models/mixtures/gmm-data.ts';
 import { GmmMStepModel, type GmmMStepOptions } from '../../src/models/mixtures/gmm-engine.ts';
-import { gmmDirection, gmmFromEngine } from '../../src/checks/entropy-gmm.ts';
+import { gmmDirection, gmmFromEngine } from '../../src/claims/entropy/entropy-gmm.check.ts';
 import { randomResponsibilities } from '../../src/models/mixtures/responsibilities.ts';
 import { generateLowRankData } from '../../src/models/ppca/data.ts';
 import { dataStats, diagnoseExact, logLikelihood } from '../../src/models/ppca/oracle.ts';
-import { ppcaDirection, ppcaFromEngine } from '../../src/checks/entropy-ppca.ts';
+import { ppcaDirection, ppcaFromEngine } from '../../src/claims/entropy/entropy-ppca.check.ts';
 import { diagnoseLinearVae } from '../../src/models/linear-vae/learned-variance.ts';
 import { dataMoments, expectedElbo } from '../../src/models/linear-vae/oracle.ts';
-import { linearVaeDirection } from '../../src/checks/entropy-linear-vae.ts';
+import { linearVaeDirection } from '../../src/claims/entropy/entropy-linear-vae.check.ts';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -20,22 +20,22 @@ import { replicaStreams, type ReplicaSetting } from '../../src/engine/replica.ts
 import type { BatchedModel } from '../../src/engine/trainer.ts';
 import type { ReplicaKernel } from '../../src/engine/kernel-trainer.ts';
 import { centralGradient, dot, maxAbs, toParams64, zerosLike, type Params64 } from '../../src/entropy/finite-difference.ts';
-import { autodiffAt } from '../../src/checks/entropy-engine-arm.ts';
+import { autodiffAt } from '../../src/claims/entropy/shared/engine-arm.ts';
 import * as gmm from '../../src/models/mixtures/gmm.ts';
 import { generateGmmData } from '../../src/models/mixtures/gmm-data.ts';
 import { GmmMStepModel } from '../../src/models/mixtures/gmm-engine.ts';
-import { gmmDirection, gmmFromEngine } from '../../src/checks/entropy-gmm.ts';
+import { gmmDirection, gmmFromEngine } from '../../src/claims/entropy/entropy-gmm.check.ts';
 import * as mixture from '../../src/models/mixtures/product-mixture.ts';
 import { BERNOULLI } from '../../src/models/mixtures/bernoulli-mixture.ts';
 import { POISSON } from '../../src/models/mixtures/poisson-mixture.ts';
 import { overdispersedCounts } from '../../src/models/mixtures/count-data.ts';
 import { ProductMixtureMStepModel, type NaturalFamily } from '../../src/models/mixtures/product-mixture-engine.ts';
-import { mixtureDirection, mixtureFromEngine } from '../../src/checks/entropy-product-mixture.ts';
+import { mixtureDirection, mixtureFromEngine } from '../../src/claims/entropy/shared/product-mixture.ts';
 import { randomResponsibilities } from '../../src/models/mixtures/responsibilities.ts';
 import * as sbn from '../../src/models/sbn/sbn.ts';
 import { generateSbnData } from '../../src/models/sbn/data.ts';
 import { SbnMStepModel } from '../../src/models/sbn/sbn-engine.ts';
-import { sbnDirection, sbnFromEngine } from '../../src/checks/entropy-sbn.ts';
+import { sbnDirection, sbnFromEngine } from '../../src/claims/entropy/entropy-sbn.check.ts';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -21,7 +21,7 @@ import { closedFormGap, dataStats, diagnoseExact, eigenSystem, logLikelihood, ml
 import type { PpcaParams } from '../../src/models/ppca/params.ts';
 import { PpcaEngineModel } from '../../src/models/ppca/engine-model.ts';
 import { smallSpdTerms } from '../../src/models/ppca/small-spd.ts';
-import { correctSaddles } from '../../src/checks/entropy-ppca.ts';
+import { correctSaddles } from '../../src/claims/entropy/entropy-ppca.check.ts';
 
 const D = 8;
 const H = 2;

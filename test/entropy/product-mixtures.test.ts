@@ -18,7 +18,7 @@ import { diagnose, elbo, eStep, mStep, type CountData, type ProductFamily, type 
 import { binarisedDigits, overdispersedCounts, sampleGamma, samplePoisson } from '../../src/models/mixtures/count-data.ts';
 import { randomResponsibilities } from '../../src/models/mixtures/responsibilities.ts';
 import { logFactorial, poissonExpectedLogFactorial } from '../../src/entropy/formulas.ts';
-import { perturbationGap } from '../../src/checks/entropy-product-mixture.ts';
+import { perturbationGap } from '../../src/claims/entropy/shared/product-mixture.ts';
 
 const K = 3;
 const bern = binarisedDigits({ perDigit: 20, pool: 4 });

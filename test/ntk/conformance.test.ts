@@ -1,6 +1,6 @@
 /**
  * The engine-conformance checks the NTK claims run on their own replicas
- * (src/checks/ntk-training.ts, src/checks/ntk-relu-kernel-mean.ts): they
+ * (src/claims/ntk/shared/training.ts, src/claims/ntk/shared/relu-kernel-mean.ts): they
  * accept the engine as it is and reject it with a deliberately broken
  * gradient, step or kernel (a factor 2 in one group, a dropped group), so a
  * claim reports `error` instead of judging a broken engine.
@@ -9,8 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.ts';
 import { sphereInputs } from '../../src/models/ntk/data.ts';
 import { WideReluBatch } from '../../src/models/ntk/wide-relu.ts';
-import { gradientAgreement, stepAgreement, type GdSetup } from '../../src/checks/ntk-training.ts';
-import { autodiffAgreement } from '../../src/checks/ntk-relu-kernel-mean.ts';
+import { gradientAgreement, stepAgreement, type GdSetup } from '../../src/claims/ntk/shared/training.ts';
+import { autodiffAgreement } from '../../src/claims/ntk/shared/relu-kernel-mean.ts';
 
 const arch = { d: 8, width: 32, sigmaW: Math.SQRT2, sigmaB: 0.1 };
 const n = 10;

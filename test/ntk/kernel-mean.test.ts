@@ -1,5 +1,5 @@
 /**
- * The kernel mean test (src/checks/ntk-kernel-mean.ts) on synthetic draws
+ * The kernel mean test (src/claims/ntk/shared/kernel-mean.ts) on synthetic draws
  * with a known mean, and on the engine's own block kernels (where the
  * expectation is the analytic NTK exactly, at any width):
  *   - bins: diagonal and cosine-quantile bins, counts, lower triangle unused;
@@ -15,8 +15,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, useBackend } from '../../src/engine/backend.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { sphereInputs } from '../../src/models/ntk/data.ts';
-import { binLayout, binMeans, kernelMeanTest } from '../../src/checks/ntk-kernel-mean.ts';
-import { downloadKernels, kernelBlocks, ReluKernelDraws, reluExpected } from '../../src/checks/ntk-relu-kernel-mean.ts';
+import { binLayout, binMeans, kernelMeanTest } from '../../src/claims/ntk/shared/kernel-mean.ts';
+import { downloadKernels, kernelBlocks, ReluKernelDraws, reluExpected } from '../../src/claims/ntk/shared/relu-kernel-mean.ts';
 import { WideReluBatch } from '../../src/models/ntk/wide-relu.ts';
 
 describe('binLayout', () => {

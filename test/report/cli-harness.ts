@@ -1,6 +1,6 @@
 /** In-process CLI runs against the fake registry (no child process, no tfjs backend initialisation). */
 import { Writable } from 'node:stream';
-import type { Claim } from '../../theory/claim.ts';
+import type { Claim } from '../../src/contract/claim.ts';
 import { main } from '../../src/cli/main.ts';
 import { FAKE_BACKEND, FAKE_CLAIMS } from './fixtures.ts';
 

@@ -8,7 +8,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { VerifyReport } from '../../src/verify/result.ts';
+import type { VerifyReport } from '../../src/contract/result.ts';
 import { compareReports, criterionDirection, movedBeyondIntervals } from '../../src/verify/compare.ts';
 import { fixtureReport } from './fixtures.ts';
 import { runCli } from './cli-harness.ts';

@@ -1,5 +1,5 @@
 /**
- * Fake claims for the report and CLI tests: real Claim objects (theory/claim.ts)
+ * Fake claims for the report and CLI tests: real Claim objects (src/contract/claim.ts)
  * whose checks compute synthetic but seeded measurements in milliseconds —
  * no training. Together they cover what reports must render for any claim:
  *  - fake-rate: log-log G_n with an interval band, a least-squares fit and a
@@ -15,8 +15,8 @@
  * Every stream derives from the master seed and the claim id (src/engine/rng.ts),
  * so a claim's result is the same whichever shard or order runs it.
  */
-import { defineClaim, type CheckResult, type Claim, type ClaimContext, type Metric } from '../../theory/claim.ts';
-import { D23, SGL25, WH24 } from '../../theory/sources.ts';
+import { defineClaim, type CheckResult, type Claim, type ClaimContext, type Metric } from '../../src/contract/claim.ts';
+import { D23, SGL25, WH24 } from '../../src/claims/sources.ts';
 import type { BackendInfo } from '../../src/engine/backend.ts';
 import { RandomStream, deriveSeed } from '../../src/engine/rng.ts';
 import { logSpacedSteps } from '../../src/stats/grid.ts';
@@ -24,7 +24,7 @@ import { leastSquaresLine } from '../../src/stats/least-squares.ts';
 import { fitRate, runningAverage, seedAverage } from '../../src/stats/rate.ts';
 import { allOf, atMost, type Verdict } from '../../src/stats/verdict.ts';
 import { runClaims } from '../../src/verify/run-claims.ts';
-import type { VerifyReport } from '../../src/verify/result.ts';
+import type { VerifyReport } from '../../src/contract/result.ts';
 
 export const FAKE_BACKEND: BackendInfo = { name: 'cpu', tfjsVersion: '4.22.0', precision: 'float32' };
 

@@ -4,7 +4,7 @@
  * fits a PR comment) and the README table.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import type { VerifyReport } from '../../src/verify/result.ts';
+import type { VerifyReport } from '../../src/contract/result.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import { MARKDOWN_LIMIT, renderMarkdown } from '../../src/report/markdown.ts';
 import { README_END, README_START, ReadmeMarkerError, renderReadmeTable, replaceClaimsTable } from '../../src/report/readme.ts';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { formulaToTex, mathjsToTex, texToMathml } from '../../src/report/formula.ts';
 import { MAX_PLOT_POINTS, isReferenceColumn, plotData, renderPlotSvg, thinIndices } from '../../src/report/plot.ts';
-import type { Series } from '../../theory/claim.ts';
+import type { Series } from '../../src/contract/claim.ts';
 
 describe('formulas', () => {
   it.each([

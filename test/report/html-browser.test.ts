@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { VerifyReport } from '../../src/verify/result.ts';
+import type { VerifyReport } from '../../src/contract/result.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import { fixtureReport } from './fixtures.ts';
@@ -24,7 +24,7 @@ import { fixtureReport } from './fixtures.ts';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const IN_CI = Boolean(process.env.CI);
-const ARTIFACTS = fileURLToPath(new URL('../../reports/artifacts/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../reports/artifacts', import.meta.url));
 
 if (!HAVE_CHROMIUM && !IN_CI) {
   console.warn(`[html-browser] SKIPPED: no Chromium at ${CHROMIUM}. Install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH); in CI this test fails instead.`);

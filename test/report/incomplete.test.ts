@@ -4,7 +4,7 @@
  * claim missing from the candidate, or a partial candidate, as a regression.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { VerifyReport } from '../../src/verify/result.ts';
+import type { VerifyReport } from '../../src/contract/result.ts';
 import { incompleteness } from '../../src/report/incomplete.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { renderHtml } from '../../src/report/html.ts';

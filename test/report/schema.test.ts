@@ -6,7 +6,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
-import type { VerifyReport } from '../../src/verify/result.ts';
+import type { VerifyReport } from '../../src/contract/result.ts';
 import { SCHEMA_URL, validateReport } from '../../src/report/schema.ts';
 import { fixtureReport } from './fixtures.ts';
 

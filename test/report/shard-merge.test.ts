@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { VerifyReport } from '../../src/verify/result.ts';
+import type { VerifyReport } from '../../src/contract/result.ts';
 import { parseShard, selectClaims, shardClaims, SelectionError } from '../../src/verify/select.ts';
 import { MergeError, mergeReports } from '../../src/verify/merge.ts';
 import { validateReport } from '../../src/report/schema.ts';

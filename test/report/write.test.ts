@@ -7,7 +7,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { VerifyReport } from '../../src/verify/result.ts';
+import type { VerifyReport } from '../../src/contract/result.ts';
 import { REPORT_FILES, writeReports } from '../../src/report/write.ts';
 import { fixtureReport, PASSING_FAKE_CLAIMS } from './fixtures.ts';
 

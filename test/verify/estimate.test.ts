@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { estimateClaim, estimateWall, humanSeconds, workUnits } from '../../src/verify/estimate.ts';
-import type { Claim } from '../../theory/claim.ts';
-import type { CalibrationRecord } from '../../src/calibrate/calibration-file.ts';
+import type { Claim } from '../../src/contract/claim.ts';
+import type { CalibrationRecord } from '../../src/report/calibration-record.ts';
 import { main } from '../../src/cli/main.ts';
 import { captureStream } from '../report/cli-harness.ts';
 

@@ -13,9 +13,9 @@ import { useBackend, type BackendInfo } from '../../src/engine/backend.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { powerVerdict, runClaim } from '../../src/verify/run-claims.ts';
 import { parseOverride } from '../../src/config/overrides.ts';
-import { claimById } from '../../theory/index.ts';
-import { defineClaim } from '../../theory/claim.ts';
-import { SGL25 } from '../../theory/sources.ts';
+import { claimById } from '../../src/claims/index.ts';
+import { defineClaim } from '../../src/contract/claim.ts';
+import { SGL25 } from '../../src/claims/sources.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vae-claims-no-power-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

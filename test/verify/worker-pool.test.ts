@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runClaimsInPool } from '../../src/verify/worker-pool.ts';
 import { CLAIMS } from '../fixtures/pool-claims.ts';
-import type { ClaimResult } from '../../src/verify/result.ts';
+import type { ClaimResult } from '../../src/contract/result.ts';
 
 const registryModule = pathToFileURL(fileURLToPath(new URL('../fixtures/pool-claims.ts', import.meta.url))).href;
 const backend = { name: 'cpu', tfjsVersion: '4', precision: 'float32' as const };

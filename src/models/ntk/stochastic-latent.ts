@@ -251,7 +251,7 @@ export class StochasticLatentBatch {
    * replica r at index r·blocks + k; a replica's blocks sum to its kernel).
    * An antisymmetric replica's block holds whole pairs (units i and i + m/2,
    * which share parameters and noise), so at initialisation the blocks are
-   * i.i.d. (src/checks/ntk-kernel-mean.ts).
+   * i.i.d. (src/claims/ntk/shared/kernel-mean.ts).
    */
   blockKernels(X: tf.Tensor2D, blocks: number): Record<StochasticGroup, tf.Tensor3D> {
     const m = this.width;

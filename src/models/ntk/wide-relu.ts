@@ -276,7 +276,7 @@ export class WideReluBatch {
    * left out). Σ over a replica's blocks of W, b, a plus c_b0² is its
    * tangentKernels total (the same code computes both). For an
    * antisymmetric replica a block holds whole pairs (units i and i + m/2),
-   * so at initialisation the blocks are i.i.d. (src/checks/ntk-kernel-mean.ts).
+   * so at initialisation the blocks are i.i.d. (src/claims/ntk/shared/kernel-mean.ts).
    */
   blockKernels(X1: tf.Tensor2D, X2: tf.Tensor2D, blocks: number, replicas: readonly number[] = Array.from({ length: this.R }, (_, r) => r)): Record<'W' | 'b' | 'a', tf.Tensor3D> {
     const m = this.width;

@@ -1,0 +1,35 @@
+/**
+ * adam-rate-linear-vae [SGL25, Thm. for Adam; NeurIPS 2024 companion
+ * arXiv:2402.02857]: bias-corrected Adam with β1 < √β2 < 1 and
+ * γ_k = C k^{-1/2} reaches G_n = O(log n / √n) (no batch size in the bound).
+ *
+ * Same test bed and check as the SGD claim. Falsifier: constant step, under
+ * which Adam's iterates settle in a noise ball and G_n plateaus (slope ≈ 0
+ * measured at the quick tier).
+ */
+import { defineClaim, type Tier } from '../../contract/claim.ts';
+import { SGL25 } from '../sources.ts';
+import { ADAM_DEFAULTS } from '../../engine/optimizer.ts';
+import { checkLinearVaeRate, type LinearVaeRateConfig } from './shared/linear-vae-rate.ts';
+import { biasedGradient, constantStep, growSeeds, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './shared/linear-vae-rate-tiers.ts';
+
+const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers(ADAM_DEFAULTS);
+
+export default defineClaim<LinearVaeRateConfig>({
+  id: 'adam-rate-linear-vae',
+  title: 'Adam reaches E‖∇L‖² = O(log n/√n) on the linear Gaussian VAE',
+  family: 'convergence',
+  source: SGL25,
+  statement:
+    'Bias-corrected Adam (β1 = 0.9, β2 = 0.999, so β1 < √β2 < 1) ascending the reparameterised ELBO ' +
+    'with step γ_k = C·k^{-1/2} gives G_n = O(log n / √n).',
+  assumptions: [
+    ...linearVaeRateAssumptions,
+    { id: 'adam-momentum', statement: 'β1 < √β2 < 1 (0.9 < 0.9995 < 1).' },
+  ],
+  tiers,
+  falsifiers: [constantStep, slowSchedule, biasedGradient],
+  check: (configs, ctx) => checkLinearVaeRate('adam-rate-linear-vae', configs, ctx),
+  takesData: linearVaeTakesData,
+  grow: growSeeds,
+});

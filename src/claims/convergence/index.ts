@@ -1,0 +1,12 @@
+/** Family A of CLAIMS.md: convergence of SGD and Adam [SGL25]. */
+import type { Claim } from '../../contract/claim.ts';
+import sgdRateLinearVae from './sgd-rate-linear-vae.ts';
+import adamRateLinearVae from './adam-rate-linear-vae.ts';
+import betaVaeRate from './beta-vae-rate.ts';
+import batchSizeEffect from './batch-size-effect.ts';
+import samplesEffect from './samples-effect.ts';
+import iwaeBias from './iwae-bias.ts';
+import iwaeRate from './iwae-rate.ts';
+import adamRateDeepVae from './adam-rate-deep-vae.ts';
+
+export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, adamRateDeepVae];

@@ -1,0 +1,328 @@
+/**
+ * entropy-gaussian-vae [D23]: VAE-1 (MLP encoder with τ_h(x), MLP decoder
+ * mean, learned scalar σ², N(0, I) prior) trained by the engine on real
+ * digits. At every checkpoint (log-spaced) the parameters are evaluated in
+ * float64 on the training set with fixed evaluation noise: the ELBO F, the
+ * three entropies, S, and the exact decomposition
+ *   F − S = (D/2)(1 − s/σ²) − ½ Σ_h (m_h − 1).
+ * Verdict: `error` if the decomposition does not explain the measured gap at
+ * some checkpoint (a defect: the identity holds at every point), or if the
+ * engine does not train on the ELBO it claims to (objective, gradient and
+ * Adam update on its first two steps, entropy-gaussian-vae-conformance.ts);
+ * else `pass` when the seed-mean relative gap |F − S|/|F| at the end is below
+ * its value at the first checkpoint (it shrinks) and every seed ends with
+ * |F − S|/|F| ≤ maxRelativeGap (1%; D23 plots 0–4%), `fail` otherwise.
+ * Falsifier: σ² fixed at 1 (VAE-0), trained in the same replica batch: the
+ * gap is ≈ (D/2)(1 − s) ≈ D/2 and does not shrink.
+ */
+import { RandomStream, deriveSeed } from '../../engine/rng.ts';
+import { ReplicaTrainer } from '../../engine/trainer.ts';
+import type { ReplicaSetting } from '../../engine/replica.ts';
+import type { StepSchedule } from '../../engine/schedule.ts';
+import type { OptimizerConfig } from '../../engine/optimizer.ts';
+import { logSpacedSteps } from '../../stats/grid.ts';
+import { loadDigits } from '../../data/mnist.ts';
+import { GaussianVaeModel } from '../../models/gaussian-vae/engine-model.ts';
+import { diagnoseGaussianVae, type EvaluationSet, type GaussianVaeDiagnosis } from '../../models/gaussian-vae/evaluate.ts';
+import type { GaussianVaeArch, GaussianVaeParams } from '../../models/gaussian-vae/params.ts';
+import { gapOf, predictionErrorOf, unexplainedNote, type IdentityEvaluation } from './shared/common.ts';
+import { checkGaussianVaeConformance, type GaussianVaeConformance, type GaussianVaeConformanceTolerances } from './entropy-gaussian-vae.conformance.ts';
+import type { CheckResult, ClaimContext, Metric, Series } from '../../contract/claim.ts';
+import type { Verdict } from '../../stats/verdict.ts';
+import { groupConfigs } from '../shared/config-groups.ts';
+
+export interface GaussianVaeEntropyConfig {
+  data: { perDigit: number; pool: number };
+  hidden: number;
+  latent: number;
+  seeds: number;
+  steps: number;
+  batchSize: number;
+  samples: number;
+  optimizer: OptimizerConfig;
+  schedule: StepSchedule;
+  /** null: σ² learned (VAE-1); a number: σ² fixed there (VAE-0). */
+  fixedVariance: number | null;
+  /** Train the latent scales ρ (a reparameterisation along the rescaling direction, see params.ts). */
+  latentScale: boolean;
+  /**
+   * samples: fixed noise draws per image; averageLast: the final model is the
+   * average of the last `averageLast` iterates (Polyak–Ruppert tail average;
+   * 0 = the last iterate).
+   */
+  evaluation: { samples: number; checkpointsPerDecade: number; averageLast: number };
+  maxRelativeGap: number;
+  /** Engine conformance on the first two steps (entropy-gaussian-vae-conformance.ts). */
+  conformance: GaussianVaeConformanceTolerances;
+}
+
+function trainingKey(c: GaussianVaeEntropyConfig): string {
+  return JSON.stringify([c.data, c.hidden, c.latent, c.steps, c.batchSize, c.samples, c.optimizer, c.schedule, c.evaluation]);
+}
+
+interface Member {
+  index: number;
+  config: GaussianVaeEntropyConfig;
+}
+
+interface Run {
+  steps: number[];
+  /** [member][seed][checkpoint] */
+  diags: GaussianVaeDiagnosis[][][];
+  /** [member][seed]: the tail-averaged final model. */
+  averaged: GaussianVaeDiagnosis[][];
+  seconds: number;
+  evalSeconds: number;
+  D: number;
+  N: number;
+  /** The engine's conformance on the claim's own replicas (the group's first member). */
+  conformance: GaussianVaeConformance;
+}
+
+function train(claimId: string, group: Member[], ctx: ClaimContext, progress: (f: number) => void): Run {
+  const t0 = performance.now();
+  const base = group[0].config;
+  const digits = loadDigits({ perDigit: base.data.perDigit, pool: base.data.pool });
+  const arch: GaussianVaeArch = { D: digits.dim, hidden: base.hidden, latent: base.latent };
+  // σ² starts at the data's per-pixel variance: the MSE of a decoder that outputs the mean image.
+  const mean = new Float64Array(arch.D);
+  for (let n = 0; n < digits.n; n++) for (let i = 0; i < arch.D; i++) mean[i] += digits.x[n * arch.D + i] / digits.n;
+  let variance = 0;
+  for (let n = 0; n < digits.n; n++) for (let i = 0; i < arch.D; i++) variance += (digits.x[n * arch.D + i] - mean[i]) ** 2;
+  variance /= digits.n * arch.D;
+
+  const replicas: ReplicaSetting[] = [];
+  const fixed: (number | null)[] = [];
+  const learnRho: boolean[] = [];
+  const owner: { m: number; seed: number }[] = [];
+  group.forEach(({ index, config }, m) => {
+    for (let s = 0; s < config.seeds; s++) {
+      replicas.push({
+        label: `config ${index}, seed ${s}`,
+        seed: deriveSeed(ctx.masterSeed, claimId, 'seed', s),
+        schedule: base.schedule,
+        batchSize: base.batchSize,
+        samples: base.samples,
+        beta: 1,
+      });
+      fixed.push(config.fixedVariance === null ? null : Math.log(config.fixedVariance));
+      learnRho.push(config.latentScale);
+      owner.push({ m, seed: s });
+    }
+  });
+  const model = new GaussianVaeModel({ arch, data: digits.x, fixedLogVariance: fixed, learnLatentScale: learnRho, initialLogVariance: Math.log(variance) });
+  const eps = new Float64Array(digits.n * base.evaluation.samples * arch.latent);
+  RandomStream.at(ctx.masterSeed, claimId, 'evaluation-noise').fillNormal(eps);
+  const set: EvaluationSet = { x: digits.x, N: digits.n, eps, K: base.evaluation.samples };
+  const checkpoints = new Set([0, ...logSpacedSteps(1, base.steps, base.evaluation.checkpointsPerDecade)]);
+  const run: Run = {
+    steps: [],
+    diags: group.map(({ config }) => Array.from({ length: config.seeds }, () => [])),
+    averaged: group.map(() => []),
+    seconds: 0,
+    evalSeconds: 0,
+    D: arch.D,
+    N: digits.n,
+    conformance: { objectiveError: 0, gradientError: 0, updateError: 0, failures: [] },
+  };
+  const firstSteps: Record<string, Float32Array>[][] = [];
+  // Running sums of the last `averageLast` iterates, per replica (float64).
+  const window = base.evaluation.averageLast;
+  if (!Number.isInteger(window) || window < 0 || window > base.steps) {
+    throw new RangeError(`evaluation.averageLast = ${window}; allowed an integer 0 ≤ averageLast ≤ steps = ${base.steps}`);
+  }
+  const firstAveraged = base.steps - Math.max(window, 1) + 1;
+  const sums: Record<string, Float64Array>[] = replicas.map(() => ({}));
+  const trainer = new ReplicaTrainer(model, replicas, base.optimizer);
+  try {
+    trainer.train({
+      steps: base.steps,
+      measureAt: (k) => checkpoints.has(k) || k >= firstAveraged || k <= 2,
+      onMeasure: (k, params) => {
+        const t1 = performance.now();
+        if (k <= 2) firstSteps[k] = replicas.map((_, r) => Object.fromEntries(Object.entries(params.replica(r)).map(([n, v]) => [n, v.slice()])));
+        if (k >= firstAveraged) {
+          replicas.forEach((_, r) => {
+            for (const [name, v] of Object.entries(params.replica(r))) {
+              const acc = (sums[r][name] ??= new Float64Array(v.length));
+              for (let i = 0; i < v.length; i++) acc[i] += v[i];
+            }
+          });
+        }
+        if (!checkpoints.has(k)) return;
+        run.steps.push(k);
+        owner.forEach(({ m, seed }, r) => {
+          const p = params.replica(r) as unknown as GaussianVaeParams;
+          run.diags[m][seed].push(diagnoseGaussianVae(p, arch, set, { fixedLogVariance: fixed[r], learnLatentScale: learnRho[r] }));
+        });
+        run.evalSeconds += (performance.now() - t1) / 1000;
+      },
+      progressEvery: Math.max(1, Math.floor(base.steps / 50)),
+      onProgress: (k) => progress(k / base.steps),
+    });
+    run.conformance = checkGaussianVaeConformance({
+      model,
+      replicas,
+      checked: owner.flatMap(({ m }, r) => (m === 0 ? [r] : [])),
+      arch,
+      data: digits.x,
+      fixedLogVariance: fixed,
+      learnLatentScale: learnRho,
+      optimizer: base.optimizer,
+      schedule: base.schedule,
+      snapshots: firstSteps,
+      tolerances: base.conformance,
+      seed: deriveSeed(ctx.masterSeed, claimId, 'conformance'),
+    });
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+  const count = base.steps - firstAveraged + 1;
+  owner.forEach(({ m }, r) => {
+    const avg = Object.fromEntries(Object.entries(sums[r]).map(([name, acc]) => [name, acc.map((v) => v / count)])) as unknown as GaussianVaeParams;
+    run.averaged[m].push(diagnoseGaussianVae(avg, arch, set, { fixedLogVariance: fixed[r], learnLatentScale: learnRho[r] }));
+  });
+  run.seconds = (performance.now() - t0) / 1000;
+  return run;
+}
+
+export async function checkGaussianVaeEntropy(claimId: string, configs: readonly GaussianVaeEntropyConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
+  const results: CheckResult[] = new Array(configs.length);
+  let done = 0;
+  for (const group of groupConfigs(configs, trainingKey)) {
+    const run = train(claimId, group, ctx, (f) => ctx.progress((done + f * group.length) / configs.length));
+    group.forEach(({ index, config }, m) => (results[index] = evaluate(config, run, run.diags[m], run.averaged[m])));
+    done += group.length;
+  }
+  return results;
+}
+
+function evaluate(config: GaussianVaeEntropyConfig, run: Run, perSeed: GaussianVaeDiagnosis[][], averaged: GaussianVaeDiagnosis[]): CheckResult {
+  const last = run.steps.length - 1;
+  const first = run.steps.findIndex((k) => k >= 1);
+  const seedMean = (k: number, f: (d: GaussianVaeDiagnosis) => number) => perSeed.reduce((a, d) => a + f(d[k]), 0) / perSeed.length;
+  // Relative gaps recomputed from F and the three entropies (gapOf), not read from the diagnosis's bookkeeping.
+  const rel = (d: GaussianVaeDiagnosis) => gapOf({ label: '', diag: d }, 'relative');
+  const finalRel = averaged.map(rel);
+  const lastIterateRel = perSeed.map((d) => rel(d[last]));
+  const worstFinal = Math.max(...finalRel);
+  const meanFirst = seedMean(first, rel);
+  const meanFinal = finalRel.reduce((a, b) => a + b, 0) / finalRel.length;
+  let worstPrediction = 0;
+  let worstPoint: IdentityEvaluation | null = null;
+  perSeed.forEach((d, s) =>
+    d.forEach((c, k) => {
+      const e = { label: `seed ${s}, step ${run.steps[k]}`, diag: c };
+      if (!(predictionErrorOf(e) <= worstPrediction)) [worstPrediction, worstPoint] = [predictionErrorOf(e), e];
+    }),
+  );
+  averaged.forEach((c, s) => {
+    const e = { label: `seed ${s}, tail-averaged final model`, diag: c };
+    if (!(predictionErrorOf(e) <= worstPrediction)) [worstPrediction, worstPoint] = [predictionErrorOf(e), e];
+  });
+  const explained = worstPrediction <= 1e-9;
+  const shrinks = meanFinal < meanFirst;
+  let verdict: Verdict = worstFinal <= config.maxRelativeGap && shrinks ? 'pass' : 'fail';
+  const notes: string[] = [];
+  // F = S + R_z + R_x holds at every checkpoint whatever the parameters: an unexplained gap is a defect, not evidence.
+  if (!explained && worstPoint) {
+    verdict = 'error';
+    notes.push(unexplainedNote(worstPoint, 1e-9));
+  }
+  // The engine must train on the ELBO it claims to (objective, gradient and Adam update on its own first steps).
+  if (run.conformance.failures.length > 0) {
+    verdict = 'error';
+    notes.push(...run.conformance.failures.map((f) => `engine conformance: ${f}`));
+  }
+  const final = averaged;
+  const mean = (f: (d: GaussianVaeDiagnosis) => number) => final.reduce((a, d) => a + f(d), 0) / final.length;
+  const metrics: Record<string, Metric> = {
+    finalRelativeGap: {
+      value: worstFinal,
+      criterion: `max over seeds of |F − S|/|F| of the final model (average of the last ${config.evaluation.averageLast} iterates) ≤ ${config.maxRelativeGap}`,
+    },
+    lastIterateRelativeGap: { value: Math.max(...lastIterateRel) },
+    firstRelativeGap: { value: meanFirst, criterion: `seed-mean relative gap must shrink: end (${meanFinal.toExponential(2)}) < first checkpoint` },
+    measuredGap: { value: mean((d) => d.gap) },
+    predictedGap: { value: mean((d) => d.decomposition.total) },
+    decoderPart: { value: mean((d) => d.decomposition.decoder) },
+    priorPart: { value: mean((d) => d.decomposition.prior) },
+    worstPredictionError: { value: worstPrediction, criterion: '≤ 1e-9 at every checkpoint (the exact decomposition explains F − S)' },
+    elbo: { value: mean((d) => d.elbo) },
+    entropySum: { value: mean((d) => d.entropySum) },
+    encoderEntropy: { value: mean((d) => d.encoderEntropy) },
+    priorEntropy: { value: mean((d) => d.priorEntropy) },
+    decoderEntropy: { value: mean((d) => d.decoderEntropy) },
+    variance: { value: mean((d) => d.variance) },
+    meanSquaredError: { value: mean((d) => d.meanSquaredError) },
+    trainingSeconds: { value: run.seconds },
+    evaluationSeconds: { value: run.evalSeconds },
+    engineObjectiveError: { value: run.conformance.objectiveError, criterion: `|F_engine − F_64|/max(1, |F|) ≤ ${config.conformance.objective.toExponential(0)} on the engine's first two mini-batches` },
+    engineGradientError: { value: run.conformance.gradientError, criterion: `directional-derivative error ≤ ${config.conformance.gradient.toExponential(0)} of the block's gradient norm` },
+    engineUpdateError: { value: run.conformance.updateError, criterion: `|Δθ − Δθ_Adam| ≤ ${config.conformance.update.toExponential(0)} γ_k at steps 1, 2` },
+  };
+  const x = run.steps.map((k) => Math.max(k, 0.5)); // step 0 drawn at 0.5 on the log axis
+  const series: Record<string, Series> = {
+    elbo: {
+      x,
+      y: { 'ELBO F': run.steps.map((_, k) => seedMean(k, (d) => d.elbo)), 'entropy sum S': run.steps.map((_, k) => seedMean(k, (d) => d.entropySum)) },
+      xLabel: 'training step (0 at 0.5)',
+      yLabel: 'nats per image (seed mean)',
+      logX: true,
+    },
+    relativeGap: {
+      x,
+      y: { '|F − S|/|F|': run.steps.map((_, k) => seedMean(k, (d) => d.relativeGap)) },
+      xLabel: 'training step (0 at 0.5)',
+      yLabel: 'relative gap (seed mean)',
+      logX: true,
+      logY: true,
+    },
+    entropies: {
+      x,
+      y: {
+        'encoder entropy': run.steps.map((_, k) => seedMean(k, (d) => d.encoderEntropy)),
+        'prior entropy': run.steps.map((_, k) => seedMean(k, (d) => d.priorEntropy)),
+        'decoder entropy': run.steps.map((_, k) => seedMean(k, (d) => d.decoderEntropy)),
+      },
+      xLabel: 'training step (0 at 0.5)',
+      yLabel: 'nats (seed mean)',
+      logX: true,
+    },
+    decomposition: {
+      x,
+      y: {
+        'F − S (measured)': run.steps.map((_, k) => seedMean(k, (d) => d.gap)),
+        '(D/2)(1 − s/σ²)': run.steps.map((_, k) => seedMean(k, (d) => d.decomposition.decoder)),
+        '−½ Σ_h (m_h − 1)': run.steps.map((_, k) => seedMean(k, (d) => d.decomposition.prior)),
+      },
+      xLabel: 'training step (0 at 0.5)',
+      yLabel: 'nats (seed mean)',
+      logX: true,
+    },
+  };
+  notes.push(
+    `real digits: N = ${run.N}, D = ${run.D} (pool ${config.data.pool}); MLP ${config.hidden} hidden (tanh), H = ${config.latent}; ` +
+      `${config.seeds} seed(s), ${config.steps} steps, B = ${config.batchSize}, K = ${config.samples}; ` +
+      `evaluation on all N images with ${config.evaluation.samples} fixed noise samples each`,
+    `final relative gaps per seed (tail-averaged model): ${finalRel.map((r) => r.toExponential(2)).join(', ')}; ` +
+      `last iterate: ${lastIterateRel.map((r) => r.toExponential(2)).join(', ')}`,
+    `final decomposition per seed (decoder part, prior part): ${averaged.map((d) => `(${d.decomposition.decoder.toFixed(3)}, ${d.decomposition.prior.toFixed(3)})`).join(', ')}`,
+  );
+  return {
+    verdict,
+    metrics,
+    series,
+    notes,
+    assumptions: [
+      { id: 'learned-variance', met: config.fixedVariance === null, detail: config.fixedVariance === null ? 'σ² learned (VAE-1)' : `σ² fixed at ${config.fixedVariance} (VAE-0)` },
+      { id: 'standard-normal-prior', met: true, detail: 'p(z) = N(0, I)' },
+      {
+        id: 'stationary-point',
+        met: worstFinal <= config.maxRelativeGap,
+        detail: `finite training (${config.steps} steps): stationarity is approached, not reached; latent scales ${config.latentScale ? 'trained (reparameterised rescaling direction)' : 'not used'}`,
+      },
+    ],
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Shared pieces of the family-N checks [WH24]: the test bed (inputs on the
+ * unit sphere, smooth targets, network hyperparameters), replica seeds, and
+ * the width statistics — least-squares slopes of log(seed-averaged error)
+ * against log m with a percentile bootstrap over seeds (seeds are averaged
+ * BEFORE the log, as CLAIMS.md requires), and bootstrap intervals of means.
+ */
+import { deriveSeed, RandomStream } from '../../../engine/rng.ts';
+import { leastSquaresLine } from '../../../stats/least-squares.ts';
+import type { Interval } from '../../../stats/rate.ts';
+import type { Verdict } from '../../../stats/verdict.ts';
+import type { Metric } from '../../../contract/claim.ts';
+import { tf } from '../../../engine/backend.ts';
+import { sphereInputs, type SphereData } from '../../../models/ntk/data.ts';
+
+/** Network and data sizes shared by a family-N check. */
+export interface NtkTestBed {
+  /** Input dimension (≥ 8, CLAIMS.md pitfall). */
+  d: number;
+  /** Training points. */
+  n: number;
+  sigmaW: number;
+  sigmaB: number;
+}
+
+export function validateTestBed(bed: NtkTestBed): void {
+  if (!Number.isInteger(bed.d) || bed.d < 8) throw new RangeError(`input dimension d = ${bed.d}; allowed an integer ≥ 8 (CLAIMS.md: d = 2 gives condition numbers up to 1e6)`);
+  if (!Number.isInteger(bed.n) || bed.n < 4) throw new RangeError(`training points n = ${bed.n}; allowed an integer ≥ 4`);
+  if (!(bed.sigmaW > 0)) throw new RangeError(`σ_W = ${bed.sigmaW}; allowed > 0`);
+  if (!(bed.sigmaB >= 0)) throw new RangeError(`σ_b = ${bed.sigmaB}; allowed ≥ 0`);
+}
+
+export function validateWidths(widths: readonly number[], minCount = 3): void {
+  if (widths.length < minCount) throw new RangeError(`a width slope needs at least ${minCount} widths, got ${widths.length}`);
+  for (let i = 0; i < widths.length; i++) {
+    const m = widths[i];
+    if (!Number.isInteger(m) || m < 2 || m % 2 !== 0) throw new RangeError(`width ${m}; allowed an even integer ≥ 2`);
+    if (i > 0 && !(m > widths[i - 1])) throw new RangeError(`widths must increase, got ${widths.join(', ')}`);
+  }
+}
+
+export function validateSeeds(seeds: number): void {
+  if (!Number.isInteger(seeds) || seeds < 2) throw new RangeError(`seeds = ${seeds}; allowed an integer ≥ 2 (a bootstrap over seeds needs 2)`);
+}
+
+/** A check's inputs on the sphere: `stream` names the data set (e.g. the claim id), `block` separates train and test points. */
+export function familyInputs(masterSeed: number, stream: string, d: number, n: number, block = 'train'): SphereData {
+  return sphereInputs(n, d, deriveSeed(masterSeed, 'ntk', stream, 'data'), block);
+}
+
+/** Seed of replica (seed index s, width m): shared by a claim and its falsifiers (common random numbers). */
+export function replicaSeed(masterSeed: number, claimId: string, s: number, width: number): number {
+  return deriveSeed(masterSeed, claimId, 'seed', s, 'width', width);
+}
+
+export function inputTensor(data: SphereData): tf.Tensor2D {
+  return tf.tensor2d(Float32Array.from(data.x), [data.n, data.d]);
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  const pos = p * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+function slopeOfMeans(perSeed: readonly (readonly number[])[], logWidths: number[], pick: readonly number[]): number {
+  const logMeans = logWidths.map((_, w) => {
+    let s = 0;
+    for (const i of pick) s += perSeed[i][w];
+    return Math.log(s / pick.length);
+  });
+  return leastSquaresLine(logWidths, logMeans).slope;
+}
+
+export interface BootstrapOptions {
+  bootstrapSeed: number;
+  resamples?: number;
+  level?: number;
+}
+
+/**
+ * Slope of log(mean over seeds of e[s][w]) against log m_w with a percentile
+ * bootstrap over seeds (the same resampled seeds at every width). 2000
+ * resamples put the Monte Carlo error of a 2.5% quantile at ≈ 0.35
+ * percentage points of coverage.
+ */
+export function widthSlope(perSeed: readonly (readonly number[])[], widths: readonly number[], opts: BootstrapOptions): Interval {
+  const { resamples = 2000, level = 0.95 } = opts;
+  const S = perSeed.length;
+  if (S < 2) throw new RangeError(`a bootstrap over seeds needs at least 2 seeds, got ${S}`);
+  for (const row of perSeed) {
+    if (row.length !== widths.length) throw new RangeError(`each seed needs ${widths.length} values (one per width), got ${row.length}`);
+    for (const v of row) if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`width-slope values must be finite and > 0, got ${v}`);
+  }
+  const logWidths = widths.map(Math.log);
+  const all = Array.from({ length: S }, (_, i) => i);
+  const estimate = slopeOfMeans(perSeed, logWidths, all);
+  const rng = new RandomStream(opts.bootstrapSeed);
+  const boot = new Float64Array(resamples);
+  const pick = new Array<number>(S);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < S; i++) pick[i] = rng.int(S);
+    boot[b] = slopeOfMeans(perSeed, logWidths, pick);
+  }
+  boot.sort();
+  const a = (1 - level) / 2;
+  return { estimate, lower: percentile(boot, a), upper: percentile(boot, 1 - a), level };
+}
+
+/** Percentile-bootstrap interval of a statistic of resampled values (default: the mean). */
+export function bootstrapInterval(
+  values: readonly number[],
+  opts: BootstrapOptions & { statistic?: (picked: readonly number[]) => number },
+): Interval {
+  const { resamples = 2000, level = 0.95 } = opts;
+  const stat = opts.statistic ?? ((v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length);
+  const S = values.length;
+  if (S < 2) throw new RangeError(`a bootstrap needs at least 2 values, got ${S}`);
+  const estimate = stat(values);
+  const rng = new RandomStream(opts.bootstrapSeed);
+  const boot = new Float64Array(resamples);
+  const picked = new Array<number>(S);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < S; i++) picked[i] = values[rng.int(S)];
+    boot[b] = stat(picked);
+  }
+  boot.sort();
+  const a = (1 - level) / 2;
+  return { estimate, lower: percentile(boot, a), upper: percentile(boot, 1 - a), level };
+}
+
+/**
+ * Bootstrap over seeds of a statistic computed from a subset of seed indices
+ * (for statistics that are not means of per-seed values, e.g. the error of
+ * the seed-averaged kernel).
+ */
+export function bootstrapOverSeeds(S: number, statistic: (pick: readonly number[]) => number, opts: BootstrapOptions): Interval {
+  const { resamples = 2000, level = 0.95 } = opts;
+  if (S < 2) throw new RangeError(`a bootstrap over seeds needs at least 2 seeds, got ${S}`);
+  const estimate = statistic(Array.from({ length: S }, (_, i) => i));
+  const rng = new RandomStream(opts.bootstrapSeed);
+  const boot = new Float64Array(resamples);
+  const pick = new Array<number>(S);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < S; i++) pick[i] = rng.int(S);
+    boot[b] = statistic(pick);
+  }
+  boot.sort();
+  const a = (1 - level) / 2;
+  return { estimate, lower: percentile(boot, a), upper: percentile(boot, 1 - a), level };
+}
+
+/** Two-sided criterion lo ≤ θ ≤ hi: pass when the interval is inside, fail when it misses the band entirely. */
+export function withinBand(x: Interval, lo: number, hi: number): Verdict {
+  if (x.lower >= lo && x.upper <= hi) return 'pass';
+  if (x.upper < lo || x.lower > hi) return 'fail';
+  return 'inconclusive';
+}
+
+export function intervalMetric(x: Interval, criterion?: string): Metric {
+  return { value: x.estimate, lower: x.lower, upper: x.upper, level: x.level, ...(criterion ? { criterion } : {}) };
+}
+
+/** Column means of a seeds × widths table. */
+export function seedMeans(perSeed: readonly (readonly number[])[]): number[] {
+  const W = perSeed[0].length;
+  return Array.from({ length: W }, (_, w) => perSeed.reduce((s, row) => s + row[w], 0) / perSeed.length);
+}
+
+/** Common wording for every family-N claim file and report. */
+export const PAPER_CONSTANTS_NOTE =
+  "The paper's own constants (widths, step sizes, probability bounds) could not be read; this check tests the scale-free form of the claim (rates in m, equivalences up to vanishing error).";

@@ -71,12 +71,54 @@ function float64(data: DataSet): Float64Array {
   return Float64Array.from(data.x);
 }
 
+export class DiagnoseInputError extends Error {
+  override name = 'DiagnoseInputError';
+}
+
+/**
+ * Relative asymmetry a covariance may have and still be read as symmetric:
+ * parameters written by other libraries (scikit-learn's GaussianMixture, a
+ * float32 round trip) are symmetric only up to rounding, a few ulps of the
+ * largest entry. 1e-8 is far above float64 rounding (2.2e-16 per operation)
+ * and far below any asymmetry that would matter to the entropy sum.
+ */
+export const SYMMETRY_TOLERANCE = 1e-8;
+
+/** The GMM with every full covariance replaced by (Σ + Σᵀ)/2 when it is symmetric within tolerance; a clear error beyond it. */
+export function symmetricCovariances(p: gmm.GmmParams): gmm.GmmParams {
+  if (p.kind !== 'full') return p;
+  const { K, D } = p;
+  const covs = Float64Array.from(p.covs);
+  for (let c = 0; c < K; c++) {
+    const o = c * D * D;
+    let scale = 0;
+    let worst = 0;
+    for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) scale = Math.max(scale, Math.abs(covs[o + i * D + j]));
+    for (let i = 0; i < D; i++) {
+      for (let j = i + 1; j < D; j++) {
+        const a = covs[o + i * D + j];
+        const b = covs[o + j * D + i];
+        worst = Math.max(worst, Math.abs(a - b));
+        covs[o + i * D + j] = covs[o + j * D + i] = (a + b) / 2;
+      }
+    }
+    if (!(worst <= SYMMETRY_TOLERANCE * scale)) {
+      throw new DiagnoseInputError(
+        `diagnose: covariance ${c} is not symmetric: max |Σ − Σᵀ| = ${worst.toExponential(2)}, ${(worst / scale).toExponential(2)} of its largest entry (allowed ≤ ${SYMMETRY_TOLERANCE}); pass a symmetric covariance`,
+      );
+    }
+  }
+  return { ...p, covs };
+}
+
 export function diagnose(model: TrainedModel, data: DataSet): EntropyDiagnosis {
   const x = float64(data);
   const set = { x, N: data.N, D: data.D };
   switch (model.kind) {
-    case 'gmm':
-      return gmm.diagnose(model.params, model.q ?? gmm.eStep(model.params, set).q, set);
+    case 'gmm': {
+      const params = symmetricCovariances(model.params);
+      return gmm.diagnose(params, model.q ?? gmm.eStep(params, set).q, set);
+    }
     case 'bernoulli-mixture':
       return mixture.diagnose(BERNOULLI, model.params, model.q ?? mixture.eStep(BERNOULLI, model.params, set).q, set);
     case 'poisson-mixture':

@@ -67,3 +67,17 @@ describe('entropy diagnostic', () => {
     consistent(lin);
   });
 });
+
+describe('parameters from other libraries', () => {
+  it('a covariance asymmetric by rounding (as scikit-learn writes them) is symmetrised; one asymmetric beyond tolerance is a clear error', async () => {
+    const { diagnose, symmetricCovariances } = await import('../../src/entropy/diagnose.ts');
+    const cov = [2, 0.3, 0.3 + 4e-16, 1];
+    const params = { kind: 'full' as const, K: 1, D: 2, pi: Float64Array.from([1]), means: Float64Array.from([0, 0]), covs: Float64Array.from(cov), variance: 0 };
+    const x = Float64Array.from([0.1, -0.2, 1.2, 0.4, -0.7, 0.9, 0.3, -1.1]);
+    const d = diagnose({ kind: 'gmm', params }, { x, N: 4, D: 2 });
+    expect(Number.isFinite(d.gap)).toBe(true);
+    expect(symmetricCovariances(params).covs[1]).toBe(symmetricCovariances(params).covs[2]);
+    const bad = { ...params, covs: Float64Array.from([2, 0.3, 0.5, 1]) };
+    expect(() => diagnose({ kind: 'gmm', params: bad }, { x, N: 4, D: 2 })).toThrow(/covariance 0 is not symmetric: max \|Σ − Σᵀ\| = 2\.00e-1/);
+  });
+});

@@ -27,7 +27,7 @@ import type { Mutant } from './types.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** What a copy needs to run the CLI (node_modules is linked, not copied). */
-const COPIED = ['src', 'theory', 'bin', 'package.json', 'tsconfig.json', 'reports/calibration'];
+const COPIED = ['src', 'bin', 'package.json', 'tsconfig.json', 'reports/calibration'];
 
 interface Options {
   only: string[];

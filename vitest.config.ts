@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     // Training tests are CPU-bound on a 2-core machine: one worker per core.
     pool: 'forks',
     maxWorkers: 2,

@@ -5,6 +5,7 @@
  * widths, optimizer.beta1, ...), so one schema covers every family; fields it
  * does not know pass through untouched. Every message states the allowed range.
  */
+import { cloneConfig } from './clone.ts';
 import { z } from 'zod';
 
 const positiveInt = (what: string) =>
@@ -16,6 +17,14 @@ const optimizer = z.discriminatedUnion(
     z.object({ kind: z.literal('sgd') }).loose(),
     z
       .object({
+        kind: z.literal('custom'),
+        name: z.string().min(1, { error: 'a custom optimizer needs a name' }),
+        stateSize: z.number().int().min(0, { error: 'allowed stateSize: an integer ≥ 0' }),
+        step: z.custom<(...args: number[]) => number>((v) => typeof v === 'function', { error: 'step must be a function (θ, g, state, offset, γ, k) → θ\'' }),
+      })
+      .loose(),
+    z
+      .object({
         kind: z.literal('adam'),
         beta1: z.number().min(0, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }).lt(1, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }),
         beta2: z.number().gt(0, { error: 'allowed Adam β2: 0 < β2 < 1' }).lt(1, { error: 'allowed Adam β2: 0 < β2 < 1' }),
@@ -23,7 +32,7 @@ const optimizer = z.discriminatedUnion(
       })
       .loose(),
   ],
-  { error: 'allowed optimizer.kind: "sgd" or "adam"' },
+  { error: 'allowed optimizer.kind: "sgd", "adam" or "custom" (a user\'s elementwise optimiser, through the API)' },
 );
 
 const schedule = z
@@ -110,7 +119,7 @@ function valueAt(config: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function withValueAt(config: unknown, path: readonly PropertyKey[], value: unknown): unknown {
-  const copy = structuredClone(config) as Record<PropertyKey, unknown>;
+  const copy = cloneConfig(config) as Record<PropertyKey, unknown>;
   let target = copy;
   for (const key of path.slice(0, -1)) target = target[key] as Record<PropertyKey, unknown>;
   target[path[path.length - 1]] = value;

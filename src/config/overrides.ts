@@ -5,6 +5,7 @@
  * configuration has that path; the result is validated (hyperparameters.ts)
  * before anything trains.
  */
+import { cloneConfig } from './clone.ts';
 import { InvalidConfigError, validateConfig } from './hyperparameters.ts';
 
 export interface Override {
@@ -53,7 +54,7 @@ export function settingPaths(config: unknown, prefix: string[] = []): string[] {
 export function applyOverrides<T>(config: T, overrides: readonly Override[]): { config: T; applied: Override[] } {
   const applied = overrides.filter((o) => has(config, o.path));
   if (applied.length === 0) return { config, applied };
-  const copy = structuredClone(config) as Record<string, unknown>;
+  const copy = cloneConfig(config) as Record<string, unknown>;
   for (const o of applied) {
     let target = copy;
     for (const key of o.path.slice(0, -1)) target = target[key] as Record<string, unknown>;

@@ -4,7 +4,7 @@
  * ascent on the objective; parameters stay float32 (Float32Array), the Adam
  * moments are kept in float64 because they are private to the optimiser.
  */
-import { validateOptimizer, type OptimizerConfig } from './optimizer.ts';
+import { elementwiseStep, validateOptimizer, type ElementwiseOptimizer, type OptimizerConfig } from './optimizer.ts';
 
 export interface KernelOptimizer {
   /** θ ← θ + step(g) for replica r's slice [offset, offset + g.length) of every parameter. */
@@ -55,8 +55,31 @@ class KernelAdam implements KernelOptimizer {
   }
 }
 
+class KernelElementwise implements KernelOptimizer {
+  private readonly state: Record<string, Float64Array> = {};
+
+  constructor(
+    private readonly opt: ElementwiseOptimizer,
+    sizes: Record<string, number>,
+  ) {
+    for (const [name, size] of Object.entries(sizes)) this.state[name] = new Float64Array(size * opt.stateSize);
+  }
+
+  apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, _r: number, gamma: number, k: number): void {
+    const n = this.opt.stateSize;
+    for (const name in grads) {
+      const p = params[name];
+      const g = grads[name];
+      const o = offsets[name];
+      const state = this.state[name];
+      for (let i = 0; i < g.length; i++) p[o + i] = elementwiseStep(this.opt, p[o + i], g[i], state, (o + i) * n, gamma, k);
+    }
+  }
+}
+
 /** `sizes`: each parameter's total length over all replicas. */
 export function createKernelOptimizer(cfg: OptimizerConfig, sizes: Record<string, number>): KernelOptimizer {
   validateOptimizer(cfg);
+  if (cfg.kind === 'custom') return new KernelElementwise(cfg, sizes);
   return cfg.kind === 'sgd' ? new KernelSgd() : new KernelAdam(cfg, sizes);
 }

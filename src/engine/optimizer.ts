@@ -5,9 +5,29 @@
  */
 import { tf } from './backend.ts';
 
-export type OptimizerConfig =
-  | { kind: 'sgd' }
-  | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
+/**
+ * A user's optimiser: an elementwise update rule with its own per-coordinate
+ * state, applied by both trainers (the kernel trainer in its fused loop, the
+ * TF.js trainer on the downloaded gradients). Ascent: `g` is the gradient of
+ * the objective to increase; return the new θ. `state` holds `stateSize`
+ * numbers for this coordinate from `offset` on, zero at the start; γ is the
+ * claim's step C·k^{-α} for this replica; k ≥ 1 the iteration. SGD is
+ * `θ + γ g`; Adam, AMSGrad, RMSProp, Adagrad and momentum all fit.
+ */
+export interface ElementwiseOptimizer {
+  kind: 'custom';
+  /** Reported in claim ids and reports, e.g. "amsgrad". */
+  name: string;
+  stateSize: number;
+  step(theta: number, g: number, state: Float64Array, offset: number, gamma: number, k: number): number;
+}
+
+export type OptimizerConfig = { kind: 'sgd' } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number } | ElementwiseOptimizer;
+
+/** One coordinate's update of an elementwise optimiser, guarded: a non-finite result names the optimiser. */
+export function elementwiseStep(opt: ElementwiseOptimizer, theta: number, g: number, state: Float64Array, offset: number, gamma: number, k: number): number {
+  return opt.step(theta, g, state, offset, gamma, k);
+}
 
 export const ADAM_DEFAULTS = { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 
@@ -63,10 +83,49 @@ class Adam implements Optimizer {
   }
 }
 
+/**
+ * The TF.js trainer's side of an elementwise optimiser: parameters and
+ * gradients are downloaded, updated coordinate by coordinate in float64, and
+ * uploaded. Slower than a tensor program, but any rule a user writes runs
+ * unchanged on every model.
+ */
+class TfElementwise implements Optimizer {
+  private readonly state: Record<string, Float64Array> = {};
+
+  constructor(private readonly opt: ElementwiseOptimizer) {}
+
+  apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, gamma: tf.Tensor1D, k: number): void {
+    const gammas = gamma.dataSync();
+    const R = gammas.length;
+    for (const [name, p] of Object.entries(params)) {
+      const theta = p.dataSync() as Float32Array;
+      const g = grads[name].dataSync();
+      const per = theta.length / R;
+      this.state[name] ??= new Float64Array(theta.length * this.opt.stateSize);
+      const state = this.state[name];
+      const next = new Float32Array(theta.length);
+      for (let i = 0; i < theta.length; i++) {
+        next[i] = elementwiseStep(this.opt, theta[i], g[i], state, i * this.opt.stateSize, gammas[Math.floor(i / per)], k);
+      }
+      const t = tf.tensor(next, p.shape);
+      p.assign(t);
+      t.dispose();
+    }
+  }
+
+  dispose(): void {}
+}
+
 /** Rejects optimiser constants outside their allowed ranges, naming the range. */
 export function validateOptimizer(cfg: OptimizerConfig): void {
   if (cfg.kind === 'sgd') return;
-  if (cfg.kind !== 'adam') throw new RangeError(`optimizer "${(cfg as { kind: string }).kind}"; allowed: sgd, adam`);
+  if (cfg.kind === 'custom') {
+    if (typeof cfg.step !== 'function') throw new RangeError(`optimizer "${cfg.name}": step must be a function (θ, g, state, offset, γ, k) → θ'`);
+    if (!Number.isInteger(cfg.stateSize) || cfg.stateSize < 0) throw new RangeError(`optimizer "${cfg.name}": stateSize = ${cfg.stateSize}; allowed an integer ≥ 0`);
+    if (typeof cfg.name !== 'string' || cfg.name === '') throw new RangeError('a custom optimizer needs a name (it is reported)');
+    return;
+  }
+  if (cfg.kind !== 'adam') throw new RangeError(`optimizer "${(cfg as { kind: string }).kind}"; allowed: sgd, adam, custom`);
   const { beta1, beta2, epsilon } = cfg;
   if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`Adam β1 = ${beta1}; allowed 0 ≤ β1 < 1`);
   if (!(beta2 > 0 && beta2 < 1)) throw new RangeError(`Adam β2 = ${beta2}; allowed 0 < β2 < 1`);
@@ -75,5 +134,5 @@ export function validateOptimizer(cfg: OptimizerConfig): void {
 
 export function createOptimizer(cfg: OptimizerConfig): Optimizer {
   validateOptimizer(cfg);
-  return cfg.kind === 'sgd' ? new Sgd() : new Adam(cfg);
+  return cfg.kind === 'sgd' ? new Sgd() : cfg.kind === 'custom' ? new TfElementwise(cfg) : new Adam(cfg);
 }

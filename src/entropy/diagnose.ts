@@ -14,7 +14,7 @@
  * q is passed; PPCA always uses exact posteriors; VAEs use their encoders.
  */
 import { RandomStream } from '../engine/rng.ts';
-import type { EntropyDiagnosis } from './formulas.ts';
+import { decomposition, diagnosis, LOG_2PIE, type EntropyDiagnosis } from './formulas.ts';
 import * as gmm from '../models/mixtures/gmm.ts';
 import * as mixture from '../models/mixtures/product-mixture.ts';
 import { BERNOULLI } from '../models/mixtures/bernoulli-mixture.ts';
@@ -47,6 +47,20 @@ export interface LinearVaeEngineParams {
   logVar: ArrayLike<number>;
 }
 
+/**
+ * Your own Gaussian VAE (D23's VAE-1: N(0, I) prior, Gaussian encoder, Gaussian
+ * decoder with one learned variance σ²), given as functions of a batch of rows,
+ * e.g. wrapping tf.LayersModels: `encode` returns each row's latent means and
+ * log-variances, `decode` each latent row's decoder mean. Rows are row-major.
+ */
+export interface GaussianVaeFunctions {
+  latent: number;
+  encode(x: Float64Array, rows: number): { mean: ArrayLike<number>; logVariance: ArrayLike<number> };
+  decode(z: Float64Array, rows: number): ArrayLike<number>;
+  /** The decoder variance σ² (learned, for the identity to hold at stationarity). */
+  variance: number;
+}
+
 export type TrainedModel =
   | { kind: 'gmm'; params: gmm.GmmParams; q?: Float64Array }
   | { kind: 'bernoulli-mixture'; params: mixture.ProductMixtureParams; q?: Float64Array }
@@ -64,7 +78,8 @@ export type TrainedModel =
       fixedVariance?: number;
       /** false for a model trained without latent scales ρ (default: use the stored ρ). */
       latentScale?: boolean;
-    };
+    }
+  | { kind: 'gaussian-vae-functions'; model: GaussianVaeFunctions; samples?: number; seed?: number };
 
 function float64(data: DataSet): Float64Array {
   if (data.x.length !== data.N * data.D) throw new RangeError(`diagnose: x has length ${data.x.length}, expected N×D = ${data.N * data.D}`);
@@ -137,6 +152,8 @@ export function diagnose(model: TrainedModel, data: DataSet): EntropyDiagnosis {
         data.D,
       );
     }
+    case 'gaussian-vae-functions':
+      return diagnoseVaeFunctions(model.model, x, data.N, data.D, model.samples ?? 4, model.seed ?? 1);
     case 'gaussian-vae': {
       const K = model.samples ?? 4;
       if (!Number.isInteger(K) || K < 1) throw new RangeError(`diagnose: samples = ${K}; allowed an integer ≥ 1`);
@@ -149,3 +166,62 @@ export function diagnose(model: TrainedModel, data: DataSet): EntropyDiagnosis {
     }
   }
 }
+
+/**
+ * The entropy sum of a Gaussian VAE given as functions [D23]: the same
+ * quantities as the engine's Gaussian VAE (src/models/gaussian-vae/evaluate.ts)
+ * from the user's encoder and decoder, with K reparameterised samples per
+ * point drawn from a named stream:
+ *   S = (1/N) Σ_n Σ_h ½ log(2πe τ_h²(x_n)) − (H/2) log(2πe) − (D/2) log(2πe σ²),
+ *   F = (1/N) Σ_n [E_q log N(x_n; f(z), σ² I) − KL(q_n ‖ N(0, I))],
+ *   F − S = (D/2)(1 − s/σ²) − ½ Σ_h (m_h − 1)   exactly, for the same samples,
+ * with s the per-dimension mean squared error and m_h = mean of ν_h² + τ_h².
+ * At a stationary point of σ² and of the prior's scale both parts vanish.
+ */
+function diagnoseVaeFunctions(m: GaussianVaeFunctions, x: Float64Array, N: number, D: number, K: number, seed: number): EntropyDiagnosis {
+  const H = m.latent;
+  if (!Number.isInteger(K) || K < 1) throw new DiagnoseInputError(`diagnose: samples = ${K}; allowed an integer ≥ 1`);
+  if (!(m.variance > 0) || !Number.isFinite(m.variance)) throw new DiagnoseInputError(`diagnose: decoder variance σ² = ${m.variance}; allowed a finite σ² > 0`);
+  const { mean, logVariance } = m.encode(x, N);
+  if (mean.length !== N * H || logVariance.length !== N * H) throw new DiagnoseInputError(`diagnose: encode returned ${mean.length} means and ${logVariance.length} log-variances for ${N} rows of latent dimension ${H} (expected ${N * H} each)`);
+  const eps = new Float64Array(N * K * H);
+  RandomStream.at(seed, 'entropy-diagnose').fillNormal(eps);
+  const z = new Float64Array(N * K * H);
+  const m2 = new Float64Array(H);
+  let kl = 0;
+  let encoderEntropy = 0;
+  for (let n = 0; n < N; n++) {
+    for (let h = 0; h < H; h++) {
+      const nu = mean[n * H + h];
+      const lv = logVariance[n * H + h];
+      const t2 = Math.exp(lv);
+      m2[h] += nu * nu + t2;
+      kl += 0.5 * (t2 + nu * nu - 1 - lv);
+      encoderEntropy += 0.5 * (LOG_2PIE + lv);
+      for (let k = 0; k < K; k++) z[(n * K + k) * H + h] = nu + Math.exp(0.5 * lv) * eps[(n * K + k) * H + h];
+    }
+  }
+  const f = m.decode(z, N * K);
+  if (f.length !== N * K * D) throw new DiagnoseInputError(`diagnose: decode returned ${f.length} values for ${N * K} latent rows of data dimension ${D} (expected ${N * K * D})`);
+  let sq = 0;
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      for (let i = 0; i < D; i++) {
+        const r = x[n * D + i] - f[(n * K + k) * D + i];
+        sq += r * r;
+      }
+    }
+  }
+  const v = m.variance;
+  const s = sq / (N * K * D);
+  const logLik = -0.5 * D * (Math.log(2 * Math.PI) + Math.log(v)) - (D * s) / (2 * v);
+  const elbo = logLik - kl / N;
+  const secondMoments = Array.from(m2, (mh) => mh / N);
+  const prior = secondMoments.reduce((a, mh) => a - 0.5 * (mh - 1), 0);
+  return diagnosis(
+    { encoderEntropy: encoderEntropy / N, priorEntropy: 0.5 * H * LOG_2PIE, decoderEntropy: 0.5 * D * (LOG_2PIE + Math.log(v)) },
+    elbo,
+    decomposition(prior, 0.5 * D * (1 - s / v)),
+  );
+}
+

@@ -31,12 +31,14 @@ export interface PoolOutcome {
   interrupted: boolean;
 }
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+// Run from source (tsx) or from the built package (dist/, plain JavaScript): the worker is this module's sibling either way.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_ENTRY = fileURLToPath(new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url));
 
 function spawnWorker(): ChildProcess {
+  const loader = FROM_SOURCE ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
   return fork(WORKER_ENTRY, [], {
-    execArgv: ['--import', TSX_LOADER],
+    execArgv: loader,
     serialization: 'advanced',
     // Worker output would corrupt --json on stdout: route all of it to stderr.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -114,3 +114,27 @@ describe('meanTest resolution', () => {
     expect(meanTest(m, [0, 0], undefined, undefined, [1e-7, 0]).ok).toBe(false);
   });
 });
+
+describe('a user\'s elementwise optimiser runs on both trainers', () => {
+  // Heavy-ball momentum as an elementwise rule: state [velocity].
+  const momentum = {
+    kind: 'custom' as const,
+    name: 'momentum',
+    stateSize: 1,
+    step: (theta: number, g: number, state: Float64Array, o: number, gamma: number) => {
+      state[o] = 0.9 * state[o] + g;
+      return theta + gamma * state[o];
+    },
+  };
+  for (const path of ['analytic', 'autodiff'] as const) {
+    it(`${path} path: the trainer applies the user's rule and the schedule exactly (its own rule replayed in float64)`, () => {
+      const r = probeOptimizer(momentum, { C: 0.05, alpha: 0.5 }, path, path === 'analytic' ? 400 : 40);
+      expect(r.ok, r.detail).toBe(true);
+      expect(r.detail).toMatch(/the user's optimiser "momentum"/);
+    });
+  }
+  it('and the probe sees a trainer that gets the schedule wrong for it', () => {
+    const r = probeOptimizer(momentum, { C: 0.05, alpha: 0.5 }, 'analytic', 200, { schedule: { C: 0.05, alpha: 0.25 } });
+    expect(r.ok).toBe(false);
+  });
+});

@@ -154,7 +154,12 @@ export function probeOptimizer(
     trainer.dispose();
   }
   const ok = worst.error <= TOLERANCE;
-  const name = optimizer.kind === 'sgd' ? 'SGD' : `Adam (β1 = ${optimizer.beta1}, β2 = ${optimizer.beta2}, ε = ${optimizer.epsilon})`;
+  const name =
+    optimizer.kind === 'sgd'
+      ? 'SGD'
+      : optimizer.kind === 'custom'
+        ? `the user's optimiser "${optimizer.name}" (its own rule replayed in float64: this checks the trainer's plumbing and γ_k, not the rule)`
+        : `Adam (β1 = ${optimizer.beta1}, β2 = ${optimizer.beta2}, ε = ${optimizer.epsilon})`;
   const detail =
     `${path === 'analytic' ? 'kernel' : 'TF.js autodiff'} trainer, ${name}, ${steps} steps of a probe with a known stochastic gradient: ` +
     `largest deviation from the float64 reference ${worst.error.toExponential(2)} (tolerance ${TOLERANCE}) at step ${worst.step}, ${worst.replica}, coordinate ${worst.coordinate}`;

@@ -9,7 +9,10 @@
  *                  θ_k = θ_{k-1} + γ_k m̂_k / (√v̂_k + ε)
  * ([SGL25] analyses Adam with the step γ_k = C k^{-1/2} in place of Kingma & Ba's constant α.)
  */
-export type ReferenceOptimizerConfig = { kind: 'sgd' } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
+import type { ElementwiseOptimizer } from '../../engine/optimizer.ts';
+
+/** A user's elementwise optimiser is its own reference: the probe then checks the trainer's plumbing and schedule, not the rule. */
+export type ReferenceOptimizerConfig = { kind: 'sgd' } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number } | ElementwiseOptimizer;
 
 export function referenceStep(C: number, alpha: number, k: number): number {
   // Written as a quotient rather than a negative power: an independent expression of the same formula.
@@ -20,6 +23,7 @@ export function referenceStep(C: number, alpha: number, k: number): number {
 export class ReferenceOptimizer {
   private readonly m: Float64Array;
   private readonly v: Float64Array;
+  private custom = new Float64Array(0);
   private k = 0;
 
   constructor(
@@ -36,6 +40,11 @@ export class ReferenceOptimizer {
     this.k += 1;
     const k = this.k;
     const gamma = referenceStep(this.schedule.C, this.schedule.alpha, k);
+    if (this.cfg.kind === 'custom') {
+      if (this.custom.length !== theta.length * this.cfg.stateSize) this.custom = new Float64Array(theta.length * this.cfg.stateSize);
+      for (let i = 0; i < theta.length; i++) theta[i] = this.cfg.step(theta[i], g[i], this.custom, i * this.cfg.stateSize, gamma, k);
+      return;
+    }
     if (this.cfg.kind === 'sgd') {
       for (let i = 0; i < theta.length; i++) theta[i] += gamma * g[i];
       return;

@@ -1,0 +1,43 @@
+/**
+ * The worked examples (examples/) run through the public API only: the
+ * package's own exports (`import ... from 'vae-claims'`, the built dist/),
+ * as a user's code would. Each must exit 0 and print its verdicts.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const run = (file: string) => spawnSync(process.execPath, [path.join(ROOT, 'examples', file)], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, VAE_CLAIMS_BACKEND: 'wasm' } });
+
+describe('examples (public API only)', () => {
+  it('no example imports the library by a deep path', () => {
+    for (const f of ['own-optimizer.mjs', 'own-claim.mjs', 'own-vae.mjs', 'matchers.test.ts']) {
+      const text = readFileSync(path.join(ROOT, 'examples', f), 'utf8');
+      expect(text, f).not.toMatch(/from '\.\.?\//);
+      expect(text, f).toMatch(/from 'vae-claims'/);
+    }
+  });
+
+  it('own optimiser: AMSGrad judged by adam-rate-linear-vae, reported under its name', { timeout: 300_000 }, () => {
+    const r = run('own-optimizer.mjs');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^adam-rate-linear-vae\[amsgrad\]: (pass|inconclusive)$/m);
+    expect(r.stdout).toMatch(/falsifier constant-step: fail \(caught\)/);
+  });
+
+  it('own claim: defineClaim, run and reported like ours, its falsifier caught', { timeout: 120_000 }, () => {
+    const r = run('own-claim.mjs');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^example-minibatch-variance: pass; slope -\d\.\d+ /m);
+    expect(r.stdout).toMatch(/falsifier batch-size-ignored: fail \(caught\)/);
+  });
+
+  it('own VAE: a TF.js model through the entropy-sum diagnostic, the gap fully explained', { timeout: 120_000 }, () => {
+    const r = run('own-vae.mjs');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ELBO F = -?\d+\.\d+ nats\/point, entropy sum S = -?\d+\.\d+, gap F − S = /);
+  });
+});

@@ -214,7 +214,7 @@ function verdictText(o: ClaimOutcome): string {
 
 function table(results: readonly MutantOutcome[]): string {
   const rows = results.map((r) => {
-    const status = r.harmless ? (r.asExpected ? 'harmless (green, as argued)' : 'harmless? NOT green') : r.caught ? 'caught' : 'MISSED';
+    const status = r.kind === 'control' ? (r.asExpected ? 'control: all green' : 'control NOT green') : r.harmless ? (r.asExpected ? 'harmless (green, as argued)' : 'harmless? NOT green') : r.caught ? 'caught' : 'MISSED';
     const verdicts = r.outcomes.map(verdictText).join('<br>') || (r.problem ?? '');
     const why = r.harmless ? `${r.description} — harmless: ${r.harmless}` : r.description;
     return `| \`${r.id}\` | ${r.kind} | ${why} | ${verdicts} | exit ${r.exitCode} | ${status} | ${r.seconds.toFixed(0)} s |`;
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
       console.log(`[${i + 1}/${queue.length}] ${m?.id ?? 'control'} → ${(m?.claims ?? ['all']).join(', ')}`);
       results[i] = await runOne(m, opts);
       const r = results[i];
-      console.log(`    ${r.harmless ? (r.asExpected ? 'green (harmless)' : 'NOT GREEN') : r.caught ? 'caught' : 'MISSED'} in ${r.seconds.toFixed(0)} s: ${r.outcomes.map((o) => `${o.id}=${o.verdict}`).join(', ') || r.problem}`);
+      console.log(`    ${r.kind === 'control' ? (r.asExpected ? 'green (control)' : 'CONTROL NOT GREEN') : r.harmless ? (r.asExpected ? 'green (harmless)' : 'NOT GREEN') : r.caught ? 'caught' : 'MISSED'} in ${r.seconds.toFixed(0)} s: ${r.outcomes.map((o) => `${o.id}=${o.verdict}`).join(', ') || r.problem}`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.jobs, queue.length) }, worker));

@@ -383,7 +383,7 @@ function costBeforeWork(
  */
 function preflight(claims: readonly Claim[], tier: Tier, overrides: readonly Override[], dataFile: string | undefined, all: readonly Claim[]): void {
   checkOverrides(
-    claims.map((c) => ({ id: c.id, config: c.tiers[tier] })),
+    claims.map((c) => ({ id: c.id, config: c.tiers[tier], schema: c.schema })),
     overrides,
   );
   if (dataFile === undefined) return;

@@ -7,50 +7,47 @@
  */
 import { cloneConfig } from './clone.ts';
 import { z } from 'zod';
+import type { ConfigSchema } from '../contract/claim.ts';
 
-const positiveInt = (what: string) =>
+/** The building blocks claims compose their own schemas from (each message states the allowed range). */
+export const positiveInt = (what: string) =>
   z.number({ error: `${what} must be a number` }).int({ error: `allowed ${what}: an integer ≥ 1` }).min(1, { error: `allowed ${what}: an integer ≥ 1` });
 
-const optimizer = z.discriminatedUnion(
-  'kind',
-  [
-    z.object({ kind: z.literal('sgd') }).loose(),
-    z
-      .object({
-        kind: z.literal('custom'),
-        name: z.string().min(1, { error: 'a custom optimizer needs a name' }),
-        stateSize: z.number().int().min(0, { error: 'allowed stateSize: an integer ≥ 0' }),
-        step: z.custom<(...args: number[]) => number>((v) => typeof v === 'function', { error: 'step must be a function (θ, g, state, offset, γ, k) → θ\'' }),
-      })
-      .loose(),
-    z
-      .object({
-        kind: z.literal('adam'),
-        beta1: z.number().min(0, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }).lt(1, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }),
-        beta2: z.number().gt(0, { error: 'allowed Adam β2: 0 < β2 < 1' }).lt(1, { error: 'allowed Adam β2: 0 < β2 < 1' }),
-        epsilon: z.number().gt(0, { error: 'allowed Adam ε > 0' }).finite(),
-      })
-      .loose(),
-  ],
-  { error: 'allowed optimizer.kind: "sgd", "adam" or "custom" (a user\'s elementwise optimiser, through the API)' },
-);
+const sgdVariant = z.object({ kind: z.literal('sgd') });
+const customVariant = z.object({
+  kind: z.literal('custom'),
+  name: z.string().min(1, { error: 'a custom optimizer needs a name' }),
+  stateSize: z.number().int().min(0, { error: 'allowed stateSize: an integer ≥ 0' }),
+  step: z.custom<(theta: number, g: number, state: Float64Array, offset: number, gamma: number, k: number) => number>((v) => typeof v === 'function', {
+    error: "step must be a function (θ, g, state, offset, γ, k) → θ'",
+  }),
+});
+const adamVariant = z.object({
+  kind: z.literal('adam'),
+  beta1: z.number().min(0, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }).lt(1, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }),
+  beta2: z.number().gt(0, { error: 'allowed Adam β2: 0 < β2 < 1' }).lt(1, { error: 'allowed Adam β2: 0 < β2 < 1' }),
+  epsilon: z.number().gt(0, { error: 'allowed Adam ε > 0' }).finite(),
+});
+const optimizerKinds = { error: 'allowed optimizer.kind: "sgd", "adam" or "custom" (a user\'s elementwise optimiser, through the API)' };
+/** The optimiser of a claim's own schema (its inferred type is the engine's OptimizerConfig). */
+export const optimizer = z.discriminatedUnion('kind', [sgdVariant, customVariant, adamVariant], optimizerKinds);
+/** The same, tolerating extra fields (the shared schema's loose vocabulary). */
+const looseOptimizer = z.discriminatedUnion('kind', [sgdVariant.loose(), customVariant.loose(), adamVariant.loose()], optimizerKinds);
 
-const schedule = z
-  .object({
-    C: z.number().gt(0, { error: 'allowed step constant C > 0 (finite)' }).finite({ error: 'allowed step constant C > 0 (finite)' }),
-    alpha: z.number().min(0, { error: 'allowed step exponent α: 0 ≤ α ≤ 1' }).max(1, { error: 'allowed step exponent α: 0 ≤ α ≤ 1' }),
-  })
-  .loose();
+export const schedule = z.object({
+  C: z.number().gt(0, { error: 'allowed step constant C > 0 (finite)' }).finite({ error: 'allowed step constant C > 0 (finite)' }),
+  alpha: z.number().min(0, { error: 'allowed step exponent α: 0 ≤ α ≤ 1' }).max(1, { error: 'allowed step exponent α: 0 ≤ α ≤ 1' }),
+});
 
 /** Every claim's intervals bootstrap over seeds (src/stats/bootstrap.ts), which needs at least two. */
-const seedCount = z
+export const seedCount = z
   .number({ error: 'seeds must be a number' })
   .int({ error: 'allowed seeds: an integer ≥ 2 (the intervals bootstrap over seeds)' })
   .min(2, { error: 'allowed seeds: an integer ≥ 2 (the intervals bootstrap over seeds)' });
 
-const klWeight = z.number().min(0, { error: 'allowed β ≥ 0 (finite)' }).finite({ error: 'allowed β ≥ 0 (finite)' });
+export const klWeight = z.number().min(0, { error: 'allowed β ≥ 0 (finite)' }).finite({ error: 'allowed β ≥ 0 (finite)' });
 
-const arm = z.object({ batchSize: positiveInt('batch size B'), samples: positiveInt('samples K') }).loose();
+export const arm = z.object({ batchSize: positiveInt('batch size B'), samples: positiveInt('samples K') }).loose();
 
 /** Data-set sizes a batch size must not exceed: data.n (synthetic) or data.N. */
 function dataRows(config: { data?: unknown }): number | undefined {
@@ -66,7 +63,7 @@ export interface HyperparameterShape {
 export const hyperparameterSchema: z.ZodType<HyperparameterShape> = z.lazy(() =>
   z
     .object({
-      optimizer: optimizer.optional(),
+      optimizer: looseOptimizer.optional(),
       schedule: schedule.optional(),
       seeds: seedCount.optional(),
       steps: positiveInt('steps').optional(),
@@ -83,7 +80,7 @@ export const hyperparameterSchema: z.ZodType<HyperparameterShape> = z.lazy(() =>
       H: positiveInt('latent dimension H').optional(),
       dz: positiveInt('latent dimension d_z').optional(),
       training: z.object({ seeds: seedCount, steps: positiveInt('steps'), schedule }).loose().optional(),
-      phases: z.array(z.object({ optimizer, schedule, steps: positiveInt('steps') }).loose()).optional(),
+      phases: z.array(z.object({ optimizer: looseOptimizer, schedule, steps: positiveInt('steps') }).loose()).optional(),
       data: z
         .object({
           n: positiveInt('data points n').optional(),
@@ -132,23 +129,28 @@ function withValueAt(config: unknown, path: readonly PropertyKey[], value: unkno
  * not say what is allowed. The range is read off the schema by validating
  * extreme numbers in the field's place: the first range message for the path.
  */
-function allowedRange(config: unknown, path: readonly PropertyKey[]): string | undefined {
+function allowedRange(config: unknown, path: readonly PropertyKey[], schema: ConfigSchema<unknown>): string | undefined {
   for (const probe of [-1e308, 1e308, 0.5]) {
-    const r = hyperparameterSchema.safeParse(withValueAt(config, path, probe));
+    const r = schema.safeParse(withValueAt(config, path, probe));
     const hit = r.success ? undefined : r.error.issues.find((i) => i.path.join('.') === path.join('.') && /allowed/.test(i.message));
     if (hit) return hit.message;
   }
   return undefined;
 }
 
-/** Throws InvalidConfigError naming the claim, every bad field, its value and the allowed range. */
-export function validateConfig(claimId: string, config: unknown, what = 'configuration'): void {
-  const parsed = hyperparameterSchema.safeParse(config);
+/** Throws InvalidConfigError naming the claim, every bad field, its value and the allowed range (against the claim's own schema when given). */
+/** A finite number (a threshold, a scale), with a message naming the setting. */
+export const finiteNumber = (what: string) => z.number({ error: `${what} must be a number` }).finite({ error: `allowed ${what}: a finite number` });
+/** A finite number > 0. */
+export const positiveNumber = (what: string) => finiteNumber(what).gt(0, { error: `allowed ${what}: a finite number > 0` });
+
+export function validateConfig(claimId: string, config: unknown, what = 'configuration', schema: ConfigSchema<unknown> = hyperparameterSchema as ConfigSchema<unknown>): void {
+  const parsed = schema.safeParse(config);
   if (parsed.success) return;
   const problems = parsed.error.issues.map((issue) => {
     const path = issue.path.map(String).join('.');
     const value = valueAt(config, issue.path);
-    const range = issue.code === 'invalid_type' && issue.expected === 'number' ? allowedRange(config, issue.path) : undefined;
+    const range = issue.code === 'invalid_type' && issue.expected === 'number' ? allowedRange(config, issue.path, schema) : undefined;
     return `${path} = ${JSON.stringify(value) ?? String(value)}: ${issue.message}${range ? `; ${range}` : ''}`;
   });
   throw new InvalidConfigError(`${claimId}: invalid ${what}: ${problems.join('; ')}`);

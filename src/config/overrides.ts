@@ -7,6 +7,7 @@
  */
 import { cloneConfig } from './clone.ts';
 import { InvalidConfigError, validateConfig } from './hyperparameters.ts';
+import type { ConfigSchema } from '../contract/claim.ts';
 
 export interface Override {
   path: string[];
@@ -68,7 +69,7 @@ export function applyOverrides<T>(config: T, overrides: readonly Override[]): { 
  * claim, and every selected claim's resulting configuration must validate.
  * Throws OverrideError / InvalidConfigError with the allowed ranges.
  */
-export function checkOverrides(claims: readonly { id: string; config: unknown }[], overrides: readonly Override[]): void {
+export function checkOverrides(claims: readonly { id: string; config: unknown; schema?: ConfigSchema<unknown> }[], overrides: readonly Override[]): void {
   for (const o of overrides) {
     if (!claims.some((c) => has(c.config, o.path))) {
       const example = claims[0];
@@ -78,7 +79,7 @@ export function checkOverrides(claims: readonly { id: string; config: unknown }[
       );
     }
   }
-  for (const c of claims) validateConfig(c.id, applyOverrides(c.config, overrides).config);
+  for (const c of claims) validateConfig(c.id, applyOverrides(c.config, overrides).config, 'configuration', c.schema);
 }
 
 export { InvalidConfigError };

@@ -8,6 +8,14 @@
 // the data reader and the statistics share with claims are defined here and
 // re-exported where they are produced.
 
+/**
+ * A configuration schema: what zod's schemas provide (safeParse with issues
+ * naming the path). Declared structurally so the contract imports nothing.
+ */
+export interface ConfigSchema<T> {
+  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; expected?: unknown }[] } };
+}
+
 /** pass: the evidence supports the claim; fail: it contradicts it; inconclusive: not enough evidence; error: no evidence could be produced, or the harness contradicts itself. */
 export type Verdict = 'pass' | 'fail' | 'inconclusive' | 'error';
 
@@ -169,6 +177,16 @@ export interface Claim<TConfig = unknown> {
    * instead of 8"); it costs nothing when the first run decides.
    */
   grow?(config: TConfig): { config: TConfig; what: string };
+  /**
+   * The claim's own configuration schema (zod), its TConfig inferred from it:
+   * every configuration (tier, --set, data-sized, grown) is validated against
+   * it before anything trains, with messages that name the setting and the
+   * allowed range. Without one, the shared hyperparameter schema
+   * (src/config/hyperparameters.ts) applies.
+   */
+  schema?: ConfigSchema<TConfig>;
+  /** Seeds per configuration, for reports (without it, a top-level or nested `seeds` field is read). */
+  seedCount?(config: TConfig): number;
 }
 
 /** Erases the config type so claims of different shapes share one registry. */

@@ -56,7 +56,7 @@ export function resolveClaimConfig(
     config = claim.takesData.withRows(config, data.n);
     notes.push(`data: ${data.file} (${data.n} rows × ${data.dim} columns) in place of the claim's synthetic data`);
   }
-  validateConfig(claim.id, config);
+  validateConfig(claim.id, config, 'configuration', claim.schema);
   return { config, notes };
 }
 
@@ -92,7 +92,7 @@ function claimHeader(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'>, conf
     ...(claim.formula !== undefined ? { formula: claim.formula } : {}),
     assumptions: claim.assumptions.map((a) => ({ ...a, met: null })),
     tier: opts.tier,
-    seeds: { master: opts.seed, count: seedCount(config) },
+    seeds: { master: opts.seed, count: claim.seedCount ? claim.seedCount(config) : seedCount(config) },
     config,
   };
 }
@@ -154,7 +154,7 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
     let ranConfig = config;
     if (claim.grow && undecided(checks)) {
       const grown = claim.grow(config);
-      validateConfig(claim.id, grown.config, 'grown configuration');
+      validateConfig(claim.id, grown.config, 'grown configuration', claim.schema);
       const before = describeUndecided(claim, checks);
       checks = await runChecks(grown.config);
       ranConfig = grown.config;

@@ -81,6 +81,8 @@ describe('verify --set path=value', () => {
     [['--claim', 'ntk-init-limit', '--set', 'widths=[64,0]'], /ntk-init-limit: invalid configuration: widths\.1 = 0: allowed width: an integer ≥ 1/],
     [['--claim', 'adam-rate-linear-vae', '--set', 'optimizer.beta1=1'], /optimizer\.beta1 = 1: allowed Adam β1: 0 ≤ β1 < 1/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'schedule.alpha=2'], /schedule\.alpha = 2: allowed step exponent α: 0 ≤ α ≤ 1/],
+    [['--claim', 'sgd-rate-linear-vae', '--set', 'maxAveragingRatio=-1'], /sgd-rate-linear-vae: invalid configuration: maxAveragingRatio = -1: allowed averaging ratio threshold: a finite number > 0/],
+    [['--claim', 'sgd-rate-linear-vae', '--set', 'data.noiseStd=0'], /data\.noiseStd = 0: allowed data noise standard deviation: a finite number > 0/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'schedule.C=NaN'], /schedule\.C = "NaN": .*; allowed step constant C > 0 \(finite\)/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'steps=1.5'], /steps = 1\.5: allowed steps: an integer ≥ 1/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'seeds=1'], /seeds = 1: allowed seeds: an integer ≥ 2 \(the intervals bootstrap over seeds\)/],

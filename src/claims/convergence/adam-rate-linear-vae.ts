@@ -12,7 +12,7 @@
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
 import { ADAM_DEFAULTS } from '../../engine/optimizer.ts';
-import { checkLinearVaeRate, type LinearVaeRateConfig } from './shared/linear-vae-rate.ts';
+import { checkLinearVaeRate, linearVaeRateConfigSchema, type LinearVaeRateConfig } from './shared/linear-vae-rate.ts';
 import { biasedGradient, constantStep, growSeeds, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './shared/linear-vae-rate-tiers.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers(ADAM_DEFAULTS);
@@ -34,4 +34,6 @@ export default defineClaim<LinearVaeRateConfig>({
   check: (configs, ctx) => checkLinearVaeRate('adam-rate-linear-vae', configs, ctx),
   takesData: linearVaeTakesData,
   grow: growSeeds,
+  schema: linearVaeRateConfigSchema,
+  seedCount: (c) => c.seeds,
 });

@@ -19,7 +19,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
-import { checkLinearVaeRate, type LinearVaeRateConfig } from './shared/linear-vae-rate.ts';
+import { checkLinearVaeRate, linearVaeRateConfigSchema, type LinearVaeRateConfig } from './shared/linear-vae-rate.ts';
 import { biasedGradient, constantStep, growSeeds, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './shared/linear-vae-rate-tiers.ts';
 
 const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers({ kind: 'sgd' });
@@ -38,4 +38,6 @@ export default defineClaim<LinearVaeRateConfig>({
   check: (configs, ctx) => checkLinearVaeRate('sgd-rate-linear-vae', configs, ctx),
   takesData: linearVaeTakesData,
   grow: growSeeds,
+  schema: linearVaeRateConfigSchema,
+  seedCount: (c) => c.seeds,
 });

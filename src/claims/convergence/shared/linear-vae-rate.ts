@@ -9,7 +9,9 @@
  * ≤ maxNormalisedSlope (+0.05). The threshold is not −0.5: log n/√n itself has
  * local slope −0.39 at n = 10⁴, so "≤ −0.5" would fail a correct run.
  */
+import { z } from 'zod';
 import { deriveSeed } from '../../../engine/rng.ts';
+import { finiteNumber, klWeight, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../../config/hyperparameters.ts';
 import { createTrainer } from '../../../engine/create-trainer.ts';
 import type { OptimizerConfig } from '../../../engine/optimizer.ts';
 import type { ReplicaSetting } from '../../../engine/replica.ts';
@@ -31,49 +33,53 @@ import { anyOf, gSeries } from './report.ts';
 import { configLabel, divergedResult, isDiverged, withDivergenceRetry, type Diverged } from '../../shared/divergence.ts';
 import { groupConfigs } from '../../shared/config-groups.ts';
 
-export interface LinearVaeRateConfig {
-  optimizer: OptimizerConfig;
-  schedule: StepSchedule;
-  seeds: number;
-  steps: number;
-  batchSize: number;
-  samples: number;
-  beta: number;
-  data: { n: number; dx: number; dz: number; noiseStd: number };
-  sigmaX: number;
+/**
+ * The configuration of a linear-VAE rate run, as a zod schema (validated before
+ * anything trains; every message names the setting and the allowed range) with
+ * its TypeScript type inferred from it.
+ */
+export const linearVaeRateConfigSchema = z.object({
+  optimizer,
+  schedule,
+  seeds: seedCount,
+  steps: positiveInt('steps'),
+  /** Mini-batch size B (points per step, drawn with replacement). */
+  batchSize: positiveInt('batch size B'),
+  /** Reparameterised samples K per point. */
+  samples: positiveInt('samples K'),
+  beta: klWeight,
+  data: z.object({
+    n: positiveInt('data points n'),
+    dx: positiveInt('data dimension d_x'),
+    dz: positiveInt('latent dimension d_z'),
+    noiseStd: positiveNumber('data noise standard deviation'),
+  }),
+  sigmaX: positiveNumber('decoder standard deviation σ_x'),
   /** Fit over [steps / 10^decades, steps]. */
-  decades: number;
-  checkpointsPerDecade: number;
+  decades: positiveNumber('fit window in decades'),
+  checkpointsPerDecade: positiveInt('checkpoints per decade'),
   /** Reported, not judged: the raw slope of log G_n sits on a knife edge (log n/√n has local slope −0.36 to −0.39). */
-  maxSlope: number;
-  maxNormalisedSlope: number;
+  maxSlope: finiteNumber('raw slope threshold'),
+  maxNormalisedSlope: finiteNumber('normalised slope threshold'),
   /**
-   * Sharpened measurements (ours, not the paper's), judged alongside the
-   * normalised slope (see src/claims/convergence/shared/linear-vae-rate-tiers.ts):
-   *   lastDecadeSlope  slope of log E‖∇L(θ_k)‖² over the last decade [steps/10, steps] (seed
-   *                    average, binned): the noise ball scales like γ_k, so −α = −1/2; a
-   *                    k^{-1/4} schedule gives ≥ −1/4 and a floor ≈ 0. Judged: upper bound ≤ max.
-   *   no floor         at the Polyak–Ruppert average θ̄_n of the last half of the iterates, an
-   *                    unbiased engine has ‖∇L(θ̄_n)‖² → 0 like 1/n (slope ≈ −1 over the last decade)
-   *                    and small against the iterates' own ‖∇L(θ_k)‖² (the ratio → 0 like n^{-1/2}:
-   *                    averaging removes the noise ball). An error floor F stops both: the averages
-   *                    converge to a point where ∇L ≠ 0 (slope → 0, ratio → F/(F + noise)). Passes
-   *                    when either shows the floor absent; fails when both show it.
-   * A threshold left undefined reports its measurement without judging it.
+   * Sharpened measurements (ours, not the paper's); see linear-vae-rate-tiers.ts.
+   *   lastDecadeSlope  slope of log E‖∇L(θ_k)‖² over the last decade (judged only when set);
+   *   no floor         the exact gradient at the Polyak–Ruppert average of the last half of the
+   *                    iterates decays (slope ≤ maxAveragedSlope) or is small against the iterates'
+   *                    (ratio ≤ maxAveragingRatio); judged when both are set.
    */
-  maxLastDecadeSlope?: number;
-  /** The floor criterion passes when EITHER the averaged iterate's gradient decays (slope ≤ maxAveragedSlope) OR it is small against the noise it averages (ratio ≤ maxAveragingRatio). */
-  maxAveragedSlope?: number;
-  maxAveragingRatio?: number;
-  /**
-   * Falsifiers only: a constant bias added to every coordinate of the engine's
-   * stochastic gradient of b (src/claims/convergence/shared/falsifier-models.ts). 0 or absent: the
-   * engine as it is.
-   */
-  gradientBias?: number;
-  /** The bias the `biased-gradient` falsifier injects (sized per tier: its floor d_x·δ² against G_n at the window's end). */
-  falsifierBias?: number;
-}
+  maxLastDecadeSlope: finiteNumber('last-decade slope threshold').optional(),
+  maxAveragedSlope: finiteNumber('averaged-iterate slope threshold').optional(),
+  maxAveragingRatio: positiveNumber('averaging ratio threshold').optional(),
+  /** Falsifiers only: a constant bias in every coordinate of the engine's stochastic ∂/∂b (src/claims/convergence/shared/falsifier-models.ts). */
+  gradientBias: finiteNumber('gradient bias').optional(),
+  /** The bias the `biased-gradient` falsifier injects (sized per tier). */
+  falsifierBias: finiteNumber('falsifier bias').optional(),
+}).superRefine((c, ctx) => {
+  if (c.batchSize > c.data.n) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${c.data.n} (the data size)` });
+});
+
+export type LinearVaeRateConfig = z.infer<typeof linearVaeRateConfigSchema>;
 
 interface Group {
   configs: { index: number; config: LinearVaeRateConfig }[];

@@ -19,7 +19,7 @@ import { BACKEND_NAMES, BACKEND_ENV_VAR, BackendError, useBackend as realUseBack
 import os from 'node:os';
 import { assembleReport, resolveClaimConfig, runClaims } from '../verify/run-claims.ts';
 import { runClaimsInPool } from '../verify/worker-pool.ts';
-import { registryModuleFromEnv, loadRegistry, REGISTRY_ENV_VAR } from '../verify/registry.ts';
+import { registryModuleFromEnv, loadRegistry, withUserClaims, claimModules, ClaimFileError, REGISTRY_ENV_VAR } from '../verify/registry.ts';
 import { ALL_FAMILIES, SelectionError, parseShard, selectClaims, shardClaims, type Shard } from '../verify/select.ts';
 import { MergeError, mergeReports } from '../verify/merge.ts';
 import { compareReports } from '../verify/compare.ts';
@@ -74,9 +74,10 @@ function collect(raw: string, previous: string[]): string[] {
   return [...previous, ...raw.split(',').filter(Boolean)];
 }
 
-async function registry(deps: CliDeps): Promise<readonly Claim[]> {
-  if (deps.claims) return deps.claims;
-  return loadRegistry(registryModuleFromEnv());
+/** The registry a command works on: ours (or injected, or $VAE_CLAIMS_REGISTRY's) plus the user's `--claims` modules. */
+async function registry(deps: CliDeps, userModules: readonly string[] = []): Promise<readonly Claim[]> {
+  if (deps.claims) return userModules.length ? withUserClaims(deps.claims, userModules) : deps.claims;
+  return loadRegistry(registryModuleFromEnv(), userModules);
 }
 
 function parsePositiveInteger(raw: string): number {
@@ -106,6 +107,13 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     new Option('--claim <pattern...>', `claim ids, globs over ids ("sgd-*") or families (${ALL_FAMILIES.join(', ')}); space- or comma-separated, or repeat the option; default: all`)
       .argParser(collect)
       .default([]);
+  const claimsOption = () =>
+    new Option(
+      '--claims <path...>',
+      'your own claim files: a module (.js, .mjs, .ts) that default-exports a defineClaim(...) claim or exports CLAIMS, or a directory of them; added to ours, run and reported like ours (ids must be new); repeatable',
+    )
+      .argParser(collect)
+      .default([]);
   const shardOption = () => new Option('--shard <i/n>', 'run only shard i of n (round robin over the selected claims; merge the shard reports with `merge`)').argParser(parseShardOption);
 
   const program = new Command('vae-claims')
@@ -122,7 +130,8 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
         `falsifier was not caught (compare: a regression); 2 usage or input error (one line says what is allowed); 3 internal\n` +
         `error (a bug of vae-claims; the stack trace goes to a log file named on stderr); 130 interrupted (a partial report\n` +
         `with the finished claims is written, and says so in every format).\n` +
-        `Claims: src/claims/ by default, or a module exporting CLAIMS named by $${REGISTRY_ENV_VAR}.\n` +
+        `Claims: src/claims/ by default, or a module exporting CLAIMS named by $${REGISTRY_ENV_VAR}; add your own with\n` +
+        `--claims DIR (every .js/.mjs/.ts module in it default-exports a defineClaim(...) claim; see examples/claims/).\n` +
         `Backend: --backend or $${BACKEND_ENV_VAR} (${BACKEND_NAMES.join(', ')}; default wasm).\n\n` +
         `Examples:\n` +
         `  vae-claims list\n` +
@@ -137,6 +146,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .command('verify')
     .description('run claims and their falsifiers; write report.json, report.html, report.md and junit.xml')
     .addOption(claimOption())
+    .addOption(claimsOption())
     .addOption(new Option('--tier <tier>', 'problem sizes: quick (CI, minutes) or full (the published report)').choices(TIERS).default('full'))
     .option('--seed <n>', 'master seed; every replica stream derives from it', parseSeed, 1)
     .addOption(new Option('--backend <name>', `TensorFlow.js backend (default: $${BACKEND_ENV_VAR} or wasm)`).choices([...BACKEND_NAMES]))
@@ -174,8 +184,10 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
         set: string[];
         data?: string;
         maxMinutes: number;
+        claims: string[];
       }) => {
-        const all = await registry(deps);
+        const userModules = claimModules(opts.claims);
+        const all = await registry(deps, userModules);
         const selection = selectClaims(all, opts.claim);
         const claims = opts.shard ? shardClaims(selection, opts.shard) : selection;
         const overrides = opts.set.map(parseOverride);
@@ -228,6 +240,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
               claimTimeoutMs: opts.claimTimeout !== undefined ? opts.claimTimeout * 1000 : undefined,
               signal: controller.signal,
               registryModule: registryModuleFromEnv(),
+              userModules,
             });
             report = assembleReport(outcome.results, runOptions, startedAt, performance.now() - t0, outcome.notRun);
           } finally {
@@ -247,14 +260,15 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
       `run claims under M master seeds and report how often each passes and each falsifier is caught (Wilson 95% intervals; target ≥ ${CALIBRATION_TARGET * 100}%)`,
     )
     .addOption(claimOption())
+    .addOption(claimsOption())
     .addOption(new Option('--tier <tier>', 'problem sizes').choices(TIERS).default('quick'))
     .option('--runs <m>', 'number of master seeds (≥ 50 for a calibration worth citing)', parsePositiveInteger, 50)
     .option('--seed <n>', 'base seed the calibration seeds derive from', parseSeed, 1)
     .addOption(new Option('--backend <name>', `TensorFlow.js backend (default: $${BACKEND_ENV_VAR} or wasm)`).choices([...BACKEND_NAMES]))
     .option('--out <file>', 'calibration record to merge into (entries of other claims are kept); reports and the README table read reports/calibration/calibration.json', 'reports/calibration/calibration.json')
     .option('--quiet', 'no progress output')
-    .action(async (opts: { claim: string[]; tier: Tier; runs: number; seed: number; backend?: string; out: string; quiet?: boolean }) => {
-      const claims = selectClaims(await registry(deps), opts.claim);
+    .action(async (opts: { claim: string[]; claims: string[]; tier: Tier; runs: number; seed: number; backend?: string; out: string; quiet?: boolean }) => {
+      const claims = selectClaims(await registry(deps, claimModules(opts.claims)), opts.claim);
       const backend = await (deps.useBackend ?? realUseBackend)(opts.backend);
       const entries = await calibrate({
         claims,
@@ -286,12 +300,13 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .command('list')
     .description('list the claims: id, family, source, falsifiers and tier costs')
     .addOption(claimOption())
+    .addOption(claimsOption())
     .addOption(shardOption())
     .addOption(new Option('--tier <tier>', 'show only this tier').choices(TIERS))
     .option('--report <file>', 'report.json whose timings show as tier costs', `${DEFAULT_OUT}/report.json`)
     .option('--json', 'machine-readable output')
-    .action(async (opts: { claim: string[]; shard?: Shard; tier?: Tier; report: string; json?: boolean }) => {
-      const selection = selectClaims(await registry(deps), opts.claim);
+    .action(async (opts: { claim: string[]; claims: string[]; shard?: Shard; tier?: Tier; report: string; json?: boolean }) => {
+      const selection = selectClaims(await registry(deps, claimModules(opts.claims)), opts.claim);
       const claims = opts.shard ? shardClaims(selection, opts.shard) : selection;
       let timings: VerifyReport | null = null;
       if (existsSync(opts.report)) {
@@ -423,7 +438,8 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<number> 
       err instanceof InvalidConfigError ||
       err instanceof DataFileError ||
       err instanceof OutputDirError ||
-      err instanceof EstimateError
+      err instanceof EstimateError ||
+      err instanceof ClaimFileError
     ) {
       stderr.write(`vae-claims: ${err.message}\n`);
       return EXIT.usage;

@@ -21,6 +21,8 @@ export interface PoolOptions extends RunOptions {
   signal?: AbortSignal;
   /** Module exporting CLAIMS that workers load (default: src/claims/index.ts). */
   registryModule?: string;
+  /** The user's claim modules (`--claims`) that workers add to the registry. */
+  userModules?: string[];
 }
 
 export interface PoolOutcome {
@@ -108,6 +110,7 @@ export async function runClaimsInPool(opts: PoolOptions): Promise<PoolOutcome> {
         seed: opts.seed,
         backend: opts.backend.name,
         registryModule: opts.registryModule,
+        userModules: opts.userModules,
         overrides: opts.overrides ? [...opts.overrides] : undefined,
         dataFile: opts.dataFile,
       };

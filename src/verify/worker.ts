@@ -19,6 +19,8 @@ export interface RunRequest {
   seed: number;
   backend: string;
   registryModule?: string;
+  /** The user's claim modules (`--claims`), added to the registry. */
+  userModules?: string[];
   overrides?: Override[];
   dataFile?: string;
 }
@@ -32,7 +34,7 @@ function send(message: WorkerMessage): void {
 process.on('message', (request: RunRequest) => {
   void (async () => {
     try {
-      const claims = await loadRegistry(request.registryModule);
+      const claims = await loadRegistry(request.registryModule, request.userModules);
       const claim = claims.find((c) => c.id === request.claimId);
       if (!claim) throw new Error(`worker: no claim "${request.claimId}" in the registry`);
       const backend = await useBackend(request.backend);

@@ -144,6 +144,48 @@ export const finiteNumber = (what: string) => z.number({ error: `${what} must be
 /** A finite number > 0. */
 export const positiveNumber = (what: string) => finiteNumber(what).gt(0, { error: `allowed ${what}: a finite number > 0` });
 
+/** An integer ≥ min (`why`: what the bound protects, appended to the range). */
+export const intAtLeast = (what: string, min: number, why?: string) => {
+  const allowed = `allowed ${what}: an integer ≥ ${min}${why ? ` (${why})` : ''}`;
+  return z.number({ error: `${what} must be a number` }).int({ error: allowed }).min(min, { error: allowed });
+};
+/** An integer ≥ 0. */
+export const nonNegativeInt = (what: string) => intAtLeast(what, 0);
+/** An integer lo ≤ value ≤ hi (`why`: where the bounds come from). */
+export const intBetween = (what: string, lo: number, hi: number, why: string) => {
+  const allowed = `allowed ${what}: an integer ${lo} ≤ value ≤ ${hi} (${why})`;
+  return z.number({ error: `${what} must be a number` }).int({ error: allowed }).min(lo, { error: allowed }).max(hi, { error: allowed });
+};
+/** A finite number ≥ 0. */
+export const nonNegativeNumber = (what: string) => finiteNumber(what).min(0, { error: `allowed ${what}: a finite number ≥ 0` });
+/** A number in [0, 1]. */
+export const unitInterval = (what: string) => {
+  const allowed = `allowed ${what}: 0 ≤ value ≤ 1`;
+  return z.number({ error: `${what} must be a number` }).min(0, { error: allowed }).max(1, { error: allowed });
+};
+/** A number in (0, 1), e.g. a false-alarm rate. */
+export const openUnitInterval = (what: string) => {
+  const allowed = `allowed ${what}: 0 < value < 1`;
+  return z.number({ error: `${what} must be a number` }).gt(0, { error: allowed }).lt(1, { error: allowed });
+};
+/** A number in [0, 1): a relative tolerance (criteria allow a factor 1 + tol) or a weight that must leave something over. */
+export const fractionBelowOne = (what: string) => {
+  const allowed = `allowed ${what}: 0 ≤ value < 1`;
+  return z.number({ error: `${what} must be a number` }).min(0, { error: allowed }).lt(1, { error: allowed });
+};
+/** A list of at least `min` entries of `item`. */
+export const listOf = <T extends z.ZodType>(item: T, what: string, min: number) =>
+  z.array(item, { error: `${what} must be a list` }).min(min, { error: `allowed ${what}: at least ${min} value${min === 1 ? '' : 's'}` });
+/** A non-empty list of finite numbers > 0. */
+export const positiveNumbers = (what: string) => listOf(positiveNumber(what), what, 1);
+/** Issues for a list that must increase strictly, at `path` (its entries' own ranges are checked by the item schema). */
+export function requireIncreasing(values: readonly number[], path: PropertyKey[], what: string, ctx: z.RefinementCtx): void {
+  values.forEach((v, i) => {
+    if (i > 0 && !(v > values[i - 1])) ctx.addIssue({ code: 'custom', path: [...path, i], message: `allowed ${what}: strictly increasing (got ${values.join(', ')})` });
+  });
+}
+
+
 export function validateConfig(claimId: string, config: unknown, what = 'configuration', schema: ConfigSchema<unknown> = hyperparameterSchema as ConfigSchema<unknown>): void {
   const parsed = schema.safeParse(config);
   if (parsed.success) return;

@@ -185,8 +185,12 @@ export interface Claim<TConfig = unknown> {
    * (src/config/hyperparameters.ts) applies.
    */
   schema?: ConfigSchema<TConfig>;
-  /** Seeds per configuration, for reports (without it, a top-level or nested `seeds` field is read). */
-  seedCount?(config: TConfig): number;
+  /**
+   * Independent seeds per configuration, for reports; null when the claim's
+   * intervals do not replicate over seeds (e.g. Monte Carlo draws from one
+   * stream). Without it, reports show no seed count.
+   */
+  seedCount?(config: TConfig): number | null;
 }
 
 /** Erases the config type so claims of different shapes share one registry. */

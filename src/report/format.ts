@@ -6,7 +6,6 @@ import type { Metric } from '../contract/claim.ts';
 import type { Verdict } from '../stats/verdict.ts';
 import type { ClaimResult, FalsifierResult } from '../contract/result.ts';
 
-export const VERDICT_LABEL: Record<Verdict, string> = { pass: 'pass', fail: 'fail', inconclusive: 'inconclusive', error: 'error' };
 export const VERDICT_EMOJI: Record<Verdict, string> = { pass: '✅', fail: '❌', inconclusive: '⚠️', error: '💥' };
 
 export function formatNumber(x: number | null | undefined): string {
@@ -46,10 +45,6 @@ export function decisionMetrics(metrics: Record<string, Metric>): [string, Metri
 
 export function caughtCount(r: ClaimResult): string {
   return `${r.falsifiers.filter((f) => f.caught).length}/${r.falsifiers.length}`;
-}
-
-export function falsifierOutcome(f: FalsifierResult): string {
-  return f.caught ? `caught (${f.verdict})` : `NOT caught (${f.verdict})`;
 }
 
 export function seconds(ms: number | null | undefined): string {

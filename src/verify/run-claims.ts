@@ -61,26 +61,6 @@ export function resolveClaimConfig(
 }
 
 
-/**
- * The number of seeds per configuration, when the tier's config declares it
- * as `seeds: number` (at the top level or in a nested settings object,
- * breadth first, e.g. { run: { seeds: 8 } }).
- */
-export function seedCount(config: unknown): number | null {
-  let level: unknown[] = [config];
-  for (let depth = 0; depth < 3 && level.length; depth++) {
-    const next: unknown[] = [];
-    for (const node of level) {
-      if (!node || typeof node !== 'object' || Array.isArray(node)) continue;
-      const seeds = (node as { seeds?: unknown }).seeds;
-      if (typeof seeds === 'number' && Number.isSafeInteger(seeds) && seeds >= 1) return seeds;
-      next.push(...Object.values(node));
-    }
-    level = next;
-  }
-  return null;
-}
-
 /** The parts of a claim's result that do not depend on running it. */
 function claimHeader(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'>, config: unknown = claim.tiers[opts.tier]) {
   return {
@@ -92,7 +72,7 @@ function claimHeader(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'>, conf
     ...(claim.formula !== undefined ? { formula: claim.formula } : {}),
     assumptions: claim.assumptions.map((a) => ({ ...a, met: null })),
     tier: opts.tier,
-    seeds: { master: opts.seed, count: claim.seedCount ? claim.seedCount(config) : seedCount(config) },
+    seeds: { master: opts.seed, count: claim.seedCount ? claim.seedCount(config) : null },
     config,
   };
 }

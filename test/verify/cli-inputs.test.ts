@@ -78,7 +78,7 @@ describe('verify --set path=value', () => {
     [['--claim', 'samples-effect', '--set', 'run.samples=0'], /samples-effect: invalid configuration: run\.samples = 0: allowed samples K: an integer ≥ 1/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'samples=0'], /samples = 0: allowed samples K: an integer ≥ 1/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'beta=-1'], /beta = -1: allowed β ≥ 0/],
-    [['--claim', 'ntk-init-limit', '--set', 'widths=[64,0]'], /ntk-init-limit: invalid configuration: widths\.1 = 0: allowed width: an integer ≥ 1/],
+    [['--claim', 'ntk-init-limit', '--set', 'widths=[64,0]'], /ntk-init-limit: invalid configuration: widths\.1 = 0: allowed width m: an even integer ≥ 2/],
     [['--claim', 'adam-rate-linear-vae', '--set', 'optimizer.beta1=1'], /optimizer\.beta1 = 1: allowed Adam β1: 0 ≤ β1 < 1/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'schedule.alpha=2'], /schedule\.alpha = 2: allowed step exponent α: 0 ≤ α ≤ 1/],
     [['--claim', 'sgd-rate-linear-vae', '--set', 'maxAveragingRatio=-1'], /sgd-rate-linear-vae: invalid configuration: maxAveragingRatio = -1: allowed averaging ratio threshold: a finite number > 0/],

@@ -32,13 +32,13 @@
  * hidden units and identity heads (unbounded mean and log-variance), trained
  * in the same replica batch; its slopes and log-variance range are reported.
  */
+import { z } from 'zod';
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
+import { finiteNumber, intAtLeast, nonNegativeNumber, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
 import { deriveSeed, RandomStream } from '../../engine/rng.ts';
 import { ReplicaTrainer } from '../../engine/trainer.ts';
-import type { OptimizerConfig } from '../../engine/optimizer.ts';
 import type { ReplicaSetting } from '../../engine/replica.ts';
-import type { StepSchedule } from '../../engine/schedule.ts';
-import { loadDigits } from '../../data/mnist.ts';
+import { loadDigits, MNIST_COUNTS, MNIST_SIDE } from '../../data/mnist.ts';
 import { DeepVaeModel, PACKED_PARAM } from '../../models/deep-vae/engine-model.ts';
 import { activationSet, deepElboDraws, unflattenDeep } from '../../models/deep-vae/reference.ts';
 import { deepParamCount, type Activation, type DeepVaeDims, type DeepVaeParams } from '../../models/deep-vae/params.ts';
@@ -55,52 +55,87 @@ import { groupConfigs } from '../shared/config-groups.ts';
 import { PolyakRuppertAverages } from './shared/polyak-ruppert.ts';
 import { antitheticNoise, deepVaeConformance, type ConformanceResult } from './adam-rate-deep-vae.conformance.ts';
 
-export interface DeepVaeRateConfig {
-  optimizer: OptimizerConfig;
-  schedule: StepSchedule;
-  seeds: number;
-  /** Seeds of the informational ReLU arm (0: none). */
-  reluSeeds: number;
-  steps: number;
-  batchSize: number;
-  samples: number;
-  /** Real digits: the first `perDigit` images of every digit, average-pooled by `pool`. */
-  data: { perDigit: number; pool: number };
-  hidden: number;
-  dz: number;
-  /** Decoder standard deviation c (fixed). */
-  decoderStd: number;
-  /** Initialisation (see DeepVaeModelOptions.init). */
-  init: { weightScale: number; outputWeightScale: number; outputBiasAtDataMean: boolean };
-  /** G_n's slopes are fitted over the last `decades` decades of the run. */
-  decades: number;
-  /** Checkpoints per decade over the whole run, and over the last decade (where the sharpened measurements live). */
-  checkpointsPerDecade: number;
-  lastDecadeCheckpoints: number;
-  /** Independent antithetic noise draws J of the ‖∇L‖² estimator at a checkpoint (each over every data point). */
-  estimatorDraws: number;
-  /**
-   * Polyak–Ruppert averages θ̄_e of (e/2, e] at `ends` log-spaced e over the last `decades` decades,
-   * over every `stride`-th iterate; ‖∇L(θ̄_e)‖² from `draws` antithetic draws.
-   */
-  averaged: { ends: number; decades: number; draws: number; stride: number };
-  /** Judged: upper bounds of the normalised slope, the last-decade slope and (either of) the averaged slope and averaging ratio. */
-  maxNormalisedSlope: number;
-  maxLastDecadeSlope: number;
-  maxAveragedSlope: number;
-  maxAveragingRatio: number;
-  /** Reported, not judged: CLAIMS.md's raw-slope threshold (a knife edge where G_n tracks log n/√n). */
-  maxSlope: number;
-  /**
-   * Falsifiers only: ‖b‖² of a constant vector b added to the engine's
-   * stochastic gradient (every coordinate ±√(‖b‖²/P), fixed signs). 0: the engine as it is.
-   */
-  gradientBias: number;
-  /** The ‖b‖² the `biased-gradient` falsifier injects at this tier (sized against G_n at the window's end: ≈ G_n/5). */
-  falsifierBias: number;
-  /** Engine conformance: draws of the unbiasedness test (engine M, float64 reference J) and optimiser-probe steps. */
-  conformance: { engineDraws: number; referenceDraws: number; probeSteps: number };
-}
+const MNIST_PER_DIGIT = Math.min(...MNIST_COUNTS);
+const POOLS = Array.from({ length: MNIST_SIDE }, (_, i) => i + 1).filter((p) => MNIST_SIDE % p === 0);
+
+/** The deep-VAE Adam-rate configuration, as a zod schema (every message names the setting and the allowed range). */
+export const deepVaeRateConfigSchema = z
+  .object({
+    optimizer,
+    schedule,
+    seeds: seedCount,
+    /** Seeds of the informational ReLU arm (0: none). */
+    reluSeeds: z
+      .number({ error: 'reluSeeds must be a number' })
+      .int({ error: 'allowed ReLU-arm seeds: 0 (no ReLU arm) or an integer ≥ 2' })
+      .refine((v) => v === 0 || v >= 2, { error: 'allowed ReLU-arm seeds: 0 (no ReLU arm) or an integer ≥ 2' }),
+    steps: intAtLeast('steps', 40, 'a last decade of at least 4 iterations'),
+    batchSize: positiveInt('batch size B'),
+    samples: positiveInt('samples K'),
+    /** Real digits: the first `perDigit` images of every digit, average-pooled by `pool`. */
+    data: z.object({
+      perDigit: positiveInt('images per digit').max(MNIST_PER_DIGIT, { error: `allowed images per digit: an integer 1 ≤ perDigit ≤ ${MNIST_PER_DIGIT}` }),
+      pool: z
+        .number({ error: 'pool must be a number' })
+        .refine((p) => POOLS.includes(p), { error: `allowed pooling factor: a divisor of ${MNIST_SIDE} (${POOLS.join(', ')})` }),
+    }),
+    hidden: positiveInt('hidden width'),
+    dz: positiveInt('latent dimension d_z'),
+    /** Decoder standard deviation c (fixed). */
+    decoderStd: positiveNumber('decoder standard deviation c'),
+    /** Initialisation (see DeepVaeModelOptions.init). */
+    init: z.object({
+      weightScale: nonNegativeNumber('initial weight scale'),
+      outputWeightScale: nonNegativeNumber('initial output weight scale'),
+      outputBiasAtDataMean: z.boolean({ error: 'allowed init.outputBiasAtDataMean: true or false' }),
+    }),
+    /** G_n's slopes are fitted over the last `decades` decades of the run. */
+    decades: positiveNumber('fit window in decades'),
+    /** Checkpoints per decade over the whole run, and over the last decade (where the sharpened measurements live). */
+    checkpointsPerDecade: positiveInt('checkpoints per decade'),
+    lastDecadeCheckpoints: positiveInt('last-decade checkpoints per decade'),
+    /** Independent antithetic noise draws J of the ‖∇L‖² estimator at a checkpoint (each over every data point). */
+    estimatorDraws: intAtLeast('estimator draws J', 2),
+    /**
+     * Polyak–Ruppert averages θ̄_e of (e/2, e] at `ends` log-spaced e over the last `decades` decades,
+     * over every `stride`-th iterate; ‖∇L(θ̄_e)‖² from `draws` antithetic draws.
+     */
+    averaged: z.object({
+      ends: intAtLeast('averaged ends', 2),
+      decades: positiveNumber('averaged window in decades'),
+      draws: intAtLeast('averaged draws', 3),
+      stride: positiveInt('averaged stride'),
+    }),
+    /** Judged: upper bounds of the normalised slope, the last-decade slope and (either of) the averaged slope and averaging ratio. */
+    maxNormalisedSlope: finiteNumber('normalised slope threshold'),
+    maxLastDecadeSlope: finiteNumber('last-decade slope threshold'),
+    maxAveragedSlope: finiteNumber('averaged-iterate slope threshold'),
+    maxAveragingRatio: positiveNumber('averaging ratio threshold'),
+    /** Reported, not judged: CLAIMS.md's raw-slope threshold (a knife edge where G_n tracks log n/√n). */
+    maxSlope: finiteNumber('raw slope threshold'),
+    /**
+     * Falsifiers only: ‖b‖² of a constant vector b added to the engine's
+     * stochastic gradient (every coordinate ±√(‖b‖²/P), fixed signs). 0: the engine as it is.
+     */
+    gradientBias: nonNegativeNumber('gradient bias ‖b‖²'),
+    /** The ‖b‖² the `biased-gradient` falsifier injects at this tier (sized against G_n at the window's end: ≈ G_n/5). */
+    falsifierBias: nonNegativeNumber('falsifier bias ‖b‖²'),
+    /** Engine conformance: draws of the unbiasedness test (engine M, float64 reference J) and optimiser-probe steps. */
+    conformance: z.object({
+      engineDraws: positiveInt('conformance engine draws'),
+      referenceDraws: positiveInt('conformance reference draws'),
+      probeSteps: positiveInt('optimiser-probe steps'),
+    }),
+  })
+  .superRefine((c, ctx) => {
+    for (const [path, what, d] of [[['decades'], 'fit window in decades', c.decades], [['averaged', 'decades'], 'averaged window in decades', c.averaged.decades]] as const) {
+      if (c.steps / 10 ** d < 4) ctx.addIssue({ code: 'custom', path: [...path], message: `allowed ${what}: > 0 with steps / 10^decades ≥ 4, i.e. ≤ ${Math.log10(Math.max(c.steps, 4) / 4).toFixed(3)} at steps = ${c.steps}` });
+    }
+    const n = 10 * c.data.perDigit;
+    if (c.batchSize > n) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${n} (the data size: 10 digits × perDigit)` });
+  });
+
+export type DeepVaeRateConfig = z.infer<typeof deepVaeRateConfigSchema>;
 
 interface Arm {
   activation: Activation;

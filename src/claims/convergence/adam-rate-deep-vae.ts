@@ -102,7 +102,7 @@
 import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
 import { ADAM_DEFAULTS } from '../../engine/optimizer.ts';
-import { checkDeepVaeRate, type DeepVaeRateConfig } from './adam-rate-deep-vae.check.ts';
+import { checkDeepVaeRate, deepVaeRateConfigSchema, type DeepVaeRateConfig } from './adam-rate-deep-vae.check.ts';
 
 const common = {
   optimizer: ADAM_DEFAULTS,
@@ -199,4 +199,6 @@ export default defineClaim<DeepVaeRateConfig>({
   tiers,
   falsifiers: [constantStep, biasedGradient],
   check: (configs, ctx) => checkDeepVaeRate('adam-rate-deep-vae', configs, ctx),
+  schema: deepVaeRateConfigSchema,
+  seedCount: (c) => c.seeds,
 });

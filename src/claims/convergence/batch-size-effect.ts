@@ -16,7 +16,7 @@
  */
 import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
-import { checkArmEffect, type ArmEffectConfig } from './shared/arm-effect.ts';
+import { armEffectConfigSchema, checkArmEffect, type ArmEffectConfig } from './shared/arm-effect.ts';
 import { linearVaeRateAssumptions, linearVaeRateTiers, wrappedLinearVaeTakesData } from './shared/linear-vae-rate-tiers.ts';
 
 const base = linearVaeRateTiers({ kind: 'sgd' });
@@ -56,4 +56,6 @@ export default defineClaim<ArmEffectConfig>({
   falsifiers: [batchSizeIgnored],
   check: (configs, ctx) => checkArmEffect('batch-size-effect', configs, ctx, 'bounded-by-ratio'),
   takesData: wrappedLinearVaeTakesData(),
+  schema: armEffectConfigSchema,
+  seedCount: (c) => c.run.seeds,
 });

@@ -7,16 +7,22 @@
  * hold for every β. G_n uses the exact gradient of the β-weighted expected
  * objective (the float64 oracle takes β).
  */
+import { z } from 'zod';
 import type { CheckResult, ClaimContext, Metric, Series } from '../../contract/claim.ts';
+import { listOf, positiveNumber } from '../../config/hyperparameters.ts';
 import { allOf } from '../../stats/verdict.ts';
-import { evaluateLinearVaeRate, trainLinearVaeConfigs, withEngineConformance, type LinearVaeRateConfig } from './shared/linear-vae-rate.ts';
+import { evaluateLinearVaeRate, linearVaeRateConfigSchema, trainLinearVaeConfigs, withEngineConformance } from './shared/linear-vae-rate.ts';
 import { divergedResult, isDiverged } from '../shared/divergence.ts';
 
-export interface BetaRateConfig {
+/** The β-VAE rate configuration, as a zod schema (every message names the setting and the allowed range). */
+export const betaRateConfigSchema = z.object({
   /** Everything but β (its value there is ignored). */
-  run: LinearVaeRateConfig;
-  betas: number[];
-}
+  run: linearVaeRateConfigSchema,
+  /** The KL weights, one arm each. */
+  betas: listOf(positiveNumber('KL weight β'), 'KL weights betas', 1),
+});
+
+export type BetaRateConfig = z.infer<typeof betaRateConfigSchema>;
 
 export async function checkBetaRate(claimId: string, configs: readonly BetaRateConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
   for (const c of configs) {

@@ -16,7 +16,7 @@
  */
 import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
-import { checkBetaRate, type BetaRateConfig } from './beta-vae-rate.check.ts';
+import { betaRateConfigSchema, checkBetaRate, type BetaRateConfig } from './beta-vae-rate.check.ts';
 import { linearVaeRateAssumptions, linearVaeRateTiers, wrappedLinearVaeTakesData } from './shared/linear-vae-rate-tiers.ts';
 
 const base = linearVaeRateTiers({ kind: 'sgd' });
@@ -61,4 +61,6 @@ export default defineClaim<BetaRateConfig>({
   falsifiers: [constantStep],
   check: (configs, ctx) => checkBetaRate('beta-vae-rate', configs, ctx),
   takesData: wrappedLinearVaeTakesData(),
+  schema: betaRateConfigSchema,
+  seedCount: (c) => c.run.seeds,
 });

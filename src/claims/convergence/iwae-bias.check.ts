@@ -32,7 +32,10 @@
  * scale), and one TF.js autodiff step on identical draws must match the
  * reference (≤ 1e-4, float32); else the verdict is `error`.
  */
+import { z } from 'zod';
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
+import { finiteNumber, intAtLeast, listOf, positiveInt, positiveNumber, requireIncreasing } from '../../config/hyperparameters.ts';
+import { linearGaussianData } from './shared/schema.ts';
 import { deriveSeed, RandomStream } from '../../engine/rng.ts';
 import { generateLinearGaussianData } from '../../models/linear-vae/data.ts';
 import { dataMoments, elboGradient, optimalEncoder } from '../../models/linear-vae/oracle.ts';
@@ -55,37 +58,63 @@ import { allOf, atLeast, atMost, type Verdict } from '../../stats/verdict.ts';
 import { intervalMetric } from './shared/report.ts';
 import { CholeskyDecomposition, EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
-export interface IwaeBiasConfig {
-  data: { n: number; dx: number; dz: number; noiseStd: number };
-  sigmaX: number;
-  /**
-   * The encoder is the exact posterior's mean map with c_j shifted by
-   * `meanShift` posterior standard deviations (mean-field) and log-variances
-   * the mean-field optimum plus `logVarianceShift` (> 0: wider than the
-   * posterior, so the weights are bounded). Measuring the shift in posterior
-   * units keeps the mismatch, and so where the O(1/K) regime starts, the
-   * same whatever the data's scale. The decoder is the data's ground truth.
-   */
-  encoder: { meanShift: number; logVarianceShift: number };
-  /** Increasing, each dividing the next, e.g. 1, 2, 4, …, 256. */
-  Ks: number[];
-  /** The slope is fitted over K ≥ slopeFrom. */
-  slopeFrom: number;
-  slopeRange: [number, number];
-  draws: number;
-  normalisation: WeightNormalisation;
-  /**
-   * The engine arm: `draws` of the float64 arm's draws go through the engine's
-   * kernel too. estimator 'iwae' is the engine as it is; 'mean-log-weight' is
-   * the falsifier engine-estimator-is-elbo (iwae-elbo-objective.ts: uniform
-   * weights, i.e. the ELBO's gradient, whose bias does not shrink with K).
-   */
-  engine: { estimator: 'iwae' | 'mean-log-weight'; draws: number };
-  /** The Monte Carlo error counts as small when the floor/bias² and relative SE of bias² at Kmax stay below these. */
-  maxFloorFraction: number;
-  maxRelativeError: number;
-  resamples: number;
-}
+const weightNormalisation = z.discriminatedUnion(
+  'kind',
+  [
+    z.object({ kind: z.literal('self-normalised') }),
+    /** The falsifier's tempered weights ω ∝ w^power (iwae-oracle.ts). */
+    z.object({ kind: z.literal('tempered'), power: positiveNumber('tempered weight power') }),
+  ],
+  { error: 'allowed normalisation.kind: "self-normalised" or "tempered" (the falsifier)' },
+) satisfies z.ZodType<WeightNormalisation>;
+
+/** The IWAE-bias configuration, as a zod schema (every message names the setting and the allowed range). */
+export const iwaeBiasConfigSchema = z
+  .object({
+    data: linearGaussianData,
+    sigmaX: positiveNumber('decoder standard deviation σ_x'),
+    /**
+     * The encoder is the exact posterior's mean map with c_j shifted by
+     * `meanShift` posterior standard deviations (mean-field) and log-variances
+     * the mean-field optimum plus `logVarianceShift` (> 0: wider than the
+     * posterior, so the weights are bounded). Measuring the shift in posterior
+     * units keeps the mismatch, and so where the O(1/K) regime starts, the
+     * same whatever the data's scale. The decoder is the data's ground truth.
+     */
+    encoder: z.object({ meanShift: finiteNumber('encoder mean shift'), logVarianceShift: finiteNumber('encoder log-variance shift') }),
+    /** Increasing, each dividing the next, e.g. 1, 2, 4, …, 256. */
+    Ks: listOf(positiveInt('samples K'), 'Ks', 2),
+    /** The slope is fitted over K ≥ slopeFrom. */
+    slopeFrom: positiveInt('slope start K'),
+    slopeRange: z.tuple([finiteNumber('slope range lower end'), finiteNumber('slope range upper end')], { error: 'slopeRange must be a pair [lower, upper]' }),
+    draws: intAtLeast('draws', 10),
+    normalisation: weightNormalisation,
+    /**
+     * The engine arm: `draws` of the float64 arm's draws go through the engine's
+     * kernel too. estimator 'iwae' is the engine as it is; 'mean-log-weight' is
+     * the falsifier engine-estimator-is-elbo (iwae-elbo-objective.ts: uniform
+     * weights, i.e. the ELBO's gradient, whose bias does not shrink with K).
+     */
+    engine: z.object({
+      estimator: z.enum(['iwae', 'mean-log-weight'], { error: 'allowed engine.estimator: "iwae" or "mean-log-weight" (the falsifier)' }),
+      draws: intAtLeast('engine draws', 10),
+    }),
+    /** The Monte Carlo error counts as small when the floor/bias² and relative SE of bias² at Kmax stay below these. */
+    maxFloorFraction: positiveNumber('variance floor fraction threshold'),
+    maxRelativeError: positiveNumber('relative error threshold'),
+    resamples: positiveInt('bootstrap resamples'),
+  })
+  .superRefine((c, ctx) => {
+    requireIncreasing(c.Ks, ['Ks'], 'Ks', ctx);
+    c.Ks.forEach((K, i) => {
+      if (i > 0 && K > c.Ks[i - 1] && K % c.Ks[i - 1] !== 0) ctx.addIssue({ code: 'custom', path: ['Ks', i], message: `allowed Ks: increasing, each dividing the next (got ${c.Ks.join(', ')})` });
+    });
+    if (c.Ks.filter((K) => K >= c.slopeFrom).length < 2) ctx.addIssue({ code: 'custom', path: ['slopeFrom'], message: `allowed slope start K: at most the second-largest K, leaving ≥ 2 of Ks = ${c.Ks.join(', ')} to fit` });
+    if (!(c.slopeRange[0] < c.slopeRange[1])) ctx.addIssue({ code: 'custom', path: ['slopeRange'], message: 'allowed slopeRange: [lower, upper] with lower < upper' });
+    if (c.engine.draws > c.draws) ctx.addIssue({ code: 'custom', path: ['engine', 'draws'], message: `allowed engine draws: an integer 10 ≤ engine draws ≤ draws = ${c.draws}` });
+  });
+
+export type IwaeBiasConfig = z.infer<typeof iwaeBiasConfigSchema>;
 
 function validate(c: IwaeBiasConfig): void {
   if (c.Ks.length < 2) throw new RangeError(`Ks: ${c.Ks.length} given; allowed at least 2`);

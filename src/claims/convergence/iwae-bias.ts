@@ -35,7 +35,7 @@
  */
 import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
 import { SGL24 } from '../sources.ts';
-import { checkIwaeBias, type IwaeBiasConfig } from './iwae-bias.check.ts';
+import { checkIwaeBias, iwaeBiasConfigSchema, type IwaeBiasConfig } from './iwae-bias.check.ts';
 
 const common = {
   sigmaX: 0.5,
@@ -96,4 +96,8 @@ export default defineClaim<IwaeBiasConfig>({
   tiers,
   falsifiers: [temperedWeights, engineEstimatorIsElbo],
   check: (configs, ctx) => checkIwaeBias('iwae-bias', configs, ctx),
+  schema: iwaeBiasConfigSchema,
+  // No training seeds: the intervals bootstrap over the Monte Carlo draws, the claim's independent replications.
+  // No replication over seeds: the intervals bootstrap over Monte Carlo draws of one stream (`draws`), so no seed count is reported.
+  seedCount: () => null,
 });

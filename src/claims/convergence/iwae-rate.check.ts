@@ -41,13 +41,14 @@
  * the verdict `error`: the engine is not computing the IWAE gradient, so the
  * rate it shows is not evidence about the theorem.
  */
+import { z } from 'zod';
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
+import { finiteNumber, fractionBelowOne, intAtLeast, listOf, openUnitInterval, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
+import { linearGaussianData } from './shared/schema.ts';
 import { deriveSeed, RandomStream } from '../../engine/rng.ts';
 import { createTrainer } from '../../engine/create-trainer.ts';
-import type { OptimizerConfig } from '../../engine/optimizer.ts';
 import { replicaStreams, type ReplicaSetting } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
-import type { StepSchedule } from '../../engine/schedule.ts';
 import { LinearIwaeModel } from '../../models/linear-vae/iwae-engine-model.ts';
 import { MeanLogWeightModel } from '../../models/linear-vae/iwae-elbo-objective.ts';
 import { fixedVarianceElboOptimum } from '../../models/linear-vae/iwae-elbo-optimum.ts';
@@ -76,48 +77,67 @@ import {
   type IwaeEngineSetup,
 } from './shared/iwae-conformance.ts';
 
-export interface IwaeArm {
-  batchSize: number;
-  samples: number;
-}
-
-export interface IwaeRateConfig {
-  optimizer: OptimizerConfig;
-  schedule: StepSchedule;
-  seeds: number;
-  steps: number;
-  /** One K for every arm, in increasing order of B. */
-  arms: IwaeArm[];
-  /** s₀ of the fixed isotropic encoder variance e^{s₀}. */
-  encoderLogVariance: number;
-  /**
-   * What the engine trains: 'iwae' (the claim), or 'elbo', the falsifier
-   * objective-is-elbo: the mean of the K log-weights (iwae-elbo-objective.ts).
-   * The measured gradient is always ∇L_K.
-   */
-  objective: 'iwae' | 'elbo';
-  /** W* = U·diag(singularValues) with U random orthonormal: the test bed's spectrum does not depend on the seed (iwae-data.ts). */
-  data: { n: number; dx: number; dz: number; noiseStd: number; singularValues: number[] };
-  sigmaX: number;
-  /** G_n's slopes are fitted over [steps / 10^decades, steps]. */
-  decades: number;
-  checkpointsPerDecade: number;
-  /** Checkpoints per decade in the last decade [steps/10, steps], where E‖∇L_K(θ_k)‖² itself is fitted. */
-  lastDecadeCheckpoints: number;
-  /** Antithetic noise pairs J of the ‖∇L_K‖² estimator (each over every data point). */
-  estimatorPairs: number;
-  maxSlope: number;
-  maxNormalisedSlope: number;
-  maxLastDecadeSlope: number;
-  /** Relative tolerance of "G_n non-increasing in B". */
-  tolerance: number;
-  /** Engine conformance: mean-test draws and their batch size, K = 1 anchor draws, family-wise false alarm per test. */
-  conformance: { draws: number; batchSize: number; anchorDraws: number; falseAlarm: number };
-  /** Antithetic pairs for ‖∇L_K‖² at the ELBO's optimum (the separation of the two objectives). */
-  separationPairs: number;
-}
-
+const iwaeArm = z.object({ batchSize: positiveInt('batch size B'), samples: positiveInt('samples K') });
+export type IwaeArm = z.infer<typeof iwaeArm>;
 const armLabel = (a: IwaeArm) => `B=${a.batchSize},K=${a.samples}`;
+
+/** The IWAE-rate configuration, as a zod schema (every message names the setting and the allowed range). */
+export const iwaeRateConfigSchema = z
+  .object({
+    optimizer,
+    schedule,
+    seeds: seedCount,
+    steps: positiveInt('steps'),
+    /** One K for every arm, in increasing order of B. */
+    arms: listOf(iwaeArm, '(B, K) arms', 1),
+    /** s₀ of the fixed isotropic encoder variance e^{s₀}. */
+    encoderLogVariance: finiteNumber('encoder log-variance s₀'),
+    /**
+     * What the engine trains: 'iwae' (the claim), or 'elbo', the falsifier
+     * objective-is-elbo: the mean of the K log-weights (iwae-elbo-objective.ts).
+     * The measured gradient is always ∇L_K.
+     */
+    objective: z.enum(['iwae', 'elbo'], { error: 'allowed objective: "iwae" or "elbo" (the falsifier)' }),
+    /** W* = U·diag(singularValues) with U random orthonormal: the test bed's spectrum does not depend on the seed (iwae-data.ts). */
+    data: linearGaussianData.extend({ singularValues: listOf(positiveNumber('singular value of W*'), 'singular values of W*', 1) }),
+    sigmaX: positiveNumber('decoder standard deviation σ_x'),
+    /** G_n's slopes are fitted over [steps / 10^decades, steps]. */
+    decades: positiveNumber('fit window in decades'),
+    checkpointsPerDecade: positiveInt('checkpoints per decade'),
+    /** Checkpoints per decade in the last decade [steps/10, steps], where E‖∇L_K(θ_k)‖² itself is fitted. */
+    lastDecadeCheckpoints: positiveInt('last-decade checkpoints per decade'),
+    /** Antithetic noise pairs J of the ‖∇L_K‖² estimator (each over every data point). */
+    estimatorPairs: intAtLeast('estimator pairs J', 3, 'jackknife'),
+    maxSlope: finiteNumber('raw slope threshold'),
+    maxNormalisedSlope: finiteNumber('normalised slope threshold'),
+    maxLastDecadeSlope: finiteNumber('last-decade slope threshold'),
+    /** Relative tolerance of "G_n non-increasing in B". */
+    tolerance: fractionBelowOne('tolerance'),
+    /** Engine conformance: mean-test draws and their batch size, K = 1 anchor draws, family-wise false alarm per test. */
+    conformance: z.object({
+      draws: intAtLeast('conformance draws', 30, 'mean test'),
+      batchSize: positiveInt('conformance batch size'),
+      anchorDraws: intAtLeast('conformance anchor draws', 30, 'mean test'),
+      falseAlarm: openUnitInterval('conformance false alarm'),
+    }),
+    /** Antithetic pairs for ‖∇L_K‖² at the ELBO's optimum (the separation of the two objectives). */
+    separationPairs: intAtLeast('separation pairs', 3),
+  })
+  .superRefine((c, ctx) => {
+    const K = c.arms[0]?.samples;
+    c.arms.forEach((a, i) => {
+      // G_n of different K are gradient norms of different functions (L_K depends on K): only B varies.
+      if (a.samples !== K) ctx.addIssue({ code: 'custom', path: ['arms', i, 'samples'], message: `allowed samples K: one K for every arm (got ${c.arms.map((x) => x.samples).join(', ')}; G_n of different K measure different objectives)` });
+      if (a.batchSize > c.data.n) ctx.addIssue({ code: 'custom', path: ['arms', i, 'batchSize'], message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${c.data.n} (the data size)` });
+      if (i > 0 && !(a.batchSize > c.arms[i - 1].batchSize)) {
+        ctx.addIssue({ code: 'custom', path: ['arms', i, 'batchSize'], message: `allowed batch size B: larger than the previous arm's (arms in increasing order of B; got ${c.arms.map(armLabel).join('; ')})` });
+      }
+    });
+    if (c.data.dz > c.data.dx) ctx.addIssue({ code: 'custom', path: ['data', 'dz'], message: `allowed latent dimension d_z: an integer 1 ≤ d_z ≤ d_x = ${c.data.dx}` });
+    if (c.data.singularValues.length !== c.data.dz) ctx.addIssue({ code: 'custom', path: ['data', 'singularValues'], message: `allowed singular values of W*: exactly d_z = ${c.data.dz} values > 0` });
+  });
+
+export type IwaeRateConfig = z.infer<typeof iwaeRateConfigSchema>;
 
 function validate(c: IwaeRateConfig): void {
   if (c.arms.length === 0) throw new RangeError('arms: none given; allowed at least one (B, K)');

@@ -57,7 +57,7 @@
  */
 import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
-import { checkIwaeRate, type IwaeRateConfig } from './iwae-rate.check.ts';
+import { checkIwaeRate, iwaeRateConfigSchema, type IwaeRateConfig } from './iwae-rate.check.ts';
 
 // C = 0.03: the quick tier's last decade is then still the transient (iterates' slope −1.3 to
 // −1.9, seed-to-seed spread small), where an engine optimising another objective stands out
@@ -140,4 +140,6 @@ export default defineClaim<IwaeRateConfig>({
   tiers,
   falsifiers: [constantStep, objectiveIsElbo],
   check: (configs, ctx) => checkIwaeRate('iwae-rate', configs, ctx),
+  schema: iwaeRateConfigSchema,
+  seedCount: (c) => c.seeds,
 });

@@ -21,7 +21,7 @@
  */
 import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
-import { checkArmEffect, type ArmEffectConfig } from './shared/arm-effect.ts';
+import { armEffectConfigSchema, checkArmEffect, type ArmEffectConfig } from './shared/arm-effect.ts';
 import { linearVaeRateAssumptions, linearVaeRateTiers, wrappedLinearVaeTakesData } from './shared/linear-vae-rate-tiers.ts';
 
 const base = linearVaeRateTiers({ kind: 'sgd' });
@@ -58,4 +58,6 @@ export default defineClaim<ArmEffectConfig>({
   falsifiers: [samplesIgnored],
   check: (configs, ctx) => checkArmEffect('samples-effect', configs, ctx, 'saturating'),
   takesData: wrappedLinearVaeTakesData(),
+  schema: armEffectConfigSchema,
+  seedCount: (c) => c.run.seeds,
 });

@@ -16,18 +16,38 @@
  * gap Σ_c q̄_c Σ_d (p − p') logit(p') > 0 ((p − p') and logit p' share the
  * sign of p − ½, so it cannot cancel); applied to both arms' end points.
  */
+import { z } from 'zod';
 import { RandomStream, deriveSeed } from '../../engine/rng.ts';
 import { BERNOULLI } from '../../models/mixtures/bernoulli-mixture.ts';
 import { binarisedDigits } from '../../models/mixtures/count-data.ts';
 import { randomResponsibilities } from '../../models/mixtures/responsibilities.ts';
-import { judgeMixture, type MixtureJudgeOptions } from './shared/mixture-verdict.ts';
-import { mixtureEngineArm, runMixture, type MixtureEngineArm, type MixtureEngineOptions, type MixtureRunOptions } from './shared/product-mixture.ts';
+import { judgeMixture, mixtureJudgeOptionsSchema } from './shared/mixture-verdict.ts';
+import {
+  bernoulliPerturbationSchema,
+  mixtureEngineArm,
+  mixtureEngineOptionsSchema,
+  mixtureRunOptionsSchema,
+  runMixture,
+  type MixtureEngineArm,
+} from './shared/product-mixture.ts';
+import { digitData, digitRows } from './shared/schema.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 
-export interface BernoulliMixtureEntropyConfig extends Omit<MixtureRunOptions, 'baseMeasure'>, MixtureJudgeOptions {
-  data: { perDigit: number; pool: number };
-  engine: MixtureEngineOptions;
-}
+/** The mixture run (B is always included: Bernoulli's base measure is constant), its judging, binarised digits and the engine arm. */
+export const bernoulliMixtureEntropyConfigSchema = mixtureRunOptionsSchema
+  .omit({ baseMeasure: true })
+  .extend(mixtureJudgeOptionsSchema.shape)
+  .extend({
+    perturbation: bernoulliPerturbationSchema,
+    data: digitData,
+    engine: mixtureEngineOptionsSchema,
+  })
+  .superRefine((c, ctx) => {
+    const N = digitRows(c.data);
+    if (c.K > N) ctx.addIssue({ code: 'custom', path: ['K'], message: `allowed mixture components K: an integer 1 ≤ K ≤ N = ${N} (the data size, 10 × perDigit)` });
+  });
+
+export type BernoulliMixtureEntropyConfig = z.infer<typeof bernoulliMixtureEntropyConfigSchema>;
 
 export async function checkBernoulliMixtureEntropy(
   claimId: string,

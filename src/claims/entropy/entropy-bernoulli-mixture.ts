@@ -24,7 +24,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { LW22 } from '../sources.ts';
-import { checkBernoulliMixtureEntropy, type BernoulliMixtureEntropyConfig } from './entropy-bernoulli-mixture.check.ts';
+import { bernoulliMixtureEntropyConfigSchema, checkBernoulliMixtureEntropy, type BernoulliMixtureEntropyConfig } from './entropy-bernoulli-mixture.check.ts';
 
 const common: Omit<BernoulliMixtureEntropyConfig, 'data' | 'K'> = {
   maxEmIterations: 300,
@@ -68,4 +68,7 @@ export default defineClaim<BernoulliMixtureEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkBernoulliMixtureEntropy('entropy-bernoulli-mixture', configs, ctx),
+  schema: bernoulliMixtureEntropyConfigSchema,
+  // No seeds setting: deterministic given the master seed (the engine arm's two replicas are two q's, not repetitions).
+  seedCount: () => null,
 });

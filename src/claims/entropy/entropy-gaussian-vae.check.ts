@@ -15,46 +15,62 @@
  * Falsifier: σ² fixed at 1 (VAE-0), trained in the same replica batch: the
  * gap is ≈ (D/2)(1 − s) ≈ D/2 and does not shrink.
  */
+import { z } from 'zod';
+import { intAtLeast, nonNegativeInt, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
 import { RandomStream, deriveSeed } from '../../engine/rng.ts';
 import { ReplicaTrainer } from '../../engine/trainer.ts';
 import type { ReplicaSetting } from '../../engine/replica.ts';
-import type { StepSchedule } from '../../engine/schedule.ts';
-import type { OptimizerConfig } from '../../engine/optimizer.ts';
 import { logSpacedSteps } from '../../stats/grid.ts';
 import { loadDigits } from '../../data/mnist.ts';
 import { GaussianVaeModel } from '../../models/gaussian-vae/engine-model.ts';
 import { diagnoseGaussianVae, type EvaluationSet, type GaussianVaeDiagnosis } from '../../models/gaussian-vae/evaluate.ts';
 import type { GaussianVaeArch, GaussianVaeParams } from '../../models/gaussian-vae/params.ts';
 import { gapOf, predictionErrorOf, unexplainedNote, type IdentityEvaluation } from './shared/common.ts';
-import { checkGaussianVaeConformance, type GaussianVaeConformance, type GaussianVaeConformanceTolerances } from './entropy-gaussian-vae.conformance.ts';
+import { checkGaussianVaeConformance, gaussianVaeConformanceTolerancesSchema, type GaussianVaeConformance } from './entropy-gaussian-vae.conformance.ts';
+import { digitData, digitRows, fixedDecoderVariance } from './shared/schema.ts';
 import type { CheckResult, ClaimContext, Metric, Series } from '../../contract/claim.ts';
 import type { Verdict } from '../../stats/verdict.ts';
 import { groupConfigs } from '../shared/config-groups.ts';
 
-export interface GaussianVaeEntropyConfig {
-  data: { perDigit: number; pool: number };
-  hidden: number;
-  latent: number;
-  seeds: number;
-  steps: number;
-  batchSize: number;
-  samples: number;
-  optimizer: OptimizerConfig;
-  schedule: StepSchedule;
-  /** null: σ² learned (VAE-1); a number: σ² fixed there (VAE-0). */
-  fixedVariance: number | null;
-  /** Train the latent scales ρ (a reparameterisation along the rescaling direction, see params.ts). */
-  latentScale: boolean;
-  /**
-   * samples: fixed noise draws per image; averageLast: the final model is the
-   * average of the last `averageLast` iterates (Polyak–Ruppert tail average;
-   * 0 = the last iterate).
-   */
-  evaluation: { samples: number; checkpointsPerDecade: number; averageLast: number };
-  maxRelativeGap: number;
-  /** Engine conformance on the first two steps (entropy-gaussian-vae-conformance.ts). */
-  conformance: GaussianVaeConformanceTolerances;
-}
+export const gaussianVaeEntropyConfigSchema = z
+  .object({
+    data: digitData,
+    hidden: positiveInt('hidden width'),
+    latent: positiveInt('latent dimension'),
+    seeds: seedCount,
+    /** At least 2: the engine conformance checks the updates of steps 1 and 2. */
+    steps: intAtLeast('steps', 2, 'the engine conformance checks steps 1 and 2'),
+    batchSize: positiveInt('batch size B'),
+    samples: positiveInt('samples K'),
+    optimizer,
+    schedule,
+    /** null: σ² learned (VAE-1); a number: σ² fixed there (VAE-0). */
+    fixedVariance: fixedDecoderVariance,
+    /** Train the latent scales ρ (a reparameterisation along the rescaling direction, see params.ts). */
+    latentScale: z.boolean({ error: 'allowed latentScale: true or false' }),
+    /**
+     * samples: fixed noise draws per image; averageLast: the final model is the
+     * average of the last `averageLast` iterates (Polyak–Ruppert tail average;
+     * 0 = the last iterate).
+     */
+    evaluation: z.object({
+      samples: positiveInt('evaluation noise samples per image'),
+      checkpointsPerDecade: positiveInt('checkpoints per decade'),
+      averageLast: nonNegativeInt('iterates averaged'),
+    }),
+    maxRelativeGap: positiveNumber('relative gap threshold'),
+    /** Engine conformance on the first two steps (entropy-gaussian-vae-conformance.ts). */
+    conformance: gaussianVaeConformanceTolerancesSchema,
+  })
+  .superRefine((c, ctx) => {
+    const N = digitRows(c.data);
+    if (c.batchSize > N) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${N} (the data size, 10 × perDigit)` });
+    if (c.evaluation.averageLast > c.steps) {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'averageLast'], message: `allowed iterates averaged: an integer 0 ≤ averageLast ≤ steps = ${c.steps}` });
+    }
+  });
+
+export type GaussianVaeEntropyConfig = z.infer<typeof gaussianVaeEntropyConfigSchema>;
 
 function trainingKey(c: GaussianVaeEntropyConfig): string {
   return JSON.stringify([c.data, c.hidden, c.latent, c.steps, c.batchSize, c.samples, c.optimizer, c.schedule, c.evaluation]);

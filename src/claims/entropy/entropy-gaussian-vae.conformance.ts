@@ -25,6 +25,8 @@
  * quantities by ≥ 1%. Deterministic given the seed (no false-alarm rate
  * beyond float32 rounding exceeding these margins).
  */
+import { z } from 'zod';
+import { positiveNumber } from '../../config/hyperparameters.ts';
 import { replicaStreams, type ReplicaSetting } from '../../engine/replica.ts';
 import type { OptimizerConfig } from '../../engine/optimizer.ts';
 import type { StepSchedule } from '../../engine/schedule.ts';
@@ -35,11 +37,17 @@ import type { GaussianVaeArch, GaussianVaeParams } from '../../models/gaussian-v
 import { toParams64, type Params64 } from '../../entropy/finite-difference.ts';
 import { autodiffAt, ulp32 } from './shared/engine-arm.ts';
 
-export interface GaussianVaeConformanceTolerances {
-  objective: number;
-  gradient: number;
-  update: number;
-}
+/** Tolerances of the engine conformance on the first two steps (see the header). */
+export const gaussianVaeConformanceTolerancesSchema = z.object({
+  /** |F_engine − F_64| ≤ objective · max(1, |F|). */
+  objective: positiveNumber('conformance objective tolerance'),
+  /** |⟨g, u⟩ − D_u F| ≤ gradient · ‖g_b‖. */
+  gradient: positiveNumber('conformance gradient tolerance'),
+  /** |Δ_obs − Δ_Adam| ≤ update · γ_k + 2 ulp(θ). */
+  update: positiveNumber('conformance update tolerance'),
+});
+
+export type GaussianVaeConformanceTolerances = z.infer<typeof gaussianVaeConformanceTolerancesSchema>;
 
 export interface GaussianVaeConformance {
   objectiveError: number;

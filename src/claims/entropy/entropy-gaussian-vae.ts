@@ -39,7 +39,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { D23 } from '../sources.ts';
-import { checkGaussianVaeEntropy, type GaussianVaeEntropyConfig } from './entropy-gaussian-vae.check.ts';
+import { checkGaussianVaeEntropy, gaussianVaeEntropyConfigSchema, type GaussianVaeEntropyConfig } from './entropy-gaussian-vae.check.ts';
 
 const quick: GaussianVaeEntropyConfig = {
   data: { perDigit: 100, pool: 4 },
@@ -90,4 +90,6 @@ export default defineClaim<GaussianVaeEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkGaussianVaeEntropy('entropy-gaussian-vae', configs, ctx),
+  schema: gaussianVaeEntropyConfigSchema,
+  seedCount: (c) => c.seeds,
 });

@@ -21,7 +21,9 @@
  *   π' ∝ π^t        → Σ_c log π'_c (q̄_c − π'_c)
  * (sharpening, t = 2: a FLAT π' would give Σ_c log(1/K)(q̄_c − 1/K) = 0.)
  */
+import { z } from 'zod';
 import { Matrix, inverse } from 'ml-matrix';
+import { positiveInt, positiveNumber } from '../../config/hyperparameters.ts';
 import { RandomStream, deriveSeed } from '../../engine/rng.ts';
 import {
   averageResponsibilities,
@@ -38,32 +40,55 @@ import {
 } from '../../models/mixtures/gmm.ts';
 import { generateGmmData } from '../../models/mixtures/gmm-data.ts';
 import { GmmMStepModel } from '../../models/mixtures/gmm-engine.ts';
-import { hardResponsibilities, randomResponsibilities, type ResponsibilityKind } from '../../models/mixtures/responsibilities.ts';
+import { hardResponsibilities, randomResponsibilities } from '../../models/mixtures/responsibilities.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, identityResult, prefixed, type IdentityEvaluation } from './shared/common.ts';
-import { judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmOptions, type EngineArmRun } from './shared/engine-arm.ts';
+import { responsibilityKinds } from './shared/schema.ts';
+import { engineArmOptionsSchema, judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
 import type { AssumptionCheck, CheckResult, ClaimContext } from '../../contract/claim.ts';
 
-export type GmmPerturbation = { kind: 'none' } | { kind: 'covariance-scale'; factor: number } | { kind: 'sharpen-pi'; power: number };
+const noPerturbation = z.object({ kind: z.literal('none') });
+/** Every Σ_c (or σ²) × factor after the M-step. */
+const covarianceScale = z.object({ kind: z.literal('covariance-scale'), factor: positiveNumber('covariance scale factor') });
+/** π' ∝ π^power after the M-step. */
+const sharpenPi = z.object({ kind: z.literal('sharpen-pi'), power: positiveNumber('sharpening power') });
+export const gmmPerturbationSchema = z.discriminatedUnion('kind', [noPerturbation, covarianceScale, sharpenPi], {
+  error: 'allowed perturbation.kind: "none", "covariance-scale" or "sharpen-pi"',
+});
 
-export interface GmmEntropyConfig {
-  data: { N: number; D: number; K: number; separation: number };
-  covariances: CovarianceKind[];
-  /** EM stops when the log-likelihood gains less than emTolerance (nats/point) or after maxEmIterations. */
-  maxEmIterations: number;
-  emTolerance: number;
-  responsibilities: ResponsibilityKind[];
-  /** Relative gap |F − S|/|F| allowed after every M-step. */
-  tolerance: number;
-  /** Relative |log-lik − S|/|log-lik| allowed at EM convergence. */
-  convergenceTolerance: number;
-  perturbation: GmmPerturbation;
-  /**
-   * The engine arm: the M-step done by the engine's gradient ascent (GmmMStepModel,
-   * kernel trainer, SGD) for the converged EM posterior and for random q, per kind.
-   */
-  engine: EngineArmOptions;
-}
+export type GmmPerturbation = z.infer<typeof gmmPerturbationSchema>;
+
+export const gmmEntropyConfigSchema = z
+  .object({
+    data: z.object({
+      N: positiveInt('data points N'),
+      D: positiveInt('data dimension D'),
+      K: positiveInt('mixture components K'),
+      separation: positiveNumber('component separation'),
+    }),
+    covariances: z
+      .array(z.enum(['full', 'shared-isotropic'], { error: 'allowed covariances: "full" or "shared-isotropic"' }))
+      .min(1, { error: 'allowed covariances: at least one of "full", "shared-isotropic"' }),
+    /** EM stops when the log-likelihood gains less than emTolerance (nats/point) or after maxEmIterations. */
+    maxEmIterations: positiveInt('EM iteration cap'),
+    emTolerance: positiveNumber('EM tolerance'),
+    responsibilities: responsibilityKinds,
+    /** Relative gap |F − S|/|F| allowed after every M-step. */
+    tolerance: positiveNumber('relative gap tolerance'),
+    /** Relative |log-lik − S|/|log-lik| allowed at EM convergence. */
+    convergenceTolerance: positiveNumber('convergence tolerance'),
+    perturbation: gmmPerturbationSchema,
+    /**
+     * The engine arm: the M-step done by the engine's gradient ascent (GmmMStepModel,
+     * kernel trainer, SGD) for the converged EM posterior and for random q, per kind.
+     */
+    engine: engineArmOptionsSchema,
+  })
+  .superRefine((c, ctx) => {
+    if (c.data.K > c.data.N) ctx.addIssue({ code: 'custom', path: ['data', 'K'], message: `allowed mixture components K: an integer 1 ≤ K ≤ N = ${c.data.N} (the data size)` });
+  });
+
+export type GmmEntropyConfig = z.infer<typeof gmmEntropyConfigSchema>;
 
 function perturb(p: GmmParams, pert: GmmPerturbation): GmmParams {
   if (pert.kind === 'none') return p;

@@ -32,7 +32,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { LW22 } from '../sources.ts';
-import { checkGmmEntropy, type GmmEntropyConfig } from './entropy-gmm.check.ts';
+import { checkGmmEntropy, gmmEntropyConfigSchema, type GmmEntropyConfig } from './entropy-gmm.check.ts';
 
 const common: Omit<GmmEntropyConfig, 'data'> = {
   covariances: ['full', 'shared-isotropic'],
@@ -85,4 +85,7 @@ export default defineClaim<GmmEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkGmmEntropy('entropy-gmm', configs, ctx),
+  schema: gmmEntropyConfigSchema,
+  // No seeds setting: deterministic given the master seed (the engine arm's replicas are q's and covariance kinds, not repetitions).
+  seedCount: () => null,
 });

@@ -15,12 +15,12 @@
  * train in one replica batch per phase. Evaluation is float64 (closed form)
  * at log-spaced checkpoints.
  */
+import { z } from 'zod';
+import { optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import type { BatchedParams, ReplicaParams } from '../../engine/trainer.ts';
 import { createTrainer } from '../../engine/create-trainer.ts';
-import type { OptimizerConfig } from '../../engine/optimizer.ts';
 import type { ReplicaSetting } from '../../engine/replica.ts';
-import type { StepSchedule } from '../../engine/schedule.ts';
 import { logSpacedSteps } from '../../stats/grid.ts';
 import { generateLowRankData } from '../../models/ppca/data.ts';
 import { dataStats, eigenSystem, logLikelihood, mlSolution } from '../../models/ppca/oracle.ts';
@@ -29,36 +29,51 @@ import { LearnedVarianceLinearVae } from '../../models/linear-vae/learned-varian
 import { diagnoseLinearVae, type LearnedVarianceParams } from '../../models/linear-vae/learned-variance.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, identityResult, type IdentityEvaluation } from './shared/common.ts';
-import { judgeEngineArm, runEngineArm, subRun, type ArmReplica, type ArmTolerances, type EngineArmRun } from './shared/engine-arm.ts';
+import { armTolerancesSchema, judgeEngineArm, runEngineArm, stepChecksSchema, stepChecksWithin, subRun, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
+import { fixedDecoderVariance, lowRankData } from './shared/schema.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 import type { EntropyDiagnosis } from '../../entropy/formulas.ts';
 import { groupConfigs } from '../shared/config-groups.ts';
 
-export interface TrainingPhase {
-  optimizer: OptimizerConfig;
-  schedule: StepSchedule;
-  steps: number;
-}
+/** One phase of training: an optimiser and its schedule for some steps (the next phase warm-starts from it). */
+const trainingPhaseSchema = z.object({ optimizer, schedule, steps: positiveInt('steps') });
 
-export interface LinearVaeEntropyConfig {
-  data: { N: number; D: number; signal: number[]; noiseStd: number };
-  H: number;
-  seeds: number;
-  phases: TrainingPhase[];
-  /** null: σ² learned (the claim); a number: σ² fixed there (falsifier). */
-  fixedVariance: number | null;
-  /** |F − S| allowed at the end, nats per point. */
-  tolerance: number;
-  /** Agreement with the PPCA ML solution at the end. */
-  ml: { logLik: number; variance: number; encoderVariance: number };
-  checkpointsPerDecade: number;
-  /**
-   * The last phase (plain SGD) runs as an engine arm (entropy-engine-arm.ts): its first steps are
-   * compared with γ_k ∇F of the float64 ELBO, the end point's engine gradient with the exact one, and
-   * the identity is judged against the first-order bound the measured gradient allows.
-   */
-  arm: { stepChecks: number[]; tolerances: ArmTolerances };
-}
+export const linearVaeEntropyConfigSchema = z
+  .object({
+    data: lowRankData,
+    /** Latent dimension H < D (the PPCA ML σ² averages the D − H discarded eigenvalues). */
+    H: positiveInt('latent dimension H'),
+    seeds: seedCount,
+    phases: z.array(trainingPhaseSchema, { error: 'phases must be a list' }).min(1, { error: 'allowed phases: at least one (the last is plain SGD)' }),
+    /** null: σ² learned (the claim); a number: σ² fixed there (falsifier). */
+    fixedVariance: fixedDecoderVariance,
+    /** |F − S| allowed at the end, nats per point. */
+    tolerance: positiveNumber('gap tolerance (nats/point)'),
+    /** Agreement with the PPCA ML solution at the end. */
+    ml: z.object({
+      logLik: positiveNumber('log-likelihood shortfall tolerance'),
+      variance: positiveNumber('σ² relative tolerance'),
+      encoderVariance: positiveNumber('τ² relative tolerance'),
+    }),
+    checkpointsPerDecade: positiveInt('checkpoints per decade'),
+    /**
+     * The last phase (plain SGD) runs as an engine arm (entropy-engine-arm.ts): its first steps are
+     * compared with γ_k ∇F of the float64 ELBO, the end point's engine gradient with the exact one, and
+     * the identity is judged against the first-order bound the measured gradient allows.
+     */
+    arm: z.object({ stepChecks: stepChecksSchema, tolerances: armTolerancesSchema }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.H >= c.data.D) ctx.addIssue({ code: 'custom', path: ['H'], message: `allowed latent dimension H: an integer 1 ≤ H < D = ${c.data.D} (σ²_ML averages the discarded eigenvalues)` });
+    const last = c.phases.length - 1;
+    if (last < 0) return; // reported by phases.min(1)
+    if (c.phases[last].optimizer.kind !== 'sgd') {
+      ctx.addIssue({ code: 'custom', path: ['phases', last, 'optimizer', 'kind'], message: 'allowed optimizer.kind of the last phase: "sgd" (the engine arm checks its steps against γ_k ∇F)' });
+    }
+    stepChecksWithin(c.arm.stepChecks, c.phases[last].steps, ['arm', 'stepChecks'], ctx);
+  });
+
+export type LinearVaeEntropyConfig = z.infer<typeof linearVaeEntropyConfigSchema>;
 
 function trainingKey(c: LinearVaeEntropyConfig): string {
   return JSON.stringify([c.data, c.H, c.seeds, c.phases, c.checkpointsPerDecade]);

@@ -32,7 +32,7 @@
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { D23 } from '../sources.ts';
 import { ADAM_DEFAULTS } from '../../engine/optimizer.ts';
-import { checkLinearVaeEntropy, type LinearVaeEntropyConfig } from './entropy-linear-vae.check.ts';
+import { checkLinearVaeEntropy, linearVaeEntropyConfigSchema, type LinearVaeEntropyConfig } from './entropy-linear-vae.check.ts';
 
 const common: LinearVaeEntropyConfig = {
   data: { N: 2000, D: 10, signal: [3, 1.5, 0.7], noiseStd: 0.5 },
@@ -88,4 +88,6 @@ export default defineClaim<LinearVaeEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkLinearVaeEntropy('entropy-linear-vae', configs, ctx),
+  schema: linearVaeEntropyConfigSchema,
+  seedCount: (c) => c.seeds,
 });

@@ -18,20 +18,38 @@
  * Falsifiers: the plain identity (base measure ignored) must fail by B;
  * rates scaled by 1.2 after the M-step must fail by Σ_c q̄_c Σ_d (λ − λ') log λ'.
  */
+import { z } from 'zod';
+import { nonNegativeNumber, positiveInt, positiveNumber } from '../../config/hyperparameters.ts';
 import { RandomStream, deriveSeed } from '../../engine/rng.ts';
 import { POISSON } from '../../models/mixtures/poisson-mixture.ts';
 import { overdispersedCounts } from '../../models/mixtures/count-data.ts';
 import { randomResponsibilities } from '../../models/mixtures/responsibilities.ts';
-import { judgeMixture, type MixtureJudgeOptions } from './shared/mixture-verdict.ts';
-import { mixtureEngineArm, runMixture, type MixtureEngineArm, type MixtureEngineOptions, type MixtureRunOptions } from './shared/product-mixture.ts';
+import { judgeMixture, mixtureJudgeOptionsSchema } from './shared/mixture-verdict.ts';
+import { mixtureEngineArm, mixtureEngineOptionsSchema, mixtureRunOptionsSchema, runMixture, type MixtureEngineArm } from './shared/product-mixture.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 
-export interface PoissonMixtureEntropyConfig extends MixtureRunOptions, MixtureJudgeOptions {
-  data: { N: number; D: number; rateMin: number; rateMax: number; dispersionShape: number };
-  /** |B| at the EM solution must exceed this for the plain identity to be a valid negative control. */
-  minControlGap: number;
-  engine: MixtureEngineOptions;
-}
+/** The mixture run, its judging, over-dispersed counts, the negative control's validity and the engine arm. */
+export const poissonMixtureEntropyConfigSchema = mixtureRunOptionsSchema
+  .extend(mixtureJudgeOptionsSchema.shape)
+  .extend({
+    /** Gamma-Poisson counts (src/models/mixtures/count-data.ts); plain Poisson data (shape ∞) is the harness's own comparison, not a setting. */
+    data: z.object({
+      N: positiveInt('data points N'),
+      D: positiveInt('data dimension D'),
+      rateMin: positiveNumber('smallest rate'),
+      rateMax: positiveNumber('largest rate'),
+      dispersionShape: positiveNumber('gamma dispersion shape'),
+    }),
+    /** |B| at the EM solution must exceed this for the plain identity to be a valid negative control. */
+    minControlGap: nonNegativeNumber('control gap |B|'),
+    engine: mixtureEngineOptionsSchema,
+  })
+  .superRefine((c, ctx) => {
+    if (c.data.rateMax < c.data.rateMin) ctx.addIssue({ code: 'custom', path: ['data', 'rateMax'], message: `allowed largest rate: a finite number ≥ the smallest rate ${c.data.rateMin}` });
+    if (c.K > c.data.N) ctx.addIssue({ code: 'custom', path: ['K'], message: `allowed mixture components K: an integer 1 ≤ K ≤ N = ${c.data.N} (the data size)` });
+  });
+
+export type PoissonMixtureEntropyConfig = z.infer<typeof poissonMixtureEntropyConfigSchema>;
 
 export async function checkPoissonMixtureEntropy(
   claimId: string,

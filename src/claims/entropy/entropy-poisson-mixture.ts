@@ -20,7 +20,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { W25 } from '../sources.ts';
-import { checkPoissonMixtureEntropy, type PoissonMixtureEntropyConfig } from './entropy-poisson-mixture.check.ts';
+import { checkPoissonMixtureEntropy, poissonMixtureEntropyConfigSchema, type PoissonMixtureEntropyConfig } from './entropy-poisson-mixture.check.ts';
 
 const common: Omit<PoissonMixtureEntropyConfig, 'data' | 'K'> = {
   maxEmIterations: 300,
@@ -75,4 +75,7 @@ export default defineClaim<PoissonMixtureEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkPoissonMixtureEntropy('entropy-poisson-mixture', configs, ctx),
+  schema: poissonMixtureEntropyConfigSchema,
+  // No seeds setting: deterministic given the master seed (the engine arm's two replicas are two q's, not repetitions).
+  seedCount: () => null,
 });

@@ -18,6 +18,8 @@
  * (a kept direction with λ < σ², its column clipped to 0) → ½ (1 − λ/σ²) per
  * such direction.
  */
+import { z } from 'zod';
+import { positiveInt, positiveNumber, seedCount } from '../../config/hyperparameters.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import { generateLowRankData } from '../../models/ppca/data.ts';
 import {
@@ -36,21 +38,29 @@ import { PpcaEngineModel } from '../../models/ppca/engine-model.ts';
 import type { PpcaParams } from '../../models/ppca/params.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, prefixed, summariseIdentity, type IdentityEvaluation } from './shared/common.ts';
-import { judgeEngineArm, runEngineArm, type ArmReplica, type EngineArmOptions, type EngineArmRun } from './shared/engine-arm.ts';
+import { engineArmOptionsSchema, judgeEngineArm, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
+import { lowRankData } from './shared/schema.ts';
 import type { AssumptionCheck, CheckResult, ClaimContext } from '../../contract/claim.ts';
 
-export interface PpcaEntropyConfig {
-  data: { N: number; D: number; signal: number[]; noiseStd: number };
-  H: number;
-  /** Relative gap allowed at the float64 ML solution and saddles. */
-  relativeTolerance: number;
-  /** The engine arm: seeds (replicas), full-batch SGD on the exact log-likelihood, its tolerances. */
-  training: { seeds: number } & EngineArmOptions;
-  /** σ² multiplied by this at every evaluated point (1: the claim; 1.1: falsifier). */
-  varianceScale: number;
-  /** 'correct' saddles, or 'misbuilt' ones that keep a direction with λ < σ². */
-  saddles: 'correct' | 'misbuilt';
-}
+export const ppcaEntropyConfigSchema = z
+  .object({
+    data: lowRankData,
+    /** Model latent dimension H < D (the ML σ² averages the D − H discarded eigenvalues). */
+    H: positiveInt('latent dimension H'),
+    /** Relative gap allowed at the float64 ML solution and saddles. */
+    relativeTolerance: positiveNumber('relative gap tolerance'),
+    /** The engine arm: seeds (replicas), full-batch SGD on the exact log-likelihood, its tolerances. */
+    training: engineArmOptionsSchema.extend({ seeds: seedCount }),
+    /** σ² multiplied by this at every evaluated point (1: the claim; 1.1: falsifier). */
+    varianceScale: positiveNumber('σ² scale factor'),
+    /** 'correct' saddles, or 'misbuilt' ones that keep a direction with λ < σ². */
+    saddles: z.enum(['correct', 'misbuilt'], { error: 'allowed saddles: "correct" or "misbuilt"' }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.H >= c.data.D) ctx.addIssue({ code: 'custom', path: ['H'], message: `allowed latent dimension H: an integer 1 ≤ H < D = ${c.data.D} (σ²_ML averages the discarded eigenvalues)` });
+  });
+
+export type PpcaEntropyConfig = z.infer<typeof ppcaEntropyConfigSchema>;
 
 interface Problem {
   x: Float64Array;

@@ -28,7 +28,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { LW22 } from '../sources.ts';
-import { checkPpcaEntropy, type PpcaEntropyConfig } from './entropy-ppca.check.ts';
+import { checkPpcaEntropy, ppcaEntropyConfigSchema, type PpcaEntropyConfig } from './entropy-ppca.check.ts';
 
 const common: PpcaEntropyConfig = {
   data: { N: 2000, D: 10, signal: [8, 4, 2, 1], noiseStd: 0.5 },
@@ -84,4 +84,6 @@ export default defineClaim<PpcaEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkPpcaEntropy('entropy-ppca', configs, ctx),
+  schema: ppcaEntropyConfigSchema,
+  seedCount: (c) => c.training.seeds,
 });

@@ -14,6 +14,8 @@
  * arms); the gap is then exactly Σ_{d,h} W'_dh ∂F/∂W_dh (the b-part of R_x
  * vanishes), ≈ +0.17 in CLAIMS.md's calibration.
  */
+import { z } from 'zod';
+import { intBetween, nonNegativeInt, positiveInt, positiveNumber } from '../../config/hyperparameters.ts';
 import { RandomStream, deriveSeed } from '../../engine/rng.ts';
 import { generateSbnData } from '../../models/sbn/data.ts';
 import {
@@ -27,6 +29,7 @@ import {
   stateCount,
   stateStats,
   weightGradient,
+  MAX_H,
   type BinaryData,
   type SbnParams,
 } from '../../models/sbn/sbn.ts';
@@ -34,21 +37,31 @@ import { SbnMStepModel } from '../../models/sbn/sbn-engine.ts';
 import { randomResponsibilities } from '../../models/mixtures/responsibilities.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, identityResult, type IdentityEvaluation } from './shared/common.ts';
-import { judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmOptions, type EngineArmRun } from './shared/engine-arm.ts';
+import { engineArmOptionsSchema, judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 
-export interface SbnEntropyConfig {
-  data: { N: number; D: number; weightScale: number };
-  H: number;
-  emIterations: number;
-  randomQ: number;
+export const sbnEntropyConfigSchema = z.object({
+  /** Synthetic SBN data (src/models/sbn/data.ts): true weights W_dh ~ N(0, weightScale²). */
+  data: z.object({
+    N: positiveInt('data points N'),
+    D: positiveInt('data dimension D'),
+    weightScale: positiveNumber('true weight scale'),
+  }),
+  /** Binary latents, their 2^H states enumerated exactly. */
+  H: intBetween('latent dimension H', 1, MAX_H, 'exact enumeration of 2^H states'),
+  /** EM iterations (at least one: the engine arm trains on the last EM posterior). */
+  emIterations: positiveInt('EM iterations'),
+  /** Random responsibility matrices evaluated after EM. */
+  randomQ: nonNegativeInt('random q count'),
   /** |F − S| allowed after the M-step, nats per point. */
-  tolerance: number;
+  tolerance: positiveNumber('gap tolerance (nats/point)'),
   /** After the M-step scale W by this and re-fit b, π (1 = no perturbation). */
-  weightScale: number;
+  weightScale: positiveNumber('weight scale after the M-step'),
   /** The engine arm: the M-step by the engine's gradient ascent for the last EM posterior and a random q. */
-  engine: EngineArmOptions;
-}
+  engine: engineArmOptionsSchema,
+});
+
+export type SbnEntropyConfig = z.infer<typeof sbnEntropyConfigSchema>;
 
 function logitMean(data: BinaryData, d: number): number {
   let m = 0;

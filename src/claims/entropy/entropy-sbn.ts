@@ -20,7 +20,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { LW22 } from '../sources.ts';
-import { checkSbnEntropy, type SbnEntropyConfig } from './entropy-sbn.check.ts';
+import { checkSbnEntropy, sbnEntropyConfigSchema, type SbnEntropyConfig } from './entropy-sbn.check.ts';
 
 const engine: SbnEntropyConfig['engine'] = {
   steps: 2000,
@@ -57,4 +57,7 @@ export default defineClaim<SbnEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkSbnEntropy('entropy-sbn', configs, ctx),
+  schema: sbnEntropyConfigSchema,
+  // No seeds setting: deterministic given the master seed (the engine arm's two replicas are two q's, not repetitions).
+  seedCount: () => null,
 });

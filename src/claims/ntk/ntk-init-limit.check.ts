@@ -25,13 +25,15 @@
  * A 'standard' parameterisation makes Θ̂ grow ∝ m (slope ≈ +1); a wrong
  * analytic formula leaves an error floor and a mean far from the draws'.
  */
+import { z } from 'zod';
+import { seedCount } from '../../config/hyperparameters.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import { reluKernels, type NtkFormula } from '../../kernels/relu-ntk.ts';
 import { matrixFrom, relativeFrobenius } from '../../kernels/krr.ts';
-import { WideReluBatch, type Parameterisation, type WideReluReplica } from '../../models/ntk/wide-relu.ts';
+import { WideReluBatch, type WideReluReplica } from '../../models/ntk/wide-relu.ts';
 import { allOf, type Verdict } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
-import { autodiffAgreement, downloadKernels, kernelBlocks, kernelMeanVerdict, ReluKernelDraws, reluKernelConformance, validateKernelMean, type KernelMeanSettings } from './shared/relu-kernel-mean.ts';
+import { autodiffAgreement, downloadKernels, kernelBlocks, kernelMeanVerdict, ReluKernelDraws, reluKernelConformance, validateKernelMean } from './shared/relu-kernel-mean.ts';
 import {
   familyInputs,
   inputTensor,
@@ -44,21 +46,26 @@ import {
   validateWidths,
   widthSlope,
   withinBand,
-  type NtkTestBed,
 } from './shared/common.ts';
+import { blocksDivideWidths, kernelMeanSchema, ntkFormulaSchema, ntkTestBedSchema, parameterisationSchema, slopeBandSchema, widthLadder } from './shared/schema.ts';
 import type { Matrix } from 'ml-matrix';
 
-export interface InitLimitConfig {
-  bed: NtkTestBed;
-  widths: number[];
-  seeds: number;
-  parameterisation: Parameterisation;
-  formula: NtkFormula;
-  /** Allowed range of the error-vs-width slope. */
-  slopeBand: [number, number];
-  /** The mean test of the kernel against Θ (src/claims/ntk/shared/kernel-mean.ts). */
-  kernelMean: KernelMeanSettings;
-}
+/** The configuration of ntk-init-limit, as a zod schema (validated before anything runs) with its type inferred from it. */
+export const initLimitConfigSchema = z
+  .object({
+    bed: ntkTestBedSchema,
+    widths: widthLadder(),
+    seeds: seedCount,
+    parameterisation: parameterisationSchema,
+    formula: ntkFormulaSchema,
+    /** Allowed range of the error-vs-width slope. */
+    slopeBand: slopeBandSchema,
+    /** The mean test of the kernel against Θ (src/claims/ntk/shared/kernel-mean.ts). */
+    kernelMean: kernelMeanSchema,
+  })
+  .superRefine(blocksDivideWidths);
+
+export type InitLimitConfig = z.infer<typeof initLimitConfigSchema>;
 
 function validate(c: InitLimitConfig): void {
   validateTestBed(c.bed);

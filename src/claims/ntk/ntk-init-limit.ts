@@ -40,7 +40,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { WH24 } from '../sources.ts';
-import { checkInitLimit, type InitLimitConfig } from './ntk-init-limit.check.ts';
+import { checkInitLimit, initLimitConfigSchema, type InitLimitConfig } from './ntk-init-limit.check.ts';
 import { FULL_WIDTHS, KERNEL_MEAN, NTK_BED } from './shared/tiers.ts';
 
 const common = {
@@ -86,4 +86,6 @@ export default defineClaim<InitLimitConfig>({
     },
   ],
   check: (configs, ctx) => checkInitLimit('ntk-init-limit', configs, ctx),
+  schema: initLimitConfigSchema,
+  seedCount: (c) => c.seeds,
 });

@@ -26,21 +26,33 @@
  * Conformance (verdict error, the claim's own configuration): loss gradients
  * and kernels vs autodiff, the trainer's first two steps vs the GD update.
  */
+import { z } from 'zod';
+import { finiteNumber, positiveNumber } from '../../config/hyperparameters.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import { krrPredict, relativeError } from '../../kernels/krr.ts';
 import { allOf, atMost } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 import { bootstrapInterval, intervalMetric, PAPER_CONSTANTS_NOTE, seedMeans, widthSlope } from './shared/common.ts';
-import { conformanceProblems, conformanceReport, trainSetups, type GdSetup, type TrainedReplica } from './shared/training.ts';
+import { conformanceProblems, conformanceReport, gdSetupFields, gdSetupRules, ridgeFields, trainSetups, type TrainedReplica } from './shared/training.ts';
 import { kernelMeanVerdict } from './shared/relu-kernel-mean.ts';
 import { divergenceSummary, GD_STREAM } from './ntk-lazy-training.check.ts';
 
-export interface KrrEquivalenceConfig extends GdSetup {
-  /** λ' of the KRR predictor compared with (the training ridge is λ = ridge.lambdaPrime/n). */
-  krrLambdaPrime: number;
-  maxError: number;
-  maxLimitSlope: number;
-}
+/** The configuration of ntk-krr-equivalence (a GD setup that must have a ridge, and its criteria), as a zod schema with its type inferred from it. */
+export const krrEquivalenceConfigSchema = z
+  .object({
+    ...gdSetupFields,
+    /** The claim compares with kernel ridge regression: a ridge is required. */
+    ridge: z.object(ridgeFields, { error: 'allowed ridge: { lambdaPrime > 0, toward: "init" or "zero" } (the claim compares with kernel ridge regression: a ridge is required)' }),
+    /** λ' of the KRR predictor compared with (the training ridge is λ = ridge.lambdaPrime/n). */
+    krrLambdaPrime: positiveNumber("KRR ridge λ'"),
+    /** Upper bound on the seed-mean relative error against the own-kernel KRR predictor at the widest m. */
+    maxError: positiveNumber('maximum relative error'),
+    /** Upper bound on the slope in m of the error against the analytic-kernel predictor (0: decreasing). */
+    maxLimitSlope: finiteNumber('analytic-predictor error slope threshold'),
+  })
+  .superRefine(gdSetupRules);
+
+export type KrrEquivalenceConfig = z.infer<typeof krrEquivalenceConfigSchema>;
 
 export async function checkKrrEquivalence(configs: readonly KrrEquivalenceConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
   for (const c of configs) if (!c.ridge) throw new RangeError('ntk-krr-equivalence needs a ridge (ridge.lambdaPrime > 0)');

@@ -38,7 +38,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { WH24 } from '../sources.ts';
-import { checkKrrEquivalence, type KrrEquivalenceConfig } from './ntk-krr-equivalence.check.ts';
+import { checkKrrEquivalence, krrEquivalenceConfigSchema, type KrrEquivalenceConfig } from './ntk-krr-equivalence.check.ts';
 import { ridgeToKrrLambda } from '../../kernels/krr.ts';
 import { FULL_WIDTHS, GD_COMMON, NTK_BED, QUICK_GD_WIDTHS } from './shared/tiers.ts';
 
@@ -85,4 +85,6 @@ export default defineClaim<KrrEquivalenceConfig>({
     },
   ],
   check: (configs, ctx) => checkKrrEquivalence(configs, ctx),
+  schema: krrEquivalenceConfigSchema,
+  seedCount: (c) => c.seeds,
 });

@@ -18,17 +18,25 @@
  * a layer's contribution missing from the empirical NTK, which still
  * "changes little") makes the verdict error, naming the check.
  */
+import { z } from 'zod';
+import { finiteNumber } from '../../config/hyperparameters.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import { relativeFrobenius } from '../../kernels/krr.ts';
 import { atMost } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
 import { intervalMetric, PAPER_CONSTANTS_NOTE, seedMeans, widthSlope } from './shared/common.ts';
-import { conformanceProblems, conformanceReport, trainSetups, type GdSetup } from './shared/training.ts';
+import { conformanceProblems, conformanceReport, gdSetupFields, gdSetupRules, trainSetups } from './shared/training.ts';
 
-export interface LazyTrainingConfig extends GdSetup {
-  /** Upper bound on the slope of the relative kernel change vs width. */
-  maxSlope: number;
-}
+/** The configuration of ntk-lazy-training (a GD setup and its criterion), as a zod schema with its type inferred from it. */
+export const lazyTrainingConfigSchema = z
+  .object({
+    ...gdSetupFields,
+    /** Upper bound on the slope of the relative kernel change vs width. */
+    maxSlope: finiteNumber('kernel-change slope threshold'),
+  })
+  .superRefine(gdSetupRules);
+
+export type LazyTrainingConfig = z.infer<typeof lazyTrainingConfigSchema>;
 
 export const GD_STREAM = 'ntk-gd';
 

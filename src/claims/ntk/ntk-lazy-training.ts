@@ -25,7 +25,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { WH24 } from '../sources.ts';
-import { checkLazyTraining, type LazyTrainingConfig } from './ntk-lazy-training.check.ts';
+import { checkLazyTraining, lazyTrainingConfigSchema, type LazyTrainingConfig } from './ntk-lazy-training.check.ts';
 import { FULL_WIDTHS, GD_COMMON, QUICK_GD_WIDTHS } from './shared/tiers.ts';
 
 const tiers: Record<Tier, LazyTrainingConfig> = {
@@ -61,4 +61,6 @@ export default defineClaim<LazyTrainingConfig>({
     },
   ],
   check: (configs, ctx) => checkLazyTraining(configs, ctx),
+  schema: lazyTrainingConfigSchema,
+  seedCount: (c) => c.seeds,
 });

@@ -20,23 +20,33 @@
  * two steps vs the GD update, f₀ ≡ 0, Θ₀'s mean vs the analytic NTK; a
  * failure makes the verdict error, naming the check.
  */
+import { z } from 'zod';
+import { finiteNumber, fractionBelowOne, nonNegativeNumber, positiveNumber } from '../../config/hyperparameters.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import { leastSquaresLine } from '../../stats/least-squares.ts';
 import { linearisedResiduals, symmetricEigen } from '../../kernels/krr.ts';
 import { allOf, atMost } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 import { bootstrapInterval, intervalMetric, PAPER_CONSTANTS_NOTE, seedMeans, widthSlope, withinBand } from './shared/common.ts';
-import { conformanceProblems, conformanceReport, trainSetups, type GdSetup, type TrainedReplica } from './shared/training.ts';
+import { conformanceProblems, conformanceReport, gdSetupFields, gdSetupRules, trainSetups, type TrainedReplica } from './shared/training.ts';
 import { divergenceSummary, GD_STREAM } from './ntk-lazy-training.check.ts';
 
-export interface LinearConvergenceConfig extends GdSetup {
-  maxDistanceSlope: number;
-  rateTolerance: number;
-  /** The sharp rate is fitted over steps [rateWindowFrom·T, T]. */
-  rateWindowFrom: number;
-  /** Allowed excess of loss_t / bound_t over 1 (float32 rounding). */
-  boundSlack: number;
-}
+/** The configuration of ntk-linear-convergence (a GD setup and its criteria), as a zod schema with its type inferred from it. */
+export const linearConvergenceConfigSchema = z
+  .object({
+    ...gdSetupFields,
+    /** Upper bound on the slope in m of the distance to the linearised trajectory. */
+    maxDistanceSlope: finiteNumber('distance slope threshold'),
+    /** Allowed relative deviation of the bottom-eigenvector rate from 2 log(1 − ηλ_min/n). */
+    rateTolerance: positiveNumber('rate tolerance'),
+    /** The sharp rate is fitted over steps [rateWindowFrom·T, T]. */
+    rateWindowFrom: fractionBelowOne('rate window start rateWindowFrom (a fraction of the steps)'),
+    /** Allowed excess of loss_t / bound_t over 1 (float32 rounding). */
+    boundSlack: nonNegativeNumber('loss bound slack'),
+  })
+  .superRefine(gdSetupRules);
+
+export type LinearConvergenceConfig = z.infer<typeof linearConvergenceConfigSchema>;
 
 function norm(v: ArrayLike<number>): number {
   let s = 0;

@@ -23,7 +23,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { WH24 } from '../sources.ts';
-import { checkLinearConvergence, type LinearConvergenceConfig } from './ntk-linear-convergence.check.ts';
+import { checkLinearConvergence, linearConvergenceConfigSchema, type LinearConvergenceConfig } from './ntk-linear-convergence.check.ts';
 import { FULL_WIDTHS, GD_COMMON, QUICK_GD_WIDTHS } from './shared/tiers.ts';
 
 const criteria = { maxDistanceSlope: -0.4, rateTolerance: 0.05, rateWindowFrom: 0.3, boundSlack: 1e-3 };
@@ -58,4 +58,6 @@ export default defineClaim<LinearConvergenceConfig>({
     },
   ],
   check: (configs, ctx) => checkLinearConvergence(configs, ctx),
+  schema: linearConvergenceConfigSchema,
+  seedCount: (c) => c.seeds,
 });

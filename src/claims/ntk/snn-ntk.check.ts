@@ -35,15 +35,18 @@
  * Θ*Θ⁻¹(I − (I − ηΘ/n)^T) y (what a regulariser whose effect vanishes gives).
  */
 import { Matrix } from 'ml-matrix';
+import { z } from 'zod';
+import { intAtLeast, klWeight, positiveNumber, seedCount } from '../../config/hyperparameters.ts';
+import { blocksDivideWidths, evenWidth, kernelMeanSchema, noiseDrawsSchema, ntkTestBedSchema, slopeBandSchema, widthLadder } from './shared/schema.ts';
 import { tf } from '../../engine/backend.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import { noiseBias, stochasticKernels, STOCHASTIC_GROUPS, type StochasticGroup, type StochasticKernels } from '../../kernels/stochastic-ntk.ts';
 import type { SphereData } from '../../models/ntk/data.ts';
 import { binLayout, binMeans, describeKernelMeanTest, kernelMeanTest, type BinLayout } from './shared/kernel-mean.ts';
-import { kernelMeanVerdict, validateKernelMean, type KernelMeanSettings } from './shared/relu-kernel-mean.ts';
+import { kernelMeanVerdict, validateKernelMean } from './shared/relu-kernel-mean.ts';
 import { krrPredict, matrixFrom, relativeError, relativeFrobenius, symmetricEigen } from '../../kernels/krr.ts';
 import { evaluateTeacher, normaliseTargets, sinusoidTeacher } from '../../models/ntk/data.ts';
-import { StochasticLatentBatch, type NoiseDraws, type StochasticParam, type StochasticReplica } from '../../models/ntk/stochastic-latent.ts';
+import { StochasticLatentBatch, type StochasticParam, type StochasticReplica } from '../../models/ntk/stochastic-latent.ts';
 import { runGradientDescent } from '../../models/ntk/gd.ts';
 import { allOf } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
@@ -59,35 +62,41 @@ import {
   validateWidths,
   widthSlope,
   withinBand,
-  type NtkTestBed,
 } from './shared/common.ts';
 
 export const REGULARISERS = ['ridge-init', 'kl-scaled', 'kl'] as const;
 export type Regulariser = (typeof REGULARISERS)[number];
 
-export interface SnnConfig {
-  bed: NtkTestBed;
-  widths: number[];
-  seeds: number;
-  /** Noise draws per latent unit and how they are drawn. */
-  samples: number;
-  noise: NoiseDraws;
-  /** Gauss–Hermite order per dimension for the limit kernels. */
-  quadratureOrder: number;
-  slopeBand: [number, number];
-  /** The mean test of the block kernels against the limit plus the noise average's excess. */
-  kernelMean: KernelMeanSettings;
-  study: {
-    widths: number[];
-    seeds: number;
-    steps: number;
-    /** Ridge in kernel units; the training penalty is λ = λ'/n. */
-    lambdaPrime: number;
-    /** KL weight β of the two KL regularisers. */
-    beta: number;
-    testPoints: number;
-  };
-}
+/** The configuration of snn-ntk, as a zod schema (validated before anything runs) with its type inferred from it. */
+export const snnConfigSchema = z
+  .object({
+    bed: ntkTestBedSchema,
+    widths: widthLadder(),
+    seeds: seedCount,
+    /** Noise draws per latent unit and how they are drawn. */
+    samples: intAtLeast('noise draws K per latent unit', 1),
+    noise: noiseDrawsSchema,
+    /** Gauss–Hermite order per dimension for the limit kernels. */
+    quadratureOrder: intAtLeast('Gauss–Hermite quadrature order', 4),
+    slopeBand: slopeBandSchema,
+    /** The mean test of the block kernels against the limit plus the noise average's excess. */
+    kernelMean: kernelMeanSchema,
+    /** The regulariser study (reported, not judged). */
+    study: z.object({
+      /** Even (antisymmetric initialisation); any order. */
+      widths: z.array(evenWidth('study width m'), { error: 'allowed study widths: a list of even integers ≥ 2' }).min(1, { error: 'allowed study widths: at least 1 even integer ≥ 2' }),
+      seeds: seedCount,
+      steps: intAtLeast('study steps', 1),
+      /** Ridge in kernel units; the training penalty is λ = λ'/n. */
+      lambdaPrime: positiveNumber("study ridge λ'"),
+      /** KL weight β of the two KL regularisers. */
+      beta: klWeight,
+      testPoints: intAtLeast('study test points', 1),
+    }),
+  })
+  .superRefine(blocksDivideWidths);
+
+export type SnnConfig = z.infer<typeof snnConfigSchema>;
 
 function validate(c: SnnConfig): void {
   validateTestBed(c.bed);

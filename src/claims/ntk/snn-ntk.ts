@@ -36,7 +36,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { WH24 } from '../sources.ts';
-import { checkSnnNtk, type SnnConfig } from './snn-ntk.check.ts';
+import { checkSnnNtk, snnConfigSchema, type SnnConfig } from './snn-ntk.check.ts';
 import { FULL_WIDTHS, KERNEL_MEAN, NTK_BED } from './shared/tiers.ts';
 
 const common = {
@@ -87,4 +87,6 @@ export default defineClaim<SnnConfig>({
     },
   ],
   check: (configs, ctx) => checkSnnNtk(configs, ctx),
+  schema: snnConfigSchema,
+  seedCount: (c) => c.seeds,
 });

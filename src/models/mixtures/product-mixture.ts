@@ -45,11 +45,6 @@ export interface CountData {
   D: number;
 }
 
-export function checkData(family: ProductFamily, data: CountData): void {
-  if (data.x.length !== data.N * data.D) throw new RangeError(`${family.name}: data has length ${data.x.length}, expected N×D = ${data.N * data.D}`);
-  for (let i = 0; i < data.x.length; i++) family.checkValue(data.x[i], `data entry ${i}`);
-}
-
 const maxCountCache = new WeakMap<Float64Array, number>();
 /** Largest value of integer data ≤ 256 (then log densities are tabulated per value), else −1. */
 function tableRange(data: CountData): number {

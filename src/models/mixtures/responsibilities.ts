@@ -5,8 +5,6 @@
  */
 import type { RandomStream } from '../../engine/rng.ts';
 
-export type ResponsibilityKind = 'exact' | 'hard' | 'random';
-export const RESPONSIBILITY_KINDS: readonly ResponsibilityKind[] = ['exact', 'hard', 'random'];
 
 /** One-hot at each row's largest entry (ties: the first). */
 export function hardResponsibilities(q: Float64Array, N: number, K: number): Float64Array {

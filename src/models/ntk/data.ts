@@ -51,20 +51,6 @@ export function sphereInputs(n: number, d: number, seed: number, block = 'inputs
   return { n, d, x };
 }
 
-/** Rows [from, to) of a data set. */
-export function sliceRows(data: SphereData, from: number, to: number): SphereData {
-  return { n: to - from, d: data.d, x: data.x.slice(from * data.d, to * data.d) };
-}
-
-/** Two data sets stacked (same d). */
-export function concatRows(a: SphereData, b: SphereData): SphereData {
-  if (a.d !== b.d) throw new RangeError(`cannot stack inputs of dimension ${a.d} and ${b.d}`);
-  const x = new Float64Array((a.n + b.n) * a.d);
-  x.set(a.x, 0);
-  x.set(b.x, a.n * a.d);
-  return { n: a.n + b.n, d: a.d, x };
-}
-
 export interface Teacher {
   /** Directions v_j (row-major J × d), frequencies ω and phases β_j. */
   directions: Float64Array;

@@ -18,32 +18,46 @@
  *   saturating      (samples) the first gain exceeds the second: more
  *                   samples help less and less (data noise remains)
  */
+import { z } from 'zod';
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../../contract/claim.ts';
+import { fractionBelowOne, listOf, positiveInt, requireIncreasing } from '../../../config/hyperparameters.ts';
 import { deriveSeed } from '../../../engine/rng.ts';
 import { logSpacedSteps } from '../../../stats/grid.ts';
 import { fitRate, runningAverage, seedAverage, type RateFit } from '../../../stats/rate.ts';
 import { above, pairedBootstrap } from '../../../stats/paired-bootstrap.ts';
 import { allOf, atLeast, atMost, type Verdict } from '../../../stats/verdict.ts';
-import { trainLinearVaeConfigs, withEngineConformance, type LinearVaeRateConfig, type SeedRun } from './linear-vae-rate.ts';
+import { linearVaeRateConfigSchema, trainLinearVaeConfigs, withEngineConformance, type LinearVaeRateConfig, type SeedRun } from './linear-vae-rate.ts';
 import { gSeries, intervalMetric } from './report.ts';
 import { divergedResult, isDiverged } from '../../shared/divergence.ts';
 
-export type ArmSetting = 'batchSize' | 'samples';
+const armSetting = z.enum(['batchSize', 'samples'], { error: 'allowed setting: "batchSize" (B) or "samples" (K)' });
+export type ArmSetting = z.infer<typeof armSetting>;
 
-export interface ArmEffectConfig {
-  /** Everything but the varied setting (its value there is ignored). */
-  run: LinearVaeRateConfig;
-  setting: ArmSetting;
-  /** Increasing values of the setting, one arm each, e.g. [8, 32, 128]. */
-  values: number[];
-  /**
-   * 'honoured': arm a trains with values[a]. 'ignored' (the falsifier): a
-   * plumbing bug, every arm trains with values[0] while labelled values[a].
-   */
-  wiring: 'honoured' | 'ignored';
-  /** Relative tolerance of the non-increasing and ratio-bound criteria. */
-  tolerance: number;
-}
+/** The configuration of a batch-size or samples arm comparison, as a zod schema (every message names the setting and the allowed range). */
+export const armEffectConfigSchema = z
+  .object({
+    /** Everything but the varied setting (its value there is ignored). */
+    run: linearVaeRateConfigSchema,
+    setting: armSetting,
+    /** Increasing values of the setting, one arm each, e.g. [8, 32, 128]. */
+    values: listOf(positiveInt('arm value (B or K)'), 'arm values', 2),
+    /**
+     * 'honoured': arm a trains with values[a]. 'ignored' (the falsifier): a
+     * plumbing bug, every arm trains with values[0] while labelled values[a].
+     */
+    wiring: z.enum(['honoured', 'ignored'], { error: 'allowed wiring: "honoured" or "ignored" (the falsifier)' }),
+    /** Relative tolerance of the non-increasing and ratio-bound criteria. */
+    tolerance: fractionBelowOne('tolerance'),
+  })
+  .superRefine((c, ctx) => {
+    requireIncreasing(c.values, ['values'], 'arm values', ctx);
+    if (c.setting !== 'batchSize') return;
+    c.values.forEach((B, i) => {
+      if (B > c.run.data.n) ctx.addIssue({ code: 'custom', path: ['values', i], message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${c.run.data.n} (the data size)` });
+    });
+  });
+
+export type ArmEffectConfig = z.infer<typeof armEffectConfigSchema>;
 
 export type ArmShape = 'bounded-by-ratio' | 'saturating';
 

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { deriveSeed } from '../../../engine/rng.ts';
 import { finiteNumber, klWeight, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../../config/hyperparameters.ts';
+import { linearGaussianData } from './schema.ts';
 import { createTrainer } from '../../../engine/create-trainer.ts';
 import type { OptimizerConfig } from '../../../engine/optimizer.ts';
 import type { ReplicaSetting } from '../../../engine/replica.ts';
@@ -48,12 +49,7 @@ export const linearVaeRateConfigSchema = z.object({
   /** Reparameterised samples K per point. */
   samples: positiveInt('samples K'),
   beta: klWeight,
-  data: z.object({
-    n: positiveInt('data points n'),
-    dx: positiveInt('data dimension d_x'),
-    dz: positiveInt('latent dimension d_z'),
-    noiseStd: positiveNumber('data noise standard deviation'),
-  }),
+  data: linearGaussianData,
   sigmaX: positiveNumber('decoder standard deviation σ_x'),
   /** Fit over [steps / 10^decades, steps]. */
   decades: positiveNumber('fit window in decades'),

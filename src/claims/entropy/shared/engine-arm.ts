@@ -13,7 +13,7 @@
  *     schedule), judged per parameter block (a block with small gradients is
  *     not drowned by another's). A wrong gradient term, a wrong sign, a
  *     scaled or biased update, a wrong schedule exponent all move it by ≥ 1%
- *     of the step; the tolerance is float32 rounding (ArmTolerances.step).
+ *     of the step; the tolerance is float32 rounding (tolerances.step).
  *     When the arm warm-starts near the optimum (steps below float32
  *     resolution) the steps are checked on a fresh `probe` copy instead.
  *     A model with both gradient paths must also have its closed-form kernel
@@ -50,6 +50,8 @@
  * is that of float32 rounding exceeding the stated tolerances, i.e. zero with
  * the margins stated where the tolerances are set.
  */
+import { z } from 'zod';
+import { positiveInt, positiveNumber, schedule as scheduleSchema } from '../../../config/hyperparameters.ts';
 import { tf } from '../../../engine/backend.ts';
 import { createTrainer } from '../../../engine/create-trainer.ts';
 import { hasKernel, type ReplicaKernel } from '../../../engine/kernel-trainer.ts';
@@ -75,33 +77,49 @@ export interface ArmReplica {
   anchor?(p: Params64): number;
 }
 
-export interface ArmTolerances {
+/** The engine arm's tolerances (see the header for what each bounds). */
+export const armTolerancesSchema = z.object({
   /**
    * Step check: max_i (|Δθ_i − γ_k ĝ_i| − u_i) ≤ step · γ_k max(‖ĝ_b‖∞, 1e-2 ‖ĝ‖∞) for i in block b,
    * u_i = 2^-23 max(|θ_{k−1,i}|, |θ_{k,i}|) the float32 rounding of the stored parameter.
    */
-  step: number;
+  step: positiveNumber('step-check tolerance'),
   /**
    * End point: max_i |g_engine,i − ĝ_i| · max(1, |θ_i|) ≤ gradient · max(1, |F|): the discrepancy's
    * first-order effect on F of a change of each parameter by its own size, relative to F.
    */
-  gradient: number;
+  gradient: positiveNumber('end-point gradient tolerance'),
   /** End point: |F_engine − F_exact| ≤ objective · max(1, |F|). */
-  objective: number;
+  objective: positiveNumber('end-point objective tolerance'),
   /**
    * Premise: certified stationary when Σ|d_i ĝ_i| ≤ stallFactor × the float32 floor
    * Σ_i |d_i| (ulp(θ_i)/(2γ_K) + |g_engine,i − ĝ_i|) (see the header).
    */
-  stallFactor: number;
+  stallFactor: positiveNumber('stall factor κ'),
+});
+
+/** Steps k ≥ 1 whose update is compared with γ_k ĝ(θ_{k−1}) (each k ≤ the arm's steps: see stepChecksWithin). */
+export const stepChecksSchema = z.array(positiveInt('step check k'), { error: 'stepChecks must be a list of step numbers' });
+
+/** Cross-field rule: every step check k lies within the steps the arm trains (runEngineArm throws otherwise). */
+export function stepChecksWithin(stepChecks: readonly number[], steps: number, path: PropertyKey[], ctx: z.RefinementCtx): void {
+  stepChecks.forEach((k, i) => {
+    if (k > steps) ctx.addIssue({ code: 'custom', path: [...path, i], message: `allowed step check k: an integer 1 ≤ k ≤ steps = ${steps}` });
+  });
 }
 
-export interface EngineArmOptions {
-  steps: number;
-  schedule: StepSchedule;
+/** The engine arm's training (full batch, plain SGD, γ_k = C k^{-α}) and its checks, without cross-field rules (to compose). */
+const engineArmObject = z.object({
+  steps: positiveInt('steps'),
+  schedule: scheduleSchema,
   /** Steps k ≥ 1 whose update is compared with γ_k ĝ(θ_{k−1}). */
-  stepChecks: readonly number[];
-  tolerances: ArmTolerances;
-}
+  stepChecks: stepChecksSchema,
+  tolerances: armTolerancesSchema,
+});
+
+export const engineArmOptionsSchema = engineArmObject.superRefine((o, ctx) => stepChecksWithin(o.stepChecks, o.steps, ['stepChecks'], ctx));
+
+export type EngineArmOptions = z.infer<typeof engineArmOptionsSchema>;
 
 export interface ArmReplicaResult {
   label: string;

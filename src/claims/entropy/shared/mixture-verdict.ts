@@ -10,6 +10,8 @@
  *  - engine: judgeEngineArm at the (perturbed) end points.
  * Every part must pass (error dominates, then fail, then inconclusive).
  */
+import { z } from 'zod';
+import { positiveNumber } from '../../../config/hyperparameters.ts';
 import type { AssumptionCheck, CheckResult, Metric } from '../../../contract/claim.ts';
 import type { ProductFamily } from '../../../models/mixtures/product-mixture.ts';
 import type { NaturalFamily } from '../../../models/mixtures/product-mixture-engine.ts';
@@ -19,16 +21,18 @@ import { judgeEngineArm, mStepAgreement } from './engine-arm.ts';
 import { elbo, mStep } from '../../../models/mixtures/product-mixture.ts';
 import { familyConformance, mixtureEngineEvaluations, type MixtureEngineArm, type MixtureRun, type MixtureRunOptions } from './product-mixture.ts';
 
-export interface MixtureJudgeOptions {
+export const mixtureJudgeOptionsSchema = z.object({
   /** Relative gap |F − S|/|F| allowed after every M-step. */
-  tolerance: number;
+  tolerance: positiveNumber('relative gap tolerance'),
   /**
    * (log-lik − F)/|log-lik| allowed at EM convergence: KL(q ‖ posterior) of
    * the last E-step's posterior, which the 1e-10 responsibility floor makes
    * ≈ 1e-10·K nats at most; a wrong E-step gives ≥ 1e-3.
    */
-  convergenceTolerance: number;
-}
+  convergenceTolerance: positiveNumber('convergence tolerance'),
+});
+
+export type MixtureJudgeOptions = z.infer<typeof mixtureJudgeOptionsSchema>;
 
 export interface MixtureJudgeInput {
   natural: NaturalFamily;

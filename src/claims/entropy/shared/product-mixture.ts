@@ -15,33 +15,57 @@
  *    histogram (anchored to the point-by-point ELBO).
  * Verdicts: entropy-mixture-verdict.ts.
  */
+import { z } from 'zod';
+import { openUnitInterval, positiveInt, positiveNumber, unitInterval } from '../../../config/hyperparameters.ts';
 import { RandomStream } from '../../../engine/rng.ts';
 import { withBaseMeasureCorrection, type EntropyDiagnosis } from '../../../entropy/formulas.ts';
 import { averageResponsibilities } from '../../../models/mixtures/gmm.ts';
 import { diagnose, EmptyComponentError, eStep, mStep, type CountData, type ProductFamily, type ProductMixtureParams } from '../../../models/mixtures/product-mixture.ts';
-import { hardResponsibilities, randomResponsibilities, type ResponsibilityKind } from '../../../models/mixtures/responsibilities.ts';
+import { hardResponsibilities, randomResponsibilities } from '../../../models/mixtures/responsibilities.ts';
 import { elboFromHistogram, valueHistogram, elbo } from '../../../models/mixtures/product-mixture.ts';
 import { ProductMixtureMStepModel, type NaturalFamily } from '../../../models/mixtures/product-mixture-engine.ts';
 import type { Params64 } from '../../../entropy/finite-difference.ts';
 import { xlogx } from '../../../entropy/formulas.ts';
 import type { IdentityEvaluation } from './common.ts';
-import { runEngineArm, type ArmReplica, type EngineArmOptions, type EngineArmRun } from './engine-arm.ts';
+import { engineArmOptionsSchema, runEngineArm, type ArmReplica, type EngineArmRun } from './engine-arm.ts';
+import { responsibilityKinds } from './schema.ts';
 
-export type MeanPerturbation =
-  | { kind: 'none' }
-  /** m' = factor·m + (1 − factor)·target (Bernoulli: shrink toward ½). */
-  | { kind: 'shrink'; factor: number; target: number }
-  /** m' = factor·m (Poisson rates). */
-  | { kind: 'scale'; factor: number };
+/** No perturbation: the M-step's means as they are (the claim). */
+const noPerturbation = z.object({ kind: z.literal('none') });
+/** m' = factor·m + (1 − factor)·target (Bernoulli: shrink toward ½); stays a mean in [0, 1]. */
+const shrinkPerturbation = z.object({
+  kind: z.literal('shrink'),
+  factor: unitInterval('shrink factor'),
+  target: openUnitInterval('shrink target'),
+});
+/** m' = factor·m (Poisson rates). */
+const scalePerturbation = z.object({ kind: z.literal('scale'), factor: positiveNumber('rate scale factor') });
+const perturbationKinds = { error: 'allowed perturbation.kind: "none", "shrink" or "scale"' };
 
-export interface MixtureRunOptions {
-  K: number;
-  maxEmIterations: number;
-  emTolerance: number;
-  responsibilities: ResponsibilityKind[];
-  perturbation: MeanPerturbation;
-  baseMeasure: 'included' | 'ignored';
-}
+/** A perturbation of the M-step's means (falsifiers). */
+export const meanPerturbationSchema = z.discriminatedUnion('kind', [noPerturbation, shrinkPerturbation, scalePerturbation], perturbationKinds);
+/** The perturbations that keep Bernoulli means in [0, 1] (a scale > 1 would not). */
+export const bernoulliPerturbationSchema = z.discriminatedUnion('kind', [noPerturbation, shrinkPerturbation], {
+  error: 'allowed perturbation.kind for Bernoulli means: "none" or "shrink" (a scale could leave [0, 1])',
+});
+
+export type MeanPerturbation = z.infer<typeof meanPerturbationSchema>;
+
+/** EM and the evaluation points of a product-mixture run (runMixture). */
+export const mixtureRunOptionsSchema = z.object({
+  /** Mixture components. */
+  K: positiveInt('mixture components K'),
+  /** EM stops when the log-likelihood gains less than emTolerance (nats/point) or after maxEmIterations. */
+  maxEmIterations: positiveInt('EM iteration cap'),
+  emTolerance: positiveNumber('EM tolerance'),
+  /** Where the identity is evaluated: along EM (exact posteriors), at hard and at random q (a judged run needs at least one). */
+  responsibilities: responsibilityKinds,
+  perturbation: meanPerturbationSchema,
+  /** 'included': the corrected identity F = S + B; 'ignored': the plain F = S (the Poisson negative control). */
+  baseMeasure: z.enum(['included', 'ignored'], { error: 'allowed baseMeasure: "included" or "ignored"' }),
+});
+
+export type MixtureRunOptions = z.infer<typeof mixtureRunOptionsSchema>;
 
 function perturb(p: ProductMixtureParams, pert: MeanPerturbation): ProductMixtureParams {
   if (pert.kind === 'none') return p;
@@ -207,15 +231,20 @@ export function familyConformance(family: ProductFamily, means: ArrayLike<number
 }
 
 /** The engine arm of a product mixture: which columns it uses, how it runs. */
-export interface MixtureEngineOptions extends EngineArmOptions {
+export const mixtureEngineOptionsSchema = engineArmOptionsSchema.extend({
   /**
    * Columns kept in the engine arm: those whose data mean m has min(m, 1 − m) ≥ minColumnMean
    * (0 keeps every column). Why: a Bernoulli column that is (almost) always 0 has its M-step at
    * p = 0, η = −∞, which gradient ascent approaches only like log t; leaving such columns out
    * changes nothing else (the identity holds column by column for any q).
    */
-  minColumnMean: number;
-}
+  minColumnMean: z
+    .number({ error: 'minColumnMean must be a number' })
+    .min(0, { error: 'allowed minColumnMean: 0 ≤ value ≤ ½ (min(m, 1 − m) of a column mean)' })
+    .max(0.5, { error: 'allowed minColumnMean: 0 ≤ value ≤ ½ (min(m, 1 − m) of a column mean)' }),
+});
+
+export type MixtureEngineOptions = z.infer<typeof mixtureEngineOptionsSchema>;
 
 export interface MixtureEngineArm {
   run: EngineArmRun;

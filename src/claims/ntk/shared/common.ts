@@ -12,16 +12,11 @@ import type { Verdict } from '../../../stats/verdict.ts';
 import type { Metric } from '../../../contract/claim.ts';
 import { tf } from '../../../engine/backend.ts';
 import { sphereInputs, type SphereData } from '../../../models/ntk/data.ts';
+import type { z } from 'zod';
+import type { ntkTestBedSchema } from './schema.ts';
 
-/** Network and data sizes shared by a family-N check. */
-export interface NtkTestBed {
-  /** Input dimension (≥ 8, CLAIMS.md pitfall). */
-  d: number;
-  /** Training points. */
-  n: number;
-  sigmaW: number;
-  sigmaB: number;
-}
+/** Network and data sizes shared by a family-N check (its schema: src/claims/ntk/shared/schema.ts). */
+export type NtkTestBed = z.infer<typeof ntkTestBedSchema>;
 
 export function validateTestBed(bed: NtkTestBed): void {
   if (!Number.isInteger(bed.d) || bed.d < 8) throw new RangeError(`input dimension d = ${bed.d}; allowed an integer ≥ 8 (CLAIMS.md: d = 2 gives condition numbers up to 1e6)`);
@@ -124,27 +119,6 @@ export function bootstrapInterval(
   for (let b = 0; b < resamples; b++) {
     for (let i = 0; i < S; i++) picked[i] = values[rng.int(S)];
     boot[b] = stat(picked);
-  }
-  boot.sort();
-  const a = (1 - level) / 2;
-  return { estimate, lower: percentile(boot, a), upper: percentile(boot, 1 - a), level };
-}
-
-/**
- * Bootstrap over seeds of a statistic computed from a subset of seed indices
- * (for statistics that are not means of per-seed values, e.g. the error of
- * the seed-averaged kernel).
- */
-export function bootstrapOverSeeds(S: number, statistic: (pick: readonly number[]) => number, opts: BootstrapOptions): Interval {
-  const { resamples = 2000, level = 0.95 } = opts;
-  if (S < 2) throw new RangeError(`a bootstrap over seeds needs at least 2 seeds, got ${S}`);
-  const estimate = statistic(Array.from({ length: S }, (_, i) => i));
-  const rng = new RandomStream(opts.bootstrapSeed);
-  const boot = new Float64Array(resamples);
-  const pick = new Array<number>(S);
-  for (let b = 0; b < resamples; b++) {
-    for (let i = 0; i < S; i++) pick[i] = rng.int(S);
-    boot[b] = statistic(pick);
   }
   boot.sort();
   const a = (1 - level) / 2;

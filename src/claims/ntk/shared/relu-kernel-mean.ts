@@ -26,6 +26,8 @@ import { reluKernels, type NtkFormula } from '../../../kernels/relu-ntk.ts';
 import type { SphereData } from '../../../models/ntk/data.ts';
 import { GROUPS, type Group, type WideReluBatch } from '../../../models/ntk/wide-relu.ts';
 import type { Verdict } from '../../../stats/verdict.ts';
+import type { z } from 'zod';
+import type { kernelMeanSchema } from './schema.ts';
 import { binLayout, binMeans, describeKernelMeanTest, kernelMeanTest, type BinLayout, type EntryBlock, type KernelMeanTestResult } from './kernel-mean.ts';
 
 export const RELU_KERNEL_GROUPS = ['hidden', 'readout'] as const;
@@ -33,23 +35,8 @@ export const RELU_KERNEL_GROUPS = ['hidden', 'readout'] as const;
 /** The primary controls: per block, the means of a_θ², ‖W_θ‖²/d, b_θ² (expectation 1 each; WideReluBatch.blockParameterMoments). */
 export const PARAMETER_MOMENTS = ['a²', '‖W‖²/d', 'b²'] as const;
 
-export interface KernelMeanSettings {
-  /** Hidden units per i.i.d. block draw (divides every width; even). */
-  blockUnits: number;
-  /** Bins of off-diagonal entries by input cosine (plus the diagonal). */
-  offDiagonalBins: number;
-  /** Family-wise false-alarm rate of the test. */
-  falseAlarm: number;
-  /**
-   * A pass needs the test to resolve shifts of this fraction of a group's
-   * scale: on the control-variate adjusted coordinates (the kernel's shape
-   * across entries, where formula errors such as π − 0.9θ show) and on the
-   * diagonal ones (its overall scale, limited by what the parameter-moment
-   * controls leave of the units' spread).
-   */
-  maxShapeResolution: number;
-  maxScaleResolution: number;
-}
+/** The kernel mean test's settings (its schema, with what each means: src/claims/ntk/shared/schema.ts). */
+export type KernelMeanSettings = z.infer<typeof kernelMeanSchema>;
 
 export function validateKernelMean(k: KernelMeanSettings, widths: readonly number[]): void {
   if (!Number.isInteger(k.blockUnits) || k.blockUnits < 2 || k.blockUnits % 2 !== 0) throw new RangeError(`kernelMean.blockUnits = ${k.blockUnits}; allowed an even integer ≥ 2`);

@@ -22,40 +22,64 @@
  * inputs at the end.
  */
 import type { Matrix } from 'ml-matrix';
+import { z } from 'zod';
+import { fractionBelowOne, intAtLeast, positiveNumber, seedCount } from '../../../config/hyperparameters.ts';
 import type { Metric } from '../../../contract/claim.ts';
 import { tf } from '../../../engine/backend.ts';
 import { deriveSeed } from '../../../engine/rng.ts';
 import { reluKernels } from '../../../kernels/relu-ntk.ts';
 import { matrixFrom, symmetricEigen, type SymmetricEigen } from '../../../kernels/krr.ts';
 import { evaluateTeacher, normaliseTargets, sinusoidTeacher, type SphereData } from '../../../models/ntk/data.ts';
-import { GROUPS, WideReluBatch, type Group, type Parameterisation, type WideReluReplica } from '../../../models/ntk/wide-relu.ts';
+import { GROUPS, WideReluBatch, type Group, type WideReluReplica } from '../../../models/ntk/wide-relu.ts';
 import { runGradientDescent } from '../../../models/ntk/gd.ts';
-import { familyInputs, inputTensor, validateSeeds, validateTestBed, validateWidths, type NtkTestBed } from './common.ts';
-import { autodiffAgreement, downloadKernels, kernelBlocks, ReluKernelDraws, reluKernelConformance, validateKernelMean, type KernelMeanSettings, type ReluConformance } from './relu-kernel-mean.ts';
+import { familyInputs, inputTensor, validateSeeds, validateTestBed, validateWidths } from './common.ts';
+import { blocksDivideWidths, kernelMeanSchema, ntkTestBedSchema, parameterisationSchema, widthLadder } from './schema.ts';
+import { autodiffAgreement, downloadKernels, kernelBlocks, ReluKernelDraws, reluKernelConformance, validateKernelMean, type ReluConformance } from './relu-kernel-mean.ts';
 
-export interface GdSetup {
-  bed: NtkTestBed;
-  widths: number[];
-  seeds: number;
-  steps: number;
-  /** η = etaFactor · n / λ_max(analytic Θ); stable GD needs etaFactor < 2. */
-  etaFactor: number;
-  parameterisation: Parameterisation;
+/** A ridge in kernel units λ' (training penalty λ = λ'/n) toward θ₀ ('init') or toward 0 ('zero'). */
+export const ridgeFields = {
+  lambdaPrime: positiveNumber("ridge λ'"),
+  toward: z.enum(['init', 'zero'], { error: 'allowed ridge.toward: "init" (θ₀) or "zero"' }),
+};
+
+/**
+ * A gradient-descent setup's fields (a claim's schema spreads them and adds
+ * its criteria; zod 4 cannot extend a refined object, so the cross-field rule
+ * is gdSetupRules, applied by each schema).
+ */
+export const gdSetupFields = {
+  bed: ntkTestBedSchema,
+  widths: widthLadder(),
+  seeds: seedCount,
+  steps: intAtLeast('steps', 10),
+  /** η = etaFactor · n / λ_max(analytic Θ); stable GD needs etaFactor < 2 (the falsifiers go above on purpose). */
+  etaFactor: positiveNumber('step factor η·λ_max/n'),
+  parameterisation: parameterisationSchema,
   /** Ridge in kernel units λ' (training penalty λ = λ'/n) toward θ₀ or toward 0; null for none. */
-  ridge: { lambdaPrime: number; toward: 'init' | 'zero' } | null;
+  ridge: z.object(ridgeFields, { error: 'allowed ridge: null (none) or { lambdaPrime > 0, toward: "init" or "zero" }' }).nullable(),
   /** Target RMS in units of √(mean K(x, x)). */
-  targetScale: number;
+  targetScale: positiveNumber('target scale'),
   /** Weight of the bottom-eigenvector component of the targets, in [0, 1). */
-  exciteBottom: number;
-  testPoints: number;
+  exciteBottom: fractionBelowOne('bottom-eigenvector weight exciteBottom'),
+  testPoints: intAtLeast('test points', 1),
   /**
    * Antisymmetric initialisation (f₀ ≡ 0, checked: |f₀| ≤ 1e-4·RMS(y)) or a
    * plain one (f₀ a draw of the prior, to be subtracted by the predictor).
    */
-  antisymmetric: boolean;
+  antisymmetric: z.boolean({ error: 'allowed antisymmetric: true or false' }),
   /** The kernel mean test of Θ₀ against the analytic kernel (src/claims/ntk/shared/kernel-mean.ts). */
-  kernelMean: KernelMeanSettings;
+  kernelMean: kernelMeanSchema,
+};
+
+/** Cross-field rules of a setup: every width a whole number of kernel-mean blocks. */
+export function gdSetupRules(c: { widths: readonly number[]; kernelMean: { blockUnits: number } }, ctx: z.RefinementCtx): void {
+  blocksDivideWidths(c, ctx);
 }
+
+/** The GD experiment's configuration, as a zod schema (claims spread gdSetupFields into their own). */
+export const gdSetupSchema = z.object(gdSetupFields).superRefine(gdSetupRules);
+
+export type GdSetup = z.infer<typeof gdSetupSchema>;
 
 export interface TrainingProblem {
   train: SphereData;

@@ -29,6 +29,7 @@ export type {
   CheckResult,
   Claim,
   ClaimContext,
+  DataProblem,
   DataSet,
   Falsifier,
   Family,

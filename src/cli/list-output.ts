@@ -1,7 +1,8 @@
 /**
- * `list`: ids, families, sources, falsifiers and what each tier costs — the
- * sizes that drive run time (seeds, steps, widths, …) and, when a previous
- * report of that tier is at hand, how long the claim took there.
+ * `list`: ids, families, sources, falsifiers, the rows a claim that takes
+ * data needs (`verify --data FILE`), and what each tier costs — the sizes
+ * that drive run time (seeds, steps, widths, …) and, when a previous report
+ * of that tier is at hand, how long the claim took there.
  */
 import type { Claim, Tier } from '../contract/claim.ts';
 import type { VerifyReport } from '../contract/result.ts';
@@ -56,6 +57,10 @@ export function renderClaimList(claims: readonly Claim[], opts: ListOptions): st
         title: c.title,
         source: { key: c.source.key, arxiv: c.source.arxiv },
         falsifiers: c.falsifiers.map((f) => f.id),
+        // verify --data FILE: what the rows must be, and the columns per tier (null: any number).
+        data: c.takesData
+          ? { rows: c.takesData.describe, columns: Object.fromEntries(opts.tiers.map((t) => [t, c.takesData!.dimension(c.tiers[t])])) }
+          : null,
         tiers: Object.fromEntries(
           opts.tiers.map((t) => [t, { config: c.tiers[t], cost: configCost(c.tiers[t]), estimatedSeconds: estimateTier(c, t, opts.calibration ?? null).seconds, lastRun: lastRun(c, t, opts.timings) }]),
         ),
@@ -70,6 +75,7 @@ export function renderClaimList(claims: readonly Claim[], opts: ListOptions): st
     lines.push(`${c.id}  [${c.family}]  ${c.source.key} arXiv:${c.source.arxiv}`);
     lines.push(`    ${c.title}`);
     lines.push(`    falsifiers: ${c.falsifiers.map((f) => f.id).join(', ') || '—'}`);
+    lines.push(`    --data: ${c.takesData ? c.takesData.describe : 'no (runs on its own data)'}`);
     for (const t of opts.tiers) {
       const cost = configCost(c.tiers[t]);
       const run = lastRun(c, t, opts.timings);

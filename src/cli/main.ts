@@ -41,6 +41,23 @@ import path from 'node:path';
 
 export const EXIT = { ok: 0, claimsFailed: 1, usage: 2, internal: 3, interrupted: 130 } as const;
 
+/**
+ * `verify --help`: what each of our claims that take data needs of the rows
+ * (a summary of each claim's takesData.describe, which `list` shows in full;
+ * a test keeps it in step with the registry).
+ */
+const DATA_HELP =
+  `\nData (--data FILE: CSV or JSON, one point per row; the claim takes N, and where any D goes D, from the file):\n` +
+  `  sgd-rate-linear-vae, adam-rate-linear-vae, beta-vae-rate,\n` +
+  `  batch-size-effect, samples-effect    points in R^10\n` +
+  `  entropy-gmm                          points in R^D, any D; every column varies; N ≥ K\n` +
+  `  entropy-ppca, entropy-linear-vae     points in R^D, D ≥ H + 1 (H = 3 quick, 4 full); covariance of rank > H\n` +
+  `  entropy-bernoulli-mixture            binary rows (0/1), any number of columns; N ≥ K\n` +
+  `  entropy-sbn                          binary rows (0/1), any number of columns, each taking both values\n` +
+  `  entropy-poisson-mixture              counts (integers ≥ 0), any number of columns, none 0 in every row; N ≥ K\n` +
+  `\`list\` states each claim's requirement in full. A bad value, a dimension or size the model cannot take exits 2\n` +
+  `naming the file, row and column and what is allowed, before any training.\n`;
+
 const DEFAULT_OUT = 'reports/latest';
 
 /** What the CLI runs against; tests inject fake claims and a fake backend. */
@@ -132,11 +149,14 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
         `with the finished claims is written, and says so in every format).\n` +
         `Claims: src/claims/ by default, or a module exporting CLAIMS named by $${REGISTRY_ENV_VAR}; add your own with\n` +
         `--claims DIR (every .js/.mjs/.ts module in it default-exports a defineClaim(...) claim; see examples/claims/).\n` +
-        `Backend: --backend or $${BACKEND_ENV_VAR} (${BACKEND_NAMES.join(', ')}; default wasm).\n\n` +
+        `Backend: --backend or $${BACKEND_ENV_VAR} (${BACKEND_NAMES.join(', ')}; default wasm).\n` +
+        `Your data: verify --data FILE runs the claims that take data on your rows (which claims and what rows each needs:\n` +
+        `vae-claims verify --help, and list).\n\n` +
         `Examples:\n` +
         `  vae-claims list\n` +
         `  vae-claims verify --tier quick\n` +
         `  vae-claims verify --claim convergence --claim 'ntk-*' --tier quick --out out-dir\n` +
+        `  vae-claims verify --claim entropy-bernoulli-mixture --tier quick --data my-binary-rows.csv\n` +
         `  vae-claims verify --shard 2/4 --out shard-2            # on each of 4 machines\n` +
         `  vae-claims merge shard-*/report.json --out reports/latest\n` +
         `  vae-claims compare main/report.json reports/latest/report.json`,
@@ -145,6 +165,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
   program
     .command('verify')
     .description('run claims and their falsifiers; write report.json, report.html, report.md and junit.xml')
+    .addHelpText('after', DATA_HELP)
     .addOption(claimOption())
     .addOption(claimsOption())
     .addOption(new Option('--tier <tier>', 'problem sizes: quick (CI, minutes) or full (the published report)').choices(TIERS).default('full'))
@@ -162,7 +183,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
       (raw: string, previous: string[]) => [...previous, raw],
       [],
     )
-    .option('--data <file>', 'run the claims that take data on this CSV or JSON file (one point per row) instead of their synthetic data; problems exit 2 naming the file and row')
+    .option('--data <file>', 'run the claims that take data on this CSV or JSON file (one point per row) instead of their own data (which claims and what rows: below, and `list`); problems exit 2 naming the file, row and column')
     .option(
       '--max-minutes <m>',
       'refuse (exit 2) a run estimated to take longer than this (estimate: each claim\'s calibrated quick-tier time scaled by its seeds × steps × arms; printed before the run)',

@@ -42,6 +42,20 @@ export interface DataSet {
   x: Float64Array;
   n: number;
   dim: number;
+  /** The file line (1-based, as an editor shows it) of each row, for messages; absent: row i is line i + 1. */
+  lines?: readonly number[];
+}
+
+/**
+ * What a model cannot take in a user's data set, found before any training:
+ * at a row and column (0-based indices into DataSet.x), a whole column, or
+ * the whole set. `problem` completes the sentence "<where> …", e.g.
+ * "is 2, not 0 or 1" or "is 0 in every row: …".
+ */
+export interface DataProblem {
+  row?: number;
+  column?: number;
+  problem: string;
 }
 
 export type Tier = 'quick' | 'full';
@@ -79,12 +93,18 @@ export interface Metric {
   criterion?: string;
 }
 
-/** A named series for plots: x against one or more y columns. */
+/**
+ * A named series for plots: x against one or more y columns. Labels and
+ * column names may mark sub- and superscripts as prose does (`G_n`,
+ * `k^{-1/2}`; src/report/formula.ts).
+ */
 export interface Series {
   x: number[];
   y: Record<string, number[]>;
   xLabel: string;
   yLabel: string;
+  /** What the plot shows, e.g. "Running average of E‖∇L(θ_k)‖²"; default "<yLabel> against <xLabel>". */
+  title?: string;
   logX?: boolean;
   logY?: boolean;
 }
@@ -122,14 +142,28 @@ export interface ClaimContext {
   data?: DataSet;
 }
 
-/** A claim that can run on a user's data set (`verify --data FILE`). */
+/**
+ * A claim that can run on a user's data set (`verify --data FILE`). Before
+ * any training the runner checks the file's columns against `dimension`,
+ * sizes the configuration with `withRows`, validates the sized configuration
+ * against the claim's schema (a size the model cannot take exits 2 with the
+ * allowed range) and asks `checkValues` about the values (exit 2 naming the
+ * row and column); then the check, its falsifiers' included, finds the rows
+ * in `ctx.data`.
+ */
 export interface TakesData<TConfig> {
-  /** What the rows must be, for --help and messages, e.g. "points in R^10 (d_x of the linear VAE)". */
+  /** What the rows must be, for `list`, --help and messages, e.g. "points in R^10 (d_x of the linear VAE)" or "binary rows (0/1), any number of columns". */
   describe: string;
-  /** Columns each row must have under this configuration. */
-  dimension(config: TConfig): number;
-  /** The configuration as it runs on `rows` user data points (e.g. data.n = rows), validated like any other. */
-  withRows(config: TConfig, rows: number): TConfig;
+  /** Columns each row must have under this configuration; null: any number (the configuration takes D from the data in withRows). */
+  dimension(config: TConfig): number | null;
+  /** The configuration as it runs on the user's `rows` points of `columns` values each (e.g. data.N = rows, data.D = columns), validated like any other. */
+  withRows(config: TConfig, rows: number, columns: number): TConfig;
+  /**
+   * Optional: what the values must be beyond finite numbers (the reader's
+   * rule), under the sized configuration: binary, counts, columns that vary,
+   * … The first problem, or null when the model can take the data.
+   */
+  checkValues?(data: DataSet, config: TConfig): DataProblem | null;
 }
 
 export interface Falsifier<TConfig> {
@@ -151,11 +185,18 @@ export interface Claim<TConfig = unknown> {
   title: string;
   family: Family;
   source: Source;
+  /**
+   * The paper's statement as plain text. report.html typesets its
+   * mathematics (as it does the title, assumptions and falsifier texts):
+   * `$…$` is TeX; outside it a symbol with `_` or `^` scripts (`γ_k`,
+   * `k^{-1/2}`, `Σ_{k≤n}`) is set with real sub- and superscripts; the rest
+   * is text (src/report/formula.ts). Plain-text formats show it as written.
+   */
   statement: string;
   /**
    * Optional: the statement's formula for reports, as a mathjs expression
    * (e.g. "G_n <= C * log(n) / sqrt(n)") or TeX (e.g. "G_n = O(\\log n/\\sqrt{n})").
-   * Rendered as MathML in report.html.
+   * Typeset as MathML (temml) in report.html.
    */
   formula?: string;
   assumptions: Assumption[];

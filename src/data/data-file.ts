@@ -20,7 +20,7 @@ export class DataFileError extends Error {
   }
 }
 
-import type { DataSet } from '../contract/claim.ts';
+import type { DataProblem, DataSet } from '../contract/claim.ts';
 
 export type { DataSet };
 
@@ -54,7 +54,7 @@ function fromRows(file: string, rows: { line: number; cells: unknown[] }[], pars
     if (cells.length !== dim) throw new DataFileError(file, line, `has ${cells.length} values, but the first row has ${dim} (ragged rows)`);
     cells.forEach((cell, j) => (x[i * dim + j] = parse(line, j + 1, cell)));
   });
-  return { file, x, n: rows.length, dim };
+  return { file, x, n: rows.length, dim, lines: rows.map((r) => r.line) };
 }
 
 function parseCsv(file: string, text: string): DataSet {
@@ -117,4 +117,14 @@ export function readDataFile(file: string): DataSet {
 /** Rejects a data set whose dimension does not match what a claim's model needs. */
 export function requireDimension(data: DataSet, dim: number, who: string): void {
   if (data.dim !== dim) throw new DataFileError(data.file, null, `has ${data.dim} columns, but ${who} needs ${dim} (wrong dimension)`);
+}
+
+/**
+ * A problem a claim's model has with the data (TakesData.checkValues) as the
+ * error that names the file, the row's line as an editor shows it, the
+ * column (1-based) and what `who` takes.
+ */
+export function dataProblemError(data: DataSet, p: DataProblem, who: string): DataFileError {
+  const line = p.row !== undefined ? (data.lines?.[p.row] ?? p.row + 1) : null;
+  return new DataFileError(data.file, line, `${p.column !== undefined ? `column ${p.column + 1} ` : ''}${p.problem} (${who})`);
 }

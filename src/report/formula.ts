@@ -1,46 +1,43 @@
 /**
- * A claim's formula for report.html, as MathML (rendered natively by
- * Chromium, Firefox and Safari: no script, no network).
+ * Mathematics for report.html, as MathML typeset by temml when the page is
+ * rendered (Chromium, Firefox and Safari draw MathML natively: no script, no
+ * font or style sheet downloaded, nothing fetched).
  *
- * Input is either a mathjs expression ("G_n <= C * log(n) / sqrt(n)") or
- * TeX ("G_n = O(\log n/\sqrt{n})"). A string with a backslash or a brace is
- * TeX. Otherwise it is split at its relations (=, <=, >=, <, >, ≈, ≤, ≥),
- * each side is parsed by mathjs and printed as TeX (mathjs reads "=" as
- * assignment, so relations are handled here); if mathjs cannot parse a side
- * the whole string is read as TeX. Then a small TeX → MathML translator
- * (the subset claims use: fractions, roots, sub/superscripts, Greek, common
- * operators and functions, \left…\right, \mathbb, \mathrm, \text) builds the
- * markup. Unknown commands are shown by name, never dropped.
+ * A claim's `formula` is either a mathjs expression ("G_n <= C * log(n) /
+ * sqrt(n)") or TeX ("G_n = O(\log n/\sqrt{n})"). A string with a backslash
+ * or a brace is TeX. Otherwise it is split at its relations (=, <=, >=, <,
+ * >, ≈, ≤, ≥), each side is parsed by mathjs and printed as TeX (mathjs reads
+ * "=" as assignment, so relations are handled here); if mathjs cannot parse
+ * a side the whole string is read as TeX. temml turns the TeX into display
+ * MathML; a command it does not know is shown by name, in red, not dropped.
+ *
+ * Prose (a claim's title and statement, its assumptions, its falsifiers'
+ * descriptions) is plain text with a small convention for what in it is
+ * mathematics, so that the same string reads well as plain text (report.md,
+ * junit.xml, docs/CLAIMS.md, the terminal) and typeset in report.html:
+ *  - `$…$` is TeX, typeset as is (`\$` is a dollar sign). Plain-text formats
+ *    keep the TeX between the dollars (Markdown viewers typeset it too).
+ *  - Outside `$…$`, a symbol followed by a subscript `_` or a superscript `^`
+ *    is typeset as that symbol with its scripts: `γ_k`, `k^{-1/2}`,
+ *    `Σ_{k≤n}`, `λ_min`, `σ²_ML`, `(1 − ηλ_min/n)^{2t}`, `‖Θ‖_F`. A symbol
+ *    is an ASCII word (a word of ≥ 2 letters is upright: `loss_t`), one
+ *    other letter with its accents and primes (`q̄_c`, `π'_c`), a
+ *    parenthesised group of ≤ 40 characters, or one of ‖ ∇ Σ ∑ ∏ ] ⟩; a
+ *    script is a `{…}` group (itself following this convention) or a run of
+ *    ASCII letters and digits (`0.8` included), or one other letter.
+ *    Unicode super- and subscripts (`θ₀`, `‖b‖²`) and everything else stay
+ *    text. `a_b_c` (an identifier) and text in backticks stay text.
+ * The same reading marks sub- and superscripts in plot labels (plot.ts).
  */
 import { parse, type MathNode } from 'mathjs';
+import temml from 'temml';
 
-const GREEK: Record<string, string> = {
-  alpha: 'α', beta: 'β', gamma: 'γ', delta: 'δ', epsilon: 'ε', varepsilon: 'ε', zeta: 'ζ', eta: 'η', theta: 'θ',
-  vartheta: 'ϑ', iota: 'ι', kappa: 'κ', lambda: 'λ', mu: 'μ', nu: 'ν', xi: 'ξ', pi: 'π', rho: 'ρ', sigma: 'σ',
-  tau: 'τ', upsilon: 'υ', phi: 'φ', varphi: 'φ', chi: 'χ', psi: 'ψ', omega: 'ω',
-  Gamma: 'Γ', Delta: 'Δ', Theta: 'Θ', Lambda: 'Λ', Xi: 'Ξ', Pi: 'Π', Sigma: 'Σ', Phi: 'Φ', Psi: 'Ψ', Omega: 'Ω',
-};
-
-/** Commands that become operators (<mo>). */
-const OPERATORS: Record<string, string> = {
-  le: '≤', leq: '≤', ge: '≥', geq: '≥', ne: '≠', neq: '≠', approx: '≈', sim: '∼', simeq: '≃', equiv: '≡', propto: '∝',
-  cdot: '·', times: '×', pm: '±', mp: '∓', to: '→', rightarrow: '→', leftarrow: '←', Rightarrow: '⇒', mapsto: '↦',
-  in: '∈', notin: '∉', subset: '⊂', subseteq: '⊆', cup: '∪', cap: '∩', mid: '|', '|': '‖', lVert: '‖', rVert: '‖',
-  Vert: '‖', vert: '|', lvert: '|', rvert: '|', langle: '⟨', rangle: '⟩', lfloor: '⌊', rfloor: '⌋', lceil: '⌈', rceil: '⌉',
-  sum: '∑', prod: '∏', int: '∫', nabla: '∇', partial: '∂', ll: '≪', gg: '≫', ldots: '…', cdots: '⋯', dots: '…',
-  '{': '{', '}': '}', '%': '%', ',': '\u2009', ';': '\u2005', ':': '\u2005', '!': '', ' ': ' ', quad: '\u2003', qquad: '\u2003\u2003',
-  top: '⊤', perp: '⊥', forall: '∀', exists: '∃', setminus: '∖', circ: '∘', star: '⋆', ast: '∗', '_': '_', '#': '#', '&': '&',
-};
-
-/** Commands that become upright identifiers (<mi mathvariant="normal">). */
-const FUNCTIONS = new Set([
-  'log', 'ln', 'exp', 'det', 'min', 'max', 'sup', 'inf', 'lim', 'sin', 'cos', 'tan', 'arccos', 'arcsin', 'arctan',
-  'tanh', 'sinh', 'cosh', 'tr', 'diag', 'arg', 'dim', 'ker', 'Pr', 'deg', 'sgn',
+const GREEK = new Set([
+  'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'varepsilon', 'zeta', 'eta', 'theta', 'vartheta', 'iota', 'kappa', 'lambda',
+  'mu', 'nu', 'xi', 'pi', 'rho', 'sigma', 'tau', 'upsilon', 'phi', 'varphi', 'chi', 'psi', 'omega',
+  'Gamma', 'Delta', 'Theta', 'Lambda', 'Xi', 'Pi', 'Sigma', 'Phi', 'Psi', 'Omega',
 ]);
 
-const SYMBOLS: Record<string, string> = { infty: '∞', ell: 'ℓ', hbar: 'ℏ', emptyset: '∅', varnothing: '∅' };
-const BLACKBOARD: Record<string, string> = { E: '𝔼', R: 'ℝ', N: 'ℕ', Z: 'ℤ', Q: 'ℚ', C: 'ℂ', P: 'ℙ', V: '𝕍', 1: '𝟙' };
-const CALLIGRAPHIC: Record<string, string> = { L: 'ℒ', N: '𝒩', O: '𝒪', D: '𝒟', F: 'ℱ', H: 'ℋ', X: '𝒳', Z: '𝒵', E: 'ℰ', M: 'ℳ', K: '𝒦', P: '𝒫' };
 const RELATIONS: [RegExp, string][] = [
   [/<=|≤/, '\\le'],
   [/>=|≥/, '\\ge'],
@@ -58,7 +55,7 @@ export function escapeXml(s: string): string {
 /** TeX for one mathjs symbol name: "gamma_k" → "\gamma_{k}", "sigma2" stays as is. */
 function symbolTex(name: string): string {
   const [base, ...subs] = name.split('_');
-  const tex = (s: string) => (GREEK[s] ? `\\${s}` : s.length > 1 ? `\\mathrm{${s}}` : s);
+  const tex = (s: string) => (GREEK.has(s) ? `\\${s}` : s.length > 1 ? `\\mathrm{${s}}` : s);
   return subs.length ? `${tex(base)}_{${subs.map(tex).join(',')}}` : tex(base);
 }
 
@@ -96,238 +93,214 @@ export function mathjsToTex(expr: string): string | null {
   }
 }
 
-// ---------------------------------------------------------------- TeX → MathML
-
-type Token = { kind: 'cmd'; name: string } | { kind: 'char'; ch: string } | { kind: 'num'; text: string };
-
-const SUPERSCRIPTS: Record<string, string> = { '⁰': '0', '¹': '1', '²': '2', '³': '3', '⁴': '4', '⁵': '5', '⁶': '6', '⁷': '7', '⁸': '8', '⁹': '9', '⁻': '-', '⁺': '+', 'ⁿ': 'n' };
-
-function tokenize(source: string): Token[] {
-  // Unicode written directly: "‖∇L‖²" → "‖∇L‖^{2}", "√n" → "\sqrt n".
-  const tex = source
-    .replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ⁿ]+/g, (run) => `^{${[...run].map((c) => SUPERSCRIPTS[c]).join('')}}`)
-    .replace(/√/g, '\\sqrt ');
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < tex.length) {
-    const c = tex[i];
-    if (c === '\\') {
-      const m = /^[a-zA-Z]+/.exec(tex.slice(i + 1));
-      if (m) {
-        tokens.push({ kind: 'cmd', name: m[0] });
-        i += 1 + m[0].length;
-      } else {
-        tokens.push({ kind: 'cmd', name: tex[i + 1] ?? '' });
-        i += 2;
-      }
-    } else if (/[0-9.]/.test(c) && /[0-9]/.test(tex.slice(i, i + 2).replace('.', ''))) {
-      const m = /^[0-9]*\.?[0-9]+/.exec(tex.slice(i))!;
-      tokens.push({ kind: 'num', text: m[0] });
-      i += m[0].length;
-    } else if (/\s/.test(c)) {
-      i++;
-    } else if (/[a-zA-Z]/.test(c)) {
-      // A run of letters that spells a function name ("log n") is that function; otherwise one identifier per letter.
-      const run = /^[a-zA-Z]+/.exec(tex.slice(i))![0];
-      if (FUNCTIONS.has(run)) tokens.push({ kind: 'cmd', name: run });
-      else for (const ch of run) tokens.push({ kind: 'char', ch });
-      i += run.length;
-    } else {
-      // Keep surrogate pairs (e.g. 𝔼 typed directly) together.
-      const cp = String.fromCodePoint(tex.codePointAt(i)!);
-      tokens.push({ kind: 'char', ch: cp });
-      i += cp.length;
-    }
-  }
-  return tokens;
-}
-
-class TexParser {
-  private pos = 0;
-  constructor(private readonly tokens: Token[]) {}
-
-  parseAll(): string {
-    return this.row(this.sequence(null));
-  }
-
-  private peek(): Token | undefined {
-    return this.tokens[this.pos];
-  }
-
-  private row(items: string[]): string {
-    return items.length === 1 ? items[0] : `<mrow>${items.join('')}</mrow>`;
-  }
-
-  /** Atoms until the closing token (a "}" or \right), with sub/superscripts attached. */
-  private sequence(close: '}' | 'right' | null): string[] {
-    const items: string[] = [];
-    for (;;) {
-      const t = this.peek();
-      if (!t) break;
-      if (close === '}' && t.kind === 'char' && t.ch === '}') break;
-      if (close === 'right' && t.kind === 'cmd' && t.name === 'right') break;
-      if (t.kind === 'char' && (t.ch === '^' || t.ch === '_')) {
-        const base = items.pop() ?? '<mrow></mrow>';
-        items.push(this.scripts(base));
-        continue;
-      }
-      items.push(this.atom());
-    }
-    return items;
-  }
-
-  private scripts(base: string): string {
-    let sub: string | null = null;
-    let sup: string | null = null;
-    for (;;) {
-      const t = this.peek();
-      if (!t || t.kind !== 'char' || (t.ch !== '^' && t.ch !== '_')) break;
-      this.pos++;
-      const arg = this.argument();
-      if (t.ch === '_') sub = arg;
-      else sup = arg;
-    }
-    if (sub !== null && sup !== null) return `<msubsup>${base}${sub}${sup}</msubsup>`;
-    if (sub !== null) return `<msub>${base}${sub}</msub>`;
-    return `<msup>${base}${sup ?? '<mrow></mrow>'}</msup>`;
-  }
-
-  /** One argument: a braced group or a single atom. */
-  private argument(): string {
-    const t = this.peek();
-    if (t && t.kind === 'char' && t.ch === '{') {
-      this.pos++;
-      const items = this.sequence('}');
-      this.pos++; // the "}"
-      return `<mrow>${items.join('')}</mrow>`;
-    }
-    return t ? this.atom() : '<mrow></mrow>';
-  }
-
-  /** Raw text of a braced group (for \text, \mathrm, \operatorname). */
-  private rawGroup(): string {
-    const t = this.peek();
-    if (!t || t.kind !== 'char' || t.ch !== '{') return '';
-    this.pos++;
-    let depth = 1;
-    let text = '';
-    while (this.pos < this.tokens.length) {
-      const u = this.tokens[this.pos++];
-      if (u.kind === 'char' && u.ch === '{') depth++;
-      if (u.kind === 'char' && u.ch === '}' && --depth === 0) break;
-      text += u.kind === 'cmd' ? (GREEK[u.name] ?? OPERATORS[u.name] ?? u.name) : u.kind === 'num' ? u.text : u.ch;
-    }
-    return text;
-  }
-
-  private delimiter(): string {
-    const t = this.tokens[this.pos++];
-    if (!t) return '';
-    if (t.kind === 'char') return t.ch === '.' ? '' : t.ch;
-    if (t.kind === 'num') return t.text;
-    return OPERATORS[t.name] ?? t.name;
-  }
-
-  private atom(): string {
-    const t = this.tokens[this.pos++];
-    if (t.kind === 'num') return `<mn>${escapeXml(t.text)}</mn>`;
-    if (t.kind === 'char') {
-      if (t.ch === '{') {
-        const items = this.sequence('}');
-        this.pos++;
-        return `<mrow>${items.join('')}</mrow>`;
-      }
-      if (t.ch === '}') return '';
-      if (/\p{L}/u.test(t.ch)) return `<mi>${escapeXml(t.ch)}</mi>`;
-      if (t.ch === "'") return '<mo>′</mo>';
-      if (t.ch === '-') return '<mo>−</mo>';
-      return `<mo>${escapeXml(t.ch)}</mo>`;
-    }
-    const name = t.name;
-    switch (name) {
-      case 'frac':
-      case 'dfrac':
-      case 'tfrac':
-        return `<mfrac>${this.argument()}${this.argument()}</mfrac>`;
-      case 'sqrt': {
-        const next = this.peek();
-        if (next && next.kind === 'char' && next.ch === '[') {
-          this.pos++;
-          const index: string[] = [];
-          while (this.peek() && !(this.peek()!.kind === 'char' && (this.peek() as { ch: string }).ch === ']')) index.push(this.atom());
-          this.pos++;
-          const radicand = this.argument();
-          return `<mroot>${radicand}<mrow>${index.join('')}</mrow></mroot>`;
-        }
-        return `<msqrt>${this.argument()}</msqrt>`;
-      }
-      case 'left': {
-        const open = this.delimiter();
-        const inner = this.sequence('right');
-        this.pos++; // \right
-        const close = this.delimiter();
-        const fence = (d: string) => (d ? `<mo fence="true" stretchy="true">${escapeXml(d)}</mo>` : '');
-        return `<mrow>${fence(open)}${inner.join('')}${fence(close)}</mrow>`;
-      }
-      case 'right':
-        return '';
-      case 'mathbb':
-      case 'mathbf':
-      case 'boldsymbol':
-      case 'mathcal': {
-        const text = this.rawGroup() || this.delimiter();
-        const table = name === 'mathbb' ? BLACKBOARD : name === 'mathcal' ? CALLIGRAPHIC : {};
-        const mapped = [...text].map((ch) => table[ch] ?? ch).join('');
-        const variant = name === 'mathbf' || name === 'boldsymbol' ? ' mathvariant="bold"' : mapped === text && name !== 'mathbb' ? '' : ' mathvariant="normal"';
-        return `<mi${variant}>${escapeXml(mapped)}</mi>`;
-      }
-      case 'mathrm':
-      case 'operatorname':
-        return `<mi mathvariant="normal">${escapeXml(this.rawGroup())}</mi>`;
-      case 'text':
-      case 'textrm':
-      case 'mbox':
-        return `<mtext>${escapeXml(this.rawGroup())}</mtext>`;
-      case 'hat':
-      case 'bar':
-      case 'overline':
-      case 'tilde':
-      case 'widehat':
-      case 'widetilde':
-      case 'vec':
-      case 'dot': {
-        const accent = { hat: '^', widehat: '^', bar: '¯', overline: '¯', tilde: '~', widetilde: '~', vec: '→', dot: '˙' }[name];
-        return `<mover accent="true">${this.argument()}<mo>${accent}</mo></mover>`;
-      }
-    }
-    if (GREEK[name]) return `<mi>${GREEK[name]}</mi>`;
-    if (SYMBOLS[name]) return `<mi>${SYMBOLS[name]}</mi>`;
-    if (FUNCTIONS.has(name)) return `<mi mathvariant="normal">${name}</mi>`;
-    if (name in OPERATORS) {
-      const op = OPERATORS[name];
-      if (op === '') return '';
-      return /^\s+$/.test(op) ? `<mspace width="${op.length > 1 ? '2em' : '0.25em'}"/>` : `<mo>${escapeXml(op)}</mo>`;
-    }
-    // Unknown command: show it by name so a reader sees what the source said.
-    return `<mtext>\\${escapeXml(name)}</mtext>`;
-  }
-}
-
-export function texToMathml(tex: string, display = true): string {
-  const body = new TexParser(tokenize(tex)).parseAll();
-  return (
-    `<math xmlns="http://www.w3.org/1998/Math/MathML"${display ? ' display="block"' : ''}>` +
-    `<semantics>${body.startsWith('<mrow>') ? body : `<mrow>${body}</mrow>`}` +
-    `<annotation encoding="application/x-tex">${escapeXml(tex)}</annotation></semantics></math>`
-  );
-}
-
 /** The formula as TeX: mathjs expressions are converted, TeX is kept. */
 export function formulaToTex(formula: string): { tex: string; from: 'mathjs' | 'tex' } {
   const tex = mathjsToTex(formula);
   return tex === null ? { tex: formula, from: 'tex' } : { tex, from: 'mathjs' };
 }
 
+/**
+ * TeX → MathML by temml. An unknown command is shown by name in red inside
+ * the typeset formula; TeX that does not parse is shown as its source with
+ * temml's message (or throws, with `strict`).
+ */
+export function texToMathml(tex: string, display = true, strict = false): string {
+  return temml.renderToString(tex, { displayMode: display, annotate: display, throwOnError: strict, errorColor: '#cf222e' });
+}
+
+/** A claim's formula (mathjs or TeX) as display MathML. */
 export function renderFormula(formula: string): string {
   return texToMathml(formulaToTex(formula).tex);
+}
+
+// ------------------------------------------------------------ prose notation
+
+/** One piece of prose: plain text, code (backticks), TeX ($…$), or a symbol with its scripts. */
+export type NotationPiece =
+  | { kind: 'text'; text: string }
+  | { kind: 'code'; text: string }
+  | { kind: 'tex'; tex: string }
+  | { kind: 'scripted'; base: string; sub?: string; sup?: string; source: string };
+
+const SUPERSCRIPT_CHARS: Record<string, string> = { '⁰': '0', '¹': '1', '²': '2', '³': '3', '⁴': '4', '⁵': '5', '⁶': '6', '⁷': '7', '⁸': '8', '⁹': '9', '⁻': '-', '⁺': '+', 'ⁿ': 'n', '*': '*' };
+const BASE_SYMBOLS = new Set(['‖', '∇', 'Σ', '∑', '∏', ']', '⟩']);
+const MAX_GROUP_BASE = 40;
+
+const isAsciiAlnum = (c: string | undefined) => c !== undefined && /[A-Za-z0-9]/.test(c);
+
+/** The end (exclusive) of a balanced {…} group starting at `open`, or -1. */
+function groupEnd(s: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < s.length; i++) {
+    if (s[i] === '{') depth++;
+    else if (s[i] === '}' && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** A symbol that may carry scripts, starting at i: its text and end, or null. */
+function baseAt(s: string, i: number): { base: string; end: number } | null {
+  const c = s[i];
+  if (c === '(') {
+    const close = s.indexOf(')', i + 1);
+    const inner = close < 0 ? '' : s.slice(i + 1, close);
+    if (close < 0 || close - i > MAX_GROUP_BASE || inner.includes('(')) return null;
+    return { base: s.slice(i, close + 1), end: close + 1 };
+  }
+  if (BASE_SYMBOLS.has(c)) return { base: c, end: i + 1 };
+  let end: number;
+  if (/[A-Za-z]/.test(c)) {
+    if (isAsciiAlnum(s[i - 1]) || s[i - 1] === '_') return null;
+    end = i;
+    while (end < s.length && /[A-Za-z]/.test(s[end])) end++;
+  } else if (/\p{L}/u.test(c)) {
+    end = i + 1;
+  } else return null;
+  // Accents, primes, stars and Unicode superscripts belong to the symbol: q̄, π', L*, σ².
+  while (end < s.length && /[\p{M}'′]/u.test(s[end])) end++;
+  while (end < s.length && s[end] in SUPERSCRIPT_CHARS) end++;
+  return { base: s.slice(i, end), end };
+}
+
+/** One script after "_" or "^" at i: its content and end, or null. */
+function scriptAt(s: string, i: number): { content: string; end: number } | null {
+  if (s[i] === '{') {
+    const end = groupEnd(s, i);
+    return end < 0 ? null : { content: s.slice(i + 1, end - 1), end };
+  }
+  const m = /^(?:[-−]?[0-9]+(?:\.[0-9]+)?|[-−]?[A-Za-z0-9]+|[-−]?\p{L}|\*|∞)/u.exec(s.slice(i));
+  return m ? { content: m[0], end: i + m[0].length } : null;
+}
+
+/** A symbol with its scripts at i, or null when there is none there. */
+function scriptedAt(s: string, i: number): { piece: NotationPiece & { kind: 'scripted' }; end: number } | null {
+  const b = baseAt(s, i);
+  if (!b) return null;
+  let sub: string | undefined;
+  let sup: string | undefined;
+  let j = b.end;
+  while ((s[j] === '_' && sub === undefined) || (s[j] === '^' && sup === undefined)) {
+    const script = scriptAt(s, j + 1);
+    if (!script) break;
+    if (s[j] === '_') sub = script.content;
+    else sup = script.content;
+    j = script.end;
+  }
+  if (sub === undefined && sup === undefined) return null;
+  // Unicode superscripts right after the scripts: σ_W² is σ with subscript W and superscript 2.
+  let k = j;
+  while (k < s.length && s[k] in SUPERSCRIPT_CHARS && s[k] !== '*') k++;
+  if (k > j && sup === undefined) {
+    sup = [...s.slice(j, k)].map((ch) => SUPERSCRIPT_CHARS[ch]).join('');
+    j = k;
+  }
+  // a_b_c is an identifier, not mathematics.
+  if (s[j] === '_') return null;
+  return { piece: { kind: 'scripted', base: b.base, ...(sub !== undefined ? { sub } : {}), ...(sup !== undefined ? { sup } : {}), source: s.slice(i, j) }, end: j };
+}
+
+/** Prose split into text, code, TeX and scripted symbols (the convention in the header). */
+export function notationPieces(text: string, opts: { dollars?: boolean; code?: boolean } = {}): NotationPiece[] {
+  const { dollars = true, code = true } = opts;
+  const out: NotationPiece[] = [];
+  let plain = '';
+  const flush = () => {
+    if (plain) out.push({ kind: 'text', text: plain });
+    plain = '';
+  };
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '\\' && text[i + 1] === '$' && dollars) {
+      plain += '$';
+      i += 2;
+      continue;
+    }
+    if ((c === '$' && dollars) || (c === '`' && code)) {
+      let close = i + 1;
+      while (close < text.length && !(text[close] === c && text[close - 1] !== '\\')) close++;
+      if (close < text.length && close > i + 1) {
+        flush();
+        const inner = text.slice(i + 1, close);
+        out.push(c === '$' ? { kind: 'tex', tex: inner } : { kind: 'code', text: inner });
+        i = close + 1;
+        continue;
+      }
+    }
+    const scripted = scriptedAt(text, i);
+    if (scripted) {
+      flush();
+      out.push(scripted.piece);
+      i = scripted.end;
+      continue;
+    }
+    const cp = String.fromCodePoint(text.codePointAt(i)!);
+    plain += cp;
+    i += cp.length;
+  }
+  flush();
+  return out;
+}
+
+const TEX_SPECIAL: Record<string, string> = { '\\': '\\backslash ', '#': '\\#', '%': '\\%', '&': '\\&', '~': '\\sim ', $: '\\$' };
+
+/** Math-mode TeX for a run of prose-notation text (script contents, parenthesised bases). */
+function mathTex(s: string): string {
+  return notationPieces(s, { dollars: false, code: false })
+    .map((p) => {
+      if (p.kind === 'scripted') return scriptedTex(p);
+      if (p.kind !== 'text') return '';
+      // Words of ≥ 3 letters (or 2 capitals: ML) are names, upright; shorter runs are variables.
+      return p.text.replace(/[A-Za-z]{3,}|\b[A-Z]{2}\b|[\\#%&~${}]/g, (w) => (w.length > 1 ? `\\mathrm{${w}}` : (TEX_SPECIAL[w] ?? `\\${w}`)));
+    })
+    .join('');
+}
+
+function scriptedTex(p: NotationPiece & { kind: 'scripted' }): string {
+  let base = p.base;
+  let baseSup = '';
+  const m = /^(.*?)([⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ⁿ*]+)$/u.exec(base);
+  if (m && m[1] && !base.startsWith('(')) {
+    base = m[1];
+    baseSup = [...m[2]].map((ch) => SUPERSCRIPT_CHARS[ch]).join('');
+  }
+  let tex: string;
+  if (base.startsWith('(')) tex = `\\left(${mathTex(base.slice(1, -1))}\\right)`;
+  else if (base === '‖') tex = '\\|';
+  else if (/^[A-Za-z]{2,}/.test(base)) tex = `\\mathrm{${base.match(/^[A-Za-z]+/)![0]}}${base.replace(/^[A-Za-z]+/, '')}`;
+  else tex = base;
+  let sup = p.sup === undefined ? undefined : mathTex(p.sup);
+  if (baseSup) {
+    if (sup === undefined) sup = mathTex(baseSup);
+    else tex = `{${tex}^{${mathTex(baseSup)}}}`;
+  }
+  return `{${tex}}${p.sub !== undefined ? `_{${mathTex(p.sub)}}` : ''}${sup !== undefined ? `^{${sup}}` : ''}`;
+}
+
+/** Prose as HTML: text escaped, mathematics as inline MathML (see the header for the convention). */
+export function typesetProse(text: string): string {
+  return notationPieces(text)
+    .map((p) => {
+      switch (p.kind) {
+        case 'text':
+          return escapeXml(p.text);
+        case 'code':
+          return `<code>${escapeXml(p.text)}</code>`;
+        case 'tex':
+          return texToMathml(p.tex, false);
+        case 'scripted':
+          // Recognised by the convention, not written as TeX: if it does not typeset, it stays text.
+          try {
+            return texToMathml(scriptedTex(p), false, true);
+          } catch {
+            return escapeXml(p.source);
+          }
+      }
+    })
+    .join('');
+}
+
+/** Prose for plain-text formats (junit.xml): the `$` around TeX dropped, the TeX kept; `\$` is a dollar. */
+export function plainProse(text: string): string {
+  return text.replace(/\\\$|\$((?:\\\$|[^$])+)\$|\$/g, (m, inner: string | undefined) => (m === '\\$' ? '$' : (inner ?? m)));
 }

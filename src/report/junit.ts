@@ -3,13 +3,14 @@
  * per claim (passes when the claim's verdict is pass) and one per falsifier
  * (passes when the falsifier is caught, i.e. the check FAILED under the
  * mutation). A fail/inconclusive verdict is a <failure>; an error verdict is
- * an <error>.
+ * an <error>. Titles and statements are plain text: TeX written between `$`
+ * (formula.ts) is kept, its dollars dropped.
  */
 import { incompleteness } from './incomplete.ts';
 import type { Metric } from '../contract/claim.ts';
 import type { ClaimResult, FalsifierResult, VerifyReport } from '../contract/result.ts';
 import { formatMetric } from './format.ts';
-import { escapeXml } from './formula.ts';
+import { escapeXml, plainProse } from './formula.ts';
 
 /** XML 1.0 forbids most control characters even escaped: drop them. */
 function xml(s: unknown): string {
@@ -33,7 +34,7 @@ interface Case {
 }
 
 function claimCase(r: ClaimResult): Case {
-  const c: Case = { name: r.id, classname: `vae-claims.${r.family}`, time: secs(r.durationMs), out: [r.title, r.statement, ...metricLines(r.metrics), ...(r.notes ?? [])] };
+  const c: Case = { name: r.id, classname: `vae-claims.${r.family}`, time: secs(r.durationMs), out: [plainProse(r.title), plainProse(r.statement), ...metricLines(r.metrics), ...(r.notes ?? [])] };
   const body = [`${r.source.key} arXiv:${r.source.arxiv}`, ...metricLines(r.metrics)].join('\n');
   if (r.verdict === 'error') c.error = { type: 'error', message: r.error ?? 'check errored', body: r.error ?? '' };
   else if (r.verdict !== 'pass') c.failure = { type: r.verdict, message: `verdict ${r.verdict}`, body };

@@ -11,7 +11,7 @@ import { predictedVsMeasured, type ClaimResult, type FalsifierResult, type Shard
 export { predictedVsMeasured };
 import { applyOverrides, type Override } from '../config/overrides.ts';
 import { validateConfig } from '../config/hyperparameters.ts';
-import { readDataFile, requireDimension, type DataSet } from '../data/data-file.ts';
+import { dataProblemError, readDataFile, requireDimension, type DataSet } from '../data/data-file.ts';
 import { gitCommit, gitDirty, machine, packageVersions, toolVersion } from './provenance.ts';
 import { statisticsSelfCheck } from '../stats/self-check.ts';
 import type { Verdict } from '../stats/verdict.ts';
@@ -40,8 +40,11 @@ export interface RunOptions {
 
 /**
  * The configuration a claim runs with: its tier's, with the overrides that
- * apply to it and, with a data file, sized to the file's rows; validated.
- * Throws InvalidConfigError / DataFileError naming the claim, setting or row.
+ * apply to it and, with a data file, sized to the file's rows and columns;
+ * validated (a data size the model cannot take is out of the schema's
+ * range), and the data's values checked against what the model takes.
+ * Throws InvalidConfigError / DataFileError naming the claim, setting, row
+ * or column.
  */
 export function resolveClaimConfig(
   claim: Claim,
@@ -50,13 +53,20 @@ export function resolveClaimConfig(
 ): { config: unknown; notes: string[] } {
   const { config: overridden, applied } = applyOverrides(claim.tiers[opts.tier], opts.overrides ?? []);
   const notes = applied.length > 0 ? [`settings changed from the ${opts.tier} tier: ${applied.map((o) => o.text).join(', ')}`] : [];
-  let config = overridden;
-  if (data && claim.takesData) {
-    requireDimension(data, claim.takesData.dimension(config), `${claim.id} (${claim.takesData.describe})`);
-    config = claim.takesData.withRows(config, data.n);
-    notes.push(`data: ${data.file} (${data.n} rows × ${data.dim} columns) in place of the claim's synthetic data`);
+  const takes = data ? claim.takesData : undefined;
+  if (!data || !takes) {
+    validateConfig(claim.id, overridden, 'configuration', claim.schema);
+    return { config: overridden, notes };
   }
-  validateConfig(claim.id, config, 'configuration', claim.schema);
+  // The user's data: its dimension (when the claim fixes one), the configuration sized to it and
+  // validated (a size the model cannot take is out of the schema's range), then its values.
+  const dim = takes.dimension(overridden);
+  if (dim !== null) requireDimension(data, dim, `${claim.id} (${takes.describe})`);
+  const config = takes.withRows(overridden, data.n, data.dim);
+  notes.push(`data: ${data.file} (${data.n} rows × ${data.dim} columns) in place of the claim's own data`);
+  validateConfig(claim.id, config, `configuration on ${data.file} (${data.n} rows × ${data.dim} columns)`, claim.schema);
+  const problem = takes.checkValues?.(data, config) ?? null;
+  if (problem) throw dataProblemError(data, problem, `${claim.id} takes ${takes.describe}`);
   return { config, notes };
 }
 
@@ -80,14 +90,22 @@ function claimHeader(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'>, conf
 /**
  * The result of a claim that could not produce a verdict (it threw, diverged,
  * timed out or its worker died): verdict "error", every falsifier "error".
+ * `setup`: the configuration it ran with and its notes (e.g. sized to the
+ * user's data), when it got that far; else the tier's.
  */
-export function errorResult(claim: Claim, opts: Pick<RunOptions, 'tier' | 'seed'>, reason: string, durationMs: number): ClaimResult {
+export function errorResult(
+  claim: Claim,
+  opts: Pick<RunOptions, 'tier' | 'seed'>,
+  reason: string,
+  durationMs: number,
+  setup?: { config: unknown; notes: string[] },
+): ClaimResult {
   return {
-    ...claimHeader(claim, opts),
+    ...claimHeader(claim, opts, setup ? setup.config : claim.tiers[opts.tier]),
     verdict: 'error',
     metrics: {},
     series: {},
-    notes: [],
+    notes: setup ? [...setup.notes] : [],
     falsifiers: claim.falsifiers.map((f) => ({
       id: f.id,
       description: f.description,
@@ -106,9 +124,11 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
   const emit = opts.onEvent ?? (() => {});
   emit({ kind: 'claim-start', id: claim.id, index, total: opts.total ?? opts.claims.length });
   let result: ClaimResult;
+  let setup: { config: unknown; notes: string[] } | undefined;
   try {
     const data = opts.dataFile !== undefined && claim.takesData ? readDataFile(opts.dataFile) : undefined;
-    const { config, notes: setupNotes } = resolveClaimConfig(claim, opts, data);
+    setup = resolveClaimConfig(claim, opts, data);
+    const { config, notes: setupNotes } = setup;
     const ctx: ClaimContext = {
       tier: opts.tier,
       masterSeed: opts.seed,
@@ -175,7 +195,7 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
       ...(own.error !== undefined ? { verdict: 'error' as const, error: `${claim.id} (tier ${opts.tier}): ${own.error}` } : {}),
     };
   } catch (err) {
-    result = errorResult(claim, opts, `${(err as Error).message ?? String(err)}`, performance.now() - started);
+    result = errorResult(claim, opts, `${(err as Error).message ?? String(err)}`, performance.now() - started, setup);
   }
   emit({ kind: 'claim-end', id: claim.id, result });
   return result;

@@ -10,7 +10,9 @@
  *   - too few steps: `inconclusive` (the premise was not reached);
  *   - a gap the decomposition does not explain: `error`;
  *   - the rescaling directions of PPCA and the learned-variance linear VAE:
- *     ⟨d, ∇F⟩ = R_z + R_x at arbitrary points.
+ *     ⟨d, ∇F⟩ = R_z + R_x at arbitrary points;
+ *   - the gap recorded along training for the report (engineGapSeries)
+ *     closes, and at the end point equals the directly measured F − S.
  * Everything is deterministic given the seeds.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +21,7 @@ import { RandomStream } from '../../src/engine/rng.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../src/engine/replica.ts';
 import type { ReplicaParams } from '../../src/engine/trainer.ts';
 import { centralGradient, dot, type Params64 } from '../../src/entropy/finite-difference.ts';
-import { judgeEngineArm, runEngineArm, ulp32, type ArmReplica, type EngineArmOptions } from '../../src/claims/entropy/shared/engine-arm.ts';
+import { engineGapSeries, judgeEngineArm, runEngineArm, ulp32, type ArmReplica, type EngineArmOptions } from '../../src/claims/entropy/shared/engine-arm.ts';
 import { summariseIdentity } from '../../src/claims/entropy/shared/common.ts';
 import { decomposition, diagnosis } from '../../src/entropy/formulas.ts';
 import * as gmm from '../../src/models/mixtures/gmm.ts';
@@ -110,6 +112,16 @@ describe('engine arm', () => {
     expect(r.stepError).toBeLessThan(1e-6);
     expect(judgeEngineArm(arm, evaluations([r.final])).verdict).toBe('pass');
     expect(judgeEngineArm(arm, evaluations([r.final], 1.2)).verdict).toBe('fail');
+    // For the report: |F − S| = |⟨d, ∇F⟩| along training, log-spaced steps up to the end point, where it is the measured gap.
+    const { engineGap } = engineGapSeries(arm);
+    expect(engineGap.x[0]).toBe(1);
+    expect(engineGap.x.at(-1)).toBe(options.steps);
+    expect(engineGap.x.length).toBeGreaterThan(15);
+    const gaps = engineGap.y.only;
+    expect(gaps).toHaveLength(engineGap.x.length);
+    const measured = Math.abs(evaluations([r.final])[0].diag.gap);
+    expect(Math.abs(gaps.at(-1)! - measured)).toBeLessThan(1e-8 + 1e-3 * measured);
+    expect(gaps.at(-1)!).toBeLessThan(1e-3 * Math.max(...gaps));
   });
 
   it('a gradient scaled in one block (same stationary point) is caught by the step checks: error', () => {

@@ -1,14 +1,19 @@
 /**
  * Fake claims for the report and CLI tests: real Claim objects (src/contract/claim.ts)
  * whose checks compute synthetic but seeded measurements in milliseconds —
- * no training. Together they cover what reports must render for any claim:
- *  - fake-rate: log-log G_n with an interval band, a least-squares fit and a
- *    log n/√n reference; a falsifier overlaid on the same plot; a mathjs formula.
- *  - fake-kernel-width: kernel error vs width (log-log), a TeX formula,
+ * no training. Together they cover what reports must render for any claim,
+ * one per family at least, with the labels real claims use (long axis titles
+ * with sub- and superscripts, long legend entries, long metric names,
+ * statements with `γ_k`, `k^{-1/2}`, `Σ_{k≤n}` and `$…$` TeX):
+ *  - fake-rate (convergence): log-log G_n with an interval band, a
+ *    least-squares fit and a log n/√n reference; a falsifier overlaid on the
+ *    same plot; a mathjs formula.
+ *  - fake-kernel-width (ntk): kernel error vs width (log-log), a TeX formula,
  *    predicted vs measured slope on the falsifier.
- *  - fake-entropy-gap: ELBO and entropy sum over training (linear axes,
- *    negative values) and the relative gap (log y); predictedGap/measuredGap;
- *    an assumption not met.
+ *  - fake-entropy-gap (entropy): ELBO and entropy sum over training (linear
+ *    axes, negative values), the relative gap (log y) and an engine arm's
+ *    gap per replica (a titled series the falsifier shares unchanged: drawn
+ *    once); predictedGap/measuredGap; an assumption not met.
  *  - fake-inconclusive: verdict inconclusive, a falsifier NOT caught, a
  *    non-finite metric, points that cannot sit on a log axis.
  *  - fake-crash: the check throws → verdict error.
@@ -85,7 +90,7 @@ function rateCheck(id: string, configs: readonly RateConfig[], ctx: ClaimContext
             'log n/√n (scaled)': plotSteps.map((n) => (Math.log(n + 1) / Math.sqrt(n)) * scale),
           },
           xLabel: 'iteration n',
-          yLabel: 'G_n',
+          yLabel: 'G_n = mean_{k≤n} ‖∇L(θ_k)‖² (seed average)',
           logX: true,
           logY: true,
         },
@@ -99,10 +104,11 @@ const fakeRate = defineClaim<RateConfig>({
   title: 'Fake rate: G_n decays like log n/√n',
   family: 'convergence',
   source: SGL25,
-  statement: 'A synthetic stand-in for the SGD rate claim: G_n = O(log n/√n) under a decaying step.',
+  statement: 'A synthetic stand-in for the SGD rate claim: with step γ_k = C·k^{-1/2}, G_n = (1/(n+1)) Σ_{k≤n} E‖∇L(θ_k)‖² = O(log n/√n).',
   formula: 'G_n <= C * log(n) / sqrt(n)',
   assumptions: [{ id: 'step-schedule', statement: 'γ_k = C·k^{-1/2}' }],
   tiers: { quick: { seeds: 6, steps: 2000, alpha: 0.5 }, full: { seeds: 12, steps: 20000, alpha: 0.5 } },
+  seedCount: (c) => c.seeds,
   falsifiers: [
     {
       id: 'constant-step',
@@ -135,6 +141,7 @@ const fakeKernel = defineClaim<KernelConfig>({
     quick: { seeds: 5, widths: [64, 128, 256, 512, 1024, 2048, 4096, 8192], exponent: -0.5 },
     full: { seeds: 10, widths: [64, 256, 1024, 4096, 16384], exponent: -0.5 },
   },
+  seedCount: (c) => c.seeds,
   falsifiers: [
     {
       id: 'standard-parameterisation',
@@ -182,7 +189,9 @@ const fakeEntropy = defineClaim<EntropyConfig>({
   title: 'Fake entropy sum: ELBO → sum of entropies',
   family: 'entropy',
   source: D23,
-  statement: 'A synthetic stand-in: at stationary points the ELBO equals the entropy sum S; the relative gap shrinks below 1%.',
+  statement:
+    'A synthetic stand-in: at stationary points the ELBO equals the entropy sum $S = \\frac{1}{N}\\sum_n H[q_n] - H[\\pi] - \\sum_c \\bar q_c H_B(p_c)$; ' +
+    'the relative gap |F − S|/|F| shrinks below 1%.',
   formula: 'F - S = D / 2 * (1 - s / sigma^2)',
   assumptions: [
     { id: 'learned-variance', statement: 'σ² is learned.' },
@@ -206,6 +215,9 @@ const fakeEntropy = defineClaim<EntropyConfig>({
       const floorGap = config.learnSigma ? 0 : config.D / 2;
       const F = S.map((s, i) => s - (floorGap + 30 * Math.exp(-steps[i] / 40)) * (1 + 0.01 * rng.normal()));
       const relGap = F.map((f, i) => Math.abs(f - S[i]) / Math.abs(f));
+      // The engine arm's training, the same for the claim and its falsifier (which perturbs the end point only).
+      const armSteps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+      const armGap = (rate: number) => armSteps.map((k) => 0.5 * Math.exp(-k / rate) + 2e-7);
       const finalGap = F[F.length - 1] - S[S.length - 1];
       const finalRel = relGap[relGap.length - 1];
       return {
@@ -218,6 +230,7 @@ const fakeEntropy = defineClaim<EntropyConfig>({
           relativeGap: { value: finalRel, criterion: '≤ 0.01 at the last checkpoint' },
           predictedGap: { value: floorGap },
           measuredGap: { value: -finalGap },
+          isotropicEngineGradientOverFloor: { value: 1.2, criterion: 'Σ|d_i ∂_iF| / floor ≤ 4 (premise: stationary to float32 resolution)' },
         },
         series: {
           'ELBO vs entropy sum': {
@@ -227,6 +240,15 @@ const fakeEntropy = defineClaim<EntropyConfig>({
             yLabel: 'nats per point',
           },
           'relative gap': { x: steps, y: { '|F − S|/|F|': relGap }, xLabel: 'training step', yLabel: 'relative gap', logY: true },
+          engineGap: {
+            title: 'Engine arm: the gap |F − S − B| = |⟨d, ∇F⟩| (exact decomposition) while the engine trains',
+            x: armSteps,
+            y: { '½ EM posterior + ½ uniform q, covariance full (a long legend entry that must not be cut)': armGap(60), 'random q': armGap(30) },
+            xLabel: 'training step k (full-batch SGD, γ_k = 0.3·k^{-0.1})',
+            yLabel: '|F − S − B| (nats/point; B = 0 for a constant base measure)',
+            logX: true,
+            logY: true,
+          },
         },
         notes: config.learnSigma ? ['gap closes as σ² becomes stationary'] : [],
       };

@@ -43,6 +43,13 @@ describe('junit.xml', () => {
     expect(total.slice(1).map(Number)).toEqual([expected, 2, 2]);
   });
 
+  it('keeps statements plain text: TeX written between dollars stays, the dollars go', () => {
+    const xml = renderJunit(report);
+    expect(xml).toContain('the entropy sum S = \\frac{1}{N}\\sum_n H[q_n]');
+    expect(xml).not.toContain('$S =');
+    expect(xml).toContain('with step γ_k = C·k^{-1/2}');
+  });
+
   it('escapes markup in messages', () => {
     const xml = renderJunit(report);
     expect(xml).toContain('synthetic failure &lt;with markup &amp; &quot;quotes&quot;&gt;');

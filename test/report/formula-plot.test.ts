@@ -1,11 +1,12 @@
 /**
- * Formulas (mathjs expression or TeX → MathML) and plots (a claim's series →
+ * Formulas (mathjs expression or TeX → MathML by temml), prose notation
+ * (`γ_k`, `k^{-1/2}`, `$…$` typeset inline) and plots (a claim's series →
  * vega-lite → inline SVG), tested on their structure; the browser test checks
- * they actually render.
+ * they actually render and fit.
  */
 import { describe, expect, it } from 'vitest';
-import { formulaToTex, mathjsToTex, texToMathml } from '../../src/report/formula.ts';
-import { MAX_PLOT_POINTS, isReferenceColumn, plotData, renderPlotSvg, thinIndices } from '../../src/report/plot.ts';
+import { formulaToTex, mathjsToTex, notationPieces, plainProse, texToMathml, typesetProse } from '../../src/report/formula.ts';
+import { MAX_PLOT_POINTS, isReferenceColumn, labelWidth, plotData, plotSpec, plotTitle, renderPlotSvg, thinIndices, wrapLabel } from '../../src/report/plot.ts';
 import type { Series } from '../../src/contract/claim.ts';
 
 describe('formulas', () => {
@@ -23,20 +24,69 @@ describe('formulas', () => {
     expect(mathjsToTex('E‖∇L‖² ≤ 1')).toBeNull();
   });
 
-  it('builds MathML for fractions, roots, scripts, Greek, fences and blackboard letters', () => {
+  it('builds display MathML (temml) for fractions, roots, scripts, Greek, fences and blackboard letters', () => {
     const m = texToMathml('\\mathbb{E}\\|\\nabla L(\\theta_R)\\|^2 = O\\left(\\frac{\\log n}{\\sqrt{n}}\\right)');
-    expect(m).toMatch(/^<math xmlns="http:\/\/www.w3.org\/1998\/Math\/MathML" display="block">/);
-    expect(m).toContain('<mi mathvariant="normal">𝔼</mi>');
+    expect(m).toMatch(/^<math display="block"[^>]*>/);
+    expect(m).toContain('<mi>𝔼</mi>');
     expect(m).toContain('<msub><mi>θ</mi><mi>R</mi></msub>');
-    expect(m).toContain('<msup><mo>‖</mo><mn>2</mn></msup>');
-    expect(m).toContain('<mfrac><mrow><mi mathvariant="normal">log</mi><mi>n</mi></mrow><mrow><msqrt><mrow><mi>n</mi></mrow></msqrt></mrow></mfrac>');
-    expect(m).toContain('<mo fence="true" stretchy="true">(</mo>');
+    expect(m).toMatch(/<msup><mi>‖<\/mi><mn>2<\/mn><\/msup>/);
+    expect(m).toMatch(/<mfrac>.*<mi>log<\/mi>.*<msqrt>.*<\/msqrt><\/mfrac>/);
+    expect(m).toContain('<mo fence="true" form="prefix" stretchy="true">(</mo>');
     expect(m).toContain('<annotation encoding="application/x-tex">');
+    // No script, no style sheet, no font: nothing the page would fetch.
+    expect(m).not.toMatch(/<script|<link|url\(/);
   });
 
-  it('shows unknown commands by name and escapes markup', () => {
-    expect(texToMathml('\\frobnicate{x} < y & z')).toContain('<mtext>\\frobnicate</mtext>');
+  it('shows unknown commands by name, escapes markup, and shows TeX that does not parse as its source', () => {
+    expect(texToMathml('\\frobnicate{x} < y')).toMatch(/<mtext style="color:#cf222e;">\\frobnicate<\/mtext>/);
     expect(texToMathml('a < b')).toContain('<mo>&lt;</mo>');
+    const broken = texToMathml('x & y');
+    expect(broken).toContain('x &amp; y');
+    expect(broken).not.toContain('<math');
+    expect(() => texToMathml('x & y', true, true)).toThrow();
+  });
+});
+
+describe('prose notation', () => {
+  const scripted = (text: string) => notationPieces(text).filter((p) => p.kind === 'scripted').map((p) => p.source);
+
+  it('finds the symbols with scripts that claim texts write', () => {
+    expect(scripted('SGD with step γ_k = C·k^{-1/2} gives G_n = (1/(n+1)) Σ_{k≤n} E‖∇L(θ_k)‖² = O(log n / √n).')).toEqual([
+      'γ_k',
+      'k^{-1/2}',
+      'G_n',
+      'Σ_{k≤n}',
+      'θ_k',
+    ]);
+    expect(scripted('loss_t ≤ (1 − ηλ_min/n)^{2t} loss₀, σ²_ML, τ_h², q̄_c, π\'_c, L*_K, ‖Θ‖_F, w^0.8, W_dᵀz')).toEqual([
+      'loss_t',
+      '(1 − ηλ_min/n)^{2t}',
+      'σ²_ML',
+      'τ_h²',
+      'q̄_c',
+      "π'_c",
+      'L*_K',
+      '‖_F',
+      'w^0.8',
+      'W_d',
+    ]);
+    // Identifiers, code and plain Unicode scripts stay text.
+    expect(scripted('snake_case_name, `a_b`, θ₀, ‖b‖², x_')).toEqual([]);
+  });
+
+  it('typesets scripts as inline MathML and TeX between dollars, escaping the rest', () => {
+    const html = typesetProse('step γ_k = C·k^{-1/2}, $\\frac{1}{2}$, `batch_size` < 3 & \\$5');
+    expect(html).toMatch(/^step <math><msub><mi>γ<\/mi><mi>k<\/mi><\/msub><\/math> = C·<math><msup><mi>k<\/mi><mrow>.*<mn>1<\/mn>.*<mn>2<\/mn><\/mrow><\/msup><\/math>/);
+    expect(html).toContain('<math><mfrac><mn>1</mn><mn>2</mn></mfrac></math>');
+    expect(html).toContain('<code>batch_size</code> &lt; 3 &amp; $5');
+    // Words in scripts are upright, variables italic: λ_min, σ²_ML.
+    expect(typesetProse('λ_min')).toContain('<mi>min</mi>');
+    expect(typesetProse('σ²_ML')).toMatch(/<msubsup><mi>σ<\/mi>.*ML.*<mn>2<\/mn><\/msubsup>/);
+  });
+
+  it('plain-text formats keep the TeX and drop its dollars', () => {
+    expect(plainProse('sum $S = \\sum_n H_n$ costs \\$5, alone $ stays')).toBe('sum S = \\sum_n H_n costs $5, alone $ stays');
+    expect(plainProse('γ_k = C·k^{-1/2}')).toBe('γ_k = C·k^{-1/2}');
   });
 });
 
@@ -57,7 +107,16 @@ describe('plots', () => {
   };
 
   it('pairs "<name> lower/upper" into a band, tells references from measurements, drops what a log axis cannot show', () => {
-    const data = plotData({ key: 'G', series, overlays: [{ id: 'constant-step', series: { ...series, y: { G_n: [0.5, 0.5, 0.5, 0.5] } } }] });
+    const data = plotData({
+      key: 'G',
+      series,
+      overlays: [
+        { id: 'constant-step', series: { ...series, y: { G_n: [0.5, 0.5, 0.5, 0.5] } } },
+        // A falsifier that shares the claim's run: the same curve, not drawn again.
+        { id: 'shared-run', series },
+      ],
+    });
+    expect(data.sameAsClaim).toEqual(['shared-run']);
     expect(data.bands).toHaveLength(4);
     expect(new Set(data.bands.map((b) => b.label))).toEqual(new Set(['G_n']));
     const roles = Object.fromEntries(data.lines.map((p) => [p.label, p.role]));
@@ -103,6 +162,35 @@ describe('plots', () => {
     const data = plotData({ key: 'long', series: { x, y: { g: x.map((v) => 1 / (v + 1)) }, xLabel: 'n', yLabel: 'g', logX: true, logY: true } });
     expect(data.lines.length).toBeLessThanOrEqual(MAX_PLOT_POINTS + 1);
     expect(data.thinned).toEqual({ from: 20001, to: data.lines.length });
+  });
+
+  it('titles a plot by what it shows and never cuts a title, an axis title or a legend entry', async () => {
+    expect(plotTitle(series)).toBe('G_n against iteration n');
+    expect(plotTitle({ ...series, title: 'Running average of the squared gradient norm' })).toBe('Running average of the squared gradient norm');
+    const long: Series = {
+      ...series,
+      yLabel: 'G_n = mean_{k≤n} ‖∇L(θ_k)‖² (seed average, 95% paired-bootstrap interval)',
+      y: { ...series.y, 'slow-schedule: ‖∇L(θ̄_k)‖² at n = bin centre (Polyak–Ruppert, interpolated), slope -0.957': [1, 0.5, 0.2, 0.1] },
+    };
+    const spec = plotSpec({ key: 'G', series: long }) as unknown as { title: { text: string[] }; layer: { encoding: { y: { title?: string[] } } }[] };
+    const yTitle = spec.layer.find((l) => l.encoding.y.title)!.encoding.y.title!;
+    expect(yTitle.length).toBeGreaterThan(1);
+    expect(yTitle.join(' ')).toBe(long.yLabel);
+    expect(spec.title.text.join(' ')).toBe(`${long.yLabel} against iteration n`);
+    const { svg } = await renderPlotSvg({ key: 'G', series: long });
+    expect(svg).not.toContain('…');
+    expect(svg).toContain('Polyak–Ruppert, interpolated), slope -0.957');
+    // G_n is drawn as G with a subscript n.
+    expect(svg).toMatch(/G<tspan class="sub" baseline-shift="sub" font-size="75%">n<\/tspan>/);
+  });
+
+  it('wraps labels at spaces (not inside a script) to the width they are given, measuring scripts at 75%', () => {
+    expect(labelWidth('G_n', 10)).toBeLessThan(labelWidth('Gn', 10));
+    expect(labelWidth('mm', 10)).toBeCloseTo(2 * 0.97 * 10);
+    const lines = wrapLabel('E_{q^0.2 p^0.8} of the gradient of the bound over the full data set', 120, 12);
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines[0].startsWith('E_{q^0.2 p^0.8}')).toBe(true);
+    for (const line of lines) expect(line.includes(' ') ? labelWidth(line, 12) : 0).toBeLessThanOrEqual(120);
   });
 
   it('says which series cannot be drawn', async () => {

@@ -1,11 +1,14 @@
 /**
  * report.html is a page: load it in headless Chromium (Debian's `chromium`,
  * driven by playwright-core; no browser download) built from a fixture report
- * covering several series kinds, and check it renders: no console errors, no
- * request beyond the file itself, every claim section with its SVG plots and
- * formulas, the summary table. A full-page screenshot is saved as an artifact
- * (reports/artifacts/, printed below). junit.xml is parsed by the browser's
- * XML parser on the way.
+ * with claims of every family (convergence, ntk, entropy) and several series
+ * kinds, and check it renders and reads at a glance: no console errors, no
+ * request beyond the file itself, every claim section with its SVG plots,
+ * statements and formulas typeset as MathML, the summary table; nothing
+ * overflows its card at desktop or at narrow width, no plot text leaves its
+ * plot or is cut (layout-check.ts). A full-page screenshot is saved as an
+ * artifact (reports/artifacts/, printed below). junit.xml is parsed by the
+ * browser's XML parser on the way.
  *
  * Without /usr/bin/chromium (or $CHROMIUM_PATH) the test is skipped with a
  * message — except in CI ($CI set), where a missing browser fails it.
@@ -20,6 +23,7 @@ import type { VerifyReport } from '../../src/contract/result.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import { fixtureReport } from './fixtures.ts';
+import { measureLayout, type LayoutProblems } from './layout-check.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -91,6 +95,16 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('report.html in headless Chromium', ()
     await expect(page.locator('p.overall').textContent()).resolves.toMatch(/NOT OK: 3\/5 claims pass/);
   });
 
+  it('covers every family, and every claim with evidence has a plot', async () => {
+    expect(new Set(report.claims.map((c) => c.family))).toEqual(new Set(['convergence', 'ntk', 'entropy']));
+    for (const claim of report.claims) {
+      const section = page.locator(`section.claim[data-claim-id="${claim.id}"]`);
+      // A claim whose check crashed has no evidence to plot: it shows its error instead.
+      if (claim.verdict === 'error') await expect(section.locator('pre.error').count()).resolves.toBe(1);
+      else await expect(section.locator('figure.plot svg').count(), claim.id).resolves.toBeGreaterThan(0);
+    }
+  });
+
   it('renders every claim section with an SVG plot per series', async () => {
     for (const claim of report.claims) {
       const section = page.locator(`section.claim[data-claim-id="${claim.id}"]`);
@@ -114,7 +128,70 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('report.html in headless Chromium', ()
   it('draws the interval band and the falsifier overlay on the rate plot', async () => {
     const plot = page.locator('section.claim[data-claim-id="fake-rate"] figure.plot svg');
     await expect(plot.locator('g.mark-area path').count()).resolves.toBeGreaterThan(0);
-    await expect(plot.textContent()).resolves.toContain('constant-step: G_n');
+    // "constant-step: G_n" with a real subscript.
+    const overlay = plot.locator('text', { hasText: 'constant-step: G' });
+    await expect(overlay.count()).resolves.toBe(1);
+    await expect(overlay.locator('tspan.sub').textContent()).resolves.toBe('n');
+  });
+
+  it('titles plots by what they show and keeps axis titles and legend entries whole', async () => {
+    const texts = (sel: string) => page.locator(`${sel} figure.plot svg text`).allTextContents();
+    const rate = (await texts('section.claim[data-claim-id="fake-rate"]')).join(' ');
+    // The title says what is plotted (not the series key "G"); the y title is the full label, over two lines.
+    expect(rate).toContain('Gn = meank≤n ‖∇L(θk)‖² (seed average) against iteration n');
+    expect(rate).toMatch(/Gn = meank≤n ‖∇L\(θk\)‖²\s*\(seed average\)/);
+    const entropy = await texts('section.claim[data-claim-id="fake-entropy-gap"]');
+    expect(entropy).toContain('½ EM posterior + ½ uniform q, covariance full (a long legend entry that must not be cut)');
+    expect(entropy.join(' ')).toContain('Engine arm: the gap |F − S − B|');
+    // The falsifier shares the engine arm's training: its identical curve is not drawn a second time.
+    const engine = page.locator('section.claim[data-claim-id="fake-entropy-gap"] figure.plot[data-series="engineGap"]');
+    await expect(engine.locator('svg text', { hasText: 'fixed-sigma:' }).count()).resolves.toBe(0);
+    await expect(engine.locator('figcaption').textContent()).resolves.toContain('fixed-sigma are the same curve');
+  });
+
+  it('typesets statements, titles and assumptions as MathML', async () => {
+    for (const id of ['fake-rate', 'fake-kernel-width', 'fake-entropy-gap']) {
+      await expect(page.locator(`section.claim[data-claim-id="${id}"] .statement p math`).count(), id).resolves.toBeGreaterThan(0);
+    }
+    const rate = page.locator('section.claim[data-claim-id="fake-rate"]');
+    // γ_k, k^{-1/2} and Σ_{k≤n}: scripts, not raw TeX-like text.
+    await expect(rate.locator('.statement p').textContent()).resolves.not.toMatch(/[_^]\{/);
+    await expect(rate.locator('.statement p msub').count()).resolves.toBeGreaterThanOrEqual(3);
+    await expect(rate.locator('.statement p msup').count()).resolves.toBeGreaterThanOrEqual(1);
+    await expect(rate.locator('h2 msub').count()).resolves.toBe(1);
+    await expect(rate.locator('ul.assumptions math').count()).resolves.toBeGreaterThan(0);
+    // $…$ is TeX: the entropy sum's fraction and sums.
+    await expect(page.locator('section.claim[data-claim-id="fake-entropy-gap"] .statement p mfrac').count()).resolves.toBe(1);
+    const box = await rate.locator('.statement p math').first().boundingBox();
+    expect(box!.height).toBeGreaterThan(10);
+  });
+
+  const layoutAt = async (width: number): Promise<LayoutProblems> => {
+    await page.setViewportSize({ width, height: 900 });
+    // Bundlers may wrap named functions in __name(): give the page one.
+    await page.evaluate('globalThis.__name ??= (f) => f');
+    const problems = await page.evaluate(measureLayout);
+    console.log(
+      `[html-browser] layout at ${width} px: ${problems.overflow.length} overflowing, ${problems.scrolling.length} scrolling, ` +
+        `${problems.svgTextOutside.length} plot texts outside their plot, ${problems.truncated.length} cut labels`,
+    );
+    return problems;
+  };
+
+  it('nothing overflows its card, no plot text leaves its plot or is cut (desktop width)', async () => {
+    const problems = await layoutAt(1280);
+    expect(problems).toEqual({ overflow: [], scrolling: [], svgTextOutside: [], truncated: [] });
+  });
+
+  it('nothing overflows its card at a narrow width either (wide tables scroll inside their card)', async () => {
+    try {
+      const problems = await layoutAt(760);
+      expect({ ...problems, scrolling: [] }).toEqual({ overflow: [], scrolling: [], svgTextOutside: [], truncated: [] });
+      // What scrolls is a table's wrapper, a formula or a <pre>, never a card.
+      for (const s of problems.scrolling) expect(s.element).toMatch(/^(div\.table-wrap|div\.formula|pre)/);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   it('renders formulas from mathjs and from TeX as MathML with real height', async () => {

@@ -31,6 +31,7 @@ import {
   type MixtureEngineArm,
 } from './shared/product-mixture.ts';
 import { digitData, digitRows } from './shared/schema.ts';
+import { dataSource, fileData, fileRows, fromFile, ownData } from './shared/user-data.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 
 /** The mixture run (B is always included: Bernoulli's base measure is constant), its judging, binarised digits and the engine arm. */
@@ -39,12 +40,15 @@ export const bernoulliMixtureEntropyConfigSchema = mixtureRunOptionsSchema
   .extend(mixtureJudgeOptionsSchema.shape)
   .extend({
     perturbation: bernoulliPerturbationSchema,
-    data: digitData,
+    /** Binarised real digits, or the user's binary file (verify --data). */
+    data: z.discriminatedUnion('source', [digitData.safeExtend(ownData), fileData], dataSource),
     engine: mixtureEngineOptionsSchema,
   })
   .superRefine((c, ctx) => {
-    const N = digitRows(c.data);
-    if (c.K > N) ctx.addIssue({ code: 'custom', path: ['K'], message: `allowed mixture components K: an integer 1 ≤ K ≤ N = ${N} (the data size, 10 × perDigit)` });
+    const N = fromFile(c.data) ? c.data.N : digitRows(c.data);
+    if (c.K > N) {
+      ctx.addIssue({ code: 'custom', path: ['K'], message: `allowed mixture components K: an integer 1 ≤ K ≤ N = ${N} (the data size${fromFile(c.data) ? '' : ', 10 × perDigit'})` });
+    }
   });
 
 export type BernoulliMixtureEntropyConfig = z.infer<typeof bernoulliMixtureEntropyConfigSchema>;
@@ -57,7 +61,9 @@ export async function checkBernoulliMixtureEntropy(
   const arms = new Map<string, MixtureEngineArm>();
   return configs.map((config, i) => {
     ctx.progress(i / configs.length);
-    const data = binarisedDigits(config.data);
+    // The user's binary rows (verify --data), else binarised digits.
+    const data = fromFile(config.data) ? fileRows(claimId, config.data, ctx.data) : binarisedDigits(config.data);
+    const [source, pool] = fromFile(config.data) ? [`the user's binary data (${ctx.data?.file})`, ''] : ['binarised digits', ` (pool ${config.data.pool})`];
     const run = runMixture(BERNOULLI, data, { ...config, baseMeasure: 'included' }, RandomStream.at(deriveSeed(ctx.masterSeed, claimId, 'responsibilities')));
     // The engine arm trains once: falsifiers perturb its end points, not its training.
     const key = JSON.stringify([config.data, config.K, config.maxEmIterations, config.emTolerance, config.engine]);
@@ -79,7 +85,7 @@ export async function checkBernoulliMixtureEntropy(
       run,
       arm,
       config: { ...config, baseMeasure: 'included' },
-      notes: [`binarised digits: N = ${data.N}, D = ${data.D} (pool ${config.data.pool}); EM stopped after ${run.iterations} iterations${run.restarts > 0 ? ` (after ${run.restarts} restart(s): a component collapsed)` : ''}`],
+      notes: [`${source}: N = ${data.N}, D = ${data.D}${pool}; EM stopped after ${run.iterations} iterations${run.restarts > 0 ? ` (after ${run.restarts} restart(s): a component collapsed)` : ''}`],
       metrics: { N: { value: data.N }, D: { value: data.D } },
       assumptions: [
         { id: 'stationary-parameters', met: config.perturbation.kind === 'none', detail: `M-step output, perturbation ${JSON.stringify(config.perturbation)}` },

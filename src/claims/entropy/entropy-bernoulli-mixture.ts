@@ -21,10 +21,15 @@
  *    `fail`). Measured (seed 1): bounds ≈ 2.6e-6 nats/point, gaps ≈ 9e-7.
  * Falsifier (CLAIMS.md lists none; designed here): p' = 0.8 p + 0.1 after the
  * M-step, predicted gap Σ_c q̄_c Σ_d (p − p') logit(p') > 0, on both arms.
+ * Your data (`verify --data FILE`): binary rows (0/1), any number of columns,
+ * in place of the digits; the engine arm needs a column whose mean m has
+ * min(m, 1 − m) ≥ engine.minColumnMean.
  */
-import { defineClaim, type Tier } from '../../contract/claim.ts';
+import { defineClaim, type TakesData, type Tier } from '../../contract/claim.ts';
+import { columnMeans, firstNonBinary } from '../../data/data-values.ts';
 import { LW22 } from '../sources.ts';
 import { bernoulliMixtureEntropyConfigSchema, checkBernoulliMixtureEntropy, type BernoulliMixtureEntropyConfig } from './entropy-bernoulli-mixture.check.ts';
+import { fileDataOf } from './shared/user-data.ts';
 
 const common: Omit<BernoulliMixtureEntropyConfig, 'data' | 'K'> = {
   maxEmIterations: 300,
@@ -45,6 +50,24 @@ const common: Omit<BernoulliMixtureEntropyConfig, 'data' | 'K'> = {
 const tiers: Record<Tier, BernoulliMixtureEntropyConfig> = {
   quick: { ...common, K: 10, data: { perDigit: 100, pool: 4 } },
   full: { ...common, K: 20, data: { perDigit: 500, pool: 2 } },
+};
+
+/** Any binary rows: the mixture (K components, as the tier says) is fitted to them; D is the file's. */
+const takesData: TakesData<BernoulliMixtureEntropyConfig> = {
+  describe: 'binary rows (0/1), any number of columns; a column with mean in [0.1, 0.9] (engine.minColumnMean); N ≥ K rows (K = 10 quick, 20 full)',
+  dimension: () => null,
+  withRows: (c, rows, columns) => ({ ...c, data: fileDataOf(rows, columns) }),
+  checkValues: (data, c) => {
+    const bad = firstNonBinary(data);
+    if (bad) return bad;
+    const min = c.engine.minColumnMean;
+    if (Array.from(columnMeans(data)).some((m) => Math.min(m, 1 - m) >= min)) return null;
+    return {
+      problem:
+        `no column has a mean m with min(m, 1 − m) ≥ engine.minColumnMean = ${min}: the engine arm trains on those columns only ` +
+        `(a column that is almost always 0 has its M-step at η = −∞); lower it (--set engine.minColumnMean=…) or add columns that vary more`,
+    };
+  },
 };
 
 export default defineClaim<BernoulliMixtureEntropyConfig>({
@@ -68,6 +91,7 @@ export default defineClaim<BernoulliMixtureEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkBernoulliMixtureEntropy('entropy-bernoulli-mixture', configs, ctx),
+  takesData,
   schema: bernoulliMixtureEntropyConfigSchema,
   // No seeds setting: deterministic given the master seed (the engine arm's two replicas are two q's, not repetitions).
   seedCount: () => null,

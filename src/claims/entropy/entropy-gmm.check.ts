@@ -44,7 +44,8 @@ import { hardResponsibilities, randomResponsibilities } from '../../models/mixtu
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, identityResult, prefixed, type IdentityEvaluation } from './shared/common.ts';
 import { responsibilityKinds } from './shared/schema.ts';
-import { engineArmOptionsSchema, judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
+import { dataSource, fileData, fileRows, fromFile, ownData } from './shared/user-data.ts';
+import { engineArmOptionsSchema, engineGapSeries, judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
 import type { AssumptionCheck, CheckResult, ClaimContext } from '../../contract/claim.ts';
 
 const noPerturbation = z.object({ kind: z.literal('none') });
@@ -58,14 +59,25 @@ export const gmmPerturbationSchema = z.discriminatedUnion('kind', [noPerturbatio
 
 export type GmmPerturbation = z.infer<typeof gmmPerturbationSchema>;
 
+const mixtureComponents = positiveInt('mixture components K');
+
 export const gmmEntropyConfigSchema = z
   .object({
-    data: z.object({
-      N: positiveInt('data points N'),
-      D: positiveInt('data dimension D'),
-      K: positiveInt('mixture components K'),
-      separation: positiveNumber('component separation'),
-    }),
+    /** Synthetic mixture data (src/models/mixtures/gmm-data.ts), or the user's file (verify --data) with the model's K. */
+    data: z.discriminatedUnion(
+      'source',
+      [
+        z.object({
+          N: positiveInt('data points N'),
+          D: positiveInt('data dimension D'),
+          K: mixtureComponents,
+          separation: positiveNumber('component separation'),
+          ...ownData,
+        }),
+        fileData.extend({ K: mixtureComponents }),
+      ],
+      dataSource,
+    ),
     covariances: z
       .array(z.enum(['full', 'shared-isotropic'], { error: 'allowed covariances: "full" or "shared-isotropic"' }))
       .min(1, { error: 'allowed covariances: at least one of "full", "shared-isotropic"' }),
@@ -125,7 +137,7 @@ export async function checkGmmEntropy(claimId: string, configs: readonly GmmEntr
   const arms = new Map<string, GmmArm>();
   return configs.map((config, i) => {
     ctx.progress(i / configs.length);
-    return checkOne(claimId, config, ctx.masterSeed, arms);
+    return checkOne(claimId, config, ctx, arms);
   });
 }
 
@@ -233,9 +245,13 @@ function engineArm(claimId: string, config: GmmEntropyConfig, masterSeed: number
   }
 }
 
-function checkOne(claimId: string, config: GmmEntropyConfig, masterSeed: number, arms: Map<string, GmmArm>): CheckResult {
-  const { N, D, K, separation } = config.data;
-  const data = generateGmmData({ N, D, K, separation, seed: deriveSeed(masterSeed, claimId, 'data') });
+function checkOne(claimId: string, config: GmmEntropyConfig, ctx: ClaimContext, arms: Map<string, GmmArm>): CheckResult {
+  const { masterSeed } = ctx;
+  const { N, D, K } = config.data;
+  // The user's rows (verify --data), else the synthetic mixture.
+  const data = fromFile(config.data)
+    ? fileRows(claimId, config.data, ctx.data)
+    : generateGmmData({ N, D, K, separation: config.data.separation, seed: deriveSeed(masterSeed, claimId, 'data') });
   const evals: IdentityEvaluation[] = [];
   const notes: string[] = [];
   let convergenceVerdict: 'pass' | 'fail' | 'inconclusive' = 'pass';
@@ -332,6 +348,7 @@ function checkOne(claimId: string, config: GmmEntropyConfig, masterSeed: number,
       ...engineMetrics,
       engineOverMStep: { value: Math.max(...agreement.map((a) => a.worstExcess)), criterion: '(F(engine) − F(M-step))/max(1, |F|) ≤ 1e-10 (the closed-form M-step is the maximiser)' },
     },
+    series: engineGapSeries(...armEvals.map((a) => a.run)),
     notes: [...(f64.notes ?? []), ...notes, ...judged.flatMap((j) => j.notes)],
     assumptions: assumptionChecks(config, emMonotone),
   };

@@ -29,10 +29,15 @@
  * (D/2)(1 − 1/1.2) in the float64 arm; π sharpened (π' ∝ π²) →
  * Σ_c log π'_c (q̄_c − π'_c). Perturbing only the means is not a falsifier:
  * the gap moves only at second order.
+ * Your data (`verify --data FILE`): any points in R^D, any D, in place of the
+ * synthetic mixture (K from the tier); every column must vary and, for full
+ * covariances, the columns must be linearly independent.
  */
-import { defineClaim, type Tier } from '../../contract/claim.ts';
+import { defineClaim, type TakesData, type Tier } from '../../contract/claim.ts';
+import { firstConstantColumn } from '../../data/data-values.ts';
 import { LW22 } from '../sources.ts';
 import { checkGmmEntropy, gmmEntropyConfigSchema, type GmmEntropyConfig } from './entropy-gmm.check.ts';
+import { fileDataOf, independentColumns } from './shared/user-data.ts';
 
 const common: Omit<GmmEntropyConfig, 'data'> = {
   covariances: ['full', 'shared-isotropic'],
@@ -54,6 +59,15 @@ const common: Omit<GmmEntropyConfig, 'data'> = {
 const tiers: Record<Tier, GmmEntropyConfig> = {
   quick: { ...common, data: { N: 600, D: 4, K: 3, separation: 2.5 } },
   full: { ...common, data: { N: 5000, D: 8, K: 5, separation: 2.5 } },
+};
+
+/** Any points in R^D: the mixture (K components, as the tier says) is fitted to them; D is the file's. */
+const takesData: TakesData<GmmEntropyConfig> = {
+  describe: 'points in R^D, one per row (real values), any number of columns D; every column must vary; N ≥ K rows (K = data.K: 3 quick, 5 full)',
+  dimension: () => null,
+  withRows: (c, rows, columns) => ({ ...c, data: { ...fileDataOf(rows, columns), K: c.data.K } }),
+  checkValues: (data, c) =>
+    firstConstantColumn(data, 'every covariance fitted to it is singular') ?? (c.covariances.includes('full') ? independentColumns(data) : null),
 };
 
 export default defineClaim<GmmEntropyConfig>({
@@ -85,6 +99,7 @@ export default defineClaim<GmmEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkGmmEntropy('entropy-gmm', configs, ctx),
+  takesData,
   schema: gmmEntropyConfigSchema,
   // No seeds setting: deterministic given the master seed (the engine arm's replicas are q's and covariance kinds, not repetitions).
   seedCount: () => null,

@@ -31,6 +31,7 @@ import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, identityResult, type IdentityEvaluation } from './shared/common.ts';
 import { armTolerancesSchema, judgeEngineArm, runEngineArm, stepChecksSchema, stepChecksWithin, subRun, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
 import { fixedDecoderVariance, lowRankData } from './shared/schema.ts';
+import { covarianceFileData, dataSource, fileRows, fromFile, ownData } from './shared/user-data.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 import type { EntropyDiagnosis } from '../../entropy/formulas.ts';
 import { groupConfigs } from '../shared/config-groups.ts';
@@ -40,7 +41,8 @@ const trainingPhaseSchema = z.object({ optimizer, schedule, steps: positiveInt('
 
 export const linearVaeEntropyConfigSchema = z
   .object({
-    data: lowRankData,
+    /** Synthetic low-rank data (src/models/ppca/data.ts), or the user's file (verify --data). */
+    data: z.discriminatedUnion('source', [lowRankData.safeExtend(ownData), covarianceFileData], dataSource),
     /** Latent dimension H < D (the PPCA ML σ² averages the D − H discarded eigenvalues). */
     H: positiveInt('latent dimension H'),
     seeds: seedCount,
@@ -90,8 +92,9 @@ interface Problem {
   mlEncoderVariances: number[];
 }
 
-function makeProblem(claimId: string, c: LinearVaeEntropyConfig, masterSeed: number): Problem {
-  const d = generateLowRankData({ ...c.data, seed: deriveSeed(masterSeed, claimId, 'data') });
+function makeProblem(claimId: string, c: LinearVaeEntropyConfig, ctx: ClaimContext): Problem {
+  // The user's rows (verify --data; a copy, centred below), else the synthetic low-rank data.
+  const d = fromFile(c.data) ? fileRows(claimId, c.data, ctx.data) : generateLowRankData({ ...c.data, seed: deriveSeed(ctx.masterSeed, claimId, 'data') });
   // Centred data: the offset only shifts b, and without it V couples to the mean (‖m‖² dominates E[x xᵀ]).
   const centre = dataStats(d.x, d.N, d.D).mean;
   for (let n = 0; n < d.N; n++) for (let i = 0; i < d.D; i++) d.x[n * d.D + i] -= centre[i];
@@ -245,7 +248,7 @@ export async function checkLinearVaeEntropy(claimId: string, configs: readonly L
   const results: CheckResult[] = new Array(configs.length);
   let done = 0;
   for (const group of groupConfigs(configs, trainingKey)) {
-    const problem = makeProblem(claimId, group[0].config, ctx.masterSeed);
+    const problem = makeProblem(claimId, group[0].config, ctx);
     const traj = train(claimId, group, problem, ctx, (f) => ctx.progress((done + f * group.length) / configs.length));
     group.forEach(({ index, config }, g) => (results[index] = evaluate(config, problem, traj, g)));
     done += group.length;

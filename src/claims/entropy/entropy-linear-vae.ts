@@ -28,11 +28,17 @@
  * hence C = 0.04 < 2/42.
  * Falsifier: σ² fixed at 1 (learned σ² is what makes F = S): the gap is
  * (D/2)(1 − s̄/σ²) ≈ D/2 · (1 − 0.25 …) — several nats.
+ * Your data (`verify --data FILE`): any points in R^D with D ≥ H + 1 and a
+ * covariance of rank > H, in place of the synthetic data (centred, as it is).
+ * The step sizes are the tier's: plain gradient ascent needs C λ₁²/σ² < 2
+ * (λ₁ the largest principal variance), so rows of a larger scale, or with
+ * less noise, must be scaled down (the input check says by how much).
  */
-import { defineClaim, type Tier } from '../../contract/claim.ts';
+import { defineClaim, type Falsifier, type TakesData, type Tier } from '../../contract/claim.ts';
 import { D23 } from '../sources.ts';
 import { ADAM_DEFAULTS } from '../../engine/optimizer.ts';
 import { checkLinearVaeEntropy, linearVaeEntropyConfigSchema, type LinearVaeEntropyConfig } from './entropy-linear-vae.check.ts';
+import { fileDataOf, rankAboveLatent, stableLinearVaeStep } from './shared/user-data.ts';
 
 const common: LinearVaeEntropyConfig = {
   data: { N: 2000, D: 10, signal: [3, 1.5, 0.7], noiseStd: 0.5 },
@@ -66,6 +72,29 @@ const tiers: Record<Tier, LinearVaeEntropyConfig> = {
   },
 };
 
+const falsifiers: Falsifier<LinearVaeEntropyConfig>[] = [
+  {
+    id: 'fixed-variance',
+    description: 'σ² fixed at 1 instead of learned (trained in the same replica batch).',
+    expected: 'gap (D/2)(1 − s̄/σ²) of several nats; σ² ≠ σ²_ML',
+    mutate: (c) => ({ ...c, fixedVariance: 1 }),
+  },
+];
+
+/** Any points in R^D with D > H on which the tier's plain gradient ascent is stable: the linear VAE with the tier's H is trained on them (centred); D is the file's. */
+const takesData: TakesData<LinearVaeEntropyConfig> = {
+  describe:
+    'points in R^D, one per row (real values), D ≥ H + 1 columns (H = 3 quick, 4 full; --set H=…), covariance of rank > H, ' +
+    'scaled so that plain gradient ascent with the tier\'s step C is stable (C·λ₁²/σ² < 2); N ≥ 2 rows',
+  dimension: () => null,
+  withRows: (c, rows, columns) => ({ ...c, data: fileDataOf(rows, columns) }),
+  checkValues: (data, c) => {
+    const last = c.phases.length - 1;
+    const fixed = [c, ...falsifiers.map((f) => f.mutate(c))].flatMap((m) => (m.fixedVariance === null ? [] : [m.fixedVariance]));
+    return rankAboveLatent(data, c.H) ?? stableLinearVaeStep(data, c.H, c.phases[last].schedule.C, `phases.${last}.schedule.C`, fixed);
+  },
+};
+
 export default defineClaim<LinearVaeEntropyConfig>({
   id: 'entropy-linear-vae',
   title: 'Linear VAE with learned σ²: the optimum is PPCA ML and there ELBO = entropy sum',
@@ -79,15 +108,9 @@ export default defineClaim<LinearVaeEntropyConfig>({
     { id: 'stationary-point', statement: 'Training reached the stationary point (checked against the PPCA ML log-likelihood).' },
   ],
   tiers,
-  falsifiers: [
-    {
-      id: 'fixed-variance',
-      description: 'σ² fixed at 1 instead of learned (trained in the same replica batch).',
-      expected: 'gap (D/2)(1 − s̄/σ²) of several nats; σ² ≠ σ²_ML',
-      mutate: (c) => ({ ...c, fixedVariance: 1 }),
-    },
-  ],
+  falsifiers,
   check: (configs, ctx) => checkLinearVaeEntropy('entropy-linear-vae', configs, ctx),
+  takesData,
   schema: linearVaeEntropyConfigSchema,
   seedCount: (c) => c.seeds,
 });

@@ -26,26 +26,38 @@ import { overdispersedCounts } from '../../models/mixtures/count-data.ts';
 import { randomResponsibilities } from '../../models/mixtures/responsibilities.ts';
 import { judgeMixture, mixtureJudgeOptionsSchema } from './shared/mixture-verdict.ts';
 import { mixtureEngineArm, mixtureEngineOptionsSchema, mixtureRunOptionsSchema, runMixture, type MixtureEngineArm } from './shared/product-mixture.ts';
+import { dataSource, fileData, fileRows, fromFile, ownData } from './shared/user-data.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 
 /** The mixture run, its judging, over-dispersed counts, the negative control's validity and the engine arm. */
 export const poissonMixtureEntropyConfigSchema = mixtureRunOptionsSchema
   .extend(mixtureJudgeOptionsSchema.shape)
   .extend({
-    /** Gamma-Poisson counts (src/models/mixtures/count-data.ts); plain Poisson data (shape ∞) is the harness's own comparison, not a setting. */
-    data: z.object({
-      N: positiveInt('data points N'),
-      D: positiveInt('data dimension D'),
-      rateMin: positiveNumber('smallest rate'),
-      rateMax: positiveNumber('largest rate'),
-      dispersionShape: positiveNumber('gamma dispersion shape'),
-    }),
+    /**
+     * Gamma-Poisson counts (src/models/mixtures/count-data.ts); plain Poisson data (shape ∞) is the harness's own comparison,
+     * not a setting. Or the user's counts (verify --data).
+     */
+    data: z.discriminatedUnion(
+      'source',
+      [
+        z.object({
+          N: positiveInt('data points N'),
+          D: positiveInt('data dimension D'),
+          rateMin: positiveNumber('smallest rate'),
+          rateMax: positiveNumber('largest rate'),
+          dispersionShape: positiveNumber('gamma dispersion shape'),
+          ...ownData,
+        }),
+        fileData,
+      ],
+      dataSource,
+    ),
     /** |B| at the EM solution must exceed this for the plain identity to be a valid negative control. */
     minControlGap: nonNegativeNumber('control gap |B|'),
     engine: mixtureEngineOptionsSchema,
   })
   .superRefine((c, ctx) => {
-    if (c.data.rateMax < c.data.rateMin) ctx.addIssue({ code: 'custom', path: ['data', 'rateMax'], message: `allowed largest rate: a finite number ≥ the smallest rate ${c.data.rateMin}` });
+    if (!fromFile(c.data) && c.data.rateMax < c.data.rateMin) ctx.addIssue({ code: 'custom', path: ['data', 'rateMax'], message: `allowed largest rate: a finite number ≥ the smallest rate ${c.data.rateMin}` });
     if (c.K > c.data.N) ctx.addIssue({ code: 'custom', path: ['K'], message: `allowed mixture components K: an integer 1 ≤ K ≤ N = ${c.data.N} (the data size)` });
   });
 
@@ -61,12 +73,15 @@ export async function checkPoissonMixtureEntropy(
   return configs.map((config, i) => {
     ctx.progress(i / configs.length);
     const seed = deriveSeed(ctx.masterSeed, claimId, 'data');
-    const data = overdispersedCounts({ ...config.data, K: config.K, seed });
+    const synthetic = fromFile(config.data) ? null : config.data;
+    // The user's counts (verify --data), else over-dispersed synthetic counts.
+    const data = fromFile(config.data) ? fileRows(claimId, config.data, ctx.data) : overdispersedCounts({ ...config.data, K: config.K, seed });
     const run = runMixture(POISSON, data, config, RandomStream.at(deriveSeed(ctx.masterSeed, claimId, 'responsibilities')));
     const B = run.atConvergence.decomposition.baseMeasure;
     // The same mixture on well-specified Poisson data (same rates, no gamma multiplier): B should be tiny (computed once).
-    if (wellSpecifiedB === undefined) {
-      const plainData = overdispersedCounts({ ...config.data, dispersionShape: Infinity, K: config.K, seed });
+    // Only for the synthetic counts: the user's data have no generating rates to draw plain Poisson counts from.
+    if (wellSpecifiedB === undefined && synthetic) {
+      const plainData = overdispersedCounts({ ...synthetic, dispersionShape: Infinity, K: config.K, seed });
       const plainRun = runMixture(POISSON, plainData, { ...config, responsibilities: [], perturbation: { kind: 'none' } }, RandomStream.at(deriveSeed(ctx.masterSeed, claimId, 'responsibilities')));
       wellSpecifiedB = plainRun.atConvergence.decomposition.baseMeasure;
     }
@@ -89,14 +104,19 @@ export async function checkPoissonMixtureEntropy(
       config,
       // Without a valid control the claim's own check proves nothing about B: inconclusive, not pass.
       extra: [controlValid ? 'pass' : 'inconclusive'],
-      metrics: {
-        baseMeasureTerm: { value: B, criterion: `|B| > ${config.minControlGap} nats (over-dispersed data make the plain identity a valid negative control)` },
-        baseMeasureWellSpecified: { value: wellSpecifiedB },
-      },
+      metrics: synthetic
+        ? {
+            baseMeasureTerm: { value: B, criterion: `|B| > ${config.minControlGap} nats (over-dispersed data make the plain identity a valid negative control)` },
+            baseMeasureWellSpecified: { value: wellSpecifiedB! },
+          }
+        : { baseMeasureTerm: { value: B, criterion: `|B| > ${config.minControlGap} nats (the plain identity is a valid negative control only when B is that large)` } },
       notes: [
         `${config.baseMeasure === 'included' ? 'corrected identity F = S + B' : 'plain identity F = S (base measure ignored)'}; ` +
-          `B at the EM solution = ${B.toFixed(4)} nats on over-dispersed counts (gamma shape ${config.data.dispersionShape}), ` +
-          `${wellSpecifiedB.toExponential(2)} on well-specified Poisson counts; EM stopped after ${run.iterations} iterations`,
+          (synthetic
+            ? `B at the EM solution = ${B.toFixed(4)} nats on over-dispersed counts (gamma shape ${synthetic.dispersionShape}), ` +
+              `${wellSpecifiedB!.toExponential(2)} on well-specified Poisson counts; `
+            : `B at the EM solution = ${B.toFixed(4)} nats on the user's counts (${ctx.data?.file}); `) +
+          `EM stopped after ${run.iterations} iterations`,
       ],
       assumptions: [
         { id: 'stationary-parameters', met: config.perturbation.kind === 'none', detail: `M-step output, perturbation ${JSON.stringify(config.perturbation)}` },

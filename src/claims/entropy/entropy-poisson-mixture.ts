@@ -17,10 +17,16 @@
  * fitted rates (`error` otherwise).
  * Falsifiers: the plain identity F = S (base measure ignored) fails by B;
  * rates × 1.2 after the M-step fail by Σ_c q̄_c Σ_d (λ − λ') log λ'.
+ * Your data (`verify --data FILE`): counts (integers ≥ 0), any number of
+ * columns, none of them 0 in every row, in place of the synthetic counts; the
+ * negative control is valid (and the claim decided) only when |B| > 0.5 on
+ * them, i.e. on over-dispersed counts.
  */
-import { defineClaim, type Tier } from '../../contract/claim.ts';
+import { defineClaim, type TakesData, type Tier } from '../../contract/claim.ts';
+import { firstConstantColumn, firstNonCount } from '../../data/data-values.ts';
 import { W25 } from '../sources.ts';
 import { checkPoissonMixtureEntropy, poissonMixtureEntropyConfigSchema, type PoissonMixtureEntropyConfig } from './entropy-poisson-mixture.check.ts';
+import { fileDataOf } from './shared/user-data.ts';
 
 const common: Omit<PoissonMixtureEntropyConfig, 'data' | 'K'> = {
   maxEmIterations: 300,
@@ -43,6 +49,15 @@ const common: Omit<PoissonMixtureEntropyConfig, 'data' | 'K'> = {
 const tiers: Record<Tier, PoissonMixtureEntropyConfig> = {
   quick: { ...common, K: 4, data: { N: 1000, D: 10, rateMin: 2, rateMax: 15, dispersionShape: 2 } },
   full: { ...common, K: 6, data: { N: 10000, D: 20, rateMin: 2, rateMax: 15, dispersionShape: 2 } },
+};
+
+/** Any count rows: the mixture (K components, as the tier says) is fitted to them; D is the file's. */
+const takesData: TakesData<PoissonMixtureEntropyConfig> = {
+  describe: 'counts (integers ≥ 0), one row per point, any number of columns, no column 0 in every row; N ≥ K rows (K = 4 quick, 6 full)',
+  dimension: () => null,
+  withRows: (c, rows, columns) => ({ ...c, data: fileDataOf(rows, columns) }),
+  checkValues: (data) =>
+    firstNonCount(data) ?? firstConstantColumn(data, 'its Poisson rates are 0, where the natural parameter log λ is −∞ (the engine cannot reach it); drop the column', 0),
 };
 
 export default defineClaim<PoissonMixtureEntropyConfig>({
@@ -75,6 +90,7 @@ export default defineClaim<PoissonMixtureEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkPoissonMixtureEntropy('entropy-poisson-mixture', configs, ctx),
+  takesData,
   schema: poissonMixtureEntropyConfigSchema,
   // No seeds setting: deterministic given the master seed (the engine arm's two replicas are two q's, not repetitions).
   seedCount: () => null,

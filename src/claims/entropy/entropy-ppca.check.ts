@@ -38,13 +38,15 @@ import { PpcaEngineModel } from '../../models/ppca/engine-model.ts';
 import type { PpcaParams } from '../../models/ppca/params.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, prefixed, summariseIdentity, type IdentityEvaluation } from './shared/common.ts';
-import { engineArmOptionsSchema, judgeEngineArm, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
+import { engineArmOptionsSchema, engineGapSeries, judgeEngineArm, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
 import { lowRankData } from './shared/schema.ts';
+import { covarianceFileData, dataSource, fileRows, fromFile, ownData } from './shared/user-data.ts';
 import type { AssumptionCheck, CheckResult, ClaimContext } from '../../contract/claim.ts';
 
 export const ppcaEntropyConfigSchema = z
   .object({
-    data: lowRankData,
+    /** Synthetic low-rank data (src/models/ppca/data.ts), or the user's file (verify --data). */
+    data: z.discriminatedUnion('source', [lowRankData.safeExtend(ownData), covarianceFileData], dataSource),
     /** Model latent dimension H < D (the ML σ² averages the D − H discarded eigenvalues). */
     H: positiveInt('latent dimension H'),
     /** Relative gap allowed at the float64 ML solution and saddles. */
@@ -68,8 +70,9 @@ interface Problem {
   eig: EigenSystem;
 }
 
-function makeProblem(claimId: string, config: PpcaEntropyConfig, masterSeed: number): Problem {
-  const d = generateLowRankData({ ...config.data, seed: deriveSeed(masterSeed, claimId, 'data') });
+function makeProblem(claimId: string, config: PpcaEntropyConfig, ctx: ClaimContext): Problem {
+  // The user's rows (verify --data), else the synthetic low-rank data.
+  const d = fromFile(config.data) ? fileRows(claimId, config.data, ctx.data) : generateLowRankData({ ...config.data, seed: deriveSeed(ctx.masterSeed, claimId, 'data') });
   const stats = dataStats(d.x, d.N, d.D);
   return { x: d.x, stats, eig: eigenSystem(stats) };
 }
@@ -151,7 +154,7 @@ function train(claimId: string, config: PpcaEntropyConfig, problem: Problem, mas
 export async function checkPpcaEntropy(claimId: string, configs: readonly PpcaEntropyConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
   const cache = new Map<string, EngineArmRun>();
   return configs.map((config, i) => {
-    const problem = makeProblem(claimId, config, ctx.masterSeed);
+    const problem = makeProblem(claimId, config, ctx);
     const key = trainingKey(config);
     if (!cache.has(key)) {
       cache.set(key, train(claimId, config, problem, ctx.masterSeed, (f) => ctx.progress((i + f) / configs.length)));
@@ -190,6 +193,7 @@ function evaluate(config: PpcaEntropyConfig, problem: Problem, run: EngineArmRun
       trainedLogLikShortfall: { value: worstLogLikShortfall, criterion: 'log-lik_ML − log-lik at the engine end points (a saddle or the ML solution: reported)' },
       saddles: { value: saddleCount },
     },
+    series: engineGapSeries(run),
     notes: [...a.notes.map((n) => `float64: ${n}`), ...b.notes, `eigenvalues of S: ${Array.from(eig.values, (v) => v.toFixed(4)).join(', ')}`],
     assumptions: assumptionChecks(config, saddles, ml.params.variance),
   };

@@ -25,10 +25,13 @@
  * model H = 3, so saddles that drop a top direction for the 4th exist.
  * Falsifiers: σ² × 1.1 (float64 points and engine end points); a mis-built
  * saddle that keeps a direction with λ < σ².
+ * Your data (`verify --data FILE`): any points in R^D with D ≥ H + 1 and a
+ * covariance of rank > H, in place of the synthetic data.
  */
-import { defineClaim, type Tier } from '../../contract/claim.ts';
+import { defineClaim, type TakesData, type Tier } from '../../contract/claim.ts';
 import { LW22 } from '../sources.ts';
 import { checkPpcaEntropy, ppcaEntropyConfigSchema, type PpcaEntropyConfig } from './entropy-ppca.check.ts';
+import { fileDataOf, rankAboveLatent } from './shared/user-data.ts';
 
 const common: PpcaEntropyConfig = {
   data: { N: 2000, D: 10, signal: [8, 4, 2, 1], noiseStd: 0.5 },
@@ -53,6 +56,14 @@ const tiers: Record<Tier, PpcaEntropyConfig> = {
     H: 4,
     training: { ...common.training, seeds: 5, steps: 1500 },
   },
+};
+
+/** Any points in R^D with D > H: PPCA with the tier's H is fitted to them; D is the file's. */
+const takesData: TakesData<PpcaEntropyConfig> = {
+  describe: 'points in R^D, one per row (real values), D ≥ H + 1 columns (H = 3 quick, 4 full; --set H=…), covariance of rank > H; N ≥ 2 rows',
+  dimension: () => null,
+  withRows: (c, rows, columns) => ({ ...c, data: fileDataOf(rows, columns) }),
+  checkValues: (data, c) => rankAboveLatent(data, c.H),
 };
 
 export default defineClaim<PpcaEntropyConfig>({
@@ -84,6 +95,7 @@ export default defineClaim<PpcaEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkPpcaEntropy('entropy-ppca', configs, ctx),
+  takesData,
   schema: ppcaEntropyConfigSchema,
   seedCount: (c) => c.training.seeds,
 });

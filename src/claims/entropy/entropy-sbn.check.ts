@@ -37,16 +37,25 @@ import { SbnMStepModel } from '../../models/sbn/sbn-engine.ts';
 import { randomResponsibilities } from '../../models/mixtures/responsibilities.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, identityResult, type IdentityEvaluation } from './shared/common.ts';
-import { engineArmOptionsSchema, judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
+import { engineArmOptionsSchema, engineGapSeries, judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
+import { dataSource, fileData, fileRows, fromFile, ownData } from './shared/user-data.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
 
 export const sbnEntropyConfigSchema = z.object({
-  /** Synthetic SBN data (src/models/sbn/data.ts): true weights W_dh ~ N(0, weightScale²). */
-  data: z.object({
-    N: positiveInt('data points N'),
-    D: positiveInt('data dimension D'),
-    weightScale: positiveNumber('true weight scale'),
-  }),
+  /** Synthetic SBN data (src/models/sbn/data.ts): true weights W_dh ~ N(0, weightScale²); or the user's binary file (verify --data). */
+  data: z.discriminatedUnion(
+    'source',
+    [
+      z.object({
+        N: positiveInt('data points N'),
+        D: positiveInt('data dimension D'),
+        weightScale: positiveNumber('true weight scale'),
+        ...ownData,
+      }),
+      fileData,
+    ],
+    dataSource,
+  ),
   /** Binary latents, their 2^H states enumerated exactly. */
   H: intBetween('latent dimension H', 1, MAX_H, 'exact enumeration of 2^H states'),
   /** EM iterations (at least one: the engine arm trains on the last EM posterior). */
@@ -75,7 +84,7 @@ export async function checkSbnEntropy(claimId: string, configs: readonly SbnEntr
   const arms = new Map<string, { run: EngineArmRun; qs: Float64Array[] }>();
   return configs.map((config, i) => {
     ctx.progress(i / configs.length);
-    return checkOne(claimId, config, ctx.masterSeed, arms);
+    return checkOne(claimId, config, ctx, arms);
   });
 }
 
@@ -135,9 +144,11 @@ function evaluate(label: string, fitted: SbnParams, q: Float64Array, data: Binar
   return { label: `${label}, W × ${config.weightScale} (b, π re-fitted)`, diag: diagnose(p, q, data), closedFormGap: predicted, gradient };
 }
 
-function checkOne(claimId: string, config: SbnEntropyConfig, masterSeed: number, arms: Map<string, { run: EngineArmRun; qs: Float64Array[] }>): CheckResult {
+function checkOne(claimId: string, config: SbnEntropyConfig, ctx: ClaimContext, arms: Map<string, { run: EngineArmRun; qs: Float64Array[] }>): CheckResult {
   const { H } = config;
-  const data = generateSbnData({ ...config.data, H, seed: deriveSeed(masterSeed, claimId, 'data') });
+  const { masterSeed } = ctx;
+  // The user's binary rows (verify --data), else synthetic SBN data.
+  const data = fromFile(config.data) ? fileRows(claimId, config.data, ctx.data) : generateSbnData({ ...config.data, H, seed: deriveSeed(masterSeed, claimId, 'data') });
   const init = RandomStream.at(masterSeed, claimId, 'init');
   let params: SbnParams = {
     H,
@@ -216,6 +227,7 @@ function checkOne(claimId: string, config: SbnEntropyConfig, masterSeed: number,
       engineOverMStep: { value: agreement.worstExcess, criterion: '(F(engine) − F(M-step))/max(1, |F|) ≤ 1e-10 (Newton’s M-step is the maximiser)' },
       mStepWeightGradient: { value: worstIndependent, criterion: `max |∂F/∂W| (weightGradient, independent of Newton) ≤ ${M_STEP_GRADIENT} at every M-step output` },
     },
+    series: engineGapSeries(run),
     notes: [...notes, ...engine.notes, ...agreement.failures, ...stationarityFailures],
     assumptions: [
       { id: 'stationary-parameters', met: config.weightScale === 1, detail: config.weightScale === 1 ? 'W, b by Newton to machine precision; π = q̄' : `W scaled by ${config.weightScale} after the M-step` },

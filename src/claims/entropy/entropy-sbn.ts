@@ -17,10 +17,17 @@
  *    (see entropy-gmm). Measured (seed 1): bounds ≈ 3e-6 nats/point.
  * Falsifier: W × 0.8 with b, π re-fitted → gap Σ W'·∂F/∂W (≈ +0.17 in
  * CLAIMS), applied to both arms' end points.
+ * Your data (`verify --data FILE`): binary rows (0/1), any number of columns,
+ * each column taking both values (an all-0 or all-1 column's logistic
+ * regression has no finite maximiser), in place of the synthetic data; H
+ * latent bits as the tier says (2^H states enumerated, H ≤ 12).
  */
-import { defineClaim, type Tier } from '../../contract/claim.ts';
+import { defineClaim, type TakesData, type Tier } from '../../contract/claim.ts';
+import { firstConstantColumn, firstNonBinary } from '../../data/data-values.ts';
 import { LW22 } from '../sources.ts';
 import { checkSbnEntropy, sbnEntropyConfigSchema, type SbnEntropyConfig } from './entropy-sbn.check.ts';
+import { fileDataOf } from './shared/user-data.ts';
+import { MAX_H } from '../../models/sbn/sbn.ts';
 
 const engine: SbnEntropyConfig['engine'] = {
   steps: 2000,
@@ -32,6 +39,16 @@ const engine: SbnEntropyConfig['engine'] = {
 const tiers: Record<Tier, SbnEntropyConfig> = {
   quick: { data: { N: 500, D: 16, weightScale: 1.5 }, H: 5, emIterations: 6, randomQ: 2, tolerance: 1e-6, weightScale: 1, engine },
   full: { data: { N: 2000, D: 30, weightScale: 1.5 }, H: 10, emIterations: 10, randomQ: 2, tolerance: 1e-6, weightScale: 1, engine },
+};
+
+/** Any binary rows whose columns take both values: the SBN (H latent bits, as the tier says) is fitted to them; D is the file's. */
+const takesData: TakesData<SbnEntropyConfig> = {
+  describe: `binary rows (0/1), any number of columns, each column taking both values; H latent bits (5 quick, 10 full; --set H=…, 1 ≤ H ≤ ${MAX_H})`,
+  dimension: () => null,
+  withRows: (c, rows, columns) => ({ ...c, data: fileDataOf(rows, columns) }),
+  checkValues: (data) =>
+    firstNonBinary(data) ??
+    firstConstantColumn(data, "the M-step's logistic regression for it has no finite maximiser (its bias goes to ±∞); drop the column"),
 };
 
 export default defineClaim<SbnEntropyConfig>({
@@ -57,6 +74,7 @@ export default defineClaim<SbnEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkSbnEntropy('entropy-sbn', configs, ctx),
+  takesData,
   schema: sbnEntropyConfigSchema,
   // No seeds setting: deterministic given the master seed (the engine arm's two replicas are two q's, not repetitions).
   seedCount: () => null,

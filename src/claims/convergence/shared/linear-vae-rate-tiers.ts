@@ -135,6 +135,6 @@ export function wrappedLinearVaeTakesData<T extends { run: LinearVaeRateConfig }
   return {
     describe: linearVaeTakesData.describe,
     dimension: (c) => linearVaeTakesData.dimension(c.run),
-    withRows: (c, rows) => ({ ...c, run: linearVaeTakesData.withRows(c.run, rows) }),
+    withRows: (c, rows, columns) => ({ ...c, run: linearVaeTakesData.withRows(c.run, rows, columns) }),
   };
 }

@@ -49,6 +49,10 @@
  * All checks are deterministic (full batch, no noise): their false-alarm rate
  * is that of float32 rounding exceeding the stated tolerances, i.e. zero with
  * the margins stated where the tolerances are set.
+ * For the report only (no verdict reads it): the gap F − S − B = ⟨d, ∇F⟩ at
+ * log-spaced steps of the training, by a central difference of the float64
+ * ELBO along d (two evaluations a replica and step), as a series
+ * (engineGapSeries): how the gap closes while the engine trains.
  */
 import { z } from 'zod';
 import { positiveInt, positiveNumber, schedule as scheduleSchema } from '../../../config/hyperparameters.ts';
@@ -58,8 +62,9 @@ import { hasKernel, type ReplicaKernel } from '../../../engine/kernel-trainer.ts
 import { replicaStreams, type ReplicaSetting } from '../../../engine/replica.ts';
 import type { StepSchedule } from '../../../engine/schedule.ts';
 import type { BatchedModel, BatchedParams, ReplicaParams } from '../../../engine/trainer.ts';
-import { absDot, centralGradient, l1, maxAbs, toParams64, zerosLike, type Params64 } from '../../../entropy/finite-difference.ts';
-import type { Metric } from '../../../contract/claim.ts';
+import { FD_STEP, absDot, centralGradient, l1, maxAbs, toParams64, zerosLike, type Params64 } from '../../../entropy/finite-difference.ts';
+import type { Metric, Series } from '../../../contract/claim.ts';
+import { logSpacedSteps } from '../../../stats/grid.ts';
 import { allOf, type Verdict } from '../../../stats/verdict.ts';
 import { gapOf, predictionErrorOf, unexplainedNote, type IdentityEvaluation } from './common.ts';
 
@@ -152,6 +157,52 @@ export interface EngineArmRun {
   steps: number;
   seconds: number;
   options: EngineArmOptions;
+  /** F − S − B = ⟨d, ∇F⟩ per replica (gaps[r][i]) at training steps `steps[i]`: for the report's plot, judged nowhere. */
+  trajectory: { steps: number[]; gaps: number[][] };
+}
+
+/** Steps at which the trajectory is recorded, per decade of training. */
+const TRAJECTORY_PER_DECADE = 6;
+
+/** ⟨d, ∇F⟩ at p: a central difference of F along d (relative step FD_STEP, as for the gradients). */
+function alongDirection(f: (p: Params64) => number, p: Params64, d: Params64): number {
+  const scale = Math.max(1, maxAbs(d));
+  const t = FD_STEP / scale;
+  const moved = (sign: number) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.map((x, i) => x + sign * t * d[k][i])]));
+  return (f(moved(1)) - f(moved(-1))) / (2 * t);
+}
+
+/**
+ * The engine arm's gap against its training step, one column per replica
+ * (|F − S − B| on log axes), for one or more runs (e.g. one per covariance
+ * kind); steps missing from a run are NaN (not drawn).
+ */
+export function engineGapSeries(...runs: EngineArmRun[]): Record<string, Series> {
+  const steps = [...new Set(runs.flatMap((r) => r.trajectory.steps))].sort((a, b) => a - b);
+  if (steps.length === 0) return {};
+  const y: Record<string, number[]> = {};
+  for (const run of runs) {
+    run.replicas.forEach((rep, r) => {
+      let name = rep.label;
+      for (let n = 2; name in y; n++) name = `${rep.label} (${n})`;
+      y[name] = steps.map((k) => {
+        const i = run.trajectory.steps.indexOf(k);
+        return i < 0 ? Number.NaN : Math.abs(run.trajectory.gaps[r][i]);
+      });
+    });
+  }
+  const { schedule } = runs[0].options;
+  return {
+    engineGap: {
+      title: 'Engine arm: the gap |F − S − B| = |⟨d, ∇F⟩| (exact decomposition) while the engine trains',
+      x: steps,
+      y,
+      xLabel: `training step k (full-batch SGD, γ_k = ${schedule.C}·k^{-${schedule.alpha}})`,
+      yLabel: '|F − S − B| (nats/point; B = 0 for a constant base measure)',
+      logX: true,
+      logY: true,
+    },
+  };
 }
 
 /** Step checks: a parameter block is judged against max(its own largest gradient, BLOCK_FLOOR × the overall largest). */
@@ -358,13 +409,22 @@ export function runEngineArm<T>(
   const settings: ReplicaSetting[] = replicas.map((r) => ({ label: r.label, seed: r.seed, schedule, batchSize: model.dataSize, samples: 1, beta: 1 }));
   const wanted = new Set([0, steps, ...(probe ? [] : stepChecks.flatMap((k) => [k - 1, k]))]);
   const snapshots = new Map<number, Params64[]>();
+  const traced = new Set(logSpacedSteps(1, steps, TRAJECTORY_PER_DECADE));
+  const trajectory: EngineArmRun['trajectory'] = { steps: [], gaps: replicas.map(() => []) };
   const trainer = createTrainer(model, settings, { kind: 'sgd' });
   try {
     trainer.train({
       steps,
-      measureAt: (k) => wanted.has(k) || (observer?.at(k) ?? false),
+      measureAt: (k) => wanted.has(k) || traced.has(k) || (observer?.at(k) ?? false),
       onMeasure: (k, p) => {
         if (wanted.has(k)) snapshots.set(k, replicas.map((_, r) => toParams64(p.replica(r))));
+        if (traced.has(k)) {
+          trajectory.steps.push(k);
+          replicas.forEach((rep, r) => {
+            const at = toParams64(p.replica(r));
+            trajectory.gaps[r].push(alongDirection((q) => rep.exact(q), at, rep.direction(at)));
+          });
+        }
         if (observer?.at(k)) observer.see(k, p);
       },
       progressEvery: Math.max(1, Math.floor(steps / 10)),
@@ -453,7 +513,7 @@ export function runEngineArm<T>(
       failures,
     };
   });
-  return { replicas: results, steps, seconds: (performance.now() - t0) / 1000, options: opts };
+  return { replicas: results, steps, seconds: (performance.now() - t0) / 1000, options: opts, trajectory };
 }
 
 export interface ArmJudgement {
@@ -470,7 +530,7 @@ export interface ArmJudgement {
  */
 /** The same run restricted to some replicas (a configuration's own, in a batch shared with falsifiers). */
 export function subRun(run: EngineArmRun, indices: readonly number[]): EngineArmRun {
-  return { ...run, replicas: indices.map((i) => run.replicas[i]) };
+  return { ...run, replicas: indices.map((i) => run.replicas[i]), trajectory: { steps: run.trajectory.steps, gaps: indices.map((i) => run.trajectory.gaps[i]) } };
 }
 
 export function judgeEngineArm(run: EngineArmRun, evals: readonly IdentityEvaluation[], predictionTolerance = 1e-9): ArmJudgement {

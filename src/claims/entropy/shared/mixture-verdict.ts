@@ -17,7 +17,7 @@ import type { ProductFamily } from '../../../models/mixtures/product-mixture.ts'
 import type { NaturalFamily } from '../../../models/mixtures/product-mixture-engine.ts';
 import type { Verdict } from '../../../stats/verdict.ts';
 import { combine, prefixed, summariseIdentity } from './common.ts';
-import { judgeEngineArm, mStepAgreement } from './engine-arm.ts';
+import { engineGapSeries, judgeEngineArm, mStepAgreement } from './engine-arm.ts';
 import { elbo, mStep } from '../../../models/mixtures/product-mixture.ts';
 import { familyConformance, mixtureEngineEvaluations, type MixtureEngineArm, type MixtureRun, type MixtureRunOptions } from './product-mixture.ts';
 
@@ -90,6 +90,7 @@ export function judgeMixture(input: MixtureJudgeInput): CheckResult {
       engineColumns: { value: arm.columns },
       engineOverMStep: { value: agreement.worstExcess, criterion: '(F(engine) − F(M-step))/max(1, |F|) ≤ 1e-10 (the closed-form M-step is the maximiser)' },
     },
+    series: engineGapSeries(arm.run),
     notes: [...f64.notes, ...input.notes, ...notes, ...engine.notes],
     assumptions: input.assumptions,
   };

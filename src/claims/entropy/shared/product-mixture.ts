@@ -164,7 +164,14 @@ export function runMixture(family: ProductFamily, data: CountData, opts: Mixture
       }
       break;
     } catch (err) {
-      if (!(err instanceof EmptyComponentError) || restarts >= MAX_EM_RESTARTS) throw err;
+      if (!(err instanceof EmptyComponentError)) throw err;
+      if (restarts >= MAX_EM_RESTARTS) {
+        // Every start emptied a component: the data carry fewer components than K (seen on users' data, never on ours).
+        throw new RangeError(
+          `EM emptied a mixture component in each of its ${restarts + 1} starts (K = ${K} components on N = ${data.N} rows; ${err.message}): ` +
+            `the data support fewer components than K; use fewer (--set K=…) or more rows`,
+        );
+      }
       restarts++;
     }
   }

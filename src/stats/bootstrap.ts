@@ -100,3 +100,27 @@ export function bootstrapOverSeeds(S: number, statistic: (pick: Int32Array) => A
   }
   return point.map((estimate, j) => expandedPercentileInterval(estimate, boot[j], S, level));
 }
+
+/**
+ * Bootstrap interval (expanded percentile, as bootstrapOverSeeds) of a
+ * statistic of per-seed values (default: their mean): the family-N claims'
+ * intervals of a seed mean at one width (e.g. ntk-krr-equivalence's error at
+ * the widest m, ntk-linear-convergence's rate ratio).
+ */
+export function bootstrapInterval(
+  values: readonly number[],
+  opts: SeedBootstrapOptions & { statistic?: (picked: readonly number[]) => number },
+): Interval {
+  const stat = opts.statistic ?? ((v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length);
+  const S = values.length;
+  if (S < 2) throw new RangeError(`a bootstrap needs at least 2 values, got ${S}`);
+  const picked = new Array<number>(S);
+  return bootstrapOverSeeds(
+    S,
+    (pick) => {
+      for (let i = 0; i < S; i++) picked[i] = values[pick[i]];
+      return [stat(picked)];
+    },
+    opts,
+  )[0];
+}

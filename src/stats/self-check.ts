@@ -28,8 +28,21 @@
  *    width), and arms equal up to a factor on every seed a point log ratio
  *    (unpaired arms give width);
  *  - Wilson: published intervals (a wrong z moves them by > 0.01);
+ *  - the NTK width slope (widthSlope): its point estimate on a seeds × widths
+ *    table whose spread across seeds changes with m (seeds averaged before the
+ *    log: E[log] instead of log E moves it by ≈ 0.2), its interval against
+ *    the exact bootstrap over seeds, one odd seed, and identical seeds (a
+ *    point interval: only seeds are resampled, never widths); the NTK
+ *    family's bootstrap interval of a seed mean (bootstrapInterval) the same
+ *    way, and its two-sided band criterion (withinBand) by a truth table;
  *  - the mean test: exact z's on draws with known mean and variance, and its
  *    Bonferroni–t threshold against published quantiles;
+ *  - the two-sample (Welch) test: exact z's and Welch–Satterthwaite ν on two
+ *    samples of different sizes with known means and variances (a per-draw
+ *    variance where the variance of the mean belongs, swapped counts or a
+ *    wrong ν all move them), its Bonferroni–t threshold at a non-integer ν
+ *    and at ν = M_a − 1 against published quantiles, the resolution allowance
+ *    and noise-free coordinates;
  *  - the unbiased squared norm and its jackknife standard error;
  *  - verdict helpers and checkpoint grids: truth tables.
  *
@@ -47,13 +60,15 @@ import { leastSquaresLine } from './least-squares.ts';
 import { fitRate, runningAverage, seedAverage } from './rate.ts';
 import { checkpointGrid, fitRateFromRunningAverages, sparseRunningAverage } from './sparse-running-average.ts';
 import { pairedBootstrap, above } from './paired-bootstrap.ts';
-import { smallSampleFactor } from './bootstrap.ts';
+import { bootstrapInterval, smallSampleFactor } from './bootstrap.ts';
 import { studentTQuantile } from './student-t.ts';
 import { wilsonInterval } from './wilson.ts';
 import { DrawMoments, meanTest } from './mean-test.ts';
+import { twoSampleMeanTest } from './two-sample-mean-test.ts';
+import { widthSlope } from './width-slope.ts';
 import { unbiasedSquaredNorm } from './unbiased-squared-norm.ts';
 import { logSpacedSteps } from './grid.ts';
-import { allOf, atLeast, atMost } from './verdict.ts';
+import { allOf, atLeast, atMost, withinBand } from './verdict.ts';
 import type { Interval } from './rate.ts';
 
 export interface SelfCheckResult {
@@ -71,6 +86,11 @@ const Z_975 = 1.959963984540054;
 /** t_39 at 1 − α/(2p) for p = 3 coordinates: α = 1e-4 and α = 0.05. */
 const T_DF39_ALPHA_1E4_P3 = 4.688106795345842;
 const T_DF39_ALPHA_005_P3 = 2.5016578991672045;
+/** The two-sample (Welch) design of checkTwoSampleMeanTest, coordinate 1: ν = 57.0947 (scipy.stats.t.ppf at 1 − α/(2·3)). */
+const T_DF57_0947_ALPHA_1E4_P3 = 4.505032817413168;
+const T_DF57_0947_ALPHA_005_P3 = 2.4665629875243145;
+/** scipy.stats.norm.ppf(1 − 1e-4/6): the Bonferroni floor of the two-sample test at α = 1e-4, p = 3. */
+const Z_ALPHA_1E4_P3 = 4.149409984347971;
 
 /** The bootstrap's resample count the claims use (the procedures' default) and the levels' Monte Carlo slack. */
 const RESAMPLES = 2000;
@@ -460,6 +480,177 @@ function checkMeanTest(c: Checker): void {
   c.equal('meanTest: a zero-variance coordinate off by 1e-3 fails', meanTest(fixed, [2.001, 0]).ok, false);
 }
 
+/** Slope of log(Σ_s w_s e[s][w]) against log m: written out from sums (refSlope), not via the procedure. */
+function refWidthSlope(table: readonly (readonly number[])[], logWidths: readonly number[], weights: readonly number[]): number {
+  return refSlope(
+    logWidths,
+    logWidths.map((_, w) => Math.log(table.reduce((acc, row, s) => acc + weights[s] * row[w], 0))),
+  );
+}
+
+/** The NTK family's statistics over seeds, injectable so tests can show the checks turn red on broken ones. */
+export interface SeedStatisticProcedures {
+  widthSlope: typeof widthSlope;
+  bootstrapInterval: typeof bootstrapInterval;
+  withinBand: typeof withinBand;
+}
+
+const SEED_STATISTICS: SeedStatisticProcedures = { widthSlope, bootstrapInterval, withinBand };
+
+function checkSeedStatistics(c: Checker, p: SeedStatisticProcedures): void {
+  checkWidthSlope(c, p.widthSlope);
+  checkSeedMeanInterval(c, p.bootstrapInterval);
+  checkWithinBand(c, p.withinBand);
+}
+
+function checkWidthSlope(c: Checker, slope: SeedStatisticProcedures['widthSlope']): void {
+  const widths = [64, 256, 1024, 4096];
+  const logWidths = widths.map(Math.log);
+  // (1) Point estimate: per-seed power laws with different exponents, so the spread across seeds changes with m and
+  // log E (the slope of log of the seed mean) and E[log] (−0.6, the mean of the exponents) differ by ≈ 0.2.
+  const far = [0.2, 0.6, 1.0].map((p, s) => widths.map((m) => [1.5, 1, 0.7][s] * Math.pow(m, -p)));
+  const expected = refWidthSlope(far, logWidths, [1 / 3, 1 / 3, 1 / 3]);
+  const meanOfLogs = far.map((row) => refWidthSlope([row], logWidths, [1])).reduce((a, b) => a + b) / far.length;
+  c.close(
+    `widthSlope: slope of log(seed-mean e) vs log m (the E[log] slope would be ${fmt(meanOfLogs)})`,
+    slope(far, widths, { bootstrapSeed: 21, resamples: 50 }).estimate,
+    expected,
+  );
+
+  // (2) The bootstrap over seeds against the exact bootstrap distribution (S = 6: 462 distinct resamples).
+  const S = 6;
+  const seeds = [0.35, 0.45, 0.5, 0.55, 0.62, 0.8].map((p, s) => widths.map((m) => [1.3, 0.8, 1.1, 0.9, 1.2, 1.0][s] * Math.pow(m, -p)));
+  const f = (T_975_DF5 / Z_975) * Math.sqrt(S / (S - 1));
+  const fit = slope(seeds, widths, { bootstrapSeed: 4242 });
+  c.close('widthSlope: point estimate (S = 6)', fit.estimate, refWidthSlope(seeds, logWidths, new Array(S).fill(1 / S)));
+  checkInterval(
+    c,
+    'widthSlope',
+    fit,
+    exactBootstrap(S, (w) => refWidthSlope(seeds, logWidths, w)),
+    f,
+  );
+  c.equal('widthSlope: level', fit.level, 0.95);
+
+  // (3) One odd seed: the interval known exactly (see checkOddSeedInterval).
+  const odd = [...Array.from({ length: ODD_S - 1 }, () => seeds[0]), seeds[5]];
+  const vOdd = (copies: number) => refWidthSlope([seeds[0], seeds[5]], logWidths, [(ODD_S - copies) / ODD_S, copies / ODD_S]);
+  checkOddSeedInterval(c, 'widthSlope', slope(odd, widths, { bootstrapSeed: 4343 }), vOdd, f);
+
+  // (4) Identical seeds, uneven across widths: resampling seeds cannot move the statistic; resampling widths would.
+  const bumpy = widths.map((m, w) => Math.pow(m, -0.5) * (1 + 0.4 * Math.sin(2.3 * w)));
+  const flat = slope(
+    Array.from({ length: 8 }, () => bumpy),
+    widths,
+    { bootstrapSeed: 7, resamples: 200 },
+  );
+  c.close('widthSlope: interval width when every seed is the same (only seeds are resampled)', flat.upper - flat.lower, 0, 0, 1e-12);
+}
+
+function checkSeedMeanInterval(c: Checker, interval: SeedStatisticProcedures['bootstrapInterval']): void {
+  const S = 6;
+  const f = (T_975_DF5 / Z_975) * Math.sqrt(S / (S - 1));
+  const values = [1.0, 1.4, 0.7, 1.2, 0.9, 1.6];
+  const fit = interval(values, { bootstrapSeed: 1122 });
+  c.close('bootstrapInterval: point estimate = the mean of the seeds', fit.estimate, values.reduce((a, b) => a + b) / S);
+  checkInterval(
+    c,
+    'bootstrapInterval of a seed mean',
+    fit,
+    exactBootstrap(S, (w) => w.reduce((acc, v, s) => acc + v * values[s], 0)),
+    f,
+  );
+  // One odd seed (1 on five seeds, 3 on the sixth): the interval known exactly.
+  const vOdd = (copies: number) => ((ODD_S - copies) * 1 + copies * 3) / ODD_S;
+  checkOddSeedInterval(c, 'bootstrapInterval of a seed mean', interval([1, 1, 1, 1, 1, 3], { bootstrapSeed: 2233 }), vOdd, f);
+  const same = interval([0.7, 0.7, 0.7, 0.7, 0.7], { bootstrapSeed: 3, resamples: 200 });
+  c.close('bootstrapInterval: interval width when every seed has the same value', same.upper - same.lower, 0, 0, 1e-12);
+}
+
+function checkWithinBand(c: Checker, band: SeedStatisticProcedures['withinBand']): void {
+  const iv = (lower: number, upper: number): Interval => ({ estimate: (lower + upper) / 2, lower, upper, level: 0.95 });
+  const table = [iv(0.9, 1.1), iv(0.8, 1.2), iv(0.7, 0.9), iv(1.1, 1.3), iv(0.7, 1.3), iv(0.5, 0.7), iv(1.3, 1.5), iv(0.6, 0.8)]
+    .map((x) => band(x, 0.8, 1.2))
+    .join(',');
+  c.equal('withinBand [0.8, 1.2]: truth table', table, 'pass,pass,inconclusive,inconclusive,inconclusive,fail,fail,inconclusive');
+}
+
+type TwoSampleProcedure = typeof twoSampleMeanTest;
+
+/** Draws alternating μ_i ± s_i (M even): the sample mean is μ_i and the sample variance s_i²·M/(M − 1), exactly but for rounding. */
+function alternatingDraws(M: number, mu: readonly number[], s: readonly number[]): DrawMoments {
+  const m = new DrawMoments(mu.length);
+  for (let j = 0; j < M; j++) m.add(mu.map((v, i) => v + (j % 2 === 0 ? s[i] : -s[i])));
+  return m;
+}
+
+function checkTwoSampleMeanTest(c: Checker, test: TwoSampleProcedure): void {
+  // (1) Welch: two noisy samples of different sizes (M_a = 40, M_b = 100) with known means and variances; side b's
+  // means sit z_i combined standard errors SE_i = √(s²_a,i/M_a + s²_b,i/M_b) below side a's. A per-draw variance where
+  // the variance of the mean belongs (s²_a for s²_a/M_a), swapped counts or a wrong ν move z, SE, ν or the threshold.
+  const Ma = 40;
+  const Mb = 100;
+  const muA = [0.3, -1.2, 2];
+  const sA = [0.5, 2, 0.4];
+  const sB = [0.2, 1.5, 0.9];
+  const z = [0.8, -4.4, 2.1];
+  const qa = sA.map((v) => (v * v) / (Ma - 1));
+  const qb = sB.map((v) => (v * v) / (Mb - 1));
+  const se = qa.map((v, i) => Math.sqrt(v + qb[i]));
+  const nu = qa.map((v, i) => (v + qb[i]) ** 2 / ((v * v) / (Ma - 1) + (qb[i] * qb[i]) / (Mb - 1)));
+  const a = alternatingDraws(Ma, muA, sA);
+  const b = alternatingDraws(
+    Mb,
+    muA.map((m, i) => m - z[i] * se[i]),
+    sB,
+  );
+  const strict = test(a, b, 1e-4);
+  c.equal('twoSampleMeanTest: worst coordinate (largest |z|/threshold)', strict.worst, 1);
+  c.close('twoSampleMeanTest: Welch z = (ā − b̄)/√(s²_a/M_a + s²_b/M_b) on samples with known means and variances', strict.z, z[1], 1e-9);
+  c.close('twoSampleMeanTest: combined standard error of the difference of means', strict.standardError, se[1], 1e-9);
+  c.close('twoSampleMeanTest: difference of means', strict.difference, z[1] * se[1], 1e-9);
+  c.close(`twoSampleMeanTest: Welch–Satterthwaite ν (M_a = ${Ma}, M_b = ${Mb})`, strict.degreesOfFreedom, nu[1], 1e-9);
+  c.close('twoSampleMeanTest: Bonferroni–t threshold at ν = 57.09, α = 1e-4, p = 3', strict.threshold, T_DF57_0947_ALPHA_1E4_P3, 1e-6);
+  c.equal('twoSampleMeanTest: |z| = 4.4 passes at α = 1e-4', strict.ok, true);
+  c.equal('twoSampleMeanTest: draws counted on each side', `${strict.drawsA},${strict.drawsB}`, `${Ma},${Mb}`);
+  const loose = test(a, b, 0.05);
+  c.close('twoSampleMeanTest: Bonferroni–t threshold at ν = 57.09, α = 0.05, p = 3', loose.threshold, T_DF57_0947_ALPHA_005_P3, 1e-6);
+  c.equal('twoSampleMeanTest: |z| = 4.4 is rejected at α = 0.05', loose.ok, false);
+  // The resolution allowance: z on max(0, |ā − b̄| − resolution), here half the difference.
+  const halved = test(a, b, 1e-4, [0, Math.abs(z[1] * se[1]) / 2, 0]);
+  c.close('twoSampleMeanTest: resolution of half the difference halves z', halved.z, z[1] / 2, 1e-9);
+  // Coordinates below the normal floor are judged against it.
+  const small = test(a, b, 1e-4, [0, Math.abs(z[1] * se[1]), 0]);
+  c.close('twoSampleMeanTest: threshold of |z| under the normal floor is the floor Φ⁻¹(1 − α/(2p))', small.threshold, Z_ALPHA_1E4_P3, 1e-6);
+
+  // (2) A noise-free side b (M_b = 60): ν = M_a − 1 = 39 exactly, the threshold a published t_39 quantile.
+  const fixedB = new DrawMoments(3);
+  const muB = [1, -0.5, 2.25];
+  for (let j = 0; j < 60; j++) fixedB.add(muB);
+  const sA2 = [0.5, 2, 0.1];
+  const z2 = [0.5, 4.4, -2];
+  const se2 = sA2.map((v) => v / Math.sqrt(Ma - 1));
+  const a2 = alternatingDraws(
+    Ma,
+    muB.map((m, i) => m + z2[i] * se2[i]),
+    sA2,
+  );
+  const one = test(a2, fixedB, 1e-4);
+  c.close('twoSampleMeanTest: z against a noise-free side', one.z, 4.4, 1e-9);
+  c.close('twoSampleMeanTest: ν = M_a − 1 against a noise-free side', one.degreesOfFreedom, Ma - 1, 1e-9);
+  c.close('twoSampleMeanTest: Bonferroni–t threshold at ν = 39, α = 1e-4, p = 3', one.threshold, T_DF39_ALPHA_1E4_P3, 1e-6);
+  c.close('twoSampleMeanTest: Bonferroni–t threshold at ν = 39, α = 0.05, p = 3', test(a2, fixedB, 0.05).threshold, T_DF39_ALPHA_005_P3, 1e-6);
+
+  // (3) Coordinates without noise on either side must agree to rounding: equal passes, off by 1e-3 fails.
+  const constant = (v: number[]) => {
+    const m = new DrawMoments(v.length);
+    for (let j = 0; j < 30; j++) m.add(v);
+    return m;
+  };
+  c.equal('twoSampleMeanTest: noise-free sides that agree pass', test(constant([2, -1]), constant([2, -1])).ok, true);
+  c.equal('twoSampleMeanTest: noise-free sides off by 1e-3 fail', test(constant([2, -1]), constant([2.001, -1])).ok, false);
+}
+
 function checkUnbiasedSquaredNorm(c: Checker): void {
   const draws = [
     [1.0, 2.0, -0.5],
@@ -490,6 +681,26 @@ function checkUnbiasedSquaredNorm(c: Checker): void {
   c.close('unbiasedSquaredNorm: jackknife standard error', est.standardError, jack);
 }
 
+function runSection(name: string, run: (c: Checker) => void): SelfCheckResult {
+  const c = new Checker();
+  c.guard(name, () => run(c));
+  return { ok: c.failures.length === 0, failures: c.failures, checks: c.checks };
+}
+
+/**
+ * The section of statisticsSelfCheck on the NTK family's statistics over
+ * seeds, on its own and with any procedure replaced (the tests show it turns
+ * red on broken procedures and stays green on the library's).
+ */
+export function seedStatisticsSelfCheck(replace: Partial<SeedStatisticProcedures> = {}): SelfCheckResult {
+  return runSection("the NTK family's statistics over seeds", (c) => checkSeedStatistics(c, { ...SEED_STATISTICS, ...replace }));
+}
+
+/** The two-sample test's section of statisticsSelfCheck on its own, the procedure replaceable (as seedStatisticsSelfCheck). */
+export function twoSampleMeanTestSelfCheck(procedure: TwoSampleProcedure = twoSampleMeanTest): SelfCheckResult {
+  return runSection('the two-sample (Welch) mean test', (c) => checkTwoSampleMeanTest(c, procedure));
+}
+
 let cached: SelfCheckResult | undefined;
 
 export function statisticsSelfCheck(): SelfCheckResult {
@@ -503,7 +714,9 @@ export function statisticsSelfCheck(): SelfCheckResult {
     ['the paired bootstrap', checkPairedBootstrap],
     ['the small-sample expansion', checkSmallSampleFactor],
     ['Wilson intervals', checkWilson],
+    ["the NTK family's statistics over seeds (width slope, seed-mean interval, band)", (c) => checkSeedStatistics(c, SEED_STATISTICS)],
     ['the mean test', checkMeanTest],
+    ['the two-sample (Welch) mean test', (c) => checkTwoSampleMeanTest(c, twoSampleMeanTest)],
     ['the unbiased squared norm', checkUnbiasedSquaredNorm],
   ];
   for (const [name, run] of sections) c.guard(name, () => run(c));

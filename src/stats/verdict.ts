@@ -20,6 +20,13 @@ export function atLeast(x: Interval, threshold: number): Verdict {
   return 'inconclusive';
 }
 
+/** Two-sided criterion lo ≤ θ ≤ hi: pass when the interval is inside, fail when it misses the band entirely. */
+export function withinBand(x: Interval, lo: number, hi: number): Verdict {
+  if (x.lower >= lo && x.upper <= hi) return 'pass';
+  if (x.upper < lo || x.lower > hi) return 'fail';
+  return 'inconclusive';
+}
+
 /** All criteria must pass; any failure fails; otherwise inconclusive (error dominates all). */
 export function allOf(verdicts: readonly Verdict[]): Verdict {
   if (verdicts.includes('error')) return 'error';

@@ -1,5 +1,5 @@
 /**
- * The NTK family's width statistics (src/claims/ntk/shared/common.ts) on a
+ * The NTK family's width statistics (src/stats/width-slope.ts, src/stats/bootstrap.ts) on a
  * known answer: per-seed errors e[s][w] = m_w^β · u_{s,w}, with u i.i.d.
  * Gamma(k, 1/k) (mean 1, coefficient of variation 1/√k), so the seed mean is
  * m^β in expectation and the slope of log(seed mean) against log m is β up to
@@ -13,7 +13,8 @@
  * 88.0% and 90.7% (asserted < 92% at S = 5). A mean of 5 values: 93.0%.
  */
 import { describe, expect, it } from 'vitest';
-import { bootstrapInterval, widthSlope } from '../../src/claims/ntk/shared/common.ts';
+import { bootstrapInterval } from '../../src/stats/bootstrap.ts';
+import { widthSlope } from '../../src/stats/width-slope.ts';
 import { RandomStream, deriveSeed } from '../../src/engine/rng.ts';
 
 const WIDTHS = [64, 256, 1024, 4096];

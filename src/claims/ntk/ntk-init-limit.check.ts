@@ -31,7 +31,7 @@ import { deriveSeed } from '../../engine/rng.ts';
 import { reluKernels, type NtkFormula } from '../../kernels/relu-ntk.ts';
 import { matrixFrom, relativeFrobenius } from '../../kernels/krr.ts';
 import { WideReluBatch, type WideReluReplica } from '../../models/ntk/wide-relu.ts';
-import { allOf, type Verdict } from '../../stats/verdict.ts';
+import { allOf, withinBand, type Verdict } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
 import { autodiffAgreement, downloadKernels, kernelBlocks, kernelMeanVerdict, ReluKernelDraws, reluKernelConformance, validateKernelMean } from './shared/relu-kernel-mean.ts';
 import {
@@ -41,12 +41,13 @@ import {
   PAPER_CONSTANTS_NOTE,
   replicaSeed,
   seedMeans,
+  sphereDeviation,
+  SPHERE_TOLERANCE,
   validateSeeds,
   validateTestBed,
   validateWidths,
-  widthSlope,
-  withinBand,
 } from './shared/common.ts';
+import { widthSlope } from '../../stats/width-slope.ts';
 import { blocksDivideWidths, kernelMeanSchema, ntkFormulaSchema, ntkTestBedSchema, parameterisationSchema, slopeBandSchema, widthLadder } from './shared/schema.ts';
 import type { Matrix } from 'ml-matrix';
 
@@ -85,6 +86,8 @@ export async function checkInitLimit(claimId: string, configs: readonly InitLimi
   }
   const { bed, widths, seeds } = base;
   const data = familyInputs(ctx.masterSeed, claimId, bed.d, bed.n);
+  // familyInputs already refused inputs off the sphere (error); the measured deviation is reported with the assumption.
+  const onSphere = sphereDeviation(data.x, data.n, data.d);
   const hyper = { sigmaW: bed.sigmaW, sigmaB: bed.sigmaB };
   const analytic = new Map<NtkFormula, Matrix>();
   for (const c of configs) if (!analytic.has(c.formula)) analytic.set(c.formula, reluKernels(data, data, hyper, c.formula).ntk);
@@ -163,7 +166,7 @@ export async function checkInitLimit(claimId: string, configs: readonly InitLimi
       },
       assumptions: [
         { id: 'ntk-parameterisation', met: c.parameterisation === 'ntk', detail: `parameterisation: ${c.parameterisation}` },
-        { id: 'inputs-on-sphere', met: bed.d >= 8, detail: `n = ${bed.n} points uniform on S^${bed.d - 1}` },
+        { id: 'inputs-on-sphere', met: bed.d >= 8 && onSphere <= SPHERE_TOLERANCE, detail: `n = ${bed.n} points uniform on S^${bed.d - 1}: max |‖x_i‖ − 1| = ${onSphere.toExponential(1)} measured (≤ ${SPHERE_TOLERANCE} required, else error)` },
         { id: 'analytic-kernel', met: c.formula === 'correct', detail: `analytic formula: ${c.formula}` },
       ],
       notes: [PAPER_CONSTANTS_NOTE, `Kernel mean vs analytic: ${conf.message}.`, ...(autodiff ? [`${autodiff.message}.`] : []), ...harness],

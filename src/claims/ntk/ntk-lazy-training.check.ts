@@ -12,6 +12,9 @@
  * A replica whose training diverges has no finite kernel change: the check
  * then fails and says so (the standard parameterisation at the same η: its
  * tangent kernel is ∝ m, so η·λ_max/n ≫ 2).
+ * Self-check of the statistic (kernelPairingSelfCheck): each replica's own
+ * Θ₀ put through the change expression must give exactly 0, else error (a
+ * kernel compared with another seed's or width's Θ₀).
  * Conformance first (src/claims/ntk/shared/training.ts, the claim's own
  * configuration): a failed engine check (loss gradients or kernels vs
  * autodiff, the trainer's step, f₀ ≡ 0, Θ₀'s mean vs the analytic NTK — e.g.
@@ -24,8 +27,9 @@ import { deriveSeed } from '../../engine/rng.ts';
 import { relativeFrobenius } from '../../kernels/krr.ts';
 import { atMost } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
-import { intervalMetric, PAPER_CONSTANTS_NOTE, seedMeans, widthSlope } from './shared/common.ts';
-import { conformanceProblems, conformanceReport, gdSetupFields, gdSetupRules, trainSetups } from './shared/training.ts';
+import { intervalMetric, PAPER_CONSTANTS_NOTE, seedMeans } from './shared/common.ts';
+import { widthSlope } from '../../stats/width-slope.ts';
+import { conformanceProblems, conformanceReport, gdSetupFields, gdSetupRules, trainSetups, type TrainedReplica } from './shared/training.ts';
 
 /** The configuration of ntk-lazy-training (a GD setup and its criterion), as a zod schema with its type inferred from it. */
 export const lazyTrainingConfigSchema = z
@@ -51,6 +55,31 @@ export function divergenceSummary(divergedAt: number[][], widths: readonly numbe
   return { metrics, notes: parts.length > 0 ? [`Training diverged — ${parts.join('; ')}.`] : [] };
 }
 
+/**
+ * Harness self-check of the kernel-change table: every replica's OWN Θ₀, put
+ * through the same expression in place of its Θ_T, must give a change of
+ * exactly 0 (‖Θ₀ − Θ₀‖_F = 0 in any floating point, so no tolerance and no
+ * false alarm). Any other value means the expression pairs a replica's kernel
+ * with another replica's Θ₀ (another seed's or another width's): an index
+ * slip that still "changes little" (seed-to-seed Θ₀ distance ≈ 0.06 at
+ * m = 4096, a slope ≈ −0.5) and would pass the claim. Returns the message, or
+ * null when the pairing is right. Cost: S·W relative norms of n × n matrices.
+ */
+export function kernelPairingSelfCheck(
+  changeTable: (table: readonly (readonly TrainedReplica[])[]) => number[][],
+  perWidth: readonly (readonly TrainedReplica[])[],
+  widths: readonly number[],
+): string | null {
+  const zero = changeTable(perWidth.map((reps) => reps.map((r) => ({ ...r, kernelT: r.kernel0 }))));
+  const slips: string[] = [];
+  zero.forEach((row, s) => row.forEach((v, w) => v !== 0 && slips.push(`seed ${s}, m = ${widths[w]}: ${v.toExponential(2)}`)));
+  if (slips.length === 0) return null;
+  return (
+    `harness self-check: the kernel-change expression does not compare each replica with its own Θ₀ — each replica's Θ₀ put through it in place of Θ_T ` +
+    `gives ${slips.length} non-zero change(s) (must be exactly 0): ${slips.slice(0, 4).join('; ')}${slips.length > 4 ? '; …' : ''}`
+  );
+}
+
 export async function checkLazyTraining(configs: readonly LazyTrainingConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
   const { problem, results, conformance } = trainSetups(ctx.masterSeed, GD_STREAM, configs, ctx.progress);
   const report = conformanceReport(conformance);
@@ -71,7 +100,12 @@ export async function checkLazyTraining(configs: readonly LazyTrainingConfig[], 
     if (perWidth.some((reps) => reps.some((r) => r.divergedAt >= 0))) {
       return { verdict: 'fail', metrics: div.metrics, assumptions, notes: [...notes, 'A diverged run has no finite kernel change: the kernel did not stay near Θ₀.'] };
     }
-    const change = Array.from({ length: c.seeds }, (_, s) => perWidth.map((reps) => relativeFrobenius(reps[s].kernelT!, reps[s].kernel0)));
+    // One expression builds the statistic's table (seeds × widths) and its self-check's.
+    const changeTable = (table: readonly (readonly TrainedReplica[])[]) =>
+      Array.from({ length: c.seeds }, (_, s) => table.map((reps) => relativeFrobenius(reps[s].kernelT!, reps[s].kernel0)));
+    const change = changeTable(perWidth);
+    const pairing = kernelPairingSelfCheck(changeTable, perWidth, c.widths);
+    if (pairing) return { verdict: 'error', metrics: { ...div.metrics, ...(ci === 0 ? report.metrics : {}) }, assumptions, notes: [...notes, pairing], error: pairing };
     const slope = widthSlope(change, c.widths, { bootstrapSeed: deriveSeed(ctx.masterSeed, 'ntk-lazy-training', 'bootstrap') });
     const means = seedMeans(change);
     return {

@@ -25,9 +25,11 @@ import { finiteNumber, fractionBelowOne, nonNegativeNumber, positiveNumber } fro
 import { deriveSeed } from '../../engine/rng.ts';
 import { leastSquaresLine } from '../../stats/least-squares.ts';
 import { linearisedResiduals, symmetricEigen } from '../../kernels/krr.ts';
-import { allOf, atMost } from '../../stats/verdict.ts';
+import { allOf, atMost, withinBand } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
-import { bootstrapInterval, intervalMetric, PAPER_CONSTANTS_NOTE, seedMeans, widthSlope, withinBand } from './shared/common.ts';
+import { intervalMetric, PAPER_CONSTANTS_NOTE, seedMeans } from './shared/common.ts';
+import { bootstrapInterval } from '../../stats/bootstrap.ts';
+import { widthSlope } from '../../stats/width-slope.ts';
 import { conformanceProblems, conformanceReport, gdSetupFields, gdSetupRules, trainSetups, type TrainedReplica } from './shared/training.ts';
 import { divergenceSummary, GD_STREAM } from './ntk-lazy-training.check.ts';
 

@@ -48,7 +48,7 @@ import { krrPredict, matrixFrom, relativeError, relativeFrobenius, symmetricEige
 import { evaluateTeacher, normaliseTargets, sinusoidTeacher } from '../../models/ntk/data.ts';
 import { StochasticLatentBatch, type StochasticParam, type StochasticReplica } from '../../models/ntk/stochastic-latent.ts';
 import { runGradientDescent } from '../../models/ntk/gd.ts';
-import { allOf } from '../../stats/verdict.ts';
+import { allOf, withinBand } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
 import {
   familyInputs,
@@ -60,9 +60,8 @@ import {
   validateSeeds,
   validateTestBed,
   validateWidths,
-  widthSlope,
-  withinBand,
 } from './shared/common.ts';
+import { widthSlope } from '../../stats/width-slope.ts';
 
 export const REGULARISERS = ['ridge-init', 'kl-scaled', 'kl'] as const;
 export type Regulariser = (typeof REGULARISERS)[number];

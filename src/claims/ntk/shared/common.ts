@@ -1,15 +1,16 @@
 /**
  * Shared pieces of the family-N checks [WH24]: the test bed (inputs on the
- * unit sphere, smooth targets, network hyperparameters), replica seeds, and
- * the width statistics — least-squares slopes of log(seed-averaged error)
- * against log m with an expanded percentile bootstrap over seeds (seeds are averaged
- * BEFORE the log, as CLAIMS.md requires), and bootstrap intervals of means.
+ * unit sphere — measured, see familyInputs — smooth targets, network
+ * hyperparameters), replica seeds and metric helpers. The family's pure
+ * statistics live in src/stats, where the statistics self-check sees them:
+ * the width slope (log of the seed-averaged error against log m, seeds
+ * averaged BEFORE the log as CLAIMS.md requires) in src/stats/width-slope.ts,
+ * bootstrap intervals of per-seed statistics in src/stats/bootstrap.ts
+ * (bootstrapInterval), the two-sided band criterion in src/stats/verdict.ts
+ * (withinBand).
  */
 import { deriveSeed } from '../../../engine/rng.ts';
-import { leastSquaresLine } from '../../../stats/least-squares.ts';
-import { bootstrapOverSeeds } from '../../../stats/bootstrap.ts';
 import type { Interval } from '../../../stats/rate.ts';
-import type { Verdict } from '../../../stats/verdict.ts';
 import type { Metric } from '../../../contract/claim.ts';
 import { tf } from '../../../engine/backend.ts';
 import { sphereInputs, type SphereData } from '../../../models/ntk/data.ts';
@@ -39,9 +40,66 @@ export function validateSeeds(seeds: number): void {
   if (!Number.isInteger(seeds) || seeds < 2) throw new RangeError(`seeds = ${seeds}; allowed an integer ≥ 2 (a bootstrap over seeds needs 2)`);
 }
 
-/** A check's inputs on the sphere: `stream` names the data set (e.g. the claim id), `block` separates train and test points. */
+/**
+ * Largest |‖x_i‖ − 1| over the rows of `x` (n × d, row-major; norms summed in
+ * float64, whatever the storage).
+ */
+export function sphereDeviation(x: ArrayLike<number>, n: number, d: number): number {
+  let worst = 0;
+  for (let i = 0; i < n; i++) {
+    let norm2 = 0;
+    for (let j = 0; j < d; j++) norm2 += x[i * d + j] * x[i * d + j];
+    const dev = Math.abs(Math.sqrt(norm2) - 1);
+    // NaN rows count as off the sphere.
+    if (!(dev <= worst)) worst = Number.isNaN(dev) ? Infinity : dev;
+  }
+  return worst;
+}
+
+/**
+ * Every NTK claim's inputs must lie on the unit sphere (the analytic kernels,
+ * the d ≥ 8 conditioning argument and the targets' scale all assume it): the
+ * float64 rows a normalisation produces are unit to rounding, max |‖x_i‖ − 1|
+ * of order d·2^-53 (measured ≤ 4.4e-16 over the claims' own inputs at d = 32,
+ * ≤ 2.3e-15 over 200 draws of 64 rows at d = 1024), so 1e-12 leaves a margin
+ * of ≥ 400 and no false alarm (deterministic given the inputs). A row
+ * normalised by the wrong length (e.g. √d, its expected norm: |‖x‖ − 1| ≈
+ * 0.1–0.4 at d = 32) is off by orders of magnitude more.
+ */
+export const SPHERE_TOLERANCE = 1e-12;
+/**
+ * The float32 copy the engine trains on: each entry rounds by ≤ 2^-24 of
+ * itself, so a unit row's norm moves by ≤ 6e-8 (measured ≤ 4.1e-8 at d = 8–1024);
+ * 1e-6 leaves a margin of ≥ 16.
+ */
+const SPHERE_TOLERANCE_FLOAT32 = 1e-6;
+
+/**
+ * The harness's self-check of the `inputs-on-sphere` assumption: throws (the
+ * claim reads `error`: the harness contradicts its own test bed) when some row
+ * of the inputs is not unit to `tolerance`; returns the measured max |‖x_i‖ − 1|.
+ */
+export function requireOnSphere(x: ArrayLike<number>, n: number, d: number, what: string, tolerance = SPHERE_TOLERANCE): number {
+  const dev = sphereDeviation(x, n, d);
+  if (!(dev <= tolerance)) {
+    throw new Error(
+      `harness self-check: the NTK inputs (${what}, ${n} × ${d}) are not on the unit sphere: max |‖x_i‖ − 1| = ${dev.toExponential(3)} > ${tolerance} ` +
+        '(every NTK claim assumes inputs on S^{d−1}: the analytic kernels and the test bed are built on it)',
+    );
+  }
+  return dev;
+}
+
+/**
+ * A check's inputs on the sphere: `stream` names the data set (e.g. the claim
+ * id), `block` separates train and test points. Measured, not assumed: the
+ * rows must be unit to SPHERE_TOLERANCE (requireOnSphere), else the claim is
+ * an `error`.
+ */
 export function familyInputs(masterSeed: number, stream: string, d: number, n: number, block = 'train'): SphereData {
-  return sphereInputs(n, d, deriveSeed(masterSeed, 'ntk', stream, 'data'), block);
+  const data = sphereInputs(n, d, deriveSeed(masterSeed, 'ntk', stream, 'data'), block);
+  requireOnSphere(data.x, data.n, data.d, `${stream}, ${block} points`);
+  return data;
 }
 
 /** Seed of replica (seed index s, width m): shared by a claim and its falsifiers (common random numbers). */
@@ -49,69 +107,11 @@ export function replicaSeed(masterSeed: number, claimId: string, s: number, widt
   return deriveSeed(masterSeed, claimId, 'seed', s, 'width', width);
 }
 
+/** The inputs as the engine's float32 tensor; its rows are measured on the sphere too (to float32 rounding, SPHERE_TOLERANCE_FLOAT32). */
 export function inputTensor(data: SphereData): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from(data.x), [data.n, data.d]);
-}
-
-function slopeOfMeans(perSeed: readonly (readonly number[])[], logWidths: number[], pick: ArrayLike<number>): number {
-  const logMeans = logWidths.map((_, w) => {
-    let s = 0;
-    for (let j = 0; j < pick.length; j++) s += perSeed[pick[j]][w];
-    return Math.log(s / pick.length);
-  });
-  return leastSquaresLine(logWidths, logMeans).slope;
-}
-
-export interface BootstrapOptions {
-  bootstrapSeed: number;
-  resamples?: number;
-  level?: number;
-}
-
-/**
- * Slope of log(mean over seeds of e[s][w]) against log m_w with a bootstrap
- * over seeds (the same resampled seeds at every width): the library's expanded
- * percentile interval (src/stats/bootstrap.ts), whose coverage is tested on
- * known answers (test/stats/coverage.test.ts). A plain percentile interval
- * under-covers at these seed counts (≈ 87–91% at S = 5–8 for a nominal 95%),
- * which would turn sampling noise into verdicts. 2000 resamples put the Monte
- * Carlo error of a 2.5% quantile at ≈ 0.35 percentage points of coverage.
- */
-export function widthSlope(perSeed: readonly (readonly number[])[], widths: readonly number[], opts: BootstrapOptions): Interval {
-  const S = perSeed.length;
-  if (S < 2) throw new RangeError(`a bootstrap over seeds needs at least 2 seeds, got ${S}`);
-  for (const row of perSeed) {
-    if (row.length !== widths.length) throw new RangeError(`each seed needs ${widths.length} values (one per width), got ${row.length}`);
-    for (const v of row) if (!(v > 0) || !Number.isFinite(v)) throw new RangeError(`width-slope values must be finite and > 0, got ${v}`);
-  }
-  const logWidths = widths.map(Math.log);
-  return bootstrapOverSeeds(S, (pick) => [slopeOfMeans(perSeed, logWidths, pick)], opts)[0];
-}
-
-/** Bootstrap interval (expanded percentile, as widthSlope) of a statistic of per-seed values (default: the mean). */
-export function bootstrapInterval(
-  values: readonly number[],
-  opts: BootstrapOptions & { statistic?: (picked: readonly number[]) => number },
-): Interval {
-  const stat = opts.statistic ?? ((v: readonly number[]) => v.reduce((a, b) => a + b, 0) / v.length);
-  const S = values.length;
-  if (S < 2) throw new RangeError(`a bootstrap needs at least 2 values, got ${S}`);
-  const picked = new Array<number>(S);
-  return bootstrapOverSeeds(
-    S,
-    (pick) => {
-      for (let i = 0; i < S; i++) picked[i] = values[pick[i]];
-      return [stat(picked)];
-    },
-    opts,
-  )[0];
-}
-
-/** Two-sided criterion lo ≤ θ ≤ hi: pass when the interval is inside, fail when it misses the band entirely. */
-export function withinBand(x: Interval, lo: number, hi: number): Verdict {
-  if (x.lower >= lo && x.upper <= hi) return 'pass';
-  if (x.upper < lo || x.lower > hi) return 'fail';
-  return 'inconclusive';
+  const values = Float32Array.from(data.x);
+  requireOnSphere(values, data.n, data.d, 'the float32 tensor the engine uses', SPHERE_TOLERANCE_FLOAT32);
+  return tf.tensor2d(values, [data.n, data.d]);
 }
 
 export function intervalMetric(x: Interval, criterion?: string): Metric {

@@ -33,7 +33,7 @@ const SGD: OptimizerConfig = { kind: 'sgd' };
 const CHUNK = 1000;
 
 /** The model, starting every replica at `point` (the model's other behaviour untouched). */
-function startingAt<T>(model: BatchedModel<T>, point: ReplicaParams): BatchedModel<T> {
+export function startingAt<T>(model: BatchedModel<T>, point: ReplicaParams): BatchedModel<T> {
   const wrapped = Object.create(model) as BatchedModel<T>;
   wrapped.initialParams = () => Object.fromEntries(Object.entries(point).map(([k, v]) => [k, Float32Array.from(v)]));
   return wrapped;
@@ -46,6 +46,10 @@ export interface GradientProbeOptions {
   path: GradientPath;
   /** Names the probe's streams (e.g. the claim id and the point). */
   seedLabel: (string | number)[];
+  /** Optional: sees every draw (flattened in paramShapes order; a fresh copy), e.g. to keep them for a second-moment test. */
+  onDraw?: (draw: Float64Array) => void;
+  /** Family-wise false-alarm rate of probeGradient's mean test (default 1e-4, mean-test.ts). */
+  falseAlarm?: number;
 }
 
 /** The engine's stochastic gradient at `point`: moments of `draws` draws, flattened in paramShapes order. */
@@ -80,6 +84,7 @@ export function engineGradientDraws<T>(model: BatchedModel<T>, point: ReplicaPar
           }
         });
         moments.add(draw);
+        opts.onDraw?.(draw.slice());
       }
     } finally {
       trainer.dispose();
@@ -98,7 +103,7 @@ export interface GradientProbeResult {
 export function probeGradient<T>(model: BatchedModel<T>, point: ReplicaParams, exact: ArrayLike<number>, opts: GradientProbeOptions & { where: string }): GradientProbeResult {
   const resolution = new Float64Array(exact.length);
   const moments = engineGradientDraws(model, point, opts, resolution);
-  const test = meanTest(moments, exact, undefined, undefined, resolution);
+  const test = meanTest(moments, exact, opts.falseAlarm, undefined, resolution);
   const names = Object.keys(model.paramShapes);
   const sizes = names.map((n) => model.paramShapes[n].reduce((a, b) => a * b, 1));
   const coordinate = (i: number) => {

@@ -30,7 +30,9 @@ import type { StepSchedule } from '../../engine/schedule.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
 import { deriveSeed } from '../../engine/rng.ts';
-import { ReferenceOptimizer } from './reference-optimizers.ts';
+import { ReferenceOptimizer, referenceStep } from './reference-optimizers.ts';
+import { stepSize } from '../../engine/schedule.ts';
+import { logSpacedSteps } from '../../stats/grid.ts';
 
 const TOLERANCE = 1e-4;
 const NOISE = 0.5;
@@ -164,4 +166,41 @@ export function probeOptimizer(
     `${path === 'analytic' ? 'kernel' : 'TF.js autodiff'} trainer, ${name}, ${steps} steps of a probe with a known stochastic gradient: ` +
     `largest deviation from the float64 reference ${worst.error.toExponential(2)} (tolerance ${TOLERANCE}) at step ${worst.step}, ${worst.replica}, coordinate ${worst.coordinate}`;
   return { ok, path, steps, worst, detail };
+}
+
+/** Relative tolerance of the step-size grid check: both sides are float64 evaluations of one formula (a few ulps apart). */
+const STEP_SIZE_TOLERANCE = 1e-12;
+
+export interface StepScheduleProbeResult {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The step size γ_k = C·k^{-α} the engine's trainers compute (src/engine/schedule.ts,
+ * which both trainers call with their own step counter), against the float64
+ * reference at log-spaced k up to `steps` (20 per decade, both ends): a schedule that
+ * is right for the first few thousand steps and wrong later (a decay capped at some
+ * k, a floor on γ) is seen wherever the claim trains, not only where the optimiser
+ * probe runs. Deterministic (no false alarm).
+ */
+export function probeStepSchedule(
+  schedule: StepSchedule,
+  steps: number,
+  /** Tests only: the step-size function to probe instead of the engine's. */
+  engineStepSize: (schedule: StepSchedule, k: number) => number = stepSize,
+): StepScheduleProbeResult {
+  const ks = logSpacedSteps(1, Math.max(1, steps), 20);
+  let worst = { error: 0, k: 1, engine: engineStepSize(schedule, 1), reference: referenceStep(schedule.C, schedule.alpha, 1) };
+  for (const k of ks) {
+    const engine = engineStepSize(schedule, k);
+    const reference = referenceStep(schedule.C, schedule.alpha, k);
+    const error = Math.abs(engine - reference) / Math.abs(reference);
+    if (!(error <= worst.error)) worst = { error: Number.isNaN(error) ? Infinity : error, k, engine, reference };
+  }
+  const ok = worst.error <= STEP_SIZE_TOLERANCE;
+  const detail =
+    `step size γ_k at ${ks.length} log-spaced k ∈ [1, ${steps}] against C·k^{-α} = ${schedule.C}·k^{-${schedule.alpha}}: ` +
+    `largest relative deviation ${worst.error.toExponential(2)} (tolerance ${STEP_SIZE_TOLERANCE}) at k = ${worst.k} (engine ${worst.engine.toPrecision(6)}, reference ${worst.reference.toPrecision(6)})`;
+  return { ok, detail };
 }

@@ -35,7 +35,8 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
   /** The data as float32, row-major n × dx (what every step reads). */
   readonly data: Float32Array;
   private readonly sigmaX: number;
-  private readonly initScale: number;
+  /** Standard deviation of the N(0, s²) initialisation of W and V (b, c, s start at 0). */
+  readonly initScale: number;
   /** Per-point work arrays of the kernel step (dz-long). */
   private readonly scratch: Record<'mu' | 'z' | 'eps' | 'gz' | 'gmu' | 'std', Float64Array>;
 

@@ -23,7 +23,8 @@ import { generateLinearGaussianData } from '../../../models/linear-vae/data.ts';
 import { dataMoments, elboGradient, squaredNorm, type DataMoments } from '../../../models/linear-vae/oracle.ts';
 import { LINEAR_VAE_PARAM_NAMES, toFloat64Params, zeroParams } from '../../../models/linear-vae/params.ts';
 import { BiasedGradientLinearVae } from './falsifier-models.ts';
-import { linearVaeConformance, withMeasuredAssumptions } from './linear-vae-conformance.ts';
+import { linearVaeConformance, probeInjectedBias, withMeasuredAssumptions } from './linear-vae-conformance.ts';
+import { seedIndependence } from './seed-independence.ts';
 import { fitRateFromRunningAverages } from '../../../stats/sparse-running-average.ts';
 import { pairedBootstrap } from '../../../stats/paired-bootstrap.ts';
 import { fitRate, runningAverage, seedAverage, type Interval, type RateFit } from '../../../stats/rate.ts';
@@ -105,13 +106,15 @@ export async function checkLinearVaeRate(
     return isDiverged(run) ? divergedResult(run) : evaluateLinearVaeRate(claimId, config, run, ctx.masterSeed);
   });
   results[0] = withEngineConformance(results[0], claimId, [configs[0]], [runs[0]], ctx);
+  results[0] = withFalsifierConformance(results[0], claimId, configs, runs, ctx);
   return results;
 }
 
 /**
  * The claim's own result with the engine-conformance probes
- * (conformance/linear-vae.ts) run on its configuration's arms (one per
- * distinct B, K, β): measured premises replace the declared ones, and a
+ * (linear-vae-conformance.ts) run on its configuration's arms (one per
+ * distinct B, K, β) and the independence of each arm's seeds
+ * (seed-independence.ts): measured premises replace the declared ones, and a
  * failed probe makes the verdict `error` with the probe's message.
  */
 export function withEngineConformance(
@@ -123,23 +126,112 @@ export function withEngineConformance(
 ): CheckResult {
   if (runs.some(isDiverged)) return result;
   const base = arms[0];
+  const data = linearVaeData(claimId, base, ctx).x;
   const conformance = linearVaeConformance({
     claimId,
     optimizer: base.optimizer,
     schedule: base.schedule,
     sigmaX: base.sigmaX,
     dims: { dx: base.data.dx, dz: base.data.dz },
-    data: linearVaeData(claimId, base, ctx).x,
+    data,
+    steps: base.steps,
     arms: arms.map((arm, i) => {
       const seed0 = (runs[i] as SeedRun[])[0];
-      return { setting: { batchSize: arm.batchSize, samples: arm.samples, beta: arm.beta }, initial: seed0.initial, final: seed0.final };
+      return {
+        setting: { batchSize: arm.batchSize, samples: arm.samples, beta: arm.beta },
+        initial: seed0.initial,
+        final: seed0.final,
+        measured: { initial: seed0.g[0], final: seed0.g[seed0.g.length - 1] },
+      };
     }),
   });
+  const initScale = linearVaeModelFor(base, data).initScale;
+  const seeds = arms.map((arm, i) =>
+    seedIndependence(runs[i] as SeedRun[], { scale: initScale, randomBlocks: RANDOM_INIT_BLOCKS }, arms.length > 1 ? `B = ${arm.batchSize}, K = ${arm.samples}, β = ${arm.beta}` : ''),
+  );
+  const errors = [...(conformance.ok ? [] : [conformance.error!]), ...seeds.filter((s) => !s.ok).map((s) => s.error!)];
   return {
     ...result,
     assumptions: withMeasuredAssumptions(result.assumptions, conformance.assumptions),
-    ...(conformance.ok ? {} : { verdict: 'error' as const, error: conformance.error }),
+    notes: [...(result.notes ?? []), `Seed independence (measured): ${seeds.map((s) => s.detail).join('; ')}.`],
+    ...(errors.length === 0 ? {} : { verdict: 'error' as const, error: errors.join(' | ') }),
   };
+}
+
+/**
+ * The blocks LinearVaeModel.initialParams draws from N(0, initScale²) (the
+ * others start at 0): what the seed-spread check tests.
+ */
+const RANDOM_INIT_BLOCKS = ['W', 'V'] as const;
+
+/** The model a configuration trains: the linear VAE, or the biased-gradient falsifier's wrapper of it. */
+function linearVaeModelFor(config: LinearVaeRateConfig, data: Float64Array | Float32Array): LinearVaeModel {
+  const modelOptions = { dims: { dx: config.data.dx, dz: config.data.dz }, data, sigmaX: config.sigmaX };
+  const bias = config.gradientBias ?? 0;
+  return bias === 0 ? new LinearVaeModel(modelOptions) : new BiasedGradientLinearVae(modelOptions, bias);
+}
+
+/** What a configuration trains with (for "did the falsifier's mutation reach the engine?"). */
+function trainingKey(c: LinearVaeRateConfig): string {
+  return JSON.stringify([c.optimizer, c.schedule, c.seeds, c.steps, c.batchSize, c.samples, c.beta, c.data, c.sigmaX, c.gradientBias ?? 0]);
+}
+
+/**
+ * The falsifiers' own conformance, on the claim's result: a falsifier that
+ * does not inject its bug would be "not caught" and the claim inconclusive,
+ * blaming power; it is a harness defect, so the claim is `error` instead.
+ *   reached the engine   a falsifier whose configuration trains differently
+ *                        from the claim's must not reproduce the claim's own
+ *                        ‖∇L(θ_k)‖² trajectories bit for bit (deterministic);
+ *   injected bias        the biased-gradient falsifier's model, probed like the
+ *                        engine (gradient-probe.ts) at its seed 0's initial
+ *                        point on the kernel path (what it trains with), has
+ *                        mean ∇L + δ·1_b: the stated bias, no other (Bonferroni
+ *                        max-|z| test at false alarm 1e-6).
+ */
+export function withFalsifierConformance(
+  result: CheckResult,
+  claimId: string,
+  configs: readonly LinearVaeRateConfig[],
+  runs: readonly LinearVaeRun[],
+  ctx: ClaimContext,
+): CheckResult {
+  if (result.verdict === 'error' || isDiverged(runs[0])) return result;
+  const own = runs[0] as SeedRun[];
+  const failures: string[] = [];
+  const details: string[] = [];
+  configs.forEach((config, i) => {
+    const run = runs[i];
+    if (i === 0 || isDiverged(run)) return;
+    const mutated = describeMutation(configs[0], config);
+    if (trainingKey(config) !== trainingKey(configs[0]) && run.length === own.length && run.every((r, s) => r.g.length === own[s].g.length && r.g.every((v, k) => Object.is(v, own[s].g[k])))) {
+      failures.push(`the falsifier configuration at position ${i} (${mutated}) trained exactly the claim's own trajectories: its mutation never reached the engine`);
+    }
+    const bias = config.gradientBias ?? 0;
+    if (bias === 0) return;
+    const data = linearVaeData(claimId, config, ctx).x;
+    const probe = probeInjectedBias({
+      model: linearVaeModelFor(config, data),
+      dims: { dx: config.data.dx, dz: config.data.dz },
+      data,
+      sigmaX: config.sigmaX,
+      setting: { batchSize: config.batchSize, samples: config.samples, beta: config.beta },
+      point: run[0].initial,
+      bias,
+      seedLabel: [claimId, 'falsifier', i],
+    });
+    details.push(probe.detail);
+    if (!probe.ok) failures.push(`the biased-gradient falsifier (configuration at position ${i}, ${mutated}) does not inject the bias it states: ${probe.detail}`);
+  });
+  if (failures.length === 0) return details.length ? { ...result, notes: [...(result.notes ?? []), `Falsifier conformance (measured): ${details.join('; ')}.`] } : result;
+  return { ...result, verdict: 'error', error: `falsifier conformance failed: ${failures.join(' | ')}` };
+}
+
+/** E.g. `gradientBias = 0.05` or `schedule = {"C":0.1,"alpha":0}`: the top-level settings in which `mutated` differs from `own`. */
+function describeMutation(own: LinearVaeRateConfig, mutated: LinearVaeRateConfig): string {
+  const keys = Object.keys({ ...own, ...mutated }) as (keyof LinearVaeRateConfig)[];
+  const diff = keys.filter((k) => JSON.stringify(own[k]) !== JSON.stringify(mutated[k])).map((k) => `${k} = ${JSON.stringify(mutated[k])}`);
+  return diff.length ? diff.join(', ') : 'no setting changed';
 }
 
 /**
@@ -147,6 +239,8 @@ export function withEngineConformance(
  * and at the Polyak–Ruppert averages θ̄ of (n_j/2, n_j] for n_j = averagedCheckpoints(steps).
  */
 export interface SeedRun {
+  /** The replica seed it trained with. */
+  seed: number;
   g: Float64Array;
   averaged: Float64Array;
   /** The seed's parameters at k = 0 and k = steps (float32, as the engine holds them): probe points for conformance checks. */
@@ -202,9 +296,7 @@ function trainGroup(
   // The user's data (verify --data; its row count is already base.data.n), else the synthetic set.
   const data = linearVaeData(claimId, base, ctx);
   const moments: DataMoments = dataMoments(data.x, base.data.n, dx);
-  const modelOptions = { dims: { dx, dz }, data: data.x, sigmaX: base.sigmaX };
-  const bias = base.gradientBias ?? 0;
-  const model = bias === 0 ? new LinearVaeModel(modelOptions) : new BiasedGradientLinearVae(modelOptions, bias);
+  const model = linearVaeModelFor(base, data.x);
 
   // Every configuration uses the same seeds: common random numbers make the
   // claim and its falsifiers differ only by the mutated setting. A replica
@@ -244,7 +336,7 @@ function trainGroup(
   const steps = base.steps;
   // Polyak–Ruppert sums: window j averages the iterates k ∈ (n_j/2, n_j], in float64.
   const averagedEnds = averagedCheckpoints(steps);
-  const trained: SeedRun[] = replicas.map(() => ({ g: new Float64Array(steps + 1), averaged: new Float64Array(averagedEnds.length), initial: {}, final: {} }));
+  const trained: SeedRun[] = replicas.map((r) => ({ seed: r.seed, g: new Float64Array(steps + 1), averaged: new Float64Array(averagedEnds.length), initial: {}, final: {} }));
   const scratch = zeroParams({ dx, dz });
   const grad = zeroParams({ dx, dz });
   const sums = replicas.map(() => averagedEnds.map(() => zeroParams({ dx, dz })));

@@ -13,7 +13,7 @@ import { probeMixedBatch } from '../../src/claims/shared/mixed-batch-probe.ts';
 import { engineGradientDraws } from '../../src/claims/shared/gradient-probe.ts';
 import { linearVaeConformance, probeInjectedBias } from '../../src/claims/convergence/shared/linear-vae-conformance.ts';
 import { referenceGradientDraws } from '../../src/claims/convergence/shared/linear-vae-reference-gradient.ts';
-import { seedIndependence, type SeedRunView } from '../../src/claims/convergence/shared/seed-independence.ts';
+import { seedIndependence, type SeedRunView } from '../../src/claims/shared/seed-independence.ts';
 import { withFalsifierConformance, type LinearVaeRateConfig, type SeedRun } from '../../src/claims/convergence/shared/linear-vae-rate.ts';
 import { linearVaeRateTiers } from '../../src/claims/convergence/shared/linear-vae-rate-tiers.ts';
 import { BiasedGradientLinearVae } from '../../src/claims/convergence/shared/falsifier-models.ts';

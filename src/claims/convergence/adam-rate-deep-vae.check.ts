@@ -53,7 +53,7 @@ import { anyOf, gSeries, intervalMetric } from './shared/report.ts';
 import { configLabel, divergedResult, isDiverged, withDivergenceRetry } from '../shared/divergence.ts';
 import { groupConfigs } from '../shared/config-groups.ts';
 import { PolyakRuppertAverages } from './shared/polyak-ruppert.ts';
-import { antitheticNoise, deepVaeConformance, type ConformanceResult } from './adam-rate-deep-vae.conformance.ts';
+import { antitheticNoise, deepVaeConformance, type ConformanceResult, type DeepVaeSeedRuns } from './adam-rate-deep-vae.conformance.ts';
 
 const MNIST_PER_DIGIT = Math.min(...MNIST_COUNTS);
 const POOLS = Array.from({ length: MNIST_SIDE }, (_, i) => i + 1).filter((p) => MNIST_SIDE % p === 0);
@@ -202,6 +202,8 @@ interface GroupRun {
   info: RunInfo;
   /** Seed 0's initial and final packed parameters (soft-clip arm of the group's first configuration). */
   points: { where: string; theta: Float32Array }[];
+  /** The group's first configuration, per arm and seed: replica seed, ‖∇L‖² at the checkpoints, the engine's θ₀ (seed independence). */
+  seedRuns: DeepVaeSeedRuns[];
 }
 
 export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVaeRateConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
@@ -210,9 +212,13 @@ export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVa
   let done = 0;
   for (const indices of groupConfigs(configs, batchKey).map((g) => g.map((m) => m.index))) {
     let points: GroupRun['points'] | null = null;
+    let seedRuns: DeepVaeSeedRuns[] = [];
     const runs = withDivergenceRetry(indices.length, (active) => {
       const run = trainGroup(claimId, active.map((a) => configs[indices[a]]), active, ctx, (f) => ctx.progress((done + 0.95 * f * indices.length) / configs.length));
-      if (active[0] === 0) points = run.points;
+      if (active[0] === 0) {
+        points = run.points;
+        seedRuns = run.seedRuns;
+      }
       return run.measured.map((measured) => ({ measured, info: run.info }));
     });
     // The engine's premises, measured once per batch on the first configuration's settings (the claim's own).
@@ -225,6 +231,9 @@ export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVa
           optimizer: base.optimizer,
           schedule: base.schedule,
           probeSteps: base.conformance.probeSteps,
+          steps: base.steps,
+          init: base.init,
+          seedRuns,
           dims: { dx: digits.dim, hidden: base.hidden, dz: base.dz },
           data: digits.x,
           decoderStd: base.decoderStd,
@@ -322,6 +331,8 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
   const conformanceReplica = slots[0][0][0];
   const points: GroupRun['points'] = [];
   const theta64 = new Float64Array(P);
+  // θ₀ as the engine holds it (k = 0 is the grid's first checkpoint), for the first configuration's replicas.
+  const initial = new Map<number, Float32Array>(slots[0].flat().map((r) => [r, new Float32Array(0)]));
   const trainer = new ReplicaTrainer(model, replicas, base.optimizer);
   try {
     trainer.train({
@@ -331,6 +342,7 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
         const i = checkpointIndex.get(k);
         for (let r = 0; r < R; r++) {
           const theta = params.replica(r)[PACKED_PARAM];
+          if (k === 0 && initial.has(r)) initial.set(r, Float32Array.from(theta));
           pr.add(k, r, theta);
           if (i === undefined) continue;
           theta64.set(theta);
@@ -372,7 +384,11 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
       }),
     };
   });
-  return { measured, info: { n, dims, parameters: P, checkpoints, ends }, points };
+  const seedRuns: DeepVaeSeedRuns[] = armsOf(base).map((arm, a) => ({
+    activation: arm.activation,
+    runs: slots[0][a].map((r) => ({ seed: replicas[r].seed, g: g[r], theta: initial.get(r)! })),
+  }));
+  return { measured, info: { n, dims, parameters: P, checkpoints, ends }, points, seedRuns };
 }
 
 /** min and max of the encoder log-variance over the data (float64 forward pass). */
@@ -538,6 +554,8 @@ function evaluate(claimId: string, c: DeepVaeRateConfig, m: Measured, info: RunI
       (m.relativeSE.length > 0 ? `, median jackknife SE ${(100 * median(m.relativeSE)).toFixed(1)}% of the estimate` : '') +
       ` (per replica and checkpoint, before averaging over seeds and iterates).`,
   );
+  const seeds = conformance?.assumptions.find((a) => a.id === 'independent-seeds');
+  if (seeds) notes.push(`Seed independence of the claim's own configuration (${seeds.detail}).`);
   const conformanceFailed = conformance !== null && !conformance.ok;
   const seriesCurves = Object.fromEntries(Object.entries(curves).map(([k, v]) => [k, v.subarray(1)]));
   return {

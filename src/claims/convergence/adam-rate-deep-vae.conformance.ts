@@ -6,7 +6,18 @@
  *
  *   step-schedule, adam  the autodiff trainer applies γ_k = C k^{-α} and
  *                        bias-corrected Adam (conformance/optimizer-probe.ts:
- *                        a probe with a known gradient against float64 Adam).
+ *                        a probe with a known gradient against float64 Adam),
+ *                        over `probeSteps`; the step size both trainers call,
+ *                        at log-spaced k up to the claim's full `steps`, and
+ *                        the kernel trainer's Adam over the full `steps` (its
+ *                        probe model is tiny: ~0.2 s per 10⁴ steps), so a rule
+ *                        that goes wrong late in the run is seen too.
+ *   seed independence    every arm's seeds are independent runs
+ *                        (shared/seed-independence.ts): replica seeds, their
+ *                        streams, the engine's θ₀ and the ‖∇L‖² trajectories
+ *                        pairwise distinct; the weight blocks' θ₀ spread
+ *                        across seeds matches N(0, scale²/fan_in) (χ², false
+ *                        alarm 1e-6), each block standardised by its scale.
  *   smooth-activations   the engine's generalised soft-clipping equals the
  *                        paper's formula f(x) = (1/s) log((1+e^{s(x−s1)})/(1+e^{s(x−s2)})) + s1
  *                        with the paper's constants (s = 5; [0, 50], [−50, 50],
@@ -38,8 +49,8 @@
  * instance WITHOUT the falsifiers' injected bias: a falsifier that
  * deliberately biases the gradient is judged by the rate measurement, not here.
  *
- * False alarms: two mean tests and the sampler test at 1e-4 each, so ≤ 3·10⁻⁴ per claim run; the
- * other checks are deterministic comparisons with ~30–1000x margins.
+ * False alarms: two mean tests and the sampler test at 1e-4 each, so ≤ 3·10⁻⁴ per claim run, plus
+ * 1e-6 per arm for the θ₀ spread; the other checks are deterministic comparisons with ~30–1000x margins.
  */
 import type { AssumptionCheck } from '../../contract/claim.ts';
 import { tf } from '../../engine/backend.ts';
@@ -52,8 +63,10 @@ import { normalQuantile } from '../../kernels/quadrature.ts';
 import { DeepVaeModel, PACKED_PARAM, softClipTensor } from '../../models/deep-vae/engine-model.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE } from '../../models/deep-vae/soft-clip.ts';
 import { deepElboDraws, deepOffsets, unflattenDeep } from '../../models/deep-vae/reference.ts';
-import { DEEP_VAE_PARAM_NAMES, deepParamCount, type DeepVaeDims } from '../../models/deep-vae/params.ts';
-import { probeOptimizer } from '../shared/optimizer-probe.ts';
+import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, type Activation, type DeepVaeDims } from '../../models/deep-vae/params.ts';
+import type { ReplicaParams } from '../../engine/trainer.ts';
+import { probeOptimizer, probeStepSchedule } from '../shared/optimizer-probe.ts';
+import { seedIndependence } from '../shared/seed-independence.ts';
 import { engineGradientDraws } from '../shared/gradient-probe.ts';
 import { describeTwoSampleTest, twoSampleMeanTest } from '../../stats/two-sample-mean-test.ts';
 
@@ -71,6 +84,12 @@ export interface DeepVaeConformanceInput {
   /** The claim's schedule (the optimiser probe adds two others). */
   schedule: StepSchedule;
   probeSteps: number;
+  /** The claim's full run length: the step size and the kernel trainer's optimiser are probed up to it. */
+  steps: number;
+  /** The claim's initialisation: weights N(0, scale²/fan_in), W3 at outputWeightScale, biases deterministic. */
+  init: { weightScale: number; outputWeightScale: number };
+  /** The claim's own configuration, per arm: its seeds as the engine trained them. */
+  seedRuns: readonly DeepVaeSeedRuns[];
   dims: DeepVaeDims;
   /** The training data as the engine holds it (float32), row-major n × dx. */
   data: Float32Array;
@@ -81,6 +100,31 @@ export interface DeepVaeConformanceInput {
   referenceDraws: number;
   /** Parameter points (packed float32), e.g. seed 0's initial and final iterate. */
   points: { where: string; theta: Float32Array }[];
+}
+
+/** One arm's seeds: replica seed, ‖∇L‖² at the checkpoints and the engine's packed θ₀. */
+export interface DeepVaeSeedRuns {
+  activation: Activation;
+  runs: { seed: number; g: Float64Array; theta: Float32Array }[];
+}
+
+/**
+ * Seed independence of one arm. The packed θ₀ is compared whole; its weight
+ * blocks (2-D, random N(0, scale²/fan_in)), each divided by its scale, are
+ * the spread test's N(0, 1) entries.
+ */
+function deepSeedIndependence(arm: DeepVaeSeedRuns, dims: DeepVaeDims, init: DeepVaeConformanceInput['init'], label: string) {
+  const shapes = deepVaeShapes(dims);
+  const offsets = deepOffsets(dims);
+  const blocks = DEEP_VAE_PARAM_NAMES.filter((name) => shapes[name].length === 2)
+    .map((name) => ({ name, scale: (name === 'W3' ? init.outputWeightScale : init.weightScale) / Math.sqrt(shapes[name][1]), size: shapes[name][0] * shapes[name][1] }))
+    .filter((b) => b.scale > 0);
+  const runs = arm.runs.map((r) => {
+    const initial: Record<string, Float32Array | Float64Array> = { [PACKED_PARAM]: r.theta };
+    for (const b of blocks) initial[`${b.name}/scale`] = Float64Array.from(r.theta.subarray(offsets[b.name], offsets[b.name] + b.size), (v) => v / b.scale);
+    return { seed: r.seed, g: r.g, initial: initial as ReplicaParams };
+  });
+  return seedIndependence(runs, { scale: 1, randomBlocks: blocks.map((b) => `${b.name}/scale`) }, label);
 }
 
 export interface ConformanceResult {
@@ -326,8 +370,13 @@ export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceR
 
   const probe = probeOptimizer(input.optimizer, input.schedule, 'autodiff', input.probeSteps);
   if (!probe.ok) failures.push(`the engine's trainer does not apply the stated optimiser and step schedule: ${probe.detail}`);
+  // The step size over the claim's whole run, and the kernel trainer's optimiser over its full steps.
+  const stepSchedule = probeStepSchedule(input.schedule, input.steps);
+  if (!stepSchedule.ok) failures.push(`the engine's step size is not the stated γ_k = C k^{-α} over the run: ${stepSchedule.detail}`);
+  const fullProbe = probeOptimizer(input.optimizer, input.schedule, 'analytic', input.steps);
+  if (!fullProbe.ok) failures.push(`the engine's optimiser does not follow the stated rule over the claim's ${input.steps} steps: ${fullProbe.detail}`);
   const { C, alpha } = input.schedule;
-  assumptions.push({ id: 'step-schedule', met: probe.ok && alpha === 0.5, detail: `γ_k = ${C}·k^{-${alpha}}; measured on the engine: ${probe.detail}` });
+  assumptions.push({ id: 'step-schedule', met: probe.ok && stepSchedule.ok && fullProbe.ok && alpha === 0.5, detail: `γ_k = ${C}·k^{-${alpha}}; measured on the engine: ${probe.detail}; ${stepSchedule.detail}; ${fullProbe.detail}` });
   if (input.optimizer.kind === 'adam') {
     const { beta1, beta2 } = input.optimizer;
     assumptions.push({ id: 'adam-momentum', met: probe.ok && beta1 < Math.sqrt(beta2) && beta2 < 1, detail: `β1 = ${beta1}, √β2 = ${Math.sqrt(beta2).toFixed(4)}; bias-corrected Adam measured on the engine (see step-schedule)` });
@@ -375,6 +424,11 @@ export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceR
     met: gradientsOk && sampler.ok,
     detail: `B = ${input.setting.batchSize} points with replacement, K = ${input.setting.samples}; measured on the engine: sampler: ${sampler.detail}; ${gradientDetails.join('; ')}`,
   });
+
+  // Every arm's seeds are independent runs (the bootstrap over seeds assumes it).
+  const seeds = input.seedRuns.map((arm) => deepSeedIndependence(arm, input.dims, input.init, input.seedRuns.length > 1 ? `${arm.activation} arm` : ''));
+  for (const s of seeds) if (!s.ok) failures.push(s.error!);
+  assumptions.push({ id: 'independent-seeds', met: seeds.every((s) => s.ok), detail: `measured on the engine: ${seeds.map((s) => s.detail).join('; ')}` });
 
   const ok = failures.length === 0;
   return {

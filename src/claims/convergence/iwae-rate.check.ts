@@ -37,9 +37,15 @@
  * the engine deliberately): identical-draws agreement of the kernel and of
  * TF.js autodiff with the float64 reference, unbiasedness of the kernel's
  * stochastic gradient for ∇L_K, and the reference anchored to the closed-form
- * ELBO gradient at K = 1 (src/claims/convergence/shared/iwae-conformance.ts). Any failure makes
- * the verdict `error`: the engine is not computing the IWAE gradient, so the
- * rate it shows is not evidence about the theorem.
+ * ELBO gradient at K = 1 (src/claims/convergence/shared/iwae-conformance.ts); the
+ * trainer's step size γ_k at log-spaced k up to `steps` and the kernel trainer
+ * against a float64 SGD over the claim's full `steps` (optimizer-probe.ts); and
+ * the independence of every arm's seeds (replica seeds, their streams, the
+ * engine's θ₀ and the ‖∇L_K‖² trajectories pairwise distinct, θ₀'s spread
+ * against the initialisation's scale: seed-independence.ts). Any failure makes
+ * the verdict `error`: the engine is not computing the IWAE gradient (or the
+ * seeds are not independent runs), so the rate it shows is not evidence about
+ * the theorem.
  */
 import { z } from 'zod';
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
@@ -64,6 +70,8 @@ import { allOf, atLeast, atMost, type Verdict } from '../../stats/verdict.ts';
 import { gSeries, intervalMetric, rateMetrics, rateVerdict } from './shared/report.ts';
 import { configLabel, divergedResult, isDiverged, withDivergenceRetry } from '../shared/divergence.ts';
 import { groupConfigs } from '../shared/config-groups.ts';
+import { probeOptimizer, probeStepSchedule } from '../shared/optimizer-probe.ts';
+import { seedIndependence, type SeedRunView } from '../shared/seed-independence.ts';
 import {
   autodiffAgainstReference,
   describeDiscrepancy,
@@ -179,6 +187,8 @@ interface GroupRun {
   initial: ReplicaParams[];
   final: ReplicaParams[];
   settings: ReplicaSetting[];
+  /** Per arm, per seed: the replica seed, its ‖∇L_K‖² at the checkpoints and the engine's θ₀ (seed independence). */
+  seedRuns: SeedRunView[][];
 }
 
 export async function checkIwaeRate(claimId: string, configs: readonly IwaeRateConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
@@ -293,6 +303,8 @@ function trainGroup(claimId: string, configs: IwaeRateConfig[], positions: numbe
   const draws = Array.from({ length: J }, () => new Float64Array(size));
   let finalParams: ReplicaParams[] = [];
   const initialParams = replicas.map((r) => setup.model.initialParams(r, replicaStreams(r.seed)));
+  // θ₀ as the engine holds it (read at k = 0, the grid's first checkpoint): what seed independence compares.
+  const engineInitial: ReplicaParams[] = replicas.map(() => ({}));
   const trainer = createTrainer(setup.model, replicas, base.optimizer);
   try {
     trainer.train({
@@ -309,6 +321,7 @@ function trainGroup(claimId: string, configs: IwaeRateConfig[], positions: numbe
           if (est.plugIn > 0) floor[r].push(est.floor / est.plugIn);
           if (est.estimate > 0) relSE[r].push(est.standardError / est.estimate);
         }
+        if (k === 0) engineInitial.forEach((_, r) => (engineInitial[r] = Object.fromEntries(Object.entries(params.replica(r)).map(([nm, v]) => [nm, v.slice()]))));
         if (k === base.steps) finalParams = replicas.map((_, r) => Object.fromEntries(Object.entries(params.replica(r)).map(([nm, v]) => [nm, v.slice()])));
         progress(k / base.steps);
       },
@@ -325,6 +338,7 @@ function trainGroup(claimId: string, configs: IwaeRateConfig[], positions: numbe
     initial: c.arms.map((_, ai) => initialParams[slotOf[ci][ai][0]]),
     final: c.arms.map((_, ai) => finalParams[slotOf[ci][ai][0]]),
     settings: c.arms.map((_, ai) => replicas[slotOf[ci][ai][0]]),
+    seedRuns: c.arms.map((_, ai) => slotOf[ci][ai].map((s) => ({ seed: replicas[s].seed, g: g[s], initial: engineInitial[s] }))),
   }));
 }
 
@@ -367,6 +381,8 @@ interface Conformance {
   notes: string[];
   metrics: Record<string, Metric>;
   assumption: AssumptionCheck;
+  /** "engine conformance failed: …" when the verdict is `error`. */
+  error?: string;
 }
 
 /** Engine conformance at seed 0's initial and final points of every arm (see iwae-conformance.ts). */
@@ -401,12 +417,30 @@ function engineConformance(claimId: string, c: IwaeRateConfig, run: GroupRun, ma
   const anchor = referenceAnchoredAtK1(setup, run.final[0], anchorDraws, deriveSeed(masterSeed, claimId, 'anchor'), falseAlarm);
   metrics.referenceAtK1MaxT = { value: anchor.maxAbsZ, criterion: `≤ ${anchor.threshold.toFixed(2)} (Bonferroni, family-wise false alarm ${falseAlarm})` };
   if (!anchor.ok) failures.push(`the float64 reference at K = 1 does not average to the closed-form ELBO gradient: ${describeUnbiasedness(anchor, setup)}`);
+  // The trainer's step size over the whole run, and the kernel trainer (what the claim trains with) against float64 SGD over the claim's full steps.
+  const stepSchedule = probeStepSchedule(c.schedule, c.steps);
+  if (!stepSchedule.ok) failures.push(`the engine's step size is not the stated γ_k = C k^{-α} over the run: ${stepSchedule.detail}`);
+  const optimizerProbe = probeOptimizer(c.optimizer, c.schedule, 'analytic', c.steps);
+  if (!optimizerProbe.ok) failures.push(`the engine's trainer does not apply the stated optimiser and step schedule: ${optimizerProbe.detail}`);
+  // Every arm's seeds are independent runs (the bootstrap over seeds assumes it).
+  const seeds = c.arms.map((arm, a) => seedIndependence(run.seedRuns[a], { scale: setup.model.initScale, randomBlocks: IWAE_RANDOM_INIT_BLOCKS }, c.arms.length > 1 ? armLabel(arm) : ''));
+  for (const s of seeds) if (!s.ok) failures.push(s.error!);
+  notes.push(`Seed independence (measured): ${seeds.map((s) => s.detail).join('; ')}. Step schedule (measured): ${stepSchedule.detail}; ${optimizerProbe.detail}.`);
   const detail =
     `identical draws: kernel within ${kernelErr.toExponential(1)}, TF.js autodiff within ${autodiffErr.toExponential(1)} of the float64 reference; ` +
     `kernel gradient unbiased for ∇L_K (${describeUnbiasedness(unbiased, setup)}); reference at K = 1 unbiased for the closed-form ELBO gradient (${describeUnbiasedness(anchor, setup)})`;
   if (failures.length > 0) notes.push(`Engine conformance FAILED, so the rate below is not evidence about the theorem: ${failures.join('; ')}.`);
-  return { verdict: failures.length > 0 ? 'error' : 'pass', notes, metrics, assumption: { id: 'engine-computes-iwae', met: failures.length === 0, detail } };
+  return {
+    verdict: failures.length > 0 ? 'error' : 'pass',
+    notes,
+    metrics,
+    assumption: { id: 'engine-computes-iwae', met: failures.length === 0, detail },
+    ...(failures.length > 0 ? { error: `engine conformance failed: ${failures.join(' | ')}` } : {}),
+  };
 }
+
+/** The blocks LinearVaeModel.initialParams draws from N(0, initScale²) (b, c start at 0; s is fixed here): what the seed-spread check tests. */
+const IWAE_RANDOM_INIT_BLOCKS = ['W', 'V'] as const;
 
 function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
@@ -514,6 +548,7 @@ function evaluate(claimId: string, c: IwaeRateConfig, run: GroupRun, sep: Separa
   }
   return {
     verdict: allOf(verdicts),
+    ...(conformance?.error ? { error: conformance.error } : {}),
     metrics,
     notes,
     series: {

@@ -87,6 +87,11 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     this.paramShapes = shapes;
   }
 
+  /** The standard deviation of the N(0, s²) initialisation of W and V (the others start at 0). */
+  get initScale(): number {
+    return this.elbo.initScale;
+  }
+
   /** The data as the engine holds it (float32, row-major n × dx). */
   get data(): Float32Array {
     return this.elbo.data;

@@ -24,7 +24,7 @@ import { dataMoments, elboGradient, squaredNorm, type DataMoments } from '../../
 import { LINEAR_VAE_PARAM_NAMES, toFloat64Params, zeroParams } from '../../../models/linear-vae/params.ts';
 import { BiasedGradientLinearVae } from './falsifier-models.ts';
 import { linearVaeConformance, probeInjectedBias, withMeasuredAssumptions } from './linear-vae-conformance.ts';
-import { seedIndependence } from './seed-independence.ts';
+import { seedIndependence } from '../../shared/seed-independence.ts';
 import { fitRateFromRunningAverages } from '../../../stats/sparse-running-average.ts';
 import { pairedBootstrap } from '../../../stats/paired-bootstrap.ts';
 import { fitRate, runningAverage, seedAverage, type Interval, type RateFit } from '../../../stats/rate.ts';

@@ -1,6 +1,7 @@
 /**
  * Are a configuration's S seeds independent runs? Every interval of the
- * linear-VAE claims is a bootstrap over seeds: S copies of one trajectory (a
+ * convergence claims that train replicas over seeds (linear-VAE rates, IWAE
+ * rate, deep-VAE Adam rate) is a bootstrap over seeds: S copies of one trajectory (a
  * seed index dropped where the replica seeds are derived) or S runs from one
  * initial point (an initialisation stream not seeded per replica) make those
  * intervals describe one run's noise, or none, while the verdicts still read
@@ -10,7 +11,8 @@
  *               data order, reparameterisation noise) start differently from
  *               one another, across seeds and across a seed's three streams;
  *   θ₀          the seeds' initial parameter vectors are pairwise distinct;
- *   G           their trajectories of ‖∇L(θ_k)‖² are pairwise distinct;
+ *   G           their trajectories of ‖∇L(θ_k)‖² (at every iterate or at the
+ *               claim's checkpoints) are pairwise distinct;
  *   spread      the spread of the randomly initialised blocks across seeds
  *               matches the initialisation's law N(0, s²) entrywise:
  *               Q = Σ_i Σ_s (θ_{s,i} − θ̄_i)² / s² ~ χ²_{(S−1)·n} for n
@@ -21,9 +23,9 @@
  * The first three are exact comparisons (no false alarm: distinct 64-bit
  * stream seeds collide with probability ~S²·2⁻⁶⁴).
  */
-import { replicaStreams } from '../../../engine/replica.ts';
-import type { ReplicaParams } from '../../../engine/trainer.ts';
-import { chiSquareTails } from '../../../stats/chi-square.ts';
+import { replicaStreams } from '../../engine/replica.ts';
+import type { ReplicaParams } from '../../engine/trainer.ts';
+import { chiSquareTails } from '../../stats/chi-square.ts';
 
 export const SPREAD_FALSE_ALARM = 1e-6;
 /** Uniforms compared per stream. */

@@ -101,11 +101,13 @@
  */
 import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
-import { ADAM_DEFAULTS } from '../../engine/optimizer.ts';
 import { checkDeepVaeRate, deepVaeRateConfigSchema, type DeepVaeRateConfig } from './adam-rate-deep-vae.check.ts';
 
+/** Kingma & Ba's constants, as in [SGL25]'s experiments: stated by the claim, not read from the engine's defaults. */
+const ADAM = { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
 const common = {
-  optimizer: ADAM_DEFAULTS,
+  optimizer: ADAM,
   schedule: { C: 0.03, alpha: 0.5 },
   batchSize: 10,
   samples: 1,

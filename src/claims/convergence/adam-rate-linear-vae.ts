@@ -11,11 +11,12 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
-import { ADAM_DEFAULTS } from '../../engine/optimizer.ts';
 import { checkLinearVaeRate, linearVaeRateConfigSchema, type LinearVaeRateConfig } from './shared/linear-vae-rate.ts';
 import { biasedGradient, constantStep, growSeeds, linearVaeRateAssumptions, linearVaeRateTiers, linearVaeTakesData, slowSchedule } from './shared/linear-vae-rate-tiers.ts';
 
-const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers(ADAM_DEFAULTS);
+/** Kingma & Ba's constants, as in [SGL25]'s Adam experiments; stated here, not read from the engine's defaults, so the claim says what it tests. */
+const ADAM = { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+const tiers: Record<Tier, LinearVaeRateConfig> = linearVaeRateTiers(ADAM);
 
 export default defineClaim<LinearVaeRateConfig>({
   id: 'adam-rate-linear-vae',

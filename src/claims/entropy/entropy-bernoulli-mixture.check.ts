@@ -80,6 +80,7 @@ export async function checkBernoulliMixtureEntropy(
       arms.set(key, arm);
     }
     return judgeMixture({
+      claimId,
       natural: 'bernoulli',
       family: BERNOULLI,
       run,

@@ -14,6 +14,17 @@
  * |F − S|/|F| ≤ maxRelativeGap (1%; D23 plots 0–4%), `fail` otherwise.
  * Falsifier: σ² fixed at 1 (VAE-0), trained in the same replica batch: the
  * gap is ≈ (D/2)(1 − s) ≈ D/2 and does not shrink.
+ * The public diagnose() (what users call) must agree with the claim's own
+ * float64 evaluation (diagnoseGaussianVae) of seed 0's final model, per
+ * configuration of the replica batch (the falsifier's σ² = 1 included): as
+ * { kind: 'gaussian-vae' } with its default noise (4 samples, seed 1), with
+ * two samples of a seed of the claim's, with σ² pinned at its learned value
+ * through fixedVariance, without latent scales (latentScale: false), and as
+ * { kind: 'gaussian-vae-functions' } (the model wrapped as encode/decode
+ * functions, as users wrap their own networks). diagnose() draws its own
+ * noise; the claim evaluates on the same noise (the documented seed's
+ * stream), so the results agree to rounding, not to a Monte Carlo error
+ * (publicPoints). Else `error` (shared/public-diagnose.ts).
  */
 import { z } from 'zod';
 import { intAtLeast, nonNegativeInt, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
@@ -24,8 +35,10 @@ import { logSpacedSteps } from '../../stats/grid.ts';
 import { loadDigits } from '../../data/mnist.ts';
 import { GaussianVaeModel } from '../../models/gaussian-vae/engine-model.ts';
 import { diagnoseGaussianVae, type EvaluationSet, type GaussianVaeDiagnosis } from '../../models/gaussian-vae/evaluate.ts';
-import type { GaussianVaeArch, GaussianVaeParams } from '../../models/gaussian-vae/params.ts';
+import { latentScalesOf, logVarianceOf, type GaussianVaeArch, type GaussianVaeParams } from '../../models/gaussian-vae/params.ts';
 import { gapOf, predictionErrorOf, unexplainedNote, type IdentityEvaluation } from './shared/common.ts';
+import { publicDiagnoseAgreement, withPublicDiagnose, PUBLIC_DIAGNOSE_TOLERANCE, type PublicDiagnosePoint } from './shared/public-diagnose.ts';
+import type { GaussianVaeFunctions } from '../../entropy/diagnose.ts';
 import { checkGaussianVaeConformance, gaussianVaeConformanceTolerancesSchema, type GaussianVaeConformance } from './entropy-gaussian-vae.conformance.ts';
 import { digitData, digitRows, fixedDecoderVariance } from './shared/schema.ts';
 import type { CheckResult, ClaimContext, Metric, Series } from '../../contract/claim.ts';
@@ -93,6 +106,8 @@ interface Run {
   N: number;
   /** The engine's conformance on the claim's own replicas (the group's first member). */
   conformance: GaussianVaeConformance;
+  /** [member]: seed 0's final model as the public diagnose() gets it, with the claim's evaluation of the same noise. */
+  publicPoints: PublicDiagnosePoint[][];
 }
 
 function train(claimId: string, group: Member[], ctx: ClaimContext, progress: (f: number) => void): Run {
@@ -140,6 +155,7 @@ function train(claimId: string, group: Member[], ctx: ClaimContext, progress: (f
     D: arch.D,
     N: digits.n,
     conformance: { objectiveError: 0, gradientError: 0, updateError: 0, failures: [] },
+    publicPoints: group.map(() => []),
   };
   const firstSteps: Record<string, Float32Array>[][] = [];
   // Running sums of the last `averageLast` iterates, per replica (float64).
@@ -195,12 +211,124 @@ function train(claimId: string, group: Member[], ctx: ClaimContext, progress: (f
     model.dispose();
   }
   const count = base.steps - firstAveraged + 1;
-  owner.forEach(({ m }, r) => {
+  owner.forEach(({ m, seed }, r) => {
     const avg = Object.fromEntries(Object.entries(sums[r]).map(([name, acc]) => [name, acc.map((v) => v / count)])) as unknown as GaussianVaeParams;
     run.averaged[m].push(diagnoseGaussianVae(avg, arch, set, { fixedLogVariance: fixed[r], learnLatentScale: learnRho[r] }));
+    if (seed === 0) run.publicPoints[m] = publicPoints(avg, arch, digits.x, digits.n, group[m].config, deriveSeed(ctx.masterSeed, claimId, 'public-diagnose'));
   });
   run.seconds = (performance.now() - t0) / 1000;
   return run;
+}
+
+/** diagnose()'s documented defaults for { kind: 'gaussian-vae' }: 4 Monte Carlo samples per point, noise seed 1. */
+const DIAGNOSE_DEFAULT_SAMPLES = 4;
+const DIAGNOSE_DEFAULT_SEED = 1;
+
+/** The noise diagnose() draws for N points, K samples, H latents and a seed: N×K×H normals of the seed's 'entropy-diagnose' stream. */
+function diagnoseNoise(N: number, K: number, H: number, seed: number): Float64Array {
+  const eps = new Float64Array(N * K * H);
+  RandomStream.at(seed, 'entropy-diagnose').fillNormal(eps);
+  return eps;
+}
+
+/**
+ * The model as functions, the way a user wraps their own encoder and decoder
+ * (rows in, float64 out): encode gives q's mean ν e^ρ and log-variance
+ * log τ² + 2ρ, decode reads z e^{−ρ} (params.ts), σ² fixed or e^{κ logVar}.
+ */
+function asFunctions(p: GaussianVaeParams, arch: GaussianVaeArch, config: GaussianVaeEntropyConfig): GaussianVaeFunctions {
+  const { D, hidden: Hd, latent: H } = arch;
+  const rho = config.latentScale ? latentScalesOf(p) : new Float64Array(H);
+  const layer = (x: ArrayLike<number>, xo: number, rows: number, W: ArrayLike<number>, b: ArrayLike<number>, cols: number, tanh: boolean) => {
+    const out = Float64Array.from(b);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j] += x[xo + i] * W[i * cols + j];
+    return tanh ? out.map(Math.tanh) : out;
+  };
+  return {
+    latent: H,
+    variance: config.fixedVariance ?? Math.exp(logVarianceOf(p)),
+    encode(x, rows) {
+      const mean = new Float64Array(rows * H);
+      const logVariance = new Float64Array(rows * H);
+      for (let n = 0; n < rows; n++) {
+        const h = layer(x, n * D, D, p.We1, p.be1, Hd, true);
+        const nu = layer(h, 0, Hd, p.Wmu, p.bmu, H, false);
+        const lv = layer(h, 0, Hd, p.Wlv, p.blv, H, false);
+        for (let j = 0; j < H; j++) {
+          mean[n * H + j] = nu[j] * Math.exp(rho[j]);
+          logVariance[n * H + j] = lv[j] + 2 * rho[j];
+        }
+      }
+      return { mean, logVariance };
+    },
+    decode(z, rows) {
+      const f = new Float64Array(rows * D);
+      for (let n = 0; n < rows; n++) {
+        const zs = Float64Array.from({ length: H }, (_, j) => z[n * H + j] * Math.exp(-rho[j]));
+        f.set(layer(layer(zs, 0, H, p.Wd1, p.bd1, Hd, true), 0, Hd, p.Wd2, p.bd2, D, false), n * D);
+      }
+      return f;
+    },
+  };
+}
+
+/** Monte Carlo samples per point of the points with the claim's own seed: two, so that the sample index k matters (K = 1 would hide it). */
+const PUBLIC_SAMPLES = 2;
+
+/**
+ * Seed 0's final model through the public diagnose(), each against the
+ * claim's diagnoseGaussianVae on the noise diagnose() draws: default noise
+ * (4 samples, seed 1); PUBLIC_SAMPLES samples of `seed`; σ² pinned through
+ * fixedVariance at its learned e^{κ logVar} (claim's configuration only:
+ * diagnose takes its log again, off by rounding); latent scales off
+ * (latentScale: false, when the configuration trains them); and as functions.
+ * Tolerance: 1e-12 (PUBLIC_DIAGNOSE_TOLERANCE) but for the functions path, a
+ * second implementation (F from s and σ² in closed form, not summed per
+ * dimension): it agrees to the rounding of sums over N·K·D terms, bounded by
+ * N·K·D·2⁻⁵³ times the per-point sum of |log-density terms|
+ * D(½|log 2πσ²| + s/(2σ²)), relative to max(1, |F|) (≈ 3e-11 on the quick
+ * tier's digits; measured ≈ 1e-14).
+ */
+function publicPoints(avg: GaussianVaeParams, arch: GaussianVaeArch, x: ArrayLike<number>, N: number, config: GaussianVaeEntropyConfig, seed: number): PublicDiagnosePoint[] {
+  const opts = { fixedLogVariance: config.fixedVariance === null ? null : Math.log(config.fixedVariance), learnLatentScale: config.latentScale };
+  const data = { x, N, D: arch.D };
+  // A user's model: σ² fixed only for the falsifier, latent scales off only when not trained (diagnose's defaults otherwise).
+  const model = {
+    kind: 'gaussian-vae' as const,
+    params: avg,
+    arch,
+    ...(config.fixedVariance === null ? {} : { fixedVariance: config.fixedVariance }),
+    ...(config.latentScale ? {} : { latentScale: false }),
+  };
+  const noiseOf = (K: number, s: number) => ({ x, N, K, eps: diagnoseNoise(N, K, arch.latent, s) });
+  const atDefaults = diagnoseGaussianVae(avg, arch, noiseOf(DIAGNOSE_DEFAULT_SAMPLES, DIAGNOSE_DEFAULT_SEED), opts);
+  const atSeed = diagnoseGaussianVae(avg, arch, noiseOf(PUBLIC_SAMPLES, seed), opts);
+  const label = `config ${config.fixedVariance === null ? 'σ² learned' : `σ² fixed at ${config.fixedVariance}`}, seed 0, tail-averaged final model`;
+  const by = "diagnoseGaussianVae on diagnose()'s noise";
+  const defaults = `diagnose()'s default noise (${DIAGNOSE_DEFAULT_SAMPLES} samples, seed ${DIAGNOSE_DEFAULT_SEED})`;
+  const own = `${PUBLIC_SAMPLES} samples of seed ${seed}`;
+  const perPoint = arch.D * (0.5 * Math.abs(Math.log(2 * Math.PI * atSeed.variance)) + atSeed.meanSquaredError / (2 * atSeed.variance));
+  const rounding = (N * PUBLIC_SAMPLES * arch.D * 2 ** -53 * perPoint) / Math.max(1, Math.abs(atSeed.elbo));
+  const points: PublicDiagnosePoint[] = [
+    { label: `${label}, ${defaults}`, model, data, expected: atDefaults, by },
+    { label: `${label}, ${own}`, model: { ...model, samples: PUBLIC_SAMPLES, seed }, data, expected: atSeed, by },
+    {
+      label: `${label} as encode/decode functions, ${own}`,
+      model: { kind: 'gaussian-vae-functions', model: asFunctions(avg, arch, config), samples: PUBLIC_SAMPLES, seed },
+      data,
+      expected: atSeed,
+      by,
+      tolerance: Math.max(PUBLIC_DIAGNOSE_TOLERANCE, rounding),
+    },
+  ];
+  if (config.fixedVariance === null) {
+    points.push({ label: `${label}, σ² pinned at its learned value by fixedVariance, ${defaults}`, model: { ...model, fixedVariance: atDefaults.variance }, data, expected: atDefaults, by });
+  }
+  if (config.latentScale) {
+    const unscaled = diagnoseGaussianVae(avg, arch, noiseOf(PUBLIC_SAMPLES, seed), { ...opts, learnLatentScale: false });
+    points.push({ label: `${label} without its latent scales (latentScale: false), ${own}`, model: { ...model, latentScale: false, samples: PUBLIC_SAMPLES, seed }, data, expected: unscaled, by });
+  }
+  return points;
 }
 
 export async function checkGaussianVaeEntropy(claimId: string, configs: readonly GaussianVaeEntropyConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
@@ -208,7 +336,9 @@ export async function checkGaussianVaeEntropy(claimId: string, configs: readonly
   let done = 0;
   for (const group of groupConfigs(configs, trainingKey)) {
     const run = train(claimId, group, ctx, (f) => ctx.progress((done + f * group.length) / configs.length));
-    group.forEach(({ index, config }, m) => (results[index] = evaluate(config, run, run.diags[m], run.averaged[m])));
+    // Every configuration's points count for each (the falsifier's fixed σ² reaches the claim's own verdict).
+    const agreement = publicDiagnoseAgreement(claimId, run.publicPoints.flat());
+    group.forEach(({ index, config }, m) => (results[index] = withPublicDiagnose(evaluate(config, run, run.diags[m], run.averaged[m]), agreement)));
     done += group.length;
   }
   return results;

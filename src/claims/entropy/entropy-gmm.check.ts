@@ -20,6 +20,11 @@
  *   Σ × f          → (D/2)(1 − 1/f)          (independent of q)
  *   π' ∝ π^t        → Σ_c log π'_c (q̄_c − π'_c)
  * (sharpening, t = 2: a FLAT π' would give Σ_c log(1/K)(q̄_c − 1/K) = 0.)
+ * The public diagnose() (what users call) must give every quantity the claim
+ * computes at EM's end point (with its q, and without q: the exact posterior)
+ * and at the engine's first replica's end point, the full covariances handed
+ * over slightly asymmetric as users' covariances are (asymmetricCovariances):
+ * else `error` (shared/public-diagnose.ts).
  */
 import { z } from 'zod';
 import { Matrix, inverse } from 'ml-matrix';
@@ -43,6 +48,7 @@ import { GmmMStepModel } from '../../models/mixtures/gmm-engine.ts';
 import { hardResponsibilities, randomResponsibilities } from '../../models/mixtures/responsibilities.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, identityResult, prefixed, type IdentityEvaluation } from './shared/common.ts';
+import { requirePublicDiagnose, type PublicDiagnosePoint } from './shared/public-diagnose.ts';
 import { responsibilityKinds } from './shared/schema.ts';
 import { dataSource, fileData, fileRows, fromFile, ownData } from './shared/user-data.ts';
 import { engineArmOptionsSchema, engineGapSeries, judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
@@ -260,6 +266,7 @@ function checkOne(claimId: string, config: GmmEntropyConfig, ctx: ClaimContext, 
   let worstDecrease = 0;
   let totalIterations = 0;
   const outcomes: EmOutcome[] = [];
+  const publicPoints: PublicDiagnosePoint[] = [];
   for (const kind of config.covariances) {
     const rng = RandomStream.at(masterSeed, claimId, 'responsibilities', kind);
     // EM from an M-step on random responsibilities (every component starts with weight ≈ 1/K).
@@ -299,8 +306,15 @@ function checkOne(claimId: string, config: GmmEntropyConfig, ctx: ClaimContext, 
       evals.push(evaluateAfterMStep(`${kind}, random q (flat Dirichlet rows)`, randomResponsibilities(N, K, rng), data, kind, K, config.perturbation));
     }
     // At convergence: θ = M-step(q), and the log-likelihood of θ equals F = S up to KL(q ‖ p(c|x; θ)).
-    const { logLik } = eStep(params, data);
-    const atConvergence = diagnose(perturb(params, config.perturbation), q, data);
+    const exact = eStep(params, data);
+    const { logLik } = exact;
+    const endPoint = perturb(params, config.perturbation);
+    const atConvergence = diagnose(endPoint, q, data);
+    publicPoints.push(
+      { label: `${kind}, EM end point (last E-step's q)`, model: { kind: 'gmm', params: asymmetricCovariances(endPoint), q }, data, expected: atConvergence, by: 'gmm.diagnose' },
+      // Without q diagnose() takes the exact posterior of the parameters: the claim's E-step of the EM solution.
+      { label: `${kind}, EM solution, exact posterior (no q given)`, model: { kind: 'gmm', params: asymmetricCovariances(params) }, data, expected: diagnose(params, exact.q, data), by: 'gmm.diagnose at gmm.eStep\'s posterior' },
+    );
     const rel = Math.abs(logLik - atConvergence.entropySum) / Math.abs(logLik);
     worstConvergence = Math.max(worstConvergence, rel);
     // A gap when EM stopped at its iteration cap says nothing about stationary points: the premise was not reached.
@@ -331,6 +345,13 @@ function checkOne(claimId: string, config: GmmEntropyConfig, ctx: ClaimContext, 
     };
   });
   const judged = armEvals.map(({ run, evals: e }) => judgeEngineArm(run, e));
+  // The engine's first replica per kind through the public diagnose(), with its q and its (whitened) data.
+  outcomes.forEach((em, k) => {
+    const arm = arms.get(JSON.stringify([config.data, em.kind, config.maxEmIterations, config.emTolerance, config.engine]))!;
+    const r = arm.run.replicas[0];
+    const params = perturb(gmmFromEngine(em.kind, K, D, r.final), config.perturbation);
+    publicPoints.push({ label: armEvals[k].evals[0].label, model: { kind: 'gmm', params: asymmetricCovariances(params), q: arm.qs[0] }, data: arm.data[0], expected: armEvals[k].evals[0].diag, by: 'gmm.diagnose' });
+  });
   // The engine's end points against the closed-form M-step of the same q (which they must not beat).
   const agreement = outcomes.map((em) => {
     const arm = arms.get(JSON.stringify([config.data, em.kind, config.maxEmIterations, config.emTolerance, config.engine]))!;
@@ -339,7 +360,7 @@ function checkOne(claimId: string, config: GmmEntropyConfig, ctx: ClaimContext, 
   notes.push(...agreement.flatMap((a) => a.failures));
   const engineVerdict = combine(...judged.map((j) => j.verdict), ...agreement.map((a) => (a.failures.length > 0 ? 'error' : 'pass')));
   const engineMetrics = Object.assign({}, ...judged.map((j, i) => prefixed(outcomes[i].kind === 'full' ? 'full' : 'isotropic', j.metrics)));
-  return {
+  return requirePublicDiagnose(claimId, {
     verdict: combine(f64Verdict, monotoneVerdict, engineVerdict),
     metrics: {
       ...f64.metrics,
@@ -351,7 +372,45 @@ function checkOne(claimId: string, config: GmmEntropyConfig, ctx: ClaimContext, 
     series: engineGapSeries(...armEvals.map((a) => a.run)),
     notes: [...(f64.notes ?? []), ...notes, ...judged.flatMap((j) => j.notes)],
     assumptions: assumptionChecks(config, emMonotone),
-  };
+  }, publicPoints);
+}
+
+/** Asymmetry given to each full covariance handed to diagnose(), relative to its largest entry: 10× inside what diagnose() accepts (SYMMETRY_TOLERANCE = 1e-8). */
+const USER_ASYMMETRY = 1e-9;
+
+/**
+ * A full-covariance GMM as users often hold one (written by another library,
+ * a float32 round trip): each Σ_c symmetric only within a tolerance, which
+ * diagnose() must average away ((Σ + Σᵀ)/2) before factorising. Every
+ * off-diagonal pair moves by ±δ, δ = USER_ASYMMETRY × the largest entry: the
+ * upper entry away from zero, the lower one to 2Σ_ij − upper (exact by
+ * Sterbenz's lemma where |upper| ≤ 2|Σ_ij|; a pair whose average does not
+ * round-trip exactly stays symmetric), so the average IS the claim's Σ and
+ * the public result must equal the claim's exactly; an average done wrongly
+ * (one triangle kept, no average) moves the entropies by ≈ δ|Σ⁻¹_ij| ≥ 1e-10
+ * or throws (the Cholesky factorisation rejects an asymmetric matrix).
+ */
+export function asymmetricCovariances(p: GmmParams): GmmParams {
+  if (p.kind !== 'full') return p;
+  const { K, D } = p;
+  const covs = p.covs.slice();
+  for (let c = 0; c < K; c++) {
+    const o = c * D * D;
+    let scale = 0;
+    for (let i = 0; i < D * D; i++) scale = Math.max(scale, Math.abs(covs[o + i]));
+    const delta = USER_ASYMMETRY * scale;
+    for (let i = 0; i < D; i++) {
+      for (let j = i + 1; j < D; j++) {
+        const a = covs[o + i * D + j];
+        const upper = a + (a < 0 ? -delta : delta);
+        const lower = 2 * a - upper;
+        if ((upper + lower) / 2 !== a) continue;
+        covs[o + i * D + j] = upper;
+        covs[o + j * D + i] = lower;
+      }
+    }
+  }
+  return { ...p, covs };
 }
 
 /** EM's log-likelihood may fall by float64 rounding only (sums of N terms of size O(10)). */

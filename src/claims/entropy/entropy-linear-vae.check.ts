@@ -14,6 +14,13 @@
  * bound of the measured gradient. Seeds and the falsifier (σ² fixed at 1)
  * train in one replica batch per phase. Evaluation is float64 (closed form)
  * at log-spaced checkpoints.
+ * The public diagnose() (what users call) must give every quantity the claim
+ * computes at each seed's end point, from the engine's float32 parameters as
+ * downloaded (W, b, V, c, s, logVar; σ² fixed by fixedVariance for the
+ * falsifier), and at seed 0's with σ² pinned through fixedVariance at its
+ * learned e^{logVar} (the fixed-σ² path at σ² ≠ 1): else `error`
+ * (shared/public-diagnose.ts). The points of every configuration trained in
+ * one batch (the claim's and the falsifier's) count for each.
  */
 import { z } from 'zod';
 import { optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
@@ -29,6 +36,7 @@ import { LearnedVarianceLinearVae } from '../../models/linear-vae/learned-varian
 import { diagnoseLinearVae, type LearnedVarianceParams } from '../../models/linear-vae/learned-variance.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, identityResult, type IdentityEvaluation } from './shared/common.ts';
+import { publicDiagnoseAgreement, withPublicDiagnose, type PublicDiagnosePoint } from './shared/public-diagnose.ts';
 import { armTolerancesSchema, judgeEngineArm, runEngineArm, stepChecksSchema, stepChecksWithin, subRun, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
 import { fixedDecoderVariance, lowRankData } from './shared/schema.ts';
 import { covarianceFileData, dataSource, fileRows, fromFile, ownData } from './shared/user-data.ts';
@@ -250,13 +258,15 @@ export async function checkLinearVaeEntropy(claimId: string, configs: readonly L
   for (const group of groupConfigs(configs, trainingKey)) {
     const problem = makeProblem(claimId, group[0].config, ctx);
     const traj = train(claimId, group, problem, ctx, (f) => ctx.progress((done + f * group.length) / configs.length));
-    group.forEach(({ index, config }, g) => (results[index] = evaluate(config, problem, traj, g)));
+    const evaluated = group.map(({ config }, g) => evaluate(config, problem, traj, g));
+    const agreement = publicDiagnoseAgreement(claimId, evaluated.flatMap((e) => e.publicPoints));
+    group.forEach(({ index }, g) => (results[index] = withPublicDiagnose(evaluated[g].result, agreement)));
     done += group.length;
   }
   return results;
 }
 
-function evaluate(config: LinearVaeEntropyConfig, problem: Problem, traj: Trajectory, g: number): CheckResult {
+function evaluate(config: LinearVaeEntropyConfig, problem: Problem, traj: Trajectory, g: number): { result: CheckResult; publicPoints: PublicDiagnosePoint[] } {
   const perSeed = traj.diags[g];
   const params = traj.final[g];
   const finals = params.map((p) => diagnoseLinearVae(p, problem.x, problem.N, problem.D));
@@ -311,5 +321,27 @@ function evaluate(config: LinearVaeEntropyConfig, problem: Problem, traj: Trajec
     ],
   });
   result.verdict = combine(result.verdict, mlVerdict, engine.verdict);
-  return result;
+  // Each seed's end point as a user downloads it from the engine: float32 arrays, σ² as e^{logVar} (or fixed).
+  const data = { x: problem.x, N: problem.N, D: problem.D };
+  const publicPoints: PublicDiagnosePoint[] = traj.replicasOf[g].map((r, s) => {
+    const p = traj.arm.replicas[r].final;
+    const f32 = (v: Float64Array) => Float32Array.from(v);
+    return {
+      label: `config ${config.fixedVariance === null ? 'σ² learned' : `σ² fixed at ${config.fixedVariance}`}, ${evals[s].label}`,
+      model: {
+        kind: 'linear-vae',
+        params: { W: f32(p.W), b: f32(p.b), V: f32(p.V), c: f32(p.c), s: f32(p.s), logVar: f32(p.logVar) },
+        ...(config.fixedVariance === null ? {} : { fixedVariance: config.fixedVariance }),
+      },
+      data,
+      expected: finals[s],
+      by: 'diagnoseLinearVae',
+    };
+  });
+  // Seed 0 with σ² pinned through fixedVariance at the value it has: the claim's own evaluation again.
+  const own = publicPoints[0].model;
+  if (config.fixedVariance === null && own.kind === 'linear-vae') {
+    publicPoints.push({ ...publicPoints[0], label: `${publicPoints[0].label}, σ² pinned at its learned e^{logVar} by fixedVariance`, model: { ...own, fixedVariance: params[0].variance } });
+  }
+  return { result, publicPoints };
 }

@@ -97,6 +97,7 @@ export async function checkPoissonMixtureEntropy(
     }
     const controlValid = Math.abs(B) > config.minControlGap;
     return judgeMixture({
+      claimId,
       natural: 'poisson',
       family: POISSON,
       run,

@@ -17,6 +17,9 @@
  * Falsifiers: σ² × 1.1 everywhere → ½ (D − tr C⁻¹ S_μ) ≠ 0; mis-built saddles
  * (a kept direction with λ < σ², its column clipped to 0) → ½ (1 − λ/σ²) per
  * such direction.
+ * The public diagnose() (what users call) must give every quantity the claim
+ * computes at the ML solution and at the engine's seed-0 end point (its
+ * float32 parameters as downloaded): else `error` (shared/public-diagnose.ts).
  */
 import { z } from 'zod';
 import { positiveInt, positiveNumber, seedCount } from '../../config/hyperparameters.ts';
@@ -38,6 +41,7 @@ import { PpcaEngineModel } from '../../models/ppca/engine-model.ts';
 import type { PpcaParams } from '../../models/ppca/params.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, prefixed, summariseIdentity, type IdentityEvaluation } from './shared/common.ts';
+import { requirePublicDiagnose, type PublicDiagnosePoint } from './shared/public-diagnose.ts';
 import { engineArmOptionsSchema, engineGapSeries, judgeEngineArm, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
 import { lowRankData } from './shared/schema.ts';
 import { covarianceFileData, dataSource, fileRows, fromFile, ownData } from './shared/user-data.ts';
@@ -159,11 +163,11 @@ export async function checkPpcaEntropy(claimId: string, configs: readonly PpcaEn
     if (!cache.has(key)) {
       cache.set(key, train(claimId, config, problem, ctx.masterSeed, (f) => ctx.progress((i + f) / configs.length)));
     }
-    return evaluate(config, problem, cache.get(key)!);
+    return evaluate(claimId, config, problem, cache.get(key)!);
   });
 }
 
-function evaluate(config: PpcaEntropyConfig, problem: Problem, run: EngineArmRun): CheckResult {
+function evaluate(claimId: string, config: PpcaEntropyConfig, problem: Problem, run: EngineArmRun): CheckResult {
   const { stats, eig } = problem;
   const { H } = config;
   const f = config.varianceScale;
@@ -183,7 +187,13 @@ function evaluate(config: PpcaEntropyConfig, problem: Problem, run: EngineArmRun
   const a = summariseIdentity(f64, { tolerance: config.relativeTolerance, scale: 'relative', predictionTolerance: 1e-9 });
   const b = judgeEngineArm(run, trainedEvals);
   const saddleCount = saddles.length;
-  return {
+  const data = { x: problem.x, N: stats.N, D: stats.D };
+  // The ML solution and the engine's seed 0 (its float32 W, μ and σ² = e^{logVar} as float64 PpcaParams, σ² scaled as the claim scales it).
+  const publicPoints: PublicDiagnosePoint[] = [
+    { label: f64[0].label, model: { kind: 'ppca', params: scaleVariance(ml, stats, eig, H, f).params }, data, expected: f64[0].diag, by: "the PPCA oracle's diagnoseExact" },
+    { label: trainedEvals[0].label, model: { kind: 'ppca', params: ppcaFromEngine(run.replicas[0].final, stats.D, H, f) }, data, expected: trainedEvals[0].diag, by: "the PPCA oracle's diagnoseExact" },
+  ];
+  return requirePublicDiagnose(claimId, {
     verdict: combine(a.verdict, b.verdict),
     metrics: {
       measuredGap: { value: a.worst.diag.gap },
@@ -196,7 +206,7 @@ function evaluate(config: PpcaEntropyConfig, problem: Problem, run: EngineArmRun
     series: engineGapSeries(run),
     notes: [...a.notes.map((n) => `float64: ${n}`), ...b.notes, `eigenvalues of S: ${Array.from(eig.values, (v) => v.toFixed(4)).join(', ')}`],
     assumptions: assumptionChecks(config, saddles, ml.params.variance),
-  };
+  }, publicPoints);
 }
 
 function assumptionChecks(config: PpcaEntropyConfig, saddles: StationaryPoint[], mlVariance: number): AssumptionCheck[] {

@@ -13,6 +13,10 @@
  * Falsifier: after the M-step W × 0.8, b and π re-fitted at fixed q (both
  * arms); the gap is then exactly Σ_{d,h} W'_dh ∂F/∂W_dh (the b-part of R_x
  * vanishes), ≈ +0.17 in CLAIMS.md's calibration.
+ * The public diagnose() (what users call) must give every quantity the claim
+ * computes after the last EM M-step (with its q), at the EM solution without
+ * q (the exact posterior) and at the engine's first end point (with its q):
+ * else `error` (shared/public-diagnose.ts).
  */
 import { z } from 'zod';
 import { intBetween, nonNegativeInt, positiveInt, positiveNumber } from '../../config/hyperparameters.ts';
@@ -37,6 +41,7 @@ import { SbnMStepModel } from '../../models/sbn/sbn-engine.ts';
 import { randomResponsibilities } from '../../models/mixtures/responsibilities.ts';
 import type { Params64 } from '../../entropy/finite-difference.ts';
 import { combine, identityResult, type IdentityEvaluation } from './shared/common.ts';
+import { requirePublicDiagnose, type PublicDiagnosePoint } from './shared/public-diagnose.ts';
 import { engineArmOptionsSchema, engineGapSeries, judgeEngineArm, mStepAgreement, runEngineArm, type ArmReplica, type EngineArmRun } from './shared/engine-arm.ts';
 import { dataSource, fileData, fileRows, fromFile, ownData } from './shared/user-data.ts';
 import type { CheckResult, ClaimContext } from '../../contract/claim.ts';
@@ -134,14 +139,14 @@ function engineArm(claimId: string, config: SbnEntropyConfig, masterSeed: number
   }
 }
 
-function evaluate(label: string, fitted: SbnParams, q: Float64Array, data: BinaryData, config: SbnEntropyConfig): IdentityEvaluation & { gradient: number } {
-  if (config.weightScale === 1) return { label, diag: diagnose(fitted, q, data), closedFormGap: 0, gradient: 0 };
+function evaluate(label: string, fitted: SbnParams, q: Float64Array, data: BinaryData, config: SbnEntropyConfig): IdentityEvaluation & { gradient: number; params: SbnParams } {
+  if (config.weightScale === 1) return { label, diag: diagnose(fitted, q, data), closedFormGap: 0, gradient: 0, params: fitted };
   const p: SbnParams = { ...fitted, W: fitted.W.map((w) => w * config.weightScale), b: fitted.b.slice(), pi: fitted.pi.slice() };
   const gradient = fitDecoder(p, stateStats(q, data, p.H), data.N, { fitWeights: false });
   const g = weightGradient(p, q, data);
   let predicted = 0;
   for (let i = 0; i < g.length; i++) predicted += p.W[i] * g[i];
-  return { label: `${label}, W × ${config.weightScale} (b, π re-fitted)`, diag: diagnose(p, q, data), closedFormGap: predicted, gradient };
+  return { label: `${label}, W × ${config.weightScale} (b, π re-fitted)`, diag: diagnose(p, q, data), closedFormGap: predicted, gradient, params: p };
 }
 
 function checkOne(claimId: string, config: SbnEntropyConfig, ctx: ClaimContext, arms: Map<string, { run: EngineArmRun; qs: Float64Array[] }>): CheckResult {
@@ -174,6 +179,7 @@ function checkOne(claimId: string, config: SbnEntropyConfig, ctx: ClaimContext, 
   let logLik = NaN;
   let posterior: Float64Array = new Float64Array(0);
   let worstDecrease = 0;
+  const publicPoints: PublicDiagnosePoint[] = [];
   for (let t = 1; t <= config.emIterations; t++) {
     const e = eStep(params, data);
     posterior = e.q;
@@ -189,7 +195,10 @@ function checkOne(claimId: string, config: SbnEntropyConfig, ctx: ClaimContext, 
     const ev = evaluate(`EM iteration ${t} (exact posterior q)`, params, e.q, data, config);
     worstGradient = Math.max(worstGradient, ev.gradient);
     evals.push(ev);
+    if (t === config.emIterations) publicPoints.push({ label: ev.label, model: { kind: 'sbn', params: ev.params, q: e.q }, data, expected: ev.diag, by: 'sbn.diagnose' });
   }
+  // Without q diagnose() takes the exact posterior of the parameters: the claim's E-step of the EM solution.
+  publicPoints.push({ label: 'EM solution, exact posterior (no q given)', model: { kind: 'sbn', params }, data, expected: diagnose(params, eStep(params, data).q, data), by: "sbn.diagnose at sbn.eStep's posterior" });
   const rng = RandomStream.at(masterSeed, claimId, 'random-q');
   for (let r = 0; r < config.randomQ; r++) {
     const q = randomResponsibilities(data.N, stateCount(H), rng);
@@ -205,11 +214,19 @@ function checkOne(claimId: string, config: SbnEntropyConfig, ctx: ClaimContext, 
     arms.set(key, arm);
   }
   const { run, qs } = arm;
+  const engineParams = run.replicas.map((r, i) => perturbSbn(sbnFromEngine(H, data.D, r.final), qs[i], data, config.weightScale));
   const engineEvals: IdentityEvaluation[] = run.replicas.map((r, i) => ({
     label: `engine, ${r.label}${config.weightScale === 1 ? '' : `, W × ${config.weightScale} (b, π re-fitted)`}`,
-    diag: diagnose(perturbSbn(sbnFromEngine(H, data.D, r.final), qs[i], data, config.weightScale), qs[i], data),
+    diag: diagnose(engineParams[i], qs[i], data),
   }));
   const engine = judgeEngineArm(run, engineEvals);
+  publicPoints.push({
+    label: engineEvals[0].label,
+    model: { kind: 'sbn', params: engineParams[0], q: qs[0] },
+    data,
+    expected: engineEvals[0].diag,
+    by: 'sbn.diagnose',
+  });
   // The engine's end points against Newton's M-step of the same q (started there), which they must not beat.
   const agreement = mStepAgreement(
     run,
@@ -242,7 +259,7 @@ function checkOne(claimId: string, config: SbnEntropyConfig, ctx: ClaimContext, 
     agreement.failures.length > 0 ? 'error' : 'pass',
     stationarityFailures.length > 0 ? 'error' : 'pass',
   );
-  return result;
+  return requirePublicDiagnose(claimId, result, publicPoints);
 }
 
 /** Largest |∂F/∂W| per point allowed at a Newton M-step output (Newton stops at 1e-13; rounding ≈ 1e-15). */

@@ -8,6 +8,10 @@
  *    (a gap means the E-step is not the posterior: `error`); the family's
  *    formulas against direct sums over the pmf (`error`);
  *  - engine: judgeEngineArm at the (perturbed) end points.
+ *  - the public diagnose() (what users call) must give every quantity the
+ *    claim computes at EM's end point (with its q), at the EM solution
+ *    without q (the exact posterior) and at the engine's first end point
+ *    (with its q), else `error` (public-diagnose.ts).
  * Every part must pass (error dominates, then fail, then inconclusive).
  */
 import { z } from 'zod';
@@ -17,6 +21,7 @@ import type { ProductFamily } from '../../../models/mixtures/product-mixture.ts'
 import type { NaturalFamily } from '../../../models/mixtures/product-mixture-engine.ts';
 import type { Verdict } from '../../../stats/verdict.ts';
 import { combine, prefixed, summariseIdentity } from './common.ts';
+import { requirePublicDiagnose, type PublicDiagnosePoint } from './public-diagnose.ts';
 import { engineGapSeries, judgeEngineArm, mStepAgreement } from './engine-arm.ts';
 import { elbo, mStep } from '../../../models/mixtures/product-mixture.ts';
 import { familyConformance, mixtureEngineEvaluations, type MixtureEngineArm, type MixtureRun, type MixtureRunOptions } from './product-mixture.ts';
@@ -35,6 +40,7 @@ export const mixtureJudgeOptionsSchema = z.object({
 export type MixtureJudgeOptions = z.infer<typeof mixtureJudgeOptionsSchema>;
 
 export interface MixtureJudgeInput {
+  claimId: string;
   natural: NaturalFamily;
   family: ProductFamily;
   run: MixtureRun;
@@ -66,10 +72,19 @@ export function judgeMixture(input: MixtureJudgeInput): CheckResult {
   if (!run.emMonotone) notes.push(`EM decreased the log-likelihood by up to ${run.worstDecrease.toExponential(2)} nats/point: the float64 E- or M-step is not exact`);
   const familyFailures = familyConformance(family, run.params.means);
   if (familyFailures.length > 0) notes.push(...familyFailures.map((f) => `family formulas: ${f}`));
-  const engine = judgeEngineArm(arm.run, mixtureEngineEvaluations(arm, natural, family, config.K, config.perturbation, config.baseMeasure));
+  const engineEvals = mixtureEngineEvaluations(arm, natural, family, config.K, config.perturbation, config.baseMeasure);
+  const engine = judgeEngineArm(arm.run, engineEvals);
+  // diagnose() reports the plain identity (B in its decomposition): compared with the claim's plain diagnoses.
+  const kind = natural === 'bernoulli' ? 'bernoulli-mixture' : 'poisson-mixture';
+  const by = 'mixture.diagnose';
+  const publicPoints: PublicDiagnosePoint[] = [
+    { label: "EM end point (last E-step's q)", model: { kind, params: run.params, q: run.q }, data: run.data, expected: run.atConvergence, by },
+    { label: 'EM solution, exact posterior (no q given)', model: { kind, params: run.params }, data: run.data, expected: run.atExactPosterior, by: `${by} at mixture.eStep's posterior` },
+    { label: engineEvals[0].label, model: { kind, params: engineEvals[0].params, q: arm.qs[0] }, data: arm.data, expected: engineEvals[0].plain, by },
+  ];
   const agreement = mStepAgreement(arm.run, arm.qs.map((q) => elbo(family, mStep(q, arm.data, config.K), q, arm.data)));
   notes.push(...agreement.failures);
-  return {
+  return requirePublicDiagnose(input.claimId, {
     verdict: combine(
       f64.verdict,
       convergence,
@@ -93,5 +108,5 @@ export function judgeMixture(input: MixtureJudgeInput): CheckResult {
     series: engineGapSeries(arm.run),
     notes: [...f64.notes, ...input.notes, ...notes, ...engine.notes],
     assumptions: input.assumptions,
-  };
+  }, publicPoints);
 }

@@ -108,6 +108,9 @@ export interface MixtureRun {
   convergenceGap: number;
   /** Largest decrease of the log-likelihood between EM iterations (0 when monotone). */
   worstDecrease: number;
+  /** The data EM ran on, and the diagnosis of the EM solution at ITS exact posterior (the E-step that gives logLik). */
+  data: CountData;
+  atExactPosterior: EntropyDiagnosis;
 }
 
 function onGrid(t: number): boolean {
@@ -177,9 +180,24 @@ export function runMixture(family: ProductFamily, data: CountData, opts: Mixture
   }
   if (opts.responsibilities.includes('hard')) evaluate('hard q (argmax of the converged posterior)', hardResponsibilities(q, data.N, K));
   if (opts.responsibilities.includes('random')) evaluate('random q (flat Dirichlet rows)', randomResponsibilities(data.N, K, rng));
-  const { logLik } = eStep(family, params, data);
+  const exact = eStep(family, params, data);
+  const { logLik } = exact;
   const atConvergence = diagnose(family, params, q, data);
-  return { evals, atConvergence, logLik, iterations, emMonotone, restarts, q, params, converged, convergenceGap: logLik - atConvergence.elbo, worstDecrease };
+  return {
+    evals,
+    atConvergence,
+    logLik,
+    iterations,
+    emMonotone,
+    restarts,
+    q,
+    params,
+    converged,
+    convergenceGap: logLik - atConvergence.elbo,
+    worstDecrease,
+    data,
+    atExactPosterior: diagnose(family, params, exact.q, data),
+  };
 }
 
 /** EM's log-likelihood may fall by float64 rounding only (and the 1e-10 responsibility floor's effect, far below). */
@@ -322,7 +340,10 @@ export function mixtureEngineArm(
   }
 }
 
-/** The engine arm's end points as a configuration evaluates them (perturbed for a falsifier; plain or B-corrected identity). */
+/**
+ * The engine arm's end points as a configuration evaluates them (perturbed for a falsifier; plain or B-corrected
+ * identity), with the evaluated parameters and the plain diagnosis (what the public diagnose() reports).
+ */
 export function mixtureEngineEvaluations(
   arm: MixtureEngineArm,
   natural: NaturalFamily,
@@ -330,10 +351,10 @@ export function mixtureEngineEvaluations(
   K: number,
   perturbation: MeanPerturbation,
   baseMeasure: 'included' | 'ignored',
-): IdentityEvaluation[] {
+): (IdentityEvaluation & { params: ProductMixtureParams; plain: EntropyDiagnosis })[] {
   return arm.run.replicas.map((r, i) => {
     const p = perturb(mixtureFromEngine(natural, K, arm.data.D, r.final), perturbation);
     const plain = diagnose(family, p, arm.qs[i], arm.data);
-    return { label: `engine, ${r.label}`, diag: baseMeasure === 'included' ? withBaseMeasureCorrection(plain) : plain };
+    return { label: `engine, ${r.label}`, diag: baseMeasure === 'included' ? withBaseMeasureCorrection(plain) : plain, params: p, plain };
   });
 }

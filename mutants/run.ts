@@ -227,7 +227,18 @@ async function main(): Promise<void> {
   const mutants = select(opts);
   validate(mutants, opts.ref);
   if (opts.list) {
-    for (const m of mutants) console.log(`${m.id}  [${m.kind}]  ${m.file}\n    ${m.description}\n    claims: ${m.claims.join(', ') || '—'}${m.harmless ? `\n    harmless: ${m.harmless}` : ''}`);
+    // Each mutant's text must occur exactly once in the working tree: a refactor that moves code
+    // would otherwise drop a mutant silently (it would be reported "not applied" only when run).
+    let stale = 0;
+    for (const m of mutants) {
+      const file = path.join(ROOT, m.file);
+      const hits = existsSync(file) ? readFileSync(file, 'utf8').split(m.find).length - 1 : 0;
+      if (hits !== 1) stale++;
+      const where = hits === 1 ? '' : `\n    NOT APPLICABLE: its text occurs ${hits} times in ${m.file}`;
+      console.log(`${m.id}  [${m.kind}]  ${m.file}\n    ${m.description}\n    claims: ${m.claims.join(', ') || '—'}${m.harmless ? `\n    harmless: ${m.harmless}` : ''}${where}`);
+    }
+    console.log(`${mutants.length} mutant(s)${stale ? `, ${stale} NOT APPLICABLE to the working tree` : ', each applicable to the working tree'}`);
+    if (stale) process.exitCode = 1;
     return;
   }
   const queue: (Mutant | null)[] = [...(opts.control ? [null] : []), ...mutants];

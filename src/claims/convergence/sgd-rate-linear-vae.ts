@@ -12,7 +12,7 @@
  *   the paper's statement  slope of log(G_n √n / log n) over the last two decades ≤ +0.03;
  *   ours: no error floor   the exact gradient at the Polyak–Ruppert average of the last half
  *                          of the iterates decays (slope ≤ −0.65) or is small against the
- *                          iterates' own (ratio ≤ 0.1);
+ *                          iterates' own (ratio ≤ 0.1 quick, 0.025 full: half the falsifier floor's share);
  *   the engine's premises  its trainer applies SGD and γ_k exactly; its stochastic gradient
  *                          is unbiased for the exact gradient (measured, else `error`).
  * Falsifiers: constant step, slow schedule (k^{-1/4}), biased gradient (a floor).

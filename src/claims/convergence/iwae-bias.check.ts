@@ -32,6 +32,7 @@
  * scale), and one TF.js autodiff step on identical draws must match the
  * reference (≤ 1e-4, float32); else the verdict is `error`.
  */
+import { percentile } from '../../stats/bootstrap.ts';
 import { z } from 'zod';
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
 import { finiteNumber, intAtLeast, listOf, positiveInt, positiveNumber, requireIncreasing } from '../../config/hyperparameters.ts';
@@ -213,13 +214,6 @@ export function temperedBiasPlateau(p: LinearVaeParams, c: IwaeBiasConfig, x: Fl
 
 /** Family-wise false alarm of the exact side's importance-sampling check (Bonferroni over d + 1 coordinates). */
 const ANCHOR_FALSE_ALARM = 1e-4;
-
-function percentile(sorted: Float64Array, p: number): number {
-  const pos = p * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
 
 export async function checkIwaeBias(claimId: string, configs: readonly IwaeBiasConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
   configs.forEach(validate);

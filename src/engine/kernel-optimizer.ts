@@ -4,7 +4,7 @@
  * ascent on the objective; parameters stay float32 (Float32Array), the Adam
  * moments are kept in float64 because they are private to the optimiser.
  */
-import { elementwiseStep, validateOptimizer, type ElementwiseOptimizer, type OptimizerConfig } from './optimizer.ts';
+import { validateOptimizer, type ElementwiseOptimizer, type OptimizerConfig } from './optimizer.ts';
 
 export interface KernelOptimizer {
   /** θ ← θ + step(g) for replica r's slice [offset, offset + g.length) of every parameter. */
@@ -72,7 +72,7 @@ class KernelElementwise implements KernelOptimizer {
       const g = grads[name];
       const o = offsets[name];
       const state = this.state[name];
-      for (let i = 0; i < g.length; i++) p[o + i] = elementwiseStep(this.opt, p[o + i], g[i], state, (o + i) * n, gamma, k);
+      for (let i = 0; i < g.length; i++) p[o + i] = this.opt.step(p[o + i], g[i], state, (o + i) * n, gamma, k);
     }
   }
 }

@@ -24,10 +24,6 @@ export interface ElementwiseOptimizer {
 
 export type OptimizerConfig = { kind: 'sgd' } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number } | ElementwiseOptimizer;
 
-/** One coordinate's update of an elementwise optimiser, guarded: a non-finite result names the optimiser. */
-export function elementwiseStep(opt: ElementwiseOptimizer, theta: number, g: number, state: Float64Array, offset: number, gamma: number, k: number): number {
-  return opt.step(theta, g, state, offset, gamma, k);
-}
 
 export const ADAM_DEFAULTS = { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 
@@ -105,7 +101,7 @@ class TfElementwise implements Optimizer {
       const state = this.state[name];
       const next = new Float32Array(theta.length);
       for (let i = 0; i < theta.length; i++) {
-        next[i] = elementwiseStep(this.opt, theta[i], g[i], state, i * this.opt.stateSize, gammas[Math.floor(i / per)], k);
+        next[i] = this.opt.step(theta[i], g[i], state, i * this.opt.stateSize, gammas[Math.floor(i / per)], k);
       }
       const t = tf.tensor(next, p.shape);
       p.assign(t);

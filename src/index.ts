@@ -12,7 +12,7 @@
  */
 import type { Claim, Tier } from './contract/claim.ts';
 import type { VerifyReport } from './contract/result.ts';
-import type { OptimizerConfig } from './engine/optimizer.ts';
+import { optimizerName, type OptimizerConfig } from './engine/optimizer.ts';
 import { useBackend } from './engine/backend.ts';
 import { CLAIMS } from './claims/index.ts';
 import { selectClaims } from './verify/select.ts';
@@ -59,7 +59,7 @@ export { renderJunit } from './report/junit.ts';
 // The engine.
 export { useBackend, tf, BACKEND_NAMES } from './engine/backend.ts';
 export { createTrainer, type GradientPath } from './engine/create-trainer.ts';
-export { ADAM_DEFAULTS, type ElementwiseOptimizer, type OptimizerConfig } from './engine/optimizer.ts';
+export { ADAM_DEFAULTS, optimizerName, type ElementwiseOptimizer, type OptimizerConfig, type TfjsOptimizer } from './engine/optimizer.ts';
 export type { ReplicaSetting, ReplicaStreams } from './engine/replica.ts';
 export type { BatchedModel, ReplicaParams, Trainer, TrainOptions } from './engine/trainer.ts';
 export type { ReplicaKernel } from './engine/kernel-trainer.ts';
@@ -137,7 +137,7 @@ function hasOptimizer(config: unknown): boolean {
  */
 export function withOptimizer(claim: Claim, optimizer: OptimizerConfig): Claim {
   if (!hasOptimizer(claim.tiers.quick)) throw new RangeError(`withOptimizer: ${claim.id} has no optimiser setting to replace`);
-  const name = optimizer.kind === 'custom' ? optimizer.name : optimizer.kind;
+  const name = optimizerName(optimizer);
   const tiers = Object.fromEntries(Object.entries(claim.tiers).map(([t, c]) => [t, replaceOptimizer(cloneConfig(c), optimizer)])) as Claim['tiers'];
   return {
     ...claim,

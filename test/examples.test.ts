@@ -14,7 +14,7 @@ const run = (file: string) => spawnSync(process.execPath, [path.join(ROOT, 'exam
 
 describe('examples (public API only)', () => {
   it('no example imports the library by a deep path', () => {
-    for (const f of ['own-optimizer.mjs', 'own-claim.mjs', 'own-vae.mjs', 'matchers.test.ts', 'claims/minibatch-variance.mjs']) {
+    for (const f of ['own-optimizer.mjs', 'own-tf-optimizer.mjs', 'own-claim.mjs', 'own-vae.mjs', 'matchers.test.ts', 'claims/minibatch-variance.mjs']) {
       const text = readFileSync(path.join(ROOT, 'examples', f), 'utf8');
       // Relative imports may only stay inside examples/ (own-claim.mjs imports its claim file).
       expect(text, f).not.toMatch(/from '(\.\.\/|[^']*\/(src|dist)\/)/);
@@ -27,6 +27,19 @@ describe('examples (public API only)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^adam-rate-linear-vae\[amsgrad\]: (pass|inconclusive)$/m);
     expect(r.stdout).toMatch(/falsifier constant-step: fail \(caught\)/);
+  });
+
+  it('own TF.js optimiser: tf.train.adam under adam-rate-linear-vae reads as the engine\'s Adam', { timeout: 300_000 }, () => {
+    const r = run('own-tf-optimizer.mjs');
+    expect(r.status, r.stderr).toBe(0);
+    const verdict = (id: string) => new RegExp(`^${id.replace(/[[\].]/g, '\\$&')}: (\\w+)$`, 'm').exec(r.stdout)?.[1];
+    expect(verdict('adam-rate-linear-vae[tf.train.adam]')).toMatch(/^(pass|inconclusive)$/);
+    expect(verdict('adam-rate-linear-vae[tf.train.adam]')).toBe(verdict('adam-rate-linear-vae'));
+    // Same draws, same algorithm: the judged slope agrees to float32 rounding (printed to 3 decimals).
+    const slopes = [...r.stdout.matchAll(/^ {2}normalisedSlope = (-?\d\.\d+)/gm)].map((m) => Number(m[1]));
+    expect(slopes).toHaveLength(2);
+    expect(Math.abs(slopes[0] - slopes[1])).toBeLessThanOrEqual(0.002);
+    expect(r.stdout).toMatch(/TF\.js autodiff trainer, the user's TF\.js optimiser "tf\.train\.adam"/);
   });
 
   it('own claim: defineClaim, run and reported like ours, its falsifier caught', { timeout: 120_000 }, () => {

@@ -8,6 +8,7 @@
 import { cloneConfig } from './clone.ts';
 import { z } from 'zod';
 import type { ConfigSchema } from '../contract/claim.ts';
+import type { tf } from '../engine/backend.ts';
 
 /** The building blocks claims compose their own schemas from (each message states the allowed range). */
 export const positiveInt = (what: string) =>
@@ -22,17 +23,24 @@ const customVariant = z.object({
     error: "step must be a function (θ, g, state, offset, γ, k) → θ'",
   }),
 });
+const tfjsVariant = z.object({
+  kind: z.literal('tfjs'),
+  name: z.string().min(1, { error: 'a TF.js optimizer needs a name' }),
+  create: z.custom<(learningRate: number) => tf.Optimizer>((v) => typeof v === 'function', {
+    error: 'create must be a function (learningRate) → tf.train.Optimizer',
+  }),
+});
 const adamVariant = z.object({
   kind: z.literal('adam'),
   beta1: z.number().min(0, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }).lt(1, { error: 'allowed Adam β1: 0 ≤ β1 < 1' }),
   beta2: z.number().gt(0, { error: 'allowed Adam β2: 0 < β2 < 1' }).lt(1, { error: 'allowed Adam β2: 0 < β2 < 1' }),
   epsilon: z.number().gt(0, { error: 'allowed Adam ε > 0' }).finite(),
 });
-const optimizerKinds = { error: 'allowed optimizer.kind: "sgd", "adam" or "custom" (a user\'s elementwise optimiser, through the API)' };
+const optimizerKinds = { error: 'allowed optimizer.kind: "sgd", "adam", "custom" (a user\'s elementwise optimiser) or "tfjs" (a tf.train.Optimizer factory), the last two through the API' };
 /** The optimiser of a claim's own schema (its inferred type is the engine's OptimizerConfig). */
-export const optimizer = z.discriminatedUnion('kind', [sgdVariant, customVariant, adamVariant], optimizerKinds);
+export const optimizer = z.discriminatedUnion('kind', [sgdVariant, customVariant, tfjsVariant, adamVariant], optimizerKinds);
 /** The same, tolerating extra fields (the shared schema's loose vocabulary). */
-const looseOptimizer = z.discriminatedUnion('kind', [sgdVariant.loose(), customVariant.loose(), adamVariant.loose()], optimizerKinds);
+const looseOptimizer = z.discriminatedUnion('kind', [sgdVariant.loose(), customVariant.loose(), tfjsVariant.loose(), adamVariant.loose()], optimizerKinds);
 
 export const schedule = z.object({
   C: z.number().gt(0, { error: 'allowed step constant C > 0 (finite)' }).finite({ error: 'allowed step constant C > 0 (finite)' }),

@@ -17,6 +17,7 @@ export function createTrainer<TInputs>(
   optimizer: OptimizerConfig,
   path: GradientPath = 'analytic',
 ): Trainer {
-  if (path === 'analytic' && hasKernel(model)) return new KernelTrainer(model, replicas, optimizer);
+  // A TF.js optimiser object updates TF.js variables: it runs on the autodiff trainer.
+  if (path === 'analytic' && hasKernel(model) && optimizer.kind !== 'tfjs') return new KernelTrainer(model, replicas, optimizer);
   return new ReplicaTrainer(model, replicas, optimizer);
 }

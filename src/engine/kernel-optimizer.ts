@@ -81,5 +81,6 @@ class KernelElementwise implements KernelOptimizer {
 export function createKernelOptimizer(cfg: OptimizerConfig, sizes: Record<string, number>): KernelOptimizer {
   validateOptimizer(cfg);
   if (cfg.kind === 'custom') return new KernelElementwise(cfg, sizes);
+  if (cfg.kind === 'tfjs') throw new RangeError(`optimizer "${cfg.name}" is a TF.js optimiser: it runs on the TF.js trainer (createTrainer picks it), not on a closed-form kernel`);
   return cfg.kind === 'sgd' ? new KernelSgd() : new KernelAdam(cfg, sizes);
 }

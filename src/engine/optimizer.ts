@@ -22,7 +22,28 @@ export interface ElementwiseOptimizer {
   step(theta: number, g: number, state: Float64Array, offset: number, gamma: number, k: number): number;
 }
 
-export type OptimizerConfig = { kind: 'sgd' } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number } | ElementwiseOptimizer;
+/**
+ * A TensorFlow.js optimiser (tf.train.adam, tf.train.rmsprop, …, or a user's
+ * subclass of tf.train.Optimizer), given as a factory so that every group of
+ * replicas gets its own instance and state. The trainer sets the instance's
+ * learning rate to the claim's γ_k = C·k^{-α} before every step and hands it
+ * the negated gradient (TF.js optimisers descend a loss; the claims ascend the
+ * ELBO). Runs on the TF.js trainer only (models with a closed-form kernel
+ * switch to autodiff for it).
+ */
+export interface TfjsOptimizer {
+  kind: 'tfjs';
+  /** Reported in claim ids and reports, e.g. "tf.train.rmsprop". */
+  name: string;
+  create(learningRate: number): tf.Optimizer;
+}
+
+export type OptimizerConfig = { kind: 'sgd' } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number } | ElementwiseOptimizer | TfjsOptimizer;
+
+/** "sgd", "adam", or the user's optimiser's own name. */
+export function optimizerName(cfg: OptimizerConfig): string {
+  return cfg.kind === 'custom' || cfg.kind === 'tfjs' ? cfg.name : cfg.kind;
+}
 
 
 export const ADAM_DEFAULTS = { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
@@ -112,23 +133,111 @@ class TfElementwise implements Optimizer {
   dispose(): void {}
 }
 
+/**
+ * γ_k as a TF.js optimiser's learning rate: SGD and momentum hold it in a
+ * kept scalar that only setLearningRate refreshes; Adam, Adamax, RMSProp,
+ * Adagrad and Adadelta read the field in every applyGradients.
+ */
+function setLearningRate(opt: tf.Optimizer, gamma: number): void {
+  const o = opt as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  o.learningRate = gamma;
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(gamma);
+}
+
+/**
+ * The TF.js trainer's side of a tf.train.Optimizer. Replicas with the same
+ * schedule see the same γ_k at every step, so each such group shares one
+ * optimiser instance applied to the group's rows of every parameter (TF.js
+ * optimisers are elementwise in their state, so rows never interact). One
+ * group covering the whole batch in order (the usual case) is updated in
+ * place; otherwise each group's rows live in their own variables and are
+ * gathered back into the batch after the step.
+ */
+class TfjsAdapter implements Optimizer {
+  private readonly groups: number[][];
+  private readonly instances: tf.Optimizer[] = [];
+  /** Per group, per parameter: the group's rows (multi-group batches only). */
+  private readonly rows: Record<string, tf.Variable>[] = [];
+  private readonly inverse: tf.Tensor1D | null;
+  private static counter = 0;
+
+  constructor(
+    private readonly cfg: TfjsOptimizer,
+    /** Per replica: its group (replicas that share a schedule). */
+    groupOf: readonly number[],
+  ) {
+    const count = Math.max(...groupOf) + 1;
+    this.groups = Array.from({ length: count }, (_, g) => groupOf.flatMap((h, r) => (h === g ? [r] : [])));
+    const order = this.groups.flat();
+    const inPlace = this.groups.length === 1 && order.every((r, i) => r === i);
+    this.inverse = inPlace ? null : tf.tensor1d(order.map((_, r) => order.indexOf(r)), 'int32');
+  }
+
+  apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, gamma: tf.Tensor1D, k: number): void {
+    const gammas = gamma.dataSync();
+    this.groups.forEach((members, g) => {
+      if (this.instances[g] === undefined) {
+        this.instances[g] = this.cfg.create(gammas[members[0]]);
+        if (this.inverse) {
+          const idx = tf.tensor1d(members, 'int32');
+          this.rows[g] = Object.fromEntries(
+            Object.entries(params).map(([name, p]) => [name, tf.variable(tf.gather(p, idx), true, `tfjs-optimizer/${this.cfg.name}/${TfjsAdapter.counter++}/${name}`)]),
+          );
+          idx.dispose();
+        }
+      }
+      const opt = this.instances[g];
+      setLearningRate(opt, gammas[members[0]]);
+      const named: tf.NamedTensorMap = {};
+      if (this.inverse) {
+        const idx = tf.tensor1d(members, 'int32');
+        for (const [name, v] of Object.entries(this.rows[g])) named[v.name] = tf.neg(tf.gather(grads[name], idx));
+        idx.dispose();
+      } else {
+        for (const [name, p] of Object.entries(params)) named[p.name] = tf.neg(grads[name]);
+      }
+      opt.applyGradients(named);
+      for (const t of Object.values(named)) t.dispose();
+    });
+    if (this.inverse) {
+      for (const [name, p] of Object.entries(params)) {
+        tf.tidy(() => p.assign(tf.gather(tf.concat(this.groups.map((_, g) => this.rows[g][name])), this.inverse!)));
+      }
+    }
+    void k;
+  }
+
+  dispose(): void {
+    for (const o of this.instances) o.dispose();
+    for (const r of this.rows) for (const v of Object.values(r)) v.dispose();
+    this.inverse?.dispose();
+  }
+}
+
 /** Rejects optimiser constants outside their allowed ranges, naming the range. */
 export function validateOptimizer(cfg: OptimizerConfig): void {
   if (cfg.kind === 'sgd') return;
+  if (cfg.kind === 'tfjs') {
+    if (typeof cfg.name !== 'string' || cfg.name === '') throw new RangeError('a TF.js optimizer needs a name (it is reported)');
+    if (typeof cfg.create !== 'function') throw new RangeError(`optimizer "${cfg.name}": create must be a function (learningRate) → tf.train.Optimizer`);
+    return;
+  }
   if (cfg.kind === 'custom') {
     if (typeof cfg.step !== 'function') throw new RangeError(`optimizer "${cfg.name}": step must be a function (θ, g, state, offset, γ, k) → θ'`);
     if (!Number.isInteger(cfg.stateSize) || cfg.stateSize < 0) throw new RangeError(`optimizer "${cfg.name}": stateSize = ${cfg.stateSize}; allowed an integer ≥ 0`);
     if (typeof cfg.name !== 'string' || cfg.name === '') throw new RangeError('a custom optimizer needs a name (it is reported)');
     return;
   }
-  if (cfg.kind !== 'adam') throw new RangeError(`optimizer "${(cfg as { kind: string }).kind}"; allowed: sgd, adam, custom`);
+  if (cfg.kind !== 'adam') throw new RangeError(`optimizer "${(cfg as { kind: string }).kind}"; allowed: sgd, adam, custom, tfjs`);
   const { beta1, beta2, epsilon } = cfg;
   if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`Adam β1 = ${beta1}; allowed 0 ≤ β1 < 1`);
   if (!(beta2 > 0 && beta2 < 1)) throw new RangeError(`Adam β2 = ${beta2}; allowed 0 < β2 < 1`);
   if (!(epsilon > 0)) throw new RangeError(`Adam ε = ${epsilon}; allowed ε > 0`);
 }
 
-export function createOptimizer(cfg: OptimizerConfig): Optimizer {
+/** `groupOf[r]`: replica r's group of replicas that share one schedule (a TF.js optimiser's instance per group); default all one group. */
+export function createOptimizer(cfg: OptimizerConfig, groupOf: readonly number[] = [0]): Optimizer {
   validateOptimizer(cfg);
+  if (cfg.kind === 'tfjs') return new TfjsAdapter(cfg, groupOf);
   return cfg.kind === 'sgd' ? new Sgd() : cfg.kind === 'custom' ? new TfElementwise(cfg) : new Adam(cfg);
 }

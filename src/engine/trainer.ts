@@ -125,7 +125,8 @@ export class ReplicaTrainer<TInputs> implements Trainer {
     this.scheduleC = Float64Array.from(replicas, (r) => r.schedule.C);
     this.scheduleAlpha = Float64Array.from(replicas, (r) => r.schedule.alpha);
     // The optimiser validates its constants: build it before allocating tensors so a rejection leaks nothing.
-    this.optimizer = createOptimizer(optimizer);
+    const schedules = replicas.map((r) => `${r.schedule.C}/${r.schedule.alpha}`);
+    this.optimizer = createOptimizer(optimizer, schedules.map((s) => [...new Set(schedules)].indexOf(s)));
     const inits = replicas.map((r, i) => model.initialParams(r, this.streams[i]));
     this.params = {};
     for (const [name, shape] of Object.entries(model.paramShapes)) {

@@ -9,10 +9,15 @@
  *                  θ_k = θ_{k-1} + γ_k m̂_k / (√v̂_k + ε)
  * ([SGL25] analyses Adam with the step γ_k = C k^{-1/2} in place of Kingma & Ba's constant α.)
  */
-import type { ElementwiseOptimizer } from '../../engine/optimizer.ts';
+import { tf } from '../../engine/backend.ts';
+import type { ElementwiseOptimizer, TfjsOptimizer } from '../../engine/optimizer.ts';
 
-/** A user's elementwise optimiser is its own reference: the probe then checks the trainer's plumbing and schedule, not the rule. */
-export type ReferenceOptimizerConfig = { kind: 'sgd' } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number } | ElementwiseOptimizer;
+/**
+ * A user's optimiser is its own reference: the probe then checks the trainer's plumbing and schedule, not the rule.
+ * An elementwise rule is replayed in float64; a TF.js optimiser on one float32 variable holding the replica alone,
+ * with the learning rate γ_k set through TF.js's own API and the negated gradient (descent on −ELBO).
+ */
+export type ReferenceOptimizerConfig = { kind: 'sgd' } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number } | ElementwiseOptimizer | TfjsOptimizer;
 
 export function referenceStep(C: number, alpha: number, k: number): number {
   // Written as a quotient rather than a negative power: an independent expression of the same formula.
@@ -24,6 +29,7 @@ export class ReferenceOptimizer {
   private readonly m: Float64Array;
   private readonly v: Float64Array;
   private custom = new Float64Array(0);
+  private tfjs: { opt: tf.Optimizer; theta: tf.Variable } | null = null;
   private k = 0;
 
   constructor(
@@ -40,6 +46,21 @@ export class ReferenceOptimizer {
     this.k += 1;
     const k = this.k;
     const gamma = referenceStep(this.schedule.C, this.schedule.alpha, k);
+    if (this.cfg.kind === 'tfjs') {
+      if (this.tfjs === null) {
+        const opt = this.cfg.create(gamma);
+        this.tfjs = { opt, theta: tf.variable(tf.tensor1d(Float32Array.from(theta)), true) };
+      }
+      const { opt, theta: v } = this.tfjs;
+      const fields = opt as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+      fields.learningRate = gamma;
+      fields.setLearningRate?.(gamma);
+      const descent = tf.tensor1d(Float32Array.from(g, (x) => -x));
+      opt.applyGradients({ [v.name]: descent });
+      descent.dispose();
+      theta.set(v.dataSync());
+      return;
+    }
     if (this.cfg.kind === 'custom') {
       if (this.custom.length !== theta.length * this.cfg.stateSize) this.custom = new Float64Array(theta.length * this.cfg.stateSize);
       for (let i = 0; i < theta.length; i++) theta[i] = this.cfg.step(theta[i], g[i], this.custom, i * this.cfg.stateSize, gamma, k);
@@ -57,5 +78,12 @@ export class ReferenceOptimizer {
       const vHat = this.v[i] / (1 - beta2 ** k);
       theta[i] += (gamma * mHat) / (Math.sqrt(vHat) + epsilon);
     }
+  }
+
+  /** Frees a TF.js reference's optimiser and variable (no-op otherwise). */
+  dispose(): void {
+    this.tfjs?.opt.dispose();
+    this.tfjs?.theta.dispose();
+    this.tfjs = null;
   }
 }

@@ -20,6 +20,7 @@ import { runClaims, type ProgressEvent } from './verify/run-claims.ts';
 import { parseOverride } from './config/overrides.ts';
 import { cloneConfig } from './config/clone.ts';
 import { writeReports, type WrittenReport } from './report/write.ts';
+import { isUserVae, type UserVae } from './models/user-vae/user-vae.ts';
 
 // The contract: what a claim is and what a run returns.
 export type {
@@ -67,6 +68,9 @@ export { deriveSeed, RandomStream } from './engine/rng.ts';
 
 // The entropy-sum diagnostic [LW22, W25, D23].
 export { diagnose, DiagnoseInputError, type TrainedModel, type EntropyDiagnosis } from './entropy/diagnose.ts';
+
+// A user's own VAE under the deep-VAE rate claim (withModel).
+export type { UserVae, UserVaeInitContext } from './models/user-vae/user-vae.ts';
 
 // Statistics.
 export { fitRate, runningAverage, seedAverage, type RateFit, type RateFitOptions } from './stats/rate.ts';
@@ -117,16 +121,39 @@ export async function verify(opts: VerifyOptions = {}): Promise<VerifyReport & {
   return { ...report, written: await writeReports(report, opts.out) };
 }
 
-/** Every `optimizer` field of a configuration, at any depth, replaced. */
-function replaceOptimizer(config: unknown, optimizer: OptimizerConfig): unknown {
-  if (Array.isArray(config)) return config.map((c) => replaceOptimizer(c, optimizer));
+/** Every `key` field of a configuration, at any depth, replaced by `value`. */
+function replaceField(config: unknown, key: string, value: unknown): unknown {
+  if (Array.isArray(config)) return config.map((c) => replaceField(c, key, value));
   if (config === null || typeof config !== 'object') return config;
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, k === 'optimizer' ? optimizer : replaceOptimizer(v, optimizer)]));
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, k === key ? value : replaceField(v, key, value)]));
 }
 
-function hasOptimizer(config: unknown): boolean {
+function hasField(config: unknown, key: string): boolean {
   if (config === null || typeof config !== 'object') return false;
-  return Object.entries(config).some(([k, v]) => k === 'optimizer' || hasOptimizer(v));
+  return Object.entries(config).some(([k, v]) => k === key || hasField(v, key));
+}
+
+/**
+ * The claim with your VAE in place of the engine's model, trained and
+ * measured the same way and judged by the same check and falsifiers,
+ * reported as `<id>[<name>]`. Works for the claims whose configuration names
+ * a model (adam-rate-deep-vae); throws for one that does not. What the
+ * theorem assumes of the network (smooth activations, bounded decoder mean,
+ * fixed decoder variance) cannot be measured on your model: the report lists
+ * it as not checked. Run it in-process (`verify({ claims: [claim] })`).
+ */
+export function withModel(claim: Claim, model: UserVae): Claim {
+  if (!hasField(claim.tiers.quick, 'model')) throw new RangeError(`withModel: ${claim.id} has no model setting to replace (it builds a closed-form model; adam-rate-deep-vae takes one)`);
+  if (!isUserVae(model)) throw new RangeError("withModel: a model is { kind: 'user-vae', name, latent, init, elbo }");
+  const tiers = Object.fromEntries(Object.entries(claim.tiers).map(([t, c]) => [t, replaceField(cloneConfig(c), 'model', model)])) as Claim['tiers'];
+  return {
+    ...claim,
+    id: `${claim.id}[${model.name}]`,
+    title: `${claim.title} (model: ${model.name})`,
+    tiers,
+    falsifiers: claim.falsifiers,
+    check: (configs, ctx) => claim.check(configs, ctx),
+  };
 }
 
 /**
@@ -136,9 +163,9 @@ function hasOptimizer(config: unknown): boolean {
  * that does not. Run it in-process (`verify({ claims: [claim] })` or runClaim).
  */
 export function withOptimizer(claim: Claim, optimizer: OptimizerConfig): Claim {
-  if (!hasOptimizer(claim.tiers.quick)) throw new RangeError(`withOptimizer: ${claim.id} has no optimiser setting to replace`);
+  if (!hasField(claim.tiers.quick, 'optimizer')) throw new RangeError(`withOptimizer: ${claim.id} has no optimiser setting to replace`);
   const name = optimizerName(optimizer);
-  const tiers = Object.fromEntries(Object.entries(claim.tiers).map(([t, c]) => [t, replaceOptimizer(cloneConfig(c), optimizer)])) as Claim['tiers'];
+  const tiers = Object.fromEntries(Object.entries(claim.tiers).map(([t, c]) => [t, replaceField(cloneConfig(c), 'optimizer', optimizer)])) as Claim['tiers'];
   return {
     ...claim,
     id: `${claim.id}[${name}]`,

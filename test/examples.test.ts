@@ -14,7 +14,7 @@ const run = (file: string) => spawnSync(process.execPath, [path.join(ROOT, 'exam
 
 describe('examples (public API only)', () => {
   it('no example imports the library by a deep path', () => {
-    for (const f of ['own-optimizer.mjs', 'own-tf-optimizer.mjs', 'own-claim.mjs', 'own-vae.mjs', 'matchers.test.ts', 'claims/minibatch-variance.mjs']) {
+    for (const f of ['own-optimizer.mjs', 'own-tf-optimizer.mjs', 'own-deep-vae.mjs', 'own-claim.mjs', 'own-vae.mjs', 'matchers.test.ts', 'claims/minibatch-variance.mjs']) {
       const text = readFileSync(path.join(ROOT, 'examples', f), 'utf8');
       // Relative imports may only stay inside examples/ (own-claim.mjs imports its claim file).
       expect(text, f).not.toMatch(/from '(\.\.\/|[^']*\/(src|dist)\/)/);
@@ -40,6 +40,16 @@ describe('examples (public API only)', () => {
     expect(slopes).toHaveLength(2);
     expect(Math.abs(slopes[0] - slopes[1])).toBeLessThanOrEqual(0.002);
     expect(r.stdout).toMatch(/TF\.js autodiff trainer, the user's TF\.js optimiser "tf\.train\.adam"/);
+  });
+
+  it('own deep VAE: a TF.js tanh VAE under adam-rate-deep-vae, the engine measured, the network\'s premises not checked', { timeout: 300_000 }, () => {
+    const r = run('own-deep-vae.mjs');
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    // Not error: the engine's conformance (optimiser, sampler, unbiasedness on the user's ELBO, seeds) holds.
+    expect(r.stdout).toMatch(/^adam-rate-deep-vae\[tanh-vae\]: (pass|inconclusive|fail)$/m);
+    expect(r.stdout).toMatch(/assumption unbiased-gradients: met/);
+    expect(r.stdout).toMatch(/assumption smooth-activations: not checked/);
+    expect(r.stdout).toMatch(/falsifier constant-step: /);
   });
 
   it('own claim: defineClaim, run and reported like ours, its falsifier caught', { timeout: 120_000 }, () => {

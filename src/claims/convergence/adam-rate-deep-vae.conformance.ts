@@ -64,7 +64,8 @@ import { DeepVaeModel, PACKED_PARAM, softClipTensor } from '../../models/deep-va
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE } from '../../models/deep-vae/soft-clip.ts';
 import { deepElboDraws, deepOffsets, unflattenDeep } from '../../models/deep-vae/reference.ts';
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, type Activation, type DeepVaeDims } from '../../models/deep-vae/params.ts';
-import type { ReplicaParams } from '../../engine/trainer.ts';
+import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
+import type { ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { probeOptimizer, probeStepSchedule } from '../shared/optimizer-probe.ts';
 import { seedIndependence } from '../shared/seed-independence.ts';
 import { engineGradientDraws } from '../shared/gradient-probe.ts';
@@ -132,7 +133,8 @@ export interface ConformanceResult {
   assumptions: AssumptionCheck[];
   /** Every failure's message, joined (for the claim's error). */
   error?: string;
-  metrics: { optimizerProbeError: number; activationError: number; sameObjectiveError: number; unbiasedMaxZRatio: number; samplerRatio: number };
+  /** activationError and sameObjectiveError are absent for a user's model (nothing to compare with). */
+  metrics: { optimizerProbeError: number; activationError?: number; sameObjectiveError?: number; unbiasedMaxZRatio: number; samplerRatio: number };
 }
 
 /** Name of flattened coordinate i, e.g. "∂W1[12]". */
@@ -289,7 +291,9 @@ export function antitheticNoise(n: number, dz: number, stream: RandomStream): Fl
  * Power: a missing row adds ≈ E = B·batches/n to χ² (E = 200 here, against a
  * threshold ≈ 60 above the mean 99); noise of scale 1.05 moves z by ≈ 10.
  */
-export function samplerConformance(model: DeepVaeModel, input: Pick<DeepVaeConformanceInput, 'dims' | 'data' | 'setting'>, seed: number, batches = 2000): { ok: boolean; detail: string; worstRatio: number } {
+export function samplerConformance(
+  model: Pick<BatchedModel<ReparameterisedBatch>, 'drawStep' | 'disposeInputs'>,
+  input: { dims: Pick<DeepVaeDims, 'dx' | 'dz'>; data: Float32Array; setting: DeepVaeConformanceInput['setting'] }, seed: number, batches = 2000): { ok: boolean; detail: string; worstRatio: number } {
   const { dims, setting } = input;
   const n = input.data.length / dims.dx;
   const index = new Map<string, number[]>();
@@ -364,10 +368,12 @@ export function samplerConformance(model: DeepVaeModel, input: Pick<DeepVaeConfo
   };
 }
 
-export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceResult {
-  const failures: string[] = [];
-  const assumptions: AssumptionCheck[] = [];
-
+/**
+ * The optimiser and the step size, measured on the engine (model-independent:
+ * shared with a user's model, adam-rate-deep-vae.user-model.ts). Pushes its
+ * failures and assumptions; returns the probe's worst error.
+ */
+export function optimizerConformance(input: Pick<DeepVaeConformanceInput, 'optimizer' | 'schedule' | 'probeSteps' | 'steps'>, failures: string[], assumptions: AssumptionCheck[]): number {
   const probe = probeOptimizer(input.optimizer, input.schedule, 'autodiff', input.probeSteps);
   if (!probe.ok) failures.push(`the engine's trainer does not apply the stated optimiser and step schedule: ${probe.detail}`);
   // The step size over the claim's whole run, and the kernel trainer's optimiser over its full steps.
@@ -381,6 +387,13 @@ export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceR
     const { beta1, beta2 } = input.optimizer;
     assumptions.push({ id: 'adam-momentum', met: probe.ok && beta1 < Math.sqrt(beta2) && beta2 < 1, detail: `β1 = ${beta1}, √β2 = ${Math.sqrt(beta2).toFixed(4)}; bias-corrected Adam measured on the engine (see step-schedule)` });
   }
+  return probe.worst.error;
+}
+
+export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceResult {
+  const failures: string[] = [];
+  const assumptions: AssumptionCheck[] = [];
+  const optimizerProbeError = optimizerConformance(input, failures, assumptions);
 
   const activation = activationConformance();
   const activationOk = activation.error <= ACTIVATION_TOLERANCE;
@@ -435,6 +448,6 @@ export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceR
     ok,
     assumptions,
     ...(ok ? {} : { error: failures.join('; ') }),
-    metrics: { optimizerProbeError: probe.worst.error, activationError: activation.error, sameObjectiveError: sameError, unbiasedMaxZRatio: worstZ, samplerRatio: sampler.worstRatio },
+    metrics: { optimizerProbeError, activationError: activation.error, sameObjectiveError: sameError, unbiasedMaxZRatio: worstZ, samplerRatio: sampler.worstRatio },
   };
 }

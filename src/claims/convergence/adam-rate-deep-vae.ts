@@ -86,6 +86,10 @@
  * quick tier's ‖b‖² = 0.24 was not caught (G_n ≈ 91 there); its bias is now
  * sized for that tier (18 ≈ G_n/5), not re-run.
  *
+ * A user's own VAE (withModel; adam-rate-deep-vae.user-model.ts) trains and
+ * is measured in place of the engine's network, judged by the same criteria;
+ * its network's premises are reported as not checked.
+ *
  * Falsifiers (each must make the same check fail): constant step (the noise
  * ball does not shrink; fails the normalised slope) and biased gradient (a
  * constant bias with ‖b‖² = 0.24 ≈ G_n/5 at the end of the quick window
@@ -108,6 +112,8 @@ const ADAM = { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 
 const common = {
   optimizer: ADAM,
+  // The engine's own soft-clipped MLP; withModel puts a user's VAE here.
+  model: null,
   schedule: { C: 0.03, alpha: 0.5 },
   batchSize: 10,
   samples: 1,

@@ -82,8 +82,8 @@ export function seedIndependence(runs: readonly SeedRunView[], init: { scale: nu
   const gPair = firstPair(runs, (a, b) => sameSeries(a.g, b.g));
   if (gPair) failures.push(`seeds ${gPair[0]} and ${gPair[1]} have identical trajectories of ‖∇L(θ_k)‖²`);
 
-  let spread = 'spread not tested (one seed)';
-  if (S >= 2) {
+  let spread = S >= 2 ? 'spread not tested (the initial law is not known)' : 'spread not tested (one seed)';
+  if (S >= 2 && init.randomBlocks.length > 0) {
     let Q = 0;
     let n = 0;
     for (const name of init.randomBlocks) {

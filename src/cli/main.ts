@@ -50,11 +50,14 @@ const DATA_HELP =
   `\nData (--data FILE: CSV or JSON, one point per row; the claim takes N, and where any D goes D, from the file):\n` +
   `  sgd-rate-linear-vae, adam-rate-linear-vae, beta-vae-rate,\n` +
   `  batch-size-effect, samples-effect    points in R^10\n` +
+  `  iwae-rate                            points in R^D, D ≥ d_z (3); N ≥ 16; largest principal variance > 1.65\n` +
+  `  iwae-bias                            points in R^D, D ≥ d_z (2 quick, 3 full); bias at the rows' ML decoder\n` +
   `  entropy-gmm                          points in R^D, any D; every column varies; N ≥ K\n` +
   `  entropy-ppca, entropy-linear-vae     points in R^D, D ≥ H + 1 (H = 3 quick, 4 full); covariance of rank > H\n` +
   `  entropy-bernoulli-mixture            binary rows (0/1), any number of columns; N ≥ K\n` +
   `  entropy-sbn                          binary rows (0/1), any number of columns, each taking both values\n` +
   `  entropy-poisson-mixture              counts (integers ≥ 0), any number of columns, none 0 in every row; N ≥ K\n` +
+  `  entropy-gaussian-vae                 real rows, any D (values of order 1, like digits); N ≥ 100 (batch size)\n` +
   `\`list\` states each claim's requirement in full. A bad value, a dimension or size the model cannot take exits 2\n` +
   `naming the file, row and column and what is allowed, before any training.\n`;
 

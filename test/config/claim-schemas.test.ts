@@ -25,6 +25,16 @@ describe.each(CLAIMS.map((c) => [c.id, c] as const))('%s', (_id, claim) => {
       else expect(count).toBeNull();
     }
   });
+  it('sized to a data file (verify --data), its tiers and every falsifier mutation validate against it', () => {
+    const takes = claim.takesData;
+    if (!claim.schema || !takes) return;
+    for (const tier of ['quick', 'full'] as const) {
+      // 200 rows of the claim's dimension, or of 6 columns where it takes any number.
+      const sized = takes.withRows(claim.tiers[tier], 200, takes.dimension(claim.tiers[tier]) ?? 6);
+      expect(() => validateConfig(claim.id, sized, `${tier} on data`, claim.schema as ConfigSchema<unknown>)).not.toThrow();
+      for (const f of claim.falsifiers) expect(() => validateConfig(claim.id, f.mutate(sized), `${tier}/${f.id} on data`, claim.schema as ConfigSchema<unknown>)).not.toThrow();
+    }
+  });
   it('rejects an unknown type with the allowed range (a seeds of "many")', () => {
     if (!claim.schema) return;
     const withSeeds = (c: unknown): unknown => {

@@ -32,8 +32,21 @@
  * log-weights by their mean (uniform weights): its expected gradient is the
  * ELBO's for every K, so the engine arm's bias plateaus at the closed-form
  * ‖∇_θ ELBO − ∇_θ log p(x)‖ (predicted vs measured) and its slope is ≈ 0.
+ *
+ * Your data (`verify --data FILE`): any points in R^D with D ≥ d_z, in place
+ * of the synthetic data. A user's rows have no generating model, so θ cannot
+ * be "the ground truth": the decoder is the rows' maximum-likelihood solution
+ * at the tier's σ_x, in closed form from their mean and sample covariance
+ * (b = x̄, W = U_dz (Λ_dz − σ_x²)₊^{1/2}, src/models/linear-vae/ml-decoder.ts),
+ * and the encoder is built from it as above. The theorem is about the bias at
+ * any θ, so this is a change of the measurement point, not of the claim; every
+ * exact quantity — ∇_θ log p(x) and p(x) per row, the falsifiers' predicted
+ * plateaus, the ELBO gradient — is computed on the user's rows, and both
+ * falsifiers run on them. The float64 arm's cost grows with N (the quick
+ * tier's own data has 8 rows): a few dozen rows, or fewer draws
+ * (--set draws=…), keep it to seconds.
  */
-import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
+import { defineClaim, type Falsifier, type TakesData, type Tier } from '../../contract/claim.ts';
 import { SGL24 } from '../sources.ts';
 import { checkIwaeBias, iwaeBiasConfigSchema, type IwaeBiasConfig } from './iwae-bias.check.ts';
 
@@ -60,6 +73,15 @@ const engine = { estimator: 'iwae' as const, draws: 100 };
 const tiers: Record<Tier, IwaeBiasConfig> = {
   quick: { ...common, data: { n: 8, dx: 6, dz: 2, noiseStd: 0.5 }, draws: 400, resamples: 1000, engine },
   full: { ...common, data: { n: 16, dx: 10, dz: 3, noiseStd: 0.5 }, draws: 2000, resamples: 2000, engine: { ...engine, draws: 400 } },
+};
+
+/** Any points in R^D: θ is their ML decoder at σ_x; N and d_x become the file's, d_z stays the tier's. */
+const takesData: TakesData<IwaeBiasConfig> = {
+  describe:
+    'points in R^D, one per row (real values), any number of columns D ≥ d_z (2 quick, 3 full; --set data.dz=…); ' +
+    'the bias is measured at the rows\' maximum-likelihood decoder for σ_x = 0.5 (no generating model needed); cost grows with N (a few dozen rows run in seconds)',
+  dimension: () => null,
+  withRows: (c, rows, columns) => ({ ...c, data: { source: 'file', n: rows, dx: columns, dz: c.data.dz } }),
 };
 
 const temperedWeights: Falsifier<IwaeBiasConfig> = {
@@ -96,6 +118,7 @@ export default defineClaim<IwaeBiasConfig>({
   tiers,
   falsifiers: [temperedWeights, engineEstimatorIsElbo],
   check: (configs, ctx) => checkIwaeBias('iwae-bias', configs, ctx),
+  takesData,
   schema: iwaeBiasConfigSchema,
   // No training seeds: the intervals bootstrap over the Monte Carlo draws, the claim's independent replications.
   // No replication over seeds: the intervals bootstrap over Monte Carlo draws of one stream (`draws`), so no seed count is reported.

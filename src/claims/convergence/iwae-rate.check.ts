@@ -50,7 +50,8 @@
 import { z } from 'zod';
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
 import { finiteNumber, fractionBelowOne, intAtLeast, listOf, openUnitInterval, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
-import { linearGaussianData } from './shared/schema.ts';
+import { linearFileData, linearGaussianData } from './shared/schema.ts';
+import { dataSource, fromFile, ownData, userRows } from '../shared/user-data.ts';
 import { deriveSeed, RandomStream } from '../../engine/rng.ts';
 import { createTrainer } from '../../engine/create-trainer.ts';
 import { replicaStreams, type ReplicaSetting } from '../../engine/replica.ts';
@@ -106,8 +107,15 @@ export const iwaeRateConfigSchema = z
      * The measured gradient is always ∇L_K.
      */
     objective: z.enum(['iwae', 'elbo'], { error: 'allowed objective: "iwae" or "elbo" (the falsifier)' }),
-    /** W* = U·diag(singularValues) with U random orthonormal: the test bed's spectrum does not depend on the seed (iwae-data.ts). */
-    data: linearGaussianData.extend({ singularValues: listOf(positiveNumber('singular value of W*'), 'singular values of W*', 1) }),
+    /**
+     * W* = U·diag(singularValues) with U random orthonormal: the test bed's spectrum does not depend on the seed (iwae-data.ts);
+     * or the user's rows (verify --data FILE: n × d_x from the file, d_z the tier's).
+     */
+    data: z.discriminatedUnion(
+      'source',
+      [linearGaussianData.extend({ singularValues: listOf(positiveNumber('singular value of W*'), 'singular values of W*', 1) }).safeExtend(ownData), linearFileData],
+      dataSource,
+    ),
     sigmaX: positiveNumber('decoder standard deviation σ_x'),
     /** G_n's slopes are fitted over [steps / 10^decades, steps]. */
     decades: positiveNumber('fit window in decades'),
@@ -142,7 +150,7 @@ export const iwaeRateConfigSchema = z
       }
     });
     if (c.data.dz > c.data.dx) ctx.addIssue({ code: 'custom', path: ['data', 'dz'], message: `allowed latent dimension d_z: an integer 1 ≤ d_z ≤ d_x = ${c.data.dx}` });
-    if (c.data.singularValues.length !== c.data.dz) ctx.addIssue({ code: 'custom', path: ['data', 'singularValues'], message: `allowed singular values of W*: exactly d_z = ${c.data.dz} values > 0` });
+    if (!fromFile(c.data) && c.data.singularValues.length !== c.data.dz) ctx.addIssue({ code: 'custom', path: ['data', 'singularValues'], message: `allowed singular values of W*: exactly d_z = ${c.data.dz} values > 0` });
   });
 
 export type IwaeRateConfig = z.infer<typeof iwaeRateConfigSchema>;
@@ -210,14 +218,20 @@ export async function checkIwaeRate(claimId: string, configs: readonly IwaeRateC
       const run = runs[j];
       if (isDiverged(run)) {
         results[i] = divergedResult(run);
+        if (i === 0 && fromFile(configs[i].data)) {
+          results[i].notes!.push(
+            `On the user's rows (${ctx.data?.file}) the claim's own configuration diverged: the step γ_k = ${configs[i].schedule.C}·k^{-${configs[i].schedule.alpha}} may be too large for their scale ` +
+              '(C = 0.03 was sized for principal variances ≲ 7): scale the rows down or lower the step (--set schedule.C=…).',
+          );
+        }
         return;
       }
       const c = configs[i];
       const key = JSON.stringify([c.data, c.sigmaX, c.encoderLogVariance, c.arms[0].samples, c.separationPairs]);
       let sep = separations.get(key);
-      if (!sep) separations.set(key, (sep = separation(claimId, c, ctx.masterSeed)));
+      if (!sep) separations.set(key, (sep = separation(claimId, c, ctx)));
       // Conformance on the claim's own configuration only: falsifiers change the engine on purpose.
-      const conformance = i === 0 && c.objective === 'iwae' ? engineConformance(claimId, c, run, ctx.masterSeed) : null;
+      const conformance = i === 0 && c.objective === 'iwae' ? engineConformance(claimId, c, run, ctx) : null;
       results[i] = evaluate(claimId, c, run, sep, conformance, ctx.masterSeed);
     });
     done += indices.length;
@@ -232,16 +246,17 @@ function setupFor(c: IwaeRateConfig, x: Float64Array): IwaeEngineSetup {
   return { model, dims: { dx, dz }, sigmaX: c.sigmaX };
 }
 
-function dataFor(claimId: string, c: IwaeRateConfig, masterSeed: number) {
-  return fixedSpectrumLinearGaussianData({ ...c.data, seed: deriveSeed(masterSeed, claimId, 'data') });
+/** The data set's points (n × d_x): the user's rows (verify --data), else the fixed-spectrum synthetic data of the master seed. */
+function dataFor(claimId: string, c: IwaeRateConfig, ctx: Pick<ClaimContext, 'masterSeed' | 'data'>): Float64Array {
+  if (fromFile(c.data)) return userRows(claimId, c.data.n, c.data.dx, ctx.data);
+  return fixedSpectrumLinearGaussianData({ ...c.data, seed: deriveSeed(ctx.masterSeed, claimId, 'data') }).x;
 }
 
 /** `positions[i]` is configs[i]'s position in its group, named in replica labels for divergence retries. */
 function trainGroup(claimId: string, configs: IwaeRateConfig[], positions: number[], ctx: ClaimContext, progress: (f: number) => void): GroupRun[] {
   const base = configs[0];
   const { n, dz } = base.data;
-  const data = dataFor(claimId, base, ctx.masterSeed);
-  const setup = setupFor(base, data.x);
+  const setup = setupFor(base, dataFor(claimId, base, ctx));
   // The reference reads the data exactly as the engine holds it (float32 values).
   const x = Float64Array.from(setup.model.data);
   const K = base.arms[0].samples;
@@ -351,10 +366,10 @@ interface Separation {
   iterations: number;
 }
 
-function separation(claimId: string, c: IwaeRateConfig, masterSeed: number): Separation {
+function separation(claimId: string, c: IwaeRateConfig, ctx: Pick<ClaimContext, 'masterSeed' | 'data'>): Separation {
   const { n, dx, dz } = c.data;
-  const data = dataFor(claimId, c, masterSeed);
-  const setup = setupFor({ ...c, objective: 'iwae' }, data.x);
+  const { masterSeed } = ctx;
+  const setup = setupFor({ ...c, objective: 'iwae' }, dataFor(claimId, c, ctx));
   const x = Float64Array.from(setup.model.data);
   const moments = dataMoments(x, n, dx);
   const start = toReference(setup.model, setup.dims, setup.model.initialParams({ label: 'separation', seed: deriveSeed(masterSeed, claimId, 'seed', 0), schedule: c.schedule, batchSize: 1, samples: 1, beta: 1 }, replicaStreams(deriveSeed(masterSeed, claimId, 'seed', 0))));
@@ -386,9 +401,9 @@ interface Conformance {
 }
 
 /** Engine conformance at seed 0's initial and final points of every arm (see iwae-conformance.ts). */
-function engineConformance(claimId: string, c: IwaeRateConfig, run: GroupRun, masterSeed: number): Conformance {
-  const data = dataFor(claimId, c, masterSeed);
-  const setup = setupFor(c, data.x);
+function engineConformance(claimId: string, c: IwaeRateConfig, run: GroupRun, ctx: Pick<ClaimContext, 'masterSeed' | 'data'>): Conformance {
+  const { masterSeed } = ctx;
+  const setup = setupFor(c, dataFor(claimId, c, ctx));
   const notes: string[] = [];
   const failures: string[] = [];
   const metrics: Record<string, Metric> = {};
@@ -466,6 +481,8 @@ function evaluate(claimId: string, c: IwaeRateConfig, run: GroupRun, sep: Separa
   const armVerdicts: string[] = [];
   const lastCurves: Record<string, number[]> = {};
   let finalGradientNormSq = 0;
+  /** Arms whose last-decade slope has no finite upper bound (E‖∇L_K(θ_k)‖² down in the estimator's noise). */
+  const unmeasuredLast: string[] = [];
   arms.forEach((armRun, a) => {
     const label = armLabel(c.arms[a]);
     const perSeedG = armRun.g.map((gs) => sparseRunningAverage(checkpoints, gs));
@@ -480,6 +497,7 @@ function evaluate(claimId: string, c: IwaeRateConfig, run: GroupRun, sep: Separa
       { window: lastWindow, bootstrapSeed: deriveSeed(masterSeed, claimId, 'bootstrap', 'last-decade', label) },
     );
     const lastVerdict = atMost(last.slope, c.maxLastDecadeSlope);
+    if (!Number.isFinite(last.slope.upper)) unmeasuredLast.push(label);
     const armVerdict = allOf([rateVerdict(fit, thresholds), lastVerdict]);
     verdicts.push(armVerdict);
     armVerdicts.push(`${label}: ${armVerdict} (slope ${fit.slope.estimate.toFixed(3)}, last-decade slope ${last.slope.estimate.toFixed(3)})`);
@@ -527,6 +545,13 @@ function evaluate(claimId: string, c: IwaeRateConfig, run: GroupRun, sep: Separa
     criterion: `‖∇L_K‖² at the ELBO's optimum (±2 SE); the claim's final E‖∇L_K(θ_n)‖² is ${finalGradientNormSq.toExponential(2)}`,
   };
   const notes: string[] = [`Rate per arm over [${window[0]}, ${window[window.length - 1]}] (G_n) and [${lastWindow[0]}, ${n}] (iterates): ${armVerdicts.join('; ')}.`];
+  // On a user's rows SGD may converge faster than on the claim's own data (calibrated so that the last decade is still transient).
+  if (fromFile(c.data) && unmeasuredLast.length > 0) {
+    notes.push(
+      `On the user's rows the last-decade slope of ${unmeasuredLast.join(', ')} has no finite upper bound: E‖∇L_K(θ_k)‖² fell into the noise of its ${c.estimatorPairs}-pair estimate ` +
+        '(some bootstrap averages ≤ 0); more estimator pairs (--set estimatorPairs=…) measure it.',
+    );
+  }
   if (c.objective === 'elbo') {
     metrics.predictedFloor = { value: F.estimate, lower: F.estimate - 2 * F.standardError, upper: F.estimate + 2 * F.standardError };
     metrics.measuredFloor = { value: finalGradientNormSq };

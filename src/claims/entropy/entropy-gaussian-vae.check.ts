@@ -1,7 +1,8 @@
 /**
  * entropy-gaussian-vae [D23]: VAE-1 (MLP encoder with τ_h(x), MLP decoder
  * mean, learned scalar σ², N(0, I) prior) trained by the engine on real
- * digits. At every checkpoint (log-spaced) the parameters are evaluated in
+ * digits, or on the user's rows (verify --data: data.source "file", read
+ * from ctx.data as float32, as the engine holds them). At every checkpoint (log-spaced) the parameters are evaluated in
  * float64 on the training set with fixed evaluation noise: the ELBO F, the
  * three entropies, S, and the exact decomposition
  *   F − S = (D/2)(1 − s/σ²) − ½ Σ_h (m_h − 1).
@@ -41,13 +42,15 @@ import { publicDiagnoseAgreement, withPublicDiagnose, PUBLIC_DIAGNOSE_TOLERANCE,
 import type { GaussianVaeFunctions } from '../../entropy/diagnose.ts';
 import { checkGaussianVaeConformance, gaussianVaeConformanceTolerancesSchema, type GaussianVaeConformance } from './entropy-gaussian-vae.conformance.ts';
 import { digitData, digitRows, fixedDecoderVariance } from './shared/schema.ts';
+import { dataSource, fileData, fileRows, fromFile, ownData } from './shared/user-data.ts';
 import type { CheckResult, ClaimContext, Metric, Series } from '../../contract/claim.ts';
 import type { Verdict } from '../../stats/verdict.ts';
 import { groupConfigs } from '../shared/config-groups.ts';
 
 export const gaussianVaeEntropyConfigSchema = z
   .object({
-    data: digitData,
+    /** Real digits, or the user's rows (verify --data FILE). */
+    data: z.discriminatedUnion('source', [digitData.safeExtend(ownData), fileData], dataSource),
     hidden: positiveInt('hidden width'),
     latent: positiveInt('latent dimension'),
     seeds: seedCount,
@@ -76,8 +79,10 @@ export const gaussianVaeEntropyConfigSchema = z
     conformance: gaussianVaeConformanceTolerancesSchema,
   })
   .superRefine((c, ctx) => {
-    const N = digitRows(c.data);
-    if (c.batchSize > N) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${N} (the data size, 10 × perDigit)` });
+    const N = fromFile(c.data) ? c.data.N : digitRows(c.data);
+    if (c.batchSize > N) {
+      ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${N} (the data size${fromFile(c.data) ? '' : ', 10 × perDigit'})` });
+    }
     if (c.evaluation.averageLast > c.steps) {
       ctx.addIssue({ code: 'custom', path: ['evaluation', 'averageLast'], message: `allowed iterates averaged: an integer 0 ≤ averageLast ≤ steps = ${c.steps}` });
     }
@@ -104,16 +109,27 @@ interface Run {
   evalSeconds: number;
   D: number;
   N: number;
+  /** What the model trained on, for notes: "real digits: N = …, D = … (pool …)" or the user's file and its sizes. */
+  source: string;
+  /** What an evaluation point is: an image (digits) or a row (the user's data). */
+  point: string;
   /** The engine's conformance on the claim's own replicas (the group's first member). */
   conformance: GaussianVaeConformance;
   /** [member]: seed 0's final model as the public diagnose() gets it, with the claim's evaluation of the same noise. */
   publicPoints: PublicDiagnosePoint[][];
 }
 
+/** The user's rows as the engine holds them (float32), with their sizes. */
+function userFloat32(claimId: string, d: Extract<GaussianVaeEntropyConfig['data'], { source: 'file' }>, ctx: ClaimContext): { x: Float32Array; n: number; dim: number } {
+  const rows = fileRows(claimId, d, ctx.data);
+  return { x: Float32Array.from(rows.x), n: rows.N, dim: rows.D };
+}
+
 function train(claimId: string, group: Member[], ctx: ClaimContext, progress: (f: number) => void): Run {
   const t0 = performance.now();
   const base = group[0].config;
-  const digits = loadDigits({ perDigit: base.data.perDigit, pool: base.data.pool });
+  // The user's rows (verify --data, in float32 as the engine holds them, so the float64 evaluation sees the same values), else the digits.
+  const digits = fromFile(base.data) ? userFloat32(claimId, base.data, ctx) : loadDigits({ perDigit: base.data.perDigit, pool: base.data.pool });
   const arch: GaussianVaeArch = { D: digits.dim, hidden: base.hidden, latent: base.latent };
   // σ² starts at the data's per-pixel variance: the MSE of a decoder that outputs the mean image.
   const mean = new Float64Array(arch.D);
@@ -154,6 +170,8 @@ function train(claimId: string, group: Member[], ctx: ClaimContext, progress: (f
     evalSeconds: 0,
     D: arch.D,
     N: digits.n,
+    source: fromFile(base.data) ? `the user's rows (${ctx.data?.file}): N = ${digits.n}, D = ${arch.D}` : `real digits: N = ${digits.n}, D = ${arch.D} (pool ${base.data.pool})`,
+    point: fromFile(base.data) ? 'rows' : 'images',
     conformance: { objectiveError: 0, gradientError: 0, updateError: 0, failures: [] },
     publicPoints: group.map(() => []),
   };
@@ -449,9 +467,9 @@ function evaluate(config: GaussianVaeEntropyConfig, run: Run, perSeed: GaussianV
     },
   };
   notes.push(
-    `real digits: N = ${run.N}, D = ${run.D} (pool ${config.data.pool}); MLP ${config.hidden} hidden (tanh), H = ${config.latent}; ` +
+    `${run.source}; MLP ${config.hidden} hidden (tanh), H = ${config.latent}; ` +
       `${config.seeds} seed(s), ${config.steps} steps, B = ${config.batchSize}, K = ${config.samples}; ` +
-      `evaluation on all N images with ${config.evaluation.samples} fixed noise samples each`,
+      `evaluation on all N ${run.point} with ${config.evaluation.samples} fixed noise samples each`,
     `final relative gaps per seed (tail-averaged model): ${finalRel.map((r) => r.toExponential(2)).join(', ')}; ` +
       `last iterate: ${lastIterateRel.map((r) => r.toExponential(2)).join(', ')}`,
     `final decomposition per seed (decoder part, prior part): ${averaged.map((d) => `(${d.decomposition.decoder.toFixed(3)}, ${d.decomposition.prior.toFixed(3)})`).join(', ')}`,

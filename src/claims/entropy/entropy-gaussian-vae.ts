@@ -36,9 +36,22 @@
  * gradients (1e-3 γ). A wrong KL or reconstruction term, a mis-applied mask,
  * a wrong Adam correction → `error`. Measured (seeds 1–6): ≤ 4e-7, 1.5e-4, 2e-7.
  * Falsifier: σ² fixed at 1 (VAE-0): gap ≈ (D/2)(1 − s) ≈ D/2, relative ≈ 50%.
+ * Your data (`verify --data FILE`): real rows of any width D in place of the
+ * digits; the claim and its falsifier train on them and every float64
+ * evaluation (F, the entropies, the decomposition, the public diagnose()
+ * agreement, the engine conformance) is of them, as the engine holds them
+ * (float32). The model needs no range: the decoder mean is an affine layer
+ * over tanh units (unbounded) and the encoder takes any input; σ² starts at
+ * the rows' per-value variance, so the values must not all be equal (exit 2).
+ * Adam's step (C = 0.01) and the step count were sized for the digits' values
+ * in [0, 1]: on values of a much larger scale the run may end short of a
+ * stationary point, which the verdict shows (`fail`; more steps or rescaled
+ * rows). The 1% criterion is relative to |F|: on rows whose ELBO is near 0
+ * (σ² near 1/(2πe)) it is stricter than on the digits (|F| ≈ 31).
  */
-import { defineClaim, type Tier } from '../../contract/claim.ts';
+import { defineClaim, type TakesData, type Tier } from '../../contract/claim.ts';
 import { D23 } from '../sources.ts';
+import { fileDataOf } from './shared/user-data.ts';
 import { checkGaussianVaeEntropy, gaussianVaeEntropyConfigSchema, type GaussianVaeEntropyConfig } from './entropy-gaussian-vae.check.ts';
 
 const quick: GaussianVaeEntropyConfig = {
@@ -67,6 +80,20 @@ const tiers: Record<Tier, GaussianVaeEntropyConfig> = {
   full: { ...quick, data: { perDigit: 100, pool: 2 }, hidden: 128, latent: 8, steps: 4000, evaluation: { samples: 4, checkpointsPerDecade: 8, averageLast: 800 } },
 };
 
+/** Any real rows: the VAE (D = the file's columns) trains on them in place of the digits. */
+const takesData: TakesData<GaussianVaeEntropyConfig> = {
+  describe:
+    'real rows, any number of columns D (no range needed: the decoder mean is unbounded; Adam\'s step is sized for values of order 1, like the digits\' [0, 1]); ' +
+    'N ≥ B rows (batch size 100; --set batchSize=…); not every value equal',
+  dimension: () => null,
+  withRows: (c, rows, columns) => ({ ...c, data: fileDataOf(rows, columns) }),
+  checkValues: (data) => {
+    const { x, n, dim } = data;
+    for (let i = dim; i < n * dim; i++) if (x[i] !== x[i % dim]) return null;
+    return { problem: `every row is the same (the values' variance is 0): σ² starts at that variance, and the model needs rows that vary` };
+  },
+};
+
 export default defineClaim<GaussianVaeEntropyConfig>({
   id: 'entropy-gaussian-vae',
   title: 'Gaussian VAE (VAE-1) on real digits: the ELBO converges to the sum of three entropies',
@@ -90,6 +117,7 @@ export default defineClaim<GaussianVaeEntropyConfig>({
     },
   ],
   check: (configs, ctx) => checkGaussianVaeEntropy('entropy-gaussian-vae', configs, ctx),
+  takesData,
   schema: gaussianVaeEntropyConfigSchema,
   seedCount: (c) => c.seeds,
 });

@@ -14,3 +14,16 @@ export const linearGaussianData = z.object({
   dz: positiveInt('latent dimension d_z'),
   noiseStd: positiveNumber('data noise standard deviation'),
 });
+
+/**
+ * The user's rows (verify --data FILE) in place of synthetic linear Gaussian
+ * data: n points in R^{d_x} (the file's rows and columns) and the model's
+ * latent dimension d_z (the tier's; the rows are in ctx.data,
+ * src/claims/shared/user-data.ts).
+ */
+export const linearFileData = z.object({
+  source: z.literal('file'),
+  n: positiveInt('data points n'),
+  dx: positiveInt('data dimension d_x'),
+  dz: positiveInt('latent dimension d_z'),
+});

@@ -20,6 +20,10 @@ import { z } from 'zod';
 import { intAtLeast, positiveInt } from '../../../config/hyperparameters.ts';
 import { dataStats, eigenSystem } from '../../../models/ppca/oracle.ts';
 import type { DataProblem, DataSet } from '../../../contract/claim.ts';
+import { userRows } from '../../shared/user-data.ts';
+
+/** How a configuration tells its own data from the user's file (src/claims/shared/user-data.ts). */
+export { dataSource, fromFile, ownData } from '../../shared/user-data.ts';
 
 /** A configuration's data when it is the user's file: its size only (the rows are in ctx.data). */
 export const fileData = z.object({
@@ -33,32 +37,14 @@ export type FileData = z.infer<typeof fileData>;
 /** The same for a model fitted to the rows' sample covariance (PPCA, the linear VAE): at least two rows. */
 export const covarianceFileData = fileData.extend({ N: intAtLeast('data points N', 2, 'a sample covariance') });
 
-/**
- * A configuration's data is the claim's own settings (no `source`: what every
- * tier has) or the user's file (`source: 'file'`): `z.discriminatedUnion('source',
- * [own.safeExtend(ownData), fileData], dataSource)`. Told apart by `source`, a
- * bad value of either is reported at its own path with its own allowed range.
- */
-export const ownData = { source: z.undefined().optional() };
-export const dataSource = { error: 'allowed data.source: "file" (the rows of verify --data FILE), or none (the claim\'s own data settings)' };
-
 /** The data settings of a configuration sized to the user's `rows` × `columns` file. */
 export function fileDataOf(rows: number, columns: number): FileData {
   return { source: 'file', N: rows, D: columns };
 }
 
-/** Whether a configuration's data is the user's file (else the claim's own settings). */
-export function fromFile<T extends object>(d: T | FileData): d is FileData {
-  return 'source' in d && d.source === 'file';
-}
-
 /** The user's rows for a configuration sized to them (a copy), or an error when the run has none or other sizes. */
 export function fileRows(claimId: string, d: FileData, data: DataSet | undefined): { x: Float64Array; N: number; D: number } {
-  if (!data) throw new Error(`${claimId}: the configuration's data is the user's file (data.source "file") but the run has no data (verify --data FILE)`);
-  if (data.n !== d.N || data.dim !== d.D) {
-    throw new Error(`${claimId}: the configuration is sized for ${d.N} rows × ${d.D} columns but ${data.file} has ${data.n} × ${data.dim}`);
-  }
-  return { x: data.x.slice(), N: d.N, D: d.D };
+  return { x: userRows(claimId, d.N, d.D, data), N: d.N, D: d.D };
 }
 
 /** Eigenvalues (decreasing) of the rows' sample covariance (1/N), or of their correlation matrix. */

@@ -57,6 +57,7 @@ const DATA_HELP =
   `  entropy-bernoulli-mixture            binary rows (0/1), any number of columns; N ≥ K\n` +
   `  entropy-sbn                          binary rows (0/1), any number of columns, each taking both values\n` +
   `  entropy-poisson-mixture              counts (integers ≥ 0), any number of columns, none 0 in every row; N ≥ K\n` +
+  `  adam-rate-deep-vae                   real rows, any D, values in [−50, 50] (of order 1, like digits); N ≥ 10 (batch size)\n` +
   `  entropy-gaussian-vae                 real rows, any D (values of order 1, like digits); N ≥ 100 (batch size)\n` +
   `\`list\` states each claim's requirement in full. A bad value, a dimension or size the model cannot take exits 2\n` +
   `naming the file, row and column and what is allowed, before any training.\n`;

@@ -55,6 +55,7 @@ import { groupConfigs } from '../shared/config-groups.ts';
 import { PolyakRuppertAverages } from './shared/polyak-ruppert.ts';
 import { antitheticNoise, deepVaeConformance, type ConformanceResult, type DeepVaeSeedRuns } from './adam-rate-deep-vae.conformance.ts';
 import { isUserVae, type UserVae } from '../../models/user-vae/user-vae.ts';
+import { dataSource, fileData, fileRows, fromFile, ownData } from '../shared/user-data.ts';
 import { userModelConformance, userModelRun } from './adam-rate-deep-vae.user-model.ts';
 
 const MNIST_PER_DIGIT = Math.min(...MNIST_COUNTS);
@@ -80,13 +81,22 @@ export const deepVaeRateConfigSchema = z
     steps: intAtLeast('steps', 40, 'a last decade of at least 4 iterations'),
     batchSize: positiveInt('batch size B'),
     samples: positiveInt('samples K'),
-    /** Real digits: the first `perDigit` images of every digit, average-pooled by `pool`. */
-    data: z.object({
-      perDigit: positiveInt('images per digit').max(MNIST_PER_DIGIT, { error: `allowed images per digit: an integer 1 ≤ perDigit ≤ ${MNIST_PER_DIGIT}` }),
-      pool: z
-        .number({ error: 'pool must be a number' })
-        .refine((p) => POOLS.includes(p), { error: `allowed pooling factor: a divisor of ${MNIST_SIDE} (${POOLS.join(', ')})` }),
-    }),
+    /** Real digits: the first `perDigit` images of every digit, average-pooled by `pool`; or the user's rows (verify --data). */
+    data: z.discriminatedUnion(
+      'source',
+      [
+        z
+          .object({
+            perDigit: positiveInt('images per digit').max(MNIST_PER_DIGIT, { error: `allowed images per digit: an integer 1 ≤ perDigit ≤ ${MNIST_PER_DIGIT}` }),
+            pool: z
+              .number({ error: 'pool must be a number' })
+              .refine((p) => POOLS.includes(p), { error: `allowed pooling factor: a divisor of ${MNIST_SIDE} (${POOLS.join(', ')})` }),
+          })
+          .safeExtend(ownData),
+        fileData,
+      ],
+      dataSource,
+    ),
     hidden: positiveInt('hidden width'),
     dz: positiveInt('latent dimension d_z'),
     /** Decoder standard deviation c (fixed). */
@@ -139,8 +149,8 @@ export const deepVaeRateConfigSchema = z
     for (const [path, what, d] of [[['decades'], 'fit window in decades', c.decades], [['averaged', 'decades'], 'averaged window in decades', c.averaged.decades]] as const) {
       if (c.steps / 10 ** d < 4) ctx.addIssue({ code: 'custom', path: [...path], message: `allowed ${what}: > 0 with steps / 10^decades ≥ 4, i.e. ≤ ${Math.log10(Math.max(c.steps, 4) / 4).toFixed(3)} at steps = ${c.steps}` });
     }
-    const n = 10 * c.data.perDigit;
-    if (c.batchSize > n) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${n} (the data size: 10 digits × perDigit)` });
+    const n = fromFile(c.data) ? c.data.N : 10 * c.data.perDigit;
+    if (c.batchSize > n) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `allowed batch size B: an integer 1 ≤ B ≤ N = ${n} (the data size${fromFile(c.data) ? '' : ': 10 digits × perDigit'})` });
   });
 
 export type DeepVaeRateConfig = z.infer<typeof deepVaeRateConfigSchema>;
@@ -207,6 +217,8 @@ interface RunInfo {
   dims: DeepVaeDims;
   /** e.g. "196-16-2" for the engine's network, or the user's model's name and latent dimension. */
   network: string;
+  /** The user's data file, when the run trains on it. */
+  source: string;
   parameters: number;
   checkpoints: number[];
   ends: number[];
@@ -238,7 +250,7 @@ export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVa
     });
     // The engine's premises, measured once per batch on the first configuration's settings (the claim's own).
     const base = configs[indices[0]];
-    const digits = loadDigits({ perDigit: base.data.perDigit, pool: base.data.pool });
+    const digits = trainingRows(claimId, base, ctx);
     const userConformance = (model: UserVae, at: GroupRun['points']) =>
       userModelConformance({
         claimId,
@@ -287,6 +299,13 @@ export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVa
   return results;
 }
 
+/** The training rows as the engine holds them (float32): the digits, or the user's rows (verify --data). */
+function trainingRows(claimId: string, c: DeepVaeRateConfig, ctx: ClaimContext): { x: Float32Array; n: number; dim: number } {
+  if (!fromFile(c.data)) return loadDigits({ perDigit: c.data.perDigit, pool: c.data.pool });
+  const rows = fileRows(claimId, c.data, ctx.data);
+  return { x: Float32Array.from(rows.x), n: rows.N, dim: rows.D };
+}
+
 /** The falsifiers' bias vector: every coordinate ±√(‖b‖²/P), signs from a named stream (the same for every replica). */
 export function gradientBiasVector(claimId: string, squaredNorm: number, P: number): Float32Array {
   const rng = RandomStream.at(claimId, 'gradient-bias-direction');
@@ -297,7 +316,7 @@ export function gradientBiasVector(claimId: string, squaredNorm: number, P: numb
 /** `positions[i]` is configs[i]'s position in its group, named in replica labels for divergence retries. */
 function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: number[], ctx: ClaimContext, progress: (f: number) => void): GroupRun {
   const base = configs[0];
-  const digits = loadDigits({ perDigit: base.data.perDigit, pool: base.data.pool });
+  const digits = trainingRows(claimId, base, ctx);
   const dims: DeepVaeDims = { dx: digits.dim, hidden: base.hidden, dz: base.model ? base.model.latent : base.dz };
   const n = digits.n;
   const x64 = Float64Array.from(digits.x);
@@ -427,7 +446,7 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
   }));
   user?.dispose();
   const network = base.model ? `the user's model "${base.model.name}" (${digits.dim} inputs, latent dimension ${base.model.latent})` : `network ${dims.dx}-${dims.hidden}-${dims.dz}`;
-  return { measured, info: { n, dims, network, parameters: P, checkpoints, ends }, points, seedRuns };
+  return { measured, info: { n, dims, network, source: ctx.data?.file ?? '', parameters: P, checkpoints, ends }, points, seedRuns };
 }
 
 /** min and max of the encoder log-variance over the data (float64 forward pass). */
@@ -589,7 +608,7 @@ function evaluate(claimId: string, c: DeepVaeRateConfig, m: Measured, info: RunI
     metrics.samplerRatio = { value: conformance.metrics.samplerRatio, criterion: '≤ 1 (worst of the row-count χ² and the noise moments, each over its threshold)' };
   }
   notes.unshift(
-    `Digits: ${info.n} images of ${info.dims.dx} pixels (pool ${c.data.pool}); ${info.network} ` +
+    (fromFile(c.data) ? `The user's rows (${info.source}): ${info.n} rows of ${info.dims.dx} values; ${info.network} ` : `Digits: ${info.n} images of ${info.dims.dx} pixels (pool ${c.data.pool}); ${info.network} `) +
       `(${info.parameters} parameters); ‖∇L‖² from ${c.estimatorDraws} antithetic draws over all ${info.n} images at ` +
       `${checkpoints.length} checkpoints (${c.averaged.draws} at the Polyak–Ruppert averages ending at ${ends.join(', ')}), median variance floor ` +
       `${(100 * median(m.floorFraction)).toFixed(1)}% of the plug-in` +

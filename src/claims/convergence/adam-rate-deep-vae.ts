@@ -103,7 +103,9 @@
  * step exponent in the ENGINE is caught regardless, by the update-rule probe
  * (the mutant k^{-α/2} reads `error`).
  */
-import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
+import { defineClaim, type Falsifier, type TakesData, type Tier } from '../../contract/claim.ts';
+import { fileDataOf } from '../shared/user-data.ts';
+import { MEAN_RANGE } from '../../models/deep-vae/soft-clip.ts';
 import { SGL25 } from '../sources.ts';
 import { checkDeepVaeRate, deepVaeRateConfigSchema, type DeepVaeRateConfig } from './adam-rate-deep-vae.check.ts';
 
@@ -184,6 +186,33 @@ const biasedGradient: Falsifier<DeepVaeRateConfig> = {
   mutate: (c) => ({ ...c, gradientBias: c.falsifierBias, seeds: Math.min(c.seeds, FALSIFIER_SEEDS), reluSeeds: 0 }),
 };
 
+/** The engine's decoder mean is soft-clipped to [−50, 50] (MEAN_RANGE). */
+const DECODER_MEAN_BOUND = MEAN_RANGE.hi;
+
+/**
+ * `verify --data FILE`: the user's rows in place of the digits, any width
+ * (the network's input and output layers take it). Values must lie where the
+ * bounded decoder mean can reach them; the step C = 0.03 and the falsifiers'
+ * bias ‖b‖² were sized on the digits' [0, 1], so rows of that scale suit
+ * them (a bias sized for another G_n may go unseen: the falsifier then reads
+ * inconclusive, and says so).
+ */
+const takesData: TakesData<DeepVaeRateConfig> = {
+  describe:
+    `real rows, any number of columns D, values in [−${DECODER_MEAN_BOUND}, ${DECODER_MEAN_BOUND}] (the decoder mean is soft-clipped there); ` +
+    'N ≥ B rows (batch size 10); Adam\'s step C = 0.03 and the falsifiers\' bias suit values of order 1, like the digits\' [0, 1]',
+  dimension: () => null,
+  withRows: (c, rows, columns) => ({ ...c, data: fileDataOf(rows, columns) }),
+  checkValues: (data) => {
+    for (let i = 0; i < data.x.length; i++) {
+      if (Math.abs(data.x[i]) > DECODER_MEAN_BOUND) {
+        return { row: Math.floor(i / data.dim), column: i % data.dim, problem: `is ${data.x[i]}, outside [−${DECODER_MEAN_BOUND}, ${DECODER_MEAN_BOUND}] where the soft-clipped decoder mean lives; rescale the rows` };
+      }
+    }
+    return null;
+  },
+};
+
 export default defineClaim<DeepVaeRateConfig>({
   id: 'adam-rate-deep-vae',
   title: 'Adam reaches E‖∇L‖² = O(log n/√n) on a soft-clipped deep Gaussian VAE trained on real digits',
@@ -207,6 +236,7 @@ export default defineClaim<DeepVaeRateConfig>({
   tiers,
   falsifiers: [constantStep, biasedGradient],
   check: (configs, ctx) => checkDeepVaeRate('adam-rate-deep-vae', configs, ctx),
+  takesData,
   schema: deepVaeRateConfigSchema,
   seedCount: (c) => c.seeds,
 });

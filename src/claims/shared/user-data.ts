@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { DataSet } from '../../contract/claim.ts';
+import { positiveInt } from '../../config/hyperparameters.ts';
 
 /**
  * Tells the claim's own data settings from the user's file in a schema:
@@ -36,4 +37,23 @@ export function userRows(claimId: string, rows: number, columns: number, data: D
     throw new Error(`${claimId}: the configuration is sized for ${rows} rows × ${columns} columns but ${data.file} has ${data.n} × ${data.dim}`);
   }
   return data.x.slice();
+}
+
+/** A configuration's data when it is the user's file, for models that take any width: its size only (the rows are in ctx.data). */
+export const fileData = z.object({
+  source: z.literal('file'),
+  N: positiveInt('data points N'),
+  D: positiveInt('data dimension D'),
+});
+
+export type FileData = z.infer<typeof fileData>;
+
+/** The data settings of a configuration sized to the user's `rows` × `columns` file. */
+export function fileDataOf(rows: number, columns: number): FileData {
+  return { source: 'file', N: rows, D: columns };
+}
+
+/** The user's rows for a configuration sized to them (a copy), or an error when the run has none or other sizes. */
+export function fileRows(claimId: string, d: FileData, data: DataSet | undefined): { x: Float64Array; N: number; D: number } {
+  return { x: userRows(claimId, d.N, d.D, data), N: d.N, D: d.D };
 }

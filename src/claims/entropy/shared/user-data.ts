@@ -17,35 +17,16 @@
  *    (else every Σ_c is singular).
  */
 import { z } from 'zod';
-import { intAtLeast, positiveInt } from '../../../config/hyperparameters.ts';
+import { intAtLeast } from '../../../config/hyperparameters.ts';
 import { dataStats, eigenSystem } from '../../../models/ppca/oracle.ts';
 import type { DataProblem, DataSet } from '../../../contract/claim.ts';
-import { userRows } from '../../shared/user-data.ts';
+import { fileData } from '../../shared/user-data.ts';
 
-/** How a configuration tells its own data from the user's file (src/claims/shared/user-data.ts). */
-export { dataSource, fromFile, ownData } from '../../shared/user-data.ts';
-
-/** A configuration's data when it is the user's file: its size only (the rows are in ctx.data). */
-export const fileData = z.object({
-  source: z.literal('file'),
-  N: positiveInt('data points N'),
-  D: positiveInt('data dimension D'),
-});
-
-export type FileData = z.infer<typeof fileData>;
+/** How a configuration tells its own data from the user's file, and the file's sizes (src/claims/shared/user-data.ts). */
+export { dataSource, fileData, fileDataOf, fileRows, fromFile, ownData, type FileData } from '../../shared/user-data.ts';
 
 /** The same for a model fitted to the rows' sample covariance (PPCA, the linear VAE): at least two rows. */
 export const covarianceFileData = fileData.extend({ N: intAtLeast('data points N', 2, 'a sample covariance') });
-
-/** The data settings of a configuration sized to the user's `rows` × `columns` file. */
-export function fileDataOf(rows: number, columns: number): FileData {
-  return { source: 'file', N: rows, D: columns };
-}
-
-/** The user's rows for a configuration sized to them (a copy), or an error when the run has none or other sizes. */
-export function fileRows(claimId: string, d: FileData, data: DataSet | undefined): { x: Float64Array; N: number; D: number } {
-  return { x: userRows(claimId, d.N, d.D, data), N: d.N, D: d.D };
-}
 
 /** Eigenvalues (decreasing) of the rows' sample covariance (1/N), or of their correlation matrix. */
 function covarianceEigenvalues(data: DataSet, correlation: boolean): Float64Array {

@@ -123,8 +123,8 @@ export const DEEP_VAE_MUTANTS: Mutant[] = [
     kind: 'estimator',
     description: "The ‖∇L‖² measurement evaluates the ReLU network's gradient at the soft-clipped network's parameters.",
     file: 'src/claims/convergence/adam-rate-deep-vae.check.ts',
-    find: 'deepElboDraws(p, { dims, activation: activation[r], decoderStd: base.decoderStd, x: x64, n, K: 2 }',
-    replace: "deepElboDraws(p, { dims, activation: 'relu', decoderStd: base.decoderStd, x: x64, n, K: 2 }",
+    find: 'deepElboDraws(unflattenDeep(theta, dims), { dims, activation: activation[r], decoderStd: base.decoderStd, x: x64, n, K: 2 }',
+    replace: "deepElboDraws(unflattenDeep(theta, dims), { dims, activation: 'relu', decoderStd: base.decoderStd, x: x64, n, K: 2 }",
     claims: CLAIM,
   },
 ];

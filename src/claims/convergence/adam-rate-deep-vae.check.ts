@@ -33,8 +33,8 @@
  * in the same replica batch; its slopes and log-variance range are reported.
  */
 import { z } from 'zod';
-import type { AssumptionCheck, CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
-import { finiteNumber, intAtLeast, nonNegativeNumber, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
+import type { AssumptionCheck, CheckResult, ClaimContext, ConfigSchema, Metric } from '../../contract/claim.ts';
+import { finiteNumber, intAtLeast, validateConfig, nonNegativeNumber, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
 import { deriveSeed, RandomStream } from '../../engine/rng.ts';
 import { ReplicaTrainer } from '../../engine/trainer.ts';
 import type { ReplicaSetting } from '../../engine/replica.ts';
@@ -164,20 +164,6 @@ interface Arm {
 /** How an arm is named in series and notes. */
 const armLabel = (c: DeepVaeRateConfig, arm: Arm) => (c.model && arm.activation === 'soft-clip' ? `model ${c.model.name}` : arm.activation);
 
-function validate(c: DeepVaeRateConfig): void {
-  if (c.seeds < 2) throw new RangeError(`seeds = ${c.seeds}; allowed ≥ 2 (bootstrap over seeds)`);
-  if (c.reluSeeds !== 0 && c.reluSeeds < 2) throw new RangeError(`reluSeeds = ${c.reluSeeds}; allowed 0 or ≥ 2`);
-  if (!Number.isInteger(c.estimatorDraws) || c.estimatorDraws < 2) throw new RangeError(`estimatorDraws = ${c.estimatorDraws}; allowed an integer ≥ 2`);
-  if (!Number.isInteger(c.averaged.draws) || c.averaged.draws < 3) throw new RangeError(`averaged.draws = ${c.averaged.draws}; allowed an integer ≥ 3`);
-  if (!Number.isInteger(c.averaged.ends) || c.averaged.ends < 2) throw new RangeError(`averaged.ends = ${c.averaged.ends}; allowed an integer ≥ 2`);
-  for (const [what, d] of [['decades', c.decades], ['averaged.decades', c.averaged.decades]] as const) {
-    if (!(d > 0) || c.steps / 10 ** d < 4) throw new RangeError(`${what} = ${d} with steps = ${c.steps}; allowed steps / 10^${what} ≥ 4`);
-  }
-  if (c.steps < 40) throw new RangeError(`steps = ${c.steps}; allowed ≥ 40 (a last decade of at least 4 iterations)`);
-  for (const [what, v] of [['gradientBias', c.gradientBias], ['falsifierBias', c.falsifierBias]] as const) {
-    if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${what} = ${v}; allowed a finite value ≥ 0`);
-  }
-}
 
 /** Configurations that differ only in per-replica settings (schedule, seeds, ReLU arm, injected bias) train as one batch. */
 function batchKey(c: DeepVaeRateConfig): string {
@@ -234,7 +220,8 @@ interface GroupRun {
 }
 
 export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVaeRateConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
-  configs.forEach(validate);
+  // The claim's schema is the one statement of what a configuration may be (runClaim applies it too; a direct call gets the same message).
+  configs.forEach((c) => validateConfig(claimId, c, 'configuration', deepVaeRateConfigSchema as ConfigSchema<unknown>));
   const results: CheckResult[] = new Array(configs.length);
   let done = 0;
   for (const indices of groupConfigs(configs, batchKey).map((g) => g.map((m) => m.index))) {

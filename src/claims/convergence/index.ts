@@ -7,6 +7,7 @@ import batchSizeEffect from './batch-size-effect.ts';
 import samplesEffect from './samples-effect.ts';
 import iwaeBias from './iwae-bias.ts';
 import iwaeRate from './iwae-rate.ts';
+import iwaeRateAdam from './iwae-rate-adam.ts';
 import adamRateDeepVae from './adam-rate-deep-vae.ts';
 
-export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, adamRateDeepVae];
+export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, iwaeRateAdam, adamRateDeepVae];

@@ -590,6 +590,9 @@ function assumptionChecks(c: IwaeRateConfig, sep: Separation, finalG: number): A
   return [
     { id: 'step-schedule', met: alpha === 0.5, detail: `γ_k = ${C}·k^{-${alpha}}` },
     { id: 'sgd', met: c.optimizer.kind === 'sgd', detail: `optimiser ${c.optimizer.kind}` },
+    ...(c.optimizer.kind === 'adam'
+      ? [{ id: 'adam-momentum', met: c.optimizer.beta1 < Math.sqrt(c.optimizer.beta2) && c.optimizer.beta2 < 1, detail: `β1 = ${c.optimizer.beta1}, √β2 = ${Math.sqrt(c.optimizer.beta2).toFixed(4)}; bias-corrected Adam measured on the engine (see the step-schedule note)` }]
+      : []),
     {
       id: 'exact-measurement',
       met: true,

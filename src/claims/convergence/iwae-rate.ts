@@ -127,7 +127,7 @@ const tiers: Record<Tier, IwaeRateConfig> = {
 // Monte Carlo KL term makes the gradient heavy-tailed): a diverged run has
 // G_n → ∞ and fails the check like a plateau does (src/claims/shared/divergence.ts;
 // the other runs of the batch are retrained without it).
-const constantStep: Falsifier<IwaeRateConfig> = {
+export const constantStep: Falsifier<IwaeRateConfig> = {
   id: 'constant-step',
   description: 'Constant step γ_k = C (α = 0) for every arm: SGD settles in a noise ball whose size does not shrink (or, beyond the stability limit, diverges).',
   expected: 'G_n plateaus (slope ≳ 0) or training diverges (G_n → ∞), so the rate criterion fails',
@@ -135,7 +135,7 @@ const constantStep: Falsifier<IwaeRateConfig> = {
 };
 
 /** Any points in R^D: the linear IWAE (d_x = D, the tier's d_z) trains on them; N becomes the file's row count. */
-const takesData: TakesData<IwaeRateConfig> = {
+export const iwaeRateTakesData: TakesData<IwaeRateConfig> = {
   describe:
     'points in R^D, one per row (real values), any number of columns D ≥ d_z = 3 (the latent dimension; --set data.dz=…); ' +
     'N ≥ 16 rows (the largest batch B); largest principal variance > e^{s₀} σ_x² = 1.65 (else L_K and the ELBO share their optimum); ' +
@@ -155,7 +155,7 @@ const takesData: TakesData<IwaeRateConfig> = {
   },
 };
 
-const objectiveIsElbo: Falsifier<IwaeRateConfig> = {
+export const objectiveIsElbo: Falsifier<IwaeRateConfig> = {
   id: 'objective-is-elbo',
   description: 'The engine trains the ELBO — the mean of the K log-weights instead of their log-mean-exp — while the check measures ∇L_K.',
   expected: 'E‖∇L_K(θ_k)‖² floors near ‖∇L_K(θ*_ELBO)‖² (predicted vs measured): last-decade slope ≈ 0',
@@ -188,7 +188,7 @@ export default defineClaim<IwaeRateConfig>({
   tiers,
   falsifiers: [constantStep, objectiveIsElbo],
   check: (configs, ctx) => checkIwaeRate('iwae-rate', configs, ctx),
-  takesData,
+  takesData: iwaeRateTakesData,
   schema: iwaeRateConfigSchema,
   seedCount: (c) => c.seeds,
 });

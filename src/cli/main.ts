@@ -50,7 +50,7 @@ const DATA_HELP =
   `\nData (--data FILE: CSV or JSON, one point per row; the claim takes N, and where any D goes D, from the file):\n` +
   `  sgd-rate-linear-vae, adam-rate-linear-vae, beta-vae-rate,\n` +
   `  batch-size-effect, samples-effect    points in R^10\n` +
-  `  iwae-rate                            points in R^D, D ≥ d_z (3); N ≥ 16; largest principal variance > 1.65\n` +
+  `  iwae-rate, iwae-rate-adam            points in R^D, D ≥ d_z (3); N ≥ 16; largest principal variance > 1.65\n` +
   `  iwae-bias                            points in R^D, D ≥ d_z (2 quick, 3 full); bias at the rows' ML decoder\n` +
   `  entropy-gmm                          points in R^D, any D; every column varies; N ≥ K\n` +
   `  entropy-ppca, entropy-linear-vae     points in R^D, D ≥ H + 1 (H = 3 quick, 4 full); covariance of rank > H\n` +

@@ -170,9 +170,9 @@ describe('list and --help state what rows the IWAE claims need', () => {
     for (const c of JSON.parse(json.stdout) as { id: string; data: unknown }[]) expect(c.data, c.id).toEqual({ rows: expect.stringMatching(/^points in R\^D/), columns: { quick: null, full: null } });
   });
 
-  it('verify --help names both', async () => {
+  it('verify --help names all three', async () => {
     const help = (await cli(['verify', '--help'])).stdout.replace(/\s+/g, ' ');
-    expect(help).toMatch(/iwae-rate points in R\^D, D ≥ d_z \(3\)/);
+    expect(help).toMatch(/iwae-rate, iwae-rate-adam points in R\^D, D ≥ d_z \(3\)/);
     expect(help).toMatch(/iwae-bias points in R\^D, D ≥ d_z \(2 quick, 3 full\)/);
   });
 });

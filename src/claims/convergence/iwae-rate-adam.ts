@@ -19,6 +19,12 @@
  * Falsifiers: constant step (α = 0: Adam's noise ball does not shrink) and
  * objective-is-elbo (the engine trains the ELBO: E‖∇L_K(θ_k)‖² floors at
  * ‖∇L_K(θ*_ELBO)‖²).
+ *
+ * Calibration (quick tier, M = 50 master seeds, 6.9 s a run): pass 49/50 (the
+ * one miss inconclusive, no fail), constant step caught 50/50, objective-is-
+ * elbo 50/50. Full tier: one run at master seed 1, pass (slope −0.856
+ * [−0.867, −0.845], normalised −0.489 [−0.500, −0.478], last decade −0.941
+ * [−1.054, −0.825]), both falsifiers caught, 22 s; not calibrated.
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';

@@ -2,7 +2,8 @@
  * Mutants of the NTK family (see mutants/types.ts): the analytic kernels a
  * few percent off, the engine's empirical kernel missing a term or a
  * multiplier, the gradient-descent trainer's step or loss normalisation, the
- * KRR oracle's ridge, and the stochastic network's kernels and noise average.
+ * KRR oracle's ridge, and the stochastic network's kernels and noise average
+ * (the last two also for ntk-min-eigenvalue: its limit and its Gram sums).
  */
 import type { Mutant } from './types.ts';
 
@@ -215,5 +216,23 @@ export const NTK_MUTANTS: Mutant[] = [
     find: 'normalQuantile((k + Math.max(rng.uniform(), Number.EPSILON)) / K)',
     replace: 'normalQuantile(Math.max(rng.uniform(), Number.EPSILON))',
     claims: ['snn-ntk'],
+  },
+  {
+    id: 'ntk-min-eig-variance-limit-no-chain-rule',
+    kind: 'kernel',
+    description: 'The variance head\'s limit kernel forgets the chain-rule factor σ(ρ)σ(ρ′) of s = softplus(ρ) (∂s/∂ρ dropped): Θ_σ^∞ ≈ 4× too large.',
+    file: 'src/kernels/stochastic-ntk.ts',
+    find: 'variance: (q12 * sigmoid(rho1) * sigmoid(rho2)) / (2 * Math.PI * Math.sqrt(det)),',
+    replace: 'variance: q12 / (2 * Math.PI * Math.sqrt(det)),',
+    claims: ['ntk-min-eigenvalue', 'snn-ntk'],
+  },
+  {
+    id: 'ntk-min-eig-gram-divisor-sqrt-m',
+    kind: 'kernel',
+    description: 'The stochastic network\'s per-unit Gram sums are divided by √m (the readout multiplier) instead of its square m: every group\'s hand-written kernel √m times too large.',
+    file: 'src/models/ntk/stochastic-latent.ts',
+    find: 'readoutDivisor: Math.sqrt(arch.width), gramDivisor: arch.width };',
+    replace: 'readoutDivisor: Math.sqrt(arch.width), gramDivisor: Math.sqrt(arch.width) };',
+    claims: ['ntk-min-eigenvalue', 'snn-ntk'],
   },
 ];

@@ -86,8 +86,17 @@ function entry(q11: number, q22: number, q12: number, N: number): Record<Stochas
   return out;
 }
 
+/**
+ * Which formula to evaluate: the correct one, or a deliberately wrong one (a
+ * falsifier's mutation): 'variance-missing-half' takes the normal density's
+ * product E[φ φ'] with 1/π instead of 1/(2π), the variance head's limit
+ * twice the true one (the "limit off by a constant factor" falsifier of
+ * ntk-min-eigenvalue).
+ */
+export type StochasticFormula = 'correct' | 'variance-missing-half';
+
 /** Limit kernels between the rows of X1 and X2 with an N-point rule per dimension (error estimate from 2N). */
-export function stochasticKernels(X1: SphereData, X2: SphereData, hyper: StochasticHyper, N = 20): StochasticKernels {
+export function stochasticKernels(X1: SphereData, X2: SphereData, hyper: StochasticHyper, N = 20, formula: StochasticFormula = 'correct'): StochasticKernels {
   if (X1.d !== X2.d) throw new RangeError(`input dimensions differ: ${X1.d} vs ${X2.d}`);
   if (!(hyper.sigmaW > 0)) throw new RangeError(`σ_W = ${hyper.sigmaW}; allowed σ_W > 0`);
   if (!(hyper.sigmaB >= 0)) throw new RangeError(`σ_b = ${hyper.sigmaB}; allowed σ_b ≥ 0`);
@@ -117,6 +126,7 @@ export function stochasticKernels(X1: SphereData, X2: SphereData, hyper: Stochas
       }
     }
   }
+  if (formula === 'variance-missing-half') groups.variance.mul(2);
   const total = groups.readout.clone().add(groups.mean).add(groups.variance);
   return { groups, total, order: N, quadratureError: err };
 }

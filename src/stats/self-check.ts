@@ -28,6 +28,9 @@
  *    width), and arms equal up to a factor on every seed a point log ratio
  *    (unpaired arms give width);
  *  - Wilson: published intervals (a wrong z moves them by > 0.01);
+ *  - Fisher's exact test: one-sided p-values against hypergeometric sums
+ *    written out as exact rationals (a two-sided sum, the wrong tail or an
+ *    unconditional binomial all move them);
  *  - the NTK width slope (widthSlope): its point estimate on a seeds × widths
  *    table whose spread across seeds changes with m (seeds averaged before the
  *    log: E[log] instead of log E moves it by ≈ 0.2), its interval against
@@ -63,6 +66,7 @@ import { pairedBootstrap, above } from './paired-bootstrap.ts';
 import { bootstrapInterval, smallSampleFactor } from './bootstrap.ts';
 import { studentTQuantile } from './student-t.ts';
 import { wilsonInterval } from './wilson.ts';
+import { fisherExactLess } from './fisher-exact.ts';
 import { DrawMoments, meanTest } from './mean-test.ts';
 import { twoSampleMeanTest } from './two-sample-mean-test.ts';
 import { widthSlope } from './width-slope.ts';
@@ -454,6 +458,16 @@ function checkWilson(c: Checker): void {
   c.close('wilsonInterval(50, 50): lower', wilsonInterval(50, 50).lower, 50 / (50 + Z_975 * Z_975), 1e-9);
 }
 
+function checkFisherExact(c: Checker): void {
+  // Exact rationals from the hypergeometric sums written out by hand:
+  // 3/4 vs 1/4 (Fisher's tea tasting): P(X2 ≤ 1 | t = 4) = (C(4,0)C(4,4) + C(4,1)C(4,3))/C(8,4) = 17/70;
+  // 8/10 vs 1/6: (C(6,0)C(10,9) + C(6,1)C(10,8))/C(16,9) = 280/11440; 32/32 vs 0/32: 1/C(64,32).
+  c.close('fisherExactLess(3/4 vs 1/4)', fisherExactLess(3, 4, 1, 4), 17 / 70, 1e-9);
+  c.close('fisherExactLess(8/10 vs 1/6)', fisherExactLess(8, 10, 1, 6), 280 / 11440, 1e-9);
+  c.close('fisherExactLess(32/32 vs 0/32)', fisherExactLess(32, 32, 0, 32), 1 / 1832624140942590534, 1e-9, 0);
+  c.close('fisherExactLess(0/4 vs 4/4) (no decrease)', fisherExactLess(0, 4, 4, 4), 1, 1e-12);
+}
+
 function checkMeanTest(c: Checker): void {
   // Draws with an exactly known sample mean and variance: coordinate i alternates μ_i ± s_i, so the mean is
   // μ_i and the sample variance s_i²·M/(M−1). The expected vector sits z_i standard errors away.
@@ -714,6 +728,7 @@ export function statisticsSelfCheck(): SelfCheckResult {
     ['the paired bootstrap', checkPairedBootstrap],
     ['the small-sample expansion', checkSmallSampleFactor],
     ['Wilson intervals', checkWilson],
+    ["Fisher's exact test (one-sided)", checkFisherExact],
     ["the NTK family's statistics over seeds (width slope, seed-mean interval, band)", (c) => checkSeedStatistics(c, SEED_STATISTICS)],
     ['the mean test', checkMeanTest],
     ['the two-sample (Welch) mean test', (c) => checkTwoSampleMeanTest(c, twoSampleMeanTest)],

@@ -153,6 +153,52 @@ describe('StochasticLatentBatch', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('standard parameterisation: the same function at initialisation, kernels w.r.t. the stored parameters (readout × m, heads with XXᵀ + 1), hand-written = autodiff', () => {
+    const before = tf.memory().numTensors;
+    const X = tf.tensor2d(Float32Array.from(data.x), [n, arch.d]);
+    const plain = replicas.slice(0, 2);
+    const ntk = new StochasticLatentBatch(arch, plain);
+    const std = new StochasticLatentBatch({ ...arch, parameterisation: 'standard' }, plain);
+    const m = arch.width;
+    const cW = arch.sigmaW / Math.sqrt(arch.d);
+    // Stored parameters: the standard ones are the NTK ones times their multipliers (same streams).
+    const tn = ntk.replicaTheta(0);
+    const ts = std.replicaTheta(0);
+    expect(maxRelDiff(ts.u, Float64Array.from(tn.u, (x) => cW * x))).toBeLessThan(1e-6);
+    expect(maxRelDiff(ts.c, Float64Array.from(tn.c, (x) => arch.sigmaB * x))).toBeLessThan(1e-6);
+    expect(maxRelDiff(ts.a, Float64Array.from(tn.a, (x) => x / Math.sqrt(m)))).toBeLessThan(1e-6);
+    const [fn, fs] = [ntk.forward(X), std.forward(X)];
+    expect(maxRelDiff(fs.dataSync(), fn.dataSync(), 1e-3)).toBeLessThan(2e-5);
+    const kn = ntk.tangentKernels(X);
+    const ks = std.tangentKernels(X);
+    const ad = std.autodiffTangentKernels(X);
+    for (const g of ['readout', 'mean', 'variance', 'total'] as const) {
+      expect({ g, ok: maxRelDiff(ks[g].dataSync(), ad[g].dataSync()) < 2e-4 }).toEqual({ g, ok: true });
+    }
+    // Θ_a grows by m; a head's kernel is the NTK one with Q = σ_W² XXᵀ/d + σ_b² replaced by XXᵀ + 1.
+    const R = plain.length;
+    const gram = tf.tidy(() => tf.matMul(X, X.transpose()));
+    const G = gram.dataSync();
+    const [An, As] = [kn.readout.dataSync(), ks.readout.dataSync()];
+    expect(maxRelDiff(As, Float32Array.from(An, (x) => m * x))).toBeLessThan(2e-5);
+    for (const g of ['mean', 'variance'] as const) {
+      const [Kn, Ks] = [kn[g].dataSync(), ks[g].dataSync()];
+      const expected = Float64Array.from(Kn, (x, q) => {
+        const e = q % (n * n);
+        return (x * (G[e] + 1)) / (cW * cW * G[e] + arch.sigmaB ** 2);
+      });
+      expect({ g, R, ok: maxRelDiff(Ks, expected) < 2e-4 }).toEqual({ g, R, ok: true });
+    }
+    // The parameter moments are normalised by the initial variances: expectation 1 in both parameterisations.
+    const moments = std.blockParameterMoments(1);
+    for (const row of moments) for (const v of row) expect(v).toBeGreaterThan(0.3);
+    tf.dispose([X, fn, fs, gram, ...Object.values(kn), ...Object.values(ks), ...Object.values(ad)]);
+    ntk.dispose();
+    std.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => new StochasticLatentBatch({ ...arch, parameterisation: 'mean-field' as 'ntk' }, plain)).toThrow(/parameterisation "mean-field"; allowed ntk, standard/);
+  });
+
   it('rejects bad settings with the allowed range', () => {
     expect(() => new StochasticLatentBatch({ ...arch, samples: 0 }, replicas)).toThrow(/noise draws K = 0; allowed an integer ≥ 1/);
     expect(() => new StochasticLatentBatch({ ...arch, width: 7 }, replicas)).toThrow(/even width/);

@@ -5,5 +5,6 @@ import ntkKrrEquivalence from './ntk-krr-equivalence.ts';
 import ntkLazyTraining from './ntk-lazy-training.ts';
 import ntkLinearConvergence from './ntk-linear-convergence.ts';
 import snnNtk from './snn-ntk.ts';
+import ntkMinEigenvalue from './ntk-min-eigenvalue.ts';
 
-export const NTK_CLAIMS: readonly Claim[] = [ntkInitLimit, ntkKrrEquivalence, ntkLazyTraining, ntkLinearConvergence, snnNtk];
+export const NTK_CLAIMS: readonly Claim[] = [ntkInitLimit, ntkKrrEquivalence, ntkLazyTraining, ntkLinearConvergence, snnNtk, ntkMinEigenvalue];

@@ -62,6 +62,7 @@ import {
   validateWidths,
 } from './shared/common.ts';
 import { widthSlope } from '../../stats/width-slope.ts';
+import { stochasticAutodiffAgreement } from './shared/stochastic-autodiff.ts';
 
 export const REGULARISERS = ['ridge-init', 'kl-scaled', 'kl'] as const;
 export type Regulariser = (typeof REGULARISERS)[number];
@@ -326,38 +327,6 @@ interface StudyResult {
   series: CheckResult['series'];
   /** Hand-written loss gradients (with the KL terms) vs tf.grads, at initialisation of the first study width. */
   gradient: { worst: number; ok: boolean; message: string } | undefined;
-}
-
-/**
- * Hand-written kernels (blockKernels' structure via tangentKernels) against
- * per-example autodiff through forward, per group: largest difference
- * relative to the group's largest entry; float32 both, 2e-4 as for the wide
- * ReLU network (src/claims/ntk/shared/relu-kernel-mean.ts autodiffAgreement).
- */
-function stochasticAutodiffAgreement(batch: StochasticLatentBatch, X: tf.Tensor2D, tolerance = 2e-4): { worst: number; ok: boolean; message: string } {
-  const hand = batch.tangentKernels(X);
-  const ad = batch.autodiffTangentKernels(X);
-  let worst = 0;
-  let group = 'total';
-  try {
-    for (const g of [...STOCHASTIC_GROUPS, 'total'] as const) {
-      const [a, h] = [ad[g].dataSync(), hand[g].dataSync()];
-      let diff = 0;
-      let scale = 1e-30;
-      for (let q = 0; q < a.length; q++) {
-        diff = Math.max(diff, Math.abs(a[q] - h[q]));
-        scale = Math.max(scale, Math.abs(a[q]));
-      }
-      if (diff / scale > worst) [worst, group] = [diff / scale, g];
-    }
-  } finally {
-    tf.dispose([...Object.values(hand), ...Object.values(ad)]);
-  }
-  return {
-    worst,
-    ok: worst <= tolerance,
-    message: `hand-written stochastic-network kernels vs autodiff (per-example tf.grads through forward, ${batch.R} replicas at m = ${batch.width}): largest difference ${worst.toExponential(2)} of the group's largest entry, in ${group} (tolerance ${tolerance})`,
-  };
 }
 
 /**

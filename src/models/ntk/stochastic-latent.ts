@@ -20,6 +20,17 @@
  * Antisymmetric initialisation pairs units (identical u, v, b, c and noise,
  * opposite a) so f₀ ≡ 0.
  *
+ * Parameterisations (per batch, StochasticArchitecture.parameterisation):
+ *   'ntk'       (default) the multipliers above — σ_W/√d on u and v, σ_b on
+ *               b and c, 1/√m on the readout — and N(0, 1) parameters;
+ *   'standard'  no multipliers (all 1) and the parameters drawn with those
+ *               scales as standard deviations instead (u, v ~ N(0, σ_W²/d),
+ *               b, c ~ N(0, σ_b²), a ~ N(0, 1/m)): the same function at
+ *               initialisation, but the tangent kernel w.r.t. the stored
+ *               parameters changes — the readout's grows ∝ m, the heads' use
+ *               XXᵀ + 1 in place of σ_W² XXᵀ/d + σ_b² (the falsifier of
+ *               ntk-min-eigenvalue, as for the wide ReLU network's 'standard').
+ *
  * Parameter groups for the per-group tangent kernels: readout {a}, mean head
  * {u, b}, variance head {v, c}.
  *
@@ -36,6 +47,9 @@ import { autodiffTangentKernel } from './empirical-ntk.ts';
 
 export type NoiseDraws = 'stratified' | 'iid';
 
+export type StochasticParameterisation = 'ntk' | 'standard';
+export const STOCHASTIC_PARAMETERISATIONS: readonly StochasticParameterisation[] = ['ntk', 'standard'];
+
 export interface StochasticArchitecture {
   d: number;
   width: number;
@@ -43,6 +57,26 @@ export interface StochasticArchitecture {
   sigmaB: number;
   /** Noise draws per latent unit. */
   samples: number;
+  /** Default 'ntk' (see the top of this file). */
+  parameterisation?: StochasticParameterisation;
+}
+
+/**
+ * Multipliers of the heads' inputs (c_W on u and v, c_b on b and c), the
+ * divisor of the readout (√m: f = (1/√m) Σ a ḡ) and every parameter's
+ * initial standard deviation, under the architecture's parameterisation.
+ */
+export function stochasticScales(arch: StochasticArchitecture): { cW: number; cB: number; readoutDivisor: number; gramDivisor: number; initStd: Record<StochasticParam, number> } {
+  // gramDivisor = readoutDivisor², kept exact (m itself) for the per-unit Gram sums of the kernels.
+  const natural = { cW: arch.sigmaW / Math.sqrt(arch.d), cB: arch.sigmaB, readoutDivisor: Math.sqrt(arch.width), gramDivisor: arch.width };
+  if ((arch.parameterisation ?? 'ntk') === 'ntk') return { ...natural, initStd: { u: 1, b: 1, v: 1, c: 1, a: 1 } };
+  return {
+    cW: 1,
+    cB: 1,
+    readoutDivisor: 1,
+    gramDivisor: 1,
+    initStd: { u: natural.cW, b: natural.cB, v: natural.cW, c: natural.cB, a: 1 / natural.readoutDivisor },
+  };
 }
 
 export interface StochasticReplica {
@@ -69,6 +103,8 @@ export function validateStochasticArchitecture(arch: StochasticArchitecture): vo
   int('noise draws K', arch.samples, 1);
   if (!(arch.sigmaW > 0) || !Number.isFinite(arch.sigmaW)) throw new RangeError(`σ_W = ${arch.sigmaW}; allowed a finite σ_W > 0`);
   if (!(arch.sigmaB >= 0) || !Number.isFinite(arch.sigmaB)) throw new RangeError(`σ_b = ${arch.sigmaB}; allowed a finite σ_b ≥ 0`);
+  const p = arch.parameterisation ?? 'ntk';
+  if (!STOCHASTIC_PARAMETERISATIONS.includes(p)) throw new RangeError(`parameterisation "${p}"; allowed ${STOCHASTIC_PARAMETERISATIONS.join(', ')}`);
 }
 
 /** One replica's initial parameters and noise draws (float32). */
@@ -78,11 +114,13 @@ export function stochasticInitialState(arch: StochasticArchitecture, replica: St
   const units = replica.antisymmetric ? m / 2 : m;
   const sizes: Record<string, number> = { u: d, b: 1, v: d, c: 1, a: 1 };
   const params: Record<string, Float32Array> = {};
+  const { initStd } = stochasticScales(arch);
   for (const name of PARAM_NAMES) {
     const per = sizes[name];
     const values = new Float32Array(m * per);
     const rng = RandomStream.at(replica.seed, 'stochastic-latent-init', name);
-    for (let i = 0; i < units * per; i++) values[i] = rng.normal();
+    const std = initStd[name];
+    for (let i = 0; i < units * per; i++) values[i] = std === 1 ? rng.normal() : std * rng.normal();
     if (replica.antisymmetric) {
       for (let i = 0; i < units * per; i++) values[units * per + i] = name === 'a' ? -values[i] : values[i];
     }
@@ -101,6 +139,9 @@ export function stochasticInitialState(arch: StochasticArchitecture, replica: St
 
 let variableCounter = 0;
 
+/** The parameter of each entry of blockParameterMoments (a², ‖u‖²/d, b², ‖v‖²/d, c²). */
+const MOMENT_PARAMS = ['a', 'u', 'b', 'v', 'c'] as const;
+
 export type StochasticParam = (typeof PARAM_NAMES)[number];
 
 /** Per-replica KL weights for lossGradients: the loss adds w_r · (1/n) Σ_i Σ_units KL. */
@@ -117,6 +158,10 @@ export class StochasticLatentBatch {
   readonly noise: tf.Tensor3D;
   private readonly cW: number;
   private readonly cB: number;
+  /** √m under the NTK parameterisation (f = (1/√m) Σ a ḡ), 1 under the standard one; gramDivisor its square. */
+  private readonly readoutDivisor: number;
+  private readonly gramDivisor: number;
+  private readonly initStd: Record<StochasticParam, number>;
 
   constructor(
     readonly arch: StochasticArchitecture,
@@ -147,8 +192,12 @@ export class StochasticLatentBatch {
     const noise = new Float32Array(R * m * K);
     states.forEach((st, r) => noise.set(st.noise, r * m * K));
     this.noise = tf.tensor3d(noise, [1, R * m, K]);
-    this.cW = arch.sigmaW / Math.sqrt(d);
-    this.cB = arch.sigmaB;
+    const scales = stochasticScales(arch);
+    this.cW = scales.cW;
+    this.cB = scales.cB;
+    this.readoutDivisor = scales.readoutDivisor;
+    this.gramDivisor = scales.gramDivisor;
+    this.initStd = scales.initStd;
   }
 
   /** A per-replica [R] vector repeated along the unit axis, [1, R·m]. */
@@ -168,13 +217,13 @@ export class StochasticLatentBatch {
     return { mu, rho, z };
   }
 
-  /** [n, R·m] → [n, R] by summing each replica's units with weights a/√m. */
+  /** [n, R·m] → [n, R] by summing each replica's units with weights a/√m (standard parameterisation: a). */
   private readout(G: tf.Tensor2D, a: tf.Tensor = this.params.a): tf.Tensor2D {
     const n = G.shape[0];
     return G.mul(a)
       .reshape([n, this.R, this.width])
       .sum(2)
-      .div(Math.sqrt(this.width)) as tf.Tensor2D;
+      .div(this.readoutDivisor) as tf.Tensor2D;
   }
 
   /** Noise-averaged outputs [R, n] at inputs X [n, d]; `params` (stored layout) defaults to the variables. */
@@ -201,7 +250,7 @@ export class StochasticLatentBatch {
       const f = this.readout(G); // [n, R]
       const g = f.sub(y).div(n);
       const gUnits = g.expandDims(2).tile([1, 1, m]).reshape([n, this.R * m]); // g_{i,r} on every unit of r
-      const alpha = this.params.a.div(Math.sqrt(m));
+      const alpha = this.params.a.div(this.readoutDivisor);
       let dMu = gUnits.mul(alpha).mul(P);
       const sig = tf.sigmoid(rho);
       let dRho = gUnits.mul(alpha).mul(Peps);
@@ -217,7 +266,7 @@ export class StochasticLatentBatch {
         b: dMu.sum(0, true).mul(this.cB),
         v: tf.matMul(Xt, dRho as tf.Tensor2D).mul(this.cW),
         c: dRho.sum(0, true).mul(this.cB),
-        a: G.mul(gUnits).sum(0, true).div(Math.sqrt(m)),
+        a: G.mul(gUnits).sum(0, true).div(this.readoutDivisor),
       };
       return { f: f.transpose() as tf.Tensor2D, grads };
     });
@@ -236,7 +285,8 @@ export class StochasticLatentBatch {
   /**
    * Per-group empirical tangent kernels [R, n, n] from the closed structure
    * of the per-example gradients (Q = σ_W² XXᵀ/d + σ_b²):
-   *   Θ_a = ḠḠᵀ/m,   Θ_μ = ((P⊙a)(P⊙a)ᵀ/m) ⊙ Q,   Θ_s = ((P_ε⊙σ(ρ)⊙a)(·)ᵀ/m) ⊙ Q.
+   *   Θ_a = ḠḠᵀ/m,   Θ_μ = ((P⊙a)(P⊙a)ᵀ/m) ⊙ Q,   Θ_s = ((P_ε⊙σ(ρ)⊙a)(·)ᵀ/m) ⊙ Q
+   * (standard parameterisation: no /m, and Q = XXᵀ + 1).
    * One replica at a time (the [n, m, K] latent tensor is the memory peak)
    * with rank-2 matMuls; verified against per-example tf.grad in the tests.
    */
@@ -348,6 +398,10 @@ export class StochasticLatentBatch {
           acc[4] += v.c[col] ** 2;
         }
         for (let q = 0; q < 5; q++) acc[q] /= b;
+        // The standard parameterisation draws with the multipliers as standard deviations: back to expectation 1.
+        MOMENT_PARAMS.forEach((p, q) => {
+          if (this.initStd[p] !== 1) acc[q] /= this.initStd[p] ** 2;
+        });
         out.push(acc);
       }
     }
@@ -380,7 +434,7 @@ export class StochasticLatentBatch {
     const Peps = on.mul(epsT).mean(3).mul(tf.sigmoid(rho).squeeze([3])).mul(a) as tf.Tensor3D;
     // Rank-2 matMul with an explicit transpose is the backend's fast path; batched matMul a slow loop.
     const gram = (A: tf.Tensor3D) =>
-      (blocks === 1 ? tf.matMul(A.squeeze([0]) as tf.Tensor2D, (A.squeeze([0]) as tf.Tensor2D).transpose()).expandDims(0) : tf.matMul(A, A, false, true)).div(m) as tf.Tensor3D;
+      (blocks === 1 ? tf.matMul(A.squeeze([0]) as tf.Tensor2D, (A.squeeze([0]) as tf.Tensor2D).transpose()).expandDims(0) : tf.matMul(A, A, false, true)).div(this.gramDivisor) as tf.Tensor3D;
     return { readout: gram(G), mean: gram(P).mul(pre.Q), variance: gram(Peps).mul(pre.Q) } as Record<StochasticGroup, tf.Tensor3D>;
   }
 
@@ -458,11 +512,11 @@ export function stochasticReferenceOutput(
   X: tf.Tensor2D,
 ): tf.Tensor1D {
   return tf.tidy(() => {
-    const cW = arch.sigmaW / Math.sqrt(arch.d);
-    const mu = tf.matMul(X, theta.u as tf.Tensor2D, false, true).mul(cW).add(theta.b.mul(arch.sigmaB));
-    const rho = tf.matMul(X, theta.v as tf.Tensor2D, false, true).mul(cW).add(theta.c.mul(arch.sigmaB));
+    const { cW, cB, readoutDivisor } = stochasticScales(arch);
+    const mu = tf.matMul(X, theta.u as tf.Tensor2D, false, true).mul(cW).add(theta.b.mul(cB));
+    const rho = tf.matMul(X, theta.v as tf.Tensor2D, false, true).mul(cW).add(theta.c.mul(cB));
     const z = mu.expandDims(2).add(tf.softplus(rho).expandDims(2).mul(noise.expandDims(0)));
     const g = tf.relu(z).mean(2);
-    return g.matMul(theta.a.expandDims(1)).squeeze([1]).div(Math.sqrt(arch.width)) as tf.Tensor1D;
+    return g.matMul(theta.a.expandDims(1)).squeeze([1]).div(readoutDivisor) as tf.Tensor1D;
   });
 }

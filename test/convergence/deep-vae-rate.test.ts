@@ -204,6 +204,23 @@ describe('end-of-run statistics', () => {
     expect(fit.averagingRatio.lower).toBeGreaterThan(0.15);
   });
 
+  it('resolved measurements say so; a seed whose late gradients fall below the estimator\'s resolution is named', () => {
+    const ok = fitEndOfRun(seeds((k, s) => wobble(s) * 20 / Math.sqrt(Math.max(k, 1))), endsOf((e, s) => wobble(s) * 60 / e), checkpoints, ends, 13);
+    expect(ok.unresolved).toBeNull();
+    // Seed 3's unbiased estimates late in the run scatter around a tiny value and average below 0 over (n/2, n].
+    const noisy = fitEndOfRun(
+      seeds((k, s) => (s === 3 && k > 3000 ? -0.01 : wobble(s) * 20 / Math.sqrt(Math.max(k, 1)))),
+      endsOf((e, s) => wobble(s) * 60 / e),
+      checkpoints,
+      ends,
+      14,
+    );
+    expect(noisy.unresolved).toMatch(/seed 3's mean ‖∇L\(θ_k\)‖² over \(n\/2, n\] is -/);
+    // A checkpoint whose mean over seeds is ≤ 0 is named too.
+    const allLow = fitEndOfRun(seeds((k, s) => (k === 6000 ? (s % 2 ? 0.01 : -0.02) : wobble(s) / Math.sqrt(Math.max(k, 1)))), endsOf((e, s) => wobble(s) / e), checkpoints, ends, 15);
+    expect(allLow.unresolved).toMatch(/the seed mean at k = 6000 is -/);
+  });
+
   it('checkpoint grid and Polyak–Ruppert ends', () => {
     const ck = deepVaeCheckpoints({ steps: 6000, checkpointsPerDecade: 6, lastDecadeCheckpoints: 36 });
     expect(ck[0]).toBe(0);

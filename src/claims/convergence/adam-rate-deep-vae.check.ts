@@ -489,6 +489,16 @@ export interface EndOfRunFit {
   averagedSlope: Interval;
   /** Geometric mean over seeds of ‖∇L(θ̄_n)‖² / mean ‖∇L(θ_k)‖² over the checkpoints of (n/2, n]. */
   averagingRatio: Interval;
+  /**
+   * Where the measurement is below the estimator's resolution, or null: a
+   * seed whose mean ‖∇L(θ_k)‖² over (n/2, n], or a last-decade checkpoint
+   * whose mean over seeds, is ≤ 0 (the unbiased U-statistic can be: the
+   * gradient is then below its noise). Logs of such values say nothing
+   * (1e-300 in a mean of logs is an artefact, not a floor or a decay), so
+   * the end-of-run criteria cannot judge: inconclusive, with more draws as
+   * the remedy.
+   */
+  unresolved: string | null;
 }
 
 /**
@@ -519,7 +529,16 @@ export function fitEndOfRun(g: readonly Float64Array[], averaged: readonly Float
     { bootstrapSeed },
   );
   const averagingRatio: Interval = { estimate: Math.exp(logRatio.estimate), lower: Math.exp(logRatio.lower), upper: Math.exp(logRatio.upper), level: logRatio.level };
-  return { lastDecadeSlope, averagedSlope, averagingRatio };
+  const problems: string[] = [];
+  g.forEach((gs, s) => {
+    const m = half.reduce((u, i) => u + gs[i], 0) / half.length;
+    if (!(m > 0)) problems.push(`seed ${s}'s mean ‖∇L(θ_k)‖² over (n/2, n] is ${m.toPrecision(3)}`);
+  });
+  const all = seedMeans(g, Array.from(g, (_, s) => s), last.map(([, i]) => i));
+  all.forEach((v, j) => {
+    if (!(v > 0)) problems.push(`the seed mean at k = ${last[j][0]} is ${v.toPrecision(3)}`);
+  });
+  return { lastDecadeSlope, averagedSlope, averagingRatio, unresolved: problems.length ? problems.join('; ') : null };
 }
 
 function evaluate(claimId: string, c: DeepVaeRateConfig, m: Measured, info: RunInfo, masterSeed: number, conformance: ConformanceResult | null): CheckResult {
@@ -554,6 +573,14 @@ function evaluate(claimId: string, c: DeepVaeRateConfig, m: Measured, info: RunI
     if (arm.activation === 'soft-clip') {
       const noFloor = anyOf([atMost(end.averagedSlope, c.maxAveragedSlope), atMost(end.averagingRatio, c.maxAveragingRatio)]);
       verdict = allOf([atMost(fit.normalisedSlope, c.maxNormalisedSlope), atMost(end.lastDecadeSlope, c.maxLastDecadeSlope), noFloor]);
+      // Unresolved: only the normalised slope (on G_n, a running average of many checkpoints) can still judge, and only a fail.
+      if (end.unresolved !== null) verdict = atMost(fit.normalisedSlope, c.maxNormalisedSlope) === 'fail' ? 'fail' : 'inconclusive';
+      if (end.unresolved !== null) {
+        notes.push(
+          `The end of the run is below the ‖∇L‖² estimator's resolution (${end.unresolved}): the last-decade and no-floor statistics take logs of these values and cannot judge` +
+            `${verdict === 'fail' ? ' (the normalised slope fails on its own)' : ''}; more estimator draws (--set estimatorDraws=…) resolve smaller gradients.`,
+        );
+      }
       metrics.normalisedSlope = intervalMetric(fit.normalisedSlope, `upper bound ≤ ${c.maxNormalisedSlope} (G_n √n / log n not rising over [${window[0]}, ${n}]: the paper's O(log n/√n))`);
       metrics.lastDecadeSlope = intervalMetric(end.lastDecadeSlope, `upper bound ≤ ${c.maxLastDecadeSlope} (E‖∇L(θ_k)‖² not rising over the last decade)`);
       metrics.averagedSlope = intervalMetric(end.averagedSlope, `no floor (${noFloor}): this upper bound ≤ ${c.maxAveragedSlope} (mean over seeds of the slope of log ‖∇L(θ̄_e)‖² at the Polyak–Ruppert averages: ≈ −1 like 1/e; a floor stalls it) OR averagingRatio's ≤ ${c.maxAveragingRatio}`);

@@ -5,6 +5,48 @@ const SGD = 'sgd-rate-linear-vae';
 const ADAM = 'adam-rate-linear-vae';
 const LINEAR_RATE = [SGD, ADAM, 'beta-vae-rate'];
 
+const NOISE_LAW = 'gradient-noise-law';
+
+/** The kernel's per-step draws: B rows, then K·d_z normals per row (src/models/linear-vae/engine-model.ts). */
+const KERNEL_DRAWS = `    for (let i = 0; i < B; i++) {
+      const row = streams.data.int(this.dataSize) * dx;
+      encoderMean(params, data, row, dx, dz, mu);
+      for (let j = 0; j < dz; j++) {
+        gmu[j] = 0;
+        muSq += mu[j] * mu[j];
+      }
+      for (let kk = 0; kk < K; kk++) {
+        for (let j = 0; j < dz; j++) {
+          eps[j] = streams.noise.normal();
+`;
+
+/**
+ * The same draws through a per-replica tape (kept on the replica's streams object): recorded on odd
+ * steps, replayed on even ones (rows as drawn, ε multiplied by `sign`: '' replays, '-' negates).
+ */
+function tapedDraws(sign: '' | '-'): string {
+  return `    const tape = ((streams as unknown as { tape?: { rows: number[]; eps: number[]; replay: boolean } }).tape ??= { rows: [], eps: [], replay: true });
+    tape.replay = !tape.replay;
+    if (!tape.replay) {
+      tape.rows.length = 0;
+      tape.eps.length = 0;
+    }
+    let taped = 0;
+    for (let i = 0; i < B; i++) {
+      const row = tape.replay ? tape.rows[i] : streams.data.int(this.dataSize) * dx;
+      if (!tape.replay) tape.rows.push(row);
+      encoderMean(params, data, row, dx, dz, mu);
+      for (let j = 0; j < dz; j++) {
+        gmu[j] = 0;
+        muSq += mu[j] * mu[j];
+      }
+      for (let kk = 0; kk < K; kk++) {
+        for (let j = 0; j < dz; j++) {
+          eps[j] = tape.replay ? ${sign}tape.eps[taped++] : streams.noise.normal();
+          if (!tape.replay) tape.eps.push(eps[j]);
+`;
+}
+
 export const CONVERGENCE_MUTANTS: Mutant[] = [
   {
     id: 'schedule-quarter-exponent',
@@ -140,5 +182,27 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     find: 'g.b[i] = (mean[i] - wmu - b[i]) * inv;',
     replace: 'g.b[i] = (-wmu - b[i]) * inv;',
     claims: [SGD],
+  },
+  {
+    id: 'kernel-draws-replayed-every-other-step',
+    kind: 'sampling',
+    description:
+      'The kernel advances its random draws only every other step: each even step replays the previous step\'s rows and ε (a random key reused, the classic functional-RNG slip). ' +
+      'Every step alone is a correct draw (unbiased, the right spread), so one-step probes and rate slopes cannot see it; consecutive steps\' noise is identical, which doubles the noise ball.',
+    file: 'src/models/linear-vae/engine-model.ts',
+    find: KERNEL_DRAWS,
+    replace: tapedDraws(''),
+    claims: [NOISE_LAW],
+  },
+  {
+    id: 'kernel-antithetic-noise-across-steps',
+    kind: 'sampling',
+    description:
+      'A misplaced variance reduction: each even step reuses the previous step\'s rows with the negated noise −ε (antithetic pairs across steps instead of within a step). ' +
+      'Every step alone is a correct draw; consecutive steps\' noise cancels to first order, which shrinks the noise ball.',
+    file: 'src/models/linear-vae/engine-model.ts',
+    find: KERNEL_DRAWS,
+    replace: tapedDraws('-'),
+    claims: [NOISE_LAW],
   },
 ];

@@ -40,7 +40,7 @@ function configSizes(config: unknown): string {
     if (!node || typeof node !== 'object' || Array.isArray(node) || depth > 3) return;
     for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
       const name = prefix ? `${prefix}.${k}` : k;
-      if (/^(seeds|steps|widths|Ks|betas|values|draws|n|N|D)$/.test(k) && (typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number')))) {
+      if (/^(seeds|steps|widths|batchSizes|Ks|betas|values|draws|n|N|D)$/.test(k) && (typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number')))) {
         parts.push(`${name} ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`);
       } else visit(v, name, depth + 1);
     }

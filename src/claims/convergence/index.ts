@@ -9,5 +9,6 @@ import iwaeBias from './iwae-bias.ts';
 import iwaeRate from './iwae-rate.ts';
 import iwaeRateAdam from './iwae-rate-adam.ts';
 import adamRateDeepVae from './adam-rate-deep-vae.ts';
+import gradientNoiseLaw from './gradient-noise-law.ts';
 
-export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, iwaeRateAdam, adamRateDeepVae];
+export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, iwaeRateAdam, adamRateDeepVae, gradientNoiseLaw];

@@ -64,8 +64,12 @@ function firstPair<T>(items: readonly T[], same: (a: T, b: T) => boolean): [numb
  * `runs`: one configuration's seeds in seed order; `initScale`: the standard
  * deviation s of the N(0, s²) initialisation of the blocks named in
  * `randomBlocks` (the others may be deterministic and are compared, not tested).
+ * `{ commonStart }` instead: every seed starts from one given point on purpose
+ * (e.g. gradient-noise-law starts at the optimum θ*), stated in the text; then
+ * θ₀ must be the SAME for every seed and the rest (seeds, streams,
+ * trajectories) is checked as usual.
  */
-export function seedIndependence(runs: readonly SeedRunView[], init: { scale: number; randomBlocks: readonly string[] }, label = ''): SeedIndependenceResult {
+export function seedIndependence(runs: readonly SeedRunView[], init: { scale: number; randomBlocks: readonly string[] } | { commonStart: string }, label = ''): SeedIndependenceResult {
   const S = runs.length;
   const where = label ? ` (${label})` : '';
   const failures: string[] = [];
@@ -77,13 +81,19 @@ export function seedIndependence(runs: readonly SeedRunView[], init: { scale: nu
   });
   const streamPair = firstPair(streams, (a, b) => a.prefix === b.prefix);
   if (streamPair) failures.push(`${streams[streamPair[0]].what} and ${streams[streamPair[1]].what} draw the same numbers`);
-  const initPair = firstPair(runs, (a, b) => sameParams(a.initial, b.initial));
-  if (initPair) failures.push(`seeds ${initPair[0]} and ${initPair[1]} start from the same initial parameters θ₀`);
+  const common = 'commonStart' in init ? init.commonStart : null;
+  if (common !== null) {
+    const other = runs.findIndex((r) => !sameParams(r.initial, runs[0].initial));
+    if (other > 0) failures.push(`seed ${other} does not start from ${common} as seed 0 does`);
+  } else {
+    const initPair = firstPair(runs, (a, b) => sameParams(a.initial, b.initial));
+    if (initPair) failures.push(`seeds ${initPair[0]} and ${initPair[1]} start from the same initial parameters θ₀`);
+  }
   const gPair = firstPair(runs, (a, b) => sameSeries(a.g, b.g));
   if (gPair) failures.push(`seeds ${gPair[0]} and ${gPair[1]} have identical trajectories of ‖∇L(θ_k)‖²`);
 
-  let spread = S >= 2 ? 'spread not tested (the initial law is not known)' : 'spread not tested (one seed)';
-  if (S >= 2 && init.randomBlocks.length > 0) {
+  let spread = common !== null ? `every seed starts from ${common} (no initial spread to test)` : S >= 2 ? 'spread not tested (the initial law is not known)' : 'spread not tested (one seed)';
+  if (S >= 2 && !('commonStart' in init) && init.randomBlocks.length > 0) {
     let Q = 0;
     let n = 0;
     for (const name of init.randomBlocks) {
@@ -102,6 +112,7 @@ export function seedIndependence(runs: readonly SeedRunView[], init: { scale: nu
     spread = `spread of the initial ${init.randomBlocks.join(', ')} across seeds Q/s² = ${Q.toPrecision(4)} on χ²_${nu} (two-sided p = ${p.toPrecision(2)}, false alarm ${SPREAD_FALSE_ALARM})`;
     if (p < SPREAD_FALSE_ALARM) failures.push(`the ${spread} does not match independent N(0, ${init.scale}²) initialisations`);
   }
-  const detail = `${S} seeds${where}: replica seeds, their streams, initial points and ‖∇L‖² trajectories pairwise distinct${failures.length ? ' — NOT' : ''}; ${spread}`;
+  const what = common !== null ? 'replica seeds, their streams and ‖∇L‖² trajectories pairwise distinct, one common initial point' : 'replica seeds, their streams, initial points and ‖∇L‖² trajectories pairwise distinct';
+  const detail = `${S} seeds${where}: ${what}${failures.length ? ' — NOT' : ''}; ${spread}`;
   return { ok: failures.length === 0, detail, ...(failures.length ? { error: `seeds are not independent${where}: ${failures.join('; ')}` } : {}) };
 }

@@ -75,6 +75,9 @@ describe('stochastic linear VAE with learned σ²: kernel', () => {
     });
     model.disposeInputs(inputs);
     expect(tf.memory().numTensors).toBe(before);
+    const probe = new StochasticLearnedVarianceLinearVae({ D, H, data, fixedLogVariance: fixed, initialLogVariance: 0 });
+    probe.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     reps.forEach((rep, r) => {
       const grad = Object.fromEntries(NAMES.map((n) => [n, new Float64Array(params[r][n].length)]));
       const objective = model.objectiveAndGradient(params[r], rep, replicaStreams(rep.seed), grad, r);

@@ -3,8 +3,11 @@
  * its tolerance formula, and the PCA data generator's law.
  */
 import { describe, expect, it } from 'vitest';
-import { gapTolerance, judgeFigure1, pcaData, type Figure1Run } from '../../src/claims/entropy/d23-figure-1.check.ts';
+import { gapTolerance, judgeFigure1, pcaData, type Figure1Config, type Figure1Run } from '../../src/claims/entropy/d23-figure-1.check.ts';
 import claim from '../../src/claims/entropy/d23-figure-1.ts';
+import type { Tier } from '../../src/contract/claim.ts';
+
+const tiers = claim.tiers as Record<Tier, Figure1Config>;
 
 const tol = { entropy: 0.05, likelihood: 0.05, ratio: 0.1, settle: 1e-2 };
 const E = 40;
@@ -65,12 +68,12 @@ describe('judgeFigure1', () => {
 
 describe('d23-figure-1 configuration', () => {
   it('tolerance κ(D/2 + H)·lr: 0.07 nats at the paper sizes, 0.35 at quick', () => {
-    expect(gapTolerance(claim.tiers.full)).toBeCloseTo(10 * 7 * 1e-3, 12);
-    expect(gapTolerance(claim.tiers.quick)).toBeCloseTo(10 * 7 * 5e-3, 12);
+    expect(gapTolerance(tiers.full)).toBeCloseTo(10 * 7 * 1e-3, 12);
+    expect(gapTolerance(tiers.quick)).toBeCloseTo(10 * 7 * 5e-3, 12);
   });
 
   it('the full tier is the paper: N = 10⁴, D = 10, H = 2, σ = 0.1, B = 2000, K = 100, lr 1e-3, 1500 epochs, 10 runs', () => {
-    const c = claim.tiers.full;
+    const c = tiers.full;
     expect([c.data.N, c.data.D, c.H, c.data.noiseStd, c.batchSize, c.samples, c.lr, c.epochs, c.seeds]).toEqual([10000, 10, 2, 0.1, 2000, 100, 1e-3, 1500, 10]);
   });
 });

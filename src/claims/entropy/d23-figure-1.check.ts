@@ -232,6 +232,7 @@ export async function checkFigure1(claimId: string, configs: readonly Figure1Con
       diverged = e;
     } finally {
       trainer.dispose();
+      model.dispose();
     }
     const seconds = (performance.now() - t0) / 1000;
     group.forEach(({ index, config }, g) => {

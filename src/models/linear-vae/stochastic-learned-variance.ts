@@ -61,6 +61,8 @@ export class StochasticLearnedVarianceLinearVae implements BatchedModel<NoiseSta
   private readonly initScale: number;
   private readonly scratch: Record<'mu' | 'ebar' | 'M' | 'work' | 'abar' | 'gmu' | 'WtW' | 'tau', Float64Array>;
   private readonly rows: Record<'r' | 'Wa' | 'rho', Float64Array>;
+  private readonly learnMask: tf.Tensor1D;
+  private readonly fixedValue: tf.Tensor1D;
 
   constructor(opts: StochasticLearnedVarianceOptions) {
     const { D, H, data } = opts;
@@ -78,6 +80,8 @@ export class StochasticLearnedVarianceLinearVae implements BatchedModel<NoiseSta
     const h = () => new Float64Array(H);
     this.scratch = { mu: h(), ebar: h(), M: new Float64Array(H * H), work: new Float64Array(H * H), abar: h(), gmu: h(), WtW: new Float64Array(H * H), tau: h() };
     this.rows = { r: new Float64Array(D), Wa: new Float64Array(D), rho: new Float64Array(D) };
+    this.learnMask = tf.tensor1d(this.fixed.map((f) => (f === null ? 1 : 0)));
+    this.fixedValue = tf.tensor1d(this.fixed.map((f) => f ?? 0));
   }
 
   private fixedOf(index: number, label: string): number | null {
@@ -140,9 +144,7 @@ export class StochasticLearnedVarianceLinearVae implements BatchedModel<NoiseSta
     const c = params.c as tf.Tensor2D;
     const s = params.s as tf.Tensor2D; // [R, H]
     const R = W.shape[0];
-    const learnMask = tf.tensor1d(this.fixed.map((f) => (f === null ? 1 : 0)));
-    const fixedValue = tf.tensor1d(this.fixed.map((f) => f ?? 0));
-    const logVar = (params.logVar as tf.Tensor2D).reshape([R]).mul(learnMask).add(fixedValue) as tf.Tensor1D; // fixed replicas: gradient 0
+    const logVar = (params.logVar as tf.Tensor2D).reshape([R]).mul(this.learnMask).add(this.fixedValue) as tf.Tensor1D; // fixed replicas: gradient 0
     const mu = tf.matMul(x, V, false, true).add(c.expandDims(1)) as tf.Tensor3D; // [R, B, H]
     const r = x.sub(b.expandDims(1)).sub(tf.matMul(mu, W, false, true)); // [R, B, D]
     const tau = s.mul(0.5).exp(); // [R, H]
@@ -154,10 +156,7 @@ export class StochasticLearnedVarianceLinearVae implements BatchedModel<NoiseSta
     const v = logVar.exp().reshape([R, 1]);
     const recon = logVar.add(LOG_2PI).mul(-0.5 * D).reshape([R, 1]).sub(Q.div(v.mul(2)));
     const kl = s.exp().expandDims(1).add(mu.square()).sub(1).sub(s.expandDims(1)).sum(-1).mul(0.5); // [R, B]
-    const out = recon.sub(kl.mul(beta.reshape([R, 1]))).mul(pointWeight).sum(1) as tf.Tensor1D;
-    learnMask.dispose();
-    fixedValue.dispose();
-    return out;
+    return recon.sub(kl.mul(beta.reshape([R, 1]))).mul(pointWeight).sum(1) as tf.Tensor1D;
   }
 
   /**
@@ -251,5 +250,9 @@ export class StochasticLearnedVarianceLinearVae implements BatchedModel<NoiseSta
 
   disposeInputs(inputs: NoiseStatisticsBatch): void {
     tf.dispose([inputs.x, inputs.ebar, inputs.M, inputs.pointWeight, inputs.beta]);
+  }
+
+  dispose(): void {
+    tf.dispose([this.learnMask, this.fixedValue]);
   }
 }

@@ -24,9 +24,6 @@ import { ReplicaTrainer } from '../../src/engine/trainer.ts';
 import { StochasticLearnedVarianceLinearVae } from '../../src/models/linear-vae/stochastic-learned-variance.ts';
 import { chiSquare, drawNoiseStatistics } from '../../src/models/linear-vae/noise-statistics.ts';
 
-beforeAll(async () => {
-  await useBackend('wasm');
-});
 
 const D = 6;
 const H = 2;
@@ -35,7 +32,12 @@ const NAMES = ['W', 'b', 'V', 'c', 's', 'logVar'] as const;
 const rngData = RandomStream.at('slv-test-data');
 const data = Float32Array.from({ length: N * D }, (_, i) => 0.5 + Math.fround(rngData.normal() * (1 + (i % D) * 0.2)));
 const fixed = [null, Math.log(0.3), null, null];
-const model = new StochasticLearnedVarianceLinearVae({ D, H, data, fixedLogVariance: fixed, initialLogVariance: Math.log(0.5) });
+let model: StochasticLearnedVarianceLinearVae;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  model = new StochasticLearnedVarianceLinearVae({ D, H, data, fixedLogVariance: fixed, initialLogVariance: Math.log(0.5) });
+});
 
 function replicas(C = 1e-2): ReplicaSetting[] {
   const s = (i: number) => deriveSeed('slv-test', i);

@@ -3,13 +3,14 @@
  * its tolerance formula, and the PCA data generator's law.
  */
 import { describe, expect, it } from 'vitest';
-import { gapTolerance, judgeFigure1, pcaData, type Figure1Config, type Figure1Run } from '../../src/claims/entropy/d23-figure-1.check.ts';
+import { firstOrderGapBound, judgeFigure1, pcaData, type Figure1Config, type Figure1Run } from '../../src/claims/entropy/d23-figure-1.check.ts';
 import claim from '../../src/claims/entropy/d23-figure-1.ts';
 import type { Tier } from '../../src/contract/claim.ts';
 
 const tiers = claim.tiers as Record<Tier, Figure1Config>;
 
-const tol = { entropy: 0.05, likelihood: 0.05, ratio: 0.1, settle: 1e-2 };
+/** The curves below top out at F = 3; ℓ_ML 0.01 above: first-order bound ≈ √(2·0.01·6) ≈ 0.35, above `absolute`. */
+const tol = { absolute: 0.05, ratio: 0.1, settle: 1e-2, mlLogLik: 3.01, D: 10, H: 2 };
 const E = 40;
 
 /** A run whose F rises to `top` (reached by `reach` of the epochs), S and log p approaching F up to the final gaps. */
@@ -60,6 +61,18 @@ describe('judgeFigure1', () => {
     expect(j.verdict).toBe('inconclusive');
   });
 
+  it('fails when |F − S| is below the absolute tolerance but above the first-order bound at the reached distance', () => {
+    // ℓ_ML − F = 1e-5 allows √(2·1e-5·(6 + 0.03)) ≈ 0.011; the gap 0.03 cannot be first order in that distance.
+    const j = judgeFigure1([run({ gapS: 0.03, gapP: 0.001 })], { ...tol, mlLogLik: 3.00001 });
+    expect(j.bound).toBeCloseTo(Math.sqrt(2e-5 * 6.03), 6); // S = F + 0.03: F − S = −0.03
+    expect(j.verdict).toBe('fail');
+  });
+
+  it('firstOrderGapBound: √(2(ℓ_ML − F)((D + H)/2 − (F − S))), 0 at the optimum', () => {
+    expect(firstOrderGapBound(1, 1.5, { mlLogLik: 1.5, D: 10, H: 2 })).toBeCloseTo(Math.sqrt(2 * 0.5 * 6.5), 12);
+    expect(firstOrderGapBound(1.5, 1.5, { mlLogLik: 1.5, D: 10, H: 2 })).toBe(0);
+  });
+
   it('fail wins over inconclusive', () => {
     const moving = run({ reach: 1.6, gapS: 0.001, gapP: 0.001 });
     expect(judgeFigure1([moving, run({ gapS: 1, gapP: 0, startGap: 1.2 })], tol).verdict).toBe('fail');
@@ -67,9 +80,8 @@ describe('judgeFigure1', () => {
 });
 
 describe('d23-figure-1 configuration', () => {
-  it('tolerance κ(D/2 + H)·lr: 0.07 nats at the paper sizes, 0.35 at quick', () => {
-    expect(gapTolerance(tiers.full)).toBeCloseTo(10 * 7 * 1e-3, 12);
-    expect(gapTolerance(tiers.quick)).toBeCloseTo(10 * 7 * 5e-3, 12);
+  it('states one absolute tolerance for both tiers', () => {
+    expect(tiers.quick.tolerance).toEqual(tiers.full.tolerance);
   });
 
   it('the full tier is the paper: N = 10⁴, D = 10, H = 2, σ = 0.1, B = 2000, K = 100, lr 1e-3, 1500 epochs, 10 runs', () => {

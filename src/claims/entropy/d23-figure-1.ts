@@ -12,13 +12,17 @@
  * side evaluates every run exactly (no sampling): F in closed form, S, the
  * exact decomposition of F − S, log p(x) of the linear Gaussian model.
  * Judged (d23-figure-1.check.ts): at the last epoch, for every run,
- * |F − S| ≤ κ(D/2 + H)·lr and log p − F ≤ κ(D/2 + H)·lr (κ = 10: Adam leaves
- * each coordinate a few lr from the stationary point and the gap is first
- * order there, slope ≈ D/2 + H; measured worst ratio to the bound ≈ 1/3 at
- * quick, see below), both gaps at the last epoch ≤ 1/10 of their largest value
- * in the first quarter of training (the curves come together); a run not
- * there whose F has settled (or whose gap stopped closing) is a `fail`,
- * one still moving `inconclusive`.
+ * log p − F ≤ 0.25 and |F − S| ≤ min(0.25, √(2(ℓ_ML − F)((D + H)/2 − (F − S))))
+ * nats/point — the second, the gap first order allows at the reached distance
+ * from the optimum (ℓ_ML − F, measured exactly; the ELBO's maximum is the PPCA
+ * ML log-likelihood ℓ_ML), the first stated with its measured margin (below);
+ * and both gaps at the last epoch ≤ 1/10 of their largest value in the first
+ * quarter of training (the curves come together). A run not there whose F has
+ * settled (or whose gap stopped closing) is a `fail`, one still moving
+ * `inconclusive`. At the paper's 1500 epochs training is in the tail of its
+ * transient, not at Adam's noise floor: F is still rising (≈ 0.09 nats/point
+ * over the last quarter, 7e-3 below ℓ_ML at the end; seed 1) and |F − S|
+ * closing (0.064 at epoch 1400, 0.042 at 1500, run mean).
  * Differences from the paper: log σ² and log τ² parameterisations (D23's code:
  * softplus of σ and τ; we start σ² at softplus(0)² as they do, τ² at 1), a
  * N(0, 0.1²) initialisation of W and V (PyTorch: uniform ±1/√fan-in), data
@@ -28,7 +32,8 @@
  * Quick tier (CI, ≲ 20 s): N = 2000, B = 400 (still 5 steps an epoch),
  * lr 5e-3 and 300 epochs (1500 steps: log σ² must travel from log 0.48 to
  * log 0.01, ≈ 3.9 at ≤ lr per Adam step), K = 100, 10 runs. The statement and
- * the criteria are the same; the tolerance scales with lr by its formula.
+ * the criteria are the same (≈ the same distance travelled: 5x the steps' size,
+ * 1/5 of the steps).
  * Falsifier: σ² fixed at its initial value (ln 2)²: F − S keeps
  * (D/2)(1 − s̄/σ²) ≈ 5 nats (s̄ ≈ 0.01 ≪ σ²): must `fail`. (With σ² fixed the
  * ELBO still becomes tight against that model's log p, the encoder being the
@@ -50,9 +55,14 @@ const full: Figure1Config = {
   epochs: 1500,
   initialVariance: SOFTPLUS0_SQUARED,
   fixedVariance: null,
+  // absolute 0.25 nats/point: measured worst last-epoch |F − S| 0.067 at the full tier (log p − F
+  // 1.4e-3), 0.11 at the quick tier (seed 1): margins 3.7x and 2.3x; the falsifier leaves ≈ 3.9, 15x above.
+  // |F − S| must also be within the first-order bound at the reached distance (firstOrderGapBound:
+  // ≈ 0.3 at the full tier's end, ℓ_ML − F ≈ 7e-3).
+  // ratio 0.1: the gaps start at ≈ 4 nats (|F − S|) and 0.5 (log p − F); measured 0.015 at the end.
   // settle: a late drift of F below 1e-2 nats/point over the last quarter is far below the gaps the
-  // falsifier leaves (≈ 4 nats), and above Adam's jitter of F (second order, ≲ 1e-3 measured).
-  tolerance: { kappa: 10, ratio: 0.1, settle: 1e-2 },
+  // falsifier leaves, and above Adam's jitter of F (second order, ≲ 1e-3 measured).
+  tolerance: { absolute: 0.25, ratio: 0.1, settle: 1e-2 },
 };
 
 const tiers: Record<Tier, Figure1Config> = {

@@ -28,7 +28,12 @@
  * N(0, 0.1²) initialisation of W and V (PyTorch: uniform ±1/√fan-in), data
  * drawn with replacement (PyTorch: shuffled epochs), the curves evaluated
  * exactly rather than by the 100-sample Monte Carlo ELBO.
- * Full tier: the paper's sizes (N, D, H, σ, B, K, lr, epochs, 10 runs).
+ * Full tier: the paper's sizes (N, D, H, σ, B, K, lr, epochs, 10 runs): one
+ * training run ≈ 18 s of one core, the claim with its falsifier (20 runs in one
+ * replica batch) ≈ 6 min quiet (9 min measured on a loaded 2-core machine);
+ * measured (seed 1): pass, worst |F − S| 0.067 (first-order bounds 0.17–0.29),
+ * worst log p − F 1.4e-3, gaps down to ≤ 0.015 of their first-quarter size;
+ * the falsifier |F − S| 3.92 (ratio 0.96): fail.
  * Quick tier (CI, ≲ 20 s): N = 2000, B = 400 (still 5 steps an epoch),
  * lr 5e-3 and 300 epochs (1500 steps: log σ² must travel from log 0.48 to
  * log 0.01, ≈ 3.9 at ≤ lr per Adam step), K = 100, 10 runs. The statement and

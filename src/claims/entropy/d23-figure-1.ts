@@ -35,10 +35,13 @@
  * worst log p − F 1.4e-3, gaps down to ≤ 0.015 of their first-quarter size;
  * the falsifier |F − S| 3.92 (ratio 0.96): fail.
  * Quick tier (CI, ≲ 20 s): N = 2000, B = 400 (still 5 steps an epoch),
- * lr 5e-3 and 300 epochs (1500 steps: log σ² must travel from log 0.48 to
- * log 0.01, ≈ 3.9 at ≤ lr per Adam step), K = 100, 10 runs. The statement and
- * the criteria are the same (≈ the same distance travelled: 5x the steps' size,
- * 1/5 of the steps).
+ * lr 1e-2 and 300 epochs (1500 steps: log σ² must travel from log 0.48 to
+ * log 0.01, ≈ 3.9 at ≤ lr per Adam step; the slowest mode is the rotation
+ * that makes W's columns orthogonal, which closes log p − F), K = 100, 10 runs.
+ * The statement and the criteria are the same (the same distance travelled
+ * at 10x the step, 1/5 of the steps). Calibration (50 master seeds) with
+ * lr 5e-3 gave 28 pass, 22 inconclusive (never fail): log p − F still closing
+ * at the end (ratio to the first quarter > 0.1, F rising); hence 1e-2.
  * Falsifier: σ² fixed at its initial value (ln 2)²: F − S keeps
  * (D/2)(1 − s̄/σ²) ≈ 5 nats (s̄ ≈ 0.01 ≪ σ²): must `fail`. (With σ² fixed the
  * ELBO still becomes tight against that model's log p, the encoder being the
@@ -61,7 +64,8 @@ const full: Figure1Config = {
   initialVariance: SOFTPLUS0_SQUARED,
   fixedVariance: null,
   // absolute 0.25 nats/point: measured worst last-epoch |F − S| 0.067 at the full tier (log p − F
-  // 1.4e-3), 0.11 at the quick tier (seed 1): margins 3.7x and 2.3x; the falsifier leaves ≈ 3.9, 15x above.
+  // 1.4e-3), 0.036 at the quick tier (log p − F 0.026 on the hardest of 3 data sets): margins ≥ 3.7x;
+  // the falsifier leaves ≈ 3.9, 15x above.
   // |F − S| must also be within the first-order bound at the reached distance (firstOrderGapBound:
   // ≈ 0.3 at the full tier's end, ℓ_ML − F ≈ 7e-3).
   // ratio 0.1: the gaps start at ≈ 4 nats (|F − S|) and 0.5 (log p − F); measured 0.015 at the end.
@@ -71,7 +75,7 @@ const full: Figure1Config = {
 };
 
 const tiers: Record<Tier, Figure1Config> = {
-  quick: { ...full, data: { ...full.data, N: 2000 }, batchSize: 400, lr: 5e-3, epochs: 300 },
+  quick: { ...full, data: { ...full.data, N: 2000 }, batchSize: 400, lr: 1e-2, epochs: 300 },
   full,
 };
 

@@ -15,8 +15,8 @@
  *              bound at the reached distance, firstOrderGapBound), and both
  *              gaps at the last epoch ≤ ratio × their largest value over the
  *              first quarter of the epochs (the curves come together);
- *   settled    |F(last) − F(¾ of the epochs)| ≤ settle, or a gap above tolerance kept 90%
- *              of its size over the last quarter: the stationarity premise;
+ *   settled    a gap above tolerance kept 90% of its size over the last quarter (it
+ *              is not closing): the stationarity premise;
  *   pass       every run converged; fail: a run settled and not converged
  *              (the identity violated where training has stopped moving);
  *   inconclusive  a run neither (still moving: too few epochs to judge).
@@ -56,7 +56,6 @@ export const figure1ConfigSchema = z
       /** Largest |F − S| and log p − F allowed at the last epoch, nats per point (stated with its measured margin in the claim file). */
       absolute: positiveNumber('gap tolerance (nats/point)'),
       ratio: positiveNumber('last-epoch gap / first-quarter gap'),
-      settle: positiveNumber('|F(last) − F(¾)| (nats/point)'),
     }),
   })
   .superRefine((c, ctx) => {
@@ -71,7 +70,6 @@ export interface Figure1Criteria {
   /** Largest |F − S| and log p − F at the last epoch, nats per point. */
   absolute: number;
   ratio: number;
-  settle: number;
   /** The PPCA maximum-likelihood log-likelihood per point: the ELBO's maximum (Lucas et al. 2019). */
   mlLogLik: number;
   D: number;
@@ -127,10 +125,12 @@ export function judgeFigure1(runs: readonly Figure1Run[], tol: Figure1Criteria):
     const bound = firstOrderGapBound(run.F[E], run.S[E], tol);
     const entropyTolerance = Math.min(tol.absolute, bound);
     const converged = gS[E] <= entropyTolerance && gP[E] <= tol.absolute && ratio <= tol.ratio;
-    // Settled: F has stopped moving, or a gap above its tolerance is no longer closing (it kept 90%
-    // of its size over the last quarter): more epochs would not close it.
-    const stalled = (gS[E] > entropyTolerance && gS[E] >= 0.9 * gS[late]) || (gP[E] > tol.absolute && gP[E] >= 0.9 * gP[late]);
-    return { entropyGap: gS[E], likelihoodGap: gP[E], bound, ratio, drift, converged, settled: drift <= tol.settle || stalled };
+    // Settled: a gap above its tolerance is no longer closing (it kept 90% of its size over the last
+    // quarter): more epochs would not close it. F's own drift is no witness: along the slow rotation
+    // that makes W's columns orthogonal F moves at second order while log p − F is still closing
+    // (calibration: 3 of 50 quick-tier data sets read `fail` on F's drift with log p − F ≈ 0.1 closing).
+    const settled = (gS[E] > entropyTolerance && gS[E] >= 0.9 * gS[late]) || (gP[E] > tol.absolute && gP[E] >= 0.9 * gP[late]);
+    return { entropyGap: gS[E], likelihoodGap: gP[E], bound, ratio, drift, converged, settled };
   });
   const verdict = perRun.every((r) => r.converged) ? 'pass' : perRun.some((r) => !r.converged && r.settled) ? 'fail' : 'inconclusive';
   return {
@@ -267,7 +267,7 @@ function resultOf(c: Figure1Config, runs: Figure1Run[], problem: Problem, second
     worstLikelihoodGap: { value: j.likelihoodGap, criterion: `log p − F ≤ ${tol} nats/point at the last epoch, every run` },
     smallestFirstOrderBound: { value: j.bound, criterion: '√(2(ℓ_ML − F)((D + H)/2 − (F − S))): the gap first order allows at the reached distance' },
     worstGapRatio: { value: j.ratio, criterion: `last-epoch gap / largest gap of the first quarter ≤ ${c.tolerance.ratio} (converging)` },
-    worstLateDrift: { value: j.drift, criterion: `|F(last) − F(¾)| ≤ ${c.tolerance.settle} nats/point, or a gap not closing (settled: a run not converged is then a fail, else inconclusive)` },
+    worstLateDrift: { value: j.drift, criterion: '|F(last) − F(¾)|, nats/point (reported; a run not converged whose gap stopped closing is a fail, else inconclusive)' },
     finalElboMean: { value: mean((r) => r.F)[E] },
     mlLogLikelihood: { value: problem.mlLogLik },
     finalMlShortfall: { value: Math.max(...runs.map((r) => problem.mlLogLik - r.F[E])) },
@@ -297,7 +297,7 @@ function resultOf(c: Figure1Config, runs: Figure1Run[], problem: Problem, second
     },
     assumptions: [
       { id: 'learned-variance', met: c.fixedVariance === null, detail: c.fixedVariance === null ? 'σ² learned' : `σ² fixed at ${c.fixedVariance}` },
-      { id: 'settled', met: j.perRun.every((r) => r.settled), detail: `largest |F(last) − F(¾)| = ${j.drift.toExponential(2)} nats/point` },
+      { id: 'settled', met: j.perRun.every((r) => r.converged || r.settled), detail: `runs converged or with a gap no longer closing: ${j.perRun.filter((r) => r.converged || r.settled).length}/${j.perRun.length}; largest |F(last) − F(¾)| = ${j.drift.toExponential(2)} nats/point` },
     ],
     notes: [
       `${runs.length} runs, N = ${problem.N}, D = ${problem.D}, H = ${c.H}, B = ${c.batchSize} (${stepsPerEpoch} steps an epoch), K = ${c.samples}, Adam lr ${c.lr}, ${E} epochs`,

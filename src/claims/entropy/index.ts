@@ -7,5 +7,6 @@ import entropyPoissonMixture from './entropy-poisson-mixture.ts';
 import entropySbn from './entropy-sbn.ts';
 import entropyLinearVae from './entropy-linear-vae.ts';
 import entropyGaussianVae from './entropy-gaussian-vae.ts';
+import d23Figure1 from './d23-figure-1.ts';
 
-export const ENTROPY_CLAIMS: readonly Claim[] = [entropyGmm, entropyPpca, entropyBernoulliMixture, entropyPoissonMixture, entropySbn, entropyLinearVae, entropyGaussianVae];
+export const ENTROPY_CLAIMS: readonly Claim[] = [entropyGmm, entropyPpca, entropyBernoulliMixture, entropyPoissonMixture, entropySbn, entropyLinearVae, entropyGaussianVae, d23Figure1];

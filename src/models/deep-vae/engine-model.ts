@@ -29,6 +29,7 @@
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import { packedGradientBias } from '../../engine/gradient-bias.ts';
 import { drawReparameterisedBatch, type ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS, type ClipRange } from './soft-clip.ts';
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, validateDeepDims, type Activation, type DeepVaeDims } from './params.ts';
@@ -168,18 +169,7 @@ export class DeepVaeModel implements BatchedModel<DeepVaeStepInputs> {
     const batch = drawReparameterisedBatch(replicas, streams, this.data, this.dims.dx, this.dims.dz);
     const soft = replicas.map((r) => this.activationOf(r) === 'soft-clip');
     const softMask = soft.every(Boolean) ? null : tf.tensor1d(soft.map((s) => (s ? 1 : 0)));
-    const biases = replicas.map((r) => this.gradientBiasOf(r));
-    let gradientBias: tf.Tensor2D | null = null;
-    if (biases.some((b) => b !== null)) {
-      const P = this.parameterCount;
-      const flat = new Float32Array(replicas.length * P);
-      biases.forEach((b, r) => {
-        if (b === null) return;
-        if (b.length !== P) throw new RangeError(`gradient bias of replica "${replicas[r].label}" has ${b.length} values; allowed ${P}`);
-        flat.set(b, r * P);
-      });
-      gradientBias = tf.tensor2d(flat, [replicas.length, P]);
-    }
+    const gradientBias = packedGradientBias(replicas, this.gradientBiasOf, this.parameterCount);
     return { ...batch, softMask, gradientBias };
   }
 

@@ -25,6 +25,7 @@
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import { packedGradientBias } from '../../engine/gradient-bias.ts';
 import { drawReparameterisedBatch, type ReparameterisedBatch } from '../../engine/minibatch.ts';
 
 /** The engine's single parameter name for a user's model: every block, flattened in init's key order. */
@@ -144,18 +145,7 @@ export class UserVaeModel implements BatchedModel<UserVaeStepInputs> {
 
   drawStep(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): UserVaeStepInputs {
     const batch = drawReparameterisedBatch(replicas, streams, this.data, this.dx, this.vae.latent);
-    const biases = replicas.map((r) => this.gradientBiasOf(r));
-    let gradientBias: tf.Tensor2D | null = null;
-    if (biases.some((b) => b !== null)) {
-      const P = this.parameterCount;
-      const flat = new Float32Array(replicas.length * P);
-      biases.forEach((b, r) => {
-        if (b === null) return;
-        if (b.length !== P) throw new RangeError(`gradient bias of replica "${replicas[r].label}" has ${b.length} values; allowed ${P}`);
-        flat.set(b, r * P);
-      });
-      gradientBias = tf.tensor2d(flat, [replicas.length, P]);
-    }
+    const gradientBias = packedGradientBias(replicas, this.gradientBiasOf, this.parameterCount);
     return { ...batch, gradientBias };
   }
 

@@ -6,5 +6,6 @@ import ntkLazyTraining from './ntk-lazy-training.ts';
 import ntkLinearConvergence from './ntk-linear-convergence.ts';
 import snnNtk from './snn-ntk.ts';
 import ntkMinEigenvalue from './ntk-min-eigenvalue.ts';
+import snnKrrEquivalence from './snn-krr-equivalence.ts';
 
-export const NTK_CLAIMS: readonly Claim[] = [ntkInitLimit, ntkKrrEquivalence, ntkLazyTraining, ntkLinearConvergence, snnNtk, ntkMinEigenvalue];
+export const NTK_CLAIMS: readonly Claim[] = [ntkInitLimit, ntkKrrEquivalence, ntkLazyTraining, ntkLinearConvergence, snnNtk, ntkMinEigenvalue, snnKrrEquivalence];

@@ -46,7 +46,7 @@ import { binLayout, binMeans, describeKernelMeanTest, kernelMeanTest, type BinLa
 import { kernelMeanVerdict, validateKernelMean } from './shared/relu-kernel-mean.ts';
 import { krrPredict, matrixFrom, relativeError, relativeFrobenius, symmetricEigen } from '../../kernels/krr.ts';
 import { evaluateTeacher, normaliseTargets, sinusoidTeacher } from '../../models/ntk/data.ts';
-import { StochasticLatentBatch, type StochasticParam, type StochasticReplica } from '../../models/ntk/stochastic-latent.ts';
+import { StochasticLatentBatch, type StochasticReplica } from '../../models/ntk/stochastic-latent.ts';
 import { runGradientDescent } from '../../models/ntk/gd.ts';
 import { allOf, withinBand } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
@@ -62,7 +62,7 @@ import {
   validateWidths,
 } from './shared/common.ts';
 import { widthSlope } from '../../stats/width-slope.ts';
-import { stochasticAutodiffAgreement } from './shared/stochastic-autodiff.ts';
+import { stochasticAutodiffAgreement, stochasticGradientAgreement } from './shared/stochastic-autodiff.ts';
 
 export const REGULARISERS = ['ridge-init', 'kl-scaled', 'kl'] as const;
 export type Regulariser = (typeof REGULARISERS)[number];
@@ -327,44 +327,6 @@ interface StudyResult {
   series: CheckResult['series'];
   /** Hand-written loss gradients (with the KL terms) vs tf.grads, at initialisation of the first study width. */
   gradient: { worst: number; ok: boolean; message: string } | undefined;
-}
-
-/**
- * tf.grads of Σ_r [(1/(2n))‖f_r − y‖² + w_r·KL_r] through forward and klTerm
- * against the hand-written lossGradients: largest difference per parameter
- * relative to its largest entry (float32 both; 2e-4).
- */
-function stochasticGradientAgreement(batch: StochasticLatentBatch, X: tf.Tensor2D, Xt: tf.Tensor2D, y: tf.Tensor2D, kl: Float64Array, tolerance = 2e-4): { worst: number; ok: boolean; message: string } {
-  const n = X.shape[0];
-  const names = Object.keys(batch.params) as StochasticParam[];
-  const hand = batch.lossGradients(X, Xt, y, kl);
-  const w = tf.tensor1d(Float32Array.from(kl));
-  const ref = tf.grads((...ps: tf.Tensor[]) => {
-    const p = Object.fromEntries(names.map((k, j) => [k, ps[j]])) as Record<StochasticParam, tf.Tensor>;
-    const data = batch.forward(X, p).sub(y.transpose()).square().sum().div(2 * n);
-    return data.add(batch.klTerm(X, p).mul(w).sum()) as tf.Scalar;
-  })(names.map((k) => batch.params[k]));
-  let worst = 0;
-  let param = names[0] as string;
-  try {
-    names.forEach((k, j) => {
-      const [a, b] = [hand.grads[k].dataSync(), ref[j].dataSync()];
-      let diff = 0;
-      let scale = 1e-30;
-      for (let q = 0; q < b.length; q++) {
-        diff = Math.max(diff, Math.abs(a[q] - b[q]));
-        scale = Math.max(scale, Math.abs(b[q]));
-      }
-      if (diff / scale > worst) [worst, param] = [diff / scale, k];
-    });
-  } finally {
-    tf.dispose([hand.f, ...Object.values(hand.grads), ...ref, w]);
-  }
-  return {
-    worst,
-    ok: worst <= tolerance,
-    message: `hand-written loss gradients of the stochastic network (with the KL terms) vs tf.grads at initialisation (m = ${batch.width}, ${batch.R} replicas): largest difference ${worst.toExponential(2)} of the parameter's largest entry, in ${param} (tolerance ${tolerance})`,
-  };
 }
 
 /** GD to convergence under the three regularisers; errors against KRR(nλ) and the unregularised kernel flow. */

@@ -2,12 +2,14 @@
  * The stochastic latent network's hand-written per-group tangent kernels
  * against its own TensorFlow.js autodiff (per-example tf.grads through
  * forward): the check that the closed structure is the Jacobian's Gram
- * matrix, shared by snn-ntk and ntk-min-eigenvalue (verdict error on
- * disagreement, judged on the claim's own configuration).
+ * matrix, shared by snn-ntk and ntk-min-eigenvalue; and its hand-written
+ * loss gradients (KL terms included) against tf.grads, shared by snn-ntk and
+ * snn-krr-equivalence (verdict error on disagreement, judged on the claim's
+ * own configuration).
  */
 import { tf } from '../../../engine/backend.ts';
 import { STOCHASTIC_GROUPS } from '../../../kernels/stochastic-ntk.ts';
-import type { StochasticLatentBatch } from '../../../models/ntk/stochastic-latent.ts';
+import type { StochasticLatentBatch, StochasticParam } from '../../../models/ntk/stochastic-latent.ts';
 
 /**
  * Hand-written kernels (blockKernels' structure via tangentKernels) against
@@ -38,5 +40,43 @@ export function stochasticAutodiffAgreement(batch: StochasticLatentBatch, X: tf.
     worst,
     ok: worst <= tolerance,
     message: `hand-written stochastic-network kernels vs autodiff (per-example tf.grads through forward, ${batch.R} replicas at m = ${batch.width}): largest difference ${worst.toExponential(2)} of the group's largest entry, in ${group} (tolerance ${tolerance})`,
+  };
+}
+
+/**
+ * tf.grads of Σ_r [(1/(2n))‖f_r − y‖² + w_r·KL_r] through forward and klTerm
+ * against the hand-written lossGradients: largest difference per parameter
+ * relative to its largest entry (float32 both; 2e-4).
+ */
+export function stochasticGradientAgreement(batch: StochasticLatentBatch, X: tf.Tensor2D, Xt: tf.Tensor2D, y: tf.Tensor2D, kl: Float64Array, tolerance = 2e-4): { worst: number; ok: boolean; message: string } {
+  const n = X.shape[0];
+  const names = Object.keys(batch.params) as StochasticParam[];
+  const hand = batch.lossGradients(X, Xt, y, kl);
+  const w = tf.tensor1d(Float32Array.from(kl));
+  const ref = tf.grads((...ps: tf.Tensor[]) => {
+    const p = Object.fromEntries(names.map((k, j) => [k, ps[j]])) as Record<StochasticParam, tf.Tensor>;
+    const data = batch.forward(X, p).sub(y.transpose()).square().sum().div(2 * n);
+    return data.add(batch.klTerm(X, p).mul(w).sum()) as tf.Scalar;
+  })(names.map((k) => batch.params[k]));
+  let worst = 0;
+  let param = names[0] as string;
+  try {
+    names.forEach((k, j) => {
+      const [a, b] = [hand.grads[k].dataSync(), ref[j].dataSync()];
+      let diff = 0;
+      let scale = 1e-30;
+      for (let q = 0; q < b.length; q++) {
+        diff = Math.max(diff, Math.abs(a[q] - b[q]));
+        scale = Math.max(scale, Math.abs(b[q]));
+      }
+      if (diff / scale > worst) [worst, param] = [diff / scale, k];
+    });
+  } finally {
+    tf.dispose([hand.f, ...Object.values(hand.grads), ...ref, w]);
+  }
+  return {
+    worst,
+    ok: worst <= tolerance,
+    message: `hand-written loss gradients of the stochastic network (with the KL terms) vs tf.grads at initialisation (m = ${batch.width}, ${batch.R} replicas): largest difference ${worst.toExponential(2)} of the parameter's largest entry, in ${param} (tolerance ${tolerance})`,
   };
 }

@@ -56,7 +56,7 @@ import { allOf, atMost } from '../../stats/verdict.ts';
 import { bootstrapInterval } from '../../stats/bootstrap.ts';
 import { widthSlope } from '../../stats/width-slope.ts';
 import type { CheckResult, ClaimContext, Metric, Verdict } from '../../contract/claim.ts';
-import { familyInputs, inputTensor, intervalMetric, PAPER_CONSTANTS_NOTE, replicaSeed, seedMeans, validateSeeds, validateTestBed, validateWidths } from './shared/common.ts';
+import { configsByNoise, familyInputs, inputTensor, intervalMetric, PAPER_CONSTANTS_NOTE, replicaSeed, seedMeans, validateSeeds, validateTestBed, validateWidths } from './shared/common.ts';
 import { stochasticAutodiffAgreement, stochasticGradientAgreement } from './shared/stochastic-autodiff.ts';
 
 const CLAIM_ID = 'snn-krr-equivalence';
@@ -180,13 +180,7 @@ export async function checkSnnKrr(configs: readonly SnnKrrConfig[], ctx: ClaimCo
   try {
     for (const [w, m] of widths.entries()) {
       // One batch per width and noise scheme: every configuration's replicas of both arms (common random numbers).
-      const groups = new Map<string, number[]>();
-      configs.forEach((c, ci) => {
-        const key = `${c.noise}/${c.samples}`;
-        if (!groups.has(key)) groups.set(key, []);
-        groups.get(key)!.push(ci);
-      });
-      for (const cis of groups.values()) {
+      for (const cis of configsByNoise(configs)) {
         const c0 = configs[cis[0]];
         const replicas: StochasticReplica[] = [];
         const kl: number[] = [];

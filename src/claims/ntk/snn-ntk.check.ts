@@ -51,6 +51,7 @@ import { runGradientDescent } from '../../models/ntk/gd.ts';
 import { allOf, withinBand } from '../../stats/verdict.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
 import {
+  configsByNoise,
   familyInputs,
   inputTensor,
   intervalMetric,
@@ -135,13 +136,7 @@ export async function checkSnnNtk(configs: readonly SnnConfig[], ctx: ClaimConte
   try {
     for (const [w, m] of widths.entries()) {
       // One batch per width and noise scheme: every configuration's replicas (they differ only in noise draws).
-      const groupsOfConfigs = new Map<string, number[]>();
-      configs.forEach((c, ci) => {
-        const key = `${c.noise}/${c.samples}`;
-        if (!groupsOfConfigs.has(key)) groupsOfConfigs.set(key, []);
-        groupsOfConfigs.get(key)!.push(ci);
-      });
-      for (const cis of groupsOfConfigs.values()) {
+      for (const cis of configsByNoise(configs)) {
         const c = configs[cis[0]];
         const replicas: StochasticReplica[] = Array.from({ length: seeds }, (_, s) => ({
           label: `seed ${s}, m=${m}, ${c.noise} K=${c.samples}`,

@@ -127,3 +127,19 @@ export function seedMeans(perSeed: readonly (readonly number[])[]): number[] {
 /** Common wording for every family-N claim file and report. */
 export const PAPER_CONSTANTS_NOTE =
   "The paper's own constants (widths, step sizes, probability bounds) could not be read; this check tests the scale-free form of the claim (rates in m, equivalences up to vanishing error).";
+
+/**
+ * Indices of the configurations that share a noise scheme (draws and their
+ * count), in order: the stochastic-network claims train each such group as
+ * one replica batch per width (its replicas differ only in settings the
+ * batch takes per replica).
+ */
+export function configsByNoise(configs: readonly { noise: string; samples: number }[]): number[][] {
+  const groups = new Map<string, number[]>();
+  configs.forEach((c, ci) => {
+    const key = `${c.noise}/${c.samples}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(ci);
+  });
+  return [...groups.values()];
+}

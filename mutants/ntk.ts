@@ -161,7 +161,7 @@ export const NTK_MUTANTS: Mutant[] = [
     file: 'src/kernels/krr.ts',
     find: 'A.set(i, i, A.get(i, i) + lambdaPrime);',
     replace: 'A.set(i, i, A.get(i, i) - lambdaPrime);',
-    claims: ['ntk-krr-equivalence'],
+    claims: ['ntk-krr-equivalence', 'snn-krr-equivalence'],
   },
   {
     id: 'gd-ridge-toward-zero',
@@ -170,7 +170,7 @@ export const NTK_MUTANTS: Mutant[] = [
     file: 'src/models/ntk/gd.ts',
     find: 'anchor[g] = tf.tidy(() => model.params[g].mul(mask));',
     replace: 'anchor[g] = tf.tidy(() => model.params[g].mul(0));',
-    claims: ['ntk-krr-equivalence'],
+    claims: ['ntk-krr-equivalence', 'snn-krr-equivalence'],
   },
   {
     id: 'gd-ridge-step-missing-eta',
@@ -179,7 +179,7 @@ export const NTK_MUTANTS: Mutant[] = [
     file: 'src/models/ntk/gd.ts',
     find: 'e * k[r] * lambda[r]',
     replace: 'k[r] * lambda[r]',
-    claims: ['ntk-krr-equivalence'],
+    claims: ['ntk-krr-equivalence', 'snn-krr-equivalence'],
   },
   {
     id: 'snn-variance-kernel-3pct',
@@ -255,12 +255,12 @@ export const NTK_MUTANTS: Mutant[] = [
     claims: ['snn-krr-equivalence', 'ntk-krr-equivalence'],
   },
   {
-    id: 'snn-krr-flow-off-by-one',
-    kind: 'oracle',
-    description: 'The kernel-flow predictor the KL arm is compared with runs T − 1 steps instead of T.',
-    file: 'src/claims/ntk/snn-krr-equivalence.check.ts',
-    find: 'flowPredict(Kt, Kc, y, etas[r], steps)',
-    replace: 'flowPredict(Kt, Kc, y, etas[r], steps - 1)',
+    id: 'snn-krr-kl-weight-missing-1-over-n',
+    kind: 'gradient',
+    description: 'The hand-written KL gradient forgets the 1/n of the data average (the KL of every point summed, not averaged): n times too strong.',
+    file: 'src/models/ntk/stochastic-latent.ts',
+    find: "const w = this.expandPerReplica('a', Array.from(kl, (v) => v / n));",
+    replace: "const w = this.expandPerReplica('a', Array.from(kl, (v) => v));",
     claims: ['snn-krr-equivalence'],
   },
   {

@@ -11,24 +11,18 @@
  * with one line naming the problem; `list` states the rows the claim needs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../../src/cli/main.ts';
-import { CLAIMS } from '../../src/claims/index.ts';
 import type { VerifyReport } from '../../src/contract/result.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { validateReport } from '../../src/report/schema.ts';
-import { captureStream } from '../report/cli-harness.ts';
+import { realCli, writeRows } from '../report/user-data-harness.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vae-claims-user-data-deep-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function file(name: string, rows: readonly (readonly number[])[]): string {
-  const p = path.join(dir, name);
-  writeFileSync(p, `${rows.map((r) => r.join(',')).join('\n')}\n`);
-  return p;
-}
+const file = (name: string, rows: readonly (readonly number[])[]) => writeRows(dir, name, rows);
 
 /** N rows of 12 values in [0, 1]: two latent factors through smooth bumps, plus a little noise. */
 function bumps(N: number): number[][] {
@@ -40,24 +34,7 @@ function bumps(N: number): number[][] {
   });
 }
 
-async function cli(args: string[], runs = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = captureStream();
-  const stderr = captureStream();
-  const code = await main(['node', 'vae-claims', ...args], {
-    claims: CLAIMS,
-    stdout,
-    stderr,
-    tty: false,
-    ...(runs
-      ? {}
-      : {
-          useBackend: async () => {
-            throw new Error('a rejected input must not reach backend initialisation');
-          },
-        }),
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const cli = (args: string[], runs = false) => realCli(args, { runs });
 
 describe('adam-rate-deep-vae on the user\'s rows', () => {
   it('trains and measures the engine\'s network on them: a verdict, not error, with the falsifiers judged', { timeout: 300_000 }, async () => {

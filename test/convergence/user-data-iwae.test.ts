@@ -11,26 +11,19 @@
  * each claim needs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../../src/cli/main.ts';
-import { CLAIMS } from '../../src/claims/index.ts';
-import type { ClaimResult, VerifyReport } from '../../src/contract/result.ts';
+import type { ClaimResult } from '../../src/contract/result.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { fixedVarianceMlDecoder } from '../../src/models/linear-vae/ml-decoder.ts';
 import { dataStats, eigenSystem } from '../../src/models/ppca/oracle.ts';
-import { validateReport } from '../../src/report/schema.ts';
-import { captureStream } from '../report/cli-harness.ts';
+import { realCli, runOnData, writeRows } from '../report/user-data-harness.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vae-claims-user-data-iwae-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function file(name: string, rows: readonly (readonly number[])[]): string {
-  const p = path.join(dir, name);
-  writeFileSync(p, `${rows.map((r) => r.join(',')).join('\n')}\n`);
-  return p;
-}
+const file = (name: string, rows: readonly (readonly number[])[]) => writeRows(dir, name, rows);
 
 /**
  * Points in R^5 from three latent directions with singular values 2.5, 2, 1.5
@@ -46,37 +39,9 @@ function spectrum(N: number, scale = 1): number[][] {
   });
 }
 
-async function cli(args: string[], runs = false): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = captureStream();
-  const stderr = captureStream();
-  const code = await main(['node', 'vae-claims', ...args], {
-    claims: CLAIMS,
-    stdout,
-    stderr,
-    tty: false,
-    // A rejected input must not get as far as backend initialisation; the end-to-end runs use the real one.
-    ...(runs
-      ? {}
-      : {
-          useBackend: async () => {
-            throw new Error('a rejected input must not reach backend initialisation');
-          },
-        }),
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const cli = (args: string[], runs = false) => realCli(args, { runs });
 
-async function run(id: string, data: string, sets: string[] = []): Promise<ClaimResult> {
-  const out = mkdtempSync(path.join(dir, `out-${id}-`));
-  const r = await cli(['verify', '--claim', id, '--tier', 'quick', '--quiet', '--out', out, '--data', data, ...sets.flatMap((s) => ['--set', s])], true);
-  expect(r.stderr).toBe('');
-  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as VerifyReport;
-  expect(validateReport(report)).toEqual({ valid: true });
-  expect(report.claims).toHaveLength(1);
-  const claim = report.claims[0];
-  expect(r.code, `${id}: ${claim.verdict} ${claim.error ?? ''}`).toBe(claim.verdict === 'pass' && claim.falsifiers.every((f) => f.caught) ? 0 : 1);
-  return claim;
-}
+const run = (id: string, data: string, sets: string[] = []): Promise<ClaimResult> => runOnData(dir, id, data, sets);
 
 /** The configuration names the file's size (n rows, d_x columns, the tier's d_z), the report whose data it was, and the falsifiers were judged on it. */
 function expectUserData(claim: ClaimResult, file: string, n: number, dx: number, dz: number): void {

@@ -13,28 +13,24 @@
  * line) is checked on a fake claim.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { CLAIMS } from '../../src/claims/index.ts';
 import { defineClaim, type Claim, type ClaimContext, type DataSet } from '../../src/contract/claim.ts';
-import type { ClaimResult, VerifyReport } from '../../src/contract/result.ts';
+import type { ClaimResult } from '../../src/contract/result.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { dataStats, eigenSystem, mlSolution } from '../../src/models/ppca/oracle.ts';
 import { LW22 } from '../../src/claims/sources.ts';
-import { validateReport } from '../../src/report/schema.ts';
+import { realCli, runOnData, writeRows } from '../report/user-data-harness.ts';
 import { captureStream } from '../report/cli-harness.ts';
 import { FAKE_BACKEND } from '../report/fixtures.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vae-claims-user-data-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function file(name: string, rows: readonly (readonly number[])[], header?: string): string {
-  const p = path.join(dir, name);
-  writeFileSync(p, `${header ? `${header}\n` : ''}${rows.map((r) => r.join(',')).join('\n')}\n`);
-  return p;
-}
+const file = (name: string, rows: readonly (readonly number[])[], header?: string) => writeRows(dir, name, rows, header);
 
 const rng = (label: string) => RandomStream.at(20261122, 'user-data-test', label);
 
@@ -87,37 +83,9 @@ function counts(N: number): number[][] {
   return Array.from({ length: N }, (_, n) => Array.from({ length: 6 }, (_, j) => poisson((2 + 5 * ((j + (n % 3)) % 3)) * -Math.log(1 - r.uniform()))));
 }
 
-async function cli(args: string[], deps: { claims?: readonly Claim[]; runs?: boolean } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = captureStream();
-  const stderr = captureStream();
-  const code = await main(['node', 'vae-claims', ...args], {
-    claims: deps.claims ?? CLAIMS,
-    stdout,
-    stderr,
-    tty: false,
-    // A rejected input must not get as far as backend initialisation; the end-to-end runs use the real one.
-    ...(deps.runs
-      ? {}
-      : {
-          useBackend: async () => {
-            throw new Error('a rejected input must not reach backend initialisation');
-          },
-        }),
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const cli = realCli;
 
-async function run(id: string, data: string, sets: string[] = []): Promise<ClaimResult> {
-  const out = mkdtempSync(path.join(dir, `out-${id}-`));
-  const r = await cli(['verify', '--claim', id, '--tier', 'quick', '--quiet', '--out', out, '--data', data, ...sets.flatMap((s) => ['--set', s])], { runs: true });
-  expect(r.stderr).toBe('');
-  const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as VerifyReport;
-  expect(validateReport(report)).toEqual({ valid: true });
-  expect(report.claims).toHaveLength(1);
-  const claim = report.claims[0];
-  expect(r.code, `${id}: ${claim.verdict} ${claim.error ?? ''}`).toBe(claim.verdict === 'pass' && claim.falsifiers.every((f) => f.caught) ? 0 : 1);
-  return claim;
-}
+const run = (id: string, data: string, sets: string[] = []): Promise<ClaimResult> => runOnData(dir, id, data, sets);
 
 /** The configuration a claim ran with names the user's file's size, and the report says whose data it was. */
 function expectUserData(claim: ClaimResult, file: string, N: number, D: number): void {

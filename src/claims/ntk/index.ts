@@ -5,6 +5,7 @@ import ntkKrrEquivalence from './ntk-krr-equivalence.ts';
 import ntkLazyTraining from './ntk-lazy-training.ts';
 import ntkLinearConvergence from './ntk-linear-convergence.ts';
 import snnNtk from './snn-ntk.ts';
+import snnLinearConvergence from './snn-linear-convergence.ts';
 import ntkMinEigenvalue from './ntk-min-eigenvalue.ts';
 
-export const NTK_CLAIMS: readonly Claim[] = [ntkInitLimit, ntkKrrEquivalence, ntkLazyTraining, ntkLinearConvergence, snnNtk, ntkMinEigenvalue];
+export const NTK_CLAIMS: readonly Claim[] = [ntkInitLimit, ntkKrrEquivalence, ntkLazyTraining, ntkLinearConvergence, snnNtk, ntkMinEigenvalue, snnLinearConvergence];

@@ -294,15 +294,20 @@ export async function checkSnnLinearConvergence(configs: readonly SnnConvergence
       f0.dispose();
       if (!(f0Worst <= f0Limit)) problems.push(`Antisymmetric initialisation does not give f̄₀ ≡ 0 at m = ${m}: max |f̄₀| = ${f0Worst.toExponential(2)} > ${f0Limit.toExponential(2)}.`);
       try {
-        for (const [ci, c] of configs.entries()) {
-          const eta = c.etaFactor * baseEta;
-          const single = c.training === 'single-sample' ? new StochasticLatentBatch({ ...arch, samples: 1 }, replicas.map((r) => ({ ...r, noise: 'iid' as const }))) : null;
-          // A fresh noise-averaged batch per configuration (the claim's trains in place); the falsifier's only measures.
-          const model = new NoiseAveragedLatentBatch(arch, replicas);
+        // One replica batch per training mode: the configurations sharing a mode (the claim and the step
+        // falsifier) train side by side with per-replica η (replicas never mix: each follows its own trajectory).
+        for (const mode of SNN_TRAINING) {
+          const cis = configs.flatMap((c, ci) => (c.training === mode ? [ci] : []));
+          if (cis.length === 0) continue;
+          const batchReplicas = cis.flatMap(() => replicas);
+          const R = batchReplicas.length;
+          const single = mode === 'single-sample' ? new StochasticLatentBatch({ ...arch, samples: 1 }, batchReplicas.map((r) => ({ ...r, noise: 'iid' as const }))) : null;
+          // The noise-averaged batch trains in place; for the single-sample mode it only measures f̄ at the other batch's parameters.
+          const model = new NoiseAveragedLatentBatch(arch, batchReplicas);
           try {
             if (single) {
-              const th = replicaParameters(single.params, bed.d, m, seeds);
-              const same = th.every((t, r) => NAMES.every((k) => t[k].every((v, q) => v === theta0[r][k][q])));
+              const th = replicaParameters(single.params, bed.d, m, R);
+              const same = th.every((t, r) => NAMES.every((k) => t[k].every((v, q) => v === theta0[r % seeds][k][q])));
               if (!same) problems.push(`The single-sample network's θ₀ is not the noise-averaged network's at m = ${m}.`);
             }
             const trained = single ?? model;
@@ -318,25 +323,28 @@ export async function checkSnnLinearConvergence(configs: readonly SnnConvergence
               outputs: () => model.forward(X, trained.params),
               y,
               steps,
-              eta: new Float64Array(seeds).fill(eta),
-              onProgress: (t) => ctx.progress((done + (m * t) / steps) / work, `m = ${m}, ${c.training}, η factor ${c.etaFactor}, step ${t}`),
+              eta: Float64Array.from(cis.flatMap((ci) => replicas.map(() => configs[ci].etaFactor * baseEta))),
+              onProgress: (t) => ctx.progress((done + (m * cis.length * t) / steps) / work, `m = ${m}, ${mode}, step ${t}`),
             });
-            // The engine's final outputs against the float64 closed form at the final parameters.
-            const thetaT = replicaParameters(trained.params, bed.d, m, seeds);
-            thetaT.forEach((th, r) => {
-              if (gd.divergedAt[r] >= 0) return;
-              const ref = noiseAveragedOutputs(th, train, hyper);
-              const engine = Float64Array.from(gd.residuals[r][gd.residuals[r].length - 1], (v, i) => v + y[i]);
-              const e = relativeMax(engine, ref);
-              if (ci === 0 && e > outputs.worst) [outputs.worst, outputs.where] = [e, `m = ${m}, seed ${r}`];
+            // The engine's final outputs against the float64 closed form at the final parameters (the claim's replicas).
+            const thetaT = replicaParameters(trained.params, bed.d, m, R);
+            cis.forEach((ci, k) => {
+              for (let s = 0; s < seeds; s++) {
+                const r = k * seeds + s;
+                runs[ci][w].push({ residuals: gd.residuals[r], eig: eig0[s], divergedAt: gd.divergedAt[r] });
+                if (ci !== 0 || gd.divergedAt[r] >= 0) continue;
+                const ref = noiseAveragedOutputs(thetaT[r], train, hyper);
+                const engine = Float64Array.from(gd.residuals[r][gd.residuals[r].length - 1], (v, i) => v + y[i]);
+                const e = relativeMax(engine, ref);
+                if (e > outputs.worst) [outputs.worst, outputs.where] = [e, `m = ${m}, seed ${s}`];
+              }
             });
-            for (let r = 0; r < seeds; r++) runs[ci][w].push({ residuals: gd.residuals[r], eig: eig0[r], divergedAt: gd.divergedAt[r] });
           } finally {
             model.dispose();
             single?.dispose();
           }
-          done += m;
-          ctx.progress(done / work, `m = ${m}, ${c.training} done`);
+          done += m * cis.length;
+          ctx.progress(done / work, `m = ${m}, ${mode} done`);
         }
       } finally {
         avg.dispose();

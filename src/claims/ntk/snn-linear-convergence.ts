@@ -65,7 +65,7 @@ import { checkSnnLinearConvergence, snnConvergenceConfigSchema, type SnnConverge
 
 const common = {
   bed: { d: 16, n: 8, sigmaW: Math.SQRT2, sigmaB: 0.1 },
-  steps: 200,
+  steps: 150,
   etaFactor: 1,
   training: 'noise-averaged' as const,
   targetScale: 1,

@@ -25,6 +25,9 @@
  * r_t is the noise-averaged residual of its iterates, Θ₀ the noise-averaged
  * network's kernel at its θ₀. Its gradient is that of another loss, so f̄
  * leaves the kernel trajectory by O(1) at every width.
+ * Configurations sharing a training mode (the claim and the step falsifier)
+ * train as one replica batch with per-replica η; replicas never mix, so each
+ * follows the trajectory it would follow alone.
  * Conformance (the claim's own configuration; verdict error on failure):
  * hand-written loss gradients vs tf.grads, the trainer's first step vs
  * θ − η∇L written out with tf.grads, the float64 kernels vs the engine's

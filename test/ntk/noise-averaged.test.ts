@@ -17,7 +17,9 @@ import { noiseAveragedKernels, noiseAveragedOutputs } from '../../src/kernels/no
 import { stochasticKernels } from '../../src/kernels/stochastic-ntk.ts';
 import { relativeFrobenius } from '../../src/kernels/krr.ts';
 import { normalPdf } from '../../src/kernels/quadrature.ts';
-import { boundFactor } from '../../src/claims/ntk/snn-linear-convergence.check.ts';
+import { boundFactor, replicaStats } from '../../src/claims/ntk/snn-linear-convergence.check.ts';
+import { linearisedResiduals, symmetricEigen } from '../../src/kernels/krr.ts';
+import { Matrix } from 'ml-matrix';
 
 const arch = { d: 8, width: 20, sigmaW: Math.SQRT2, sigmaB: 0.3 };
 const hyper = { sigmaW: arch.sigmaW, sigmaB: arch.sigmaB };
@@ -128,5 +130,26 @@ describe('NoiseAveragedLatentBatch and its float64 oracle', () => {
 
   it('the bound factor is (1 − ηλ_min/n)² per step', () => {
     expect(boundFactor(2, 0.5, 4)).toBeCloseTo(0.5625, 15);
+  });
+
+  it('on exactly linearised residuals the statistics read: bound ratio 1 (at t = 0), distance 0, bottom-eigenvector rate ratio 1', () => {
+    const k = 5;
+    const rng = RandomStream.at(3, 'stats-test');
+    const A = new Matrix(k, k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) A.set(i, j, rng.normal());
+    const theta = A.mmul(A.transpose()).add(Matrix.eye(k).mul(0.1));
+    const eig = symmetricEigen(theta);
+    const eta = k / eig.values[k - 1];
+    const r0 = Float64Array.from({ length: k }, (_, i) => Math.cos(1 + 2 * i));
+    const residuals = linearisedResiduals(eig, r0, eta, Array.from({ length: 101 }, (_, t) => t));
+    const st = replicaStats({ residuals, eig, divergedAt: -1 }, eta, k, 0.3);
+    expect(st.boundRatio).toBeCloseTo(1, 12);
+    expect(st.distance).toBeLessThan(1e-12);
+    expect(st.rateRatio).toBeCloseTo(1, 6);
+    // The same residuals twice as slow along every mode break the rate and (eventually) the bound.
+    const slow = linearisedResiduals(eig, r0, eta / 2, Array.from({ length: 101 }, (_, t) => t));
+    const st2 = replicaStats({ residuals: slow, eig, divergedAt: -1 }, eta, k, 0.3);
+    expect(st2.boundRatio).toBeGreaterThan(1.5);
+    expect(st2.rateRatio).toBeLessThan(0.6);
   });
 });

@@ -106,7 +106,7 @@ export function boundFactor(eta: number, lambdaMin: number, n: number): number {
   return (1 - (eta * lambdaMin) / n) ** 2;
 }
 
-interface ReplicaRun {
+export interface ReplicaRun {
   residuals: Float64Array[];
   eig: SymmetricEigen;
   divergedAt: number;
@@ -119,7 +119,7 @@ interface ReplicaStats {
   lambdaMin: number;
 }
 
-function replicaStats(r: ReplicaRun, eta: number, n: number, windowFrom: number): ReplicaStats {
+export function replicaStats(r: ReplicaRun, eta: number, n: number, windowFrom: number): ReplicaStats {
   const { eig } = r;
   const lambdaMin = eig.values[0];
   const T = r.residuals.length - 1;

@@ -282,3 +282,74 @@ export const NTK_MUTANTS: Mutant[] = [
     claims: ['snn-krr-equivalence', 'ntk-krr-equivalence'],
   },
 ];
+
+// ---------------------------------------------------------------------------
+// snn-linear-convergence (branch snn-conv): the closed-form noise-averaged
+// network (src/models/ntk/noise-averaged.ts), its float64 oracle
+// (src/kernels/noise-averaged-ntk.ts) and the claim's bound.
+// ---------------------------------------------------------------------------
+NTK_MUTANTS.push(
+  {
+    id: 'snnconv-cdf-without-sqrt2',
+    kind: 'estimator',
+    description: 'The engine\'s closed-form noise average computes Φ(t) as (1 + erf(t))/2, forgetting the 1/√2 inside erf: the outputs are not E relu(μ + sε).',
+    file: 'src/models/ntk/noise-averaged.ts',
+    find: 'const cdf = tf.erf(t.mul(Math.SQRT1_2)).add(1).mul(0.5);',
+    replace: 'const cdf = tf.erf(t).add(1).mul(0.5);',
+    claims: ['snn-linear-convergence'],
+  },
+  {
+    id: 'snnconv-variance-gradient-no-chain-rule',
+    kind: 'gradient',
+    description: 'The hand-written gradient of the variance head forgets ∂s/∂ρ = σ(ρ) of s = softplus(ρ).',
+    file: 'src/models/ntk/noise-averaged.ts',
+    find: 'const dRho = gUnits.mul(alpha).mul(pdf).mul(tf.sigmoid(rho)) as tf.Tensor2D;',
+    replace: 'const dRho = gUnits.mul(alpha).mul(pdf) as tf.Tensor2D;',
+    claims: ['snn-linear-convergence'],
+  },
+  {
+    id: 'snnconv-oracle-variance-kernel-no-chain-rule',
+    kind: 'kernel',
+    description: 'The float64 empirical kernel of the variance head drops the σ(ρ) factor of the Jacobian (Θ_s ≈ 4× too large, Θ₀ and its λ_min wrong).',
+    file: 'src/kernels/noise-averaged-ntk.ts',
+    find: 'dRho[i * m + r] = sigmoid(rho) * pdf;',
+    replace: 'dRho[i * m + r] = pdf;',
+    claims: ['snn-linear-convergence'],
+  },
+  {
+    id: 'snnconv-oracle-output-drops-noise-term',
+    kind: 'oracle',
+    description: 'The float64 closed form of the noise average drops the sφ(μ/s) term (E relu(μ + sε) taken as μΦ(μ/s)).',
+    file: 'src/kernels/noise-averaged-ntk.ts',
+    find: 'g[i * m + r] = mu * cdf + s * pdf;',
+    replace: 'g[i * m + r] = mu * cdf;',
+    claims: ['snn-linear-convergence'],
+  },
+  {
+    id: 'snnconv-bound-rate-not-squared',
+    kind: 'statistics',
+    description: 'The loss bound uses (1 − ηλ_min/n)^t instead of (1 − ηλ_min/n)^{2t} (the residual\'s rate taken for the loss\'s): a bound twice as loose in log.',
+    file: 'src/claims/ntk/snn-linear-convergence.check.ts',
+    find: 'return (1 - (eta * lambdaMin) / n) ** 2;',
+    replace: 'return 1 - (eta * lambdaMin) / n;',
+    claims: ['snn-linear-convergence'],
+  },
+  {
+    id: 'snnconv-gd-step-halved',
+    kind: 'optimizer',
+    description: 'The GD runner applies half the step η/2 (a stray 1/2 in its coefficient): training runs at another rate than the bound\'s.',
+    file: 'src/models/ntk/gd.ts',
+    find: 'gradCoef[g] = model.expandPerReplica(g, Array.from(opts.eta, (e, r) => e * k[r] * c[r] * c[r]));',
+    replace: 'gradCoef[g] = model.expandPerReplica(g, Array.from(opts.eta, (e, r) => 0.5 * e * k[r] * c[r] * c[r]));',
+    claims: ['snn-linear-convergence', 'ntk-linear-convergence'],
+  },
+  {
+    id: 'snnconv-loss-gradient-sum-not-mean',
+    kind: 'objective',
+    description: 'The noise-averaged network\'s hand-written gradients are those of the summed loss (1/2)‖f̄ − y‖² instead of the mean (1/(2n))‖f̄ − y‖²: n times too large a step.',
+    file: 'src/models/ntk/noise-averaged.ts',
+    find: 'const res = f.sub(y).div(n);',
+    replace: 'const res = f.sub(y);',
+    claims: ['snn-linear-convergence'],
+  },
+);

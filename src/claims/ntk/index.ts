@@ -5,7 +5,8 @@ import ntkKrrEquivalence from './ntk-krr-equivalence.ts';
 import ntkLazyTraining from './ntk-lazy-training.ts';
 import ntkLinearConvergence from './ntk-linear-convergence.ts';
 import snnNtk from './snn-ntk.ts';
+import snnLinearConvergence from './snn-linear-convergence.ts';
 import ntkMinEigenvalue from './ntk-min-eigenvalue.ts';
 import snnKrrEquivalence from './snn-krr-equivalence.ts';
 
-export const NTK_CLAIMS: readonly Claim[] = [ntkInitLimit, ntkKrrEquivalence, ntkLazyTraining, ntkLinearConvergence, snnNtk, ntkMinEigenvalue, snnKrrEquivalence];
+export const NTK_CLAIMS: readonly Claim[] = [ntkInitLimit, ntkKrrEquivalence, ntkLazyTraining, ntkLinearConvergence, snnNtk, ntkMinEigenvalue, snnLinearConvergence, snnKrrEquivalence];

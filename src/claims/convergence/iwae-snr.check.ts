@@ -543,6 +543,11 @@ function evaluate(claimId: string, c: IwaeSnrConfig, masterSeed: number, progres
     { id: 'theta-limit-nonzero', met: ref2 > 0, detail: `‖∇_θ log p(x)‖ = ${Math.sqrt(ref2).toPrecision(4)} > 0 (θ is not the maximum-likelihood decoder of the single point x)` },
   ];
 
+  // Outside the premise (unbounded weights) the O(1/K) expansion is not claimed: no evidence either way.
+  if (!(point.weightMargin >= 0)) {
+    verdicts.push('inconclusive');
+    notes.push(`q is narrower than the posterior in some direction (λ_min(Λ_p − Λ_q) = ${point.weightMargin.toPrecision(3)} < 0): the weights are unbounded and the law's expansion may not hold; set encoder.logVarianceShift > 0.`);
+  }
   // The control variate's mean 0 (the DReG reference is unbiased for the reference's ∇_φ L_K): needed whatever the engine computes.
   let cvOk = true;
   for (const lv of useCv ? levels : []) {

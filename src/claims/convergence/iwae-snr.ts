@@ -78,7 +78,7 @@ import { checkIwaeSnr, iwaeSnrConfigSchema, type IwaeSnrConfig } from './iwae-sn
 const common = {
   data: { dx: 4, dz: 2, noiseStd: 0.5, singularValues: [2, 1] },
   sigmaX: 0.5,
-  encoder: { meanShift: 0.5, logVarianceShift: 0 },
+  encoder: { meanShift: 0.5, logVarianceShift: 0.1 },
   Ks: [4, 8, 16, 32, 64, 128, 256],
   slopeFrom: 16,
   batchSizes: [1, 4, 16],

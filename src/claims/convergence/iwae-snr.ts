@@ -86,6 +86,7 @@ const common = {
   thetaKBand: [0.4, 0.6] as [number, number],
   phiKBand: [-0.6, -0.4] as [number, number],
   bBand: [0.4, 0.6] as [number, number],
+  phiSignalKBand: [-1.1, -0.9] as [number, number],
   engine: { encoderGradient: 'iwae' as const, noise: 'independent' as const },
 };
 

@@ -141,6 +141,13 @@ export type IwaeSnrConfig = z.infer<typeof iwaeSnrConfigSchema>;
  */
 const THETA_LIMIT_TOLERANCE = 0.05;
 
+/**
+ * The largest relative bootstrap SE of ‖E g_φ‖ at K_max the control-variate estimator may have: it measures
+ * 0.5% at the quick tier (400 blocks, seed 1) and 1.1% at the schema's minimum of 60 blocks, so 10% is only
+ * reached by a harness that does not compute the designed estimator.
+ */
+const PHI_SIGNAL_MAX_RELATIVE_SE = 0.1;
+
 /** Family-wise false alarm of each premise test (Bonferroni over coordinates; the per-level tests share it). */
 const PREMISE_FALSE_ALARM = 1e-4;
 
@@ -399,6 +406,8 @@ interface Analysis {
   thetaSdK: Interval;
   /** ‖E g_θ‖ at K_max and its bootstrap standard error (checked against the closed-form limit ‖∇_θ log p(x)‖). */
   thetaSignalAtKmax: { estimate: number; se: number };
+  /** ‖E g_φ‖ at K_max and its bootstrap standard error (the control variate's designed precision). */
+  phiSignalAtKmax: { estimate: number; se: number };
   phiSdK: Interval;
   perLevel: { level: Level; stats: LevelStats; snrTheta: Interval; snrPhi: Interval }[];
 }
@@ -443,6 +452,7 @@ function analyse(c: IwaeSnrConfig, levels: Level[], kIdx: number[], bIdx: number
         slope(fitK, logK, (s) => s.sdTheta),
         slope(fitK, logK, (s) => s.sdPhi),
         stats[kIdx[kIdx.length - 1]].meanTheta,
+        stats[kIdx[kIdx.length - 1]].meanPhi,
         ...stats.flatMap((s) => [s.snrTheta, s.snrPhi]),
       ],
     };
@@ -467,7 +477,8 @@ function analyse(c: IwaeSnrConfig, levels: Level[], kIdx: number[], bIdx: number
     thetaSdK: iv(5),
     phiSdK: iv(6),
     thetaSignalAtKmax: { estimate: point.values[7], se: standardDeviation(reps[7]) },
-    perLevel: levels.map((level, li) => ({ level, stats: point.stats[li], snrTheta: iv(8 + 2 * li), snrPhi: iv(9 + 2 * li) })),
+    phiSignalAtKmax: { estimate: point.values[8], se: standardDeviation(reps[8]) },
+    perLevel: levels.map((level, li) => ({ level, stats: point.stats[li], snrTheta: iv(9 + 2 * li), snrPhi: iv(10 + 2 * li) })),
   };
 }
 
@@ -585,6 +596,20 @@ function evaluate(claimId: string, c: IwaeSnrConfig, masterSeed: number, progres
       `The measured θ signal contradicts its closed form: ‖E g_θ‖ at K = ${Kmax} is ${a.thetaSignalAtKmax.estimate.toPrecision(4)} (SE ${a.thetaSignalAtKmax.se.toPrecision(2)}), ` +
         `its K → ∞ limit ‖∇_θ log p(x)‖ is ${limit.toPrecision(4)}: the SNR numerators are not measuring E g.`,
     );
+  }
+  // The control variate's designed precision: with it, ‖E g_φ‖ at K_max is resolved to ~0.5% (DReG's variance
+  // falls like 1/K³); a relative SE above PHI_SIGNAL_MAX_RELATIVE_SE means the harness is not computing the
+  // estimator it was designed around (a wrong coefficient, sign or sum), and the φ slope would be noise.
+  const phiRelSe = a.phiSignalAtKmax.se / a.phiSignalAtKmax.estimate;
+  if (useCv) {
+    metrics[`relative SE of ‖E g_φ‖ at K=${Kmax}`] = { value: phiRelSe, criterion: `≤ ${PHI_SIGNAL_MAX_RELATIVE_SE} (the control variate's designed precision)` };
+    if (!(phiRelSe <= PHI_SIGNAL_MAX_RELATIVE_SE)) {
+      verdicts.push('error');
+      notes.push(
+        `The φ numerator is not resolved: ‖E g_φ‖ at K = ${Kmax} has relative bootstrap SE ${phiRelSe.toPrecision(3)} > ${PHI_SIGNAL_MAX_RELATIVE_SE}, ` +
+          'where the control variate resolves it to a fraction of a percent: the harness is not computing the numerator it was designed around.',
+      );
+    }
   }
   // Outside the premise (unbounded weights) the O(1/K) expansion is not claimed: no evidence either way.
   if (!(point.weightMargin >= 0)) {

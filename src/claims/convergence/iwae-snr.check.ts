@@ -11,9 +11,10 @@
  * streams.
  *
  * Levels and common random numbers. Every level (B, K) draws from the streams
- * of ONE replica seed, so the engine's noise is consumed in order: a unit of
- * K_max·B_K normals-per-dz (one "noise block") holds K_max/(B·K) draws of level
- * (B, K). Units are i.i.d.; they are the bootstrap's resampling unit (grouped
+ * of ONE replica seed, so the engine's noise is consumed in order: a unit
+ * (one "noise block", K_max·d_z consecutive normals) holds K_max/(B·K) draws
+ * of level (B, K), and level (B, K)'s draws reuse level (1, K')'s normals.
+ * Units are i.i.d.; they are the bootstrap's resampling unit (grouped
  * into `groups` groups), which keeps each level's draws and the levels'
  * dependence through shared noise intact.
  *
@@ -32,6 +33,12 @@
  * tested against 0 at every level (a wrong DReG reference would bias the
  * numerator: error). The falsifier whose K samples share one draw breaks the
  * i.i.d. premise of c, so there the plain mean (β = 0) is used.
+ * Two harness checks on the numerators (error when they fail): ‖E g_θ‖ at
+ * K_max must equal its closed-form K → ∞ limit ‖∇_θ log p(x)‖ within 5% + 4
+ * SE, and ‖E g_φ‖ at K_max must be resolved to a relative SE ≤ 0.1 (the
+ * control variate gives ~0.005): a numerator that is not E g (a wrong
+ * U-statistic, a control variate applied the wrong way) is otherwise hidden
+ * by slopes, which a constant or noisy numerator can still satisfy.
  * Denominators tr Cov g per block from the engine's draws (unbiased sample
  * covariance). Slopes by least squares of log SNR on log K over K ≥ slopeFrom
  * (B = 1) and on log B (K = bK); 95% intervals by the expanded percentile
@@ -248,7 +255,7 @@ interface Level {
   /** Largest |engine − reference| relative to max(1, ‖reference‖∞) on identical draws, over the θ blocks and (engine IWAE only) the φ blocks. */
   deviation: number;
   worst: string;
-  /** Normals the reference read that the engine did not (or the reverse): ≠ 0 means the twins fell out of step. */
+  /** |next normal of the engine's noise stream − the twin's| + |next uniform of their data streams| after the level: ≠ 0 when the engine read other counts of rows or normals than the documented order (the twins fell out of step). */
   misaligned: number;
 }
 

@@ -4,7 +4,9 @@
  * claims' own measurements. iwae-rate and iwae-bias both compare the engine
  * with the reference on identical draws (src/claims/convergence/shared/iwae-conformance.ts), so a
  * formula bug in either side turns them `error`; the bugs that change what is
- * optimised also turn the science `fail`.
+ * optimised also turn the science `fail`. iwae-snr compares its engine with
+ * the reference at every draw it measures, so formula and sampling bugs turn
+ * it `error`; its own statistics mutants turn its slopes `fail`.
  */
 import type { Mutant } from './types.ts';
 
@@ -81,7 +83,7 @@ export const IWAE_MUTANTS: Mutant[] = [
     file: 'src/models/linear-vae/iwae-engine-model.ts',
     find: '          for (let j = 0; j < dz; j++) gW[q * dz + j] += gq * z[k * dz + j];',
     replace: '          for (let j = 0; j < dz; j++) gW[q * dz + j] += 1.05 * gq * z[k * dz + j];',
-    claims: BOTH,
+    claims: [...BOTH, 'iwae-snr'],
   },
   {
     id: 'iwae-kernel-encoder-variance-gradient-half',
@@ -90,7 +92,7 @@ export const IWAE_MUTANTS: Mutant[] = [
     file: 'src/models/linear-vae/iwae-engine-model.ts',
     find: '          if (learned) gs[j] += 0.5 * om * (gk * eps[k * dz + j] * std[j] + 1);',
     replace: '          if (learned) gs[j] += om * (0.5 * gk * eps[k * dz + j] * std[j] + 1);',
-    claims: ['iwae-bias'],
+    claims: ['iwae-bias', 'iwae-snr'],
   },
   {
     id: 'iwae-kernel-last-row-never-drawn',
@@ -108,7 +110,7 @@ export const IWAE_MUTANTS: Mutant[] = [
     file: 'src/models/linear-vae/iwae-oracle.ts',
     find: '    logW[k] = logNorm - rr * half - 0.5 * zz + halfSumS + 0.5 * ee;',
     replace: '    logW[k] = logNorm - rr * half + 0.5 * zz + halfSumS + 0.5 * ee;',
-    claims: BOTH,
+    claims: [...BOTH, 'iwae-snr'],
   },
   {
     id: 'iwae-oracle-bias-summed-over-blocks',
@@ -136,5 +138,59 @@ export const IWAE_MUTANTS: Mutant[] = [
     find: '  for (let i = 0; i < out.length; i++) out[i] = 0.5 * (out[i] + a[i]);',
     replace: '  for (let i = 0; i < out.length; i++) out[i] = out[i] + a[i];',
     claims: ['iwae-rate'],
+  },
+  {
+    id: 'iwae-snr-ratio-without-sqrt',
+    kind: 'statistics',
+    description: 'iwae-snr divides ‖E g‖ by tr Cov g instead of its square root (the SNR of a block is then mean/variance).',
+    file: 'src/claims/convergence/iwae-snr.check.ts',
+    find: 'snrTheta: meanTheta / sdTheta, snrPhi: meanPhi / sdPhi',
+    replace: 'snrTheta: meanTheta / trT, snrPhi: meanPhi / trP',
+    claims: ['iwae-snr'],
+  },
+  {
+    id: 'iwae-snr-control-variate-sign',
+    kind: 'estimator',
+    description: "iwae-snr's encoder numerator adds the control variate (g_φ + βc) in Σy while Σ‖y‖² subtracts it: the U-statistic of ‖E g_φ‖² is no longer unbiased.",
+    file: 'src/claims/convergence/iwae-snr.check.ts',
+    find: 'ssY += (groupSums[L.gP + t] - beta * groupSums[L.cv + t]) ** 2;',
+    replace: 'ssY += (groupSums[L.gP + t] + beta * groupSums[L.cv + t]) ** 2;',
+    claims: ['iwae-snr'],
+  },
+  {
+    id: 'iwae-snr-u-statistic-sign',
+    kind: 'statistics',
+    description: "iwae-snr's unbiased ‖E g_θ‖² subtracts the wrong way round ((Σ‖g‖² − ‖Σg‖²)/(n(n−1)), negative).",
+    file: 'src/claims/convergence/iwae-snr.check.ts',
+    find: 'const m2T = (ssT - groupSums[L.qT]) / (n * (n - 1));',
+    replace: 'const m2T = (groupSums[L.qT] - ssT) / (n * (n - 1));',
+    claims: ['iwae-snr'],
+  },
+  {
+    id: 'iwae-oracle-dreg-weight-not-squared',
+    kind: 'oracle',
+    description: "The float64 reference's DReG encoder gradient weights ∂log w/∂z by ω_k instead of ω_k² (its mean is then not ∇_φ L_K, so iwae-snr's control variate is biased).",
+    file: 'src/models/linear-vae/iwae-oracle.ts',
+    find: '          H[j] += om * om * dk;',
+    replace: '          H[j] += om * dk;',
+    claims: ['iwae-snr'],
+  },
+  {
+    id: 'iwae-kernel-noise-once-per-point',
+    kind: 'sampling',
+    description: "The kernel draws one reparameterisation normal per latent coordinate per point and reuses it for all K samples (K silently ignored).",
+    file: 'src/models/linear-vae/iwae-engine-model.ts',
+    find: '          const n = streams.noise.normal();',
+    replace: '          const n = k === 0 ? streams.noise.normal() : eps[j];',
+    claims: ['iwae-snr'],
+  },
+  {
+    id: 'iwae-kernel-dreg-by-default',
+    kind: 'gradient',
+    description: "The kernel's encoder gradient defaults to the doubly reparameterised one (DReG) instead of the bound's reparameterised gradient.",
+    file: 'src/models/linear-vae/iwae-engine-model.ts',
+    find: "const eg = opts.encoderGradient ?? 'iwae';",
+    replace: "const eg = opts.encoderGradient ?? 'dreg';",
+    claims: ['iwae-snr'],
   },
 ];

@@ -26,6 +26,14 @@
  * weights) is one protected method per gradient path, so a deliberately
  * different pooling (the objective-is-elbo falsifier, iwae-elbo-objective.ts)
  * overrides exactly that and nothing else.
+ *
+ * The encoder gradient has one deliberate alternative, `encoderGradient:
+ * 'dreg'` (kernel path only): the doubly reparameterised estimator of Tucker
+ * et al. 2018 (eq. 7), ∂φ = Σ_k ω_k² (∂log w_k/∂z_k) ∂z_k/∂φ with ∂log w_k/∂z_k
+ * taken with q's parameters held fixed (= Wᵀe_k/σ² − z_k + ε_k/σ). It has the
+ * same expectation as the IWAE encoder gradient, ∇_φ L_K, but a signal-to-noise
+ * ratio that grows with K instead of falling: the falsifier of iwae-snr sets
+ * it, nothing else does. The decoder gradient is the IWAE one either way.
  */
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
@@ -45,6 +53,13 @@ export interface LinearIwaeModelOptions extends LinearVaeModelOptions {
    * N(V x + c, e^{s₀} I) and s is not a parameter. Absent: learned diagonal s.
    */
   encoderLogVariance?: number;
+  /**
+   * The encoder (φ = V, c, s) gradient of the kernel: 'iwae' (default) the
+   * reparameterised gradient of the bound; 'dreg' the doubly reparameterised
+   * one (Tucker et al. 2018), iwae-snr's falsifier. The TF.js objective has
+   * only the bound, so a 'dreg' model refuses `objective`.
+   */
+  encoderGradient?: 'iwae' | 'dreg';
 }
 
 function requireUnitBeta(r: ReplicaSetting): void {
@@ -69,6 +84,8 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   readonly paramShapes: Record<string, number[]>;
   /** s₀ when the encoder variance is fixed (s is then not a parameter), else null. */
   readonly encoderLogVariance: number | null;
+  /** Which encoder gradient the kernel computes (see LinearIwaeModelOptions.encoderGradient). */
+  readonly encoderGradient: 'iwae' | 'dreg';
   private readonly elbo: LinearVaeModel;
   private readonly dims: LinearVaeDims;
   private readonly sigmaX: number;
@@ -82,6 +99,9 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     const s0 = opts.encoderLogVariance;
     if (s0 !== undefined && !Number.isFinite(s0)) throw new RangeError(`encoderLogVariance = ${s0}; allowed a finite log-variance`);
     this.encoderLogVariance = s0 ?? null;
+    const eg = opts.encoderGradient ?? 'iwae';
+    if (eg !== 'iwae' && eg !== 'dreg') throw new RangeError(`encoderGradient = ${String(eg)}; allowed "iwae" or "dreg"`);
+    this.encoderGradient = eg;
     const shapes = { ...this.elbo.paramShapes };
     if (s0 !== undefined) delete shapes.s;
     this.paramShapes = shapes;
@@ -122,6 +142,7 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   }
 
   objective(params: Record<string, tf.Tensor>, inputs: LinearVaeStepInputs, replicas: readonly ReplicaSetting[]): tf.Tensor1D {
+    if (this.encoderGradient !== 'iwae') throw new Error(`the ${this.encoderGradient} encoder gradient exists on the kernel path only; autodiff of the bound would give the IWAE gradient`);
     const { dx, dz } = this.dims;
     const { x, eps, pointWeight } = inputs;
     const [R, Bmax, Kmax] = eps.shape;
@@ -173,12 +194,16 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
    *   ∂W = (1/B) Σ ω_k e_k z_kᵀ/σ²,  ∂b = (1/B) Σ ω_k e_k/σ²,
    *   ∂μ = (1/B) Σ_k ω_k g_k,  ∂V = Σ ∂μ xᵀ,  ∂c = Σ ∂μ,
    *   ∂s_j = (1/B) Σ ω_k (g_kj ε_kj e^{s_j/2} + 1)/2  (learned s only).
+   * With encoderGradient 'dreg' the encoder terms are instead, with
+   * d_k = g_k + ε_k e^{−s/2} (∂log w_k/∂z_k at fixed q):
+   *   ∂μ = (1/B) Σ_k ω_k² d_k,  ∂s_j = (1/B) Σ ω_k² d_kj ε_kj e^{s_j/2}/2.
    */
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
     requireUnitBeta(replica);
     const { dx, dz } = this.dims;
     const { W, b } = params;
     const learned = this.encoderLogVariance === null;
+    const dreg = this.encoderGradient === 'dreg';
     const fixed = this.encoderLogVariance ?? 0;
     const g = zeroedGradients(learned ? grad : { W: grad.W, b: grad.b, V: grad.V, c: grad.c, s: NO_S });
     const { gW, gb, gs } = g;
@@ -237,8 +262,15 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
           let wte = 0;
           for (let q = 0; q < dx; q++) wte += W[q * dz + j] * e[k * dx + q];
           const gk = wte / v - z[k * dz + j];
-          gmu[j] += om * gk;
-          if (learned) gs[j] += 0.5 * om * (gk * eps[k * dz + j] * std[j] + 1);
+          if (dreg) {
+            const dk = gk + eps[k * dz + j] / std[j];
+            const om2 = omega[k] * om;
+            gmu[j] += om2 * dk;
+            if (learned) gs[j] += 0.5 * om2 * dk * eps[k * dz + j] * std[j];
+          } else {
+            gmu[j] += om * gk;
+            if (learned) gs[j] += 0.5 * om * (gk * eps[k * dz + j] * std[j] + 1);
+          }
         }
       }
       addEncoderGradient(g, gmu, data, row, dx, dz);

@@ -157,6 +157,14 @@ export interface IwaeDrawOptions {
   eps: ArrayLike<number>;
   stride?: number;
   normalisation?: WeightNormalisation;
+  /**
+   * The encoder blocks (V, c, s) of the gradient: 'iwae' (default) the
+   * reparameterised gradient of the bound; 'dreg' the doubly reparameterised
+   * estimator of Tucker et al. 2018 (eq. 7): Σ_k ω_k² ∂log w_k/∂z_k · ∂z_k/∂φ,
+   * the derivative in z taken at fixed q (h_k + ε_k/σ), no score term. Same
+   * expectation ∇_φ L_K; the decoder blocks are the same either way.
+   */
+  encoderGradient?: 'iwae' | 'dreg';
 }
 
 /**
@@ -174,6 +182,7 @@ export function iwaeDraw(p: LinearVaeParams, opts: IwaeDrawOptions, out?: Linear
   if (x.length < n * dx) throw new RangeError(`iwaeDraw: x has ${x.length} values, need n·dx = ${n * dx}`);
   if (opts.eps.length < n * stride * dz) throw new RangeError(`iwaeDraw: eps has ${opts.eps.length} values, need n·stride·dz = ${n * stride * dz}`);
   const power = weightPower(opts.normalisation ?? SELF_NORMALISED);
+  const dreg = (opts.encoderGradient ?? 'iwae') === 'dreg';
   const g = out ?? zeroParams(dims);
   for (const block of [g.W, g.b, g.V, g.c, g.s]) block.fill(0);
   const w = workFor(dx, dz, K);
@@ -198,8 +207,16 @@ export function iwaeDraw(p: LinearVaeParams, opts: IwaeDrawOptions, out?: Linear
         let t = 0;
         for (let i = 0; i < dx; i++) t += W[i * dz + j] * r[ro + i];
         const hk = t * invV - z[zo + j];
-        H[j] += om * hk;
-        gs[j] += 0.5 * om * hk * sigma[j] * eps[eo + zo + j];
+        const e = eps[eo + zo + j];
+        if (dreg) {
+          // ∂log w/∂z at fixed q: h_k + (z_k − μ)/σ² = h_k + ε_k/σ; weight ω_k².
+          const dk = hk + e / sigma[j];
+          H[j] += om * om * dk;
+          gs[j] += 0.5 * om * om * dk * sigma[j] * e;
+        } else {
+          H[j] += om * hk;
+          gs[j] += 0.5 * om * hk * sigma[j] * e;
+        }
       }
       for (let i = 0; i < dx; i++) {
         const ri = om * r[ro + i] * invV;
@@ -210,8 +227,8 @@ export function iwaeDraw(p: LinearVaeParams, opts: IwaeDrawOptions, out?: Linear
     }
     for (let j = 0; j < dz; j++) {
       gc[j] += H[j];
-      // ∂/∂s_j of ½ Σ s in every log w_k, times Σ_k ω_k = 1.
-      gs[j] += 0.5;
+      // ∂/∂s_j of ½ Σ s in every log w_k, times Σ_k ω_k = 1 (DReG: no score term).
+      if (!dreg) gs[j] += 0.5;
       const vo = j * dx;
       for (let i = 0; i < dx; i++) gV[vo + i] += H[j] * x[xo + i];
     }

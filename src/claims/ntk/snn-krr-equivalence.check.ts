@@ -26,11 +26,19 @@
  *   e_lim  the same against the analytic (infinite-width) Θ, float64
  *          quadrature (src/kernels/stochastic-ntk.ts, independent of the
  *          engine's code).
- * Pass (each arm): seed-mean e_own at the widest m has bootstrap upper bound
- * < maxError; e_own decreases in m (slope upper bound < 0); e_lim decreases
- * in m with slope upper bound ≤ maxLimitSlope (−0.25: the finite kernel's
- * fluctuation is O(m^{−1/2}), snn-ntk's law, so e_lim ≈ m^{−1/2}; a
- * predictor that converges to another limit plateaus, slope → 0).
+ * Pass: for each arm, seed-mean e_own at the widest m has bootstrap upper
+ * bound < maxError and e_own decreases in m (slope upper bound < 0); and the
+ * kernel both predictors are built from is the analytic Θ: the initial
+ * kernels of blocks of 64 units (train × train, every seed and width, one
+ * arm: the arms share θ₀) are i.i.d. draws whose mean is Θ plus the claim's
+ * noise average's known excess (shared/snn-kernel-mean.ts), tested per group
+ * and cosine bin (Bonferroni, family-wise false alarm 1e-4; resolution ≈ 0.1%
+ * of a group's scale across entries). Every configuration is held to the
+ * CLAIM's kernel, so an engine drawing one noise sample (another kernel) fails.
+ * Reported: e_lim per width and its slope over m ≥ limitSlopeMinWidth
+ * (≈ −0.5, the kernel's O(m^{−1/2}) fluctuation; with 6 seeds and two widths
+ * its interval is ±0.3 wide, too wide to judge: calibration at M = 50 read 43
+ * runs inconclusive when it was a criterion).
  * Reported, not judged: the issue's literal test for the KL arm — one
  * effective ridge λ_eff fitted at the middle width to the seed-mean KL
  * predictions (against KRR(Θ, λ_eff)), then the KRR(Θ, λ_eff) error at every
@@ -43,28 +51,32 @@
  */
 import { Matrix } from 'ml-matrix';
 import { z } from 'zod';
-import { finiteNumber, intAtLeast, klWeight, positiveNumber, seedCount } from '../../config/hyperparameters.ts';
-import { evenWidth, noiseDrawsSchema, ntkTestBedSchema } from './shared/schema.ts';
+import { intAtLeast, klWeight, positiveNumber, seedCount } from '../../config/hyperparameters.ts';
+import { blocksDivideWidths, evenWidth, kernelMeanSchema, noiseDrawsSchema, ntkTestBedSchema } from './shared/schema.ts';
 import { tf } from '../../engine/backend.ts';
 import { deriveSeed } from '../../engine/rng.ts';
-import { stochasticKernels } from '../../kernels/stochastic-ntk.ts';
+import { stochasticKernels, STOCHASTIC_GROUPS, type StochasticGroup } from '../../kernels/stochastic-ntk.ts';
 import { krrPredict, matrixFrom, relativeError, symmetricEigen } from '../../kernels/krr.ts';
 import { evaluateTeacher, normaliseTargets, sinusoidTeacher } from '../../models/ntk/data.ts';
 import { StochasticLatentBatch, type StochasticReplica } from '../../models/ntk/stochastic-latent.ts';
 import { runGradientDescent } from '../../models/ntk/gd.ts';
-import { allOf, atMost } from '../../stats/verdict.ts';
+import { allOf } from '../../stats/verdict.ts';
 import { bootstrapInterval } from '../../stats/bootstrap.ts';
 import { widthSlope } from '../../stats/width-slope.ts';
 import type { CheckResult, ClaimContext, Metric, Verdict } from '../../contract/claim.ts';
 import { configsByNoise, familyInputs, inputTensor, intervalMetric, PAPER_CONSTANTS_NOTE, replicaSeed, seedMeans, validateSeeds, validateTestBed, validateWidths } from './shared/common.ts';
 import { stochasticAutodiffAgreement, stochasticGradientAgreement } from './shared/stochastic-autodiff.ts';
+import { binLayout, binMeans, describeKernelMeanTest, kernelMeanTest, type BinLayout, type KernelMeanTestResult } from './shared/kernel-mean.ts';
+import { kernelMeanVerdict, validateKernelMean } from './shared/relu-kernel-mean.ts';
+import { SNN_PARAMETER_MOMENTS, snnExpectedCoordinates } from './shared/snn-kernel-mean.ts';
 
 const CLAIM_ID = 'snn-krr-equivalence';
 const ARMS = ['ridge', 'kl'] as const;
 type Arm = (typeof ARMS)[number];
 
 /** The configuration of snn-krr-equivalence, as a zod schema (validated before anything runs) with its type inferred from it. */
-export const snnKrrConfigSchema = z.object({
+export const snnKrrConfigSchema = z
+  .object({
   bed: ntkTestBedSchema,
   /** Even (antisymmetric initialisation pairs units), increasing, at least 3. */
   widths: z.array(evenWidth(), { error: 'allowed widths: a list of even integers ≥ 2' }).min(3, { error: 'allowed widths: at least 3 even integers ≥ 2' }),
@@ -84,10 +96,13 @@ export const snnKrrConfigSchema = z.object({
   testPoints: intAtLeast('test points', 1),
   /** Upper bound on the seed-mean error against the own-kernel predictor at the widest m. */
   maxError: positiveNumber('maximum relative error'),
-  /** Upper bound on the width slope of the error against the analytic-kernel predictor, fitted on the widths ≥ limitSlopeMinWidth. */
-  maxLimitSlope: finiteNumber('analytic-predictor error slope threshold'),
+  /** The reported width slope of the error against the analytic-kernel predictor is fitted on the widths ≥ this. */
   limitSlopeMinWidth: intAtLeast('smallest width of the analytic-predictor slope', 2),
-});
+  /** The mean test of the initial block kernels against the analytic Θ plus the claim's noise average's excess. */
+  kernelMean: kernelMeanSchema,
+  /** Seeds whose initial kernels enter the mean test: the trained ones and kernel-only ones beyond them (≥ seeds). */
+  kernelSeeds: seedCount,
+}).superRefine(blocksDivideWidths);
 
 export type SnnKrrConfig = z.infer<typeof snnKrrConfigSchema>;
 
@@ -96,6 +111,8 @@ function validate(c: SnnKrrConfig): void {
   validateWidths(c.widths);
   validateSeeds(c.seeds);
   for (const m of c.widths) if (m % 2 !== 0) throw new RangeError(`width m = ${m}; allowed even widths (antisymmetric pairs)`);
+  validateKernelMean(c.kernelMean, c.widths);
+  if (c.kernelSeeds < c.seeds) throw new RangeError(`kernelSeeds = ${c.kernelSeeds}; allowed ≥ seeds = ${c.seeds} (the trained replicas' kernels are draws too)`);
   if (c.widths.filter((m) => m >= c.limitSlopeMinWidth).length < 2) throw new RangeError(`limitSlopeMinWidth = ${c.limitSlopeMinWidth} leaves fewer than 2 widths for the analytic-predictor slope`);
 }
 
@@ -124,6 +141,27 @@ export function flowPredict(train: Matrix, cross: Matrix, y: ArrayLike<number>, 
   return out;
 }
 
+/**
+ * Draws of the kernel mean test from every replica of a batch at its
+ * initialisation: per block of units, the train × train block kernel's bin
+ * means per group (scaled by the number of blocks, so each has the full
+ * kernel's expectation) and the block's parameter moments.
+ */
+function blockDraws(batch: StochasticLatentBatch, X: tf.Tensor2D, blocks: number, layout: BinLayout): Float64Array[] {
+  const nb = layout.counts.length;
+  const n = X.shape[0];
+  const moments = batch.blockParameterMoments(blocks);
+  const k = batch.blockKernels(X, blocks);
+  const parts = STOCHASTIC_GROUPS.map((g) => k[g].dataSync() as Float32Array);
+  tf.dispose([k.readout, k.mean, k.variance]);
+  return moments.map((mom, q) => {
+    const draw = new Float64Array(STOCHASTIC_GROUPS.length * nb + SNN_PARAMETER_MOMENTS.length);
+    parts.forEach((v, gi) => draw.set(binMeans(layout, [v], [q * n * n], blocks), gi * nb));
+    draw.set(mom, STOCHASTIC_GROUPS.length * nb);
+    return draw;
+  });
+}
+
 interface ArmErrors {
   /** own[s][w], lim[s][w]. */
   own: number[][];
@@ -141,8 +179,8 @@ export async function checkSnnKrr(configs: readonly SnnKrrConfig[], ctx: ClaimCo
   configs.forEach(validate);
   const base = configs[0];
   for (const c of configs) {
-    if (JSON.stringify([c.bed, c.widths, c.seeds, c.quadratureOrder, c.testPoints, c.steps, c.etaFactor]) !== JSON.stringify([base.bed, base.widths, base.seeds, base.quadratureOrder, base.testPoints, base.steps, base.etaFactor])) {
-      throw new RangeError(`${CLAIM_ID}: every configuration must share the test bed, widths, seeds, quadrature order, test points, steps and step factor`);
+    if (JSON.stringify([c.bed, c.widths, c.seeds, c.quadratureOrder, c.testPoints, c.steps, c.etaFactor, c.kernelMean, c.kernelSeeds]) !== JSON.stringify([base.bed, base.widths, base.seeds, base.quadratureOrder, base.testPoints, base.steps, base.etaFactor, base.kernelMean, base.kernelSeeds])) {
+      throw new RangeError(`${CLAIM_ID}: every configuration must share the test bed, widths, seeds, quadrature order, test points, steps, step factor and kernel-mean settings`);
     }
   }
   const { bed, widths, seeds, steps } = base;
@@ -172,6 +210,11 @@ export async function checkSnnKrr(configs: readonly SnnKrrConfig[], ctx: ClaimCo
     arms: Object.fromEntries(ARMS.map((a) => [a, { own: Array.from({ length: seeds }, () => new Array<number>(widths.length)), lim: Array.from({ length: seeds }, () => new Array<number>(widths.length)), meanPrediction: [] }])) as unknown as Record<Arm, ArmErrors>,
     diverged: 0,
   }));
+  // Kernel mean test: the initial kernels of blocks of kernelMean.blockUnits units (train × train, binned by
+  // cosine) of every seed and width are i.i.d. draws (one arm's replicas: the two arms share θ₀).
+  const layout = binLayout([{ rows: train, cols: train }], base.kernelMean.offDiagonalBins);
+  const nb = layout.counts.length;
+  const draws = configs.map(() => [] as Float64Array[]);
   let autodiff: { worst: number; ok: boolean; message: string } | undefined;
   let gradient: { worst: number; ok: boolean; message: string } | undefined;
   const limitKrr = configs.map((c) => krrPredict({ train: K.total, cross: cross.total, y, lambdaPrime: c.ridge.lambdaPrime }));
@@ -221,13 +264,48 @@ export async function checkSnnKrr(configs: readonly SnnKrrConfig[], ctx: ClaimCo
             small.dispose();
           }
         }
+        if (base.kernelSeeds > seeds) {
+          // Kernel-only replicas (seeds beyond the trained ones): their initial block kernels are more draws
+          // of the mean test, which is about initialisation only (no training needed).
+          const extra: StochasticReplica[] = Array.from({ length: base.kernelSeeds - seeds }, (_, i) => ({ label: `kernel-only, seed ${seeds + i}, m=${m}, ${c0.noise} K=${c0.samples}`, seed: replicaSeed(ctx.masterSeed, CLAIM_ID, seeds + i, m), noise: c0.noise, antisymmetric: true }));
+          const only = new StochasticLatentBatch(arch, extra);
+          try {
+            for (const draw of blockDraws(only, X, m / c0.kernelMean.blockUnits, layout)) for (const ci of cis) draws[ci].push(draw);
+          } finally {
+            only.dispose();
+          }
+        }
         const batch = new StochasticLatentBatch(arch, replicas);
         try {
           // Each replica's own initial summed kernel on [train; test] (one replica at a time inside).
-          const kernels = batch.tangentKernels(Xall);
-          const own = kernels.total.dataSync() as Float32Array;
-          tf.dispose([kernels.readout, kernels.mean, kernels.variance, kernels.total]);
+          // Each replica's initial kernels on [train; test] by blocks of units: their sum is the replica's own
+          // summed kernel Θ₀; the train × train part of each block is a draw of the kernel mean test.
+          const blocks = m / c0.kernelMean.blockUnits;
           const N = n + nt;
+          const moments = batch.blockParameterMoments(blocks);
+          const k = batch.blockKernels(Xall, blocks);
+          const parts = Object.fromEntries(STOCHASTIC_GROUPS.map((g) => [g, k[g].dataSync() as Float32Array])) as Record<StochasticGroup, Float32Array>;
+          tf.dispose([k.readout, k.mean, k.variance]);
+          const own = new Float64Array(replicas.length * N * N);
+          const blockTrain = new Float64Array(n * n);
+          for (let r = 0; r < replicas.length; r++) {
+            // Draws from each configuration's ridge-arm replicas (the KL arm's share their θ₀).
+            const drawOf = slot.filter((x) => x.r === r && x.arm === 'ridge').map((x) => x.ci);
+            for (let b = 0; b < blocks; b++) {
+              const draw = drawOf.length > 0 ? new Float64Array(STOCHASTIC_GROUPS.length * nb + SNN_PARAMETER_MOMENTS.length) : null;
+              for (const [gi, g] of STOCHASTIC_GROUPS.entries()) {
+                const v = parts[g];
+                const off = (r * blocks + b) * N * N;
+                for (let q = 0; q < N * N; q++) own[r * N * N + q] += v[off + q];
+                if (!draw) continue;
+                for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) blockTrain[i * n + j] = v[off + i * N + j];
+                draw.set(binMeans(layout, [blockTrain], [0], blocks), gi * nb);
+              }
+              if (!draw) continue;
+              draw.set(moments[r * blocks + b], STOCHASTIC_GROUPS.length * nb);
+              for (const ci of drawOf) draws[ci].push(draw);
+            }
+          }
           const ownTrain = (r: number) => matrixFrom(own, N, N, r * N * N).subMatrix(0, n - 1, 0, n - 1);
           // Each replica steps at etaFactor·n/λ_max of its OWN initial kernel (what a user can compute; half the
           // stability limit at etaFactor 1): a network whose kernel is not the analytic one still trains stably,
@@ -277,7 +355,11 @@ export async function checkSnnKrr(configs: readonly SnnKrrConfig[], ctx: ClaimCo
   } finally {
     tf.dispose([X, Xt, Xtest, Xall, yT]);
   }
-  return configs.map((c, ci) => judge(c, ci, outcomes[ci], { autodiff, gradient, eta, lambdaMin: eig.values[0], lambdaMax: eig.values[n - 1], K, cross, y, masterSeed: ctx.masterSeed }));
+  // Every configuration's kernels are held to what the CLAIM says the network's kernel is: the analytic Θ
+  // plus the claim's own noise average's excess (a falsifier that changes the noise must be seen here).
+  const expected = snnExpectedCoordinates(train, K, layout, hyper, base);
+  const means = configs.map((c, ci) => kernelMeanTest({ draws: draws[ci], ...expected, falseAlarm: c.kernelMean.falseAlarm }));
+  return configs.map((c, ci) => judge(c, ci, outcomes[ci], { autodiff, gradient, eta, lambdaMin: eig.values[0], lambdaMax: eig.values[n - 1], K, cross, y, masterSeed: ctx.masterSeed, kernelMean: means[ci] }));
 }
 
 interface Shared {
@@ -290,6 +372,7 @@ interface Shared {
   cross: ReturnType<typeof stochasticKernels>;
   y: Float64Array;
   masterSeed: number;
+  kernelMean: KernelMeanTestResult;
 }
 
 /**
@@ -352,13 +435,16 @@ function judge(c: SnnKrrConfig, ci: number, o: ConfigOutcome, sh: Shared): Check
       upper.map((w) => widths[w]),
       boot(`${arm}-limit-slope`),
     );
-    verdicts.push(errWide.upper < c.maxError ? 'pass' : errWide.lower >= c.maxError ? 'fail' : 'inconclusive', ownSlope.upper < 0 ? 'pass' : ownSlope.lower >= 0 ? 'fail' : 'inconclusive', atMost(limSlope, c.maxLimitSlope));
+    verdicts.push(errWide.upper < c.maxError ? 'pass' : errWide.lower >= c.maxError ? 'fail' : 'inconclusive', ownSlope.upper < 0 ? 'pass' : ownSlope.lower >= 0 ? 'fail' : 'inconclusive');
+    // The analytic-predictor slope is reported, not judged: with 6 seeds and two widths its interval is
+    // ±0.3 wide (calibration: 43/50 runs inconclusive when it was judged against −0.25, and the single-noise
+    // falsifier caught 13/50); the kernel it tests is judged sharply by the kernel mean test below.
     const ownMeans = seedMeans(e.own);
     const limMeans = seedMeans(e.lim);
     Object.assign(metrics, {
       [`${arm}ErrorAtWidest`]: intervalMetric(errWide, `upper bound < ${c.maxError} at m = ${widths[widest]} (${armLabel[arm]}, the replica's own Θ₀)`),
       [`${arm}ErrorSlope`]: intervalMetric(ownSlope, 'upper bound < 0 (decreasing in m)'),
-      [`${arm}LimitErrorSlope`]: intervalMetric(limSlope, `upper bound ≤ ${c.maxLimitSlope} over m ≥ ${c.limitSlopeMinWidth} (vs the analytic Θ: the kernel's O(m^{-1/2}) fluctuation)`),
+      [`${arm}LimitErrorSlope`]: intervalMetric(limSlope, `reported: over m ≥ ${c.limitSlopeMinWidth} (vs the analytic Θ's predictor: ≈ −0.5, the kernel's O(m^{-1/2}) fluctuation)`),
       ...Object.fromEntries(widths.map((m, w) => [`${arm}Error_m${m}`, { value: ownMeans[w] }])),
       ...Object.fromEntries(widths.map((m, w) => [`${arm}LimitError_m${m}`, { value: limMeans[w] }])),
     });
@@ -372,6 +458,13 @@ function judge(c: SnnKrrConfig, ci: number, o: ConfigOutcome, sh: Shared): Check
       logY: true,
     };
   }
+  // The kernel both predictors are built from: the initial kernels' mean against the analytic Θ.
+  const mean = sh.kernelMean;
+  verdicts.push(kernelMeanVerdict(mean, c.kernelMean));
+  metrics.kernelMeanMaxT = { value: mean.maxAbsT, criterion: `≤ ${mean.threshold.toFixed(2)} (Bonferroni over ${mean.coordinates.length} coordinates, family-wise false alarm ${c.kernelMean.falseAlarm}; ${mean.draws} block draws of ${c.kernelMean.blockUnits} units)` };
+  metrics.kernelMeanShapeResolution = { value: mean.shapeResolution, criterion: `≤ ${c.kernelMean.maxShapeResolution} (shift across entries seen with probability ≈ 0.98, relative to the group's scale)` };
+  metrics.kernelMeanScaleResolution = { value: mean.scaleResolution, criterion: `≤ ${c.kernelMean.maxScaleResolution} (diagonal shift seen with probability ≈ 0.98, relative to the group's scale)` };
+  notes.push(`Initial kernels' mean vs the analytic Θ (with the claim's ${c.samples}-draw ${c.noise} noise average's excess): ${describeKernelMeanTest(mean)}.`);
   const fit = fittedRidge(o.arms.kl.meanPrediction, widths, sh);
   widths.forEach((m, w) => (metrics[`klFittedRidgeError_m${m}`] = { value: fit.errors[w], criterion: `reported: seed-mean KL-arm predictions vs KRR(Θ, λ_eff = ${fit.lambda.toExponential(2)}) fitted at m = ${widths[Math.floor(widths.length / 2)]}` }));
   metrics.klFittedRidge = { value: fit.lambda, criterion: 'reported: the one effective ridge fitted at the middle width' };

@@ -27,10 +27,11 @@
  * Check (src/claims/ntk/snn-krr-equivalence.check.ts), per arm, at 32 held-out
  * inputs: the relative error against the predictor of the replica's own
  * initial kernel Θ₀ must be < 0.02 at the widest m (bootstrap upper bound)
- * and decrease with m; against the analytic Θ's predictor it must fall at
- * least like m^{−1/4} on m ≥ 256 (slope upper bound ≤ −0.25; the kernel's
- * own fluctuation is O(m^{−1/2}), snn-ntk's law, and a predictor with another
- * limit plateaus; below m = 256 the relative error is O(1) and saturates).
+ * and decrease with m; and Θ₀ must be the analytic summed kernel Θ in
+ * expectation (the kernel mean test over blocks of units, family-wise false
+ * alarm 1e-4, as snn-ntk and ntk-krr-equivalence). The error against the
+ * analytic Θ's predictor (≈ m^{−1/2}: the kernel's own fluctuation) is
+ * reported per width with its slope.
  * Reported (the issue's literal KL test, not judged): one ridge λ_eff fitted
  * at the middle width to the KL arm and that KRR predictor's error at every
  * width. By the derivation above it plateaus (≈ 6%: the flow's spectral
@@ -48,7 +49,7 @@
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { WH24 } from '../sources.ts';
 import { checkSnnKrr, snnKrrConfigSchema, type SnnKrrConfig } from './snn-krr-equivalence.check.ts';
-import { NTK_BED } from './shared/tiers.ts';
+import { KERNEL_MEAN, NTK_BED } from './shared/tiers.ts';
 
 const common = {
   bed: NTK_BED,
@@ -63,14 +64,16 @@ const common = {
   klBeta: 1,
   testPoints: 32,
   maxError: 0.02,
-  maxLimitSlope: -0.25,
-  // The slope against the analytic predictor on m ≥ 256: below, the relative error is O(1) and saturates (check file).
+  // The reported slope against the analytic predictor on m ≥ 256: below, the relative error is O(1) and saturates.
   limitSlopeMinWidth: 256,
+  kernelMean: KERNEL_MEAN,
 };
 
 const tiers: Record<Tier, SnnKrrConfig> = {
-  quick: { ...common, widths: [64, 256, 1024], seeds: 6 },
-  full: { ...common, widths: [64, 256, 1024, 4096], seeds: 8 },
+  // kernelSeeds: the kernel mean test's diagonal resolution was 5.9% with the 6 trained seeds' kernels alone
+  // (≤ 5% required); 24 seeds' kernels (18 of them kernel-only, no training) put it near 3%.
+  quick: { ...common, widths: [64, 256, 1024], seeds: 6, kernelSeeds: 24 },
+  full: { ...common, widths: [64, 256, 1024, 4096], seeds: 8, kernelSeeds: 24 },
 };
 
 export default defineClaim<SnnKrrConfig>({

@@ -14,7 +14,7 @@
  * Kernel mean (also the verdict): the kernels of blocks of kernelMean.blockUnits
  * units of every seed and width are i.i.d. draws whose mean is the limit plus
  * the K-draw noise average's excess (exact on the diagonal, bounded off it:
- * expectedCoordinates below); per group and entry bin they are tested with
+ * shared/snn-kernel-mean.ts); per group and entry bin they are tested with
  * the control-variate Bonferroni test of src/claims/ntk/shared/kernel-mean.ts
  * (family-wise false alarm 1e-4): a group's kernel a few percent off fails.
  * The replicas' kernels for the slopes are the sums of their blocks' (one
@@ -40,9 +40,8 @@ import { intAtLeast, klWeight, positiveNumber, seedCount } from '../../config/hy
 import { blocksDivideWidths, evenWidth, kernelMeanSchema, noiseDrawsSchema, ntkTestBedSchema, slopeBandSchema, widthLadder } from './shared/schema.ts';
 import { tf } from '../../engine/backend.ts';
 import { deriveSeed } from '../../engine/rng.ts';
-import { noiseBias, stochasticKernels, STOCHASTIC_GROUPS, type StochasticGroup, type StochasticKernels } from '../../kernels/stochastic-ntk.ts';
-import type { SphereData } from '../../models/ntk/data.ts';
-import { binLayout, binMeans, describeKernelMeanTest, kernelMeanTest, type BinLayout } from './shared/kernel-mean.ts';
+import { stochasticKernels, STOCHASTIC_GROUPS, type StochasticGroup } from '../../kernels/stochastic-ntk.ts';
+import { binLayout, binMeans, describeKernelMeanTest, kernelMeanTest } from './shared/kernel-mean.ts';
 import { kernelMeanVerdict, validateKernelMean } from './shared/relu-kernel-mean.ts';
 import { krrPredict, matrixFrom, relativeError, relativeFrobenius, symmetricEigen } from '../../kernels/krr.ts';
 import { evaluateTeacher, normaliseTargets, sinusoidTeacher } from '../../models/ntk/data.ts';
@@ -64,6 +63,7 @@ import {
 } from './shared/common.ts';
 import { widthSlope } from '../../stats/width-slope.ts';
 import { stochasticAutodiffAgreement, stochasticGradientAgreement } from './shared/stochastic-autodiff.ts';
+import { SNN_PARAMETER_MOMENTS, snnExpectedCoordinates } from './shared/snn-kernel-mean.ts';
 
 export const REGULARISERS = ['ridge-init', 'kl-scaled', 'kl'] as const;
 export type Regulariser = (typeof REGULARISERS)[number];
@@ -201,7 +201,7 @@ export async function checkSnnNtk(configs: readonly SnnConfig[], ctx: ClaimConte
       widths.forEach((m, w) => (metrics[`error_${g}_m${m}`] = { value: means[w] }));
       return withinBand(slope, c.slopeBand[0], c.slopeBand[1]);
     });
-    const expected = expectedCoordinates(train, limit, layout, hyper, c);
+    const expected = snnExpectedCoordinates(train, limit, layout, hyper, c);
     const mean = kernelMeanTest({ draws: draws[ci], ...expected, falseAlarm: c.kernelMean.falseAlarm });
     verdicts.push(kernelMeanVerdict(mean, c.kernelMean));
     metrics.kernelMeanMaxT = { value: mean.maxAbsT, criterion: `≤ ${mean.threshold.toFixed(2)} (Bonferroni over ${mean.coordinates.length} coordinates, family-wise false alarm ${c.kernelMean.falseAlarm}; ${mean.draws} block draws of ${c.kernelMean.blockUnits} units)` };
@@ -245,76 +245,6 @@ export async function checkSnnNtk(configs: readonly SnnConfig[], ctx: ClaimConte
   });
 }
 
-/**
- * The expected coordinates of the block draws: per group and bin, the limit
- * kernel plus the finite noise average's excess (src/kernels/stochastic-ntk.ts
- * noiseBias: D per group; exact on the diagonal — D for the readout, q·D for
- * the heads — and at most √(D D')·(1 or |q12|) off it, ≥ 0 times sign(q12)
- * for the monotone features readout and mean head). A one-sided bound [0, B]
- * becomes expected + B/2 with allowance B/2; the variance head's two-sided
- * bound becomes an allowance B; the quadrature error is added to every
- * allowance. Controls: the parameter moments (primary, exact) and the
- * diagonal bins (secondary).
- */
-function expectedCoordinates(data: SphereData, limit: StochasticKernels, layout: BinLayout, hyper: { sigmaW: number; sigmaB: number }, c: SnnConfig) {
-  const { n, d } = data;
-  const q = (i: number, j: number) => {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += data.x[i * d + k] * data.x[j * d + k];
-    return (hyper.sigmaW ** 2 * s) / d + hyper.sigmaB ** 2;
-  };
-  const cache = new Map<number, Record<StochasticGroup, number>>();
-  const D = (i: number) => {
-    const qi = q(i, i);
-    if (!cache.has(qi)) cache.set(qi, noiseBias(qi, c.samples, c.noise));
-    return cache.get(qi)!;
-  };
-  const nb = layout.counts.length;
-  const expected: number[] = [];
-  const allowance: number[] = [];
-  for (const g of STOCHASTIC_GROUPS) {
-    const shift = new Float64Array(n * n);
-    const allow = new Float64Array(n * n);
-    const value = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const e = i * n + j;
-        value[e] = limit.groups[g].get(i, j);
-        const factor = g === 'readout' ? 1 : q(i, j);
-        if (i === j) {
-          shift[e] = factor * D(i)[g];
-          continue;
-        }
-        const bound = Math.abs(factor) * Math.sqrt(D(i)[g] * D(j)[g]);
-        if (g === 'variance') allow[e] = bound;
-        else {
-          shift[e] = (Math.sign(factor) * bound) / 2;
-          allow[e] = bound / 2;
-        }
-      }
-    }
-    const v = binMeans(layout, [value]);
-    const sh = binMeans(layout, [shift]);
-    const al = binMeans(layout, [allow]);
-    for (let b = 0; b < nb; b++) {
-      expected.push(v[b] + sh[b]);
-      allowance.push(al[b] + limit.quadratureError);
-    }
-  }
-  const P = STOCHASTIC_GROUPS.length * nb;
-  for (let q = 0; q < SNN_PARAMETER_MOMENTS.length; q++) {
-    expected.push(1);
-    allowance.push(0);
-  }
-  const labels = [...STOCHASTIC_GROUPS.flatMap((g) => layout.labels.map((l) => `${g} head, ${l}`)), ...SNN_PARAMETER_MOMENTS.map((p) => `initial parameters, mean ${p}`)];
-  const groupOf = [...STOCHASTIC_GROUPS.flatMap((g) => layout.labels.map(() => g as string)), ...SNN_PARAMETER_MOMENTS.map(() => 'parameters')];
-  const controls = SNN_PARAMETER_MOMENTS.map((_, q) => P + q);
-  const secondary = STOCHASTIC_GROUPS.map((_, gi) => gi * nb + layout.diagonal);
-  return { expected, allowance, labels, groupOf, controls, secondary };
-}
-
-/** The primary controls of the kernel mean test (StochasticLatentBatch.blockParameterMoments), expectation 1 each. */
-const SNN_PARAMETER_MOMENTS = ['a²', '‖u‖²/d', 'b²', '‖v‖²/d', 'c²'] as const;
 
 interface StudyResult {
   metrics: Record<string, Metric>;

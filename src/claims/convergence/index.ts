@@ -10,5 +10,6 @@ import iwaeRate from './iwae-rate.ts';
 import iwaeRateAdam from './iwae-rate-adam.ts';
 import adamRateDeepVae from './adam-rate-deep-vae.ts';
 import gradientNoiseLaw from './gradient-noise-law.ts';
+import biasedSaRate from './biased-sa-rate.ts';
 
-export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, iwaeRateAdam, adamRateDeepVae, gradientNoiseLaw];
+export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, iwaeRateAdam, adamRateDeepVae, gradientNoiseLaw, biasedSaRate];

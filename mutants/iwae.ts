@@ -198,5 +198,14 @@ const BIASED_SA_MUTANTS: Mutant[] = [
     replace: 'for (let j = 0; j < dz; j++) grad[o + i * dz + j] = a[i] * aW[j];',
     claims: ['biased-sa-rate'],
   },
+  {
+    id: 'biased-sa-measured-one-row',
+    kind: 'estimator',
+    description: "biased-sa-rate's measured ‖∇_θ log p‖² is of the first data row's log-likelihood, not of the average over the N rows.",
+    file: 'src/claims/convergence/biased-sa-rate.check.ts',
+    find: '{ dx: c.data.dx, dz: c.data.dz }, c.sigmaX, x, c.data.n);',
+    replace: '{ dx: c.data.dx, dz: c.data.dz }, c.sigmaX, x, 1);',
+    claims: ['biased-sa-rate'],
+  },
 ];
 IWAE_MUTANTS.push(...BIASED_SA_MUTANTS);

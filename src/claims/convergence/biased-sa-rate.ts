@@ -60,25 +60,32 @@
  *     ≤ −0.15 (n^{-1/4}, with 0.1 of slack: no log factor to absorb, unlike
  *     the −0.35 used for log n/√n); a = 1/2 upper bound ≤ −0.35 and the slope
  *     of log(G_n √n/log n) ≤ +0.05 (sgd-rate-linear-vae's rate criterion);
- *   - ours, a = 1/8: G_n's slope has its LOWER bound ≥ −0.5: the bias term is
- *     what sets the rate, the arm does not converge at the unbiased n^{-1/2}
- *     (the issue asked for "the interval excludes −0.4"; see below why −0.5);
+ *   - ours, the bias term visible: G_n's slope of the a = 1/8 arm minus the
+ *     a = 1/2 arm's (paired bootstrap over the common seeds, each resample
+ *     re-averaging both arms before logs) has its lower bound ≥ 0.1: the
+ *     slowly growing K sets a slower rate, as the theorem's n^{-2α} term says
+ *     it must (the issue asked for "the a = 1/8 interval excludes −0.4"; see
+ *     below why a paired gap instead);
  *   - ours, every arm: the slope of the iterates' g_k over the last two
  *     decades has its upper bound ≤ the arm's threshold (−0.15, −0.35): G_n
  *     is a running average that drags its past, so a floor shows there late.
  * Why the bias term shows: near θ*, θ_k tracks the stationary point θ*_K of the
  * IWAE bound with K = K_k (relaxation in ~√k/C steps ≪ k), where ∇V =
  * −bias(K); so g_k ≈ ‖bias(K_k)‖² + (a noise ball ∝ γ_k).
- * Why −0.5 and not −0.4: on this test bed the engine's bias decays FASTER than
- * 1/K over the K the runs use (measured exponent p ≈ 1.4 between K = 4 and 16,
- * bias·K still falling: the O(1/K) regime is an upper bound here, C = bias(1)),
- * so the a = 1/8 arm realises a bias exponent ≈ ap ≈ 0.18 and G_n's slope is
- * −0.35 to −0.42 (the notes report −2ap); −0.4 would sit inside that range.
- * The premise the theorem needs, bias ≤ C n^{-α} with α = 1/8, holds
- * (bias ≤ C/K_n ≤ C n^{-1/8}/8), and its O(n^{-1/4}) is what the upper
- * thresholds judge. Test beds with p ≈ 1 at these K (a less mismatched q)
- * had biases below the noise ball: the a = 1/8 arm then converged at the
- * unbiased rate (slope −0.55) within CPU sizes.
+ * Why not "excludes −0.4": on this test bed the engine's bias decays FASTER
+ * than 1/K over the K the runs use (measured exponent p ≈ 1.4 between K = 4
+ * and 16, bias·K still falling: O(1/K) holds as an upper bound with
+ * C = bias(1), the asymptotic 1/K regime is not reached), so the a = 1/8 arm
+ * realises a bias exponent ≈ ap ≈ 0.18 (the notes report −2ap) and, with the
+ * warm start's transient, G_n's slope is −0.35 to −0.49 over master seeds
+ * (calibration): an absolute lower threshold at −0.4 (or −0.5) was
+ * inconclusive on 5 of 100 master seeds, while the paired gap to the a = 1/2
+ * arm (predicted ≥ 0.14: −2ap ≈ −0.36 against ≤ −1/2; measured 0.27–0.44) is
+ * clear on each. The premise the theorem needs, bias ≤ C n^{-α} with
+ * α = 1/8, holds (bias ≤ C/K_n ≤ C n^{-1/8}/8), and its O(n^{-1/4}) is what
+ * the upper thresholds judge. Test beds with p ≈ 1 at these K (a less
+ * mismatched q) had biases below the noise ball: the a = 1/8 arm then
+ * converged at the unbiased rate (slope −0.55) within CPU sizes.
  *
  * Premises measured on the engine (error when they fail): the engine's
  * θ-gradient bias at θ* for K = 4, 8, 16 decays at least like 1/K (the decay
@@ -92,9 +99,9 @@
  * Falsifiers: fixed-k (a = 0 in every arm: the bias never vanishes, g_k
  * floors at ‖bias(K0)‖²: the a = 1/2 arm's slopes ≈ 0; the a = 1/8 arm's fall
  * to ≈ −0.1, the noise ball's decay over the floor, which its −0.15 threshold
- * does not always separate) and shared-schedule (the a = 1/8 arm trains with
- * the a = 1/2 arm's schedule: G_n falls like n^{-0.75}, below the −0.5 lower
- * threshold).
+ * does not always separate; the gap of G_n slopes turns negative) and
+ * shared-schedule (the a = 1/8 arm trains with the a = 1/2 arm's schedule:
+ * the gap is exactly 0, below 0.1).
  *
  * Not covered: a user's data (the test bed is built around a known θ* and a
  * fixed encoder derived from it); the learned encoder; Adam.
@@ -103,8 +110,8 @@ import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts'
 import { SGL24 } from '../sources.ts';
 import { biasedSaConfigSchema, checkBiasedSaRate, type BiasedSaConfig } from './biased-sa-rate.check.ts';
 
-const slowArm = { label: 'a=1/8', a: 0.125, K0: 8, maxSlope: -0.15, minSlope: -0.5, maxNormalisedSlope: null, maxIterateSlope: -0.15 };
-const fastArm = { label: 'a=1/2', a: 0.5, K0: 1, maxSlope: -0.35, minSlope: null, maxNormalisedSlope: 0.05, maxIterateSlope: -0.35 };
+const slowArm = { label: 'a=1/8', a: 0.125, K0: 8, maxSlope: -0.15, maxNormalisedSlope: null, maxIterateSlope: -0.15 };
+const fastArm = { label: 'a=1/2', a: 0.5, K0: 1, maxSlope: -0.35, maxNormalisedSlope: 0.05, maxIterateSlope: -0.35 };
 
 const common = {
   data: { n: 64, dx: 6, dz: 2, noiseStd: 0.5, singularValues: [2.5, 2] },
@@ -114,6 +121,9 @@ const common = {
   schedule: { C: 0.3, alpha: 0.5 },
   batchSize: 4,
   arms: [slowArm, fastArm],
+  // Predicted gap of G_n's slopes ≥ 0.14 (−2·(1/8)·1.4 against ≤ −0.5); measured 0.31–0.37 on master seeds 1 and two of
+  // the first calibration's misses; fixed-k's gap −0.13 to −0.24, shared-schedule's exactly 0: 0.1 separates them.
+  biasVisible: { slow: 'a=1/8', fast: 'a=1/2', minGap: 0.1 },
   Kmax: 512,
   checkpointsPerDecade: 5,
   lastDecadeCheckpoints: 8,
@@ -138,10 +148,10 @@ const fixedK: Falsifier<BiasedSaConfig> = {
 const sharedSchedule: Falsifier<BiasedSaConfig> = {
   id: 'shared-schedule',
   description: "The bias-limited arm trains with the fastest arm's schedule (K_k = ⌈k^{1/2}⌉ where the claim sets ⌈8·k^{1/8}⌉): a wrong schedule exponent.",
-  expected: 'its bias falls like k^{-1/2} or faster: G_n falls faster than n^{-1/2}, so the criterion "the bias term is visible" (lower bound ≥ −0.5) fails',
+  expected: 'the two arms train the same schedule: the gap of their G_n slopes is 0, below the criterion "the bias term is visible" (lower bound ≥ 0.1)',
   mutate: (c) => {
-    const fastest = c.arms.reduce((u, v) => (v.a > u.a ? v : u));
-    return { ...c, arms: c.arms.map((a) => (a.minSlope !== null ? { ...a, a: fastest.a, K0: fastest.K0 } : a)) };
+    const fast = c.arms.find((a) => a.label === c.biasVisible.fast)!;
+    return { ...c, arms: c.arms.map((a) => (a.label === c.biasVisible.slow ? { ...a, a: fast.a, K0: fast.K0 } : a)) };
   },
 };
 

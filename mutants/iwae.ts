@@ -194,3 +194,74 @@ export const IWAE_MUTANTS: Mutant[] = [
     claims: ['iwae-snr'],
   },
 ];
+
+// ---------------------------------------------------------------------------
+// biased-sa-rate (branch biased-sa): the engine's samples schedule K_k, the
+// fixed-encoder IWAE model (kernel and TF.js) and the exact ∇_θ log p.
+// ---------------------------------------------------------------------------
+const BIASED_SA_MUTANTS: Mutant[] = [
+  {
+    id: 'biased-sa-schedule-ignored',
+    kind: 'sampling',
+    description: "The kernel trainer ignores a replica's samples schedule and steps with its fixed `samples` K (= ⌈K0⌉) at every step.",
+    file: 'src/engine/kernel-trainer.ts',
+    find: 'const replica = this.replicas[r].samplesSchedule ? { ...this.replicas[r], samples: samplesAt(this.replicas[r], k) } : this.replicas[r];',
+    replace: 'const replica = this.replicas[r];',
+    claims: ['biased-sa-rate'],
+  },
+  {
+    id: 'biased-sa-schedule-floor',
+    kind: 'sampling',
+    description: 'The samples schedule rounds K0·k^a down instead of up (⌊·⌋ for ⌈·⌉): K_k one smaller at most steps.',
+    file: 'src/engine/replica.ts',
+    find: 'return Math.min(q.Kmax, Math.ceil(q.K0 * Math.pow(k, q.a)));',
+    replace: 'return Math.min(q.Kmax, Math.max(1, Math.floor(q.K0 * Math.pow(k, q.a))));',
+    claims: ['biased-sa-rate'],
+  },
+  {
+    id: 'biased-sa-schedule-half-exponent',
+    kind: 'sampling',
+    description: 'The samples schedule grows like k^{a/2} instead of k^a (the exponent halved).',
+    file: 'src/engine/replica.ts',
+    find: 'return Math.min(q.Kmax, Math.ceil(q.K0 * Math.pow(k, q.a)));',
+    replace: 'return Math.min(q.Kmax, Math.ceil(q.K0 * Math.pow(k, q.a / 2)));',
+    claims: ['biased-sa-rate'],
+  },
+  {
+    id: 'biased-sa-kernel-fixed-encoder-offset-dropped',
+    kind: 'gradient',
+    description: "The kernel's fixed encoder mean drops its offset c (μ = V x instead of V x + c): the gradient is that of another q.",
+    file: 'src/models/linear-vae/iwae-engine-model.ts',
+    find: '    const encoder = fm ?? params;',
+    replace: '    const encoder = fm ? { V: fm.V, c: new Float32Array(fm.c.length) } : params;',
+    claims: ['biased-sa-rate'],
+  },
+  {
+    id: 'biased-sa-tfjs-fixed-encoder-offset-dropped',
+    kind: 'gradient',
+    description: "The TF.js objective's fixed encoder mean drops its offset c (zeros in place of c).",
+    file: 'src/models/linear-vae/iwae-engine-model.ts',
+    find: 'const c = fm ? tf.tensor2d(fm.c, [1, dz]).tile([R, 1]) : (params.c as tf.Tensor2D); // [R, dz]',
+    replace: 'const c = fm ? (tf.zeros([R, dz]) as tf.Tensor2D) : (params.c as tf.Tensor2D); // [R, dz]',
+    claims: ['biased-sa-rate'],
+  },
+  {
+    id: 'biased-sa-oracle-log-marginal-w-term-dropped',
+    kind: 'oracle',
+    description: 'The exact ∇_W log p(x) drops its −C⁻¹W term (a aᵀW only): every measured ‖∇_θ log p‖² is of a wrong gradient.',
+    file: 'src/models/linear-vae/iwae-oracle.ts',
+    find: 'for (let j = 0; j < dz; j++) grad[o + i * dz + j] = a[i] * aW[j] - CinvW[i * dz + j];',
+    replace: 'for (let j = 0; j < dz; j++) grad[o + i * dz + j] = a[i] * aW[j];',
+    claims: ['biased-sa-rate'],
+  },
+  {
+    id: 'biased-sa-measured-one-row',
+    kind: 'estimator',
+    description: "biased-sa-rate's measured ‖∇_θ log p‖² is of the first data row's log-likelihood, not of the average over the N rows.",
+    file: 'src/claims/convergence/biased-sa-rate.check.ts',
+    find: '{ dx: c.data.dx, dz: c.data.dz }, c.sigmaX, x, c.data.n);',
+    replace: '{ dx: c.data.dx, dz: c.data.dz }, c.sigmaX, x, 1);',
+    claims: ['biased-sa-rate'],
+  },
+];
+IWAE_MUTANTS.push(...BIASED_SA_MUTANTS);

@@ -14,7 +14,7 @@
  * Replicas never interact, so a replica trained in a batch is bitwise
  * identical to the same replica trained alone, whatever the batch.
  */
-import { describeSetting, replicaStreams, validateReplica, type ReplicaSetting, type ReplicaStreams } from './replica.ts';
+import { describeSetting, replicaStreams, samplesAt, validateReplica, type ReplicaSetting, type ReplicaStreams } from './replica.ts';
 import { createKernelOptimizer, type KernelOptimizer } from './kernel-optimizer.ts';
 import type { OptimizerConfig } from './optimizer.ts';
 import { stepSize } from './schedule.ts';
@@ -89,7 +89,9 @@ export class KernelTrainer implements Trainer {
     for (let r = 0; r < this.R; r++) {
       const view = this.views[r];
       // Checked as float32 (what the caller receives): a float64 value beyond 3.4e38 has diverged too.
-      objective[r] = this.kernel.objectiveAndGradient(view, this.replicas[r], this.streams[r], this.grads, r);
+      // A replica with a samples schedule steps with K_k (samplesAt); the others with their own setting, unchanged.
+      const replica = this.replicas[r].samplesSchedule ? { ...this.replicas[r], samples: samplesAt(this.replicas[r], k) } : this.replicas[r];
+      objective[r] = this.kernel.objectiveAndGradient(view, replica, this.streams[r], this.grads, r);
       if (!Number.isFinite(objective[r])) throw new DivergenceError(this.replicas[r].label, k, `objective is ${objective[r]}`, describeSetting(this.replicas[r]));
       this.optimizer.apply(this.values, this.grads, this.offsets[r], r, stepSize(this.replicas[r].schedule, k), k);
       for (const name in view) {

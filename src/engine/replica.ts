@@ -15,10 +15,30 @@ export interface ReplicaSetting {
   schedule: StepSchedule;
   /** Mini-batch size B (data points per step). */
   batchSize: number;
-  /** Reparameterised samples K per data point. */
+  /** Reparameterised samples K per data point (without `samplesSchedule`: at every step). */
   samples: number;
+  /**
+   * A number of samples that grows with the step (kernel trainer only):
+   * K_k = min(Kmax, ⌈K0·k^a⌉) at step k = 1, 2, … (biased-sa-rate: the IWAE
+   * gradient's O(1/K) bias then decays like k^{-a}). Absent: K_k = samples.
+   */
+  samplesSchedule?: SamplesSchedule;
   /** Weight of the KL term (β-VAE); 1 is the plain ELBO. */
   beta: number;
+}
+
+export interface SamplesSchedule {
+  K0: number;
+  a: number;
+  /** Cap on K_k (the cost of a step grows with K_k). */
+  Kmax: number;
+}
+
+/** The samples K of a replica's step k (1-based): `samples`, or its schedule's min(Kmax, ⌈K0·k^a⌉). */
+export function samplesAt(r: ReplicaSetting, k: number): number {
+  const q = r.samplesSchedule;
+  if (!q) return r.samples;
+  return Math.min(q.Kmax, Math.ceil(q.K0 * Math.pow(k, q.a)));
 }
 
 export interface ReplicaStreams {
@@ -37,7 +57,9 @@ export function replicaStreams(seed: number): ReplicaStreams {
 
 /** "C = 0.05, α = 0.5, B = 32, K = 1, β = 1": a replica's hyperparameters for messages. */
 export function describeSetting(r: ReplicaSetting): string {
-  return `C = ${r.schedule.C}, α = ${r.schedule.alpha}, B = ${r.batchSize}, K = ${r.samples}, β = ${r.beta}`;
+  const q = r.samplesSchedule;
+  const K = q ? `K_k = min(${q.Kmax}, ⌈${q.K0}·k^${q.a}⌉)` : `K = ${r.samples}`;
+  return `C = ${r.schedule.C}, α = ${r.schedule.alpha}, B = ${r.batchSize}, ${K}, β = ${r.beta}`;
 }
 
 export class InvalidSettingError extends Error {
@@ -57,4 +79,10 @@ export function validateReplica(r: ReplicaSetting, dataSize: number): void {
   }
   if (!Number.isInteger(r.samples) || r.samples < 1) bad(`samples K = ${r.samples}`, 'an integer K ≥ 1');
   if (!(r.beta >= 0) || !Number.isFinite(r.beta)) bad(`β = ${r.beta}`, 'β ≥ 0');
+  const q = r.samplesSchedule;
+  if (q) {
+    if (!(q.K0 > 0) || !Number.isFinite(q.K0)) bad(`samples schedule K0 = ${q.K0}`, 'a finite K0 > 0');
+    if (!(q.a >= 0) || !(q.a <= 1)) bad(`samples schedule exponent a = ${q.a}`, '0 ≤ a ≤ 1');
+    if (!Number.isInteger(q.Kmax) || q.Kmax < 1) bad(`samples schedule cap Kmax = ${q.Kmax}`, 'an integer Kmax ≥ 1');
+  }
 }

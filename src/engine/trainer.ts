@@ -9,7 +9,7 @@
  * Measurement hooks receive the parameters downloaded as float32 arrays.
  */
 import { tf } from './backend.ts';
-import { describeSetting, replicaStreams, validateReplica, type ReplicaSetting, type ReplicaStreams } from './replica.ts';
+import { describeSetting, InvalidSettingError, replicaStreams, validateReplica, type ReplicaSetting, type ReplicaStreams } from './replica.ts';
 import { createOptimizer, type Optimizer, type OptimizerConfig } from './optimizer.ts';
 import { stepSize } from './schedule.ts';
 
@@ -119,7 +119,11 @@ export class ReplicaTrainer<TInputs> implements Trainer {
     optimizer: OptimizerConfig,
   ) {
     if (replicas.length === 0) throw new RangeError('a replica batch needs at least one replica');
-    for (const r of replicas) validateReplica(r, model.dataSize);
+    for (const r of replicas) {
+      validateReplica(r, model.dataSize);
+      // K changing with the step is a kernel-trainer feature: refuse rather than silently train at fixed K.
+      if (r.samplesSchedule) throw new InvalidSettingError(`replica "${r.label}": a samples schedule K_k; allowed only on the kernel trainer (a model with a closed-form gradient)`);
+    }
     this.R = replicas.length;
     this.streams = replicas.map((r) => replicaStreams(r.seed));
     this.scheduleC = Float64Array.from(replicas, (r) => r.schedule.C);

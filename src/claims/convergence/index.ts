@@ -11,5 +11,6 @@ import iwaeRateAdam from './iwae-rate-adam.ts';
 import adamRateDeepVae from './adam-rate-deep-vae.ts';
 import gradientNoiseLaw from './gradient-noise-law.ts';
 import iwaeSnr from './iwae-snr.ts';
+import biasedSaRate from './biased-sa-rate.ts';
 
-export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, iwaeRateAdam, adamRateDeepVae, gradientNoiseLaw, iwaeSnr];
+export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, iwaeRateAdam, adamRateDeepVae, gradientNoiseLaw, iwaeSnr, biasedSaRate];

@@ -16,6 +16,12 @@
  *     test bed; with the learned diagonal family the linear VAE's optimum has a
  *     diagonal posterior, q is exact there and every L_K shares the ELBO's optimum).
  *
+ * A fixed encoder mean (`fixedEncoderMean`, with a fixed variance): V and c
+ * are constants of the model too, the decoder θ = (W, b) is all that trains
+ * (biased-sa-rate: the IWAE θ-gradient at a fixed q is a biased estimate of
+ * ∇_θ log p(x), bias O(1/K)); `initialDecoder` centres W's N(0, initScale²)
+ * initialisation and sets b (a warm start near a point of interest).
+ *
  * Mini-batches and noise are drawn exactly as LinearVaeModel draws them (the
  * same streams, the same padding), so an IWAE replica and an ELBO replica
  * with the same seed see the same data and noise. Padding: samples beyond a
@@ -60,6 +66,13 @@ export interface LinearIwaeModelOptions extends LinearVaeModelOptions {
    * only the bound, so a 'dreg' model refuses `objective`.
    */
   encoderGradient?: 'iwae' | 'dreg';
+  /**
+   * A fixed encoder mean μ(x) = V x + c (V dz × dx row-major, c dz; needs
+   * `encoderLogVariance`): V and c are then not parameters, only W and b train.
+   */
+  fixedEncoderMean?: { V: ArrayLike<number>; c: ArrayLike<number> };
+  /** W₀ = W + initScale·N(0, 1) (the usual draws), b₀ = b. Absent: W₀ = initScale·N(0, 1), b₀ = 0. */
+  initialDecoder?: { W: ArrayLike<number>; b: ArrayLike<number> };
 }
 
 function requireUnitBeta(r: ReplicaSetting): void {
@@ -86,6 +99,12 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   readonly encoderLogVariance: number | null;
   /** Which encoder gradient the kernel computes (see LinearIwaeModelOptions.encoderGradient). */
   readonly encoderGradient: 'iwae' | 'dreg';
+  /** The fixed encoder mean (float32, as the parameters would hold it), or null when V and c train. */
+  readonly fixedEncoderMean: { V: Float32Array; c: Float32Array } | null;
+  private readonly initialDecoder: { W: Float32Array; b: Float32Array } | null;
+  /** Gradient slots of a fixed encoder mean: written, never read. */
+  private readonly noV: Float64Array;
+  private readonly noC: Float64Array;
   private readonly elbo: LinearVaeModel;
   private readonly dims: LinearVaeDims;
   private readonly sigmaX: number;
@@ -104,6 +123,20 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     this.encoderGradient = eg;
     const shapes = { ...this.elbo.paramShapes };
     if (s0 !== undefined) delete shapes.s;
+    const { dx, dz } = opts.dims;
+    const fm = opts.fixedEncoderMean;
+    if (fm) {
+      if (s0 === undefined) throw new RangeError('fixedEncoderMean needs a fixed encoder variance (encoderLogVariance)');
+      if (fm.V.length !== dz * dx || fm.c.length !== dz) throw new RangeError(`fixedEncoderMean: V has ${fm.V.length} values, c ${fm.c.length}; allowed d_z·d_x = ${dz * dx} and d_z = ${dz}`);
+      delete shapes.V;
+      delete shapes.c;
+    }
+    this.fixedEncoderMean = fm ? { V: Float32Array.from(fm.V), c: Float32Array.from(fm.c) } : null;
+    const d0 = opts.initialDecoder;
+    if (d0 && (d0.W.length !== dx * dz || d0.b.length !== dx)) throw new RangeError(`initialDecoder: W has ${d0.W.length} values, b ${d0.b.length}; allowed d_x·d_z = ${dx * dz} and d_x = ${dx}`);
+    this.initialDecoder = d0 ? { W: Float32Array.from(d0.W), b: Float32Array.from(d0.b) } : null;
+    this.noV = new Float64Array(dz * dx);
+    this.noC = new Float64Array(dz);
     this.paramShapes = shapes;
   }
 
@@ -120,6 +153,14 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   initialParams(replica: ReplicaSetting, streams: ReplicaStreams): ReplicaParams {
     const p = this.elbo.initialParams(replica, streams);
     if (this.encoderLogVariance !== null) delete p.s;
+    if (this.fixedEncoderMean) {
+      delete p.V;
+      delete p.c;
+    }
+    if (this.initialDecoder) {
+      for (let i = 0; i < p.W.length; i++) p.W[i] += this.initialDecoder.W[i];
+      p.b.set(this.initialDecoder.b);
+    }
     return p;
   }
 
@@ -148,8 +189,9 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     const [R, Bmax, Kmax] = eps.shape;
     const W = params.W as tf.Tensor3D; // [R, dx, dz]
     const b = params.b as tf.Tensor2D; // [R, dx]
-    const V = params.V as tf.Tensor3D; // [R, dz, dx]
-    const c = params.c as tf.Tensor2D; // [R, dz]
+    const fm = this.fixedEncoderMean;
+    const V = fm ? tf.tensor3d(fm.V, [1, dz, dx]).tile([R, 1, 1]) : (params.V as tf.Tensor3D); // [R, dz, dx]
+    const c = fm ? tf.tensor2d(fm.c, [1, dz]).tile([R, 1]) : (params.c as tf.Tensor2D); // [R, dz]
     const s = this.encoderLogVariance === null ? (params.s as tf.Tensor2D) : tf.fill([R, dz], this.encoderLogVariance); // [R, dz]
     const v = this.sigmaX * this.sigmaX;
 
@@ -205,7 +247,9 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     const learned = this.encoderLogVariance === null;
     const dreg = this.encoderGradient === 'dreg';
     const fixed = this.encoderLogVariance ?? 0;
-    const g = zeroedGradients(learned ? grad : { W: grad.W, b: grad.b, V: grad.V, c: grad.c, s: NO_S });
+    const fm = this.fixedEncoderMean;
+    const g = zeroedGradients(learned ? grad : { W: grad.W, b: grad.b, V: fm ? this.noV : grad.V, c: fm ? this.noC : grad.c, s: NO_S });
+    const encoder = fm ?? params;
     const { gW, gb, gs } = g;
     const { batchSize: B, samples: K } = replica;
     let w = this.work.get(K);
@@ -227,7 +271,7 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     let objective = 0;
     for (let i = 0; i < B; i++) {
       const row = streams.data.int(this.dataSize) * dx;
-      encoderMean(params, data, row, dx, dz, mu);
+      encoderMean(encoder, data, row, dx, dz, mu);
       gmu.fill(0);
       for (let k = 0; k < K; k++) {
         let zz = 0;
@@ -273,7 +317,7 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
           }
         }
       }
-      addEncoderGradient(g, gmu, data, row, dx, dz);
+      if (!fm) addEncoderGradient(g, gmu, data, row, dx, dz);
     }
     return objective;
   }

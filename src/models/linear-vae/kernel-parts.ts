@@ -19,7 +19,7 @@ export function zeroedGradients(grad: Record<string, Float64Array>): LinearVaeGr
 }
 
 /** mu ← V x + c for the data row starting at `row` (dz × dx row-major V). */
-export function encoderMean(p: ReplicaParams, data: Float32Array, row: number, dx: number, dz: number, mu: Float64Array): void {
+export function encoderMean(p: Record<string, Float32Array>, data: Float32Array, row: number, dx: number, dz: number, mu: Float64Array): void {
   const { V, c } = p;
   for (let j = 0; j < dz; j++) {
     let a = c[j];

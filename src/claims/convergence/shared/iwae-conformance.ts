@@ -50,8 +50,9 @@ export interface IwaeEngineSetup {
 
 const BLOCKS = ['W', 'b', 'V', 'c', 's'] as const;
 
-/** The blocks the model trains (s only when the encoder variance is learned), in W, b, V, c, s order. */
+/** The blocks the model trains (s only when the encoder variance is learned, V and c unless the encoder mean is fixed), in W, b, V, c, s order. */
 export function trainedBlocks(model: LinearIwaeModel): (typeof BLOCKS)[number][] {
+  if (model.fixedEncoderMean) return ['W', 'b'];
   return model.encoderLogVariance === null ? [...BLOCKS] : ['W', 'b', 'V', 'c'];
 }
 
@@ -79,13 +80,13 @@ export function coordinateName(i: number, model: LinearIwaeModel, dims: LinearVa
   return `coordinate ${i}`;
 }
 
-/** A replica's float32 parameters as the reference's float64 layout (s = s₀ for a fixed-variance encoder). */
+/** A replica's float32 parameters as the reference's float64 layout (s = s₀ for a fixed-variance encoder, V and c the model's for a fixed mean). */
 export function toReference(model: LinearIwaeModel, dims: LinearVaeDims, p: ReplicaParams, into?: LinearVaeParams): LinearVaeParams {
   const out = into ?? zeroParams(dims);
   out.W.set(p.W);
   out.b.set(p.b);
-  out.V.set(p.V);
-  out.c.set(p.c);
+  out.V.set(model.fixedEncoderMean?.V ?? p.V);
+  out.c.set(model.fixedEncoderMean?.c ?? p.c);
   if (model.encoderLogVariance === null) out.s.set(p.s);
   else out.s.fill(model.encoderLogVariance);
   return out;

@@ -188,7 +188,7 @@ export const NTK_MUTANTS: Mutant[] = [
     file: 'src/kernels/stochastic-ntk.ts',
     find: 'variance: (q12 * sigmoid(rho1) * sigmoid(rho2)) / (2 * Math.PI * Math.sqrt(det)),',
     replace: 'variance: (1.03 * q12 * sigmoid(rho1) * sigmoid(rho2)) / (2 * Math.PI * Math.sqrt(det)),',
-    claims: ['snn-ntk'],
+    claims: ['snn-ntk', 'snn-krr-equivalence'],
   },
   {
     id: 'snn-mean-kernel-2pct',
@@ -197,7 +197,7 @@ export const NTK_MUTANTS: Mutant[] = [
     file: 'src/kernels/stochastic-ntk.ts',
     find: 'mean: q12 * ac.k0,',
     replace: 'mean: 0.98 * q12 * ac.k0,',
-    claims: ['snn-ntk'],
+    claims: ['snn-ntk', 'snn-krr-equivalence'],
   },
   {
     id: 'snn-readout-one-sample',
@@ -215,7 +215,7 @@ export const NTK_MUTANTS: Mutant[] = [
     file: 'src/models/ntk/stochastic-latent.ts',
     find: 'normalQuantile((k + Math.max(rng.uniform(), Number.EPSILON)) / K)',
     replace: 'normalQuantile(Math.max(rng.uniform(), Number.EPSILON))',
-    claims: ['snn-ntk'],
+    claims: ['snn-ntk', 'snn-krr-equivalence'],
   },
   {
     id: 'ntk-min-eig-variance-limit-no-chain-rule',
@@ -224,7 +224,7 @@ export const NTK_MUTANTS: Mutant[] = [
     file: 'src/kernels/stochastic-ntk.ts',
     find: 'variance: (q12 * sigmoid(rho1) * sigmoid(rho2)) / (2 * Math.PI * Math.sqrt(det)),',
     replace: 'variance: q12 / (2 * Math.PI * Math.sqrt(det)),',
-    claims: ['ntk-min-eigenvalue', 'snn-ntk'],
+    claims: ['ntk-min-eigenvalue', 'snn-ntk', 'snn-krr-equivalence'],
   },
   {
     id: 'ntk-min-eig-gram-divisor-sqrt-m',
@@ -233,7 +233,7 @@ export const NTK_MUTANTS: Mutant[] = [
     file: 'src/models/ntk/stochastic-latent.ts',
     find: 'readoutDivisor: Math.sqrt(arch.width), gramDivisor: arch.width };',
     replace: 'readoutDivisor: Math.sqrt(arch.width), gramDivisor: Math.sqrt(arch.width) };',
-    claims: ['ntk-min-eigenvalue', 'snn-ntk'],
+    claims: ['ntk-min-eigenvalue', 'snn-ntk', 'snn-krr-equivalence'],
   },
   // snn-krr-equivalence: the stochastic network trained to its kernel-regression predictors.
   {

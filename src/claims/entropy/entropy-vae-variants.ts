@@ -11,7 +11,7 @@
  *   VAE-2: F − S = (D/2)(1 − s/σ²) − ½ Σ_h (m_h/α_h² − 1)
  *          = −∂F/∂log σ² − Σ_h ∂F/∂log α_h²,
  *   VAE-3: F − S = (D/2)(1 − u) − ½ Σ_h (m_h − 1),  u = mean of r_d²/σ_d²(z)
- *          = −∂F/∂c (c a global shift of log σ²(z)) + Σ_h ∂F/∂ρ_h (latent rescaling),
+ *          = −∂F/∂c (c a global shift of log σ²(z)) + ½ Σ_h ∂F/∂ρ_h (latent rescaling),
  * both zero at stationary points.
  * What was read [C]: the D23 code, Learning-with-Entropies/ELBO-Entropies-AISTATS23
  * @ 24d4bd4 — README.md (the variants VAE-0…3, the weight constraint of VAE-2
@@ -90,7 +90,7 @@ const quick: VaeVariantsConfig = {
 
 const tiers: Record<Tier, VaeVariantsConfig> = {
   quick,
-  full: { ...quick, data: { perDigit: 100, pool: 4, jitter: 0.05 }, hidden: 32, latent: 5, seeds: 3, steps: 4000, batchSize: 100, evaluation: { samples: 4, checkpointsPerDecade: 6, averageLast: 400 } },
+  full: { ...quick, data: { perDigit: 100, pool: 4, jitter: 0.05 }, hidden: 32, latent: 5, seeds: 3, steps: 3000, batchSize: 100, evaluation: { samples: 4, checkpointsPerDecade: 6, averageLast: 300 } },
 };
 
 export default defineClaim<VaeVariantsConfig>({

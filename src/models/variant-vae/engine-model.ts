@@ -57,7 +57,11 @@ export class VariantVaeModel implements BatchedModel<VariantVaeInputs> {
     this.dataMean.set(mean);
     const v = new Float64Array(D);
     for (let n = 0; n < N; n++) for (let i = 0; i < D; i++) v[i] += (data[n * D + i] - mean[i]) ** 2 / N;
-    if (!v.every((vi) => vi > 0)) throw new RangeError('variant VAE: every dimension of the data must vary (a constant dimension makes σ_d → 0 and the ELBO unbounded)');
+    for (let i = 0; i < D; i++) {
+      let varies = false;
+      for (let n = 1; n < N && !varies; n++) varies = data[n * D + i] !== data[i];
+      if (!varies) throw new RangeError(`variant VAE: every dimension of the data must vary, dimension ${i} does not (a constant dimension makes σ_d → 0 and the ELBO unbounded)`);
+    }
     const meanVar = v.reduce((a, b) => a + b, 0) / D;
     this.logVarMean = Math.log(meanVar);
     this.logVarD = Float32Array.from(v, (vi) => Math.log(vi) - this.logVarMean);

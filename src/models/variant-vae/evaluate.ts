@@ -24,7 +24,7 @@
  *   R_x = −∂F/∂c for the global shift ℓ_d(z) → ℓ_d(z) + c (the logVar
  *         coordinate: VAE-2's log σ², VAE-3's shift of log σ²(z));
  *   R_z = −Σ_h ∂F/∂(log α_h²) for VAE-2 (the learned prior variances), and
- *   R_z = Σ_h ∂F/∂ρ_h for VAE-3 (the latent rescaling z_h → e^{ρ} z_h with the
+ *   R_z = ½ Σ_h ∂F/∂ρ_h for VAE-3 (the latent rescaling z_h → e^{ρ} z_h with the
  *         decoder reading z e^{−ρ}, as for VAE-1: ∂F/∂ρ_h = −(m_h − 1)).
  * At a point stationary along these directions both vanish and F = S. VAE-2's
  * unit-norm constraint is not needed for the identity (α's own derivative

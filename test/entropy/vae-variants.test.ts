@@ -21,6 +21,7 @@ import { VariantVaeModel } from '../../src/models/variant-vae/engine-model.ts';
 import { diagnoseVariantVae, withEntropyFormula } from '../../src/models/variant-vae/evaluate.ts';
 import { VARIANCE_SCALE, VARIANT_VAE_PARAM_NAMES, variantVaeShapes, type VaeVariant, type VariantVaeParams } from '../../src/models/variant-vae/params.ts';
 import { diagnoseGaussianVae } from '../../src/models/gaussian-vae/evaluate.ts';
+import { diagnose } from '../../src/entropy/diagnose.ts';
 import { LATENT_SCALE_SCALE, LOG_VARIANCE_SCALE, type GaussianVaeParams } from '../../src/models/gaussian-vae/params.ts';
 
 const digits = loadDigits({ perDigit: 2, pool: 7 }); // 20 images of 4×4
@@ -257,6 +258,23 @@ describe('VAE-2 and VAE-3 (variant VAE)', () => {
       });
     }
     model.dispose();
+  });
+
+  it("the public diagnose({ kind: 'vae-variant' }) is diagnoseVariantVae on its documented noise (4 samples of seed 1's 'entropy-diagnose' stream by default)", () => {
+    for (const v of ['vae2', 'vae3'] as const) {
+      const p = randomParams(`${v}-public`);
+      for (const [K, seed] of [[4, 1], [2, 17]] as const) {
+        const noise = new Float64Array(N * K * arch.latent);
+        RandomStream.at(seed, 'entropy-diagnose').fillNormal(noise);
+        const expected = diagnoseVariantVae(p, arch, v, { x, N, K, eps: noise });
+        const model = { kind: 'vae-variant' as const, variant: v, params: p, arch, ...(K === 4 ? {} : { samples: K, seed }) };
+        const got = diagnose(model, { x, N, D: arch.D });
+        expect(got.elbo).toBe(expected.elbo);
+        expect(got.entropySum).toBe(expected.entropySum);
+        expect(got.decomposition.total).toBe(expected.decomposition.total);
+      }
+    }
+    expect(() => diagnose({ kind: 'vae-variant', variant: 'vae3', params: randomParams('x'), arch, samples: 0 }, { x, N, D: arch.D })).toThrow(RangeError);
   });
 
   it('the model rejects data with a constant dimension (σ_d → 0: no stationary point)', () => {

@@ -28,6 +28,10 @@
  *    −½ Σ_h log α_h², 0 only if every α_h = 1.
  * The decomposition adds these exact offsets (withEntropyFormula), so the
  * falsifiers' gaps are explained (no `error`) and large (`fail`).
+ * The public diagnose() ({ kind: 'vae-variant' }) must agree with the claim's
+ * own evaluation of seed 0's final model of each variant on the same noise
+ * (its default noise, and two samples of a seed of the claim's), to 1e-12;
+ * else `error` (shared/public-diagnose.ts).
  */
 import { z } from 'zod';
 import { intAtLeast, nonNegativeInt, nonNegativeNumber, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
@@ -42,6 +46,7 @@ import type { VaeVariant, VariantVaeArch, VariantVaeParams } from '../../models/
 import { gapOf, predictionErrorOf, unexplainedNote, combine, type IdentityEvaluation } from './shared/common.ts';
 import { gaussianVaeConformanceTolerancesSchema, type GaussianVaeConformance } from './entropy-gaussian-vae.conformance.ts';
 import { checkVariantVaeConformance } from './entropy-vae-variants.conformance.ts';
+import { publicDiagnoseAgreement, withPublicDiagnose, type PublicDiagnosePoint } from './shared/public-diagnose.ts';
 import { digitData, digitRows } from './shared/schema.ts';
 import type { CheckResult, ClaimContext, Metric, Series } from '../../contract/claim.ts';
 import type { Verdict } from '../../stats/verdict.ts';
@@ -104,6 +109,8 @@ interface Run {
   seconds: number;
   evalSeconds: number;
   conformance: GaussianVaeConformance;
+  /** Seed 0's final model of each variant as the public diagnose() gets it, with the claim's evaluation of the same noise. */
+  publicPoints: PublicDiagnosePoint[];
 }
 
 /** The digits (float32, as the engine holds them) plus a fixed N(0, jitter²) draw per value from the master seed's stream. */
@@ -142,6 +149,7 @@ function train(claimId: string, base: VaeVariantsConfig, ctx: ClaimContext, prog
     seconds: 0,
     evalSeconds: 0,
     conformance: { objectiveError: 0, gradientError: 0, updateError: 0, failures: [] },
+    publicPoints: [],
   };
   const firstSteps: Record<string, Float32Array>[][] = [];
   const firstAveraged = base.steps - Math.max(base.evaluation.averageLast, 1) + 1;
@@ -188,12 +196,42 @@ function train(claimId: string, base: VaeVariantsConfig, ctx: ClaimContext, prog
     model.dispose();
   }
   const count = base.steps - firstAveraged + 1;
-  owner.forEach(({ v }, r) => {
+  owner.forEach(({ v, seed }, r) => {
     const avg = Object.fromEntries(Object.entries(sums[r]).map(([name, acc]) => [name, acc.map((a) => a / count)])) as unknown as VariantVaeParams;
     run.averaged[v].push(diagnoseVariantVae(avg, arch, v, set));
+    if (seed === 0) run.publicPoints.push(...publicPoints(avg, arch, v, digits.x, digits.n, deriveSeed(ctx.masterSeed, claimId, 'public-diagnose')));
   });
   run.seconds = (performance.now() - t0) / 1000;
   return run;
+}
+
+/** diagnose()'s documented defaults for { kind: 'vae-variant' }: 4 Monte Carlo samples per point, noise seed 1; and two samples of a seed of the claim's (K = 1 would hide the sample index). */
+const DIAGNOSE_DEFAULT_SAMPLES = 4;
+const DIAGNOSE_DEFAULT_SEED = 1;
+const PUBLIC_SAMPLES = 2;
+
+/**
+ * A final model through the public diagnose() as a user calls it
+ * ({ kind: 'vae-variant', variant, params, arch }), against the claim's
+ * diagnoseVariantVae on the noise diagnose() documents (N×K×H normals of the
+ * seed's 'entropy-diagnose' stream): with its defaults and with two samples of
+ * the claim's seed. The same code on the same noise: equal to 1e-12
+ * (PUBLIC_DIAGNOSE_TOLERANCE), else `error` (shared/public-diagnose.ts).
+ */
+function publicPoints(avg: VariantVaeParams, arch: VariantVaeArch, v: VaeVariant, x: Float32Array, N: number, seed: number): PublicDiagnosePoint[] {
+  const data = { x, N, D: arch.D };
+  const model = { kind: 'vae-variant' as const, variant: v, params: avg, arch };
+  const noise = (K: number, s: number): VariantEvaluationSet => {
+    const eps = new Float64Array(N * K * arch.latent);
+    RandomStream.at(s, 'entropy-diagnose').fillNormal(eps);
+    return { x, N, K, eps };
+  };
+  const label = `${NAME[v]}, seed 0, tail-averaged final model`;
+  const by = "diagnoseVariantVae on diagnose()'s noise";
+  return [
+    { label: `${label}, diagnose()'s default noise`, model, data, expected: diagnoseVariantVae(avg, arch, v, noise(DIAGNOSE_DEFAULT_SAMPLES, DIAGNOSE_DEFAULT_SEED)), by },
+    { label: `${label}, ${PUBLIC_SAMPLES} samples of seed ${seed}`, model: { ...model, samples: PUBLIC_SAMPLES, seed }, data, expected: diagnoseVariantVae(avg, arch, v, noise(PUBLIC_SAMPLES, seed)), by },
+  ];
 }
 
 export async function checkVaeVariants(claimId: string, configs: readonly VaeVariantsConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
@@ -201,7 +239,8 @@ export async function checkVaeVariants(claimId: string, configs: readonly VaeVar
   let done = 0;
   for (const group of groupConfigs(configs, trainingKey)) {
     const run = train(claimId, group[0].config, ctx, (f) => ctx.progress((done + f * group.length) / configs.length));
-    for (const { index, config } of group) results[index] = evaluate(config, run);
+    const agreement = publicDiagnoseAgreement(claimId, run.publicPoints);
+    for (const { index, config } of group) results[index] = withPublicDiagnose(evaluate(config, run), agreement);
     done += group.length;
   }
   return results;

@@ -57,11 +57,19 @@
  * Calibration while sizing (2–3 seeds, 1500 steps, 500 images, D = 49):
  * VAE-2 ends at 0.1–0.8%, VAE-3 at 0.2–0.6%; the falsifiers at 14–23% and
  * 44–58%.
+ * Public diagnose(): { kind: 'vae-variant', variant: 'vae2' | 'vae3', params,
+ * arch } evaluates a user's VAE-2/VAE-3 in this parameterisation; the claim
+ * requires it to agree with its own evaluation (1e-12), else `error`.
  * Falsifiers (evaluation only, same training):
  *  - vae1-formula-on-vae3: VAE-1's entropy sum with one constant σ̄² (the
  *    mean of σ_d²(z)) on VAE-3: the gap gains the Jensen gap
  *    (D/2)(log σ̄² − mean log σ²(z)) > 0 of a heteroscedastic decoder, which
- *    does not vanish at stationarity;
+ *    does not vanish at stationarity. (Which constant is a choice: the
+ *    geometric mean exp(mean log σ²(z)) would reproduce Eq. 31 exactly — VAE-3's
+ *    sum only depends on mean log σ² — so "VAE-1's formula" can only be wrong
+ *    with another summary; the arithmetic mean is what "the decoder variance"
+ *    of a σ(z) model usually means, and σ̄² = s, the mean squared error,
+ *    gives a gap of the same kind, (D/2)(log s − mean log σ²(z)).)
  *  - standard-prior-entropy-on-vae2: the N(0, I) prior entropy with VAE-2's
  *    learned α: the gap gains −Σ_h log α_h, ≠ 0 since the unit-norm decoder
  *    fixes the latent scale (α_h² ≈ 0.01–0.5 here).

@@ -54,9 +54,16 @@
  * ≤ 1% (D23's plots: 0–4%; our VAE-1 claim: 1%); `inconclusive` when it
  * shrinks and ends in (1%, 3%] (stationarity not reached: the own sum's gap
  * is the derivative of F along the rescaling directions); `fail` otherwise.
- * Calibration while sizing (2–3 seeds, 1500 steps, 500 images, D = 49):
- * VAE-2 ends at 0.1–0.8%, VAE-3 at 0.2–0.6%; the falsifiers at 14–23% and
- * 44–58%.
+ * Calibration at the quick tier (M = 50 master seeds, 500 images, D = 49,
+ * 2 seeds per variant): at 1500 steps (last 150 iterates averaged) pass
+ * 42/50, inconclusive 8/50 (a seed of one variant ending at 1.0–1.1%), no
+ * fail; at 2500 steps (last 250, the quick tier) pass 46/50, inconclusive
+ * 4/50 (VAE-2: a seed at 1.08–1.13%, its decoder part (D/2)(1 − s/σ²) at
+ * ±0.25 nats: σ²'s jitter amplified by D/2), no fail — below the 99% target:
+ * the run sometimes ends short of stationarity, never contradicting the
+ * claim. Both falsifiers caught 50/50 at each length (VAE-1's sum on VAE-3
+ * ≈ 45–58% of |F|, the N(0, I) prior entropy on VAE-2 ≈ 12–23%). Full tier
+ * (3 seeds, 1000 images, 32 hidden, H = 5, 3000 steps): final gaps 0.02–0.45%.
  * Public diagnose(): { kind: 'vae-variant', variant: 'vae2' | 'vae3', params,
  * arch } evaluates a user's VAE-2/VAE-3 in this parameterisation; the claim
  * requires it to agree with its own evaluation (1e-12), else `error`.
@@ -126,7 +133,7 @@ export default defineClaim<VaeVariantsConfig>({
     {
       id: 'standard-prior-entropy-on-vae2',
       description: "The N(0, I) prior entropy (H/2) log(2πe) used with VAE-2's learned prior variances, on the same training.",
-      expected: 'VAE-2 gap ≈ −Σ_h log α_h ≈ 15–20% of |F| → fail',
+      expected: 'VAE-2 gap ≈ −Σ_h log α_h ≈ 10–25% of |F| → fail',
       mutate: (c) => ({ ...c, formulas: { ...c.formulas, vae2: 'standard-prior' } }),
     },
   ],

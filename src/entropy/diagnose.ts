@@ -25,6 +25,8 @@ import type { PpcaParams } from '../models/ppca/params.ts';
 import { diagnoseLinearVae } from '../models/linear-vae/learned-variance.ts';
 import { diagnoseGaussianVae } from '../models/gaussian-vae/evaluate.ts';
 import type { GaussianVaeArch, GaussianVaeParams } from '../models/gaussian-vae/params.ts';
+import { diagnoseVariantVae } from '../models/variant-vae/evaluate.ts';
+import type { VaeVariant, VariantVaeArch, VariantVaeParams } from '../models/variant-vae/params.ts';
 
 export type { EntropyDiagnosis } from './formulas.ts';
 
@@ -79,7 +81,17 @@ export type TrainedModel =
       /** false for a model trained without latent scales ρ (default: use the stored ρ). */
       latentScale?: boolean;
     }
-  | { kind: 'gaussian-vae-functions'; model: GaussianVaeFunctions; samples?: number; seed?: number };
+  | { kind: 'gaussian-vae-functions'; model: GaussianVaeFunctions; samples?: number; seed?: number }
+  | {
+      /** D23's VAE-2 (learned prior variances, unit-norm decoder rows) or VAE-3 (σ(z) decoder), src/models/variant-vae/params.ts. */
+      kind: 'vae-variant';
+      variant: VaeVariant;
+      params: VariantVaeParams;
+      arch: VariantVaeArch;
+      /** Monte Carlo samples per point for E_q (default 4) and the seed of their noise (default 1). */
+      samples?: number;
+      seed?: number;
+    };
 
 function float64(data: DataSet): Float64Array {
   if (data.x.length !== data.N * data.D) throw new RangeError(`diagnose: x has length ${data.x.length}, expected N×D = ${data.N * data.D}`);
@@ -163,6 +175,13 @@ export function diagnose(model: TrainedModel, data: DataSet): EntropyDiagnosis {
         fixedLogVariance: model.fixedVariance === undefined ? null : Math.log(model.fixedVariance),
         learnLatentScale: model.latentScale ?? true,
       });
+    }
+    case 'vae-variant': {
+      const K = model.samples ?? 4;
+      if (!Number.isInteger(K) || K < 1) throw new RangeError(`diagnose: samples = ${K}; allowed an integer ≥ 1`);
+      const eps = new Float64Array(data.N * K * model.arch.latent);
+      RandomStream.at(model.seed ?? 1, 'entropy-diagnose').fillNormal(eps);
+      return diagnoseVariantVae(model.params, model.arch, model.variant, { x, N: data.N, eps, K });
     }
   }
 }

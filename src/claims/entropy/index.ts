@@ -8,5 +8,6 @@ import entropySbn from './entropy-sbn.ts';
 import entropyLinearVae from './entropy-linear-vae.ts';
 import entropyGaussianVae from './entropy-gaussian-vae.ts';
 import d23Figure1 from './d23-figure-1.ts';
+import entropyVaeVariants from './entropy-vae-variants.ts';
 
-export const ENTROPY_CLAIMS: readonly Claim[] = [entropyGmm, entropyPpca, entropyBernoulliMixture, entropyPoissonMixture, entropySbn, entropyLinearVae, entropyGaussianVae, d23Figure1];
+export const ENTROPY_CLAIMS: readonly Claim[] = [entropyGmm, entropyPpca, entropyBernoulliMixture, entropyPoissonMixture, entropySbn, entropyLinearVae, entropyGaussianVae, d23Figure1, entropyVaeVariants];

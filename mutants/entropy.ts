@@ -25,7 +25,7 @@ export const ENTROPY_MUTANTS: Mutant[] = [
     file: 'src/entropy/formulas.ts',
     find: 'export const LOG_2PIE = Math.log(2 * Math.PI * Math.E);',
     replace: 'export const LOG_2PIE = Math.log(2 * Math.PI);',
-    claims: ['entropy-gmm', 'entropy-ppca', 'entropy-linear-vae'],
+    claims: ['entropy-gmm', 'entropy-ppca', 'entropy-linear-vae', 'entropy-vae-variants'],
   },
   {
     id: 'entropy-ppca-prior-entropy-dropped',

@@ -97,7 +97,10 @@ const quick: VaeVariantsConfig = {
   optimizer: { kind: 'adam', beta1: 0.9, beta2: 0.99, epsilon: 1e-8 },
   schedule: { C: 1e-2, alpha: 0.5 },
   formulas: { vae2: 'own', vae3: 'own' },
-  evaluation: { samples: 4, checkpointsPerDecade: 4, averageLast: 250 },
+  // The final model averages the last 20% of the iterates (Polyak–Ruppert). With the last 10% (250), VAE-2's
+  // σ² still jittered enough (≈ ±0.25 nats through D/2) that 4 of 50 calibration runs ended at 1.08–1.13%
+  // (inconclusive); two of them re-run with 500 ended at 0.29% and 0.79%.
+  evaluation: { samples: 4, checkpointsPerDecade: 4, averageLast: 500 },
   maxRelativeGap: 0.01,
   // As VAE-1's (measured there ≤ 4e-7, 1.5e-4, 2e-7); measured here in the claim's metrics.
   conformance: { objective: 1e-5, gradient: 5e-3, update: 1e-3 },
@@ -105,7 +108,7 @@ const quick: VaeVariantsConfig = {
 
 const tiers: Record<Tier, VaeVariantsConfig> = {
   quick,
-  full: { ...quick, data: { perDigit: 100, pool: 4, jitter: 0.05 }, hidden: 32, latent: 5, seeds: 3, steps: 3000, batchSize: 100, evaluation: { samples: 4, checkpointsPerDecade: 6, averageLast: 300 } },
+  full: { ...quick, data: { perDigit: 100, pool: 4, jitter: 0.05 }, hidden: 32, latent: 5, seeds: 3, steps: 3000, batchSize: 100, evaluation: { samples: 4, checkpointsPerDecade: 6, averageLast: 600 } },
 };
 
 export default defineClaim<VaeVariantsConfig>({

@@ -35,7 +35,8 @@ import type { GaussianVaeInputs, GaussianVaeModel } from '../../models/gaussian-
 import { diagnoseGaussianVae } from '../../models/gaussian-vae/evaluate.ts';
 import type { GaussianVaeArch, GaussianVaeParams } from '../../models/gaussian-vae/params.ts';
 import { toParams64, type Params64 } from '../../entropy/finite-difference.ts';
-import { autodiffAt, ulp32 } from './shared/engine-arm.ts';
+import { autodiffAt } from './shared/engine-arm.ts';
+import { checkFirstSteps } from './shared/first-steps.ts';
 
 /** Tolerances of the engine conformance on the first two steps (see the header). */
 export const gaussianVaeConformanceTolerancesSchema = z.object({
@@ -100,103 +101,27 @@ export function checkGaussianVaeConformance(opts: {
   const { model, replicas, arch, data, tolerances: tol } = opts;
   const streams = replicas.map((r) => replicaStreams(r.seed));
   const inputs = [model.drawStep(replicas, streams), model.drawStep(replicas, streams)];
-  const failures: string[] = [];
-  let objectiveError = 0;
-  let gradientError = 0;
-  let updateError = 0;
   try {
     const draws = inputs.map(download);
     // The engine's objective and gradient at θ_{k−1} on step k's draws, k = 1, 2.
     const engine = [0, 1].map((k) => autodiffAt(model, replicas, opts.snapshots[k], inputs[k]));
-    const rng = RandomStream.at(opts.seed, 'gaussian-vae-conformance');
-    for (const r of opts.checked) {
-      const evalOpts = { fixedLogVariance: opts.fixedLogVariance[r], learnLatentScale: opts.learnLatentScale[r] };
-      for (const k of [0, 1]) {
+    return checkFirstSteps({
+      checked: opts.checked,
+      who: (r) => `replica "${replicas[r].label}"`,
+      engine,
+      snapshots: opts.snapshots,
+      at: (r, k) => toParams64(opts.snapshots[k][r]),
+      exact: (r, k) => {
         const set = batchOf(draws[k], r, data, arch);
-        const at = toParams64(opts.snapshots[k][r]);
-        const exact = (p: Params64) => diagnoseGaussianVae(p as unknown as GaussianVaeParams, arch, set, evalOpts).elbo;
-        // 1. Objective.
-        const f64 = exact(at);
-        const fEngine = engine[k].objective[r];
-        const oErr = Math.abs(fEngine - f64) / Math.max(1, Math.abs(f64));
-        objectiveError = Math.max(objectiveError, oErr);
-        if (!(oErr <= tol.objective)) {
-          failures.push(
-            `replica "${replicas[r].label}", step ${k + 1}: the engine's objective on its own mini-batch is ${fEngine.toPrecision(10)} but the float64 ELBO of ` +
-              `the same rows and noise is ${f64.toPrecision(10)} (relative ${oErr.toExponential(2)}, allowed ${tol.objective.toExponential(0)}): the engine optimises another objective`,
-          );
-        }
-        // 2. Gradient, block by block, along the engine's gradient direction and a random direction.
-        const g = engine[k].gradient[r];
-        for (const [name, gb] of Object.entries(g)) {
-          let norm = 0;
-          for (let i = 0; i < gb.length; i++) norm += gb[i] * gb[i];
-          norm = Math.sqrt(norm);
-          const random = Float64Array.from(gb, () => rng.normal());
-          let rn = 0;
-          for (let i = 0; i < random.length; i++) rn += random[i] * random[i];
-          rn = Math.sqrt(rn);
-          const dirs = norm > 0 ? [Float64Array.from(gb, (v) => v / norm), random.map((v) => v / rn)] : [random.map((v) => v / rn)];
-          let scale = 0;
-          for (let i = 0; i < at[name].length; i++) scale = Math.max(scale, Math.abs(at[name][i]));
-          const h = 1e-4 * Math.max(0.1, scale);
-          for (const [j, u] of dirs.entries()) {
-            let predicted = 0;
-            for (let i = 0; i < u.length; i++) predicted += gb[i] * u[i];
-            const base = at[name].slice();
-            at[name] = base.map((v, i) => v + h * u[i]);
-            const up = exact(at);
-            at[name] = base.map((v, i) => v - h * u[i]);
-            const down = exact(at);
-            at[name] = base;
-            const measured = (up - down) / (2 * h);
-            const gErr = Math.abs(predicted - measured) / Math.max(norm, 1e-12 * Math.max(1, Math.abs(f64)));
-            gradientError = Math.max(gradientError, gErr);
-            if (!(gErr <= tol.gradient)) {
-              failures.push(
-                `replica "${replicas[r].label}", step ${k + 1}: along ${j === 0 ? 'its gradient direction' : 'a random direction'} in block ${name} the engine's ` +
-                  `gradient gives ${predicted.toExponential(4)} but the float64 ELBO's derivative is ${measured.toExponential(4)} ` +
-                  `(error ${gErr.toExponential(2)} of ‖g_${name}‖ = ${norm.toExponential(2)}, allowed ${tol.gradient.toExponential(0)}): the engine's gradient is wrong`,
-              );
-            }
-          }
-        }
-      }
-      // 3. Update: bias-corrected Adam from the engine's own gradients (float64).
-      if (opts.optimizer.kind !== 'adam') continue;
-      const { beta1, beta2, epsilon } = opts.optimizer;
-      for (const name of Object.keys(engine[0].gradient[r])) {
-        const g1 = engine[0].gradient[r][name];
-        const g2 = engine[1].gradient[r][name];
-        const th = [0, 1, 2].map((k) => opts.snapshots[k][r][name]);
-        for (let i = 0; i < g1.length; i++) {
-          const m1 = (1 - beta1) * g1[i];
-          const v1 = (1 - beta2) * g1[i] * g1[i];
-          const m2 = beta1 * m1 + (1 - beta1) * g2[i];
-          const v2 = beta2 * v1 + (1 - beta2) * g2[i] * g2[i];
-          const steps = [
-            { k: 1, m: m1, v: v1 },
-            { k: 2, m: m2, v: v2 },
-          ];
-          for (const { k, m, v } of steps) {
-            const gamma = opts.schedule.C * Math.pow(k, -opts.schedule.alpha);
-            const expected = (gamma * (m / (1 - Math.pow(beta1, k)))) / (Math.sqrt(v / (1 - Math.pow(beta2, k))) + epsilon);
-            const observed = th[k][i] - th[k - 1][i];
-            const err = Math.max(0, Math.abs(observed - expected) - 2 * ulp32(th[k][i])) / gamma;
-            updateError = Math.max(updateError, err);
-            if (!(err <= tol.update) && failures.length < 20) {
-              failures.push(
-                `replica "${replicas[r].label}", step ${k}: the engine moved ${name}[${i}] by ${observed.toExponential(4)} where bias-corrected Adam ` +
-                  `(β1 = ${beta1}, β2 = ${beta2}, ε = ${epsilon}, γ_${k} = ${gamma.toPrecision(6)}) on the engine's own gradient moves it by ${expected.toExponential(4)} ` +
-                  `(error ${err.toExponential(2)} γ, allowed ${tol.update.toExponential(0)} γ): the engine's update rule or step size is wrong`,
-              );
-            }
-          }
-        }
-      }
-    }
+        const evalOpts = { fixedLogVariance: opts.fixedLogVariance[r], learnLatentScale: opts.learnLatentScale[r] };
+        return (p: Params64) => diagnoseGaussianVae(p as unknown as GaussianVaeParams, arch, set, evalOpts).elbo;
+      },
+      optimizer: opts.optimizer,
+      schedule: opts.schedule,
+      tolerances: tol,
+      rng: RandomStream.at(opts.seed, 'gaussian-vae-conformance'),
+    });
   } finally {
     for (const i of inputs) model.disposeInputs(i);
   }
-  return { objectiveError, gradientError, updateError, failures };
 }

@@ -52,3 +52,32 @@ export function drawReparameterisedBatch(
     beta: tf.tensor1d(beta),
   };
 }
+
+/**
+ * Row indices [R, B] and noise [R, B, K, dz] for a batch whose replicas all
+ * share one B and one K (models that gather their rows on the device, e.g.
+ * the Gaussian and variant VAEs): replica r draws its B indices, then its
+ * B·K·dz normals, from its own streams in that order. `model` names the
+ * model in the error for mixed sizes.
+ */
+export function drawIndexedBatch(
+  model: string,
+  replicas: readonly ReplicaSetting[],
+  streams: readonly ReplicaStreams[],
+  dataSize: number,
+  dz: number,
+): { index: tf.Tensor2D; eps: tf.Tensor4D } {
+  const R = replicas.length;
+  const B = replicas[0].batchSize;
+  const K = replicas[0].samples;
+  if (replicas.some((r) => r.batchSize !== B || r.samples !== K)) {
+    throw new RangeError(`${model}: every replica needs the same batch size and sample count (got B = ${replicas.map((r) => r.batchSize)}, K = ${replicas.map((r) => r.samples)})`);
+  }
+  const index = new Int32Array(R * B);
+  const eps = new Float32Array(R * B * K * dz);
+  for (let r = 0; r < R; r++) {
+    streams[r].data.fillInt(index, dataSize, r * B, B);
+    streams[r].noise.fillNormal(eps, r * B * K * dz, B * K * dz);
+  }
+  return { index: tf.tensor2d(index, [R, B], 'int32'), eps: tf.tensor4d(eps, [R, B, K, dz]) };
+}

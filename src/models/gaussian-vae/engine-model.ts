@@ -11,6 +11,7 @@
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import { drawIndexedBatch } from '../../engine/minibatch.ts';
 import { checkArch, gaussianVaeShapes, LATENT_SCALE_SCALE, LOG_VARIANCE_SCALE, type GaussianVaeArch } from './params.ts';
 
 export interface GaussianVaeInputs {
@@ -87,19 +88,7 @@ export class GaussianVaeModel implements BatchedModel<GaussianVaeInputs> {
   drawStep(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): GaussianVaeInputs {
     const R = replicas.length;
     if (R !== this.fixed.length) throw new RangeError(`Gaussian VAE: ${R} replicas but fixedLogVariance has ${this.fixed.length} entries`);
-    const B = replicas[0].batchSize;
-    const K = replicas[0].samples;
-    if (replicas.some((r) => r.batchSize !== B || r.samples !== K)) {
-      throw new RangeError(`Gaussian VAE: every replica needs the same batch size and sample count (got B = ${replicas.map((r) => r.batchSize)}, K = ${replicas.map((r) => r.samples)})`);
-    }
-    const H = this.arch.latent;
-    const index = new Int32Array(R * B);
-    const eps = new Float32Array(R * B * K * H);
-    for (let r = 0; r < R; r++) {
-      streams[r].data.fillInt(index, this.dataSize, r * B, B);
-      streams[r].noise.fillNormal(eps, r * B * K * H, B * K * H);
-    }
-    return { index: tf.tensor2d(index, [R, B], 'int32'), eps: tf.tensor4d(eps, [R, B, K, H]) };
+    return drawIndexedBatch('Gaussian VAE', replicas, streams, this.dataSize, this.arch.latent);
   }
 
   objective(params: Record<string, tf.Tensor>, inputs: GaussianVaeInputs): tf.Tensor1D {

@@ -9,6 +9,7 @@
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import { drawIndexedBatch } from '../../engine/minibatch.ts';
 import { checkVariantArch, VARIANCE_SCALE, variantVaeShapes, type VaeVariant, type VariantVaeArch } from './params.ts';
 
 export interface VariantVaeInputs {
@@ -98,19 +99,7 @@ export class VariantVaeModel implements BatchedModel<VariantVaeInputs> {
   drawStep(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): VariantVaeInputs {
     const R = replicas.length;
     if (R !== this.variants.length) throw new RangeError(`variant VAE: ${R} replicas but ${this.variants.length} variants`);
-    const B = replicas[0].batchSize;
-    const K = replicas[0].samples;
-    if (replicas.some((r) => r.batchSize !== B || r.samples !== K)) {
-      throw new RangeError(`variant VAE: every replica needs the same batch size and sample count (got B = ${replicas.map((r) => r.batchSize)}, K = ${replicas.map((r) => r.samples)})`);
-    }
-    const H = this.arch.latent;
-    const index = new Int32Array(R * B);
-    const eps = new Float32Array(R * B * K * H);
-    for (let r = 0; r < R; r++) {
-      streams[r].data.fillInt(index, this.dataSize, r * B, B);
-      streams[r].noise.fillNormal(eps, r * B * K * H, B * K * H);
-    }
-    return { index: tf.tensor2d(index, [R, B], 'int32'), eps: tf.tensor4d(eps, [R, B, K, H]) };
+    return drawIndexedBatch('variant VAE', replicas, streams, this.dataSize, this.arch.latent);
   }
 
   objective(params: Record<string, tf.Tensor>, inputs: VariantVaeInputs): tf.Tensor1D {

@@ -21,14 +21,13 @@
  */
 import { tf } from '../../engine/backend.ts';
 import {
-  STOCHASTIC_PARAM_GROUPS,
   stochasticInitialState,
   stochasticScales,
+  storedLayoutAutodiffKernels,
   validateStochasticArchitecture,
   type StochasticArchitecture,
   type StochasticParam,
 } from './stochastic-latent.ts';
-import { autodiffTangentKernel } from './empirical-ntk.ts';
 
 const PARAM_NAMES: readonly StochasticParam[] = ['u', 'b', 'v', 'c', 'a'];
 
@@ -165,28 +164,7 @@ export class NoiseAveragedLatentBatch {
    * Memory n·R·m·(2d + 3) floats: small widths.
    */
   autodiffTangentKernels(X: tf.Tensor2D): { readout: tf.Tensor3D; mean: tf.Tensor3D; variance: tf.Tensor3D; total: tf.Tensor3D } {
-    const R = this.R;
-    const m = this.width;
-    const d = this.arch.d;
-    const perReplica = tf.tidy(() =>
-      Object.fromEntries(PARAM_NAMES.map((k) => [k, k === 'u' || k === 'v' ? this.params[k].reshape([d, R, m]).transpose([1, 2, 0]) : this.params[k].reshape([R, m])])),
-    ) as Record<StochasticParam, tf.Tensor>;
-    try {
-      const k = autodiffTangentKernel({
-        params: perReplica,
-        n: X.shape[0],
-        exampleOutput: (p, i) => {
-          const stored = Object.fromEntries(
-            PARAM_NAMES.map((name) => [name, name === 'u' || name === 'v' ? p[name].transpose([2, 0, 1]).reshape([d, R * m]) : p[name].reshape([1, R * m])]),
-          ) as Record<StochasticParam, tf.Tensor>;
-          return this.forward(X.slice([i, 0], [1, d]) as tf.Tensor2D, stored).reshape([R]) as tf.Tensor1D;
-        },
-        groups: STOCHASTIC_PARAM_GROUPS,
-      });
-      return { readout: k.groups.readout, mean: k.groups.mean, variance: k.groups.variance, total: k.total };
-    } finally {
-      tf.dispose(Object.values(perReplica));
-    }
+    return storedLayoutAutodiffKernels(this.params, (x, stored) => this.forward(x, stored), { R: this.R, m: this.width, d: this.arch.d }, X);
   }
 
   dispose(): void {

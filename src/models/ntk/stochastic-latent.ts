@@ -447,28 +447,7 @@ export class StochasticLatentBatch {
    * checks that structure with it. Memory n·R·m·(2d + 3) floats: small widths.
    */
   autodiffTangentKernels(X: tf.Tensor2D): Record<StochasticGroup, tf.Tensor3D> & { total: tf.Tensor3D } {
-    const R = this.R;
-    const m = this.width;
-    const d = this.arch.d;
-    const perReplica = tf.tidy(() =>
-      Object.fromEntries(PARAM_NAMES.map((k) => [k, k === 'u' || k === 'v' ? this.params[k].reshape([d, R, m]).transpose([1, 2, 0]) : this.params[k].reshape([R, m])])),
-    ) as Record<StochasticParam, tf.Tensor>;
-    try {
-      const k = autodiffTangentKernel({
-        params: perReplica,
-        n: X.shape[0],
-        exampleOutput: (p, i) => {
-          const stored = Object.fromEntries(
-            PARAM_NAMES.map((name) => [name, name === 'u' || name === 'v' ? p[name].transpose([2, 0, 1]).reshape([d, R * m]) : p[name].reshape([1, R * m])]),
-          ) as Record<StochasticParam, tf.Tensor>;
-          return this.forward(X.slice([i, 0], [1, d]) as tf.Tensor2D, stored).reshape([R]) as tf.Tensor1D;
-        },
-        groups: STOCHASTIC_PARAM_GROUPS,
-      });
-      return { readout: k.groups.readout, mean: k.groups.mean, variance: k.groups.variance, total: k.total };
-    } finally {
-      tf.dispose(Object.values(perReplica));
-    }
+    return storedLayoutAutodiffKernels(this.params, (x, stored) => this.forward(x, stored), { R: this.R, m: this.width, d: this.arch.d }, X);
   }
 
   /** One replica's parameters in the layout of stochasticInitialState (u, v: [m, d] row-major). */
@@ -519,4 +498,39 @@ export function stochasticReferenceOutput(
     const g = tf.relu(z).mean(2);
     return g.matMul(theta.a.expandDims(1)).squeeze([1]).div(readoutDivisor) as tf.Tensor1D;
   });
+}
+
+/**
+ * Per-group tangent kernels [R, n, n] by per-example autodiff through
+ * `forward` (src/models/ntk/empirical-ntk.ts) for any network whose
+ * parameters are stored in this file's layout (Ut, Vt [d, R·m]; b, c, a
+ * [1, R·m]): the parameters are re-laid per replica ([R, m, d], [R, m]) and
+ * mapped back to the stored layout inside the differentiated function.
+ * Memory n·R·m·(2d + 3) floats: small widths.
+ */
+export function storedLayoutAutodiffKernels(
+  params: Record<StochasticParam, tf.Tensor>,
+  forward: (X: tf.Tensor2D, stored: Record<StochasticParam, tf.Tensor>) => tf.Tensor2D,
+  { R, m, d }: { R: number; m: number; d: number },
+  X: tf.Tensor2D,
+): Record<StochasticGroup, tf.Tensor3D> & { total: tf.Tensor3D } {
+  const perReplica = tf.tidy(() =>
+    Object.fromEntries(PARAM_NAMES.map((k) => [k, k === 'u' || k === 'v' ? params[k].reshape([d, R, m]).transpose([1, 2, 0]) : params[k].reshape([R, m])])),
+  ) as Record<StochasticParam, tf.Tensor>;
+  try {
+    const k = autodiffTangentKernel({
+      params: perReplica,
+      n: X.shape[0],
+      exampleOutput: (p, i) => {
+        const stored = Object.fromEntries(
+          PARAM_NAMES.map((name) => [name, name === 'u' || name === 'v' ? p[name].transpose([2, 0, 1]).reshape([d, R * m]) : p[name].reshape([1, R * m])]),
+        ) as Record<StochasticParam, tf.Tensor>;
+        return forward(X.slice([i, 0], [1, d]) as tf.Tensor2D, stored).reshape([R]) as tf.Tensor1D;
+      },
+      groups: STOCHASTIC_PARAM_GROUPS,
+    });
+    return { readout: k.groups.readout, mean: k.groups.mean, variance: k.groups.variance, total: k.total };
+  } finally {
+    tf.dispose(Object.values(perReplica));
+  }
 }

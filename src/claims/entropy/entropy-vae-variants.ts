@@ -57,11 +57,11 @@
  * Calibration at the quick tier (M = 50 master seeds, 500 images, D = 49,
  * 2 seeds per variant): at 1500 steps (last 150 iterates averaged) pass
  * 42/50, inconclusive 8/50 (a seed of one variant ending at 1.0–1.1%), no
- * fail; at 2500 steps (last 250, the quick tier) pass 46/50, inconclusive
- * 4/50 (VAE-2: a seed at 1.08–1.13%, its decoder part (D/2)(1 − s/σ²) at
- * ±0.25 nats: σ²'s jitter amplified by D/2), no fail — below the 99% target:
- * the run sometimes ends short of stationarity, never contradicting the
- * claim. Both falsifiers caught 50/50 at each length (VAE-1's sum on VAE-3
+ * fail; at 2500 steps, last 250, pass 46/50, inconclusive 4/50 (VAE-2: a
+ * seed at 1.08–1.13%, its decoder part (D/2)(1 − s/σ²) at ±0.25 nats: σ²'s
+ * jitter amplified by D/2), no fail; at 2500 steps, last 500 (the quick
+ * tier) pass 48/50, inconclusive 2/50, no fail — below the 99% target: the
+ * run sometimes ends short of stationarity, never contradicting the claim. Both falsifiers caught 50/50 at each length (VAE-1's sum on VAE-3
  * ≈ 45–58% of |F|, the N(0, I) prior entropy on VAE-2 ≈ 12–23%). Full tier
  * (3 seeds, 1000 images, 32 hidden, H = 5, 3000 steps): final gaps 0.02–0.45%.
  * Public diagnose(): { kind: 'vae-variant', variant: 'vae2' | 'vae3', params,

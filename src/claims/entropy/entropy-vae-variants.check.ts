@@ -154,6 +154,8 @@ function train(claimId: string, base: VaeVariantsConfig, ctx: ClaimContext, prog
   const firstSteps: Record<string, Float32Array>[][] = [];
   const firstAveraged = base.steps - Math.max(base.evaluation.averageLast, 1) + 1;
   const sums: Record<string, Float64Array>[] = replicas.map(() => ({}));
+  // Iterates actually summed into the tail average, counted where they are summed: the divisor below must equal it.
+  let summed = 0;
   const trainer = new ReplicaTrainer(model, replicas, base.optimizer);
   try {
     trainer.train({
@@ -163,6 +165,7 @@ function train(claimId: string, base: VaeVariantsConfig, ctx: ClaimContext, prog
         const t1 = performance.now();
         if (k <= 2) firstSteps[k] = replicas.map((_, r) => Object.fromEntries(Object.entries(params.replica(r)).map(([n, v]) => [n, v.slice()])));
         if (k >= firstAveraged) {
+          summed++;
           replicas.forEach((_, r) => {
             for (const [name, v] of Object.entries(params.replica(r))) {
               const acc = (sums[r][name] ??= new Float64Array(v.length));
@@ -196,6 +199,11 @@ function train(claimId: string, base: VaeVariantsConfig, ctx: ClaimContext, prog
     model.dispose();
   }
   const count = base.steps - firstAveraged + 1;
+  if (count !== summed) {
+    // The harness contradicts itself (a silent bug otherwise: a tail average shrunk by count/summed leaves an
+    // explained gap of a few tenths of a percent, indistinguishable from a run that stopped short).
+    run.conformance.failures.push(`(harness self-check) the final model's tail average divides the sums of ${summed} iterates by ${count}`);
+  }
   owner.forEach(({ v, seed }, r) => {
     const avg = Object.fromEntries(Object.entries(sums[r]).map(([name, acc]) => [name, acc.map((a) => a / count)])) as unknown as VariantVaeParams;
     run.averaged[v].push(diagnoseVariantVae(avg, arch, v, set));

@@ -295,9 +295,9 @@ export const ENTROPY_MUTANTS: Mutant[] = [
     id: 'vae-variants-tail-average-miscounted',
     kind: 'statistics',
     description: 'The tail average of the last iterates divides the running sums by one iterate too many.',
-    file: 'src/claims/entropy/entropy-vae-variants.check.ts',
-    find: 'const count = base.steps - firstAveraged + 1;',
-    replace: 'const count = base.steps - firstAveraged + 2;',
-    claims: ['entropy-vae-variants'],
+    file: 'src/claims/entropy/shared/tail-average.ts',
+    find: 'this.count = to - from + 1;',
+    replace: 'this.count = to - from + 2;',
+    claims: ['entropy-vae-variants', 'entropy-gaussian-vae'],
   },
 ];

@@ -41,6 +41,7 @@ import { gapOf, predictionErrorOf, unexplainedNote, type IdentityEvaluation } fr
 import { publicDiagnoseAgreement, withPublicDiagnose, PUBLIC_DIAGNOSE_TOLERANCE, type PublicDiagnosePoint } from './shared/public-diagnose.ts';
 import type { GaussianVaeFunctions } from '../../entropy/diagnose.ts';
 import { checkGaussianVaeConformance, gaussianVaeConformanceTolerancesSchema, type GaussianVaeConformance } from './entropy-gaussian-vae.conformance.ts';
+import { TailAverage } from './shared/tail-average.ts';
 import { digitData, digitRows, fixedDecoderVariance } from './shared/schema.ts';
 import { dataSource, fileData, fileRows, fromFile, ownData } from './shared/user-data.ts';
 import type { CheckResult, ClaimContext, Metric, Series } from '../../contract/claim.ts';
@@ -182,23 +183,16 @@ function train(claimId: string, group: Member[], ctx: ClaimContext, progress: (f
     throw new RangeError(`evaluation.averageLast = ${window}; allowed an integer 0 ≤ averageLast ≤ steps = ${base.steps}`);
   }
   const firstAveraged = base.steps - Math.max(window, 1) + 1;
-  const sums: Record<string, Float64Array>[] = replicas.map(() => ({}));
+  const tail = new TailAverage(firstAveraged, base.steps, replicas.length);
   const trainer = new ReplicaTrainer(model, replicas, base.optimizer);
   try {
     trainer.train({
       steps: base.steps,
-      measureAt: (k) => checkpoints.has(k) || k >= firstAveraged || k <= 2,
+      measureAt: (k) => checkpoints.has(k) || tail.wants(k) || k <= 2,
       onMeasure: (k, params) => {
         const t1 = performance.now();
         if (k <= 2) firstSteps[k] = replicas.map((_, r) => Object.fromEntries(Object.entries(params.replica(r)).map(([n, v]) => [n, v.slice()])));
-        if (k >= firstAveraged) {
-          replicas.forEach((_, r) => {
-            for (const [name, v] of Object.entries(params.replica(r))) {
-              const acc = (sums[r][name] ??= new Float64Array(v.length));
-              for (let i = 0; i < v.length; i++) acc[i] += v[i];
-            }
-          });
-        }
+        if (tail.wants(k)) tail.add((r) => params.replica(r));
         if (!checkpoints.has(k)) return;
         run.steps.push(k);
         owner.forEach(({ m, seed }, r) => {
@@ -228,9 +222,10 @@ function train(claimId: string, group: Member[], ctx: ClaimContext, progress: (f
     trainer.dispose();
     model.dispose();
   }
-  const count = base.steps - firstAveraged + 1;
+  const tailProblem = tail.problem();
+  if (tailProblem) run.conformance.failures.push(tailProblem);
   owner.forEach(({ m, seed }, r) => {
-    const avg = Object.fromEntries(Object.entries(sums[r]).map(([name, acc]) => [name, acc.map((v) => v / count)])) as unknown as GaussianVaeParams;
+    const avg = tail.average(r) as unknown as GaussianVaeParams;
     run.averaged[m].push(diagnoseGaussianVae(avg, arch, set, { fixedLogVariance: fixed[r], learnLatentScale: learnRho[r] }));
     if (seed === 0) run.publicPoints[m] = publicPoints(avg, arch, digits.x, digits.n, group[m].config, deriveSeed(ctx.masterSeed, claimId, 'public-diagnose'));
   });

@@ -45,6 +45,7 @@ import { diagnoseVariantVae, withEntropyFormula, type EntropyFormula, type Varia
 import type { VaeVariant, VariantVaeArch, VariantVaeParams } from '../../models/variant-vae/params.ts';
 import { gapOf, predictionErrorOf, unexplainedNote, combine, type IdentityEvaluation } from './shared/common.ts';
 import { gaussianVaeConformanceTolerancesSchema, type GaussianVaeConformance } from './entropy-gaussian-vae.conformance.ts';
+import { TailAverage } from './shared/tail-average.ts';
 import { checkVariantVaeConformance } from './entropy-vae-variants.conformance.ts';
 import { publicDiagnoseAgreement, withPublicDiagnose, type PublicDiagnosePoint } from './shared/public-diagnose.ts';
 import { digitData, digitRows } from './shared/schema.ts';
@@ -153,26 +154,16 @@ function train(claimId: string, base: VaeVariantsConfig, ctx: ClaimContext, prog
   };
   const firstSteps: Record<string, Float32Array>[][] = [];
   const firstAveraged = base.steps - Math.max(base.evaluation.averageLast, 1) + 1;
-  const sums: Record<string, Float64Array>[] = replicas.map(() => ({}));
-  // Iterates actually summed into the tail average, counted where they are summed: the divisor below must equal it.
-  let summed = 0;
+  const tail = new TailAverage(firstAveraged, base.steps, replicas.length);
   const trainer = new ReplicaTrainer(model, replicas, base.optimizer);
   try {
     trainer.train({
       steps: base.steps,
-      measureAt: (k) => checkpoints.has(k) || k >= firstAveraged || k <= 2,
+      measureAt: (k) => checkpoints.has(k) || tail.wants(k) || k <= 2,
       onMeasure: (k, params) => {
         const t1 = performance.now();
         if (k <= 2) firstSteps[k] = replicas.map((_, r) => Object.fromEntries(Object.entries(params.replica(r)).map(([n, v]) => [n, v.slice()])));
-        if (k >= firstAveraged) {
-          summed++;
-          replicas.forEach((_, r) => {
-            for (const [name, v] of Object.entries(params.replica(r))) {
-              const acc = (sums[r][name] ??= new Float64Array(v.length));
-              for (let i = 0; i < v.length; i++) acc[i] += v[i];
-            }
-          });
-        }
+        if (tail.wants(k)) tail.add((r) => params.replica(r));
         if (!checkpoints.has(k)) return;
         run.steps.push(k);
         owner.forEach(({ v, seed }, r) => run.diags[v][seed].push(diagnoseVariantVae(params.replica(r) as unknown as VariantVaeParams, arch, v, set)));
@@ -198,14 +189,10 @@ function train(claimId: string, base: VaeVariantsConfig, ctx: ClaimContext, prog
     trainer.dispose();
     model.dispose();
   }
-  const count = base.steps - firstAveraged + 1;
-  if (count !== summed) {
-    // The harness contradicts itself (a silent bug otherwise: a tail average shrunk by count/summed leaves an
-    // explained gap of a few tenths of a percent, indistinguishable from a run that stopped short).
-    run.conformance.failures.push(`(harness self-check) the final model's tail average divides the sums of ${summed} iterates by ${count}`);
-  }
+  const tailProblem = tail.problem();
+  if (tailProblem) run.conformance.failures.push(tailProblem);
   owner.forEach(({ v, seed }, r) => {
-    const avg = Object.fromEntries(Object.entries(sums[r]).map(([name, acc]) => [name, acc.map((a) => a / count)])) as unknown as VariantVaeParams;
+    const avg = tail.average(r) as unknown as VariantVaeParams;
     run.averaged[v].push(diagnoseVariantVae(avg, arch, v, set));
     if (seed === 0) run.publicPoints.push(...publicPoints(avg, arch, v, digits.x, digits.n, deriveSeed(ctx.masterSeed, claimId, 'public-diagnose')));
   });

@@ -66,20 +66,9 @@ export class GaussianVaeModel implements BatchedModel<GaussianVaeInputs> {
   }
 
   initialParams(_replica: ReplicaSetting, streams: ReplicaStreams): ReplicaParams {
-    const { D, hidden: Hd, latent: H } = this.arch;
-    // Weights N(0, 1/fan_in) (LeCun), biases 0; the decoder output bias starts at the data mean.
-    const w = (rows: number, cols: number) => Float32Array.from({ length: rows * cols }, () => streams.init.normal() / Math.sqrt(rows));
+    const H = this.arch.latent;
     return {
-      We1: w(D, Hd),
-      be1: new Float32Array(Hd),
-      Wmu: w(Hd, H),
-      bmu: new Float32Array(H),
-      Wlv: w(Hd, H),
-      blv: new Float32Array(H),
-      Wd1: w(H, Hd),
-      bd1: new Float32Array(Hd),
-      Wd2: w(Hd, D),
-      bd2: Float32Array.from(this.dataMean),
+      ...mlpVaeInitialWeights(this.arch, this.dataMean, streams),
       logVar: Float32Array.of(this.initialLogVariance / LOG_VARIANCE_SCALE),
       rho: new Float32Array(H),
     };
@@ -117,4 +106,27 @@ export class GaussianVaeModel implements BatchedModel<GaussianVaeInputs> {
   dispose(): void {
     tf.dispose([this.data, this.learnMask, this.fixedValue, this.rhoMask]);
   }
+}
+
+/**
+ * The two-hidden-layer MLP encoder and decoder shared by the Gaussian VAE
+ * and D23's variants (src/models/variant-vae): weights N(0, 1/fan_in)
+ * (LeCun), biases 0, the decoder output bias at the data mean; drawn from the
+ * replica's init stream in the order We1, Wmu, Wlv, Wd1, Wd2.
+ */
+export function mlpVaeInitialWeights(arch: { D: number; hidden: number; latent: number }, dataMean: ArrayLike<number>, streams: ReplicaStreams): Record<'We1' | 'be1' | 'Wmu' | 'bmu' | 'Wlv' | 'blv' | 'Wd1' | 'bd1' | 'Wd2' | 'bd2', Float32Array> {
+  const { D, hidden: Hd, latent: H } = arch;
+  const w = (rows: number, cols: number) => Float32Array.from({ length: rows * cols }, () => streams.init.normal() / Math.sqrt(rows));
+  return {
+    We1: w(D, Hd),
+    be1: new Float32Array(Hd),
+    Wmu: w(Hd, H),
+    bmu: new Float32Array(H),
+    Wlv: w(Hd, H),
+    blv: new Float32Array(H),
+    Wd1: w(H, Hd),
+    bd1: new Float32Array(Hd),
+    Wd2: w(Hd, D),
+    bd2: Float32Array.from(dataMean),
+  };
 }

@@ -24,6 +24,7 @@ import {
   stochasticInitialState,
   stochasticScales,
   storedLayoutAutodiffKernels,
+  storedLayoutVariables,
   validateStochasticArchitecture,
   type StochasticArchitecture,
   type StochasticParam,
@@ -39,8 +40,6 @@ export interface NoiseAveragedReplica {
   seed: number;
   antisymmetric: boolean;
 }
-
-let variableCounter = 0;
 
 /** The closed-form noise average and its two derivatives at the pre-activations. */
 function closedForm(mu: tf.Tensor, rho: tf.Tensor): { g: tf.Tensor; cdf: tf.Tensor; pdf: tf.Tensor } {
@@ -68,27 +67,12 @@ export class NoiseAveragedLatentBatch {
     const full: StochasticArchitecture = { ...arch, samples: 1 };
     validateStochasticArchitecture(full);
     if (replicas.length === 0) throw new RangeError('a replica batch needs at least one replica');
-    const R = (this.R = replicas.length);
+    this.R = replicas.length;
     const { d, width: m } = arch;
     this.width = m;
     // The noise draws of stochasticInitialState are ignored: the parameters come from their own streams.
     const states = replicas.map((r) => stochasticInitialState(full, { ...r, noise: 'stratified' }));
-    this.params = {} as Record<StochasticParam, tf.Variable>;
-    this.multipliers = {} as Record<StochasticParam, Float64Array>;
-    this.lrScales = {} as Record<StochasticParam, Float64Array>;
-    for (const name of PARAM_NAMES) {
-      const rows = name === 'u' || name === 'v' ? d : 1;
-      const flat = new Float32Array(rows * R * m);
-      states.forEach((st, r) => {
-        const src = st.params[name];
-        for (let i = 0; i < m; i++) for (let k = 0; k < rows; k++) flat[k * R * m + r * m + i] = src[i * rows + k];
-      });
-      const initial = tf.tensor2d(flat, [rows, R * m]);
-      this.params[name] = tf.variable(initial, true, `noise-averaged/${name}/${variableCounter++}`);
-      initial.dispose();
-      this.multipliers[name] = new Float64Array(R).fill(1);
-      this.lrScales[name] = new Float64Array(R).fill(1);
-    }
+    ({ params: this.params, multipliers: this.multipliers, lrScales: this.lrScales } = storedLayoutVariables(states, d, m, 'noise-averaged'));
     const scales = stochasticScales(full);
     this.cW = scales.cW;
     this.cB = scales.cB;

@@ -139,6 +139,38 @@ export function stochasticInitialState(arch: StochasticArchitecture, replica: St
 
 let variableCounter = 0;
 
+/**
+ * The replicas' parameters (stochasticInitialState's, u and v [m, d] row-major)
+ * as variables in the stored layout — Ut, Vt [d, R·m]; b, c, a [1, R·m],
+ * replica r's units at columns r·m..(r+1)·m — with unit multipliers and
+ * step-size scales: shared by the sampled and the noise-averaged networks.
+ */
+export function storedLayoutVariables(
+  states: readonly { params: Record<StochasticParam, Float32Array> }[],
+  d: number,
+  m: number,
+  prefix: string,
+): { params: Record<StochasticParam, tf.Variable>; multipliers: Record<StochasticParam, Float64Array>; lrScales: Record<StochasticParam, Float64Array> } {
+  const R = states.length;
+  const params = {} as Record<StochasticParam, tf.Variable>;
+  const multipliers = {} as Record<StochasticParam, Float64Array>;
+  const lrScales = {} as Record<StochasticParam, Float64Array>;
+  for (const name of PARAM_NAMES) {
+    const rows = name === 'u' || name === 'v' ? d : 1;
+    const flat = new Float32Array(rows * R * m);
+    states.forEach((st, r) => {
+      const src = st.params[name];
+      for (let i = 0; i < m; i++) for (let k = 0; k < rows; k++) flat[k * R * m + r * m + i] = src[i * rows + k];
+    });
+    const initial = tf.tensor2d(flat, [rows, R * m]);
+    params[name] = tf.variable(initial, true, `${prefix}/${name}/${variableCounter++}`);
+    initial.dispose();
+    multipliers[name] = new Float64Array(R).fill(1);
+    lrScales[name] = new Float64Array(R).fill(1);
+  }
+  return { params, multipliers, lrScales };
+}
+
 /** The parameter of each entry of blockParameterMoments (a², ‖u‖²/d, b², ‖v‖²/d, c²). */
 const MOMENT_PARAMS = ['a', 'u', 'b', 'v', 'c'] as const;
 
@@ -173,22 +205,7 @@ export class StochasticLatentBatch {
     const { d, width: m, samples: K } = arch;
     this.width = m;
     const states = replicas.map((r) => stochasticInitialState(arch, r));
-    this.params = {} as Record<StochasticParam, tf.Variable>;
-    this.multipliers = {} as Record<StochasticParam, Float64Array>;
-    this.lrScales = {} as Record<StochasticParam, Float64Array>;
-    for (const name of PARAM_NAMES) {
-      const rows = name === 'u' || name === 'v' ? d : 1;
-      const flat = new Float32Array(rows * R * m);
-      states.forEach((st, r) => {
-        const src = st.params[name];
-        for (let i = 0; i < m; i++) for (let k = 0; k < rows; k++) flat[k * R * m + r * m + i] = src[i * rows + k];
-      });
-      const initial = tf.tensor2d(flat, [rows, R * m]);
-      this.params[name] = tf.variable(initial, true, `stochastic-latent/${name}/${variableCounter++}`);
-      initial.dispose();
-      this.multipliers[name] = new Float64Array(R).fill(1);
-      this.lrScales[name] = new Float64Array(R).fill(1);
-    }
+    ({ params: this.params, multipliers: this.multipliers, lrScales: this.lrScales } = storedLayoutVariables(states, d, m, 'stochastic-latent'));
     const noise = new Float32Array(R * m * K);
     states.forEach((st, r) => noise.set(st.noise, r * m * K));
     this.noise = tf.tensor3d(noise, [1, R * m, K]);

@@ -10,6 +10,7 @@ import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import { drawIndexedBatch } from '../../engine/minibatch.ts';
+import { mlpVaeInitialWeights } from '../gaussian-vae/engine-model.ts';
 import { checkVariantArch, VARIANCE_SCALE, variantVaeShapes, type VaeVariant, type VariantVaeArch } from './params.ts';
 
 export interface VariantVaeInputs {
@@ -76,18 +77,8 @@ export class VariantVaeModel implements BatchedModel<VariantVaeInputs> {
     // Weights N(0, 1/fan_in) (LeCun), biases 0; the decoder mean starts at the data mean, σ²(z) at the
     // data's per-dimension variance (VAE-3; VAE-2's σ² at their mean), Wv = 0 (σ² independent of z at first),
     // α² = 1 (the prior N(0, I)).
-    const w = (rows: number, cols: number) => Float32Array.from({ length: rows * cols }, () => streams.init.normal() / Math.sqrt(rows));
     return {
-      We1: w(D, Hd),
-      be1: new Float32Array(Hd),
-      Wmu: w(Hd, H),
-      bmu: new Float32Array(H),
-      Wlv: w(Hd, H),
-      blv: new Float32Array(H),
-      Wd1: w(H, Hd),
-      bd1: new Float32Array(Hd),
-      Wd2: w(Hd, D),
-      bd2: Float32Array.from(this.dataMean),
+      ...mlpVaeInitialWeights(this.arch, this.dataMean, streams),
       Wv: new Float32Array(Hd * D),
       logVar: Float32Array.of(this.logVarMean / VARIANCE_SCALE),
       logVarD: this.logVarD.map((l) => l / VARIANCE_SCALE),

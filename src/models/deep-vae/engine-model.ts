@@ -28,11 +28,13 @@
  */
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
+import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import { packedGradientBias } from '../../engine/gradient-bias.ts';
 import { drawReparameterisedBatch, type ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS, type ClipRange } from './soft-clip.ts';
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, validateDeepDims, type Activation, type DeepVaeDims } from './params.ts';
+import { DeepVaeKernel } from './kernel.ts';
 
 /** The engine's single parameter name: every block, flattened in DEEP_VAE_PARAM_NAMES order. */
 export const PACKED_PARAM = 'theta';
@@ -88,7 +90,7 @@ export function softClipTensor(x: tf.Tensor, range: ClipRange | ColumnRanges, s 
   return lower.sub(upper).mul(1 / s).add(tf.tensor1d(lo));
 }
 
-export class DeepVaeModel implements BatchedModel<DeepVaeStepInputs> {
+export class DeepVaeModel implements BatchedModel<DeepVaeStepInputs>, ReplicaKernel {
   readonly name = 'deep-vae';
   readonly dataSize: number;
   readonly paramShapes: Record<string, number[]>;
@@ -107,6 +109,7 @@ export class DeepVaeModel implements BatchedModel<DeepVaeStepInputs> {
   private readonly activationOf: (replica: ReplicaSetting) => Activation;
   private readonly gradientBiasOf: (replica: ReplicaSetting) => Float32Array | null;
   private readonly init: { weightScale: number; outputWeightScale: number; outputBias: Float32Array | null };
+  private readonly kernel: DeepVaeKernel;
 
   constructor(opts: DeepVaeModelOptions) {
     validateDeepDims(opts.dims);
@@ -144,6 +147,7 @@ export class DeepVaeModel implements BatchedModel<DeepVaeStepInputs> {
       outputBias = Float32Array.from(mean);
     }
     this.init = { weightScale, outputWeightScale, outputBias };
+    this.kernel = new DeepVaeKernel(opts.dims, this.data, opts.decoderStd);
   }
 
   /** Weights N(0, scale²/fan_in), biases 0 (or the data mean at the output), from the replica's init stream, block by block. */
@@ -214,6 +218,21 @@ export class DeepVaeModel implements BatchedModel<DeepVaeStepInputs> {
     const kl = lv.exp().add(mu.square()).sub(1).sub(lv).sum(-1).mul(0.5); // [R, Bmax]
     const elbo = recon.sub(beta.mul(kl.mul(pointWeight).sum(1))) as tf.Tensor1D;
     return gradientBias === null ? elbo : (elbo.add(theta.mul(gradientBias).sum(1)) as tf.Tensor1D);
+  }
+
+  /**
+   * The same objective for one replica with its gradient by hand-written
+   * backpropagation (kernel.ts): what the kernel trainer steps with, on the
+   * draws drawStep would make for this replica.
+   */
+  objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+    return this.kernel.objectiveAndGradient(params[PACKED_PARAM], this.activationOf(replica), this.gradientBiasOf(replica), replica, streams, grad[PACKED_PARAM]);
+  }
+
+  /** The rows and noise the kernel steps with for this replica (a copy), for the sampler conformance check. */
+  kernelDraw(replica: ReplicaSetting, streams: ReplicaStreams): { rows: Int32Array; eps: Float64Array } {
+    const { rows, eps } = this.kernel.draw(replica, streams);
+    return { rows: rows.slice(), eps: eps.slice() };
   }
 
   disposeInputs(inputs: DeepVaeStepInputs): void {

@@ -25,7 +25,7 @@ import { KernelTrainer } from '../../src/engine/kernel-trainer.ts';
 import { createTrainer } from '../../src/engine/create-trainer.ts';
 import { ReplicaTrainer, type Trainer } from '../../src/engine/trainer.ts';
 import { DeepVaeModel, PACKED_PARAM } from '../../src/models/deep-vae/engine-model.ts';
-import { kernelSoftClip } from '../../src/models/deep-vae/kernel.ts';
+import { clipAndSlope, clipAndSlopeGeneral, kernelSoftClip } from '../../src/models/deep-vae/kernel.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE } from '../../src/models/deep-vae/soft-clip.ts';
 import { deepOffsets } from '../../src/models/deep-vae/reference.ts';
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, type Activation, type DeepVaeDims } from '../../src/models/deep-vae/params.ts';
@@ -148,6 +148,28 @@ describe('deep VAE kernel (closed-form gradient)', () => {
     expect(b).toBeInstanceOf(ReplicaTrainer);
     a.dispose();
     b.dispose();
+  });
+
+  it('its soft-clip shortcuts for one saturated corner give the general formula\'s bits (value and slope); inside the range, its value to rounding', () => {
+    const fast = [new Float64Array(1), new Float64Array(1)];
+    const general = [new Float64Array(1), new Float64Array(1)];
+    const check = (t: number) => {
+      for (const r of [HIDDEN_RANGE, MEAN_RANGE, LOG_VARIANCE_RANGE]) {
+        clipAndSlope(t, r.lo, r.hi, fast[0], fast[1], 0);
+        clipAndSlopeGeneral(t, r.lo, r.hi, general[0], general[1], 0);
+        if (5 * (t - r.lo) > 40 && 5 * (t - r.hi) < -40) {
+          // Both corners saturated: t − e^{b}/s instead of lo + (s(t − lo) − e^{b})/s, equal to rounding.
+          // (the general form rounds s(t − lo) and adds lo back: error ≲ 2 ulp of |t| + |lo|)
+          expect(Math.abs(fast[0][0] - general[0][0])).toBeLessThanOrEqual(4 * Number.EPSILON * (1 + Math.abs(t) + Math.abs(r.lo)));
+          expect(Object.is(fast[1][0], general[1][0]), `slope at t = ${t}, [${r.lo}, ${r.hi}]`).toBe(true);
+        } else {
+          expect(Object.is(fast[0][0], general[0][0]) && Object.is(fast[1][0], general[1][0]), `t = ${t}, [${r.lo}, ${r.hi}]`).toBe(true);
+        }
+      }
+    };
+    // Every branch boundary (s(t − lo), s(t − hi) = ±40) and far tails, then random points.
+    for (const c of [-60, -50, -28, -20, -12, 0, 8, 12, 20, 28, 42, 50, 58]) for (let d = -0.05; d <= 0.05; d += 0.001) check(c + d);
+    fc.assert(fc.property(fc.double({ min: -300, max: 300, noNaN: true }), (t) => check(t)), { numRuns: 20000 });
   });
 
   it('its soft-clip is the paper formula (s = 5) on every range, far into both tails', () => {

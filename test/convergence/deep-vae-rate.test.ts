@@ -18,7 +18,7 @@ import { DEEP_VAE_PARAM_NAMES, deepParamCount, zeroDeepParams, type DeepVaeDims 
 import { PolyakRuppertAverages } from '../../src/claims/convergence/shared/polyak-ruppert.ts';
 import { twoSampleMeanTest } from '../../src/stats/two-sample-mean-test.ts';
 import { averagedEnds, deepVaeCheckpoints, fitEndOfRun, gradientBiasVector } from '../../src/claims/convergence/adam-rate-deep-vae.check.ts';
-import { activationConformance, antitheticNoise, referenceGradientDraws, sameObjectiveError, samplerConformance } from '../../src/claims/convergence/adam-rate-deep-vae.conformance.ts';
+import { activationConformance, antitheticNoise, drawStepRows, referenceGradientDraws, sameObjectiveError, samplerConformance } from '../../src/claims/convergence/adam-rate-deep-vae.conformance.ts';
 import { engineGradientDraws } from '../../src/claims/shared/gradient-probe.ts';
 
 beforeAll(async () => {
@@ -256,10 +256,10 @@ describe('engine conformance of the deep VAE', () => {
 
   it('sampler: uniform rows and standard normal noise pass; a row never drawn or noise of scale 1.1 fail', () => {
     const model = new DeepVaeModel({ dims, data, decoderStd: 0.4 });
-    expect(samplerConformance(model, input, 5, 1000).ok).toBe(true);
+    expect(samplerConformance(drawStepRows(model), input, 5, 1000).ok).toBe(true);
     // The same engine on all rows but the last, judged against the full data.
     const missing = new DeepVaeModel({ dims, data: data.subarray(0, (N - 1) * dims.dx), decoderStd: 0.4 });
-    const m = samplerConformance(missing, input, 6, 1000);
+    const m = samplerConformance(drawStepRows(missing), input, 6, 1000);
     expect(m.ok, m.detail).toBe(false);
     expect(m.detail).toMatch(/row counts/);
     const wide = Object.create(model) as DeepVaeModel;
@@ -270,7 +270,7 @@ describe('engine conformance of the deep VAE', () => {
       eps.dispose();
       return inputs;
     };
-    const w = samplerConformance(wide, input, 7, 1000);
+    const w = samplerConformance(drawStepRows(wide), input, 7, 1000);
     expect(w.ok, w.detail).toBe(false);
     expect(w.detail).toMatch(/variance/);
   });

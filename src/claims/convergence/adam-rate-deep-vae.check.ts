@@ -36,7 +36,7 @@ import { z } from 'zod';
 import type { AssumptionCheck, CheckResult, ClaimContext, ConfigSchema, Metric } from '../../contract/claim.ts';
 import { finiteNumber, intAtLeast, validateConfig, nonNegativeNumber, optimizer, positiveInt, positiveNumber, schedule, seedCount } from '../../config/hyperparameters.ts';
 import { deriveSeed, RandomStream } from '../../engine/rng.ts';
-import { ReplicaTrainer } from '../../engine/trainer.ts';
+import { createTrainer } from '../../engine/create-trainer.ts';
 import type { ReplicaSetting } from '../../engine/replica.ts';
 import { loadDigits, MNIST_COUNTS, MNIST_SIDE } from '../../data/mnist.ts';
 import { DeepVaeModel, PACKED_PARAM } from '../../models/deep-vae/engine-model.ts';
@@ -376,7 +376,8 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
   const theta64 = new Float64Array(P);
   // θ₀ as the engine holds it (k = 0 is the grid's first checkpoint), for the first configuration's replicas.
   const initial = new Map<number, Float32Array>(slots[0].flat().map((r) => [r, new Float32Array(0)]));
-  const trainer = new ReplicaTrainer(model, replicas, base.optimizer);
+  // The engine's deep VAE trains on its closed-form kernel, a user's model on TF.js autodiff (createTrainer's pick).
+  const trainer = createTrainer(model, replicas, base.optimizer);
   try {
     trainer.train({
       steps: base.steps,
@@ -582,7 +583,11 @@ function evaluate(claimId: string, c: DeepVaeRateConfig, m: Measured, info: RunI
         );
       }
       metrics.normalisedSlope = intervalMetric(fit.normalisedSlope, `upper bound ≤ ${c.maxNormalisedSlope} (G_n √n / log n not rising over [${window[0]}, ${n}]: the paper's O(log n/√n))`);
-      metrics.lastDecadeSlope = intervalMetric(end.lastDecadeSlope, `upper bound ≤ ${c.maxLastDecadeSlope} (E‖∇L(θ_k)‖² not rising over the last decade)`);
+      const lastDecadeReading =
+        c.maxLastDecadeSlope < 0
+          ? `E‖∇L(θ_k)‖² falling at least like k^${c.maxLastDecadeSlope} over the last decade: near a local optimum the noise ball scales like γ_k ∝ k^{-1/2}, a constant step's plateau reads ≈ 0`
+          : 'E‖∇L(θ_k)‖² not rising over the last decade';
+      metrics.lastDecadeSlope = intervalMetric(end.lastDecadeSlope, `upper bound ≤ ${c.maxLastDecadeSlope} (${lastDecadeReading})`);
       metrics.averagedSlope = intervalMetric(end.averagedSlope, `no floor (${noFloor}): this upper bound ≤ ${c.maxAveragedSlope} (mean over seeds of the slope of log ‖∇L(θ̄_e)‖² at the Polyak–Ruppert averages: ≈ −1 like 1/e; a floor stalls it) OR averagingRatio's ≤ ${c.maxAveragingRatio}`);
       metrics.averagingRatio = intervalMetric(end.averagingRatio, `no floor (${noFloor}): this upper bound ≤ ${c.maxAveragingRatio} (geometric mean over seeds of ‖∇L(θ̄_n)‖² / mean ‖∇L(θ_k)‖² over k ∈ (n/2, n]: averaging removes the noise ball, not a floor) OR averagedSlope's ≤ ${c.maxAveragedSlope}`);
       metrics.slope = intervalMetric(fit.slope, `reported, not judged (CLAIMS.md's ≤ ${c.maxSlope} is a knife edge where G_n tracks log n/√n)`);

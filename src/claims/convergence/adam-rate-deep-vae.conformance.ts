@@ -55,12 +55,13 @@
 import type { AssumptionCheck } from '../../contract/claim.ts';
 import { tf } from '../../engine/backend.ts';
 import type { OptimizerConfig } from '../../engine/optimizer.ts';
-import { replicaStreams, type ReplicaSetting } from '../../engine/replica.ts';
+import { replicaStreams, type ReplicaSetting, type ReplicaStreams } from '../../engine/replica.ts';
 import type { StepSchedule } from '../../engine/schedule.ts';
 import { deriveSeed, RandomStream } from '../../engine/rng.ts';
 import { DrawMoments } from '../../stats/mean-test.ts';
 import { normalQuantile } from '../../kernels/quadrature.ts';
 import { DeepVaeModel, PACKED_PARAM, softClipTensor } from '../../models/deep-vae/engine-model.ts';
+import { kernelSoftClip } from '../../models/deep-vae/kernel.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE } from '../../models/deep-vae/soft-clip.ts';
 import { deepElboDraws, deepOffsets, unflattenDeep } from '../../models/deep-vae/reference.ts';
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, type Activation, type DeepVaeDims } from '../../models/deep-vae/params.ts';
@@ -165,22 +166,30 @@ export function activationConformance(): { error: number; detail: string } {
   let error = 0;
   let where = '';
   for (const [name, range, s1, s2] of cases) {
+    // Both engines' activations: TF.js (autodiff path) and the closed-form kernel's own.
     const engine = tf.tidy(() => softClipTensor(tf.tensor1d(xs), range).dataSync());
-    xs.forEach((x, i) => {
-      const e = Math.abs(engine[i] - paperSoftClip(x, s1, s2));
-      if (!(e <= error)) {
-        error = Number.isNaN(e) ? Infinity : e;
-        where = `${name} at x = ${x}: engine ${engine[i]}, paper ${paperSoftClip(x, s1, s2).toPrecision(7)} (s = 5, [${s1}, ${s2}])`;
-      }
-    });
+    const kernel = Float64Array.from(xs, (x) => kernelSoftClip(x, range));
+    for (const [which, values] of [['TF.js', engine], ['kernel', kernel]] as const) {
+      xs.forEach((x, i) => {
+        const e = Math.abs(values[i] - paperSoftClip(x, s1, s2));
+        if (!(e <= error)) {
+          error = Number.isNaN(e) ? Infinity : e;
+          where = `${name} at x = ${x}: ${which} ${values[i]}, paper ${paperSoftClip(x, s1, s2).toPrecision(7)} (s = 5, [${s1}, ${s2}])`;
+        }
+      });
+    }
   }
   return { error, detail: `largest deviation of the engine's soft-clip from the paper's formula ${error.toExponential(2)} (tolerance ${ACTIVATION_TOLERANCE}), ${where}` };
 }
 
 /**
- * Engine objective and autodiff gradient on `draws` engine mini-batches at
- * `theta`, against the float64 reference on the same rows and noise. Returns
- * the largest block-relative gradient error (and objective error).
+ * The engine's objective and gradient on `draws` engine mini-batches at
+ * `theta`, against the float64 reference on the same rows and noise, for both
+ * of the engine's gradient paths: TF.js autodiff of the model's objective,
+ * and the closed-form kernel the claim trains with (kernel.ts; its draws come
+ * from fresh streams of the same seeds, so a kernel that drew other rows or
+ * noise than drawStep would deviate here too). Returns the largest
+ * block-relative gradient error (and objective error) over both.
  */
 export function sameObjectiveError(model: DeepVaeModel, input: Pick<DeepVaeConformanceInput, 'dims' | 'decoderStd' | 'setting'>, theta: Float32Array, seed: number, draws = SAME_OBJECTIVE_DRAWS): { error: number; detail: string } {
   const { dims, setting } = input;
@@ -204,6 +213,16 @@ export function sameObjectiveError(model: DeepVaeModel, input: Pick<DeepVaeConfo
     thetaT.dispose();
     model.disposeInputs(inputs);
   }
+  const kernelValue = new Float64Array(draws);
+  const kernelGrad = new Float64Array(draws * P);
+  replicas.forEach((rep, r) => {
+    const g = kernelGrad.subarray(r * P, (r + 1) * P);
+    kernelValue[r] = model.objectiveAndGradient({ [PACKED_PARAM]: theta }, rep, replicaStreams(rep.seed), { [PACKED_PARAM]: g });
+  });
+  const engines = [
+    { name: 'TF.js autodiff', value: value as ArrayLike<number>, grad: grad as ArrayLike<number> },
+    { name: 'kernel', value: kernelValue, grad: kernelGrad },
+  ];
   const { batchSize: B, samples: K, beta } = setting;
   const p = unflattenDeep(Float64Array.from(theta), dims);
   const offsets = deepOffsets(dims);
@@ -215,10 +234,12 @@ export function sameObjectiveError(model: DeepVaeModel, input: Pick<DeepVaeConfo
     const rows = Float64Array.from(x.subarray(r * B * dims.dx, (r + 1) * B * dims.dx));
     const noise = Float64Array.from(eps.subarray(r * B * K * dims.dz, (r + 1) * B * K * dims.dz));
     const [refValue] = deepElboDraws(p, { dims, activation: 'soft-clip', decoderStd: input.decoderStd, beta, x: rows, n: B, K }, [noise], [refs[r]]);
-    const valueError = Math.abs(value[r] - refValue) / Math.max(1, Math.abs(refValue));
-    if (!(valueError <= error)) {
-      error = Number.isNaN(valueError) ? Infinity : valueError;
-      detail = `objective of draw ${r}: engine ${value[r]}, float64 reference ${refValue.toPrecision(8)}`;
+    for (const engine of engines) {
+      const valueError = Math.abs(engine.value[r] - refValue) / Math.max(1, Math.abs(refValue));
+      if (!(valueError <= error)) {
+        error = Number.isNaN(valueError) ? Infinity : valueError;
+        detail = `${engine.name} objective of draw ${r}: engine ${engine.value[r]}, float64 reference ${refValue.toPrecision(8)}`;
+      }
     }
   }
   // Scales over all draws: a block's largest |gradient|, floored at a tenth of the largest block's
@@ -233,16 +254,18 @@ export function sameObjectiveError(model: DeepVaeModel, input: Pick<DeepVaeConfo
     const o = offsets[name];
     const scale = Math.max(blockScale[b], floor, 1e-12);
     refs.forEach((ref, r) => {
-      for (let i = 0; i < sizes[b]; i++) {
-        const e = Math.abs(grad[r * P + o + i] - ref[o + i]) / scale;
-        if (!(e <= error)) {
-          error = Number.isNaN(e) ? Infinity : e;
-          detail = `∂${name}[${i}] of draw ${r}: engine ${grad[r * P + o + i].toExponential(4)}, float64 reference ${ref[o + i].toExponential(4)} (block scale ${scale.toExponential(2)})`;
+      for (const engine of engines) {
+        for (let i = 0; i < sizes[b]; i++) {
+          const e = Math.abs(engine.grad[r * P + o + i] - ref[o + i]) / scale;
+          if (!(e <= error)) {
+            error = Number.isNaN(e) ? Infinity : e;
+            detail = `${engine.name} ∂${name}[${i}] of draw ${r}: engine ${engine.grad[r * P + o + i].toExponential(4)}, float64 reference ${ref[o + i].toExponential(4)} (block scale ${scale.toExponential(2)})`;
+          }
         }
       }
     });
   });
-  return { error, detail: `largest block-relative deviation ${error.toExponential(2)} (tolerance ${SAME_OBJECTIVE_TOLERANCE}): ${detail}` };
+  return { error, detail: `largest block-relative deviation over TF.js autodiff and the kernel ${error.toExponential(2)} (tolerance ${SAME_OBJECTIVE_TOLERANCE}): ${detail}` };
 }
 
 /** Float64 estimate of the expected gradient at theta: J draws, each over every point with antithetic noise (ε, −ε). */
@@ -275,11 +298,43 @@ export function antitheticNoise(n: number, dz: number, stream: RandomStream): Fl
   return eps;
 }
 
+/** One step's rows [R·B·dx] and noise [R·B·K·dz] for replicas that share B and K, each from its own streams. */
+export type RowsAndNoise = (replicas: ReplicaSetting[], streams: ReplicaStreams[]) => { x: Float32Array; eps: Float32Array | Float64Array };
+
+/** What a model's drawStep draws (the TF.js path's sampler). */
+export function drawStepRows(model: Pick<BatchedModel<ReparameterisedBatch>, 'drawStep' | 'disposeInputs'>): RowsAndNoise {
+  return (replicas, streams) => {
+    const inputs = model.drawStep(replicas, streams);
+    try {
+      return { x: inputs.x.dataSync() as Float32Array, eps: inputs.eps.dataSync() as Float32Array };
+    } finally {
+      model.disposeInputs(inputs);
+    }
+  };
+}
+
+/** What the closed-form kernel steps with (kernel.ts's own draws). */
+function kernelRows(model: DeepVaeModel, data: Float32Array, dx: number): RowsAndNoise {
+  return (replicas, streams) => {
+    const draws = replicas.map((r, i) => model.kernelDraw(r, streams[i]));
+    const B = replicas[0].batchSize;
+    const x = new Float32Array(replicas.length * B * dx);
+    draws.forEach((d, r) => d.rows.forEach((row, i) => x.set(data.subarray(row * dx, (row + 1) * dx), (r * B + i) * dx)));
+    const eps = new Float64Array(draws.reduce((a, d) => a + d.eps.length, 0));
+    let o = 0;
+    for (const d of draws) {
+      eps.set(d.eps, o);
+      o += d.eps.length;
+    }
+    return { x, eps };
+  };
+}
+
 /**
  * The engine's sampler, measured directly (what the mean test cannot resolve:
  * a row never drawn biases the gradient by ~1% of one point's, which would
  * need ~5·10⁴ draws to see). From `batches` mini-batches drawn by the
- * engine's own drawStep with fresh streams:
+ * engine's own sampler (`source`: drawStep's, or the kernel's) with fresh streams:
  *   rows   every data row's count against the uniform expectation, Pearson's
  *          χ² with n − 1 degrees of freedom (identical rows pooled); threshold
  *          from the Wilson–Hilferty approximation (accurate to ~1% of the
@@ -292,7 +347,7 @@ export function antitheticNoise(n: number, dz: number, stream: RandomStream): Fl
  * threshold ≈ 60 above the mean 99); noise of scale 1.05 moves z by ≈ 10.
  */
 export function samplerConformance(
-  model: Pick<BatchedModel<ReparameterisedBatch>, 'drawStep' | 'disposeInputs'>,
+  source: RowsAndNoise,
   input: { dims: Pick<DeepVaeDims, 'dx' | 'dz'>; data: Float32Array; setting: DeepVaeConformanceInput['setting'] }, seed: number, batches = 2000): { ok: boolean; detail: string; worstRatio: number } {
   const { dims, setting } = input;
   const n = input.data.length / dims.dx;
@@ -314,10 +369,8 @@ export function samplerConformance(
   for (let start = 0; start < batches; start += chunk) {
     const count = Math.min(chunk, batches - start);
     const replicas: ReplicaSetting[] = Array.from({ length: count }, (_, r) => ({ label: `sampler ${start + r}`, seed: deriveSeed(seed, start + r), schedule: { C: 1, alpha: 0 }, ...setting }));
-    const inputs = model.drawStep(replicas, replicas.map((r) => replicaStreams(r.seed)));
-    try {
-      const x = inputs.x.dataSync();
-      const eps = inputs.eps.dataSync();
+    const { x, eps } = source(replicas, replicas.map((r) => replicaStreams(r.seed)));
+    {
       const B = setting.batchSize;
       for (let r = 0; r < count; r++) {
         for (let b = 0; b < B; b++) {
@@ -336,8 +389,6 @@ export function samplerConformance(
           }
         }
       }
-    } finally {
-      model.disposeInputs(inputs);
     }
   }
   const tests = 1 + 2 * dims.dz;
@@ -403,7 +454,16 @@ export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceR
   // The engine's model without any falsifier injection: what the claim's own configuration trains.
   const model = new DeepVaeModel({ dims: input.dims, data: input.data, decoderStd: input.decoderStd });
   const name = deepCoordinateName(input.dims);
-  const sampler = samplerConformance(model, input, deriveSeed(input.masterSeed, input.claimId, 'sampler'));
+  // Both samplers: drawStep's (the TF.js path) and the kernel's, which the claim trains with.
+  const samplers = [
+    { name: 'TF.js path (drawStep)', result: samplerConformance(drawStepRows(model), input, deriveSeed(input.masterSeed, input.claimId, 'sampler')) },
+    { name: 'kernel', result: samplerConformance(kernelRows(model, input.data, input.dims.dx), input, deriveSeed(input.masterSeed, input.claimId, 'kernel-sampler')) },
+  ];
+  const sampler = {
+    ok: samplers.every((x) => x.result.ok),
+    worstRatio: Math.max(...samplers.map((x) => x.result.worstRatio)),
+    detail: samplers.map((x) => `${x.name}: ${x.result.detail}`).join('; '),
+  };
   let sameError = 0;
   let worstZ = 0;
   let gradientsOk = true;
@@ -415,7 +475,8 @@ export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceR
       gradientsOk = false;
       failures.push(`the engine does not compute the deep VAE's ELBO and its gradient at ${point.where}: ${same.detail}`);
     }
-    const engine = engineGradientDraws(model, { [PACKED_PARAM]: point.theta }, { setting: input.setting, draws: input.engineDraws, path: 'autodiff', seedLabel: [input.masterSeed, input.claimId, 'unbiased', i] });
+    // Through the path the claim trains with: the closed-form kernel (createTrainer's pick).
+    const engine = engineGradientDraws(model, { [PACKED_PARAM]: point.theta }, { setting: input.setting, draws: input.engineDraws, path: 'analytic', seedLabel: [input.masterSeed, input.claimId, 'unbiased', i] });
     const reference = referenceGradientDraws(point.theta, input, input.referenceDraws, RandomStream.at(input.masterSeed, input.claimId, 'unbiased-reference', i));
     // The engine's draws are read out as θ_1 − θ in float32 (gradient-probe.ts): each is rounded to
     // within ulp(θ_i)/2 ≤ 2^{-24}|θ_i|, and a gradient below that rounds the same way every draw, so

@@ -32,7 +32,7 @@ import { describeTwoSampleTest, twoSampleMeanTest } from '../../stats/two-sample
 import { USER_PACKED_PARAM, UserVaeModel, userElboGradientDraws, userVaeLayout, type UserVae } from '../../models/user-vae/user-vae.ts';
 import { engineGradientDraws } from '../shared/gradient-probe.ts';
 import { seedIndependence } from '../shared/seed-independence.ts';
-import { antitheticNoise, optimizerConformance, samplerConformance, type ConformanceResult, type DeepVaeConformanceInput, type DeepVaeSeedRuns } from './adam-rate-deep-vae.conformance.ts';
+import { antitheticNoise, drawStepRows, optimizerConformance, samplerConformance, type ConformanceResult, type DeepVaeConformanceInput, type DeepVaeSeedRuns } from './adam-rate-deep-vae.conformance.ts';
 
 export interface UserModelRun {
   parameterCount: number;
@@ -81,7 +81,7 @@ export function userModelConformance(input: UserModelConformanceInput): Conforma
   const n = data.length / dx;
   const run = userModelRun(vae, data, dx);
   const model = run.model(() => null);
-  const sampler = samplerConformance(model, { dims: { dx, dz: vae.latent }, data, setting: input.setting }, deriveSeed(input.masterSeed, input.claimId, 'sampler'));
+  const sampler = samplerConformance(drawStepRows(model), { dims: { dx, dz: vae.latent }, data, setting: input.setting }, deriveSeed(input.masterSeed, input.claimId, 'sampler'));
   if (!sampler.ok) failures.push(`the engine's sampler does not draw rows uniformly and standard normal noise: ${sampler.detail}`);
   let worstZ = 0;
   let unbiasedOk = true;

@@ -48,6 +48,30 @@ export function clipAndSlope(t: number, lo: number, hi: number, out: Float64Arra
     slope[at] = 1 - e;
     return;
   }
+  if (b < -40) {
+    // Only the upper corner saturated (e.g. the hidden layers below 42): softplus(b) and σ(b) are
+    // ≤ e^{b} < 4·10⁻¹⁸, and a − b = s(hi − lo) ≥ 200 makes them < e^{−200} of softplus(a) and σ(a),
+    // so dropping them leaves the general branch's bits unchanged (clipAndSlopeGeneral; tested bit for bit).
+    const ea = Math.exp(-Math.abs(a));
+    out[at] = lo + ((a > 0 ? a : 0) + Math.log1p(ea)) / s;
+    slope[at] = a >= 0 ? 1 / (1 + ea) : ea / (1 + ea);
+    return;
+  }
+  if (a > 40) {
+    // Only the lower corner saturated: softplus(a) = a and σ(a) = 1 to the last bit (e^{−a} < 4·10⁻¹⁸).
+    const eb = Math.exp(-Math.abs(b));
+    out[at] = lo + (a - ((b > 0 ? b : 0) + Math.log1p(eb))) / s;
+    slope[at] = 1 - (b >= 0 ? 1 / (1 + eb) : eb / (1 + eb));
+    return;
+  }
+  clipAndSlopeGeneral(t, lo, hi, out, slope, at);
+}
+
+/** clipAndSlope without the saturated shortcuts (four transcendental calls); the shortcuts give the same bits. */
+export function clipAndSlopeGeneral(t: number, lo: number, hi: number, out: Float64Array, slope: Float64Array, at: number): void {
+  const s = SOFT_CLIP_SHARPNESS;
+  const a = s * (t - lo);
+  const b = s * (t - hi);
   const ea = Math.exp(-Math.abs(a));
   const eb = Math.exp(-Math.abs(b));
   const spa = (a > 0 ? a : 0) + Math.log1p(ea);

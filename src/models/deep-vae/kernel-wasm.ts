@@ -1,0 +1,127 @@
+/**
+ * The deep VAE kernel's WebAssembly SIMD path: kernel.ts's
+ * objectiveAndGradient arithmetic compiled from wasm/kernel.as.ts
+ * (AssemblyScript, f64x2), bitwise identical to the JavaScript kernel — same
+ * objective and gradient bits for every input (test/convergence/deep-vae-kernel-wasm.test.ts),
+ * so switching between the two changes no result. The draws stay in
+ * JavaScript (kernel.ts's draw, from the replica's streams); this file copies
+ * them, the parameters (float32 widened to float64, exact) and, once, the data
+ * into the module's memory, runs the step, and copies the gradient out.
+ *
+ * The binary (wasm/deep-vae-kernel.wasm, committed; `node scripts/build-wasm.mjs`
+ * rebuilds it) is loaded synchronously beside this file (src/ under tsx,
+ * dist/ after `npm run build`, which copies it). Where it cannot be loaded
+ * (no WebAssembly SIMD, missing file), the JavaScript kernel runs:
+ * deepVaeKernelImplementation() says which.
+ */
+import { readFileSync } from 'node:fs';
+import type { Activation, DeepVaeDims } from './params.ts';
+import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS } from './soft-clip.ts';
+
+export type DeepVaeKernelImplementation = 'wasm-simd' | 'js';
+
+interface KernelExports {
+  scratchBytes(dx: number, H: number, dz: number): number;
+  setup(dx: number, H: number, dz: number, sharp: number, hLo: number, hHi: number, mLo: number, mHi: number, vLo: number, vHi: number, logNorm: number, invVar: number, theta: number, grad: number, data: number, scratch: number): void;
+  step(B: number, K: number, beta: number, relu: number, rowsAt: number, epsAt: number, P: number): number;
+}
+
+let loaded: { module: WebAssembly.Module } | { failure: string } | undefined;
+
+function load(): { module: WebAssembly.Module } | { failure: string } {
+  if (loaded === undefined) {
+    try {
+      loaded = { module: new WebAssembly.Module(readFileSync(new URL('./wasm/deep-vae-kernel.wasm', import.meta.url))) };
+    } catch (e) {
+      loaded = { failure: e instanceof Error ? e.message : String(e) };
+    }
+  }
+  return loaded;
+}
+
+/** Which implementation DeepVaeKernel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load. */
+export function deepVaeKernelImplementation(): DeepVaeKernelImplementation {
+  return 'module' in load() ? 'wasm-simd' : 'js';
+}
+
+const PAGE = 65536;
+/** Addresses start here (the module has no static data; a margin all the same). */
+const BASE = 1024;
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/** One kernel's module instance and memory: parameters, gradient, scratch, data, then the step's draws (grown on demand). */
+export class WasmDeepVaeKernel {
+  private readonly exports: KernelExports;
+  private readonly memory: WebAssembly.Memory;
+  private f64!: Float64Array;
+  private i32!: Int32Array;
+  private readonly thetaAt: number;
+  private readonly gradAt: number;
+  private readonly drawsAt: number;
+  private rowsCapacity = 0;
+  private epsCapacity = 0;
+
+  /** null where the module cannot load (the caller runs the JavaScript kernel). */
+  static create(dims: DeepVaeDims, P: number, data64: Float64Array, logNorm: number, invVar: number): WasmDeepVaeKernel | null {
+    const l = load();
+    return 'module' in l ? new WasmDeepVaeKernel(l.module, dims, P, data64, logNorm, invVar) : null;
+  }
+
+  private constructor(
+    module: WebAssembly.Module,
+    dims: DeepVaeDims,
+    private readonly P: number,
+    data64: Float64Array,
+    logNorm: number,
+    invVar: number,
+  ) {
+    const { dx, hidden: H, dz } = dims;
+    this.memory = new WebAssembly.Memory({ initial: 1 });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log1p: Math.log1p } });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.thetaAt = BASE;
+    this.gradAt = this.thetaAt + align16(8 * P);
+    const scratchAt = this.gradAt + align16(8 * P);
+    const dataAt = scratchAt + align16(this.exports.scratchBytes(dx, H, dz));
+    this.drawsAt = dataAt + align16(8 * data64.length);
+    this.grow(this.drawsAt);
+    this.f64.set(data64, dataAt / 8);
+    this.exports.setup(dx, H, dz, SOFT_CLIP_SHARPNESS, HIDDEN_RANGE.lo, HIDDEN_RANGE.hi, MEAN_RANGE.lo, MEAN_RANGE.hi, LOG_VARIANCE_RANGE.lo, LOG_VARIANCE_RANGE.hi, logNorm, invVar, this.thetaAt, this.gradAt, dataAt, scratchAt);
+  }
+
+  private grow(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    this.f64 = new Float64Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+  }
+
+  /**
+   * kernel.ts's objectiveAndGradient after its draw: the same objective, and the
+   * same gradient written into `grad`, bit for bit.
+   */
+  objectiveAndGradient(theta32: Float32Array, activation: Activation, bias: Float32Array | null, B: number, K: number, beta: number, rows: Int32Array, eps: Float64Array, grad: Float64Array): number {
+    const P = this.P;
+    if (rows.length > this.rowsCapacity || eps.length > this.epsCapacity) {
+      this.rowsCapacity = Math.max(rows.length, this.rowsCapacity);
+      this.epsCapacity = Math.max(eps.length, this.epsCapacity);
+      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + 8 * this.epsCapacity);
+    }
+    const rowsAt = this.drawsAt;
+    const epsAt = rowsAt + align16(4 * this.rowsCapacity);
+    const f64 = this.f64;
+    f64.set(theta32, this.thetaAt / 8);
+    this.i32.set(rows, rowsAt / 4);
+    f64.set(eps, epsAt / 8);
+    let objective = this.exports.step(B, K, beta, activation === 'relu' ? 1 : 0, rowsAt, epsAt, P);
+    grad.set(f64.subarray(this.gradAt / 8, this.gradAt / 8 + P));
+    if (bias !== null) {
+      // kernel.ts's bias loop (θ read as float32 widened: the same doubles).
+      for (let p = 0; p < P; p++) {
+        objective += bias[p] * theta32[p];
+        grad[p] += bias[p];
+      }
+    }
+    return objective;
+  }
+}

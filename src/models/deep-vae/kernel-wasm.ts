@@ -18,11 +18,15 @@ import { readFileSync } from 'node:fs';
 import type { Activation, DeepVaeDims } from './params.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS } from './soft-clip.ts';
 
+/** kernel.ts's clipAndSlope (passed in: kernel.ts imports this file). */
+export type ClipAndSlope = (t: number, lo: number, hi: number, out: Float64Array, slope: Float64Array, at: number) => void;
+
 export type DeepVaeKernelImplementation = 'wasm-simd' | 'js';
 
 interface KernelExports {
   scratchBytes(dx: number, H: number, dz: number): number;
-  setup(dx: number, H: number, dz: number, sharp: number, hLo: number, hHi: number, mLo: number, mHi: number, vLo: number, vHi: number, logNorm: number, invVar: number, theta: number, grad: number, data: number, scratch: number): void;
+  hiddenArray(which: number): number;
+  setup(dx: number, H: number, dz: number, sharp: number, mLo: number, mHi: number, vLo: number, vHi: number, logNorm: number, invVar: number, theta: number, grad: number, data: number, scratch: number): void;
   step(B: number, K: number, beta: number, relu: number, rowsAt: number, epsAt: number, P: number): number;
 }
 
@@ -55,16 +59,19 @@ export class WasmDeepVaeKernel {
   private readonly memory: WebAssembly.Memory;
   private f64!: Float64Array;
   private i32!: Int32Array;
+  /** Views of (a1, d1) and (a2, d2) in the module's memory, for the hidden activations. */
+  private layers: [Float64Array, Float64Array][] = [];
   private readonly thetaAt: number;
   private readonly gradAt: number;
   private readonly drawsAt: number;
+  private readonly H: number;
   private rowsCapacity = 0;
   private epsCapacity = 0;
 
   /** null where the module cannot load (the caller runs the JavaScript kernel). */
-  static create(dims: DeepVaeDims, P: number, data64: Float64Array, logNorm: number, invVar: number): WasmDeepVaeKernel | null {
+  static create(dims: DeepVaeDims, P: number, data64: Float64Array, logNorm: number, invVar: number, clipAndSlope: ClipAndSlope): WasmDeepVaeKernel | null {
     const l = load();
-    return 'module' in l ? new WasmDeepVaeKernel(l.module, dims, P, data64, logNorm, invVar) : null;
+    return 'module' in l ? new WasmDeepVaeKernel(l.module, dims, P, data64, logNorm, invVar, clipAndSlope) : null;
   }
 
   private constructor(
@@ -74,19 +81,27 @@ export class WasmDeepVaeKernel {
     data64: Float64Array,
     logNorm: number,
     invVar: number,
+    clipAndSlope: ClipAndSlope,
   ) {
     const { dx, hidden: H, dz } = dims;
     this.memory = new WebAssembly.Memory({ initial: 1 });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log1p: Math.log1p } });
+    const { lo, hi } = HIDDEN_RANGE;
+    // The hidden layers' soft-clip, H units per call, on views of the module's arrays (this.layers).
+    const hidden = (layer: number) => {
+      const [out, slope] = this.layers[layer];
+      for (let h = 0; h < H; h++) clipAndSlope(out[h], lo, hi, out, slope, h);
+    };
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log1p: Math.log1p, hidden } });
     this.exports = instance.exports as unknown as KernelExports;
     this.thetaAt = BASE;
     this.gradAt = this.thetaAt + align16(8 * P);
     const scratchAt = this.gradAt + align16(8 * P);
     const dataAt = scratchAt + align16(this.exports.scratchBytes(dx, H, dz));
     this.drawsAt = dataAt + align16(8 * data64.length);
+    this.H = H;
+    this.exports.setup(dx, H, dz, SOFT_CLIP_SHARPNESS, MEAN_RANGE.lo, MEAN_RANGE.hi, LOG_VARIANCE_RANGE.lo, LOG_VARIANCE_RANGE.hi, logNorm, invVar, this.thetaAt, this.gradAt, dataAt, scratchAt);
     this.grow(this.drawsAt);
     this.f64.set(data64, dataAt / 8);
-    this.exports.setup(dx, H, dz, SOFT_CLIP_SHARPNESS, HIDDEN_RANGE.lo, HIDDEN_RANGE.hi, MEAN_RANGE.lo, MEAN_RANGE.hi, LOG_VARIANCE_RANGE.lo, LOG_VARIANCE_RANGE.hi, logNorm, invVar, this.thetaAt, this.gradAt, dataAt, scratchAt);
   }
 
   private grow(bytes: number): void {
@@ -94,6 +109,12 @@ export class WasmDeepVaeKernel {
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
     this.f64 = new Float64Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
+    const H = this.H;
+    const view = (which: number) => new Float64Array(this.memory.buffer, this.exports.hiddenArray(which), H);
+    this.layers = [
+      [view(0), view(1)],
+      [view(2), view(3)],
+    ];
   }
 
   /**

@@ -19,14 +19,17 @@
 
 @external("env", "exp") declare function jsExp(x: f64): f64;
 @external("env", "log1p") declare function jsLog1p(x: f64): f64;
+// The soft-clipped hidden layer's activations in JavaScript (kernel.ts's clipAndSlope itself):
+// layer 0 maps a1 to (a1, d1), layer 1 a2 to (a2, d2), H values, in place. One call per
+// layer instead of two log1p imports per unit (measured faster: a log1p import call costs
+// ~7 ns of wrapper, Math.log1p itself ~5 ns).
+@external("env", "hidden") declare function jsHidden(layer: i32): void;
 
 // Dimensions, soft-clip constants and addresses, set once by setup().
 let dx: i32 = 0;
 let H: i32 = 0;
 let dz: i32 = 0;
 let sharp: f64 = 0;
-let hLo: f64 = 0;
-let hHi: f64 = 0;
 let mLo: f64 = 0;
 let mHi: f64 = 0;
 let vLo: f64 = 0;
@@ -59,7 +62,7 @@ let d2: usize = 0;
 let da2: usize = 0;
 let gHead: usize = 0;
 let dh1: usize = 0;
-let pre: usize = 0; // dx: the output layer's pre-activations, then its dd
+let pre: usize = 0; // max(dx, H, 2dz): the output layer's pre-activations, then each layer's dd
 let relu: bool = false;
 // The slope of the last activation evaluated (kernel.ts's slope array).
 let slope: f64 = 0;
@@ -70,16 +73,14 @@ function align2(n: i32): i32 {
 }
 
 export function scratchBytes(dx_: i32, H_: i32, dz_: i32): i32 {
-  return (align2(H_) * 7 + align2(2 * dz_) * 3 + align2(dz_) * 3 + align2(dx_)) << 3;
+  return (align2(H_) * 7 + align2(2 * dz_) * 3 + align2(dz_) * 3 + align2(max(dx_, max(H_, 2 * dz_)))) << 3;
 }
 
-export function setup(dx_: i32, H_: i32, dz_: i32, sharp_: f64, hLo_: f64, hHi_: f64, mLo_: f64, mHi_: f64, vLo_: f64, vHi_: f64, logNorm_: f64, invVar_: f64, theta_: usize, grad_: usize, data_: usize, scratch_: usize): void {
+export function setup(dx_: i32, H_: i32, dz_: i32, sharp_: f64, mLo_: f64, mHi_: f64, vLo_: f64, vHi_: f64, logNorm_: f64, invVar_: f64, theta_: usize, grad_: usize, data_: usize, scratch_: usize): void {
   dx = dx_;
   H = H_;
   dz = dz_;
   sharp = sharp_;
-  hLo = hLo_;
-  hHi = hHi_;
   mLo = mLo_;
   mHi = mHi_;
   vLo = vLo_;
@@ -138,12 +139,27 @@ export function setup(dx_: i32, H_: i32, dz_: i32, sharp_: f64, hLo_: f64, hHi_:
   return lo + (spa - spb) / s;
 }
 
-function actHidden(t: f64): f64 {
-  if (relu) {
-    slope = t > 0 ? 1 : 0;
-    return t > 0 ? t : 0;
+// out[h] = f_h(bias[h] + out[h]) and slopes[h] = f_h'(…) for h < H (out holds the dot products).
+function hiddenLayer(bias: usize, out: usize, slopes: usize, layer: i32): void {
+  for (let h = 0; h < H; h++) {
+    const ho = (<usize>h) << 3;
+    store<f64>(out + ho, load<f64>(bias + ho) + load<f64>(out + ho));
   }
-  return clip(t, hLo, hHi);
+  if (!relu) {
+    jsHidden(layer);
+    return;
+  }
+  for (let h = 0; h < H; h++) {
+    const ho = (<usize>h) << 3;
+    const t = load<f64>(out + ho);
+    store<f64>(out + ho, t > 0 ? t : 0);
+    store<f64>(slopes + ho, t > 0 ? 1 : 0);
+  }
+}
+
+/** Addresses of the hidden layers' arrays for the JavaScript activations: 0 a1, 1 d1, 2 a2, 3 d2. */
+export function hiddenArray(which: i32): usize {
+  return which == 0 ? a1 : which == 1 ? d1 : which == 2 ? a2 : d2;
 }
 
 function actMean(t: f64): f64 {
@@ -222,36 +238,9 @@ function matVec(rows: usize, x: usize, L: i32, n: i32, out: usize): void {
   for (; r < n; r++) store<f64>(out + ((<usize>r) << 3), dot2(rows + (<usize>r) * stride, x, L));
 }
 
-// y[i] += s·x[i] for i < L (kernel.ts's `grad[wo + h] += dd * a2[h]`: s first).
-@inline function axpyFirst(y: usize, s: f64, x: usize, L: i32): void {
-  const sv = f64x2.splat(s);
-  let i = 0;
-  for (; i + 1 < L; i += 2) {
-    const o = (<usize>i) << 3;
-    v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.mul(sv, v128.load(x + o))));
-  }
-  if (i < L) {
-    const o = (<usize>i) << 3;
-    store<f64>(y + o, load<f64>(y + o) + s * load<f64>(x + o));
-  }
-}
-
-// y[i] += x[i]·s for i < L (kernel.ts's `da2[h] += theta[wo + h] * dd`: s second).
-@inline function axpySecond(y: usize, x: usize, s: f64, L: i32): void {
-  const sv = f64x2.splat(s);
-  let i = 0;
-  for (; i + 1 < L; i += 2) {
-    const o = (<usize>i) << 3;
-    v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.mul(v128.load(x + o), sv)));
-  }
-  if (i < L) {
-    const o = (<usize>i) << 3;
-    store<f64>(y + o, load<f64>(y + o) + load<f64>(x + o) * s);
-  }
-}
-
-// Both at once on one weight row w: g[i] += s·a[i]; acc[i] += w[i]·s.
-@inline function outerAndBack(g: usize, w: usize, a: usize, acc: usize, s: f64, L: i32): void {
+// One weight row's backward pass (kernel.ts's inner loop over a row, e.g. the output
+// layer's): g[i] += s·a[i] (the row's gradient) and acc[i] += w[i]·s (the input's).
+@inline function rowBack(g: usize, w: usize, a: usize, acc: usize, s: f64, L: i32): void {
   const sv = f64x2.splat(s);
   let i = 0;
   for (; i + 1 < L; i += 2) {
@@ -263,6 +252,119 @@ function matVec(rows: usize, x: usize, L: i32, n: i32, out: usize): void {
     const o = (<usize>i) << 3;
     store<f64>(g + o, load<f64>(g + o) + s * load<f64>(a + o));
     store<f64>(acc + o, load<f64>(acc + o) + load<f64>(w + o) * s);
+  }
+}
+
+// rowBack for rows r < n of a row-major matrix w and its gradient g (row length L), with
+// s_r = s[r], in row order. Four rows at a time: acc is loaded once and gets the four rows'
+// terms in row order, as the row-by-row loop adds them (each lane's sequence unchanged).
+function rowsBack(g: usize, w: usize, a: usize, acc: usize, s: usize, L: i32, n: i32): void {
+  const stride = (<usize>L) << 3;
+  let r = 0;
+  for (; r + 3 < n; r += 4) {
+    const so = (<usize>r) << 3;
+    const s0 = load<f64>(s + so);
+    const s1 = load<f64>(s + so, 8);
+    const s2 = load<f64>(s + so, 16);
+    const s3 = load<f64>(s + so, 24);
+    const v0 = f64x2.splat(s0);
+    const v1 = f64x2.splat(s1);
+    const v2 = f64x2.splat(s2);
+    const v3 = f64x2.splat(s3);
+    const g0 = g + (<usize>r) * stride;
+    const g1 = g0 + stride;
+    const g2 = g1 + stride;
+    const g3 = g2 + stride;
+    const w0 = w + (<usize>r) * stride;
+    const w1 = w0 + stride;
+    const w2 = w1 + stride;
+    const w3 = w2 + stride;
+    let i = 0;
+    for (; i + 1 < L; i += 2) {
+      const o = (<usize>i) << 3;
+      const av = v128.load(a + o);
+      v128.store(g0 + o, f64x2.add(v128.load(g0 + o), f64x2.mul(v0, av)));
+      v128.store(g1 + o, f64x2.add(v128.load(g1 + o), f64x2.mul(v1, av)));
+      v128.store(g2 + o, f64x2.add(v128.load(g2 + o), f64x2.mul(v2, av)));
+      v128.store(g3 + o, f64x2.add(v128.load(g3 + o), f64x2.mul(v3, av)));
+      let c = v128.load(acc + o);
+      c = f64x2.add(c, f64x2.mul(v128.load(w0 + o), v0));
+      c = f64x2.add(c, f64x2.mul(v128.load(w1 + o), v1));
+      c = f64x2.add(c, f64x2.mul(v128.load(w2 + o), v2));
+      c = f64x2.add(c, f64x2.mul(v128.load(w3 + o), v3));
+      v128.store(acc + o, c);
+    }
+    if (i < L) {
+      const o = (<usize>i) << 3;
+      const av = load<f64>(a + o);
+      store<f64>(g0 + o, load<f64>(g0 + o) + s0 * av);
+      store<f64>(g1 + o, load<f64>(g1 + o) + s1 * av);
+      store<f64>(g2 + o, load<f64>(g2 + o) + s2 * av);
+      store<f64>(g3 + o, load<f64>(g3 + o) + s3 * av);
+      let c = load<f64>(acc + o);
+      c = c + load<f64>(w0 + o) * s0;
+      c = c + load<f64>(w1 + o) * s1;
+      c = c + load<f64>(w2 + o) * s2;
+      c = c + load<f64>(w3 + o) * s3;
+      store<f64>(acc + o, c);
+    }
+  }
+  for (; r < n; r++) rowBack(g + (<usize>r) * stride, w + (<usize>r) * stride, a, acc, load<f64>(s + ((<usize>r) << 3)), L);
+}
+
+// g_r[i] += s_r·x[i] for rows r < n of a row-major gradient block (row length L), s_r = s[r]:
+// the first layer's weight gradient (kernel.ts's `grad[wo + q] += dd * data[xo + q]`), four
+// rows at a time sharing x.
+function rowsOuter(g: usize, s: usize, x: usize, L: i32, n: i32): void {
+  const stride = (<usize>L) << 3;
+  let r = 0;
+  for (; r < n; r++) {
+    if (r + 3 < n) {
+      const so = (<usize>r) << 3;
+      const s0 = load<f64>(s + so);
+      const s1 = load<f64>(s + so, 8);
+      const s2 = load<f64>(s + so, 16);
+      const s3 = load<f64>(s + so, 24);
+      const v0 = f64x2.splat(s0);
+      const v1 = f64x2.splat(s1);
+      const v2 = f64x2.splat(s2);
+      const v3 = f64x2.splat(s3);
+      const g0 = g + (<usize>r) * stride;
+      const g1 = g0 + stride;
+      const g2 = g1 + stride;
+      const g3 = g2 + stride;
+      let i = 0;
+      for (; i + 1 < L; i += 2) {
+        const o = (<usize>i) << 3;
+        const xv = v128.load(x + o);
+        v128.store(g0 + o, f64x2.add(v128.load(g0 + o), f64x2.mul(v0, xv)));
+        v128.store(g1 + o, f64x2.add(v128.load(g1 + o), f64x2.mul(v1, xv)));
+        v128.store(g2 + o, f64x2.add(v128.load(g2 + o), f64x2.mul(v2, xv)));
+        v128.store(g3 + o, f64x2.add(v128.load(g3 + o), f64x2.mul(v3, xv)));
+      }
+      if (i < L) {
+        const o = (<usize>i) << 3;
+        const xs = load<f64>(x + o);
+        store<f64>(g0 + o, load<f64>(g0 + o) + s0 * xs);
+        store<f64>(g1 + o, load<f64>(g1 + o) + s1 * xs);
+        store<f64>(g2 + o, load<f64>(g2 + o) + s2 * xs);
+        store<f64>(g3 + o, load<f64>(g3 + o) + s3 * xs);
+      }
+      r += 3;
+      continue;
+    }
+    const sr = load<f64>(s + ((<usize>r) << 3));
+    const gr = g + (<usize>r) * stride;
+    const sv = f64x2.splat(sr);
+    let i = 0;
+    for (; i + 1 < L; i += 2) {
+      const o = (<usize>i) << 3;
+      v128.store(gr + o, f64x2.add(v128.load(gr + o), f64x2.mul(sv, v128.load(x + o))));
+    }
+    if (i < L) {
+      const o = (<usize>i) << 3;
+      store<f64>(gr + o, load<f64>(gr + o) + sr * load<f64>(x + o));
+    }
   }
 }
 
@@ -289,12 +391,7 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
     const xo = data + (<usize>(load<i32>(rowsAt + ((<usize>i) << 2)) * dx) << 3);
     // Encoder: h1 = f_h(W1 x + b1), heads = f(Wh h1 + bh).
     matVec(th + oW1, xo, dx, hB, a1);
-    for (let h = 0; h < hB; h++) {
-      const ho = (<usize>h) << 3;
-      const v = actHidden(load<f64>(th + ob1 + ho) + load<f64>(a1 + ho));
-      store<f64>(a1 + ho, v);
-      store<f64>(d1 + ho, slope);
-    }
+    hiddenLayer(th + ob1, a1, d1, 0);
     matVec(th + oWh, a1, hB, twoDz, head);
     for (let j = 0; j < twoDz; j++) {
       const jo = (<usize>j) << 3;
@@ -323,12 +420,7 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
       }
       // Decoder hidden layer: h2 = f_h(W2 z + b2).
       matVec(th + oW2, z, dz, hB, a2);
-      for (let h = 0; h < hB; h++) {
-        const ho = (<usize>h) << 3;
-        const v = actHidden(load<f64>(th + ob2 + ho) + load<f64>(a2 + ho));
-        store<f64>(a2 + ho, v);
-        store<f64>(d2 + ho, slope);
-      }
+      hiddenLayer(th + ob2, a2, d2, 1);
       zero(da2, hB);
       // Output G = f_μ(W3 h2 + b3): every pre-activation first (independent), then pixel by
       // pixel in kernel.ts's order: residual, sq, dd, then the backward pass of each row.
@@ -343,22 +435,17 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
         store<f64>(gr + ob3 + qo, load<f64>(gr + ob3 + qo) + dd);
         store<f64>(pre + qo, dd);
       }
-      const rowB = (<usize>hB) << 3;
-      for (let q = 0; q < dx; q++) {
-        const wo = oW3 + (<usize>q) * rowB;
-        outerAndBack(gr + wo, th + wo, a2, da2, load<f64>(pre + ((<usize>q) << 3)), hB);
-      }
+      rowsBack(gr + oW3, th + oW3, a2, da2, pre, hB, dx);
       recon += w * (logNorm - 0.5 * invVar * sq);
       // Decoder hidden layer backward; g_z = W2ᵀ ∂h2.
       zero(gz, dz);
-      const zB = (<usize>dz) << 3;
       for (let h = 0; h < hB; h++) {
         const ho = (<usize>h) << 3;
         const dd = load<f64>(da2 + ho) * load<f64>(d2 + ho);
         store<f64>(gr + ob2 + ho, load<f64>(gr + ob2 + ho) + dd);
-        const wo = oW2 + (<usize>h) * zB;
-        outerAndBack(gr + wo, th + wo, z, gz, dd, dz);
+        store<f64>(pre + ho, dd);
       }
+      rowsBack(gr + oW2, th + oW2, z, gz, pre, dz, hB);
       for (let j = 0; j < dz; j++) {
         const jo = (<usize>j) << 3;
         const gzj = load<f64>(gz + jo);
@@ -369,21 +456,20 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
     }
     // Encoder backward: heads, then the hidden layer.
     zero(dh1, hB);
-    const hRow = (<usize>hB) << 3;
     for (let j = 0; j < twoDz; j++) {
       const jo = (<usize>j) << 3;
       const dd = load<f64>(gHead + jo) * load<f64>(dHead + jo);
       store<f64>(gr + obh + jo, load<f64>(gr + obh + jo) + dd);
-      const wo = oWh + (<usize>j) * hRow;
-      outerAndBack(gr + wo, th + wo, a1, dh1, dd, hB);
+      store<f64>(pre + jo, dd);
     }
-    const xRow = (<usize>dx) << 3;
+    rowsBack(gr + oWh, th + oWh, a1, dh1, pre, hB, twoDz);
     for (let h = 0; h < hB; h++) {
       const ho = (<usize>h) << 3;
       const dd = load<f64>(dh1 + ho) * load<f64>(d1 + ho);
       store<f64>(gr + ob1 + ho, load<f64>(gr + ob1 + ho) + dd);
-      axpyFirst(gr + oW1 + (<usize>h) * xRow, dd, xo, dx);
+      store<f64>(pre + ho, dd);
     }
+    rowsOuter(gr + oW1, pre, xo, dx, hB);
   }
   return recon - (beta / (<f64>B)) * kl;
 }

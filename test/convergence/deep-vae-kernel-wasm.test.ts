@@ -9,6 +9,9 @@
  *     falsifier's gradient bias, parameters small to overflowing (both
  *     branches of the soft-clip, infinities and NaN), one kernel reused
  *     across growing draws;
+ *   - the soft-clips that skip exponentials which cannot change a bit (the
+ *     module's, and the hidden layer's clipAndSlopeSkipping) equal kernel.ts's
+ *     clipAndSlope bitwise on every double tried, at both sides of every threshold;
  *   - 200 Adam steps through KernelTrainer give bitwise equal trajectories;
  *   - the committed binary is what the pinned compiler makes of the source.
  */
@@ -22,8 +25,9 @@ import { deriveSeed, RandomStream } from '../../src/engine/rng.ts';
 import { replicaStreams, type ReplicaSetting } from '../../src/engine/replica.ts';
 import { ADAM_DEFAULTS } from '../../src/engine/optimizer.ts';
 import { KernelTrainer } from '../../src/engine/kernel-trainer.ts';
-import { DeepVaeKernel } from '../../src/models/deep-vae/kernel.ts';
-import { deepVaeKernelImplementation } from '../../src/models/deep-vae/kernel-wasm.ts';
+import { clipAndSlope, DeepVaeKernel } from '../../src/models/deep-vae/kernel.ts';
+import { clipAndSlopeSkipping, deepVaeKernelImplementation, WasmDeepVaeKernel } from '../../src/models/deep-vae/kernel-wasm.ts';
+import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS, type ClipRange } from '../../src/models/deep-vae/soft-clip.ts';
 import { DeepVaeModel, PACKED_PARAM } from '../../src/models/deep-vae/engine-model.ts';
 import { deepParamCount, type Activation, type DeepVaeDims } from '../../src/models/deep-vae/params.ts';
 import { replica } from '../engine/linear-vae-helpers.ts';
@@ -72,9 +76,69 @@ function kernels(dims: DeepVaeDims, seed: number): { js: DeepVaeKernel; wasm: De
   return { js, wasm };
 }
 
+/** x and its k nearest doubles on each side. */
+function neighbours(x: number, k: number): number[] {
+  const view = new DataView(new ArrayBuffer(8));
+  const step = (v: number, up: boolean) => {
+    if (v === 0) return up ? Number.MIN_VALUE : -Number.MIN_VALUE;
+    view.setFloat64(0, v);
+    view.setBigInt64(0, view.getBigInt64(0) + ((v > 0) === up ? 1n : -1n));
+    return view.getFloat64(0);
+  };
+  const out = [x];
+  for (let dir = 0; dir < 2; dir++) {
+    let v = x;
+    for (let i = 0; i < k; i++) out.push((v = step(v, dir === 0)));
+  }
+  return out;
+}
+
+const RANGES: [string, ClipRange][] = [
+  ['hidden', HIDDEN_RANGE],
+  ['mean', MEAN_RANGE],
+  ['logVar', LOG_VARIANCE_RANGE],
+];
+
+/** Inputs at both sides of every threshold of the soft-clip's branches and short cuts, for a range. */
+function thresholds({ lo, hi }: ClipRange): number[] {
+  const s = SOFT_CLIP_SHARPNESS;
+  const corners = [40, -40, -60, 0, 1, -1, -38, -100, -600, -685, -708, -745, -745.2, -746, 700, 710];
+  const at = [0, 2 ** -30, -(2 ** -30), 2 ** -31, 2 ** -29, Number.MIN_VALUE, 2 ** -1022, 1e-300, 0.5, 1, -1, ...corners.flatMap((c) => [lo + c / s, hi + c / s])];
+  return at.flatMap((x) => neighbours(x, 3)).concat([-0, Infinity, -Infinity, Number.NaN, Number.MAX_VALUE, -Number.MAX_VALUE]);
+}
+
 describe('deep VAE kernel, WebAssembly SIMD port', () => {
   it('is the implementation that runs here (WebAssembly SIMD loads)', () => {
     expect(deepVaeKernelImplementation()).toBe('wasm-simd');
+  });
+
+  it('its soft-clips equal kernel.ts\'s clipAndSlope bitwise at every threshold and on random doubles', () => {
+    const wasm = WasmDeepVaeKernel.create({ dx: 2, hidden: 2, dz: 1 }, deepParamCount({ dx: 2, hidden: 2, dz: 1 }), new Float64Array(2), 0, 1);
+    expect(wasm).not.toBeNull();
+    let n = 0;
+    const same = (t: number, name: string, range: ClipRange) => {
+      const out = new Float64Array(1);
+      const slope = new Float64Array(1);
+      clipAndSlope(t, range.lo, range.hi, out, slope, 0);
+      const outS = new Float64Array(1);
+      const slopeS = new Float64Array(1);
+      clipAndSlopeSkipping(t, range.lo, range.hi, outS, slopeS, 0);
+      if (!Object.is(out[0], outS[0]) || !Object.is(slope[0], slopeS[0])) return `clipAndSlopeSkipping (${name}) at ${t}: (${outS[0]}, ${slopeS[0]}) ≠ (${out[0]}, ${slope[0]})`;
+      if (name !== 'hidden') {
+        const w = wasm!.activation(t, name as 'mean' | 'logVar');
+        if (!Object.is(out[0], w.value) || !Object.is(slope[0], w.slope)) return `module (${name}) at ${t}: (${w.value}, ${w.slope}) ≠ (${out[0]}, ${slope[0]})`;
+      }
+      n++;
+      return null;
+    };
+    for (const [name, range] of RANGES) for (const t of thresholds(range)) expect(same(t, name, range)).toBeNull();
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.double({ min: -100, max: 100 }), fc.double({ min: -1e-6, max: 1e-6 })), (t) => {
+        for (const [name, range] of RANGES) expect(same(t, name, range)).toBeNull();
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(n).toBeGreaterThan(60_000);
   });
 
   it('equals the JavaScript kernel bitwise on every shape, activation, B, K and bias (one kernel through growing draws)', () => {

@@ -18,14 +18,69 @@ import { readFileSync } from 'node:fs';
 import type { Activation, DeepVaeDims } from './params.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS } from './soft-clip.ts';
 
-/** kernel.ts's clipAndSlope (passed in: kernel.ts imports this file). */
-export type ClipAndSlope = (t: number, lo: number, hi: number, out: Float64Array, slope: Float64Array, at: number) => void;
+const TWO_TO_MINUS_30 = 2 ** -30;
+
+/**
+ * kernel.ts's clipAndSlope, bit for bit, without the exponentials (and their
+ * log1p) that cannot change a bit of the result. With s = SOFT_CLIP_SHARPNESS
+ * (≥ 1), a = s(t − lo), b = s(t − hi), and Math.exp, Math.log1p faithful
+ * (error below 1 ulp; V8's are fdlibm's), every value they may return gives the same bits:
+ *   - saturated branch (a > 40, b < −40), when also b < −60 and |t| ≥ 2⁻³⁰:
+ *     e = e^b ≤ e^{−60}(1 + 2⁻⁵²) < 2⁻⁵⁴, so 1 − e rounds to 1; and e/s < 2⁻⁸⁴ ≤ 2⁻⁵⁴|t|,
+ *     less than half the spacing of the doubles next to t (≥ 2⁻⁵³|t| on either
+ *     side), so t − e/s rounds to t: f = t, f' = 1 without the exponential;
+ *   - general branch, when b < −60 and b < a − 60: the upper corner's
+ *     e_b = e^{−|b|} = e^b, softplus 0 + log1p(e_b) ≤ e_b and sigmoid e_b/(1 + e_b) ≤ e_b,
+ *     all below half the spacing under the lower corner's softplus and sigmoid
+ *     (each ≥ min(½, e_a/2)(1 − 2⁻⁵²) with e_a = e^{−|a|}: log1p(x) ≥ x/2 and x/(1 + x) ≥ x/2 for x ≤ 1;
+ *     ≥ log 2 and ≥ ½ for a ≥ 0), since e^b ≤ e^{−60} max(1, e_a) ≪ 2⁻⁵⁵ min(1, e_a). Where e_b ≠ 0
+ *     (b ≥ −745.2), a ≥ −685, so e_a ≥ 2·10⁻²⁹⁸ is normal and that relative bound
+ *     holds (a subnormal e_b is off by at most 2⁻¹⁰⁷⁴, still far below). So
+ *     spa − spb = spa and sga − sgb = sga exactly: f = lo + spa/s, f' = sga.
+ * The hidden layer (range [0, 50], s = 5: b = a − 250) takes the second at every
+ * t < 38, halving its transcendental calls; the output layer (range [−50, 50])
+ * takes the first at every −42 < t < 38 with |t| ≥ 2⁻³⁰, its only exponential.
+ * Tested bitwise against clipAndSlope at both sides of every threshold
+ * (test/convergence/deep-vae-kernel-wasm.test.ts). The module's own clip
+ * (wasm/kernel.as.ts) takes the same two short cuts.
+ */
+export function clipAndSlopeSkipping(t: number, lo: number, hi: number, out: Float64Array, slope: Float64Array, at: number): void {
+  const s = SOFT_CLIP_SHARPNESS;
+  const a = s * (t - lo);
+  const b = s * (t - hi);
+  if (a > 40 && b < -40) {
+    if (b < -60 && Math.abs(t) >= TWO_TO_MINUS_30) {
+      out[at] = t;
+      slope[at] = 1;
+      return;
+    }
+    const e = Math.exp(b);
+    out[at] = t - e / s;
+    slope[at] = 1 - e;
+    return;
+  }
+  const ea = Math.exp(-Math.abs(a));
+  const spa = (a > 0 ? a : 0) + Math.log1p(ea);
+  const sga = a >= 0 ? 1 / (1 + ea) : ea / (1 + ea);
+  if (b < -60 && b < a - 60) {
+    out[at] = lo + spa / s;
+    slope[at] = sga;
+    return;
+  }
+  const eb = Math.exp(-Math.abs(b));
+  const spb = (b > 0 ? b : 0) + Math.log1p(eb);
+  const sgb = b >= 0 ? 1 / (1 + eb) : eb / (1 + eb);
+  out[at] = lo + (spa - spb) / s;
+  slope[at] = sga - sgb;
+}
 
 export type DeepVaeKernelImplementation = 'wasm-simd' | 'js';
 
 interface KernelExports {
   scratchBytes(dx: number, H: number, dz: number): number;
   hiddenArray(which: number): number;
+  activation(t: number, range: number): number;
+  lastSlope(): number;
   setup(dx: number, H: number, dz: number, sharp: number, mLo: number, mHi: number, vLo: number, vHi: number, logNorm: number, invVar: number, theta: number, grad: number, data: number, scratch: number): void;
   step(B: number, K: number, beta: number, relu: number, rowsAt: number, epsAt: number, P: number): number;
 }
@@ -69,9 +124,9 @@ export class WasmDeepVaeKernel {
   private epsCapacity = 0;
 
   /** null where the module cannot load (the caller runs the JavaScript kernel). */
-  static create(dims: DeepVaeDims, P: number, data64: Float64Array, logNorm: number, invVar: number, clipAndSlope: ClipAndSlope): WasmDeepVaeKernel | null {
+  static create(dims: DeepVaeDims, P: number, data64: Float64Array, logNorm: number, invVar: number): WasmDeepVaeKernel | null {
     const l = load();
-    return 'module' in l ? new WasmDeepVaeKernel(l.module, dims, P, data64, logNorm, invVar, clipAndSlope) : null;
+    return 'module' in l ? new WasmDeepVaeKernel(l.module, dims, P, data64, logNorm, invVar) : null;
   }
 
   private constructor(
@@ -81,7 +136,6 @@ export class WasmDeepVaeKernel {
     data64: Float64Array,
     logNorm: number,
     invVar: number,
-    clipAndSlope: ClipAndSlope,
   ) {
     const { dx, hidden: H, dz } = dims;
     this.memory = new WebAssembly.Memory({ initial: 1 });
@@ -89,7 +143,7 @@ export class WasmDeepVaeKernel {
     // The hidden layers' soft-clip, H units per call, on views of the module's arrays (this.layers).
     const hidden = (layer: number) => {
       const [out, slope] = this.layers[layer];
-      for (let h = 0; h < H; h++) clipAndSlope(out[h], lo, hi, out, slope, h);
+      for (let h = 0; h < H; h++) clipAndSlopeSkipping(out[h], lo, hi, out, slope, h);
     };
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log1p: Math.log1p, hidden } });
     this.exports = instance.exports as unknown as KernelExports;
@@ -121,6 +175,12 @@ export class WasmDeepVaeKernel {
    * kernel.ts's objectiveAndGradient after its draw: the same objective, and the
    * same gradient written into `grad`, bit for bit.
    */
+  /** The module's mean (range 'mean') or log-variance soft-clip at t and its slope, for the tests. */
+  activation(t: number, range: 'mean' | 'logVar'): { value: number; slope: number } {
+    const value = this.exports.activation(t, range === 'mean' ? 0 : 1);
+    return { value, slope: this.exports.lastSlope() };
+  }
+
   objectiveAndGradient(theta32: Float32Array, activation: Activation, bias: Float32Array | null, B: number, K: number, beta: number, rows: Int32Array, eps: Float64Array, grad: Float64Array): number {
     const P = this.P;
     if (rows.length > this.rowsCapacity || eps.length > this.epsCapacity) {

@@ -172,7 +172,7 @@ export class DeepVaeKernel {
     this.out1 = new Float64Array(1);
     this.theta = new Float64Array(this.P);
     this.slope1 = new Float64Array(1);
-    this.wasm = implementation === 'auto' ? WasmDeepVaeKernel.create(dims, this.P, this.data64, this.logNorm, this.invVar, clipAndSlope) : null;
+    this.wasm = implementation === 'auto' ? WasmDeepVaeKernel.create(dims, this.P, this.data64, this.logNorm, this.invVar) : null;
   }
 
   /** Which arithmetic objectiveAndGradient runs: the WebAssembly SIMD port or this file's loop. */

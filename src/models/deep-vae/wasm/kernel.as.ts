@@ -182,7 +182,7 @@ export function hiddenArray(which: i32): usize {
   return which == 0 ? a1 : which == 1 ? d1 : which == 2 ? a2 : d2;
 }
 
-function actMean(t: f64): f64 {
+@inline function actMean(t: f64): f64 {
   if (relu) {
     slope = 1;
     return t;
@@ -190,7 +190,7 @@ function actMean(t: f64): f64 {
   return clip(t, mLo, mHi);
 }
 
-function actLogVar(t: f64): f64 {
+@inline function actLogVar(t: f64): f64 {
   if (relu) {
     slope = 1;
     return t;

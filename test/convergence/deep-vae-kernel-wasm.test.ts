@@ -113,7 +113,7 @@ describe('deep VAE kernel, WebAssembly SIMD port', () => {
   });
 
   it('its soft-clips equal kernel.ts\'s clipAndSlope bitwise at every threshold and on random doubles', () => {
-    const wasm = WasmDeepVaeKernel.create({ dx: 2, hidden: 2, dz: 1 }, deepParamCount({ dx: 2, hidden: 2, dz: 1 }), new Float64Array(2), 0, 1);
+    const wasm = WasmDeepVaeKernel.create({ dx: 2, hidden: 2, dz: 1 }, deepParamCount({ dx: 2, hidden: 2, dz: 1 }), new Float32Array(2), 0, 1);
     expect(wasm).not.toBeNull();
     let n = 0;
     const same = (t: number, name: string, range: ClipRange) => {

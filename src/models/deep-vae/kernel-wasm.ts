@@ -123,17 +123,26 @@ export class WasmDeepVaeKernel {
   private rowsCapacity = 0;
   private epsCapacity = 0;
 
-  /** null where the module cannot load (the caller runs the JavaScript kernel). */
-  static create(dims: DeepVaeDims, P: number, data64: Float64Array, logNorm: number, invVar: number): WasmDeepVaeKernel | null {
+  /**
+   * null where the module cannot load, or its memory cannot hold the data
+   * (wasm32: 4 GiB): the caller runs the JavaScript kernel.
+   */
+  static create(dims: DeepVaeDims, P: number, data: Float32Array, logNorm: number, invVar: number): WasmDeepVaeKernel | null {
     const l = load();
-    return 'module' in l ? new WasmDeepVaeKernel(l.module, dims, P, data64, logNorm, invVar) : null;
+    if (!('module' in l)) return null;
+    try {
+      return new WasmDeepVaeKernel(l.module, dims, P, data, logNorm, invVar);
+    } catch (e) {
+      if (e instanceof RangeError) return null; // memory.grow refused
+      throw e;
+    }
   }
 
   private constructor(
     module: WebAssembly.Module,
     dims: DeepVaeDims,
     private readonly P: number,
-    data64: Float64Array,
+    data: Float32Array,
     logNorm: number,
     invVar: number,
   ) {
@@ -151,11 +160,11 @@ export class WasmDeepVaeKernel {
     this.gradAt = this.thetaAt + align16(8 * P);
     const scratchAt = this.gradAt + align16(8 * P);
     const dataAt = scratchAt + align16(this.exports.scratchBytes(dx, H, dz));
-    this.drawsAt = dataAt + align16(8 * data64.length);
+    this.drawsAt = dataAt + align16(8 * data.length);
     this.H = H;
     this.exports.setup(dx, H, dz, SOFT_CLIP_SHARPNESS, MEAN_RANGE.lo, MEAN_RANGE.hi, LOG_VARIANCE_RANGE.lo, LOG_VARIANCE_RANGE.hi, logNorm, invVar, this.thetaAt, this.gradAt, dataAt, scratchAt);
     this.grow(this.drawsAt);
-    this.f64.set(data64, dataAt / 8);
+    this.f64.set(data, dataAt / 8); // widened to float64 (exact), as kernel.ts's data64
   }
 
   private grow(bytes: number): void {

@@ -117,7 +117,7 @@ export class DeepVaeKernel {
   private readonly eps: Float64Array;
   private readonly z: Float64Array;
   private readonly gz: Float64Array;
-  /** The data widened to float64 (exact). */
+  /** The data widened to float64 (exact); empty when the WebAssembly port runs (it holds its own copy). */
   private readonly data64: Float64Array;
   private readonly a2: Float64Array;
   private readonly d2: Float64Array;
@@ -163,7 +163,6 @@ export class DeepVaeKernel {
     this.eps = new Float64Array(dz);
     this.z = new Float64Array(dz);
     this.gz = new Float64Array(dz);
-    this.data64 = Float64Array.from(data);
     this.a2 = new Float64Array(H);
     this.d2 = new Float64Array(H);
     this.da2 = new Float64Array(H);
@@ -172,7 +171,8 @@ export class DeepVaeKernel {
     this.out1 = new Float64Array(1);
     this.theta = new Float64Array(this.P);
     this.slope1 = new Float64Array(1);
-    this.wasm = implementation === 'auto' ? WasmDeepVaeKernel.create(dims, this.P, this.data64, this.logNorm, this.invVar) : null;
+    this.wasm = implementation === 'auto' ? WasmDeepVaeKernel.create(dims, this.P, data, this.logNorm, this.invVar) : null;
+    this.data64 = this.wasm ? new Float64Array(0) : Float64Array.from(data);
   }
 
   /** Which arithmetic objectiveAndGradient runs: the WebAssembly SIMD port or this file's loop. */

@@ -108,8 +108,19 @@ function thresholds({ lo, hi }: ClipRange): number[] {
 }
 
 describe('deep VAE kernel, WebAssembly SIMD port', () => {
-  it('is the implementation that runs here (WebAssembly SIMD loads)', () => {
+  it('is the implementation that runs here (WebAssembly SIMD loads), unless VAE_CLAIMS_DEEP_VAE_KERNEL=js', () => {
     expect(deepVaeKernelImplementation()).toBe('wasm-simd');
+    const dims = { dx: 3, hidden: 2, dz: 1 };
+    const before = process.env.VAE_CLAIMS_DEEP_VAE_KERNEL;
+    process.env.VAE_CLAIMS_DEEP_VAE_KERNEL = 'js';
+    try {
+      expect(deepVaeKernelImplementation()).toBe('js');
+      expect(new DeepVaeKernel(dims, dataFor(3, 0), 0.5).implementation).toBe('js');
+    } finally {
+      if (before === undefined) delete process.env.VAE_CLAIMS_DEEP_VAE_KERNEL;
+      else process.env.VAE_CLAIMS_DEEP_VAE_KERNEL = before;
+    }
+    expect(new DeepVaeKernel(dims, dataFor(3, 0), 0.5).implementation).toBe('wasm-simd');
   });
 
   it('its soft-clips equal kernel.ts\'s clipAndSlope bitwise at every threshold and on random doubles', () => {

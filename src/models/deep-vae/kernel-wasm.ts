@@ -12,7 +12,10 @@
  * rebuilds it) is loaded synchronously beside this file (src/ under tsx,
  * dist/ after `npm run build`, which copies it). Where it cannot be loaded
  * (no WebAssembly SIMD, missing file), the JavaScript kernel runs:
- * deepVaeKernelImplementation() says which.
+ * deepVaeKernelImplementation() says which. The environment variable
+ * VAE_CLAIMS_DEEP_VAE_KERNEL=js forces the JavaScript kernel in the whole
+ * process: for a mutant of kernel.ts's arithmetic (which the port would
+ * otherwise bypass) and for debugging.
  */
 import { readFileSync } from 'node:fs';
 import type { Activation, DeepVaeDims } from './params.ts';
@@ -98,9 +101,11 @@ function load(): { module: WebAssembly.Module } | { failure: string } {
   return loaded;
 }
 
-/** Which implementation DeepVaeKernel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load. */
+const forcedJs = () => process.env.VAE_CLAIMS_DEEP_VAE_KERNEL === 'js';
+
+/** Which implementation DeepVaeKernel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load (or VAE_CLAIMS_DEEP_VAE_KERNEL=js). */
 export function deepVaeKernelImplementation(): DeepVaeKernelImplementation {
-  return 'module' in load() ? 'wasm-simd' : 'js';
+  return !forcedJs() && 'module' in load() ? 'wasm-simd' : 'js';
 }
 
 const PAGE = 65536;
@@ -129,7 +134,7 @@ export class WasmDeepVaeKernel {
    */
   static create(dims: DeepVaeDims, P: number, data: Float32Array, logNorm: number, invVar: number): WasmDeepVaeKernel | null {
     const l = load();
-    if (!('module' in l)) return null;
+    if (forcedJs() || !('module' in l)) return null;
     try {
       return new WasmDeepVaeKernel(l.module, dims, P, data, logNorm, invVar);
     } catch (e) {

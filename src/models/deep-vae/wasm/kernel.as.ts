@@ -12,8 +12,14 @@
 //     accumulators), each in its own fixed order;
 //   - every other loop is elementwise over a contiguous index and sequential over the
 //     outer index, as in kernel.ts, so two lanes at a time change nothing;
-//   - e^x and log1p come from JavaScript (imports env.exp = Math.exp, env.log1p =
-//     Math.log1p): V8's bits, not a WebAssembly re-implementation;
+//   - the backward passes take four weight rows at a time: the input-gradient accumulator
+//     (da2, gz, dh1) gets the four rows' terms in row order, as kernel.ts adds them;
+//   - the output layer computes all dx pre-activations first (they are independent), then
+//     goes pixel by pixel in kernel.ts's order (residual, sq, dd, the row's backward pass);
+//   - e^x and log1p come from JavaScript (imports env.exp = Math.exp, which V8 calls
+//     directly, env.log1p = Math.log1p; the hidden layer's soft-clip runs in JavaScript):
+//     V8's bits, not a WebAssembly re-implementation. An exponential whose every faithful
+//     value gives the same result bits is skipped (proof: kernel-wasm.ts's clipAndSlopeSkipping);
 //   - every scalar expression keeps kernel.ts's order of operations.
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
 

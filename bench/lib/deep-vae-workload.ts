@@ -10,6 +10,7 @@
 import { deriveSeed } from '../../src/engine/rng.ts';
 import type { ReplicaSetting } from '../../src/engine/replica.ts';
 import { ReplicaTrainer } from '../../src/engine/trainer.ts';
+import { KernelTrainer } from '../../src/engine/kernel-trainer.ts';
 import { DeepVaeModel } from '../../src/models/deep-vae/engine-model.ts';
 import { loadDigits } from '../../src/data/mnist.ts';
 
@@ -27,15 +28,31 @@ export function deepData(): { x: Float32Array; n: number; dx: number } {
   return { x: d.x, n: d.n, dx: d.dim };
 }
 
-/** A ReplicaTrainer on replicas [from, to) of the benchmark's batch. */
-export function deepTrainer(from: number, to: number): ReplicaTrainer<unknown> {
+const ADAM = { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
+function deepModel(kernelImplementation: 'auto' | 'js' = 'auto'): DeepVaeModel {
   const data = deepData();
-  const model = new DeepVaeModel({
+  return new DeepVaeModel({
     dims: { dx: data.dx, hidden: DEEP_SIZES.hidden, dz: DEEP_SIZES.dz },
     data: data.x,
     decoderStd: DEEP_SIZES.decoderStd,
     init: { weightScale: 1, outputWeightScale: 0.1, outputBiasAtDataMean: true },
+    kernelImplementation,
   });
-  const replicas = Array.from({ length: to - from }, (_, i) => deepReplica(from + i));
-  return new ReplicaTrainer(model as never, replicas, { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+}
+
+const replicasIn = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => deepReplica(from + i));
+
+/** A ReplicaTrainer (TensorFlow.js autodiff) on replicas [from, to) of the benchmark's batch. */
+export function deepTrainer(from: number, to: number): ReplicaTrainer<unknown> {
+  return new ReplicaTrainer(deepModel() as never, replicasIn(from, to), ADAM);
+}
+
+/**
+ * A KernelTrainer (the closed-form kernel, src/models/deep-vae/kernel.ts) on
+ * replicas [from, to): its JavaScript loop ('js') or its WebAssembly SIMD
+ * port ('auto', where it loads). The two give the same bits.
+ */
+export function deepKernelTrainer(from: number, to: number, implementation: 'auto' | 'js'): KernelTrainer {
+  return new KernelTrainer(deepModel(implementation), replicasIn(from, to), ADAM);
 }

@@ -63,6 +63,12 @@ export interface DeepVaeModelOptions {
    * first iterates do not spend their gradient on reconstructing the mean.
    */
   init?: { weightScale?: number; outputWeightScale?: number; outputBiasAtDataMean?: boolean };
+  /**
+   * The closed-form kernel's arithmetic: 'auto' (default) runs its WebAssembly
+   * SIMD port where that loads, 'js' its JavaScript loop. Both give the same
+   * bits (kernel-wasm.ts); 'js' is for the tests and benchmarks that compare them.
+   */
+  kernelImplementation?: 'auto' | 'js';
 }
 
 /** Per-column ranges along the last axis: lo[j], hi[j] for column j. */
@@ -147,7 +153,7 @@ export class DeepVaeModel implements BatchedModel<DeepVaeStepInputs>, ReplicaKer
       outputBias = Float32Array.from(mean);
     }
     this.init = { weightScale, outputWeightScale, outputBias };
-    this.kernel = new DeepVaeKernel(opts.dims, this.data, opts.decoderStd);
+    this.kernel = new DeepVaeKernel(opts.dims, this.data, opts.decoderStd, opts.kernelImplementation ?? 'auto');
   }
 
   /** Weights N(0, scale²/fan_in), biases 0 (or the data mean at the output), from the replica's init stream, block by block. */

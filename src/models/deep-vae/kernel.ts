@@ -27,6 +27,7 @@
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS, type ClipRange } from './soft-clip.ts';
 import { deepParamCount, type Activation, type DeepVaeDims } from './params.ts';
+import { WasmDeepVaeKernel } from './kernel-wasm.ts';
 
 /**
  * Generalised soft-clipping f(t) = lo + (softplus(s(t − lo)) − softplus(s(t − hi)))/s
@@ -140,7 +141,7 @@ export class DeepVaeKernel {
   private readonly eps: Float64Array;
   private readonly z: Float64Array;
   private readonly gz: Float64Array;
-  /** The data widened to float64 (exact). */
+  /** The data widened to float64 (exact); empty when the WebAssembly port runs (it holds its own copy). */
   private readonly data64: Float64Array;
   private readonly a2: Float64Array;
   private readonly d2: Float64Array;
@@ -153,12 +154,16 @@ export class DeepVaeKernel {
   private rows = new Int32Array(0);
   private readonly theta: Float64Array;
   private noise = new Float64Array(0);
+  /** The WebAssembly SIMD port of objectiveAndGradient's arithmetic (kernel-wasm.ts, bitwise this file's), or null: this file's loop runs. */
+  private readonly wasm: WasmDeepVaeKernel | null;
 
   constructor(
     private readonly dims: DeepVaeDims,
     /** Row-major N × dx, as the engine holds it. */
     private readonly data: Float32Array,
     decoderStd: number,
+    /** 'auto': the WebAssembly SIMD port where it loads (same bits, faster); 'js': this file's loop always (tests, benchmarks). */
+    implementation: 'auto' | 'js' = 'auto',
   ) {
     const { dx, hidden: H, dz } = dims;
     this.P = deepParamCount(dims);
@@ -182,7 +187,6 @@ export class DeepVaeKernel {
     this.eps = new Float64Array(dz);
     this.z = new Float64Array(dz);
     this.gz = new Float64Array(dz);
-    this.data64 = Float64Array.from(data);
     this.a2 = new Float64Array(H);
     this.d2 = new Float64Array(H);
     this.da2 = new Float64Array(H);
@@ -191,6 +195,13 @@ export class DeepVaeKernel {
     this.out1 = new Float64Array(1);
     this.theta = new Float64Array(this.P);
     this.slope1 = new Float64Array(1);
+    this.wasm = implementation === 'auto' ? WasmDeepVaeKernel.create(dims, this.P, data, this.logNorm, this.invVar) : null;
+    this.data64 = this.wasm ? new Float64Array(0) : Float64Array.from(data);
+  }
+
+  /** Which arithmetic objectiveAndGradient runs: the WebAssembly SIMD port or this file's loop. */
+  get implementation(): 'wasm-simd' | 'js' {
+    return this.wasm ? 'wasm-simd' : 'js';
   }
 
   /**
@@ -222,6 +233,7 @@ export class DeepVaeKernel {
     const { a1, d1, head, dHead, sd, eps, z, gz, a2, d2, da2, gHead, dh1, out1, slope1, invVar } = this;
     const data = this.data64;
     const drawn = this.draw(replica, streams);
+    if (this.wasm) return this.wasm.objectiveAndGradient(theta32, activation, bias, B, K, beta, drawn.rows, drawn.eps, grad);
     // The float32 parameters widened once (exact): every array below is float64.
     const theta = this.theta;
     theta.set(theta32);

@@ -138,7 +138,6 @@ export class DeepVaeKernel {
   private readonly head: Float64Array;
   private readonly dHead: Float64Array;
   private readonly sd: Float64Array;
-  private readonly eps: Float64Array;
   private readonly z: Float64Array;
   private readonly gz: Float64Array;
   /** The data widened to float64 (exact); empty when the WebAssembly port runs (it holds its own copy). */
@@ -184,7 +183,6 @@ export class DeepVaeKernel {
     this.head = new Float64Array(2 * dz);
     this.dHead = new Float64Array(2 * dz);
     this.sd = new Float64Array(dz);
-    this.eps = new Float64Array(dz);
     this.z = new Float64Array(dz);
     this.gz = new Float64Array(dz);
     this.a2 = new Float64Array(H);
@@ -230,7 +228,7 @@ export class DeepVaeKernel {
     const { W1, b1, Wh, bh, W2, b2, W3, b3 } = this.o;
     const { batchSize: B, samples: K, beta } = replica;
     const act = ACTIVATIONS[activation];
-    const { a1, d1, head, dHead, sd, eps, z, gz, a2, d2, da2, gHead, dh1, out1, slope1, invVar } = this;
+    const { a1, d1, head, dHead, sd, z, gz, a2, d2, da2, gHead, dh1, out1, slope1, invVar } = this;
     const data = this.data64;
     const drawn = this.draw(replica, streams);
     if (this.wasm) return this.wasm.objectiveAndGradient(theta32, activation, bias, B, K, beta, drawn.rows, drawn.eps, grad);
@@ -261,9 +259,10 @@ export class DeepVaeKernel {
         gHead[dz + j] = -(beta / B) * 0.5 * (e - 1);
       }
       for (let k = 0; k < K; k++) {
+        // This sample's noise, read in place from the draws.
+        const eo = (i * K + k) * dz;
         for (let j = 0; j < dz; j++) {
-          eps[j] = drawn.eps[(i * K + k) * dz + j];
-          z[j] = head[j] + sd[j] * eps[j];
+          z[j] = head[j] + sd[j] * drawn.eps[eo + j];
         }
         // Decoder hidden layer: h2 = f_h(W2 z + b2).
         for (let h = 0; h < H; h++) {
@@ -300,7 +299,7 @@ export class DeepVaeKernel {
         // Through z = μ + e^{lv/2} ε: ∂z/∂μ = 1, ∂z/∂lv = ½ e^{lv/2} ε.
         for (let j = 0; j < dz; j++) {
           gHead[j] += gz[j];
-          gHead[dz + j] += gz[j] * 0.5 * sd[j] * eps[j];
+          gHead[dz + j] += gz[j] * 0.5 * sd[j] * drawn.eps[eo + j];
         }
       }
       // Encoder backward: heads, then the hidden layer.

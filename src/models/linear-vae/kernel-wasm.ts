@@ -1,0 +1,158 @@
+/**
+ * The linear VAE kernel's WebAssembly SIMD path: LinearVaeModel.objectiveAndGradient's
+ * arithmetic (engine-model.ts, the readable specification) compiled from
+ * wasm/kernel.as.ts (AssemblyScript, f64x2), bitwise identical to the JavaScript
+ * kernel — same objective and gradient bits for every input
+ * (test/convergence/linear-vae-kernel-wasm.test.ts), so switching between the
+ * two changes no result. The draws stay in JavaScript: the replica's B row
+ * indices from its data stream and its B·K·d_z normals from its noise stream,
+ * exactly the values the JavaScript kernel draws (the two streams are separate,
+ * so drawing each stream's values in one run changes none), straight into the
+ * module's memory; so do the exponentials (e^{s/2}, e^s: Math.exp's bits). The
+ * parameters are copied in (float32 widened to float64, exact), the data once.
+ *
+ * The binary (wasm/linear-vae-kernel.wasm, committed; `npm run build:wasm`
+ * rebuilds it) is loaded synchronously beside this file (src/ under tsx, dist/
+ * after `npm run build`, which copies it). Where it cannot be loaded (no
+ * WebAssembly SIMD, missing file), the JavaScript kernel runs:
+ * linearVaeKernelImplementation() says which. The environment variable
+ * VAE_CLAIMS_LINEAR_VAE_KERNEL=js forces the JavaScript kernel in the whole
+ * process: for a mutant of engine-model.ts's kernel (which the port would
+ * otherwise bypass; mutants/run.ts sets it) and for debugging.
+ */
+import { readFileSync } from 'node:fs';
+import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import type { ReplicaParams } from '../../engine/trainer.ts';
+import type { LinearVaeDims } from './params.ts';
+
+export type LinearVaeKernelImplementation = 'wasm-simd' | 'js';
+
+interface KernelExports {
+  layoutBytes(dx: number, dz: number): number;
+  setup(dx: number, dz: number, logNorm: number, invVar: number, at: number, data: number): void;
+  address(which: number): number;
+  step(B: number, K: number, beta: number, rowsAt: number, epsAt: number): number;
+}
+
+let loaded: { module: WebAssembly.Module } | { failure: string } | undefined;
+
+function load(): { module: WebAssembly.Module } | { failure: string } {
+  if (loaded === undefined) {
+    try {
+      loaded = { module: new WebAssembly.Module(readFileSync(new URL('./wasm/linear-vae-kernel.wasm', import.meta.url))) };
+    } catch (e) {
+      loaded = { failure: e instanceof Error ? e.message : String(e) };
+    }
+  }
+  return loaded;
+}
+
+const forcedJs = () => process.env.VAE_CLAIMS_LINEAR_VAE_KERNEL === 'js';
+
+/** Which implementation LinearVaeModel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load (or VAE_CLAIMS_LINEAR_VAE_KERNEL=js). */
+export function linearVaeKernelImplementation(): LinearVaeKernelImplementation {
+  return !forcedJs() && 'module' in load() ? 'wasm-simd' : 'js';
+}
+
+const PAGE = 65536;
+/** Addresses start here (the module has no static data; a margin all the same). */
+const BASE = 1024;
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/** One model's module instance and memory: parameters, gradient and work arrays, the data, then the step's draws (grown on demand). */
+export class WasmLinearVaeKernel {
+  private readonly exports: KernelExports;
+  private readonly memory: WebAssembly.Memory;
+  private f64!: Float64Array;
+  private i32!: Int32Array;
+  /** Float64 indices of the parameter and gradient blocks (W, b, V, c, s, contiguous) and of e^{s/2}, e^s. */
+  private readonly at: { param: number; grad: number; std: number; es: number };
+  private readonly sizes: { W: number; b: number; V: number; c: number; s: number };
+  private readonly drawsAt: number;
+  private rowsCapacity = 0;
+  private epsCapacity = 0;
+
+  /**
+   * null where the module cannot load (or VAE_CLAIMS_LINEAR_VAE_KERNEL=js), or its memory
+   * cannot hold the data (wasm32: 4 GiB): the caller runs the JavaScript kernel.
+   */
+  static create(dims: LinearVaeDims, data: Float32Array, sigmaX: number): WasmLinearVaeKernel | null {
+    const l = load();
+    if (forcedJs() || !('module' in l)) return null;
+    // engine-model.ts's constants, by the same expressions.
+    const invVar = 1 / (sigmaX * sigmaX);
+    const logNorm = -0.5 * dims.dx * Math.log(2 * Math.PI * sigmaX * sigmaX);
+    try {
+      return new WasmLinearVaeKernel(l.module, dims, data, logNorm, invVar, data.length / dims.dx);
+    } catch (e) {
+      if (e instanceof RangeError) return null; // memory.grow refused
+      throw e;
+    }
+  }
+
+  private constructor(
+    module: WebAssembly.Module,
+    private readonly dims: LinearVaeDims,
+    data: Float32Array,
+    logNorm: number,
+    invVar: number,
+    private readonly dataSize: number,
+  ) {
+    const { dx, dz } = dims;
+    this.memory = new WebAssembly.Memory({ initial: 1 });
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    const dataAt = BASE + align16(this.exports.layoutBytes(dx, dz));
+    this.drawsAt = dataAt + align16(8 * data.length);
+    this.exports.setup(dx, dz, logNorm, invVar, BASE, dataAt);
+    this.grow(this.drawsAt);
+    this.f64.set(data, dataAt / 8); // widened to float64 (exact), as the JS kernel reads it
+    this.sizes = { W: dx * dz, b: dx, V: dz * dx, c: dz, s: dz };
+    this.at = { param: this.exports.address(0) / 8, grad: this.exports.address(1) / 8, std: this.exports.address(2) / 8, es: this.exports.address(3) / 8 };
+  }
+
+  private grow(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    this.f64 = new Float64Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+  }
+
+  /**
+   * engine-model.ts's objectiveAndGradient: the same draws from the replica's
+   * streams, the same objective, and the same gradient written into `grad`, bit for bit.
+   */
+  objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+    const { batchSize: B, samples: K, beta } = replica;
+    const nEps = B * K * this.dims.dz;
+    if (B > this.rowsCapacity || nEps > this.epsCapacity) {
+      this.rowsCapacity = Math.max(B, this.rowsCapacity);
+      this.epsCapacity = Math.max(nEps, this.epsCapacity);
+      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + 8 * this.epsCapacity);
+    }
+    const rowsAt = this.drawsAt;
+    const epsAt = rowsAt + align16(4 * this.rowsCapacity);
+    const f64 = this.f64;
+    streams.data.fillInt(this.i32, this.dataSize, rowsAt / 4, B);
+    streams.noise.fillNormal(f64, epsAt / 8, nEps);
+    const { param, grad: g, std, es } = this.at;
+    const sizes = this.sizes;
+    let o = param;
+    for (const name in sizes) {
+      f64.set(params[name], o);
+      o += align16(8 * sizes[name as keyof typeof sizes]) / 8;
+    }
+    const s = params.s;
+    for (let j = 0; j < s.length; j++) {
+      f64[std + j] = Math.exp(0.5 * s[j]);
+      f64[es + j] = Math.exp(s[j]);
+    }
+    const objective = this.exports.step(B, K, beta, rowsAt, epsAt);
+    o = g;
+    for (const name in sizes) {
+      const n = sizes[name as keyof typeof sizes];
+      grad[name].set(f64.subarray(o, o + n));
+      o += align16(8 * n) / 8;
+    }
+    return objective;
+  }
+}

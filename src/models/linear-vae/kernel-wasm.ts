@@ -65,9 +65,11 @@ export class WasmLinearVaeKernel {
   private readonly memory: WebAssembly.Memory;
   private f64!: Float64Array;
   private i32!: Int32Array;
-  /** Float64 indices of the parameter and gradient blocks (W, b, V, c, s, contiguous) and of e^{s/2}, e^s. */
-  private readonly at: { param: number; grad: number; std: number; es: number };
-  private readonly sizes: { W: number; b: number; V: number; c: number; s: number };
+  /** Float64 indices of e^{s/2} and e^s. */
+  private readonly at: { std: number; es: number };
+  /** Per parameter (paramShapes order): its float64 index in the module, and a view of its gradient there (rebuilt when the memory grows). */
+  private readonly blocks: { name: string; param: number; grad: number; size: number }[];
+  private gradViews: Float64Array[] = [];
   private readonly drawsAt: number;
   private rowsCapacity = 0;
   private epsCapacity = 0;
@@ -104,10 +106,18 @@ export class WasmLinearVaeKernel {
     const dataAt = BASE + align16(this.exports.layoutBytes(dx, dz));
     this.drawsAt = dataAt + align16(8 * data.length);
     this.exports.setup(dx, dz, logNorm, invVar, BASE, dataAt);
+    // The module's blocks W, b, V, c, s (parameters, then the gradient likewise), each 16-byte aligned.
+    let param = this.exports.address(0) / 8;
+    let grad = this.exports.address(1) / 8;
+    this.blocks = Object.entries({ W: dx * dz, b: dx, V: dz * dx, c: dz, s: dz }).map(([name, size]) => {
+      const block = { name, param, grad, size };
+      param += align16(8 * size) / 8;
+      grad += align16(8 * size) / 8;
+      return block;
+    });
+    this.at = { std: this.exports.address(2) / 8, es: this.exports.address(3) / 8 };
     this.grow(this.drawsAt);
     this.f64.set(data, dataAt / 8); // widened to float64 (exact), as the JS kernel reads it
-    this.sizes = { W: dx * dz, b: dx, V: dz * dx, c: dz, s: dz };
-    this.at = { param: this.exports.address(0) / 8, grad: this.exports.address(1) / 8, std: this.exports.address(2) / 8, es: this.exports.address(3) / 8 };
   }
 
   private grow(bytes: number): void {
@@ -115,6 +125,7 @@ export class WasmLinearVaeKernel {
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
     this.f64 = new Float64Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
+    this.gradViews = this.blocks.map((b) => this.f64.subarray(b.grad, b.grad + b.size));
   }
 
   /**
@@ -127,32 +138,24 @@ export class WasmLinearVaeKernel {
     if (B > this.rowsCapacity || nEps > this.epsCapacity) {
       this.rowsCapacity = Math.max(B, this.rowsCapacity);
       this.epsCapacity = Math.max(nEps, this.epsCapacity);
-      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + 8 * this.epsCapacity);
+      // + 16: an odd d_z's last pair reads one double past the draws (its spare lane).
+      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + 8 * this.epsCapacity + 16);
     }
     const rowsAt = this.drawsAt;
     const epsAt = rowsAt + align16(4 * this.rowsCapacity);
     const f64 = this.f64;
     streams.data.fillInt(this.i32, this.dataSize, rowsAt / 4, B);
     streams.noise.fillNormal(f64, epsAt / 8, nEps);
-    const { param, grad: g, std, es } = this.at;
-    const sizes = this.sizes;
-    let o = param;
-    for (const name in sizes) {
-      f64.set(params[name], o);
-      o += align16(8 * sizes[name as keyof typeof sizes]) / 8;
-    }
+    const { std, es } = this.at;
+    const blocks = this.blocks;
+    for (let i = 0; i < blocks.length; i++) f64.set(params[blocks[i].name], blocks[i].param);
     const s = params.s;
     for (let j = 0; j < s.length; j++) {
       f64[std + j] = Math.exp(0.5 * s[j]);
       f64[es + j] = Math.exp(s[j]);
     }
     const objective = this.exports.step(B, K, beta, rowsAt, epsAt);
-    o = g;
-    for (const name in sizes) {
-      const n = sizes[name as keyof typeof sizes];
-      grad[name].set(f64.subarray(o, o + n));
-      o += align16(8 * n) / 8;
-    }
+    for (let i = 0; i < blocks.length; i++) grad[blocks[i].name].set(this.gradViews[i]);
     return objective;
   }
 }

@@ -16,7 +16,11 @@
 //     (sequential in q, from +0) and the per-j updates of z, ∂μ, ∂s, ∂c go two latent
 //     coordinates j at a time (lanes over j; V read transposed, VT [dx, dz]);
 //   - sums over coordinates (Σ_q e_q², Σ_j μ_j², the KL constant) stay scalar, in order;
-//   - an odd dx's or dz's last coordinate is done by the scalar form of the same loop;
+//   - an odd dx's last coordinate is done by the scalar form of the same loop; an odd dz's
+//     last coordinate is lane 0 of a pair whose lane 1 is a spare slot (every dz-long array
+//     is padded to even length; the reads past the end of V, W and the draws stay inside the
+//     memory, kernel-wasm.ts leaves 16 bytes after the draws): lanes never mix, and a spare
+//     lane is never read back into a real coordinate;
 //   - WebAssembly has no fused multiply-add outside relaxed SIMD (not enabled), and
 //     binaryen does not reassociate floating point: a·b + c rounds twice, as in JavaScript.
 // e^x stays in JavaScript (kernel-wasm.ts passes e^{s/2} and e^s): V8's bits.
@@ -113,8 +117,10 @@ export function address(which: i32): usize {
 export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f64 {
   const w = 1 / (<f64>B * <f64>K);
   const bB = beta / <f64>B;
-  const jPairs = dz & ~1;
   const qPairs = dx & ~1;
+  // Byte strides of a row of a [·, dz] and of a [·, dx] array.
+  const zStride = (<usize>dz) << 3;
+  const xStride = (<usize>dx) << 3;
   // Transposed copies of W [dx, dz] and V [dz, dx]; gradients from zero (∂W transposed).
   for (let q = 0; q < dx; q++) {
     for (let j = 0; j < dz; j++) {
@@ -134,15 +140,14 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
     const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx);
     // encoderMean: μ_j = c_j + Σ_q V_jq x_q, q in order.
     let j = 0;
-    for (; j < jPairs; j += 2) {
+    for (; j < dz; j += 2) {
       let a = v128.load(at(pc, j));
-      for (let q = 0; q < dx; q++) a = f64x2.add(a, f64x2.mul(v128.load(at(VT, q * dz + j)), f64x2.splat(load<f64>(at(x, q)))));
+      let vp = at(VT, j);
+      for (let q = 0; q < dx; q++) {
+        a = f64x2.add(a, f64x2.mul(v128.load(vp), f64x2.splat(load<f64>(at(x, q)))));
+        vp += zStride;
+      }
       v128.store(at(mu, j), a);
-    }
-    if (j < dz) {
-      let a = load<f64>(at(pc, j));
-      for (let q = 0; q < dx; q++) a += load<f64>(at(VT, q * dz + j)) * load<f64>(at(x, q));
-      store<f64>(at(mu, j), a);
     }
     for (j = 0; j < dz; j++) {
       store<f64>(at(gmu, j), 0);
@@ -151,13 +156,9 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
     }
     for (let kk = 0; kk < K; kk++) {
       // z = μ + e^{s/2} ε; g_z = 0.
-      for (j = 0; j < jPairs; j += 2) {
+      for (j = 0; j < dz; j += 2) {
         v128.store(at(z, j), f64x2.add(v128.load(at(mu, j)), f64x2.mul(v128.load(at(std, j)), v128.load(at(e0, j)))));
         v128.store(at(gz, j), f64x2.splat(0));
-      }
-      if (j < dz) {
-        store<f64>(at(z, j), load<f64>(at(mu, j)) + load<f64>(at(std, j)) * load<f64>(at(e0, j)));
-        store<f64>(at(gz, j), 0);
       }
       // Decoder, two coordinates q at a time: m = b + Σ_j W_qj z_j, e = x − m, g = w e/σ².
       let sq: f64 = 0;
@@ -166,7 +167,11 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
       let q = 0;
       for (; q < qPairs; q += 2) {
         let m = v128.load(at(pb, q));
-        for (j = 0; j < dz; j++) m = f64x2.add(m, f64x2.mul(v128.load(at(WT, j * dx + q)), f64x2.splat(load<f64>(at(z, j)))));
+        let wp = at(WT, q);
+        for (j = 0; j < dz; j++) {
+          m = f64x2.add(m, f64x2.mul(v128.load(wp), f64x2.splat(load<f64>(at(z, j)))));
+          wp += xStride;
+        }
         const e = f64x2.sub(v128.load(at(x, q)), m);
         const ee = f64x2.mul(e, e);
         sq += f64x2.extract_lane(ee, 0);
@@ -174,9 +179,10 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
         const g = f64x2.mul(f64x2.mul(wv, e), iv);
         v128.store(at(gq, q), g);
         v128.store(at(gb, q), f64x2.add(v128.load(at(gb, q)), g));
+        let o = at(gWT, q);
         for (j = 0; j < dz; j++) {
-          const o = at(gWT, j * dx + q);
           v128.store(o, f64x2.add(v128.load(o), f64x2.mul(g, f64x2.splat(load<f64>(at(z, j))))));
+          o += xStride;
         }
       }
       if (q < dx) {
@@ -193,42 +199,31 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
         }
       }
       // g_z,j = Σ_q g_q W_qj, q in order (W [dx, dz] puts two j side by side).
-      for (j = 0; j < jPairs; j += 2) {
+      for (j = 0; j < dz; j += 2) {
         let a = f64x2.splat(0);
-        for (q = 0; q < dx; q++) a = f64x2.add(a, f64x2.mul(f64x2.splat(load<f64>(at(gq, q))), v128.load(at(pW, q * dz + j))));
+        let wp = at(pW, j);
+        for (q = 0; q < dx; q++) {
+          a = f64x2.add(a, f64x2.mul(f64x2.splat(load<f64>(at(gq, q))), v128.load(wp)));
+          wp += zStride;
+        }
         v128.store(at(gz, j), a);
-      }
-      if (j < dz) {
-        let a: f64 = 0;
-        for (q = 0; q < dx; q++) a += load<f64>(at(gq, q)) * load<f64>(at(pW, q * dz + j));
-        store<f64>(at(gz, j), a);
       }
       recon += w * (-0.5 * invVar * sq + logNorm);
       // ∂μ += g_z; ∂s += ½ g_z ε e^{s/2}.
       const half = f64x2.splat(0.5);
-      for (j = 0; j < jPairs; j += 2) {
+      for (j = 0; j < dz; j += 2) {
         const g = v128.load(at(gz, j));
         v128.store(at(gmu, j), f64x2.add(v128.load(at(gmu, j)), g));
         v128.store(at(gs, j), f64x2.add(v128.load(at(gs, j)), f64x2.mul(f64x2.mul(f64x2.mul(half, g), v128.load(at(e0, j))), v128.load(at(std, j)))));
-      }
-      if (j < dz) {
-        const g = load<f64>(at(gz, j));
-        store<f64>(at(gmu, j), load<f64>(at(gmu, j)) + g);
-        store<f64>(at(gs, j), load<f64>(at(gs, j)) + 0.5 * g * load<f64>(at(e0, j)) * load<f64>(at(std, j)));
       }
       e0 += (<usize>dz) << 3;
     }
     // ∂μ −= (β/B) μ; addEncoderGradient: ∂c += ∂μ, ∂V_jq += ∂μ_j x_q.
     const bv = f64x2.splat(bB);
-    for (j = 0; j < jPairs; j += 2) {
+    for (j = 0; j < dz; j += 2) {
       const g = f64x2.sub(v128.load(at(gmu, j)), f64x2.mul(bv, v128.load(at(mu, j))));
       v128.store(at(gmu, j), g);
       v128.store(at(gc, j), f64x2.add(v128.load(at(gc, j)), g));
-    }
-    if (j < dz) {
-      const g = load<f64>(at(gmu, j)) - bB * load<f64>(at(mu, j));
-      store<f64>(at(gmu, j), g);
-      store<f64>(at(gc, j), load<f64>(at(gc, j)) + g);
     }
     for (j = 0; j < dz; j++) {
       const g = load<f64>(at(gmu, j));

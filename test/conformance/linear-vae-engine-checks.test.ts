@@ -51,13 +51,16 @@ class NoiseSharedAcrossBatch extends LinearVaeModel {
     const first: number[] = [];
     let count = 0;
     const dz = params.c.length;
-    const noise = {
-      normal: () => {
-        const i = count++ % (replica.samples * dz);
-        if (first.length <= i) first.push(streams.noise.normal());
-        return first[i];
-      },
-    } as unknown as RandomStream;
+    const normal = () => {
+      const i = count++ % (replica.samples * dz);
+      if (first.length <= i) first.push(streams.noise.normal());
+      return first[i];
+    };
+    // Both ways the kernel draws: one at a time (the JavaScript kernel), or a run at once (its WebAssembly port).
+    const fillNormal = (out: Float64Array, offset: number, n: number) => {
+      for (let i = 0; i < n; i++) out[offset + i] = normal();
+    };
+    const noise = { normal, fillNormal } as unknown as RandomStream;
     return super.objectiveAndGradient(params, replica, { ...streams, noise }, grad);
   }
 }

@@ -187,6 +187,21 @@ describe('the linear-VAE engine conformance', () => {
     expect(detail).toMatch(/σ_x = 0\.7/);
     expect(detail).toMatch(/sum of squares over all 76 coordinates/);
     expect(detail).toMatch(/mixing B, K and β/);
+    expect(detail).toMatch(/WebAssembly SIMD port equals its JavaScript kernel bit for bit \(objective and all 76 gradient coordinates\) on 6 steps' draws/);
+  });
+
+  it('fires when the WebAssembly kernel differs from the JavaScript kernel by one rounding (invisible to every statistical probe)', () => {
+    class PortOneUlpOff extends LinearVaeModel {
+      override objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+        const value = super.objectiveAndGradient(params, replica, streams, grad);
+        if (this.kernelImplementation === 'wasm-simd') grad.V[4] += Math.abs(grad.V[4]) * Number.EPSILON;
+        return value;
+      }
+    }
+    const r = linearVaeConformance({ ...input, engineModel: (o) => new PortOneUlpOff(o) });
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/WebAssembly kernel is not the JavaScript kernel it ports: ∂V\[4\] .* \(WebAssembly\) ≠ .* \(JavaScript\) at seed 0's initial point/);
+    expect(r.error).not.toMatch(/not unbiased|estimator's noise/);
   });
 
   it('fires on noise shared across the batch (the spread test)', () => {

@@ -111,7 +111,8 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   private readonly work = new Map<number, Work>();
 
   constructor(opts: LinearIwaeModelOptions) {
-    this.elbo = new LinearVaeModel(opts);
+    // Its data, shapes, initialisation and TF.js objective only (never its kernel step): no WebAssembly instance.
+    this.elbo = new LinearVaeModel({ ...opts, kernelImplementation: 'js' });
     this.dims = opts.dims;
     this.sigmaX = opts.sigmaX;
     this.dataSize = this.elbo.dataSize;

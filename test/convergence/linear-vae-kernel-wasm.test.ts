@@ -13,6 +13,9 @@
  *   - both leave the replica's streams in the same state (same draws consumed);
  *   - SGD and Adam trajectories through KernelTrainer (mixed B, K, β, a samples
  *     schedule) are bitwise equal;
+ *   - the same for the IWAE bound's kernel (LinearIwaeModel: learned or fixed
+ *     variance, a fixed encoder mean, the DReG encoder gradient), whose
+ *     subclasses with their own pooling keep the JavaScript kernel;
  *   - the committed binary is what the pinned compiler makes of the source.
  */
 import { describe, expect, it } from 'vitest';
@@ -26,6 +29,8 @@ import { replicaStreams, type ReplicaSetting } from '../../src/engine/replica.ts
 import { ADAM_DEFAULTS, type OptimizerConfig } from '../../src/engine/optimizer.ts';
 import { KernelTrainer } from '../../src/engine/kernel-trainer.ts';
 import { LinearVaeModel } from '../../src/models/linear-vae/engine-model.ts';
+import { LinearIwaeModel, type LinearIwaeModelOptions } from '../../src/models/linear-vae/iwae-engine-model.ts';
+import { MeanLogWeightModel } from '../../src/models/linear-vae/iwae-elbo-objective.ts';
 import { linearVaeKernelImplementation } from '../../src/models/linear-vae/kernel-wasm.ts';
 import type { LinearVaeDims } from '../../src/models/linear-vae/params.ts';
 import { replica } from '../engine/linear-vae-helpers.ts';
@@ -55,8 +60,10 @@ interface Step {
   seed: number;
 }
 
+type Kernel = LinearVaeModel | LinearIwaeModel;
+
 /** Objective and gradient of both implementations on the same draws; the first difference, or null. */
-function difference(js: LinearVaeModel, wasm: LinearVaeModel, s: Step): string | null {
+function difference(js: Kernel, wasm: Kernel, s: Step): string | null {
   const rng = RandomStream.at('linear-vae-kernel-wasm-params', s.seed);
   const params: Record<string, Float32Array> = {};
   const gJs: Record<string, Float64Array> = {};
@@ -67,7 +74,7 @@ function difference(js: LinearVaeModel, wasm: LinearVaeModel, s: Step): string |
     gJs[name] = new Float64Array(n).fill(Number.NaN);
     gWasm[name] = new Float64Array(n).fill(Number.NaN);
   }
-  const rep = replica({ label: 'r', seed: s.seed + 1, schedule: { C: 1, alpha: 0.5 }, batchSize: s.B, samples: s.K, beta: s.beta });
+  const rep = replica({ label: 'r', seed: s.seed + 1, schedule: { C: 1, alpha: 0.5 }, batchSize: s.B, samples: s.K, beta: js instanceof LinearIwaeModel ? 1 : s.beta });
   const sJs = replicaStreams(s.seed + 1);
   const sWasm = replicaStreams(s.seed + 1);
   const oJs = js.objectiveAndGradient(params, rep, sJs, gJs);
@@ -185,6 +192,108 @@ describe('linear VAE kernel, WebAssembly SIMD port', () => {
       expect(start.W).not.toEqual(js.values.W);
     });
   }
+
+  describe('the IWAE bound\'s kernel (LinearIwaeModel)', () => {
+    type Variant = 'learned' | 'fixed variance' | 'fixed mean' | 'DReG' | 'DReG, fixed variance';
+    const VARIANTS: Variant[] = ['learned', 'fixed variance', 'fixed mean', 'DReG', 'DReG, fixed variance'];
+    function iwaeModels(dims: LinearVaeDims, variant: Variant, seed: number, sigmaX = 0.7): { js: LinearIwaeModel; wasm: LinearIwaeModel } {
+      const rng = RandomStream.at('linear-vae-kernel-wasm-iwae', seed);
+      const opts: LinearIwaeModelOptions = { dims, data: dataFor(dims.dx, seed), sigmaX };
+      if (variant === 'fixed variance' || variant === 'fixed mean' || variant === 'DReG, fixed variance') opts.encoderLogVariance = 0.5 - (seed % 3) * 0.4;
+      if (variant.startsWith('DReG')) opts.encoderGradient = 'dreg';
+      if (variant === 'fixed mean') opts.fixedEncoderMean = { V: Array.from({ length: dims.dz * dims.dx }, () => rng.normal()), c: Array.from({ length: dims.dz }, () => rng.normal()) };
+      const js = new LinearIwaeModel({ ...opts, kernelImplementation: 'js' });
+      const wasm = new LinearIwaeModel(opts);
+      expect([js.kernelImplementation, wasm.kernelImplementation]).toEqual(['js', 'wasm-simd']);
+      return { js, wasm };
+    }
+
+    it('equals the JavaScript kernel bitwise for every variant, shape, B, K and parameter scale (one model through growing and shrinking draws)', () => {
+      const shapes: LinearVaeDims[] = [
+        { dx: 1, dz: 1 },
+        { dx: 10, dz: 3 },
+        { dx: 7, dz: 4 },
+        { dx: 4, dz: 8 },
+      ];
+      let checked = 0;
+      shapes.forEach((dims, d) => {
+        for (const variant of VARIANTS) {
+          const { js, wasm } = iwaeModels(dims, variant, d, d === 1 ? 1 : 0.7);
+          for (const B of [3, 16, 1]) {
+            for (const K of [4, 1, 9]) {
+              for (const scale of [0.1, 1, 3, 1000]) {
+                const s: Step = { B, K, beta: 1, scale, seed: checked };
+                expect(difference(js, wasm, s), `${JSON.stringify(dims)} ${variant} ${JSON.stringify(s)}`).toBeNull();
+                checked++;
+              }
+            }
+          }
+        }
+      });
+      expect(checked).toBe(4 * 5 * 3 * 3 * 4);
+    });
+
+    it('equals the JavaScript kernel bitwise on random shapes and settings (property)', () => {
+      fc.assert(
+        fc.property(
+          fc.record({
+            dx: fc.integer({ min: 1, max: 24 }),
+            dz: fc.integer({ min: 1, max: 9 }),
+            sigmaX: fc.constantFrom(0.3, 1, 1.7),
+            variant: fc.constantFrom(...VARIANTS),
+            B: fc.integer({ min: 1, max: 20 }),
+            K: fc.integer({ min: 1, max: 12 }),
+            scale: fc.constantFrom(0.05, 0.5, 2, 1000),
+            seed: fc.integer({ min: 0, max: 1e6 }),
+          }),
+          ({ dx, dz, sigmaX, variant, ...s }) => {
+            const { js, wasm } = iwaeModels({ dx, dz }, variant, s.seed, sigmaX);
+            expect(difference(js, wasm, { ...s, beta: 1 }), `${JSON.stringify({ dx, dz, sigmaX, variant })} ${JSON.stringify(s)}`).toBeNull();
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+
+    it('trains bitwise as the JavaScript kernel does: 300 SGD steps (B, K mixed; learned and fixed variance)', () => {
+      const dims: LinearVaeDims = { dx: 10, dz: 3 };
+      const replicas: ReplicaSetting[] = [
+        { B: 8, K: 4 },
+        { B: 16, K: 2 },
+        { B: 3, K: 7 },
+      ].map((c, r) => replica({ label: `r${r}`, seed: deriveSeed('linear-vae-kernel-wasm-iwae', r), schedule: { C: 5e-3, alpha: 0.5 }, batchSize: c.B, samples: c.K, beta: 1 }));
+      const data = dataFor(dims.dx, 7, 200);
+      for (const encoderLogVariance of [undefined, 0.5]) {
+        const train = (kernelImplementation: 'auto' | 'js') => {
+          const model = new LinearIwaeModel({ dims, data, sigmaX: 1, encoderLogVariance, kernelImplementation });
+          const trainer = new KernelTrainer(model, replicas, { kind: 'sgd' });
+          const objectives: number[] = [];
+          for (let k = 0; k < 300; k++) objectives.push(...trainer.advance());
+          return { implementation: model.kernelImplementation, objectives, values: trainer.readParams().values };
+        };
+        const js = train('js');
+        const wasm = train('auto');
+        expect([js.implementation, wasm.implementation]).toEqual(['js', 'wasm-simd']);
+        expect(wasm.objectives).toEqual(js.objectives);
+        for (const p in js.values) expect(wasm.values[p].findIndex((v, i) => !Object.is(v, js.values[p][i])), p).toBe(-1);
+        expect(js.values.W).not.toEqual(new KernelTrainer(new LinearIwaeModel({ dims, data, sigmaX: 1, encoderLogVariance }), replicas, { kind: 'sgd' }).readParams().values.W);
+      }
+    });
+
+    it('a subclass with its own poolKernel runs the JavaScript kernel (which calls it), and VAE_CLAIMS_LINEAR_VAE_KERNEL=js turns the port off', () => {
+      const opts = { dims: { dx: 3, dz: 2 }, data: dataFor(3, 1), sigmaX: 1, encoderLogVariance: 0 };
+      expect(new MeanLogWeightModel(opts).kernelImplementation).toBe('js');
+      const before = process.env.VAE_CLAIMS_LINEAR_VAE_KERNEL;
+      process.env.VAE_CLAIMS_LINEAR_VAE_KERNEL = 'js';
+      try {
+        expect(new LinearIwaeModel(opts).kernelImplementation).toBe('js');
+      } finally {
+        if (before === undefined) delete process.env.VAE_CLAIMS_LINEAR_VAE_KERNEL;
+        else process.env.VAE_CLAIMS_LINEAR_VAE_KERNEL = before;
+      }
+      expect(new LinearIwaeModel(opts).kernelImplementation).toBe('wasm-simd');
+    });
+  });
 
   // The committed binary must be the source's: recompile with the pinned assemblyscript and compare bytes.
   const root = path.resolve(import.meta.dirname, '../..');

@@ -1,14 +1,16 @@
 /**
- * The linear VAE kernel's WebAssembly SIMD path: LinearVaeModel.objectiveAndGradient's
- * arithmetic (engine-model.ts, the readable specification) compiled from
- * wasm/kernel.as.ts (AssemblyScript, f64x2), bitwise identical to the JavaScript
- * kernel — same objective and gradient bits for every input
- * (test/convergence/linear-vae-kernel-wasm.test.ts), so switching between the
- * two changes no result. The draws stay in JavaScript: the replica's B row
+ * The linear VAE kernels' WebAssembly SIMD path: the arithmetic of
+ * LinearVaeModel.objectiveAndGradient (the ELBO, engine-model.ts) and of
+ * LinearIwaeModel.objectiveAndGradient (the IWAE bound, iwae-engine-model.ts; the
+ * readable specifications) compiled from wasm/kernel.as.ts (AssemblyScript, f64x2),
+ * bitwise identical to the JavaScript kernels — same objective and gradient bits
+ * for every input (test/convergence/linear-vae-kernel-wasm.test.ts), so switching
+ * between the two changes no result. The draws stay in JavaScript: the replica's B row
  * indices from its data stream and its B·K·d_z normals from its noise stream,
  * exactly the values the JavaScript kernel draws (the two streams are separate,
  * so drawing each stream's values in one run changes none), straight into the
- * module's memory; so do the exponentials (e^{s/2}, e^s: Math.exp's bits). The
+ * module's memory; so do the exponentials (e^{s/2}, e^s: Math.exp's bits; the IWAE
+ * weights' e^x and log x are Math.exp and Math.log, imported). The
  * parameters are copied in (float32 widened to float64, exact), the data once.
  *
  * The binary (wasm/linear-vae-kernel.wasm, committed; `npm run build:wasm`
@@ -16,8 +18,8 @@
  * after `npm run build`, which copies it). Where it cannot be loaded (no
  * WebAssembly SIMD, missing file), the JavaScript kernel runs:
  * linearVaeKernelImplementation() says which. The environment variable
- * VAE_CLAIMS_LINEAR_VAE_KERNEL=js forces the JavaScript kernel in the whole
- * process: for a mutant of engine-model.ts's kernel (which the port would
+ * VAE_CLAIMS_LINEAR_VAE_KERNEL=js forces the JavaScript kernels (ELBO and IWAE)
+ * in the whole process: for a mutant of a JavaScript kernel (which the port would
  * otherwise bypass; mutants/run.ts sets it) and for debugging.
  */
 import { readFileSync } from 'node:fs';
@@ -32,6 +34,18 @@ interface KernelExports {
   setup(dx: number, dz: number, logNorm: number, invVar: number, at: number, data: number): void;
   address(which: number): number;
   step(B: number, K: number, beta: number, rowsAt: number, epsAt: number): number;
+  iwaeStep(B: number, K: number, flags: number, v: number, logNorm: number, halfSumS: number, rowsAt: number, epsAt: number, work: number): number;
+}
+
+/** What the IWAE step needs besides the ELBO step's inputs (iwae-engine-model.ts's settings). */
+export interface IwaeStepSettings {
+  /** The encoder mean's parameters: the replica's V and c, or the fixed ones. */
+  encoder: { V: Float32Array; c: Float32Array };
+  fixedEncoderMean: boolean;
+  /** The replica's log-variances s, or null with the fixed `fixedLogVariance`. */
+  s: Float32Array | null;
+  fixedLogVariance: number;
+  dreg: boolean;
 }
 
 let loaded: { module: WebAssembly.Module } | { failure: string } | undefined;
@@ -73,6 +87,7 @@ export class WasmLinearVaeKernel {
   private readonly drawsAt: number;
   private rowsCapacity = 0;
   private epsCapacity = 0;
+  private workCapacity = 0;
 
   /**
    * null where the module cannot load (or VAE_CLAIMS_LINEAR_VAE_KERNEL=js), or its memory
@@ -81,11 +96,13 @@ export class WasmLinearVaeKernel {
   static create(dims: LinearVaeDims, data: Float32Array, sigmaX: number): WasmLinearVaeKernel | null {
     const l = load();
     if (forcedJs() || !('module' in l)) return null;
-    // engine-model.ts's constants, by the same expressions.
+    // engine-model.ts's constants, and iwae-engine-model.ts's, by the same expressions.
     const invVar = 1 / (sigmaX * sigmaX);
     const logNorm = -0.5 * dims.dx * Math.log(2 * Math.PI * sigmaX * sigmaX);
+    const v = sigmaX * sigmaX;
+    const iwae = { v, logNorm: -0.5 * dims.dx * Math.log(2 * Math.PI * v) };
     try {
-      return new WasmLinearVaeKernel(l.module, dims, data, logNorm, invVar, data.length / dims.dx);
+      return new WasmLinearVaeKernel(l.module, dims, data, logNorm, invVar, iwae, data.length / dims.dx);
     } catch (e) {
       if (e instanceof RangeError) return null; // memory.grow refused
       throw e;
@@ -98,11 +115,13 @@ export class WasmLinearVaeKernel {
     data: Float32Array,
     logNorm: number,
     invVar: number,
+    private readonly iwae: { v: number; logNorm: number },
     private readonly dataSize: number,
   ) {
     const { dx, dz } = dims;
     this.memory = new WebAssembly.Memory({ initial: 1 });
-    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    // e^x and log x for the IWAE step's weights: V8's Math.exp and Math.log, as the JavaScript kernel's.
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log: Math.log } }).exports as unknown as KernelExports;
     const dataAt = BASE + align16(this.exports.layoutBytes(dx, dz));
     this.drawsAt = dataAt + align16(8 * data.length);
     this.exports.setup(dx, dz, logNorm, invVar, BASE, dataAt);
@@ -129,23 +148,71 @@ export class WasmLinearVaeKernel {
   }
 
   /**
+   * The step's draws into the module's memory (grown to hold them and `workBytes` of work
+   * arrays after them): B row indices from the data stream, B·K·d_z normals from the noise
+   * stream, the values (and stream states) the JavaScript kernels' draws give.
+   */
+  private draw(B: number, K: number, workBytes: number, streams: ReplicaStreams): { rowsAt: number; epsAt: number; workAt: number } {
+    const nEps = B * K * this.dims.dz;
+    if (B > this.rowsCapacity || nEps > this.epsCapacity || workBytes > this.workCapacity) {
+      this.rowsCapacity = Math.max(B, this.rowsCapacity);
+      this.epsCapacity = Math.max(nEps, this.epsCapacity);
+      this.workCapacity = Math.max(workBytes, this.workCapacity);
+      // + 16: an odd d_z's last pair reads one double past the draws (its spare lane).
+      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + align16(8 * this.epsCapacity + 16) + this.workCapacity);
+    }
+    const rowsAt = this.drawsAt;
+    const epsAt = rowsAt + align16(4 * this.rowsCapacity);
+    streams.data.fillInt(this.i32, this.dataSize, rowsAt / 4, B);
+    streams.noise.fillNormal(this.f64, epsAt / 8, nEps);
+    return { rowsAt, epsAt, workAt: epsAt + align16(8 * this.epsCapacity + 16) };
+  }
+
+  /**
+   * iwae-engine-model.ts's objectiveAndGradient (with its own poolKernel): the same draws,
+   * the same bound, the same gradient written into `grad` (W, b; V, c unless the encoder
+   * mean is fixed; s when it trains), bit for bit.
+   */
+  iwaeObjectiveAndGradient(params: ReplicaParams, settings: IwaeStepSettings, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+    const { dx, dz } = this.dims;
+    const { batchSize: B, samples: K } = replica;
+    const workBytes = align16(8 * K * dz) + align16(8 * K * dx) + 2 * align16(8 * K) + align16(8 * (dz + 2));
+    const { rowsAt, epsAt, workAt } = this.draw(B, K, workBytes, streams);
+    const f64 = this.f64;
+    const [W, b, V, c] = this.blocks;
+    f64.set(params.W, W.param);
+    f64.set(params.b, b.param);
+    f64.set(settings.encoder.V, V.param);
+    f64.set(settings.encoder.c, c.param);
+    const std = this.at.std;
+    const s = settings.s;
+    let halfSumS = 0;
+    for (let j = 0; j < dz; j++) {
+      const sj = s !== null ? s[j] : settings.fixedLogVariance;
+      f64[std + j] = Math.exp(0.5 * sj);
+      halfSumS += 0.5 * sj;
+    }
+    const flags = (s !== null ? 1 : 0) | (settings.dreg ? 2 : 0) | (settings.fixedEncoderMean ? 4 : 0);
+    const objective = this.exports.iwaeStep(B, K, flags, this.iwae.v, this.iwae.logNorm, halfSumS, rowsAt, epsAt, workAt);
+    const views = this.gradViews;
+    grad.W.set(views[0]);
+    grad.b.set(views[1]);
+    if (!settings.fixedEncoderMean) {
+      grad.V.set(views[2]);
+      grad.c.set(views[3]);
+    }
+    if (s !== null) grad.s.set(views[4]);
+    return objective;
+  }
+
+  /**
    * engine-model.ts's objectiveAndGradient: the same draws from the replica's
    * streams, the same objective, and the same gradient written into `grad`, bit for bit.
    */
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
     const { batchSize: B, samples: K, beta } = replica;
-    const nEps = B * K * this.dims.dz;
-    if (B > this.rowsCapacity || nEps > this.epsCapacity) {
-      this.rowsCapacity = Math.max(B, this.rowsCapacity);
-      this.epsCapacity = Math.max(nEps, this.epsCapacity);
-      // + 16: an odd d_z's last pair reads one double past the draws (its spare lane).
-      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + 8 * this.epsCapacity + 16);
-    }
-    const rowsAt = this.drawsAt;
-    const epsAt = rowsAt + align16(4 * this.rowsCapacity);
+    const { rowsAt, epsAt } = this.draw(B, K, 0, streams);
     const f64 = this.f64;
-    streams.data.fillInt(this.i32, this.dataSize, rowsAt / 4, B);
-    streams.noise.fillNormal(f64, epsAt / 8, nEps);
     const { std, es } = this.at;
     const blocks = this.blocks;
     for (let i = 0; i < blocks.length; i++) f64.set(params[blocks[i].name], blocks[i].param);

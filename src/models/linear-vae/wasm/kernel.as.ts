@@ -1,6 +1,7 @@
 // AssemblyScript source of linear-vae-kernel.wasm: LinearVaeModel.objectiveAndGradient's
 // arithmetic (src/models/linear-vae/engine-model.ts and kernel-parts.ts, the readable
-// specification) with f64x2 SIMD, bit for bit. Compiled by `node scripts/build-wasm.mjs`
+// specification) with f64x2 SIMD, bit for bit (step), and LinearIwaeModel's (iwaeStep, at
+// the end). Compiled by `node scripts/build-wasm.mjs`
 // (pinned assemblyscript); test/convergence/linear-vae-kernel-wasm.test.ts checks the
 // committed binary is this source's output and that its objective and gradient equal
 // the JS kernel's bitwise.
@@ -245,4 +246,173 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
   }
   const kl = 0.5 * klConst + (0.5 * muSq) / <f64>B;
   return recon - beta * kl;
+}
+
+// ---------------------------------------------------------------------------------------
+// The IWAE bound's step: LinearIwaeModel.objectiveAndGradient and poolKernel
+// (src/models/linear-vae/iwae-engine-model.ts), bit for bit by the same rules as step():
+// the decoder two coordinates q at a time, Σ_q W_qj e_kq two coordinates j at a time
+// (spare lane for an odd dz), every sum over coordinates or samples scalar and in order,
+// e^x and log x from JavaScript (imports), every scalar expression in the JavaScript order.
+
+@external("env", "exp") declare function jsExp(x: f64): f64;
+@external("env", "log") declare function jsLog(x: f64): f64;
+
+/**
+ * One IWAE step on the draws at rowsAt / epsAt, with work arrays from `work` (z K·dz,
+ * e K·dx, logW K, omega K, wte 2 + dz, each 16-byte aligned). The encoder mean is read
+ * from the parameter blocks V and c (JavaScript writes a fixed encoder mean there);
+ * flags: 1 the log-variances train (∂s), 2 DReG encoder gradient, 4 the encoder mean
+ * is fixed (no ∂V, ∂c). std holds e^{s/2}; halfSumS = Σ_j s_j/2 in order; v = σ².
+ */
+export function iwaeStep(B: i32, K: i32, flags: i32, v: f64, logNormV: f64, halfSumS: f64, rowsAt: usize, epsAt: usize, work: usize): f64 {
+  const learned = (flags & 1) != 0;
+  const dreg = (flags & 2) != 0;
+  const fixedMean = (flags & 4) != 0;
+  const fB = <f64>B;
+  const zStride = (<usize>dz) << 3;
+  const xStride = (<usize>dx) << 3;
+  const qPairs = dx & ~1;
+  const zw = work;
+  const ew = zw + ((<usize>((K * dz + 1) & ~1)) << 3);
+  const logW = ew + ((<usize>((K * dx + 1) & ~1)) << 3);
+  const omega = logW + ((<usize>((K + 1) & ~1)) << 3);
+  const wte = omega + ((<usize>((K + 1) & ~1)) << 3);
+  for (let q = 0; q < dx; q++) for (let j = 0; j < dz; j++) store<f64>(at(WT, j * dx + q), load<f64>(at(pW, q * dz + j)));
+  for (let q = 0; q < dx; q++) for (let j = 0; j < dz; j++) store<f64>(at(VT, q * dz + j), load<f64>(at(pV, j * dx + q)));
+  zero(gWT, dx * dz);
+  zero(gb, dx);
+  zero(gV, dz * dx);
+  zero(gc, dz);
+  zero(gs, dz);
+  let objective: f64 = 0;
+  let e0 = epsAt;
+  for (let i = 0; i < B; i++) {
+    const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx);
+    // encoderMean (as step()).
+    for (let j = 0; j < dz; j += 2) {
+      let a = v128.load(at(pc, j));
+      let vp = at(VT, j);
+      for (let q = 0; q < dx; q++) {
+        a = f64x2.add(a, f64x2.mul(v128.load(vp), f64x2.splat(load<f64>(at(x, q)))));
+        vp += zStride;
+      }
+      v128.store(at(mu, j), a);
+    }
+    zero(gmu, dz);
+    for (let k = 0; k < K; k++) {
+      const zk = at(zw, k * dz);
+      const ek = at(ew, k * dx);
+      const epsk = at(e0, k * dz);
+      let zz: f64 = 0;
+      let ee: f64 = 0;
+      for (let j = 0; j < dz; j++) {
+        const n = load<f64>(at(epsk, j));
+        const zj = load<f64>(at(mu, j)) + load<f64>(at(std, j)) * n;
+        store<f64>(at(zk, j), zj);
+        zz += zj * zj;
+        ee += n * n;
+      }
+      let sq: f64 = 0;
+      let q = 0;
+      for (; q < qPairs; q += 2) {
+        let m = v128.load(at(pb, q));
+        let wp = at(WT, q);
+        for (let j = 0; j < dz; j++) {
+          m = f64x2.add(m, f64x2.mul(v128.load(wp), f64x2.splat(load<f64>(at(zk, j)))));
+          wp += xStride;
+        }
+        const r = f64x2.sub(v128.load(at(x, q)), m);
+        v128.store(at(ek, q), r);
+        const rr = f64x2.mul(r, r);
+        sq += f64x2.extract_lane(rr, 0);
+        sq += f64x2.extract_lane(rr, 1);
+      }
+      if (q < dx) {
+        let m = load<f64>(at(pb, q));
+        for (let j = 0; j < dz; j++) m += load<f64>(at(WT, j * dx + q)) * load<f64>(at(zk, j));
+        const r = load<f64>(at(x, q)) - m;
+        store<f64>(at(ek, q), r);
+        sq += r * r;
+      }
+      store<f64>(at(logW, k), -0.5 * sq / v + logNormV - 0.5 * zz + halfSumS + 0.5 * ee);
+    }
+    // poolKernel.
+    let maxLogW: f64 = -Infinity;
+    for (let k = 0; k < K; k++) if (load<f64>(at(logW, k)) > maxLogW) maxLogW = load<f64>(at(logW, k));
+    let total: f64 = 0;
+    for (let k = 0; k < K; k++) {
+      const o = jsExp(load<f64>(at(logW, k)) - maxLogW);
+      store<f64>(at(omega, k), o);
+      total += o;
+    }
+    for (let k = 0; k < K; k++) store<f64>(at(omega, k), load<f64>(at(omega, k)) / total);
+    objective += (maxLogW + jsLog(total) - jsLog(<f64>K)) / fB;
+    for (let k = 0; k < K; k++) {
+      const zk = at(zw, k * dz);
+      const ek = at(ew, k * dx);
+      const epsk = at(e0, k * dz);
+      const omk = load<f64>(at(omega, k));
+      const om = omk / fB;
+      const omv = f64x2.splat(om);
+      const vv = f64x2.splat(v);
+      let q = 0;
+      for (; q < qPairs; q += 2) {
+        const g = f64x2.div(f64x2.mul(omv, v128.load(at(ek, q))), vv);
+        v128.store(at(gb, q), f64x2.add(v128.load(at(gb, q)), g));
+        let o = at(gWT, q);
+        for (let j = 0; j < dz; j++) {
+          v128.store(o, f64x2.add(v128.load(o), f64x2.mul(g, f64x2.splat(load<f64>(at(zk, j))))));
+          o += xStride;
+        }
+      }
+      if (q < dx) {
+        const g = (om * load<f64>(at(ek, q))) / v;
+        store<f64>(at(gb, q), load<f64>(at(gb, q)) + g);
+        for (let j = 0; j < dz; j++) {
+          const o = at(gWT, j * dx + q);
+          store<f64>(o, load<f64>(o) + g * load<f64>(at(zk, j)));
+        }
+      }
+      // wte_j = Σ_q W_qj e_kq, q in order, from +0 (two j at a time).
+      for (let j = 0; j < dz; j += 2) {
+        let a = f64x2.splat(0);
+        let wp = at(pW, j);
+        for (q = 0; q < dx; q++) {
+          a = f64x2.add(a, f64x2.mul(v128.load(wp), f64x2.splat(load<f64>(at(ek, q)))));
+          wp += zStride;
+        }
+        v128.store(at(wte, j), a);
+      }
+      for (let j = 0; j < dz; j++) {
+        const gk = load<f64>(at(wte, j)) / v - load<f64>(at(zk, j));
+        const n = load<f64>(at(epsk, j));
+        const sd = load<f64>(at(std, j));
+        if (dreg) {
+          const dk = gk + n / sd;
+          const om2 = omk * om;
+          store<f64>(at(gmu, j), load<f64>(at(gmu, j)) + om2 * dk);
+          if (learned) store<f64>(at(gs, j), load<f64>(at(gs, j)) + 0.5 * om2 * dk * n * sd);
+        } else {
+          store<f64>(at(gmu, j), load<f64>(at(gmu, j)) + om * gk);
+          if (learned) store<f64>(at(gs, j), load<f64>(at(gs, j)) + 0.5 * om * (gk * n * sd + 1));
+        }
+      }
+    }
+    if (!fixedMean) {
+      // addEncoderGradient.
+      for (let j = 0; j < dz; j++) {
+        const g = load<f64>(at(gmu, j));
+        store<f64>(at(gc, j), load<f64>(at(gc, j)) + g);
+        const gv = f64x2.splat(g);
+        const row = at(gV, j * dx);
+        let q = 0;
+        for (; q < qPairs; q += 2) v128.store(at(row, q), f64x2.add(v128.load(at(row, q)), f64x2.mul(gv, v128.load(at(x, q)))));
+        if (q < dx) store<f64>(at(row, q), load<f64>(at(row, q)) + g * load<f64>(at(x, q)));
+      }
+    }
+    e0 += (<usize>(K * dz)) << 3;
+  }
+  for (let q = 0; q < dx; q++) for (let j = 0; j < dz; j++) store<f64>(at(gW, q * dz + j), load<f64>(at(gWT, j * dx + q)));
+  return objective;
 }

@@ -2,13 +2,16 @@
  * Replica-batching benchmark: replica-steps per second of the linear VAE
  * (d_x = 10, d_z = 3, B = 32, K = 1, N = 2000 synthetic points, SGD with
  * γ_k = 0.05 k^{-1/2}) at R = 1, 64, 1024 replicas, trained by
- *   - the engine: the kernel trainer (analytic gradient, one fused loop per replica);
+ *   - the engine: the kernel trainer (analytic gradient, one fused step per replica),
+ *     whose linear VAE step runs on the WebAssembly SIMD kernel
+ *     (src/models/linear-vae/kernel-wasm.ts), and the same trainer on the JavaScript
+ *     kernel it ports (bitwise the same results; the column "JS kernel");
  *   - the engine's TensorFlow.js path: ReplicaTrainer, all R replicas as one
  *     tensor program with autodiff (what models without a kernel use);
  *   - the naive baseline: one run at a time, tf.train.sgd + autodiff
  *     (bench/lib/naive-linear-vae.ts), timed on min(R, 4) runs round robin —
  *     a run's per-step cost does not depend on how many other runs exist;
- *   - the engine on both cores: the R = 1024 batch split over 2 worker threads;
+ *   - the engine on both cores: the R = 1024 batch split over 2 worker threads (each kernel);
  *   - PyTorch, when `python3 -c "import torch"` works (Debian python3-torch):
  *     the same workload batched with torch.bmm on every core (bench/pytorch_linear_vae.py).
  * Ratios are measured in this one run; batched, TF.js and naive chunks
@@ -122,12 +125,12 @@ function fmtRate(x: number | undefined): string {
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(1)}x`);
 
 /** The kernel engine on `WORKERS` worker threads, each training its share of the R replicas. */
-async function timeKernelOnWorkers(data: Float32Array, R: number, seconds: number): Promise<Timing> {
+async function timeKernelOnWorkers(data: Float32Array, R: number, seconds: number, kernelImplementation: 'auto' | 'js'): Promise<Timing> {
   const replicas = Array.from({ length: R }, (_, r) => replicaSetting(r));
   const share = Math.ceil(R / WORKERS);
   const workers = Array.from({ length: WORKERS }, (_, w) =>
     new Worker(fileURLToPath(new URL('./lib/kernel-share.worker.mjs', import.meta.url)), {
-      workerData: { data, dims: DIMS, sigmaX: SIGMA_X, replicas: replicas.slice(w * share, (w + 1) * share) },
+      workerData: { data, dims: DIMS, sigmaX: SIGMA_X, replicas: replicas.slice(w * share, (w + 1) * share), kernelImplementation },
     }),
   );
   const run = (steps: number) =>
@@ -186,6 +189,7 @@ async function main(): Promise<void> {
   const generated = generateLinearGaussianData({ n: N, ...DIMS, noiseStd: NOISE_STD, seed: deriveSeed(MASTER, 'data') });
   const data = Float32Array.from(generated.x);
   const model = new LinearVaeModel({ dims: DIMS, data, sigmaX: SIGMA_X });
+  const modelJs = new LinearVaeModel({ dims: DIMS, data, sigmaX: SIGMA_X, kernelImplementation: 'js' });
   const optimizer = { kind: 'sgd' } as const;
   const dataTensor = tf.tensor2d(data, [N, DIMS.dx]);
   const naiveRun = (r: number) =>
@@ -204,11 +208,13 @@ async function main(): Promise<void> {
     const warmReplicas = Array.from({ length: 65 }, (_, r) => replicaSetting(-1 - r));
     const autodiff = new ReplicaTrainer<LinearVaeStepInputs>(model, warmReplicas, optimizer);
     const kernel = new KernelTrainer(model, warmReplicas, optimizer);
+    const kernelJs = new KernelTrainer(modelJs, warmReplicas, optimizer);
     const naive = naiveRun(-1);
     try {
       while (performance.now() < warmEnd) {
         autodiff.advance();
         kernel.advance();
+        kernelJs.advance();
         naive.step();
       }
     } finally {
@@ -220,6 +226,7 @@ async function main(): Promise<void> {
   interface Row {
     R: number;
     kernel: Timing;
+    kernelJs: Timing;
     autodiff: Timing;
     naive: Timing;
     naiveRuns: number;
@@ -231,26 +238,28 @@ async function main(): Promise<void> {
     const replicas = Array.from({ length: R }, (_, r) => replicaSetting(r));
     const M = Math.min(R, NAIVE_SUBSET);
     const kernel = new KernelTrainer(model, replicas, optimizer);
+    const kernelJs = new KernelTrainer(modelJs, replicas, optimizer);
     const autodiff = new ReplicaTrainer<LinearVaeStepInputs>(model, replicas, optimizer);
     const naive = Array.from({ length: M }, (_, r) => naiveRun(r));
     try {
-      const [k, a, n] = timeInterleaved(
+      const [k, kj, a, n] = timeInterleaved(
         [
           { unit: () => void kernel.advance(), replicaStepsPerUnit: R },
+          { unit: () => void kernelJs.advance(), replicaStepsPerUnit: R },
           { unit: () => void autodiff.advance(), replicaStepsPerUnit: R },
           { unit: () => naive.forEach((run) => run.step()), replicaStepsPerUnit: M },
         ],
         targetSeconds,
         warmupSteps,
       );
-      rows.push({ R, kernel: k, autodiff: a, naive: n, naiveRuns: M });
+      rows.push({ R, kernel: k, kernelJs: kj, autodiff: a, naive: n, naiveRuns: M });
     } finally {
       autodiff.dispose();
       naive.forEach((run) => run.dispose());
     }
     const row = rows[rows.length - 1];
     console.log(
-      `  R=${R}: engine ${fmtRate(row.kernel.rate)}, TF.js batched ${fmtRate(row.autodiff.rate)}, ` +
+      `  R=${R}: engine ${fmtRate(row.kernel.rate)} (JS kernel ${fmtRate(row.kernelJs.rate)}), TF.js batched ${fmtRate(row.autodiff.rate)}, ` +
         `naive ${fmtRate(row.naive.rate)} replica-steps/s (naive timed on ${M} run${M === 1 ? '' : 's'})`,
     );
   }
@@ -258,27 +267,43 @@ async function main(): Promise<void> {
   dataTensor.dispose();
   if (leaked !== 0) console.log(`\nwarning: ${leaked} tensor(s) not disposed during the benchmark (engine leak?)`);
 
-  const twoCore = await timeKernelOnWorkers(data, RATE_TARGET.R, targetSeconds);
-  console.log(`  R=${RATE_TARGET.R} on ${WORKERS} worker threads: engine ${fmtRate(twoCore.rate)} replica-steps/s`);
+  const twoCore = await timeKernelOnWorkers(data, RATE_TARGET.R, targetSeconds, 'auto');
+  const twoCoreJs = await timeKernelOnWorkers(data, RATE_TARGET.R, targetSeconds, 'js');
+  console.log(`  R=${RATE_TARGET.R} on ${WORKERS} worker threads: engine ${fmtRate(twoCore.rate)} (JS kernel ${fmtRate(twoCoreJs.rate)}) replica-steps/s`);
 
   const torch = timePyTorch(targetSeconds);
   const torchRate = (R: number) => ('rows' in torch ? torch.rows.find((t) => t.R === R)?.rate : undefined);
 
-  const header = ['R', 'engine', 'TF.js batched', 'naive', 'engine/naive', 'TF.js batched/naive', 'PyTorch', 'engine/PyTorch'];
+  const header = ['R', 'engine', 'JS kernel', 'engine/JS kernel', 'TF.js batched', 'naive', 'engine/naive', 'TF.js batched/naive', 'PyTorch', 'engine/PyTorch', 'JS kernel/PyTorch'];
   const body = rows.map((row) => [
     String(row.R),
     fmtRate(row.kernel.rate),
+    fmtRate(row.kernelJs.rate),
+    ratio(row.kernel.rate, row.kernelJs.rate),
     fmtRate(row.autodiff.rate),
     fmtRate(row.naive.rate),
     ratio(row.kernel.rate, row.naive.rate),
     ratio(row.autodiff.rate, row.naive.rate),
     fmtRate(torchRate(row.R)),
     ratio(row.kernel.rate, torchRate(row.R)),
+    ratio(row.kernelJs.rate, torchRate(row.R)),
   ]);
-  body.push([`${RATE_TARGET.R} (${WORKERS} cores)`, fmtRate(twoCore.rate), '—', '—', '—', '—', fmtRate(torchRate(RATE_TARGET.R)), ratio(twoCore.rate, torchRate(RATE_TARGET.R))]);
+  body.push([
+    `${RATE_TARGET.R} (${WORKERS} cores)`,
+    fmtRate(twoCore.rate),
+    fmtRate(twoCoreJs.rate),
+    ratio(twoCore.rate, twoCoreJs.rate),
+    '—',
+    '—',
+    '—',
+    '—',
+    fmtRate(torchRate(RATE_TARGET.R)),
+    ratio(twoCore.rate, torchRate(RATE_TARGET.R)),
+    ratio(twoCoreJs.rate, torchRate(RATE_TARGET.R)),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  console.log(`\nreplica-steps/s, backend ${backend.name} (engine = analytic kernel trainer; TF.js batched = autodiff ReplicaTrainer; naive = one run at a time, tf.train.sgd)`);
+  console.log(`\nreplica-steps/s, backend ${backend.name} (engine = analytic kernel trainer on the WebAssembly SIMD kernel; JS kernel = the same trainer on the JavaScript kernel, same bits; TF.js batched = autodiff ReplicaTrainer; naive = one run at a time, tf.train.sgd)`);
   console.log(line(header));
   console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const b of body) console.log(line(b));

@@ -147,9 +147,16 @@ function copyTree(ref?: string): string {
   return dir;
 }
 
+/**
+ * Every mutant (and the control) runs the closed-form kernels' JavaScript code: a
+ * WebAssembly port (src/models/<family>/kernel-wasm.ts, bitwise the same results) would
+ * otherwise bypass a mutant of the JavaScript kernel it ports.
+ */
+const JS_KERNELS = { VAE_CLAIMS_LINEAR_VAE_KERNEL: 'js', VAE_CLAIMS_DEEP_VAE_KERNEL: 'js' };
+
 function run(cwd: string, args: string[], timeoutSeconds: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/vae-claims.js', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, ['bin/vae-claims.js', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...JS_KERNELS, FORCE_COLOR: '0' } });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

@@ -1,9 +1,10 @@
-// Compiles the deep VAE kernel's AssemblyScript source
-// (src/models/deep-vae/wasm/kernel.as.ts) into the committed binary beside it,
-// or into the path given: `node scripts/build-wasm.mjs [out.wasm]`. The
-// compiler is the devDependency assemblyscript, pinned exactly in package.json
-// (its binaryen optimiser is pinned by it), so the output is reproducible:
-// test/convergence/deep-vae-kernel-wasm.test.ts recompiles and compares bytes.
+// Compiles each closed-form kernel's AssemblyScript source into the committed
+// binary beside it: `node scripts/build-wasm.mjs` (all of them), or
+// `node scripts/build-wasm.mjs NAME [out.wasm]` (one, optionally elsewhere).
+// The compiler is the devDependency assemblyscript, pinned exactly in
+// package.json (its binaryen optimiser is pinned by it), so the output is
+// reproducible: each kernel's wasm test (test/convergence/*-kernel-wasm.test.ts)
+// recompiles and compares bytes.
 // Flags: -O3 (speed), stub runtime (no allocator: every address comes from
 // JavaScript), imported memory, SIMD enabled (f64x2; no relaxed SIMD, so no
 // fused multiply-add), no abort import.
@@ -13,18 +14,25 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-export const WASM_SOURCE = 'src/models/deep-vae/wasm/kernel.as.ts';
-export const WASM_BINARY = 'src/models/deep-vae/wasm/deep-vae-kernel.wasm';
+/** Every kernel: its AssemblyScript source and the committed binary. */
+export const WASM_KERNELS = {
+  'deep-vae': { source: 'src/models/deep-vae/wasm/kernel.as.ts', binary: 'src/models/deep-vae/wasm/deep-vae-kernel.wasm' },
+  'linear-vae': { source: 'src/models/linear-vae/wasm/kernel.as.ts', binary: 'src/models/linear-vae/wasm/linear-vae-kernel.wasm' },
+};
 export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd', '--use', 'abort=', '--noColors'];
 
-/** Compile into `out` (absolute or relative to the repository); throws if the compiler is missing or fails. */
-export function buildWasm(out = WASM_BINARY) {
+/** Compile kernel `name` into `out` (absolute or relative to the repository; default its committed binary); throws if the compiler is missing or fails. */
+export function buildWasm(name, out) {
+  const kernel = WASM_KERNELS[name];
+  if (!kernel) throw new Error(`no WebAssembly kernel "${name}"; known: ${Object.keys(WASM_KERNELS).join(', ')}`);
   const asc = createRequire(path.join(root, 'package.json')).resolve('assemblyscript/bin/asc.js');
-  const result = spawnSync(process.execPath, [asc, WASM_SOURCE, ...ASC_FLAGS, '-o', path.resolve(root, out)], { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`asc failed (${result.status}): ${result.stderr}${result.stdout}`);
-  return path.resolve(root, out);
+  const target = path.resolve(root, out ?? kernel.binary);
+  const result = spawnSync(process.execPath, [asc, kernel.source, ...ASC_FLAGS, '-o', target], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`asc failed on ${kernel.source} (${result.status}): ${result.stderr}${result.stdout}`);
+  return target;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  console.log(`build-wasm: wrote ${path.relative(root, buildWasm(process.argv[2]))}`);
+  const [name, out] = process.argv.slice(2);
+  for (const n of name ? [name] : Object.keys(WASM_KERNELS)) console.log(`build-wasm: wrote ${path.relative(root, buildWasm(n, out))}`);
 }

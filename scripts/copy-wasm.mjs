@@ -1,7 +1,7 @@
 // `npm run build` step: tsc emits no .wasm, so copy every committed binary
-// under src/ (the deep VAE kernel's wasm/deep-vae-kernel.wasm) to the same
-// place under dist/, where the built loader (dist/models/deep-vae/kernel-wasm.js)
-// reads it beside itself.
+// under src/ (each closed-form kernel's wasm/*-kernel.wasm, scripts/build-wasm.mjs)
+// to the same place under dist/, where the built loader (e.g.
+// dist/models/linear-vae/kernel-wasm.js) reads it beside itself.
 import { copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 

@@ -51,13 +51,16 @@ class NoiseSharedAcrossBatch extends LinearVaeModel {
     const first: number[] = [];
     let count = 0;
     const dz = params.c.length;
-    const noise = {
-      normal: () => {
-        const i = count++ % (replica.samples * dz);
-        if (first.length <= i) first.push(streams.noise.normal());
-        return first[i];
-      },
-    } as unknown as RandomStream;
+    const normal = () => {
+      const i = count++ % (replica.samples * dz);
+      if (first.length <= i) first.push(streams.noise.normal());
+      return first[i];
+    };
+    // Both ways the kernel draws: one at a time (the JavaScript kernel), or a run at once (its WebAssembly port).
+    const fillNormal = (out: Float64Array, offset: number, n: number) => {
+      for (let i = 0; i < n; i++) out[offset + i] = normal();
+    };
+    const noise = { normal, fillNormal } as unknown as RandomStream;
     return super.objectiveAndGradient(params, replica, { ...streams, noise }, grad);
   }
 }
@@ -184,6 +187,21 @@ describe('the linear-VAE engine conformance', () => {
     expect(detail).toMatch(/σ_x = 0\.7/);
     expect(detail).toMatch(/sum of squares over all 76 coordinates/);
     expect(detail).toMatch(/mixing B, K and β/);
+    expect(detail).toMatch(/WebAssembly SIMD port equals its JavaScript kernel bit for bit \(objective and all 76 gradient coordinates\) on 6 steps' draws/);
+  });
+
+  it('fires when the WebAssembly kernel differs from the JavaScript kernel by one rounding (invisible to every statistical probe)', () => {
+    class PortOneUlpOff extends LinearVaeModel {
+      override objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+        const value = super.objectiveAndGradient(params, replica, streams, grad);
+        if (this.kernelImplementation === 'wasm-simd') grad.V[4] += Math.abs(grad.V[4]) * Number.EPSILON;
+        return value;
+      }
+    }
+    const r = linearVaeConformance({ ...input, engineModel: (o) => new PortOneUlpOff(o) });
+    expect(r.ok).toBe(false);
+    expect(r.error).toMatch(/WebAssembly kernel is not the JavaScript kernel it ports: ∂V\[4\] .* \(WebAssembly\) ≠ .* \(JavaScript\) at seed 0's initial point/);
+    expect(r.error).not.toMatch(/not unbiased|estimator's noise/);
   });
 
   it('fires on noise shared across the batch (the spread test)', () => {

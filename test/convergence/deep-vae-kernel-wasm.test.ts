@@ -254,11 +254,11 @@ describe('deep VAE kernel, WebAssembly SIMD port', () => {
   }
   it.skipIf(compiler === null)(`the committed deep-vae-kernel.wasm is what the pinned compiler makes of kernel.as.ts${compiler === null ? ' (skipped: assemblyscript is not installed; npm ci installs it)' : ''}`, async () => {
     // @ts-expect-error: a plain .mjs script, no declarations.
-    const { buildWasm, WASM_BINARY } = (await import('../../scripts/build-wasm.mjs')) as { buildWasm: (out: string) => string; WASM_BINARY: string };
+    const { buildWasm, WASM_KERNELS } = (await import('../../scripts/build-wasm.mjs')) as { buildWasm: (name: string, out: string) => string; WASM_KERNELS: Record<string, { binary: string }> };
     const dir = mkdtempSync(path.join(tmpdir(), 'deep-vae-wasm-'));
     try {
-      const rebuilt = readFileSync(buildWasm(path.join(dir, 'kernel.wasm')));
-      const committed = readFileSync(path.join(root, WASM_BINARY));
+      const rebuilt = readFileSync(buildWasm('deep-vae', path.join(dir, 'kernel.wasm')));
+      const committed = readFileSync(path.join(root, WASM_KERNELS['deep-vae'].binary));
       expect(rebuilt.equals(committed), 'src/models/deep-vae/wasm/deep-vae-kernel.wasm differs from its source: run `npm run build:wasm` and commit the binary').toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -354,6 +354,10 @@ class ReplayStream {
   fillNormal(out: Float32Array | Float64Array, offset = 0, count = out.length - offset): void {
     for (let t = 0; t < count; t++) out[offset + t] = this.next();
   }
+  /** A run of rows at once, as the kernel's WebAssembly port draws them (each checked as int() does). */
+  fillInt(out: Int32Array, n: number, offset = 0, count = out.length - offset): void {
+    for (let t = 0; t < count; t++) out[offset + t] = this.int(n);
+  }
   uniform(): number {
     throw new Error('replay stream: the engine asked for a uniform draw, which the reference does not supply');
   }

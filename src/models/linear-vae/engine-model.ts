@@ -15,6 +15,7 @@ import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import { drawReparameterisedBatch, type ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { linearVaeShapes, type LinearVaeDims } from './params.ts';
 import { addEncoderGradient, encoderMean, zeroedGradients } from './kernel-parts.ts';
+import { WasmLinearVaeKernel, type LinearVaeKernelImplementation } from './kernel-wasm.ts';
 
 export type LinearVaeStepInputs = ReparameterisedBatch;
 
@@ -25,6 +26,12 @@ export interface LinearVaeModelOptions {
   sigmaX: number;
   /** Standard deviation of the N(0, s²) initialisation of W and V. */
   initScale?: number;
+  /**
+   * 'auto' (default): the kernel step runs on the WebAssembly SIMD port where it loads
+   * (kernel-wasm.ts, bitwise the same results), else on the JavaScript kernel below; 'js'
+   * always runs the JavaScript kernel (the tests' reference).
+   */
+  kernelImplementation?: 'auto' | 'js';
 }
 
 export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, ReplicaKernel {
@@ -39,6 +46,10 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
   readonly initScale: number;
   /** Per-point work arrays of the kernel step (dz-long). */
   private readonly scratch: Record<'mu' | 'z' | 'eps' | 'gz' | 'gmu' | 'std', Float64Array>;
+  /** The WebAssembly port of objectiveAndGradient, or null (the JavaScript kernel runs). */
+  private readonly wasm: WasmLinearVaeKernel | null;
+  /** Which implementation objectiveAndGradient runs. */
+  readonly kernelImplementation: LinearVaeKernelImplementation;
 
   constructor(opts: LinearVaeModelOptions) {
     const { dims, data, sigmaX } = opts;
@@ -54,6 +65,8 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
     this.paramShapes = linearVaeShapes(dims);
     const work = () => new Float64Array(dims.dz);
     this.scratch = { mu: work(), z: work(), eps: work(), gz: work(), gmu: work(), std: work() };
+    this.wasm = opts.kernelImplementation === 'js' ? null : WasmLinearVaeKernel.create(dims, this.data, sigmaX);
+    this.kernelImplementation = this.wasm === null ? 'js' : 'wasm-simd';
   }
 
   initialParams(_replica: ReplicaSetting, streams: ReplicaStreams): ReplicaParams {
@@ -106,8 +119,10 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
    *   ∂W = Σ g_m zᵀ,  ∂b = Σ g_m,  g_z = Wᵀ g_m,
    *   ∂μ_i = Σ_k g_z − (β/B) μ_i,  ∂V = Σ_i ∂μ_i x_iᵀ,  ∂c = Σ_i ∂μ_i,
    *   ∂s_j = Σ g_z,j ε_j e^{s_j/2}/2 − (β/2)(e^{s_j} − 1).
+   * Where the WebAssembly port loaded, it runs instead: the same draws, the same bits.
    */
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+    if (this.wasm !== null) return this.wasm.objectiveAndGradient(params, replica, streams, grad);
     const { dx, dz } = this.dims;
     const { W, b, s } = params;
     const g = zeroedGradients(grad);

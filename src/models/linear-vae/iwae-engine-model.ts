@@ -48,6 +48,7 @@ import { InvalidSettingError, type ReplicaSetting, type ReplicaStreams } from '.
 import { LinearVaeModel, type LinearVaeModelOptions, type LinearVaeStepInputs } from './engine-model.ts';
 import { addEncoderGradient, encoderMean, zeroedGradients } from './kernel-parts.ts';
 import type { LinearVaeDims } from './params.ts';
+import { WasmLinearVaeKernel, type LinearVaeKernelImplementation } from './kernel-wasm.ts';
 
 const MASKED_LOG_WEIGHT = -1e30;
 /** The s-gradient slot of a fixed-variance encoder: written by nobody. */
@@ -109,9 +110,18 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   private readonly dims: LinearVaeDims;
   private readonly sigmaX: number;
   private readonly work = new Map<number, Work>();
+  /** The WebAssembly port of objectiveAndGradient (kernel-wasm.ts, the same bits), or null: the JavaScript kernel runs. */
+  private readonly wasm: WasmLinearVaeKernel | null;
+  /**
+   * Which implementation objectiveAndGradient runs: the WebAssembly port where it loads
+   * (kernelImplementation 'auto') and poolKernel is this class's own (a subclass that
+   * pools otherwise runs the JavaScript kernel, which calls its poolKernel).
+   */
+  readonly kernelImplementation: LinearVaeKernelImplementation;
 
   constructor(opts: LinearIwaeModelOptions) {
-    this.elbo = new LinearVaeModel(opts);
+    // Its data, shapes, initialisation and TF.js objective only (never its kernel step): no WebAssembly instance.
+    this.elbo = new LinearVaeModel({ ...opts, kernelImplementation: 'js' });
     this.dims = opts.dims;
     this.sigmaX = opts.sigmaX;
     this.dataSize = this.elbo.dataSize;
@@ -138,6 +148,9 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     this.noV = new Float64Array(dz * dx);
     this.noC = new Float64Array(dz);
     this.paramShapes = shapes;
+    const ownPooling = this.poolKernel === LinearIwaeModel.prototype.poolKernel;
+    this.wasm = opts.kernelImplementation === 'js' || !ownPooling ? null : WasmLinearVaeKernel.create(opts.dims, this.elbo.data, opts.sigmaX);
+    this.kernelImplementation = this.wasm === null ? 'js' : 'wasm-simd';
   }
 
   /** The standard deviation of the N(0, s²) initialisation of W and V (the others start at 0). */
@@ -239,9 +252,21 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
    * With encoderGradient 'dreg' the encoder terms are instead, with
    * d_k = g_k + ε_k e^{−s/2} (∂log w_k/∂z_k at fixed q):
    *   ∂μ = (1/B) Σ_k ω_k² d_k,  ∂s_j = (1/B) Σ ω_k² d_kj ε_kj e^{s_j/2}/2.
+   * Where the WebAssembly port loaded, it runs instead: the same draws, the same bits.
    */
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
     requireUnitBeta(replica);
+    if (this.wasm !== null) {
+      const fixedMean = this.fixedEncoderMean;
+      const settings = {
+        encoder: fixedMean ?? { V: params.V, c: params.c },
+        fixedEncoderMean: fixedMean !== null,
+        s: this.encoderLogVariance === null ? params.s : null,
+        fixedLogVariance: this.encoderLogVariance ?? 0,
+        dreg: this.encoderGradient === 'dreg',
+      };
+      return this.wasm.iwaeObjectiveAndGradient(params, settings, replica, streams, grad);
+    }
     const { dx, dz } = this.dims;
     const { W, b } = params;
     const learned = this.encoderLogVariance === null;

@@ -32,7 +32,14 @@
  *   mixed batches             (trainer) a replica's step in a TF.js batch mixing
  *                             B and K equals the kernel trainer's step for that
  *                             replica alone (padding must not reach a replica's
- *                             objective).
+ *                             objective);
+ *   kernel port               (part of unbiased-gradients) where the kernel runs
+ *                             as its WebAssembly SIMD port (kernel-wasm.ts), the
+ *                             port's objective and gradient equal the JavaScript
+ *                             kernel's bit for bit on a few steps' draws at every
+ *                             probed point: the probes above see the port, this
+ *                             ties it to the readable kernel (and to the mutants,
+ *                             which run the JavaScript kernel).
  * Any failure makes the claim `error`: the run measured an engine that is not
  * the algorithm the theorem is about. Run on the claim's own configuration
  * only: a falsifier that deliberately mutates the engine is judged by the
@@ -48,7 +55,8 @@
  */
 import type { AssumptionCheck } from '../../../contract/claim.ts';
 import type { OptimizerConfig } from '../../../engine/optimizer.ts';
-import type { ReplicaSetting } from '../../../engine/replica.ts';
+import { deriveSeed } from '../../../engine/rng.ts';
+import { replicaStreams, type ReplicaSetting } from '../../../engine/replica.ts';
 import type { StepSchedule } from '../../../engine/schedule.ts';
 import type { BatchedModel, ReplicaParams } from '../../../engine/trainer.ts';
 import { LinearVaeModel, type LinearVaeModelOptions } from '../../../models/linear-vae/engine-model.ts';
@@ -71,6 +79,8 @@ const SIGMA_FACTOR = 0.7;
 const EXTRA_FALSE_ALARM = 1e-6;
 /** Relative tolerance of the squared-norm cross-check. */
 const NORM_TOLERANCE = 1e-12;
+/** Steps' draws on which the WebAssembly kernel is compared with the JavaScript kernel, per probed point. */
+const PORT_STEPS = 3;
 
 export interface ConformanceResult {
   ok: boolean;
@@ -227,13 +237,50 @@ export function linearVaeConformance(input: LinearVaeConformanceInput): Conforma
 
   const mixed = probeMixedBatch(model, arm0.final, arm0.setting, [input.claimId, 'mixed-batch']);
   if (!mixed.ok) failures.push(`the TF.js trainer's step for a replica in a batch mixing B and K is not that replica's own step: ${mixed.detail}`);
+  const port = kernelPortCheck(engineModel, input);
+  if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
   assumptions.push({
     id: 'unbiased-gradients',
-    met: gradientsOk && mixed.ok,
-    detail: `measured on the engine: ${details.join('; ')}; spread of the same draws against a float64 reference of the estimator: ${spreads.join('; ')}; ${mixed.detail}`,
+    met: gradientsOk && mixed.ok && port.ok,
+    detail: `measured on the engine: ${details.join('; ')}; spread of the same draws against a float64 reference of the estimator: ${spreads.join('; ')}; ${mixed.detail}; ${port.detail}`,
   });
   assumptions.push({ id: 'exact-measurement', met: normsOk, detail: `float64 closed-form gradient of the expected ELBO at every iterate; cross-checked: ${norms.join('; ')}` });
   return { ok: failures.length === 0, assumptions, ...(failures.length ? { error: `engine conformance failed: ${failures.join(' | ')}` } : {}) };
+}
+
+/**
+ * The kernel as it runs (its WebAssembly SIMD port where that loads) against the
+ * JavaScript kernel, on the same draws at every arm's initial and final point:
+ * objective and every gradient coordinate must be the same float (Object.is).
+ */
+function kernelPortCheck(engineModel: (opts: LinearVaeModelOptions) => LinearVaeModel, input: LinearVaeConformanceInput): { ok: boolean; detail: string } {
+  const opts: LinearVaeModelOptions = { dims: input.dims, data: input.data, sigmaX: input.sigmaX };
+  const port = engineModel(opts);
+  if (port.kernelImplementation === 'js') return { ok: true, detail: 'the kernel runs as JavaScript here (no WebAssembly port to compare)' };
+  const js = engineModel({ ...opts, kernelImplementation: 'js' });
+  const name = coordinateName(port);
+  let compared = 0;
+  for (const [a, arm] of input.arms.entries()) {
+    for (const [where, point] of [['initial', arm.initial], ['final', arm.final]] as const) {
+      for (let step = 0; step < PORT_STEPS; step++) {
+        const seed = deriveSeed(input.claimId, 'kernel-port', a, where, step);
+        const replica: ReplicaSetting = { label: 'kernel-port', seed, schedule: input.schedule, ...arm.setting };
+        const gradients = [js, port].map((m) => Object.fromEntries(Object.entries(m.paramShapes).map(([n, shape]) => [n, new Float64Array(shape.reduce((x, y) => x * y, 1))])));
+        const objectives = [js, port].map((m, i) => m.objectiveAndGradient(point, replica, replicaStreams(seed), gradients[i]));
+        const at = `seed 0's ${where} point (B = ${arm.setting.batchSize}, K = ${arm.setting.samples}, β = ${arm.setting.beta}), draw ${step}`;
+        if (!Object.is(objectives[0], objectives[1])) return { ok: false, detail: `objective ${objectives[1]} (WebAssembly) ≠ ${objectives[0]} (JavaScript) at ${at}` };
+        const flat = gradients.map((g) => Object.values(g).flatMap((v) => [...v]));
+        const i = flat[0].findIndex((v, k) => !Object.is(v, flat[1][k]));
+        if (i >= 0) return { ok: false, detail: `${name(i)} ${flat[1][i]} (WebAssembly) ≠ ${flat[0][i]} (JavaScript) at ${at}` };
+        compared++;
+      }
+    }
+  }
+  return { ok: true, detail: `the kernel's WebAssembly SIMD port equals its JavaScript kernel bit for bit (objective and all ${flatLength(port)} gradient coordinates) on ${compared} steps' draws at seed 0's initial and final points` };
+}
+
+function flatLength(model: BatchedModel<unknown>): number {
+  return Object.values(model.paramShapes).reduce((n, shape) => n + shape.reduce((a, b) => a * b, 1), 0);
 }
 
 export interface InjectedBiasProbeInput {

@@ -1,0 +1,228 @@
+/**
+ * The linear VAE kernels' WebAssembly SIMD path: the arithmetic of
+ * LinearVaeModel.objectiveAndGradient (the ELBO, engine-model.ts) and of
+ * LinearIwaeModel.objectiveAndGradient (the IWAE bound, iwae-engine-model.ts; the
+ * readable specifications) compiled from wasm/kernel.as.ts (AssemblyScript, f64x2),
+ * bitwise identical to the JavaScript kernels — same objective and gradient bits
+ * for every input (test/convergence/linear-vae-kernel-wasm.test.ts), so switching
+ * between the two changes no result. The draws stay in JavaScript: the replica's B row
+ * indices from its data stream and its B·K·d_z normals from its noise stream,
+ * exactly the values the JavaScript kernel draws (the two streams are separate,
+ * so drawing each stream's values in one run changes none), straight into the
+ * module's memory; so do the exponentials (e^{s/2}, e^s: Math.exp's bits; the IWAE
+ * weights' e^x and log x are Math.exp and Math.log, imported). The
+ * parameters are copied in (float32 widened to float64, exact), the data once.
+ *
+ * The binary (wasm/linear-vae-kernel.wasm, committed; `npm run build:wasm`
+ * rebuilds it) is loaded synchronously beside this file (src/ under tsx, dist/
+ * after `npm run build`, which copies it). Where it cannot be loaded (no
+ * WebAssembly SIMD, missing file), the JavaScript kernel runs:
+ * linearVaeKernelImplementation() says which. The environment variable
+ * VAE_CLAIMS_LINEAR_VAE_KERNEL=js forces the JavaScript kernels (ELBO and IWAE)
+ * in the whole process: for a mutant of a JavaScript kernel (which the port would
+ * otherwise bypass; mutants/run.ts sets it) and for debugging.
+ */
+import { readFileSync } from 'node:fs';
+import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import type { ReplicaParams } from '../../engine/trainer.ts';
+import type { LinearVaeDims } from './params.ts';
+
+export type LinearVaeKernelImplementation = 'wasm-simd' | 'js';
+
+interface KernelExports {
+  layoutBytes(dx: number, dz: number): number;
+  setup(dx: number, dz: number, logNorm: number, invVar: number, at: number, data: number): void;
+  address(which: number): number;
+  step(B: number, K: number, beta: number, rowsAt: number, epsAt: number): number;
+  iwaeStep(B: number, K: number, flags: number, v: number, logNorm: number, halfSumS: number, rowsAt: number, epsAt: number, work: number): number;
+}
+
+/** What the IWAE step needs besides the ELBO step's inputs (iwae-engine-model.ts's settings). */
+export interface IwaeStepSettings {
+  /** The encoder mean's parameters: the replica's V and c, or the fixed ones. */
+  encoder: { V: Float32Array; c: Float32Array };
+  fixedEncoderMean: boolean;
+  /** The replica's log-variances s, or null with the fixed `fixedLogVariance`. */
+  s: Float32Array | null;
+  fixedLogVariance: number;
+  dreg: boolean;
+}
+
+let loaded: { module: WebAssembly.Module } | { failure: string } | undefined;
+
+function load(): { module: WebAssembly.Module } | { failure: string } {
+  if (loaded === undefined) {
+    try {
+      loaded = { module: new WebAssembly.Module(readFileSync(new URL('./wasm/linear-vae-kernel.wasm', import.meta.url))) };
+    } catch (e) {
+      loaded = { failure: e instanceof Error ? e.message : String(e) };
+    }
+  }
+  return loaded;
+}
+
+const forcedJs = () => process.env.VAE_CLAIMS_LINEAR_VAE_KERNEL === 'js';
+
+/** Which implementation LinearVaeModel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load (or VAE_CLAIMS_LINEAR_VAE_KERNEL=js). */
+export function linearVaeKernelImplementation(): LinearVaeKernelImplementation {
+  return !forcedJs() && 'module' in load() ? 'wasm-simd' : 'js';
+}
+
+const PAGE = 65536;
+/** Addresses start here (the module has no static data; a margin all the same). */
+const BASE = 1024;
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/** One model's module instance and memory: parameters, gradient and work arrays, the data, then the step's draws (grown on demand). */
+export class WasmLinearVaeKernel {
+  private readonly exports: KernelExports;
+  private readonly memory: WebAssembly.Memory;
+  private f64!: Float64Array;
+  private i32!: Int32Array;
+  /** Float64 indices of e^{s/2} and e^s. */
+  private readonly at: { std: number; es: number };
+  /** Per parameter (paramShapes order): its float64 index in the module, and a view of its gradient there (rebuilt when the memory grows). */
+  private readonly blocks: { name: string; param: number; grad: number; size: number }[];
+  private gradViews: Float64Array[] = [];
+  private readonly drawsAt: number;
+  private rowsCapacity = 0;
+  private epsCapacity = 0;
+  private workCapacity = 0;
+
+  /**
+   * null where the module cannot load (or VAE_CLAIMS_LINEAR_VAE_KERNEL=js), or its memory
+   * cannot hold the data (wasm32: 4 GiB): the caller runs the JavaScript kernel.
+   */
+  static create(dims: LinearVaeDims, data: Float32Array, sigmaX: number): WasmLinearVaeKernel | null {
+    const l = load();
+    if (forcedJs() || !('module' in l)) return null;
+    // engine-model.ts's constants, and iwae-engine-model.ts's, by the same expressions.
+    const invVar = 1 / (sigmaX * sigmaX);
+    const logNorm = -0.5 * dims.dx * Math.log(2 * Math.PI * sigmaX * sigmaX);
+    const v = sigmaX * sigmaX;
+    const iwae = { v, logNorm: -0.5 * dims.dx * Math.log(2 * Math.PI * v) };
+    try {
+      return new WasmLinearVaeKernel(l.module, dims, data, logNorm, invVar, iwae, data.length / dims.dx);
+    } catch (e) {
+      if (e instanceof RangeError) return null; // memory.grow refused
+      throw e;
+    }
+  }
+
+  private constructor(
+    module: WebAssembly.Module,
+    private readonly dims: LinearVaeDims,
+    data: Float32Array,
+    logNorm: number,
+    invVar: number,
+    private readonly iwae: { v: number; logNorm: number },
+    private readonly dataSize: number,
+  ) {
+    const { dx, dz } = dims;
+    this.memory = new WebAssembly.Memory({ initial: 1 });
+    // e^x and log x for the IWAE step's weights: V8's Math.exp and Math.log, as the JavaScript kernel's.
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log: Math.log } }).exports as unknown as KernelExports;
+    const dataAt = BASE + align16(this.exports.layoutBytes(dx, dz));
+    this.drawsAt = dataAt + align16(8 * data.length);
+    this.exports.setup(dx, dz, logNorm, invVar, BASE, dataAt);
+    // The module's blocks W, b, V, c, s (parameters, then the gradient likewise), each 16-byte aligned.
+    let param = this.exports.address(0) / 8;
+    let grad = this.exports.address(1) / 8;
+    this.blocks = Object.entries({ W: dx * dz, b: dx, V: dz * dx, c: dz, s: dz }).map(([name, size]) => {
+      const block = { name, param, grad, size };
+      param += align16(8 * size) / 8;
+      grad += align16(8 * size) / 8;
+      return block;
+    });
+    this.at = { std: this.exports.address(2) / 8, es: this.exports.address(3) / 8 };
+    this.grow(this.drawsAt);
+    this.f64.set(data, dataAt / 8); // widened to float64 (exact), as the JS kernel reads it
+  }
+
+  private grow(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    this.f64 = new Float64Array(this.memory.buffer);
+    this.i32 = new Int32Array(this.memory.buffer);
+    this.gradViews = this.blocks.map((b) => this.f64.subarray(b.grad, b.grad + b.size));
+  }
+
+  /**
+   * The step's draws into the module's memory (grown to hold them and `workBytes` of work
+   * arrays after them): B row indices from the data stream, B·K·d_z normals from the noise
+   * stream, the values (and stream states) the JavaScript kernels' draws give.
+   */
+  private draw(B: number, K: number, workBytes: number, streams: ReplicaStreams): { rowsAt: number; epsAt: number; workAt: number } {
+    const nEps = B * K * this.dims.dz;
+    if (B > this.rowsCapacity || nEps > this.epsCapacity || workBytes > this.workCapacity) {
+      this.rowsCapacity = Math.max(B, this.rowsCapacity);
+      this.epsCapacity = Math.max(nEps, this.epsCapacity);
+      this.workCapacity = Math.max(workBytes, this.workCapacity);
+      // + 16: an odd d_z's last pair reads one double past the draws (its spare lane).
+      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + align16(8 * this.epsCapacity + 16) + this.workCapacity);
+    }
+    const rowsAt = this.drawsAt;
+    const epsAt = rowsAt + align16(4 * this.rowsCapacity);
+    streams.data.fillInt(this.i32, this.dataSize, rowsAt / 4, B);
+    streams.noise.fillNormal(this.f64, epsAt / 8, nEps);
+    return { rowsAt, epsAt, workAt: epsAt + align16(8 * this.epsCapacity + 16) };
+  }
+
+  /**
+   * iwae-engine-model.ts's objectiveAndGradient (with its own poolKernel): the same draws,
+   * the same bound, the same gradient written into `grad` (W, b; V, c unless the encoder
+   * mean is fixed; s when it trains), bit for bit.
+   */
+  iwaeObjectiveAndGradient(params: ReplicaParams, settings: IwaeStepSettings, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+    const { dx, dz } = this.dims;
+    const { batchSize: B, samples: K } = replica;
+    const workBytes = align16(8 * K * dz) + align16(8 * K * dx) + 2 * align16(8 * K) + align16(8 * (dz + 2));
+    const { rowsAt, epsAt, workAt } = this.draw(B, K, workBytes, streams);
+    const f64 = this.f64;
+    const [W, b, V, c] = this.blocks;
+    f64.set(params.W, W.param);
+    f64.set(params.b, b.param);
+    f64.set(settings.encoder.V, V.param);
+    f64.set(settings.encoder.c, c.param);
+    const std = this.at.std;
+    const s = settings.s;
+    let halfSumS = 0;
+    for (let j = 0; j < dz; j++) {
+      const sj = s !== null ? s[j] : settings.fixedLogVariance;
+      f64[std + j] = Math.exp(0.5 * sj);
+      halfSumS += 0.5 * sj;
+    }
+    const flags = (s !== null ? 1 : 0) | (settings.dreg ? 2 : 0) | (settings.fixedEncoderMean ? 4 : 0);
+    const objective = this.exports.iwaeStep(B, K, flags, this.iwae.v, this.iwae.logNorm, halfSumS, rowsAt, epsAt, workAt);
+    const views = this.gradViews;
+    grad.W.set(views[0]);
+    grad.b.set(views[1]);
+    if (!settings.fixedEncoderMean) {
+      grad.V.set(views[2]);
+      grad.c.set(views[3]);
+    }
+    if (s !== null) grad.s.set(views[4]);
+    return objective;
+  }
+
+  /**
+   * engine-model.ts's objectiveAndGradient: the same draws from the replica's
+   * streams, the same objective, and the same gradient written into `grad`, bit for bit.
+   */
+  objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
+    const { batchSize: B, samples: K, beta } = replica;
+    const { rowsAt, epsAt } = this.draw(B, K, 0, streams);
+    const f64 = this.f64;
+    const { std, es } = this.at;
+    const blocks = this.blocks;
+    for (let i = 0; i < blocks.length; i++) f64.set(params[blocks[i].name], blocks[i].param);
+    const s = params.s;
+    for (let j = 0; j < s.length; j++) {
+      f64[std + j] = Math.exp(0.5 * s[j]);
+      f64[es + j] = Math.exp(s[j]);
+    }
+    const objective = this.exports.step(B, K, beta, rowsAt, epsAt);
+    for (let i = 0; i < blocks.length; i++) grad[blocks[i].name].set(this.gradViews[i]);
+    return objective;
+  }
+}

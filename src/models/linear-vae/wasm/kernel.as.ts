@@ -1,0 +1,418 @@
+// AssemblyScript source of linear-vae-kernel.wasm: LinearVaeModel.objectiveAndGradient's
+// arithmetic (src/models/linear-vae/engine-model.ts and kernel-parts.ts, the readable
+// specification) with f64x2 SIMD, bit for bit (step), and LinearIwaeModel's (iwaeStep, at
+// the end). Compiled by `node scripts/build-wasm.mjs`
+// (pinned assemblyscript); test/convergence/linear-vae-kernel-wasm.test.ts checks the
+// committed binary is this source's output and that its objective and gradient equal
+// the JS kernel's bitwise.
+//
+// Why the bits are the JS kernel's: every accumulator receives the JS kernel's terms,
+// each computed by the same float64 operations, in the JS kernel's order; only
+// independent accumulators run side by side in the two lanes:
+//   - the decoder mean m_q = b_q + Σ_j W_qj z_j (sequential in j), the residual, g_q and
+//     the ∂b, ∂W and ∂V updates go two data coordinates q at a time (lanes over q; W is
+//     read from a transposed copy WT [dz, dx] so the two q are adjacent, and ∂W is
+//     accumulated transposed, then transposed back: copies, no arithmetic);
+//   - the encoder mean μ_j = c_j + Σ_q V_jq x_q (sequential in q), g_z,j = Σ_q g_q W_qj
+//     (sequential in q, from +0) and the per-j updates of z, ∂μ, ∂s, ∂c go two latent
+//     coordinates j at a time (lanes over j; V read transposed, VT [dx, dz]);
+//   - sums over coordinates (Σ_q e_q², Σ_j μ_j², the KL constant) stay scalar, in order;
+//   - an odd dx's last coordinate is done by the scalar form of the same loop; an odd dz's
+//     last coordinate is lane 0 of a pair whose lane 1 is a spare slot (every dz-long array
+//     is padded to even length; the reads past the end of V, W and the draws stay inside the
+//     memory, kernel-wasm.ts leaves 16 bytes after the draws): lanes never mix, and a spare
+//     lane is never read back into a real coordinate;
+//   - WebAssembly has no fused multiply-add outside relaxed SIMD (not enabled), and
+//     binaryen does not reassociate floating point: a·b + c rounds twice, as in JavaScript.
+// e^x stays in JavaScript (kernel-wasm.ts passes e^{s/2} and e^s): V8's bits.
+// Memory is the JavaScript side's (imported); it passes every address (bytes).
+
+let dx: i32 = 0;
+let dz: i32 = 0;
+let logNorm: f64 = 0;
+let invVar: f64 = 0;
+// Parameters (f64, widened from float32 by JavaScript) in paramShapes order:
+// W [dx, dz], b [dx], V [dz, dx], c [dz], s [dz]; the gradient in the same layout.
+let pW: usize = 0;
+let pb: usize = 0;
+let pV: usize = 0;
+let pc: usize = 0;
+let ps: usize = 0;
+let gW: usize = 0;
+let gb: usize = 0;
+let gV: usize = 0;
+let gc: usize = 0;
+let gs: usize = 0;
+// e^{s_j/2} and e^{s_j} (from JavaScript), the transposed copies and per-point work arrays.
+let std: usize = 0;
+let es: usize = 0;
+let WT: usize = 0;
+let VT: usize = 0;
+let gWT: usize = 0;
+let mu: usize = 0;
+let gmu: usize = 0;
+let z: usize = 0;
+let gz: usize = 0;
+let gq: usize = 0;
+let data: usize = 0; // N·dx f64
+
+function a(n: i32): i32 {
+  return ((n + 1) & ~1) << 3;
+}
+
+/** Bytes of the arrays setup() lays out from `at` (each 16-byte aligned): see setup. */
+export function layoutBytes(dx_: i32, dz_: i32): i32 {
+  return 2 * (a(dx_ * dz_) + a(dx_) + a(dz_ * dx_) + a(dz_) + a(dz_)) + 2 * a(dz_) + 3 * a(dx_ * dz_) + 4 * a(dz_) + a(dx_);
+}
+
+/** Lays out parameters, gradient and work arrays from `at` (layoutBytes bytes); the data at `data_`. */
+export function setup(dx_: i32, dz_: i32, logNorm_: f64, invVar_: f64, at: usize, data_: usize): void {
+  dx = dx_;
+  dz = dz_;
+  logNorm = logNorm_;
+  invVar = invVar_;
+  data = data_;
+  const xz = (<usize>((dx * dz + 1) & ~1)) << 3;
+  const x = (<usize>((dx + 1) & ~1)) << 3;
+  const zz = (<usize>((dz + 1) & ~1)) << 3;
+  let p = at;
+  pW = p; p += xz;
+  pb = p; p += x;
+  pV = p; p += xz;
+  pc = p; p += zz;
+  ps = p; p += zz;
+  gW = p; p += xz;
+  gb = p; p += x;
+  gV = p; p += xz;
+  gc = p; p += zz;
+  gs = p; p += zz;
+  std = p; p += zz;
+  es = p; p += zz;
+  WT = p; p += xz;
+  VT = p; p += xz;
+  gWT = p; p += xz;
+  mu = p; p += zz;
+  gmu = p; p += zz;
+  z = p; p += zz;
+  gz = p; p += zz;
+  gq = p;
+}
+
+/** Addresses for JavaScript: 0 parameters (W first), 1 gradient (∂W first), 2 e^{s/2}, 3 e^s. */
+export function address(which: i32): usize {
+  return which == 0 ? pW : which == 1 ? gW : which == 2 ? std : es;
+}
+
+@inline function at(base: usize, i: i32): usize {
+  return base + ((<usize>i) << 3);
+}
+
+@inline function zero(base: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f64>(at(base, i), 0);
+}
+
+/**
+ * One step on the draws at rowsAt (B row indices, i32) and epsAt (B·K·dz normals, f64, in
+ * draw order): the gradient into the gradient block, the objective returned.
+ */
+export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f64 {
+  const w = 1 / (<f64>B * <f64>K);
+  const bB = beta / <f64>B;
+  const qPairs = dx & ~1;
+  // Byte strides of a row of a [·, dz] and of a [·, dx] array.
+  const zStride = (<usize>dz) << 3;
+  const xStride = (<usize>dx) << 3;
+  // Transposed copies of W [dx, dz] and V [dz, dx]; gradients from zero (∂W transposed).
+  for (let q = 0; q < dx; q++) {
+    for (let j = 0; j < dz; j++) {
+      store<f64>(at(WT, j * dx + q), load<f64>(at(pW, q * dz + j)));
+      store<f64>(at(VT, q * dz + j), load<f64>(at(pV, j * dx + q)));
+    }
+  }
+  zero(gWT, dx * dz);
+  zero(gb, dx);
+  zero(gV, dz * dx);
+  zero(gc, dz);
+  zero(gs, dz);
+  let recon: f64 = 0;
+  let muSq: f64 = 0;
+  let e0 = epsAt;
+  for (let i = 0; i < B; i++) {
+    const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx);
+    // encoderMean: μ_j = c_j + Σ_q V_jq x_q, q in order.
+    let j = 0;
+    for (; j < dz; j += 2) {
+      let a = v128.load(at(pc, j));
+      let vp = at(VT, j);
+      for (let q = 0; q < dx; q++) {
+        a = f64x2.add(a, f64x2.mul(v128.load(vp), f64x2.splat(load<f64>(at(x, q)))));
+        vp += zStride;
+      }
+      v128.store(at(mu, j), a);
+    }
+    for (j = 0; j < dz; j++) {
+      store<f64>(at(gmu, j), 0);
+      const m = load<f64>(at(mu, j));
+      muSq += m * m;
+    }
+    for (let kk = 0; kk < K; kk++) {
+      // z = μ + e^{s/2} ε; g_z = 0.
+      for (j = 0; j < dz; j += 2) {
+        v128.store(at(z, j), f64x2.add(v128.load(at(mu, j)), f64x2.mul(v128.load(at(std, j)), v128.load(at(e0, j)))));
+        v128.store(at(gz, j), f64x2.splat(0));
+      }
+      // Decoder, two coordinates q at a time: m = b + Σ_j W_qj z_j, e = x − m, g = w e/σ².
+      let sq: f64 = 0;
+      const wv = f64x2.splat(w);
+      const iv = f64x2.splat(invVar);
+      let q = 0;
+      for (; q < qPairs; q += 2) {
+        let m = v128.load(at(pb, q));
+        let wp = at(WT, q);
+        for (j = 0; j < dz; j++) {
+          m = f64x2.add(m, f64x2.mul(v128.load(wp), f64x2.splat(load<f64>(at(z, j)))));
+          wp += xStride;
+        }
+        const e = f64x2.sub(v128.load(at(x, q)), m);
+        const ee = f64x2.mul(e, e);
+        sq += f64x2.extract_lane(ee, 0);
+        sq += f64x2.extract_lane(ee, 1);
+        const g = f64x2.mul(f64x2.mul(wv, e), iv);
+        v128.store(at(gq, q), g);
+        v128.store(at(gb, q), f64x2.add(v128.load(at(gb, q)), g));
+        let o = at(gWT, q);
+        for (j = 0; j < dz; j++) {
+          v128.store(o, f64x2.add(v128.load(o), f64x2.mul(g, f64x2.splat(load<f64>(at(z, j))))));
+          o += xStride;
+        }
+      }
+      if (q < dx) {
+        let m = load<f64>(at(pb, q));
+        for (j = 0; j < dz; j++) m += load<f64>(at(WT, j * dx + q)) * load<f64>(at(z, j));
+        const e = load<f64>(at(x, q)) - m;
+        sq += e * e;
+        const g = w * e * invVar;
+        store<f64>(at(gq, q), g);
+        store<f64>(at(gb, q), load<f64>(at(gb, q)) + g);
+        for (j = 0; j < dz; j++) {
+          const o = at(gWT, j * dx + q);
+          store<f64>(o, load<f64>(o) + g * load<f64>(at(z, j)));
+        }
+      }
+      // g_z,j = Σ_q g_q W_qj, q in order (W [dx, dz] puts two j side by side).
+      for (j = 0; j < dz; j += 2) {
+        let a = f64x2.splat(0);
+        let wp = at(pW, j);
+        for (q = 0; q < dx; q++) {
+          a = f64x2.add(a, f64x2.mul(f64x2.splat(load<f64>(at(gq, q))), v128.load(wp)));
+          wp += zStride;
+        }
+        v128.store(at(gz, j), a);
+      }
+      recon += w * (-0.5 * invVar * sq + logNorm);
+      // ∂μ += g_z; ∂s += ½ g_z ε e^{s/2}.
+      const half = f64x2.splat(0.5);
+      for (j = 0; j < dz; j += 2) {
+        const g = v128.load(at(gz, j));
+        v128.store(at(gmu, j), f64x2.add(v128.load(at(gmu, j)), g));
+        v128.store(at(gs, j), f64x2.add(v128.load(at(gs, j)), f64x2.mul(f64x2.mul(f64x2.mul(half, g), v128.load(at(e0, j))), v128.load(at(std, j)))));
+      }
+      e0 += (<usize>dz) << 3;
+    }
+    // ∂μ −= (β/B) μ; addEncoderGradient: ∂c += ∂μ, ∂V_jq += ∂μ_j x_q.
+    const bv = f64x2.splat(bB);
+    for (j = 0; j < dz; j += 2) {
+      const g = f64x2.sub(v128.load(at(gmu, j)), f64x2.mul(bv, v128.load(at(mu, j))));
+      v128.store(at(gmu, j), g);
+      v128.store(at(gc, j), f64x2.add(v128.load(at(gc, j)), g));
+    }
+    for (j = 0; j < dz; j++) {
+      const g = load<f64>(at(gmu, j));
+      const gv = f64x2.splat(g);
+      const row = at(gV, j * dx);
+      let q = 0;
+      for (; q < qPairs; q += 2) v128.store(at(row, q), f64x2.add(v128.load(at(row, q)), f64x2.mul(gv, v128.load(at(x, q)))));
+      if (q < dx) store<f64>(at(row, q), load<f64>(at(row, q)) + g * load<f64>(at(x, q)));
+    }
+  }
+  // ∂W back to [dx, dz].
+  for (let q = 0; q < dx; q++) for (let j = 0; j < dz; j++) store<f64>(at(gW, q * dz + j), load<f64>(at(gWT, j * dx + q)));
+  // KL(q‖p) averaged over the B points: ½ Σ_j (e^{s_j} − 1 − s_j) + ½ mean_i |μ_i|².
+  let klConst: f64 = 0;
+  for (let j = 0; j < dz; j++) {
+    const e = load<f64>(at(es, j));
+    klConst += e - 1 - load<f64>(at(ps, j));
+    store<f64>(at(gs, j), load<f64>(at(gs, j)) - 0.5 * beta * (e - 1));
+  }
+  const kl = 0.5 * klConst + (0.5 * muSq) / <f64>B;
+  return recon - beta * kl;
+}
+
+// ---------------------------------------------------------------------------------------
+// The IWAE bound's step: LinearIwaeModel.objectiveAndGradient and poolKernel
+// (src/models/linear-vae/iwae-engine-model.ts), bit for bit by the same rules as step():
+// the decoder two coordinates q at a time, Σ_q W_qj e_kq two coordinates j at a time
+// (spare lane for an odd dz), every sum over coordinates or samples scalar and in order,
+// e^x and log x from JavaScript (imports), every scalar expression in the JavaScript order.
+
+@external("env", "exp") declare function jsExp(x: f64): f64;
+@external("env", "log") declare function jsLog(x: f64): f64;
+
+/**
+ * One IWAE step on the draws at rowsAt / epsAt, with work arrays from `work` (z K·dz,
+ * e K·dx, logW K, omega K, wte 2 + dz, each 16-byte aligned). The encoder mean is read
+ * from the parameter blocks V and c (JavaScript writes a fixed encoder mean there);
+ * flags: 1 the log-variances train (∂s), 2 DReG encoder gradient, 4 the encoder mean
+ * is fixed (no ∂V, ∂c). std holds e^{s/2}; halfSumS = Σ_j s_j/2 in order; v = σ².
+ */
+export function iwaeStep(B: i32, K: i32, flags: i32, v: f64, logNormV: f64, halfSumS: f64, rowsAt: usize, epsAt: usize, work: usize): f64 {
+  const learned = (flags & 1) != 0;
+  const dreg = (flags & 2) != 0;
+  const fixedMean = (flags & 4) != 0;
+  const fB = <f64>B;
+  const zStride = (<usize>dz) << 3;
+  const xStride = (<usize>dx) << 3;
+  const qPairs = dx & ~1;
+  const zw = work;
+  const ew = zw + ((<usize>((K * dz + 1) & ~1)) << 3);
+  const logW = ew + ((<usize>((K * dx + 1) & ~1)) << 3);
+  const omega = logW + ((<usize>((K + 1) & ~1)) << 3);
+  const wte = omega + ((<usize>((K + 1) & ~1)) << 3);
+  for (let q = 0; q < dx; q++) for (let j = 0; j < dz; j++) store<f64>(at(WT, j * dx + q), load<f64>(at(pW, q * dz + j)));
+  for (let q = 0; q < dx; q++) for (let j = 0; j < dz; j++) store<f64>(at(VT, q * dz + j), load<f64>(at(pV, j * dx + q)));
+  zero(gWT, dx * dz);
+  zero(gb, dx);
+  zero(gV, dz * dx);
+  zero(gc, dz);
+  zero(gs, dz);
+  let objective: f64 = 0;
+  let e0 = epsAt;
+  for (let i = 0; i < B; i++) {
+    const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx);
+    // encoderMean (as step()).
+    for (let j = 0; j < dz; j += 2) {
+      let a = v128.load(at(pc, j));
+      let vp = at(VT, j);
+      for (let q = 0; q < dx; q++) {
+        a = f64x2.add(a, f64x2.mul(v128.load(vp), f64x2.splat(load<f64>(at(x, q)))));
+        vp += zStride;
+      }
+      v128.store(at(mu, j), a);
+    }
+    zero(gmu, dz);
+    for (let k = 0; k < K; k++) {
+      const zk = at(zw, k * dz);
+      const ek = at(ew, k * dx);
+      const epsk = at(e0, k * dz);
+      let zz: f64 = 0;
+      let ee: f64 = 0;
+      for (let j = 0; j < dz; j++) {
+        const n = load<f64>(at(epsk, j));
+        const zj = load<f64>(at(mu, j)) + load<f64>(at(std, j)) * n;
+        store<f64>(at(zk, j), zj);
+        zz += zj * zj;
+        ee += n * n;
+      }
+      let sq: f64 = 0;
+      let q = 0;
+      for (; q < qPairs; q += 2) {
+        let m = v128.load(at(pb, q));
+        let wp = at(WT, q);
+        for (let j = 0; j < dz; j++) {
+          m = f64x2.add(m, f64x2.mul(v128.load(wp), f64x2.splat(load<f64>(at(zk, j)))));
+          wp += xStride;
+        }
+        const r = f64x2.sub(v128.load(at(x, q)), m);
+        v128.store(at(ek, q), r);
+        const rr = f64x2.mul(r, r);
+        sq += f64x2.extract_lane(rr, 0);
+        sq += f64x2.extract_lane(rr, 1);
+      }
+      if (q < dx) {
+        let m = load<f64>(at(pb, q));
+        for (let j = 0; j < dz; j++) m += load<f64>(at(WT, j * dx + q)) * load<f64>(at(zk, j));
+        const r = load<f64>(at(x, q)) - m;
+        store<f64>(at(ek, q), r);
+        sq += r * r;
+      }
+      store<f64>(at(logW, k), -0.5 * sq / v + logNormV - 0.5 * zz + halfSumS + 0.5 * ee);
+    }
+    // poolKernel.
+    let maxLogW: f64 = -Infinity;
+    for (let k = 0; k < K; k++) if (load<f64>(at(logW, k)) > maxLogW) maxLogW = load<f64>(at(logW, k));
+    let total: f64 = 0;
+    for (let k = 0; k < K; k++) {
+      const o = jsExp(load<f64>(at(logW, k)) - maxLogW);
+      store<f64>(at(omega, k), o);
+      total += o;
+    }
+    for (let k = 0; k < K; k++) store<f64>(at(omega, k), load<f64>(at(omega, k)) / total);
+    objective += (maxLogW + jsLog(total) - jsLog(<f64>K)) / fB;
+    for (let k = 0; k < K; k++) {
+      const zk = at(zw, k * dz);
+      const ek = at(ew, k * dx);
+      const epsk = at(e0, k * dz);
+      const omk = load<f64>(at(omega, k));
+      const om = omk / fB;
+      const omv = f64x2.splat(om);
+      const vv = f64x2.splat(v);
+      let q = 0;
+      for (; q < qPairs; q += 2) {
+        const g = f64x2.div(f64x2.mul(omv, v128.load(at(ek, q))), vv);
+        v128.store(at(gb, q), f64x2.add(v128.load(at(gb, q)), g));
+        let o = at(gWT, q);
+        for (let j = 0; j < dz; j++) {
+          v128.store(o, f64x2.add(v128.load(o), f64x2.mul(g, f64x2.splat(load<f64>(at(zk, j))))));
+          o += xStride;
+        }
+      }
+      if (q < dx) {
+        const g = (om * load<f64>(at(ek, q))) / v;
+        store<f64>(at(gb, q), load<f64>(at(gb, q)) + g);
+        for (let j = 0; j < dz; j++) {
+          const o = at(gWT, j * dx + q);
+          store<f64>(o, load<f64>(o) + g * load<f64>(at(zk, j)));
+        }
+      }
+      // wte_j = Σ_q W_qj e_kq, q in order, from +0 (two j at a time).
+      for (let j = 0; j < dz; j += 2) {
+        let a = f64x2.splat(0);
+        let wp = at(pW, j);
+        for (q = 0; q < dx; q++) {
+          a = f64x2.add(a, f64x2.mul(v128.load(wp), f64x2.splat(load<f64>(at(ek, q)))));
+          wp += zStride;
+        }
+        v128.store(at(wte, j), a);
+      }
+      for (let j = 0; j < dz; j++) {
+        const gk = load<f64>(at(wte, j)) / v - load<f64>(at(zk, j));
+        const n = load<f64>(at(epsk, j));
+        const sd = load<f64>(at(std, j));
+        if (dreg) {
+          const dk = gk + n / sd;
+          const om2 = omk * om;
+          store<f64>(at(gmu, j), load<f64>(at(gmu, j)) + om2 * dk);
+          if (learned) store<f64>(at(gs, j), load<f64>(at(gs, j)) + 0.5 * om2 * dk * n * sd);
+        } else {
+          store<f64>(at(gmu, j), load<f64>(at(gmu, j)) + om * gk);
+          if (learned) store<f64>(at(gs, j), load<f64>(at(gs, j)) + 0.5 * om * (gk * n * sd + 1));
+        }
+      }
+    }
+    if (!fixedMean) {
+      // addEncoderGradient.
+      for (let j = 0; j < dz; j++) {
+        const g = load<f64>(at(gmu, j));
+        store<f64>(at(gc, j), load<f64>(at(gc, j)) + g);
+        const gv = f64x2.splat(g);
+        const row = at(gV, j * dx);
+        let q = 0;
+        for (; q < qPairs; q += 2) v128.store(at(row, q), f64x2.add(v128.load(at(row, q)), f64x2.mul(gv, v128.load(at(x, q)))));
+        if (q < dx) store<f64>(at(row, q), load<f64>(at(row, q)) + g * load<f64>(at(x, q)));
+      }
+    }
+    e0 += (<usize>(K * dz)) << 3;
+  }
+  for (let q = 0; q < dx; q++) for (let j = 0; j < dz; j++) store<f64>(at(gW, q * dz + j), load<f64>(at(gWT, j * dx + q)));
+  return objective;
+}

@@ -134,8 +134,8 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     kind: 'optimizer',
     description: 'The kernel trainer\'s Adam drops the bias correction of both moments.',
     file: 'src/engine/kernel-optimizer.ts',
-    find: 'const c1 = 1 - Math.pow(beta1, k);\n    const c2 = 1 - Math.pow(beta2, k);',
-    replace: 'const c1 = 1;\n    const c2 = 1;',
+    find: 'this.c1 = 1 - Math.pow(beta1, k);\n      this.c2 = 1 - Math.pow(beta2, k);',
+    replace: 'this.c1 = 1;\n      this.c2 = 1;',
     claims: [ADAM],
   },
   {
@@ -152,8 +152,8 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     kind: 'optimizer',
     description: 'The kernel trainer\'s Adam averages the squared gradient with β1 instead of β2.',
     file: 'src/engine/kernel-optimizer.ts',
-    find: 'v[o + i] = beta2 * v[o + i] + (1 - beta2) * g[i] * g[i];',
-    replace: 'v[o + i] = beta1 * v[o + i] + (1 - beta1) * g[i] * g[i];',
+    find: 'const vj = beta2 * v[j] + b2 * gi * gi;',
+    replace: 'const vj = beta1 * v[j] + (1 - beta1) * gi * gi;',
     claims: [ADAM],
   },
   {

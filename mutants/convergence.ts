@@ -130,6 +130,36 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     claims: [SGD],
   },
   {
+    id: 'rng-spare-normal-never-consumed',
+    kind: 'sampling',
+    description:
+      'The hand-written stream forgets to clear its cached Box–Muller spare: after the first pair, normal() returns the same number forever (the linear VAE kernel\'s reparameterisation noise is frozen).',
+    file: 'src/engine/rng.ts',
+    find: '    if (this.hasSpare) {\n      this.hasSpare = false;\n      return this.spare;\n    }',
+    replace: '    if (this.hasSpare) {\n      return this.spare;\n    }',
+    claims: [SGD],
+  },
+  {
+    id: 'rng-uniform-low-word-scale',
+    kind: 'sampling',
+    description:
+      'The 53-bit uniform scales its low 27 bits by 2^-26 instead of 2^-53 (a constant slip when writing uniformFloat64 out): uniforms reach [0, 3), so some row indices fall outside the data and some normals are NaN.',
+    file: 'src/engine/rng.ts',
+    find: 'return hi * SCALE26 + lo * SCALE53;',
+    replace: 'return hi * SCALE26 + lo * SCALE26;',
+    claims: [SGD],
+  },
+  {
+    id: 'rng-bulk-state-not-saved',
+    kind: 'sampling',
+    description:
+      'fillNormal\'s fast loop steps the generator in locals and forgets to store them back: the next call starts from the same state and repeats the same normals (the GMM data\'s points share their noise vectors, and TF.js trainers repeat their noise).',
+    file: 'src/engine/rng.ts',
+    find: '    this.s00 = s00;\n    this.s01 = s01;\n    this.s10 = s10;\n    this.s11 = s11;\n',
+    replace: '',
+    claims: ['entropy-gmm'],
+  },
+  {
     id: 'adam-no-bias-correction-kernel',
     kind: 'optimizer',
     description: 'The kernel trainer\'s Adam drops the bias correction of both moments.',

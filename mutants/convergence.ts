@@ -157,7 +157,7 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     file: 'src/engine/rng.ts',
     find: '    this.s00 = s00;\n    this.s01 = s01;\n    this.s10 = s10;\n    this.s11 = s11;\n',
     replace: '',
-    claims: ['entropy-gmm'],
+    claims: ['entropy-ppca', 'entropy-gaussian-vae', NOISE_LAW],
   },
   {
     id: 'adam-no-bias-correction-kernel',

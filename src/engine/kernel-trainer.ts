@@ -96,9 +96,10 @@ export class KernelTrainer implements Trainer {
       this.optimizer.apply(this.values, this.grads, this.offsets[r], r, stepSize(this.replicas[r].schedule, k), k);
       for (const name in view) {
         const v = view[name];
-        // v·0 is 0 for a finite v and NaN for ±∞ or NaN: one sum screens the slice (a per-entry
+        // v·0 is 0 for a finite v and NaN for ±∞ or NaN: sums of it screen the slice (a per-entry
         // Number.isFinite cost ~15% of a deep-VAE step); the entry is looked up only on divergence.
-        // Four running sums (NaN reaches one of them exactly when it would reach a single sum): not one add chain.
+        // Four running sums, so the adds do not wait on each other: the total is NaN exactly when
+        // one entry is not finite, as with one sum (test/engine/kernel-trainer-screen.test.ts).
         let s0 = 0;
         let s1 = 0;
         let s2 = 0;

@@ -130,12 +130,43 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     claims: [SGD],
   },
   {
+    id: 'rng-spare-normal-never-consumed',
+    kind: 'sampling',
+    description:
+      'The hand-written stream forgets to clear its cached Box–Muller spare: after the first pair, normal() returns the same number forever (the linear VAE kernel\'s reparameterisation noise is frozen).',
+    file: 'src/engine/rng.ts',
+    find: '    if (this.hasSpare) {\n      this.hasSpare = false;\n      return this.spare;\n    }',
+    replace: '    if (this.hasSpare) {\n      return this.spare;\n    }',
+    claims: [SGD],
+  },
+  {
+    id: 'rng-uniform-low-word-scale',
+    kind: 'sampling',
+    description:
+      'The 53-bit uniform scales its low 27 bits by 2^-26 instead of 2^-53 (a constant slip when writing uniformFloat64 out): uniforms reach [0, 3), so some row indices fall outside the data and some normals are NaN.',
+    file: 'src/engine/rng.ts',
+    find: 'return hi * SCALE26 + lo * SCALE53;',
+    replace: 'return hi * SCALE26 + lo * SCALE26;',
+    claims: [SGD],
+  },
+  {
+    id: 'rng-bulk-state-not-saved',
+    kind: 'sampling',
+    description:
+      'fillNormal\'s fast loop steps the generator in locals and forgets to store them back: the next call starts from the same state and repeats the same normals. Data generated point by point with fillNormal repeats its latent draws: gradient-noise-law\'s linear Gaussian data loses its principal directions and the claim\'s premise check errors. ' +
+      'Measured not to see it (quick tier): entropy-gmm (pass), entropy-ppca (inconclusive), entropy-gaussian-vae (pass).',
+    file: 'src/engine/rng.ts',
+    find: '    this.s00 = s00;\n    this.s01 = s01;\n    this.s10 = s10;\n    this.s11 = s11;\n',
+    replace: '',
+    claims: [NOISE_LAW],
+  },
+  {
     id: 'adam-no-bias-correction-kernel',
     kind: 'optimizer',
     description: 'The kernel trainer\'s Adam drops the bias correction of both moments.',
     file: 'src/engine/kernel-optimizer.ts',
-    find: 'const c1 = 1 - Math.pow(beta1, k);\n    const c2 = 1 - Math.pow(beta2, k);',
-    replace: 'const c1 = 1;\n    const c2 = 1;',
+    find: 'this.c1 = 1 - Math.pow(beta1, k);\n      this.c2 = 1 - Math.pow(beta2, k);',
+    replace: 'this.c1 = 1;\n      this.c2 = 1;',
     claims: [ADAM],
   },
   {
@@ -152,8 +183,8 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     kind: 'optimizer',
     description: 'The kernel trainer\'s Adam averages the squared gradient with β1 instead of β2.',
     file: 'src/engine/kernel-optimizer.ts',
-    find: 'v[o + i] = beta2 * v[o + i] + (1 - beta2) * g[i] * g[i];',
-    replace: 'v[o + i] = beta1 * v[o + i] + (1 - beta1) * g[i] * g[i];',
+    find: 'const vj = beta2 * v[j] + b2 * gi * gi;',
+    replace: 'const vj = beta1 * v[j] + (1 - beta1) * gi * gi;',
     claims: [ADAM],
   },
   {

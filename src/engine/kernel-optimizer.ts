@@ -36,20 +36,39 @@ class KernelAdam implements KernelOptimizer {
     }
   }
 
+  /** The bias corrections 1 − β^k of the last k (every replica of a step shares them). */
+  private k = -1;
+  private c1 = 1;
+  private c2 = 1;
+
   apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, _r: number, gamma: number, k: number): void {
     const { beta1, beta2, epsilon } = this.cfg;
-    const c1 = 1 - Math.pow(beta1, k);
-    const c2 = 1 - Math.pow(beta2, k);
+    if (k !== this.k) {
+      this.k = k;
+      this.c1 = 1 - Math.pow(beta1, k);
+      this.c2 = 1 - Math.pow(beta2, k);
+    }
+    const { c1, c2 } = this;
+    // Same operations in the same order as the textbook line below (each product and quotient
+    // rounded as before): 1 − β are the same doubles, m and v are read back as stored.
+    //   m = β1 m + (1 − β1) g;  v = β2 v + (1 − β2) g g;  θ += γ (m / c1) / (√(v / c2) + ε)
+    const b1 = 1 - beta1;
+    const b2 = 1 - beta2;
     for (const name in grads) {
       const p = params[name];
       const g = grads[name];
       const m = this.m[name];
       const v = this.v[name];
       const o = offsets[name];
-      for (let i = 0; i < g.length; i++) {
-        m[o + i] = beta1 * m[o + i] + (1 - beta1) * g[i];
-        v[o + i] = beta2 * v[o + i] + (1 - beta2) * g[i] * g[i];
-        p[o + i] += (gamma * (m[o + i] / c1)) / (Math.sqrt(v[o + i] / c2) + epsilon);
+      const n = g.length;
+      for (let i = 0; i < n; i++) {
+        const gi = g[i];
+        const j = o + i;
+        const mj = beta1 * m[j] + b1 * gi;
+        const vj = beta2 * v[j] + b2 * gi * gi;
+        m[j] = mj;
+        v[j] = vj;
+        p[j] += (gamma * (mj / c1)) / (Math.sqrt(vj / c2) + epsilon);
       }
     }
   }

@@ -5,11 +5,14 @@
  * replicas share its batch. That is what makes "a replica trained in a batch
  * follows the same trajectory as trained alone" possible.
  *
- * Generator: xoroshiro128+ from pure-rand (mutable API, 32-bit outputs).
- * Normals: Box-Muller on 53-bit uniforms, both outputs used.
+ * Generator: xoroshiro128+ with 32-bit outputs, written out here (no generator
+ * object, no calls per draw) but bit for bit pure-rand's `xoroshiro128plus`
+ * (same seeding, same state layout, same outputs) and its `uniformFloat64`
+ * (26 + 27 bits of two consecutive outputs); test/engine/rng-pure-rand.test.ts
+ * compares every method with pure-rand over many seeds and millions of draws.
+ * Normals: Box-Muller on 53-bit uniforms, both outputs used (the sine one is
+ * kept for the next call, also across fillNormal calls).
  */
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 
 type Label = string | number;
 
@@ -31,15 +34,39 @@ export function deriveSeed(...path: Label[]): number {
   return h === 0 ? 1 : h;
 }
 
+/** uniformFloat64: (a & MASK26)·2⁻²⁶ + (b & MASK27)·2⁻⁵³, both products and the sum exact. */
+const MASK26 = 0x3ffffff;
+const MASK27 = 0x7ffffff;
+const SCALE26 = 1.4901161193847656e-8;
+const SCALE53 = 1.1102230246251565e-16;
+/** 2·π as Box-Muller's `2 * Math.PI * v` computes it first (left to right): the same double. */
+const TWO_PI = 2 * Math.PI;
+
+/**
+ * A seeded stream. State: the generator's two 64-bit words as four int32
+ * halves in pure-rand's layout (s01/s00 the high/low halves of s0, s11/s10 of
+ * s1). Single draws step the state in the object's fields (next); fillNormal
+ * runs the same step on local copies and writes them back once per call.
+ */
 export class RandomStream {
-  private readonly gen: ReturnType<typeof xoroshiro128plus>;
-  private spareNormal: number | null = null;
+  /** High and low halves of s0 and s1 (int32 each). */
+  private s01: number;
+  private s00: number;
+  private s11: number;
+  private s10: number;
+  /** Box-Muller's second output, waiting for the next normal (valid when hasSpare). */
+  private spare = 0;
+  private hasSpare = false;
 
   constructor(readonly seed: number) {
     if (!Number.isInteger(seed) || seed === 0) {
       throw new Error(`RandomStream seed must be a non-zero integer, got ${seed}`);
     }
-    this.gen = xoroshiro128plus(seed);
+    // pure-rand's xoroshiro128plus(seed): s0 = (-1, ~seed), s1 = (seed | 0, 0).
+    this.s01 = -1;
+    this.s00 = ~seed;
+    this.s11 = seed | 0;
+    this.s10 = 0;
   }
 
   /** A stream seeded from a path of labels (see deriveSeed). */
@@ -47,9 +74,25 @@ export class RandomStream {
     return new RandomStream(deriveSeed(...path));
   }
 
-  /** Uniform on [0, 1). */
+  /** One 32-bit output (int32), advancing the state: xoroshiro128+ with rotations 24/16/37 (as 32-bit halves). */
+  private next(): number {
+    const s00 = this.s00;
+    const s01 = this.s01;
+    const out = (s00 + this.s10) | 0;
+    const a0 = this.s10 ^ s00;
+    const a1 = this.s11 ^ s01;
+    this.s00 = (s00 << 24) ^ (s01 >>> 8) ^ a0 ^ (a0 << 16);
+    this.s01 = (s01 << 24) ^ (s00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
+    this.s10 = (a1 << 5) ^ (a0 >>> 27);
+    this.s11 = (a0 << 5) ^ (a1 >>> 27);
+    return out;
+  }
+
+  /** Uniform on [0, 1): a multiple of 2⁻⁵³ from two outputs. */
   uniform(): number {
-    return uniformFloat64(this.gen);
+    const hi = this.next() & MASK26;
+    const lo = this.next() & MASK27;
+    return hi * SCALE26 + lo * SCALE53;
   }
 
   /** Uniform integer on {0, ..., n-1}. */
@@ -58,25 +101,81 @@ export class RandomStream {
   }
 
   normal(): number {
-    if (this.spareNormal !== null) {
-      const z = this.spareNormal;
-      this.spareNormal = null;
-      return z;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
     }
     let u = 0;
     while (u === 0) u = this.uniform();
-    const v = this.uniform();
+    return this.boxMuller(u, this.uniform());
+  }
+
+  /** Box-Muller on u ∈ (0, 1], v ∈ [0, 1): returns the cosine output and keeps the sine one as the spare. */
+  private boxMuller(u: number, v: number): number {
     const r = Math.sqrt(-2 * Math.log(u));
-    this.spareNormal = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    this.spare = r * Math.sin(TWO_PI * v);
+    this.hasSpare = true;
+    return r * Math.cos(TWO_PI * v);
   }
 
-  /** Fill `out[offset .. offset+count)` with standard normals. */
+  /** Fill `out[offset .. offset+count)` with standard normals (the same values as `count` calls of normal()). */
   fillNormal(out: Float32Array | Float64Array, offset = 0, count = out.length - offset): void {
-    for (let i = 0; i < count; i++) out[offset + i] = this.normal();
+    let i = offset;
+    const end = offset + count;
+    if (i < end && this.hasSpare) {
+      this.hasSpare = false;
+      out[i++] = this.spare;
+    }
+    if (i >= end) return;
+    let s00 = this.s00;
+    let s01 = this.s01;
+    let s10 = this.s10;
+    let s11 = this.s11;
+    for (;;) {
+      let u = 0;
+      let v = 0;
+      // draw 0 is u (redrawn while 0, as normal() does: log 0 = −∞), draw 1 is v.
+      for (let draw = 0; draw < 2; draw++) {
+        let w = 0;
+        do {
+          // uniform(), written out: two steps of next() on the locals, 26 + 27 bits of their outputs.
+          let out0 = (s00 + s10) | 0;
+          let a0 = s10 ^ s00;
+          let a1 = s11 ^ s01;
+          let t00 = s00;
+          let t01 = s01;
+          s00 = (t00 << 24) ^ (t01 >>> 8) ^ a0 ^ (a0 << 16);
+          s01 = (t01 << 24) ^ (t00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
+          s10 = (a1 << 5) ^ (a0 >>> 27);
+          s11 = (a0 << 5) ^ (a1 >>> 27);
+          const hi = out0 & MASK26;
+          out0 = (s00 + s10) | 0;
+          a0 = s10 ^ s00;
+          a1 = s11 ^ s01;
+          t00 = s00;
+          t01 = s01;
+          s00 = (t00 << 24) ^ (t01 >>> 8) ^ a0 ^ (a0 << 16);
+          s01 = (t01 << 24) ^ (t00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
+          s10 = (a1 << 5) ^ (a0 >>> 27);
+          s11 = (a0 << 5) ^ (a1 >>> 27);
+          w = hi * SCALE26 + (out0 & MASK27) * SCALE53;
+        } while (draw === 0 && w === 0);
+        if (draw === 0) u = w;
+        else v = w;
+      }
+      out[i++] = this.boxMuller(u, v);
+      if (i === end) break; // the sine output stays the spare, for the next call
+      this.hasSpare = false;
+      out[i++] = this.spare;
+      if (i === end) break;
+    }
+    this.s00 = s00;
+    this.s01 = s01;
+    this.s10 = s10;
+    this.s11 = s11;
   }
 
-  /** Fill `out[offset .. offset+count)` with uniform integers in {0..n-1}. */
+  /** Fill `out[offset .. offset+count)` with uniform integers in {0..n-1} (the same values as `count` calls of int(n)). */
   fillInt(out: Int32Array, n: number, offset = 0, count = out.length - offset): void {
     for (let i = 0; i < count; i++) out[offset + i] = this.int(n);
   }

@@ -42,6 +42,12 @@
  *                        family-wise false alarm 1e-4 per point. This is what
  *                        sees sampling bugs (rows not uniform, noise of the
  *                        wrong law) that the same-objective check cannot.
+ *   kernel port          where the kernel runs as its WebAssembly SIMD port
+ *                        (kernel-wasm.ts), the port's objective and gradient
+ *                        equal the JavaScript kernel's (kernel.ts) bit for bit
+ *                        on a few steps' draws at each probed point: the
+ *                        probes see the port, this ties it to the readable
+ *                        kernel, so a bug in either reads `error` (deterministic).
  *   uniform sampler      the engine's drawStep draws every data row equally
  *                        often and standard normal noise (samplerConformance:
  *                        χ² of the row counts, moments of the noise).
@@ -62,6 +68,7 @@ import { DrawMoments } from '../../stats/mean-test.ts';
 import { normalQuantile } from '../../kernels/quadrature.ts';
 import { DeepVaeModel, PACKED_PARAM, softClipTensor } from '../../models/deep-vae/engine-model.ts';
 import { kernelSoftClip } from '../../models/deep-vae/kernel.ts';
+import { deepVaeKernelImplementation } from '../../models/deep-vae/kernel-wasm.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE } from '../../models/deep-vae/soft-clip.ts';
 import { deepElboDraws, deepOffsets, unflattenDeep } from '../../models/deep-vae/reference.ts';
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, type Activation, type DeepVaeDims } from '../../models/deep-vae/params.ts';
@@ -461,6 +468,32 @@ export function optimizerConformance(input: Pick<DeepVaeConformanceInput, 'optim
   return probe.worst.error;
 }
 
+/** Steps' draws on which the WebAssembly kernel is compared with the JavaScript kernel, per probed point. */
+const PORT_STEPS = 3;
+
+/** The kernel as it runs (its WebAssembly port where that loads) against the JavaScript kernel, same draws, Object.is on every value. */
+function kernelPortCheck(input: DeepVaeConformanceInput): { ok: boolean; detail: string } {
+  if (deepVaeKernelImplementation() === 'js') return { ok: true, detail: 'the kernel runs as JavaScript here (no WebAssembly port to compare)' };
+  const opts = { dims: input.dims, data: input.data, decoderStd: input.decoderStd };
+  const models = [new DeepVaeModel({ ...opts, kernelImplementation: 'js' }), new DeepVaeModel(opts)];
+  const name = deepCoordinateName(input.dims);
+  let compared = 0;
+  for (const [p, point] of input.points.entries()) {
+    for (let step = 0; step < PORT_STEPS; step++) {
+      const seed = deriveSeed(input.masterSeed, input.claimId, 'kernel-port', p, step);
+      const replica: ReplicaSetting = { label: 'kernel-port', seed, schedule: input.schedule, ...input.setting };
+      const grads = models.map((m) => new Float64Array(m.parameterCount));
+      const objectives = models.map((m, i) => m.objectiveAndGradient({ [PACKED_PARAM]: point.theta }, replica, replicaStreams(seed), { [PACKED_PARAM]: grads[i] }));
+      const at = `${point.where}, draw ${step}`;
+      if (!Object.is(objectives[0], objectives[1])) return { ok: false, detail: `objective ${objectives[1]} (WebAssembly) ≠ ${objectives[0]} (JavaScript) at ${at}` };
+      const i = grads[0].findIndex((v, k) => !Object.is(v, grads[1][k]));
+      if (i >= 0) return { ok: false, detail: `${name(i)} ${grads[1][i]} (WebAssembly) ≠ ${grads[0][i]} (JavaScript) at ${at}` };
+      compared++;
+    }
+  }
+  return { ok: true, detail: `the kernel's WebAssembly SIMD port equals its JavaScript kernel bit for bit (objective and all ${models[1].parameterCount} gradient coordinates) on ${compared} steps' draws` };
+}
+
 export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceResult {
   const failures: string[] = [];
   const assumptions: AssumptionCheck[] = [];
@@ -513,10 +546,12 @@ export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceR
     gradientDetails.push(`same objective at ${point.where}: ${same.detail}; unbiased at ${detail}`);
   });
   if (!sampler.ok) failures.push(`the engine's sampler does not draw rows uniformly and standard normal noise: ${sampler.detail}`);
+  const port = kernelPortCheck(input);
+  if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
   assumptions.push({
     id: 'unbiased-gradients',
-    met: gradientsOk && sampler.ok,
-    detail: `B = ${input.setting.batchSize} points with replacement (the unbiasedness test draws B = ${unbiasedProbeSetting(input.setting).batchSize}), K = ${input.setting.samples}; measured on the engine: sampler: ${sampler.detail}; ${gradientDetails.join('; ')}`,
+    met: gradientsOk && sampler.ok && port.ok,
+    detail: `B = ${input.setting.batchSize} points with replacement (the unbiasedness test draws B = ${unbiasedProbeSetting(input.setting).batchSize}), K = ${input.setting.samples}; measured on the engine: sampler: ${sampler.detail}; ${gradientDetails.join('; ')}; ${port.detail}`,
   });
 
   // Every arm's seeds are independent runs (the bootstrap over seeds assumes it).

@@ -69,6 +69,7 @@ import { normalQuantile } from '../../kernels/quadrature.ts';
 import { DeepVaeModel, PACKED_PARAM, softClipTensor } from '../../models/deep-vae/engine-model.ts';
 import { kernelSoftClip } from '../../models/deep-vae/kernel.ts';
 import { deepVaeKernelImplementation } from '../../models/deep-vae/kernel-wasm.ts';
+import { kernelPortProbe } from '../shared/kernel-port-probe.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE } from '../../models/deep-vae/soft-clip.ts';
 import { deepElboDraws, deepOffsets, unflattenDeep } from '../../models/deep-vae/reference.ts';
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, type Activation, type DeepVaeDims } from '../../models/deep-vae/params.ts';
@@ -468,30 +469,12 @@ export function optimizerConformance(input: Pick<DeepVaeConformanceInput, 'optim
   return probe.worst.error;
 }
 
-/** Steps' draws on which the WebAssembly kernel is compared with the JavaScript kernel, per probed point. */
-const PORT_STEPS = 3;
-
-/** The kernel as it runs (its WebAssembly port where that loads) against the JavaScript kernel, same draws, Object.is on every value. */
+/** The kernel as it runs (its WebAssembly port where that loads) against the JavaScript kernel, at every probed point (kernel-port-probe.ts). */
 function kernelPortCheck(input: DeepVaeConformanceInput): { ok: boolean; detail: string } {
   if (deepVaeKernelImplementation() === 'js') return { ok: true, detail: 'the kernel runs as JavaScript here (no WebAssembly port to compare)' };
   const opts = { dims: input.dims, data: input.data, decoderStd: input.decoderStd };
-  const models = [new DeepVaeModel({ ...opts, kernelImplementation: 'js' }), new DeepVaeModel(opts)];
-  const name = deepCoordinateName(input.dims);
-  let compared = 0;
-  for (const [p, point] of input.points.entries()) {
-    for (let step = 0; step < PORT_STEPS; step++) {
-      const seed = deriveSeed(input.masterSeed, input.claimId, 'kernel-port', p, step);
-      const replica: ReplicaSetting = { label: 'kernel-port', seed, schedule: input.schedule, ...input.setting };
-      const grads = models.map((m) => new Float64Array(m.parameterCount));
-      const objectives = models.map((m, i) => m.objectiveAndGradient({ [PACKED_PARAM]: point.theta }, replica, replicaStreams(seed), { [PACKED_PARAM]: grads[i] }));
-      const at = `${point.where}, draw ${step}`;
-      if (!Object.is(objectives[0], objectives[1])) return { ok: false, detail: `objective ${objectives[1]} (WebAssembly) ≠ ${objectives[0]} (JavaScript) at ${at}` };
-      const i = grads[0].findIndex((v, k) => !Object.is(v, grads[1][k]));
-      if (i >= 0) return { ok: false, detail: `${name(i)} ${grads[1][i]} (WebAssembly) ≠ ${grads[0][i]} (JavaScript) at ${at}` };
-      compared++;
-    }
-  }
-  return { ok: true, detail: `the kernel's WebAssembly SIMD port equals its JavaScript kernel bit for bit (objective and all ${models[1].parameterCount} gradient coordinates) on ${compared} steps' draws` };
+  const points = input.points.map((point) => ({ params: { [PACKED_PARAM]: point.theta }, setting: { schedule: input.schedule, ...input.setting }, where: point.where }));
+  return kernelPortProbe(new DeepVaeModel({ ...opts, kernelImplementation: 'js' }), new DeepVaeModel(opts), points, [input.masterSeed, input.claimId], deepCoordinateName(input.dims));
 }
 
 export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceResult {

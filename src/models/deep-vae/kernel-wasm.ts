@@ -17,7 +17,7 @@
  * process: for a mutant of kernel.ts's arithmetic (which the port would
  * otherwise bypass) and for debugging.
  */
-import { readFileSync } from 'node:fs';
+import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 import type { Activation, DeepVaeDims } from './params.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS } from './soft-clip.ts';
 
@@ -77,7 +77,7 @@ export function clipAndSlopeSkipping(t: number, lo: number, hi: number, out: Flo
   slope[at] = sga - sgb;
 }
 
-export type DeepVaeKernelImplementation = 'wasm-simd' | 'js';
+export type DeepVaeKernelImplementation = KernelImplementation;
 
 interface KernelExports {
   scratchBytes(dx: number, H: number, dz: number): number;
@@ -88,30 +88,12 @@ interface KernelExports {
   step(B: number, K: number, beta: number, relu: number, rowsAt: number, epsAt: number, P: number): number;
 }
 
-let loaded: { module: WebAssembly.Module } | { failure: string } | undefined;
-
-function load(): { module: WebAssembly.Module } | { failure: string } {
-  if (loaded === undefined) {
-    try {
-      loaded = { module: new WebAssembly.Module(readFileSync(new URL('./wasm/deep-vae-kernel.wasm', import.meta.url))) };
-    } catch (e) {
-      loaded = { failure: e instanceof Error ? e.message : String(e) };
-    }
-  }
-  return loaded;
-}
-
-const forcedJs = () => process.env.VAE_CLAIMS_DEEP_VAE_KERNEL === 'js';
+const binary = wasmKernelBinary(new URL('./wasm/deep-vae-kernel.wasm', import.meta.url), 'VAE_CLAIMS_DEEP_VAE_KERNEL');
 
 /** Which implementation DeepVaeKernel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load (or VAE_CLAIMS_DEEP_VAE_KERNEL=js). */
 export function deepVaeKernelImplementation(): DeepVaeKernelImplementation {
-  return !forcedJs() && 'module' in load() ? 'wasm-simd' : 'js';
+  return binary.implementation();
 }
-
-const PAGE = 65536;
-/** Addresses start here (the module has no static data; a margin all the same). */
-const BASE = 1024;
-const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /** One kernel's module instance and memory: parameters, gradient, scratch, data, then the step's draws (grown on demand). */
 export class WasmDeepVaeKernel {
@@ -133,10 +115,10 @@ export class WasmDeepVaeKernel {
    * (wasm32: 4 GiB): the caller runs the JavaScript kernel.
    */
   static create(dims: DeepVaeDims, P: number, data: Float32Array, logNorm: number, invVar: number): WasmDeepVaeKernel | null {
-    const l = load();
-    if (forcedJs() || !('module' in l)) return null;
+    const module = binary.module();
+    if (module === null) return null;
     try {
-      return new WasmDeepVaeKernel(l.module, dims, P, data, logNorm, invVar);
+      return new WasmDeepVaeKernel(module, dims, P, data, logNorm, invVar);
     } catch (e) {
       if (e instanceof RangeError) return null; // memory.grow refused
       throw e;
@@ -173,8 +155,7 @@ export class WasmDeepVaeKernel {
   }
 
   private grow(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    growTo(this.memory, bytes);
     this.f64 = new Float64Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
     const H = this.H;

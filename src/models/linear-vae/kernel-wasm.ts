@@ -22,12 +22,12 @@
  * in the whole process: for a mutant of a JavaScript kernel (which the port would
  * otherwise bypass; mutants/run.ts sets it) and for debugging.
  */
-import { readFileSync } from 'node:fs';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
+import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 import type { LinearVaeDims } from './params.ts';
 
-export type LinearVaeKernelImplementation = 'wasm-simd' | 'js';
+export type LinearVaeKernelImplementation = KernelImplementation;
 
 interface KernelExports {
   layoutBytes(dx: number, dz: number): number;
@@ -48,30 +48,12 @@ export interface IwaeStepSettings {
   dreg: boolean;
 }
 
-let loaded: { module: WebAssembly.Module } | { failure: string } | undefined;
-
-function load(): { module: WebAssembly.Module } | { failure: string } {
-  if (loaded === undefined) {
-    try {
-      loaded = { module: new WebAssembly.Module(readFileSync(new URL('./wasm/linear-vae-kernel.wasm', import.meta.url))) };
-    } catch (e) {
-      loaded = { failure: e instanceof Error ? e.message : String(e) };
-    }
-  }
-  return loaded;
-}
-
-const forcedJs = () => process.env.VAE_CLAIMS_LINEAR_VAE_KERNEL === 'js';
+const binary = wasmKernelBinary(new URL('./wasm/linear-vae-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LINEAR_VAE_KERNEL');
 
 /** Which implementation LinearVaeModel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load (or VAE_CLAIMS_LINEAR_VAE_KERNEL=js). */
 export function linearVaeKernelImplementation(): LinearVaeKernelImplementation {
-  return !forcedJs() && 'module' in load() ? 'wasm-simd' : 'js';
+  return binary.implementation();
 }
-
-const PAGE = 65536;
-/** Addresses start here (the module has no static data; a margin all the same). */
-const BASE = 1024;
-const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /** One model's module instance and memory: parameters, gradient and work arrays, the data, then the step's draws (grown on demand). */
 export class WasmLinearVaeKernel {
@@ -94,15 +76,15 @@ export class WasmLinearVaeKernel {
    * cannot hold the data (wasm32: 4 GiB): the caller runs the JavaScript kernel.
    */
   static create(dims: LinearVaeDims, data: Float32Array, sigmaX: number): WasmLinearVaeKernel | null {
-    const l = load();
-    if (forcedJs() || !('module' in l)) return null;
+    const module = binary.module();
+    if (module === null) return null;
     // engine-model.ts's constants, and iwae-engine-model.ts's, by the same expressions.
     const invVar = 1 / (sigmaX * sigmaX);
     const logNorm = -0.5 * dims.dx * Math.log(2 * Math.PI * sigmaX * sigmaX);
     const v = sigmaX * sigmaX;
     const iwae = { v, logNorm: -0.5 * dims.dx * Math.log(2 * Math.PI * v) };
     try {
-      return new WasmLinearVaeKernel(l.module, dims, data, logNorm, invVar, iwae, data.length / dims.dx);
+      return new WasmLinearVaeKernel(module, dims, data, logNorm, invVar, iwae, data.length / dims.dx);
     } catch (e) {
       if (e instanceof RangeError) return null; // memory.grow refused
       throw e;
@@ -140,8 +122,7 @@ export class WasmLinearVaeKernel {
   }
 
   private grow(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+    growTo(this.memory, bytes);
     this.f64 = new Float64Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
     this.gradViews = this.blocks.map((b) => this.f64.subarray(b.grad, b.grad + b.size));

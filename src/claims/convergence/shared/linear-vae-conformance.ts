@@ -55,8 +55,7 @@
  */
 import type { AssumptionCheck } from '../../../contract/claim.ts';
 import type { OptimizerConfig } from '../../../engine/optimizer.ts';
-import { deriveSeed } from '../../../engine/rng.ts';
-import { replicaStreams, type ReplicaSetting } from '../../../engine/replica.ts';
+import type { ReplicaSetting } from '../../../engine/replica.ts';
 import type { StepSchedule } from '../../../engine/schedule.ts';
 import type { BatchedModel, ReplicaParams } from '../../../engine/trainer.ts';
 import { LinearVaeModel, type LinearVaeModelOptions } from '../../../models/linear-vae/engine-model.ts';
@@ -66,6 +65,7 @@ import { describeScaleTest, scaleTest } from '../../../stats/scale-test.ts';
 import { probeOptimizer, probeStepSchedule } from '../../shared/optimizer-probe.ts';
 import { probeGradient, type GradientProbeOptions } from '../../shared/gradient-probe.ts';
 import { probeMixedBatch } from '../../shared/mixed-batch-probe.ts';
+import { kernelPortProbe } from '../../shared/kernel-port-probe.ts';
 import { referenceGradientDraws } from './linear-vae-reference-gradient.ts';
 
 /** Draws per gradient probe: a bias of ~0.15 standard deviations of one draw is seen (mean-test.ts). */
@@ -79,8 +79,6 @@ const SIGMA_FACTOR = 0.7;
 const EXTRA_FALSE_ALARM = 1e-6;
 /** Relative tolerance of the squared-norm cross-check. */
 const NORM_TOLERANCE = 1e-12;
-/** Steps' draws on which the WebAssembly kernel is compared with the JavaScript kernel, per probed point. */
-const PORT_STEPS = 3;
 
 export interface ConformanceResult {
   ok: boolean;
@@ -248,39 +246,19 @@ export function linearVaeConformance(input: LinearVaeConformanceInput): Conforma
   return { ok: failures.length === 0, assumptions, ...(failures.length ? { error: `engine conformance failed: ${failures.join(' | ')}` } : {}) };
 }
 
-/**
- * The kernel as it runs (its WebAssembly SIMD port where that loads) against the
- * JavaScript kernel, on the same draws at every arm's initial and final point:
- * objective and every gradient coordinate must be the same float (Object.is).
- */
+/** The kernel as it runs (its WebAssembly SIMD port where that loads) against the JavaScript kernel, at every arm's initial and final point (kernel-port-probe.ts). */
 function kernelPortCheck(engineModel: (opts: LinearVaeModelOptions) => LinearVaeModel, input: LinearVaeConformanceInput): { ok: boolean; detail: string } {
   const opts: LinearVaeModelOptions = { dims: input.dims, data: input.data, sigmaX: input.sigmaX };
   const port = engineModel(opts);
   if (port.kernelImplementation === 'js') return { ok: true, detail: 'the kernel runs as JavaScript here (no WebAssembly port to compare)' };
-  const js = engineModel({ ...opts, kernelImplementation: 'js' });
-  const name = coordinateName(port);
-  let compared = 0;
-  for (const [a, arm] of input.arms.entries()) {
-    for (const [where, point] of [['initial', arm.initial], ['final', arm.final]] as const) {
-      for (let step = 0; step < PORT_STEPS; step++) {
-        const seed = deriveSeed(input.claimId, 'kernel-port', a, where, step);
-        const replica: ReplicaSetting = { label: 'kernel-port', seed, schedule: input.schedule, ...arm.setting };
-        const gradients = [js, port].map((m) => Object.fromEntries(Object.entries(m.paramShapes).map(([n, shape]) => [n, new Float64Array(shape.reduce((x, y) => x * y, 1))])));
-        const objectives = [js, port].map((m, i) => m.objectiveAndGradient(point, replica, replicaStreams(seed), gradients[i]));
-        const at = `seed 0's ${where} point (B = ${arm.setting.batchSize}, K = ${arm.setting.samples}, β = ${arm.setting.beta}), draw ${step}`;
-        if (!Object.is(objectives[0], objectives[1])) return { ok: false, detail: `objective ${objectives[1]} (WebAssembly) ≠ ${objectives[0]} (JavaScript) at ${at}` };
-        const flat = gradients.map((g) => Object.values(g).flatMap((v) => [...v]));
-        const i = flat[0].findIndex((v, k) => !Object.is(v, flat[1][k]));
-        if (i >= 0) return { ok: false, detail: `${name(i)} ${flat[1][i]} (WebAssembly) ≠ ${flat[0][i]} (JavaScript) at ${at}` };
-        compared++;
-      }
-    }
-  }
-  return { ok: true, detail: `the kernel's WebAssembly SIMD port equals its JavaScript kernel bit for bit (objective and all ${flatLength(port)} gradient coordinates) on ${compared} steps' draws at seed 0's initial and final points` };
-}
-
-function flatLength(model: BatchedModel<unknown>): number {
-  return Object.values(model.paramShapes).reduce((n, shape) => n + shape.reduce((a, b) => a * b, 1), 0);
+  const points = input.arms.flatMap((arm) =>
+    (['initial', 'final'] as const).map((where) => ({
+      params: arm[where],
+      setting: { schedule: input.schedule, ...arm.setting },
+      where: `seed 0's ${where} point (B = ${arm.setting.batchSize}, K = ${arm.setting.samples}, β = ${arm.setting.beta})`,
+    })),
+  );
+  return kernelPortProbe(engineModel({ ...opts, kernelImplementation: 'js' }), port, points, [input.claimId], coordinateName(port));
 }
 
 export interface InjectedBiasProbeInput {

@@ -2,12 +2,15 @@
  * Mutants for the deep (soft-clipped MLP) Gaussian VAE (see mutants/types.ts):
  * the engine's model (activations, decoder variance, KL, reparameterisation,
  * a bias left out), its trainer (Adam, schedule), its sampler, the float64
- * reference and the measurement. Each must turn adam-rate-deep-vae red.
+ * reference and the measurement. Each must turn adam-rate-deep-vae red; the
+ * last group (plain SGD on the closed-form kernel) must turn sgd-rate-deep-vae red.
  */
 import type { Mutant } from './types.ts';
 
 const CLAIM = ['adam-rate-deep-vae'];
 const ENGINE = 'src/models/deep-vae/engine-model.ts';
+const SGD_CLAIM = ['sgd-rate-deep-vae'];
+const KERNEL = 'src/models/deep-vae/kernel.ts';
 
 export const DEEP_VAE_MUTANTS: Mutant[] = [
   {
@@ -126,5 +129,42 @@ export const DEEP_VAE_MUTANTS: Mutant[] = [
     find: 'deepElboDraws(unflattenDeep(theta, dims), { dims, activation: activation[r], decoderStd: base.decoderStd, x: x64, n, K: 2 }',
     replace: "deepElboDraws(unflattenDeep(theta, dims), { dims, activation: 'relu', decoderStd: base.decoderStd, x: x64, n, K: 2 }",
     claims: CLAIM,
+  },
+  // Plain SGD on the deep VAE's closed-form kernel (what sgd-rate-deep-vae trains with; mutants/run.ts forces the JavaScript kernel, so the WebAssembly port does not bypass these).
+  {
+    id: 'sgd-deep-vae-kernel-kl-mean-gradient-doubled',
+    kind: 'gradient',
+    description: "The deep VAE kernel's KL gradient with respect to the encoder mean is −2βμ/B instead of −βμ/B (the ½ of the KL forgotten in its derivative only).",
+    file: KERNEL,
+    find: 'gHead[j] = -(beta / B) * mu;',
+    replace: 'gHead[j] = -(2 * beta / B) * mu;',
+    claims: SGD_CLAIM,
+  },
+  {
+    id: 'sgd-deep-vae-kernel-reparam-log-variance-factor',
+    kind: 'gradient',
+    description: "The deep VAE kernel's reparameterisation gradient with respect to the log-variance drops the ½ of ∂z/∂lv = ½ e^{lv/2} ε.",
+    file: KERNEL,
+    find: 'gHead[dz + j] += gz[j] * 0.5 * sd[j] * drawn.eps[eo + j];',
+    replace: 'gHead[dz + j] += gz[j] * sd[j] * drawn.eps[eo + j];',
+    claims: SGD_CLAIM,
+  },
+  {
+    id: 'sgd-deep-vae-kernel-trainer-constant-step',
+    kind: 'schedule',
+    description: 'The kernel trainer evaluates the schedule at k = 1 on every step: a constant step C.',
+    file: 'src/engine/kernel-trainer.ts',
+    find: 'stepSize(this.replicas[r].schedule, k), k);',
+    replace: 'stepSize(this.replicas[r].schedule, 1), k);',
+    claims: SGD_CLAIM,
+  },
+  {
+    id: 'sgd-deep-vae-kernel-sgd-descent',
+    kind: 'optimizer',
+    description: "The kernel trainer's SGD descends the ELBO instead of ascending it.",
+    file: 'src/engine/kernel-optimizer.ts',
+    find: 'for (let i = 0; i < g.length; i++) p[o + i] += gamma * g[i];',
+    replace: 'for (let i = 0; i < g.length; i++) p[o + i] -= gamma * g[i];',
+    claims: SGD_CLAIM,
   },
 ];

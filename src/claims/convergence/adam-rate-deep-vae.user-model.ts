@@ -88,7 +88,7 @@ export function userModelConformance(input: UserModelConformanceInput): Conforma
   const details: string[] = [];
   try {
     input.points.forEach((point, i) => {
-      const engine = engineGradientDraws(model, { [USER_PACKED_PARAM]: point.theta }, { setting: unbiasedProbeSetting(input.setting), draws: input.engineDraws, path: 'autodiff', seedLabel: [input.masterSeed, input.claimId, 'unbiased', i] });
+      const engine = engineGradientDraws(model, { [USER_PACKED_PARAM]: point.theta }, { setting: unbiasedProbeSetting(input.setting, n), draws: input.engineDraws, path: 'autodiff', seedLabel: [input.masterSeed, input.claimId, 'unbiased', i] });
       const stream = RandomStream.at(input.masterSeed, input.claimId, 'unbiased-reference', i);
       const reference = new DrawMoments(run.parameterCount);
       const buffer = [new Float64Array(run.parameterCount)];
@@ -113,7 +113,7 @@ export function userModelConformance(input: UserModelConformanceInput): Conforma
   assumptions.push({
     id: 'unbiased-gradients',
     met: unbiasedOk && sampler.ok,
-    detail: `B = ${input.setting.batchSize} rows with replacement (the unbiasedness test draws B = ${unbiasedProbeSetting(input.setting).batchSize}), K = ${input.setting.samples}; measured on the engine with the user's ELBO (TF.js autodiff on both sides): sampler: ${sampler.detail}; ${details.join('; ')}`,
+    detail: `B = ${input.setting.batchSize} rows with replacement (the unbiasedness test draws B = ${unbiasedProbeSetting(input.setting, n).batchSize}), K = ${input.setting.samples}; measured on the engine with the user's ELBO (TF.js autodiff on both sides): sampler: ${sampler.detail}; ${details.join('; ')}`,
   });
 
   const seeds = input.seedRuns.map((arm: DeepVaeSeedRuns) =>

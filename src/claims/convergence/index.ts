@@ -12,5 +12,6 @@ import adamRateDeepVae from './adam-rate-deep-vae.ts';
 import gradientNoiseLaw from './gradient-noise-law.ts';
 import iwaeSnr from './iwae-snr.ts';
 import biasedSaRate from './biased-sa-rate.ts';
+import sgdRateDeepVae from './sgd-rate-deep-vae.ts';
 
-export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, iwaeRateAdam, adamRateDeepVae, gradientNoiseLaw, iwaeSnr, biasedSaRate];
+export const CONVERGENCE_CLAIMS: readonly Claim[] = [sgdRateLinearVae, adamRateLinearVae, betaVaeRate, batchSizeEffect, samplesEffect, iwaeBias, iwaeRate, iwaeRateAdam, adamRateDeepVae, sgdRateDeepVae, gradientNoiseLaw, iwaeSnr, biasedSaRate];

@@ -148,11 +148,12 @@ function copyTree(ref?: string): string {
 }
 
 /**
- * Every mutant (and the control) runs the closed-form kernels' JavaScript code: a
- * WebAssembly port (src/models/<family>/kernel-wasm.ts, bitwise the same results) would
- * otherwise bypass a mutant of the JavaScript kernel it ports.
+ * Every mutant (and the control) runs the closed-form kernels' and the kernel optimiser's
+ * JavaScript code: a WebAssembly port (src/models/<family>/kernel-wasm.ts,
+ * src/engine/kernel-optimizer-wasm.ts, bitwise the same results) would otherwise bypass a
+ * mutant of the JavaScript code it ports.
  */
-const JS_KERNELS = { VAE_CLAIMS_LINEAR_VAE_KERNEL: 'js', VAE_CLAIMS_DEEP_VAE_KERNEL: 'js' };
+const JS_KERNELS = { VAE_CLAIMS_LINEAR_VAE_KERNEL: 'js', VAE_CLAIMS_DEEP_VAE_KERNEL: 'js', VAE_CLAIMS_OPTIMIZER_KERNEL: 'js' };
 
 function run(cwd: string, args: string[], timeoutSeconds: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {

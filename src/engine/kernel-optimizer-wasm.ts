@@ -22,7 +22,6 @@
  * (src/claims/shared/optimizer-probe.ts) compares the two bit for bit at run time.
  */
 import { align16, wasmKernelBinary, WASM_BASE, WASM_PAGE, type KernelImplementation } from './wasm-kernel.ts';
-import type { KernelOptimizer } from './kernel-optimizer.ts';
 
 /** Arrays in the port's memory: parameters (total length) and gradients (per-replica length). */
 export interface OptimizerStorage {
@@ -54,7 +53,8 @@ interface Block {
 
 type AdamConfig = { kind: 'adam'; beta1: number; beta2: number; epsilon: number };
 
-class WasmOptimizer implements KernelOptimizer {
+/** A KernelOptimizer (kernel-optimizer.ts; not imported, which would be circular) with the storage and moments it may offer. */
+export class WasmOptimizer {
   readonly storage: OptimizerStorage = { params: {}, grads: {} };
   private readonly exports: OptimizerExports;
   private readonly f32: Float32Array;
@@ -132,7 +132,7 @@ class WasmOptimizer implements KernelOptimizer {
  * The port of SGD or Adam for parameters of total lengths `sizes` and gradients of at
  * most `gradSizes`, or null: not loadable here, forced off, or its memory cannot be allocated.
  */
-export function createWasmOptimizer(cfg: { kind: 'sgd' } | AdamConfig, sizes: Record<string, number>, gradSizes: Record<string, number>): KernelOptimizer | null {
+export function createWasmOptimizer(cfg: { kind: 'sgd' } | AdamConfig, sizes: Record<string, number>, gradSizes: Record<string, number>): WasmOptimizer | null {
   const module = binary.module();
   if (module === null) return null;
   try {

@@ -20,7 +20,20 @@
 // form of the same operations. Memory is the JavaScript side's (imported); it passes
 // every address (bytes): θ float32, g, m, v float64, n coordinates each.
 
+// A bias correction that has reached 1 (1 − β^k rounds to 1 once β^k < 2⁻⁵⁴: k > 354 for
+// β1 = 0.9, k > 37,400 for β2 = 0.999) is not divided by: x / 1 = x exactly for every double
+// (±0, ±∞, NaN included), so the bits are the same, and a division (the update's bottleneck
+// with the square root: f64x2 division and square root are not pipelined) is saved.
 export function adam(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta1: f64, beta2: f64, b1: f64, b2: f64, gamma: f64, c1: f64, c2: f64, eps: f64): void {
+  if (c1 == 1 && c2 == 1) adamLoop(theta, grad, m, v, n, beta1, beta2, b1, b2, gamma, c1, c2, eps, false, false);
+  else if (c1 == 1) adamLoop(theta, grad, m, v, n, beta1, beta2, b1, b2, gamma, c1, c2, eps, false, true);
+  else adamLoop(theta, grad, m, v, n, beta1, beta2, b1, b2, gamma, c1, c2, eps, true, true);
+}
+
+// One loop, specialised at each call above (inlined, the flags constant): divideM, divideV
+// say whether m / c1 and v / c2 are computed (false only where the divisor is exactly 1).
+@inline
+function adamLoop(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta1: f64, beta2: f64, b1: f64, b2: f64, gamma: f64, c1: f64, c2: f64, eps: f64, divideM: bool, divideV: bool): void {
   const B1 = f64x2.splat(beta1);
   const B2 = f64x2.splat(beta2);
   const A1 = f64x2.splat(b1);
@@ -37,7 +50,9 @@ export function adam(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta
     const vj = f64x2.add(f64x2.mul(B2, v128.load(v + o)), f64x2.mul(f64x2.mul(A2, g), g));
     v128.store(m + o, mj);
     v128.store(v + o, vj);
-    const step = f64x2.div(f64x2.mul(G, f64x2.div(mj, C1)), f64x2.add(f64x2.sqrt(f64x2.div(vj, C2)), E));
+    const mh = divideM ? f64x2.div(mj, C1) : mj;
+    const vh = divideV ? f64x2.div(vj, C2) : vj;
+    const step = f64x2.div(f64x2.mul(G, mh), f64x2.add(f64x2.sqrt(vh), E));
     const t = theta + (<usize>i << 2);
     const p = f64x2.promote_low_f32x4(v128.load64_zero(t));
     v128.store64_lane(t, f32x4.demote_f64x2_zero(f64x2.add(p, step)), 0);

@@ -12,7 +12,9 @@
  *     createTrainer picks for this model): its JavaScript loop and its
  *     WebAssembly SIMD port (src/models/deep-vae/kernel-wasm.ts, the same
  *     bits), at R ≤ 64 (a kernel steps one replica at a time, so its rate
- *     does not depend on R);
+ *     does not depend on R); in both, the Adam update runs as its WebAssembly
+ *     SIMD port where that loads (src/engine/kernel-optimizer-wasm.ts; forced
+ *     to JavaScript by VAE_CLAIMS_OPTIMIZER_KERNEL=js);
  *   - PyTorch, when `python3 -c "import torch"` works (Debian python3-torch):
  *     the same network batched with torch.baddbmm on every core
  *     (bench/pytorch_deep_vae.py).

@@ -188,6 +188,28 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     claims: [ADAM],
   },
   {
+    id: 'adam-port-shared-moments',
+    kind: 'optimizer',
+    description:
+      'The WebAssembly port of the kernel trainer\'s Adam passes the moments\' base addresses without the replica\'s offset: every replica of a batch updates (and reads) the first replica\'s m and v. Runs with the ports on (a mutant of the port\'s JavaScript side).',
+    file: 'src/engine/kernel-optimizer-wasm.ts',
+    find: 'this.exports.adam(theta, b.grad, b.m + 8 * o, b.v + 8 * o, n,',
+    replace: 'this.exports.adam(theta, b.grad, b.m, b.v, n,',
+    claims: [ADAM],
+    ports: true,
+  },
+  {
+    id: 'adam-port-bias-corrections-swapped',
+    kind: 'optimizer',
+    description:
+      'The WebAssembly port of the kernel trainer\'s Adam is passed the two bias corrections in the wrong order (m / (1 − β2^k), v / (1 − β1^k)). Runs with the ports on (a mutant of the port\'s JavaScript side).',
+    file: 'src/engine/kernel-optimizer-wasm.ts',
+    find: 'gamma, this.c1, this.c2, cfg.epsilon);',
+    replace: 'gamma, this.c2, this.c1, cfg.epsilon);',
+    claims: [ADAM],
+    ports: true,
+  },
+  {
     id: 'sgd-descent-kernel',
     kind: 'optimizer',
     description: 'The kernel trainer\'s SGD descends the ELBO instead of ascending it.',

@@ -148,15 +148,20 @@ function copyTree(ref?: string): string {
 }
 
 /**
- * Every mutant (and the control) runs the closed-form kernels' JavaScript code: a
- * WebAssembly port (src/models/<family>/kernel-wasm.ts, bitwise the same results) would
- * otherwise bypass a mutant of the JavaScript kernel it ports.
+ * Every mutant (and the control) runs the closed-form kernels' and the kernel optimiser's
+ * JavaScript code: a WebAssembly port (src/models/<family>/kernel-wasm.ts,
+ * src/engine/kernel-optimizer-wasm.ts, bitwise the same results) would otherwise bypass a
+ * mutant of the JavaScript code it ports. A mutant of a port's own JavaScript side
+ * (`ports: true`, e.g. of src/engine/kernel-optimizer-wasm.ts) runs with the ports on instead.
  */
-const JS_KERNELS = { VAE_CLAIMS_LINEAR_VAE_KERNEL: 'js', VAE_CLAIMS_DEEP_VAE_KERNEL: 'js' };
+const JS_KERNELS = { VAE_CLAIMS_LINEAR_VAE_KERNEL: 'js', VAE_CLAIMS_DEEP_VAE_KERNEL: 'js', VAE_CLAIMS_OPTIMIZER_KERNEL: 'js' };
 
-function run(cwd: string, args: string[], timeoutSeconds: number): Promise<{ code: number | null; output: string }> {
+/** `ports`: leave the WebAssembly ports on (a mutant with `ports: true`). */
+function run(cwd: string, args: string[], timeoutSeconds: number, ports = false): Promise<{ code: number | null; output: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(ports ? {} : JS_KERNELS), FORCE_COLOR: '0' };
+  if (ports) for (const name of Object.keys(JS_KERNELS)) delete env[name];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/vae-claims.js', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...JS_KERNELS, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, ['bin/vae-claims.js', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -189,7 +194,7 @@ async function runOne(m: Mutant | null, opts: Options): Promise<MutantOutcome> {
     }
     const out = path.join(dir, 'out');
     const args = ['verify', '--tier', opts.tier, '--workers', '1', '--quiet', '--out', out, ...claims.flatMap((c) => ['--claim', c])];
-    const { code, output } = await run(dir, args, opts.timeoutSeconds);
+    const { code, output } = await run(dir, args, opts.timeoutSeconds, m?.ports === true);
     const reportFile = path.join(out, 'report.json');
     const outcomes: ClaimOutcome[] = [];
     if (existsSync(reportFile)) {

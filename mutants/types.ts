@@ -32,4 +32,10 @@ export interface Mutant {
   claims: string[];
   /** Set only for a mutant that provably cannot change any result: why. Such a mutant is expected to stay green. */
   harmless?: string;
+  /**
+   * Run with the WebAssembly ports on (mutants/run.ts otherwise forces the JavaScript kernels and
+   * optimiser): for a mutant of a port's own JavaScript side (src/engine/kernel-optimizer-wasm.ts),
+   * which forcing JavaScript would bypass.
+   */
+  ports?: true;
 }

@@ -3,12 +3,26 @@
  * parameters, for the kernel trainer (kernel-trainer.ts). Same update rules,
  * ascent on the objective; parameters stay float32 (Float32Array), the Adam
  * moments are kept in float64 because they are private to the optimiser.
+ *
+ * SGD and Adam run as a WebAssembly SIMD port of KernelSgd / KernelAdam
+ * (kernel-optimizer-wasm.ts, bitwise the same parameters) where it loads; this
+ * file's loops are its specification and the fallback.
  */
 import { validateOptimizer, type ElementwiseOptimizer, type OptimizerConfig } from './optimizer.ts';
+import { createWasmOptimizer, type OptimizerStorage } from './kernel-optimizer-wasm.ts';
 
 export interface KernelOptimizer {
   /** θ ← θ + step(g) for replica r's slice [offset, offset + g.length) of every parameter. */
   apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, r: number, gamma: number, k: number): void;
+  /**
+   * Zeroed arrays (each parameter's total length, each gradient's per-replica length)
+   * in which the caller may keep the parameters and the gradient it passes to apply:
+   * the WebAssembly port's own memory, so that nothing is copied per step. Absent for
+   * the JavaScript optimisers (any arrays do; so do any arrays for the port, copied).
+   */
+  readonly storage?: OptimizerStorage;
+  /** Adam's moments of parameter `name` (all replicas; views, not copies): what the tests and the run-time port check compare besides θ. */
+  moments?(name: string): { m: Float64Array; v: Float64Array };
 }
 
 class KernelSgd implements KernelOptimizer {
@@ -34,6 +48,10 @@ class KernelAdam implements KernelOptimizer {
       this.m[name] = new Float64Array(size);
       this.v[name] = new Float64Array(size);
     }
+  }
+
+  moments(name: string): { m: Float64Array; v: Float64Array } {
+    return { m: this.m[name], v: this.v[name] };
   }
 
   /** The bias corrections 1 − β^k of the last k (every replica of a step shares them). */
@@ -96,10 +114,16 @@ class KernelElementwise implements KernelOptimizer {
   }
 }
 
-/** `sizes`: each parameter's total length over all replicas. */
-export function createKernelOptimizer(cfg: OptimizerConfig, sizes: Record<string, number>): KernelOptimizer {
+/**
+ * `sizes`: each parameter's total length over all replicas; `gradSizes`: the longest
+ * gradient apply will be given per parameter (default `sizes`); `implementation`:
+ * 'js' for this file's loops whatever loads (the run-time port check compares the two).
+ */
+export function createKernelOptimizer(cfg: OptimizerConfig, sizes: Record<string, number>, gradSizes: Record<string, number> = sizes, implementation: 'auto' | 'js' = 'auto'): KernelOptimizer {
   validateOptimizer(cfg);
   if (cfg.kind === 'custom') return new KernelElementwise(cfg, sizes);
   if (cfg.kind === 'tfjs') throw new RangeError(`optimizer "${cfg.name}" is a TF.js optimiser: it runs on the TF.js trainer (createTrainer picks it), not on a closed-form kernel`);
+  const port = implementation === 'auto' ? createWasmOptimizer(cfg, sizes, gradSizes) : null;
+  if (port !== null) return port;
   return cfg.kind === 'sgd' ? new KernelSgd() : new KernelAdam(cfg, sizes);
 }

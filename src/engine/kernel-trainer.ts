@@ -64,10 +64,15 @@ export class KernelTrainer implements Trainer {
     for (const [name, shape] of Object.entries(kernel.paramShapes)) {
       this.sizes[name] = shape.reduce((a, b) => a * b, 1);
       totals[name] = this.R * this.sizes[name];
-      this.values[name] = new Float32Array(totals[name]);
-      this.grads[name] = new Float64Array(this.sizes[name]);
     }
-    this.optimizer = createKernelOptimizer(optimizer, totals);
+    this.optimizer = createKernelOptimizer(optimizer, totals, this.sizes);
+    // The parameters and the gradient live where the optimiser offers (its WebAssembly
+    // port's memory: no copy per step), else in arrays of their own; both start zeroed.
+    const storage = this.optimizer.storage;
+    for (const name of Object.keys(this.sizes)) {
+      this.values[name] = storage?.params[name] ?? new Float32Array(totals[name]);
+      this.grads[name] = storage?.grads[name] ?? new Float64Array(this.sizes[name]);
+    }
     this.streams = replicas.map((r) => replicaStreams(r.seed));
     replicas.forEach((r, i) => {
       const init = kernel.initialParams(r, this.streams[i]);

@@ -1,5 +1,6 @@
 /**
- * What every hand-written WebAssembly kernel shares (src/models/{linear-vae,deep-vae}/kernel-wasm.ts):
+ * What every hand-written WebAssembly kernel shares (src/models/{linear-vae,deep-vae}/kernel-wasm.ts,
+ * and the kernel trainer's optimiser, src/engine/kernel-optimizer-wasm.ts):
  * loading its committed binary once per process, the environment variable that forces
  * the JavaScript kernel instead, and the layout of its memory.
  *

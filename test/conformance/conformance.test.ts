@@ -6,7 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../../src/engine/backend.ts';
 import { ADAM_DEFAULTS, type OptimizerConfig } from '../../src/engine/optimizer.ts';
-import { probeOptimizer } from '../../src/claims/shared/optimizer-probe.ts';
+import { probeOptimizer, probeOptimizerPort } from '../../src/claims/shared/optimizer-probe.ts';
+import { createKernelOptimizer, type KernelOptimizer } from '../../src/engine/kernel-optimizer.ts';
+import { kernelOptimizerImplementation } from '../../src/engine/kernel-optimizer-wasm.ts';
 import { ReferenceOptimizer, referenceStep } from '../../src/claims/shared/reference-optimizers.ts';
 import { probeGradient } from '../../src/claims/shared/gradient-probe.ts';
 import { LinearVaeModel } from '../../src/models/linear-vae/engine-model.ts';
@@ -65,6 +67,60 @@ describe('optimizer probe: the trainer applies the stated optimiser and schedule
   it('fails on Adam with β2 = 0.99 where 0.999 is claimed', () => {
     const r = probeOptimizer({ ...ADAM_DEFAULTS }, { C: 0.1, alpha: 0.5 }, 'analytic', 500, { optimizer: { ...ADAM_DEFAULTS, beta2: 0.99 } });
     expect(r.ok).toBe(false);
+  });
+});
+
+describe('optimizer port probe: the kernel optimiser\'s WebAssembly port against its JavaScript code, bit for bit', () => {
+  const forced = process.env.VAE_CLAIMS_OPTIMIZER_KERNEL === 'js';
+  const schedules = [{ C: 0.1, alpha: 0.5 }, { C: 0.07, alpha: 0.25 }, { C: 0.13, alpha: 0.75 }];
+  // The probe's blocks (u: 3, w: 4) over its 3 replicas.
+  const totals = { u: 9, w: 12 };
+  const sizes = { u: 3, w: 4 };
+  /** The JavaScript optimiser, with `after` run after each apply (a deliberate bug). */
+  const tampered = (cfg: OptimizerConfig, after: (js: KernelOptimizer, r: number, k: number) => void): KernelOptimizer => {
+    const js = createKernelOptimizer(cfg, totals, sizes, 'js');
+    return {
+      apply: (p, g, o, r, gamma, k) => {
+        js.apply(p, g, o, r, gamma, k);
+        after(js, r, k);
+      },
+      moments: js.moments ? (n) => js.moments!(n) : undefined,
+    };
+  };
+  const nextUp = (x: number) => {
+    const b = new Float64Array([x]);
+    const i = new BigInt64Array(b.buffer);
+    i[0] += 1n;
+    return b[0];
+  };
+
+  it.skipIf(forced)('runs here (the port loads), passes for SGD and Adam over 1000 steps, and probeOptimizer reports it on the analytic path only', () => {
+    expect(kernelOptimizerImplementation()).toBe('wasm-simd');
+    for (const cfg of [{ kind: 'sgd' } as const, { ...ADAM_DEFAULTS }]) {
+      const r = probeOptimizerPort(cfg, schedules, 1000);
+      expect(r?.ok, r?.detail).toBe(true);
+    }
+    expect(probeOptimizer({ ...ADAM_DEFAULTS }, schedules[0], 'analytic', 50).detail).toContain('WebAssembly SIMD port equals its JavaScript code');
+    expect(probeOptimizer({ ...ADAM_DEFAULTS }, schedules[0], 'autodiff', 10).detail).not.toContain('WebAssembly');
+  });
+
+  it.skipIf(forced)('reads a difference of one ulp in one moment at one step, and a JavaScript optimiser with β1 in place of β2', () => {
+    const ulp = probeOptimizerPort({ ...ADAM_DEFAULTS }, schedules, 200, tampered({ ...ADAM_DEFAULTS }, (js, r, k) => {
+      if (k === 150 && r === 1) {
+        const v = js.moments!('w').v;
+        v[5] = nextUp(v[5]);
+      }
+    }));
+    expect(ulp?.ok).toBe(false);
+    expect(ulp?.detail).toMatch(/v of w\[5\] .* after step 150/);
+    const swapped = probeOptimizerPort({ ...ADAM_DEFAULTS }, schedules, 200, createKernelOptimizer({ ...ADAM_DEFAULTS, beta2: ADAM_DEFAULTS.beta1 }, totals, sizes, 'js'));
+    expect(swapped?.ok).toBe(false);
+    const sgd = probeOptimizerPort({ kind: 'sgd' }, schedules, 200, tampered({ kind: 'sgd' }, () => {}));
+    expect(sgd?.ok, sgd?.detail).toBe(true);
+  });
+
+  it.skipIf(!forced)('is skipped where the JavaScript optimiser is forced (nothing to compare)', () => {
+    expect(probeOptimizerPort({ ...ADAM_DEFAULTS }, schedules, 10)).toBeNull();
   });
 });
 

@@ -33,6 +33,9 @@ import { deriveSeed } from '../../engine/rng.ts';
 import { ReferenceOptimizer, referenceStep } from './reference-optimizers.ts';
 import { stepSize } from '../../engine/schedule.ts';
 import { logSpacedSteps } from '../../stats/grid.ts';
+import { createKernelOptimizer, type KernelOptimizer } from '../../engine/kernel-optimizer.ts';
+import { kernelOptimizerImplementation } from '../../engine/kernel-optimizer-wasm.ts';
+import { RandomStream } from '../../engine/rng.ts';
 
 const TOLERANCE = 1e-4;
 const NOISE = 0.5;
@@ -166,7 +169,10 @@ export function probeOptimizer(
     trainer.dispose();
     for (const ref of references) ref.opt.dispose();
   }
-  const ok = worst.error <= TOLERANCE;
+  // The kernel trainer's SGD and Adam run as a WebAssembly port where it loads: the probe above
+  // then saw the port only, so the port is also held to the JavaScript optimiser, bit for bit.
+  const port = path === 'analytic' && (optimizer.kind === 'sgd' || optimizer.kind === 'adam') ? probeOptimizerPort(optimizer, schedules, steps) : null;
+  const ok = worst.error <= TOLERANCE && (port === null || port.ok);
   const name =
     optimizer.kind === 'sgd'
       ? 'SGD'
@@ -177,8 +183,70 @@ export function probeOptimizer(
         : `Adam (β1 = ${optimizer.beta1}, β2 = ${optimizer.beta2}, ε = ${optimizer.epsilon})`;
   const detail =
     `${path === 'analytic' ? 'kernel' : 'TF.js autodiff'} trainer, ${name}, ${steps} steps of a probe with a known stochastic gradient: ` +
-    `largest deviation from the float64 reference ${worst.error.toExponential(2)} (tolerance ${TOLERANCE}) at step ${worst.step}, ${worst.replica}, coordinate ${worst.coordinate}`;
+    `largest deviation from the float64 reference ${worst.error.toExponential(2)} (tolerance ${TOLERANCE}) at step ${worst.step}, ${worst.replica}, coordinate ${worst.coordinate}` +
+    (port === null ? '' : `; ${port.detail}`);
   return { ok, path, steps, worst, detail };
+}
+
+/**
+ * The kernel optimiser as it runs (its WebAssembly SIMD port, src/engine/kernel-optimizer-wasm.ts,
+ * where that loads) against its JavaScript code (src/engine/kernel-optimizer.ts), bit for bit:
+ * θ (float32) and, for Adam, the moments m, v (float64: a one-ulp difference shows there long
+ * before it reaches a float32 θ) after every one of `steps` steps of three replicas with the
+ * probe's schedules, on the probe's parameter blocks (lengths 3 and 4: the port's SIMD pairs and
+ * scalar tail, replica slices at odd and even offsets), the port using its own memory as the
+ * kernel trainer does, with gradients of every scale (1e-9 to 1e3, exact zeros) from a seeded
+ * stream. Deterministic (no false alarm): the two are one specification, so any difference is a
+ * bug of one of them, or a mutant of the JavaScript optimiser that the port would bypass, and
+ * reads `error` (test/conformance/conformance.test.ts). Null where the JavaScript optimiser runs.
+ */
+export function probeOptimizerPort(optimizer: { kind: 'sgd' } | { kind: 'adam'; beta1: number; beta2: number; epsilon: number }, schedules: readonly StepSchedule[], steps: number, jsGiven?: KernelOptimizer): { ok: boolean; detail: string } | null {
+  if (kernelOptimizerImplementation() === 'js') return null;
+  const R = schedules.length;
+  const sizes: Record<string, number> = Object.fromEntries(Object.entries(SHAPES).map(([n, shape]) => [n, shape.reduce((a, b) => a * b, 1)]));
+  const totals = Object.fromEntries(Object.entries(sizes).map(([n, size]) => [n, R * size]));
+  const port = createKernelOptimizer(optimizer, totals, sizes);
+  const storage = port.storage;
+  if (storage === undefined) return null; // its memory could not be allocated: the JavaScript optimiser runs (for the trainer too)
+  const js = jsGiven ?? createKernelOptimizer(optimizer, totals, sizes, 'js');
+  const start = new RandomStream(deriveSeed('optimizer-probe', 'port', 'start'));
+  const jsParams: Record<string, Float32Array> = {};
+  for (const [n, total] of Object.entries(totals)) {
+    jsParams[n] = Float32Array.from({ length: total }, () => start.normal());
+    storage.params[n].set(jsParams[n]);
+  }
+  const jsGrads = Object.fromEntries(Object.entries(sizes).map(([n, size]) => [n, new Float64Array(size)]));
+  const offsets = schedules.map((_, r) => Object.fromEntries(Object.entries(sizes).map(([n, size]) => [n, r * size])));
+  const noise = new RandomStream(deriveSeed('optimizer-probe', 'port', 'gradients'));
+  const differs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+    return -1;
+  };
+  for (let k = 1; k <= steps; k++) {
+    for (let r = 0; r < R; r++) {
+      for (const n of Object.keys(sizes)) {
+        const g = jsGrads[n];
+        for (let i = 0; i < g.length; i++) g[i] = noise.int(20) === 0 ? 0 : noise.normal() * 10 ** (noise.int(13) - 9);
+        storage.grads[n].set(g);
+      }
+      const gamma = stepSize(schedules[r], k);
+      js.apply(jsParams, jsGrads, offsets[r], r, gamma, k);
+      port.apply(storage.params, storage.grads, offsets[r], r, gamma, k);
+    }
+    for (const n of Object.keys(sizes)) {
+      const arrays: [string, ArrayLike<number>, ArrayLike<number>][] = [['θ', storage.params[n], jsParams[n]]];
+      if (optimizer.kind === 'adam') {
+        const [a, b] = [port.moments!(n), js.moments!(n)];
+        arrays.push(['m', a.m, b.m], ['v', a.v, b.v]);
+      }
+      for (const [what, a, b] of arrays) {
+        const i = differs(a, b);
+        if (i >= 0) return { ok: false, detail: `the kernel optimiser's WebAssembly port differs from its JavaScript code: ${what} of ${n}[${i}] is ${a[i]} (WebAssembly) ≠ ${b[i]} (JavaScript) after step ${k}` };
+      }
+    }
+  }
+  const size = Object.values(totals).reduce((a, b) => a + b, 0);
+  return { ok: true, detail: `the kernel optimiser's WebAssembly SIMD port equals its JavaScript code bit for bit (θ${optimizer.kind === 'adam' ? ', m and v' : ''} of ${size} coordinates, ${R} replicas) after each of ${steps} steps` };
 }
 
 /** Relative tolerance of the step-size grid check: both sides are float64 evaluations of one formula (a few ulps apart). */

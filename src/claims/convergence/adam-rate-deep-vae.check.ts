@@ -155,6 +155,23 @@ export const deepVaeRateConfigSchema = z
 
 export type DeepVaeRateConfig = z.infer<typeof deepVaeRateConfigSchema>;
 
+/**
+ * What the deep VAE rate claims (adam-rate-deep-vae, sgd-rate-deep-vae) share besides this
+ * check: the model's premises as the paper states them, the measurement's, and their two
+ * falsifiers' mutations (each at most `falsifierSeeds` seeds, the informational ReLU arm dropped).
+ */
+export const DEEP_VAE_MODEL_ASSUMPTIONS = [
+  { id: 'smooth-activations', statement: 'Smooth Lipschitz activations: generalised soft-clipping, not ReLU (measured: the engine\'s activation against the paper\'s formula).' },
+  { id: 'bounded-decoder-mean', statement: 'The decoder mean G_θ is bounded.' },
+  { id: 'fixed-decoder-variance', statement: 'p(x|z) = N(G_θ(z), c² I) with c fixed.' },
+  { id: 'bounded-log-variance', statement: 'λ_min(Σ_φ) ≥ c_Σ > 0 (log-variance soft-clipped to [−20, 20]).' },
+] as const;
+export const DEEP_VAE_EXACT_MEASUREMENT = { id: 'exact-measurement', statement: 'G_n uses the gradient of the expected ELBO over the whole subset (unbiased antithetic estimate, variance floor subtracted), not mini-batch norms.' } as const;
+/** The constant-step falsifier's mutation: α = 0. */
+export const constantStepMutation = (falsifierSeeds: number) => (c: DeepVaeRateConfig): DeepVaeRateConfig => ({ ...c, schedule: { ...c.schedule, alpha: 0 }, seeds: Math.min(c.seeds, falsifierSeeds), reluSeeds: 0 });
+/** The biased-gradient falsifier's mutation: the tier's bias ‖b‖² added to every stochastic gradient. */
+export const biasedGradientMutation = (falsifierSeeds: number) => (c: DeepVaeRateConfig): DeepVaeRateConfig => ({ ...c, gradientBias: c.falsifierBias, seeds: Math.min(c.seeds, falsifierSeeds), reluSeeds: 0 });
+
 interface Arm {
   /** The judged arm is 'soft-clip' (also for a user's model: the tag names bootstrap streams); 'relu' is informational. */
   activation: Activation;

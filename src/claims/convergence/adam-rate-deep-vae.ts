@@ -107,7 +107,15 @@ import { defineClaim, type Falsifier, type TakesData, type Tier } from '../../co
 import { fileDataOf } from '../shared/user-data.ts';
 import { MEAN_RANGE } from '../../models/deep-vae/soft-clip.ts';
 import { SGL25 } from '../sources.ts';
-import { checkDeepVaeRate, deepVaeRateConfigSchema, type DeepVaeRateConfig } from './adam-rate-deep-vae.check.ts';
+import {
+  biasedGradientMutation,
+  checkDeepVaeRate,
+  constantStepMutation,
+  DEEP_VAE_EXACT_MEASUREMENT,
+  DEEP_VAE_MODEL_ASSUMPTIONS,
+  deepVaeRateConfigSchema,
+  type DeepVaeRateConfig,
+} from './adam-rate-deep-vae.check.ts';
 
 /** Kingma & Ba's constants, as in [SGL25]'s experiments: stated by the claim, not read from the engine's defaults. */
 const ADAM = { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
@@ -176,7 +184,7 @@ const constantStep: Falsifier<DeepVaeRateConfig> = {
   id: 'constant-step',
   description: 'Constant step γ_k = C (α = 0): Adam settles in a noise ball whose size does not shrink. (The informational ReLU arm is not retrained.)',
   expected: 'E‖∇L(θ_k)‖² plateaus, so G_n √n / log n rises (normalised slope ≈ +0.4)',
-  mutate: (c) => ({ ...c, schedule: { ...c.schedule, alpha: 0 }, seeds: Math.min(c.seeds, FALSIFIER_SEEDS), reluSeeds: 0 }),
+  mutate: constantStepMutation(FALSIFIER_SEEDS),
 };
 
 const biasedGradient: Falsifier<DeepVaeRateConfig> = {
@@ -184,7 +192,7 @@ const biasedGradient: Falsifier<DeepVaeRateConfig> = {
   description: 'A constant bias b (every coordinate ±√(‖b‖²/P), ‖b‖² ≈ G_n/5 at the end of the window: 0.24 at the quick tier) added to the engine\'s stochastic gradient: an error floor.',
   expected: 'the Polyak–Ruppert average stalls near ‖b‖²: its slope ≥ 0 and its ratio to the iterates\' ‖∇L‖² ≈ 0.3–0.6 (> 0.15)',
   remedy: 'more steps (--set steps=…) or seeds: the floor must emerge from the transient within the last decade',
-  mutate: (c) => ({ ...c, gradientBias: c.falsifierBias, seeds: Math.min(c.seeds, FALSIFIER_SEEDS), reluSeeds: 0 }),
+  mutate: biasedGradientMutation(FALSIFIER_SEEDS),
 };
 
 /** The engine's decoder mean is soft-clipped to [−50, 50] (MEAN_RANGE). */
@@ -227,12 +235,9 @@ export default defineClaim<DeepVaeRateConfig>({
   assumptions: [
     { id: 'adam-momentum', statement: 'β1 < √β2 < 1 (bias-corrected Adam, measured on the engine\'s trainer).' },
     { id: 'step-schedule', statement: 'Steps γ_k = C·k^{-1/2}, k ≥ 1 (measured on the engine: its trainer against a float64 reference optimiser).' },
-    { id: 'smooth-activations', statement: 'Smooth Lipschitz activations: generalised soft-clipping, not ReLU (measured: the engine\'s activation against the paper\'s formula).' },
-    { id: 'bounded-decoder-mean', statement: 'The decoder mean G_θ is bounded.' },
-    { id: 'fixed-decoder-variance', statement: 'p(x|z) = N(G_θ(z), c² I) with c fixed.' },
-    { id: 'bounded-log-variance', statement: 'λ_min(Σ_φ) ≥ c_Σ > 0 (log-variance soft-clipped to [−20, 20]).' },
+    ...DEEP_VAE_MODEL_ASSUMPTIONS,
     { id: 'unbiased-gradients', statement: 'The engine\'s stochastic gradient is unbiased for the expected ELBO\'s gradient (measured: same objective as the float64 reference on the same draws, and the mean of its draws against the float64 expected gradient).' },
-    { id: 'exact-measurement', statement: 'G_n uses the gradient of the expected ELBO over the whole subset (unbiased antithetic estimate, variance floor subtracted), not mini-batch norms.' },
+    DEEP_VAE_EXACT_MEASUREMENT,
   ],
   tiers,
   falsifiers: [constantStep, biasedGradient],

@@ -80,7 +80,15 @@
  */
 import { defineClaim, type Falsifier, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
-import { checkDeepVaeRate, deepVaeRateConfigSchema, type DeepVaeRateConfig } from './adam-rate-deep-vae.check.ts';
+import {
+  biasedGradientMutation,
+  checkDeepVaeRate,
+  constantStepMutation,
+  DEEP_VAE_EXACT_MEASUREMENT,
+  DEEP_VAE_MODEL_ASSUMPTIONS,
+  deepVaeRateConfigSchema,
+  type DeepVaeRateConfig,
+} from './adam-rate-deep-vae.check.ts';
 
 const SGD = { kind: 'sgd' } as const;
 
@@ -149,7 +157,7 @@ const constantStep: Falsifier<DeepVaeRateConfig> = {
   id: 'constant-step',
   description: 'Constant step γ_k = C (α = 0): SGD settles in a noise ball whose size does not shrink. (The informational ReLU arm is not retrained.)',
   expected: 'E‖∇L(θ_k)‖² plateaus over the last decade (slope ≈ 0, against ≤ −0.25); G_n √n / log n stops falling',
-  mutate: (c) => ({ ...c, schedule: { ...c.schedule, alpha: 0 }, seeds: Math.min(c.seeds, FALSIFIER_SEEDS), reluSeeds: 0 }),
+  mutate: constantStepMutation(FALSIFIER_SEEDS),
 };
 
 const biasedGradient: Falsifier<DeepVaeRateConfig> = {
@@ -157,7 +165,7 @@ const biasedGradient: Falsifier<DeepVaeRateConfig> = {
   description: 'A constant bias b (every coordinate ±√(‖b‖²/P); ‖b‖² = 0.06 ≈ 4 G_n at the end of the quick window, 2.2 ≈ 5 G_n at the full tier) added to the engine\'s stochastic gradient: an error floor.',
   expected: 'the Polyak–Ruppert average stalls near ‖b‖²: its slope ≈ −0.2 to −0.3 (> −0.5) and its ratio to the iterates\' ‖∇L‖² ≈ 0.5–0.6 (> 0.15)',
   remedy: 'more steps (--set steps=…) or seeds: the floor must emerge from the transient within the last decade',
-  mutate: (c) => ({ ...c, gradientBias: c.falsifierBias, seeds: Math.min(c.seeds, FALSIFIER_SEEDS), reluSeeds: 0 }),
+  mutate: biasedGradientMutation(FALSIFIER_SEEDS),
 };
 
 export default defineClaim<DeepVaeRateConfig>({
@@ -171,12 +179,9 @@ export default defineClaim<DeepVaeRateConfig>({
   formula: 'G_n = O\\left(\\frac{\\log n}{\\sqrt{n}}\\right)',
   assumptions: [
     { id: 'step-schedule', statement: 'Steps γ_k = C·k^{-1/2}, k ≥ 1 (measured on the engine: its trainer against a float64 reference SGD).' },
-    { id: 'smooth-activations', statement: 'Smooth Lipschitz activations: generalised soft-clipping, not ReLU (measured: the engine\'s activation against the paper\'s formula).' },
-    { id: 'bounded-decoder-mean', statement: 'The decoder mean G_θ is bounded.' },
-    { id: 'fixed-decoder-variance', statement: 'p(x|z) = N(G_θ(z), c² I) with c fixed.' },
-    { id: 'bounded-log-variance', statement: 'λ_min(Σ_φ) ≥ c_Σ > 0 (log-variance soft-clipped to [−20, 20]).' },
+    ...DEEP_VAE_MODEL_ASSUMPTIONS,
     { id: 'unbiased-gradients', statement: 'The engine\'s stochastic gradient is unbiased for the expected ELBO\'s gradient (measured as for adam-rate-deep-vae).' },
-    { id: 'exact-measurement', statement: 'G_n uses the gradient of the expected ELBO over the whole subset (unbiased antithetic estimate, variance floor subtracted), not mini-batch norms.' },
+    DEEP_VAE_EXACT_MEASUREMENT,
   ],
   tiers,
   falsifiers: [constantStep, biasedGradient],

@@ -190,7 +190,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .option('--data <file>', 'run the claims that take data on this CSV or JSON file (one point per row) instead of their own data (which claims and what rows: below, and `list`); problems exit 2 naming the file, row and column')
     .option(
       '--max-minutes <m>',
-      'refuse (exit 2) a run estimated to take longer than this (estimate: each claim\'s calibrated quick-tier time scaled by its seeds × steps × arms; printed before the run)',
+      'refuse (exit 2) a run estimated to take longer than this (estimate: each claim\'s calibrated time at this tier, else at the quick tier, scaled by its seeds × steps × arms; printed before the run)',
       parseMinutes,
       DEFAULT_MAX_MINUTES,
     )
@@ -398,7 +398,7 @@ function costBeforeWork(
 ): { line: string; perClaim: Record<string, number | null> } | null {
   const record = readCalibration();
   const data = dataFile !== undefined ? readDataFile(dataFile) : undefined;
-  const estimates = claims.map((c) => estimateClaim(c, resolveClaimConfig(c, { tier, overrides }, c.takesData ? data : undefined).config, record));
+  const estimates = claims.map((c) => estimateClaim(c, resolveClaimConfig(c, { tier, overrides }, c.takesData ? data : undefined).config, record, tier));
   const known = estimates.filter((e) => e.seconds !== null);
   if (known.length === 0) return null;
   const wall = estimateWall(estimates, workers);
@@ -411,7 +411,7 @@ function costBeforeWork(
   }
   const unknown = estimates.length - known.length;
   return {
-    line: `estimated ${humanSeconds(wall)} on ${workers} worker(s) for ${claims.length} claim(s) (from calibrated quick-tier timings, ±50%${unknown ? `; ${unknown} claim(s) with no timing on record` : ''})`,
+    line: `estimated ${humanSeconds(wall)} on ${workers} worker(s) for ${claims.length} claim(s) (from calibrated timings, ±50%${unknown ? `; ${unknown} claim(s) with no timing on record` : ''})`,
     perClaim: Object.fromEntries(estimates.map((e) => [e.id, e.seconds])),
   };
 }

@@ -101,12 +101,14 @@ export async function mergeCalibration(file: string, target: number, entries: re
 /**
  * Every claim result of the report with its calibration in brief, read from
  * the record here, in the report layer (the runner never reads it). Compared
- * with the run's configuration when it ran at the calibrated (quick) tier, so
- * changed sizes or --set overrides show the calibration as stale.
+ * with the run's configuration when it ran at the calibrated tier (its own
+ * tier's entry when the record has one, e.g. a full-tier calibration; else the
+ * quick tier's), so changed sizes or --set overrides show the calibration as stale.
  */
 export function withCalibration<T extends { claims: { id: string; tier: string; config: unknown; calibration?: CalibrationSummary }[] }>(report: T, record = readCalibration()): T {
   const claims = report.claims.map((r) => {
-    const c = r.calibration ?? calibrationSummary(record, r.id, 'quick', r.tier === 'quick' ? r.config : undefined);
+    const own = record?.claims.some((e) => e.id === r.id && e.tier === r.tier) ?? false;
+    const c = r.calibration ?? (own ? calibrationSummary(record, r.id, r.tier, r.config) : calibrationSummary(record, r.id, 'quick', r.tier === 'quick' ? r.config : undefined));
     return c ? { ...r, calibration: c } : r;
   });
   return { ...report, claims };

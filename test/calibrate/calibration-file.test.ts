@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { calibrationSummary, formatFalseAlarm, mergeCalibration, readCalibration, type CalibratedEntry } from '../../src/report/calibration-record.ts';
+import { calibrationSummary, formatFalseAlarm, mergeCalibration, readCalibration, withCalibration, type CalibratedEntry } from '../../src/report/calibration-record.ts';
 import { wilsonInterval } from '../../src/stats/wilson.ts';
 import { configHash } from '../../src/calibrate/calibrate.ts';
 
@@ -46,5 +46,16 @@ describe('calibration record', () => {
     expect(calibrationSummary(d, 'd', 'quick', { seeds: 16 })?.stale).toBe(true);
     expect(formatFalseAlarm(calibrationSummary(d, 'd', 'quick', { seeds: 16 }))).toMatch(/0\/50 .*stale/);
     expect(formatFalseAlarm(undefined)).toBe('not calibrated');
+  });
+  it("a report shows its own tier's calibration when the record has one, else the quick tier's (stale at other sizes)", () => {
+    const record = { target: 0.99, claims: [{ ...entry('e', 50), configHash: configHash({ seeds: 8 }) }, { ...entry('e', 3, 3), tier: 'full', configHash: configHash({ seeds: 16 }) }] };
+    type Row = { id: string; tier: string; config: unknown; calibration?: ReturnType<typeof calibrationSummary> };
+    const report = (tier: string, config: unknown) => ({ claims: [{ id: 'e', tier, config } as Row] });
+    const at = (tier: string, config: unknown) => withCalibration(report(tier, config), record).claims[0].calibration;
+    expect(at('full', { seeds: 16 })).toMatchObject({ tier: 'full', runs: 3 });
+    expect(at('full', { seeds: 16 })?.stale).toBeUndefined();
+    expect(at('quick', { seeds: 8 })).toMatchObject({ tier: 'quick', runs: 50 });
+    const onlyQuick = { target: 0.99, claims: [record.claims[0]] };
+    expect(withCalibration(report('full', { seeds: 16 }), onlyQuick).claims[0].calibration).toMatchObject({ tier: 'quick', runs: 50 });
   });
 });

@@ -27,6 +27,13 @@ describe('estimates', () => {
     expect(estimateClaim(claim, claim.tiers.full, record).seconds).toBeCloseTo(16, 10);
     expect(estimateClaim(claim, { seeds: 100000, steps: 1000 }, record).seconds).toBeCloseTo(25000, 6);
   });
+  it("uses the tier's own timing when on record (sizes that work units leave out), else the quick tier's", () => {
+    const both = { target: 0.99, claims: [...record.claims, { id: 'c', tier: 'full', meanDurationMs: 600000 }] } as unknown as CalibrationRecord;
+    expect(estimateClaim(claim, claim.tiers.full, both, 'full').seconds).toBeCloseTo(600, 10);
+    expect(estimateClaim(claim, { seeds: 32, steps: 4000 }, both, 'full').seconds).toBeCloseTo(1200, 10);
+    expect(estimateClaim(claim, claim.tiers.quick, both, 'quick').seconds).toBeCloseTo(2, 10);
+    expect(estimateClaim(claim, claim.tiers.full, record, 'full').seconds).toBeCloseTo(16, 10);
+  });
   it('has no estimate for a claim with no timing on record', () => {
     expect(estimateClaim(claim, claim.tiers.full, null).seconds).toBeNull();
   });

@@ -172,6 +172,16 @@ describe('linear VAE oracle: gradient', () => {
     }
     const p = randomParams(DIMS, 'alias');
     expect(() => elboGradient(p, MOMENTS, SIGMA_X, 1, p)).toThrow(/shares memory/);
+    // The check remembers the last disjoint pair only by its blocks: swapping in a block that
+    // aliases the parameters (here a view of p.W's memory) after a clean call is still refused.
+    const out = zeroParams({ dx: DIMS.dx, dz: DIMS.dz });
+    expect(() => elboGradient(p, MOMENTS, SIGMA_X, 1, out)).not.toThrow();
+    expect(() => elboGradient(p, MOMENTS, SIGMA_X, 1, out)).not.toThrow();
+    const clean = out.c;
+    out.c = new Float64Array(p.W.buffer, p.W.byteOffset, out.c.length);
+    expect(() => elboGradient(p, MOMENTS, SIGMA_X, 1, out)).toThrow(/out\.c shares memory/);
+    out.c = clean;
+    expect(() => elboGradient(p, MOMENTS, SIGMA_X, 1, out)).not.toThrow();
   });
 
   it('squaredNorm sums every block', () => {

@@ -86,6 +86,27 @@ export const IWAE_MUTANTS: Mutant[] = [
     claims: [...BOTH, 'iwae-snr'],
   },
   {
+    id: 'iwae-port-js-kernel-encoder-density-dropped',
+    kind: 'estimator',
+    description:
+      "iwae-kernel-encoder-density-dropped run with the WebAssembly ports on: the JavaScript kernel forgets − log q(z|x), which the port would bypass; each IWAE claim's bitwise port check (kernelPortAgainstJavaScript) must see it.",
+    file: 'src/models/linear-vae/iwae-engine-model.ts',
+    find: '        logW[k] = -0.5 * sq / v + logNorm - 0.5 * zz + halfSumS + 0.5 * ee;',
+    replace: '        logW[k] = -0.5 * sq / v + logNorm - 0.5 * zz;',
+    claims: [...BOTH, 'iwae-rate-adam', 'iwae-snr', 'biased-sa-rate'],
+    ports: true,
+  },
+  {
+    id: 'iwae-port-js-kernel-decoder-gradient-scaled',
+    kind: 'gradient',
+    description: "iwae-kernel-decoder-gradient-scaled (∂W 5% too large) in the JavaScript kernel, run with the WebAssembly ports on: only the bitwise port check can see it there.",
+    file: 'src/models/linear-vae/iwae-engine-model.ts',
+    find: '          for (let j = 0; j < dz; j++) gW[q * dz + j] += gq * z[k * dz + j];',
+    replace: '          for (let j = 0; j < dz; j++) gW[q * dz + j] += 1.05 * gq * z[k * dz + j];',
+    claims: [...BOTH, 'iwae-rate-adam', 'iwae-snr', 'biased-sa-rate'],
+    ports: true,
+  },
+  {
     id: 'iwae-kernel-encoder-variance-gradient-half',
     kind: 'gradient',
     description: "The kernel's ∂s drops the ½ of the entropy term (ω_k(g ε e^{s/2} + 1)/2 → ω_k(g ε e^{s/2}/2 + 1)).",

@@ -58,7 +58,7 @@ import { bootstrapOverSeeds } from '../../stats/bootstrap.ts';
 import { allOf, atLeast, atMost, type Verdict } from '../../stats/verdict.ts';
 import { intervalMetric } from './shared/report.ts';
 import { probeOptimizer, probeStepSchedule } from '../shared/optimizer-probe.ts';
-import { autodiffAgainstReference, describeDiscrepancy, kernelAgainstReference, type IwaeEngineSetup } from './shared/iwae-conformance.ts';
+import { autodiffAgainstReference, describeDiscrepancy, kernelAgainstReference, kernelPortAgainstJavaScript, type IwaeEngineSetup } from './shared/iwae-conformance.ts';
 
 const arm = z.object({
   /** Schedule exponent a of K_k = ⌈K0·k^a⌉ (0: fixed K = ⌈K0⌉). */
@@ -342,6 +342,8 @@ function enginePremises(claimId: string, c: BiasedSaConfig, bed: TestBed, master
   if (!stepSchedule.ok) failures.push(`the engine's step size is not the stated γ_k: ${stepSchedule.detail}`);
   if (!optimizerProbe.ok) failures.push(`the engine's trainer does not apply SGD with the stated schedule: ${optimizerProbe.detail}`);
   for (const d of [kernel, autodiff]) if (!d.ok) failures.push(describeDiscrepancy(d, `θ* (B = ${c.batchSize}, K = ${c.premise.Ks[0]})`));
+  const port = kernelPortAgainstJavaScript(bed.setup, params, setting, `θ* (B = ${c.batchSize}, K = ${c.premise.Ks[0]})`, [masterSeed, claimId]);
+  if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
   const metrics: Record<string, Metric> = {
     exactGradientAtOptimum: { value: atOptimum, criterion: `≤ 1e-6 × ${scale.toExponential(2)} (‖∇V‖² at the closed-form ML decoder, float32-rounded, vs at 1.1·W*)` },
     'premise.biasExponent': { value: bias.exponent, lower: bias.exponent - c.premise.z * bias.se, upper: bias.exponent + c.premise.z * bias.se, criterion: `upper end (p + ${c.premise.z}·SE) ≥ 1: the engine's bias is O(1/K)` },
@@ -349,7 +351,7 @@ function enginePremises(claimId: string, c: BiasedSaConfig, bed: TestBed, master
     autodiffVsReference: { value: Math.max(autodiff.valueError, autodiff.gradientError), criterion: `≤ ${autodiff.tolerance} (identical draws, float32)` },
   };
   c.premise.Ks.forEach((K, l) => (metrics[`premise.bias[K=${K}]`] = { value: bias.bias[l] }));
-  const notes = [`Premises (measured): ${bias.detail}. ${samples.detail}. ${stepSchedule.detail}; ${optimizerProbe.detail}.`];
+  const notes = [`Premises (measured): ${bias.detail}. ${samples.detail}. ${stepSchedule.detail}; ${optimizerProbe.detail}; ${port.detail}.`];
   if (failures.length > 0) notes.push(`Engine premises FAILED, so the rates below are not evidence about the theorem: ${failures.join('; ')}.`);
   return {
     verdict: failures.length > 0 ? 'error' : 'pass',

@@ -48,7 +48,7 @@ import { MeanLogWeightModel } from '../../models/linear-vae/iwae-elbo-objective.
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { DrawMoments, describeMeanTest, meanTest } from '../../stats/mean-test.ts';
-import { autodiffAgainstReference, describeDiscrepancy, kernelAgainstReference, KERNEL_TOLERANCE, type IwaeEngineSetup } from './shared/iwae-conformance.ts';
+import { autodiffAgainstReference, describeDiscrepancy, kernelAgainstReference, kernelPortAgainstJavaScript, KERNEL_TOLERANCE, type IwaeEngineSetup } from './shared/iwae-conformance.ts';
 import {
   iwaeDecoderBlocks,
   pointwiseLogMarginal,
@@ -675,6 +675,8 @@ function engineConformance(c: IwaeBiasConfig, prep: Prepared, eng: EngineArm): {
   const kernel = kernelAgainstReference(setup, params, setting);
   const autodiff = autodiffAgainstReference(setup, params, setting);
   for (const dsc of [kernel, autodiff]) if (!dsc.ok) failures.push(describeDiscrepancy(dsc, `the bias point (B = ${n}, K = ${K})`));
+  const port = kernelPortAgainstJavaScript(setup, params, setting, `the bias point (B = ${n}, K = ${K})`, ['iwae-bias']);
+  if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
   const metrics: Record<string, Metric> = {
     engineDeviation: { value: eng.deviation, criterion: `≤ ${KERNEL_TOLERANCE} (kernel vs float64 estimator on identical samples; relative to max(1, ‖·‖∞))` },
     autodiffVsReference: { value: Math.max(autodiff.valueError, autodiff.gradientError), criterion: `≤ ${autodiff.tolerance} (one TF.js step on identical draws, float32)` },
@@ -686,7 +688,7 @@ function engineConformance(c: IwaeBiasConfig, prep: Prepared, eng: EngineArm): {
     assumption: {
       id: 'engine-computes-iwae',
       met: failures.length === 0,
-      detail: `kernel estimator within ${eng.deviation.toExponential(1)} of the float64 estimator on identical samples; one TF.js autodiff step within ${Math.max(autodiff.valueError, autodiff.gradientError).toExponential(1)} of the reference`,
+      detail: `kernel estimator within ${eng.deviation.toExponential(1)} of the float64 estimator on identical samples; one TF.js autodiff step within ${Math.max(autodiff.valueError, autodiff.gradientError).toExponential(1)} of the reference; ${port.detail}`,
     },
   };
 }

@@ -80,6 +80,7 @@ import {
   engineGradientUnbiased,
   flattenTrained,
   kernelAgainstReference,
+  kernelPortAgainstJavaScript,
   referenceAnchoredAtK1,
   referenceGradientPair,
   toReference,
@@ -420,6 +421,9 @@ function engineConformance(claimId: string, c: IwaeRateConfig, run: GroupRun, ct
         else autodiffErr = Math.max(autodiffErr, d.valueError, d.gradientError);
         if (!d.ok) failures.push(describeDiscrepancy(d, where));
       }
+      const port = kernelPortAgainstJavaScript(setup, params, setting, where, [masterSeed, claimId, a]);
+      if (a === 0 && where.startsWith('the initial')) notes.push(`Kernel port: ${port.detail}.`);
+      if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
     }
   });
   metrics.kernelVsReference = { value: kernelErr, criterion: '≤ 1e-8 (identical draws; relative to max(1, ‖∇‖∞))' };

@@ -60,7 +60,7 @@ import { leastSquaresLine } from '../../stats/least-squares.ts';
 import { DrawMoments, describeMeanTest, meanTest } from '../../stats/mean-test.ts';
 import type { Interval } from '../../stats/rate.ts';
 import { allOf, withinBand, type Verdict } from '../../stats/verdict.ts';
-import { autodiffAgainstReference, describeDiscrepancy, describeUnbiasedness, engineGradientUnbiased, KERNEL_TOLERANCE, type IwaeEngineSetup } from './shared/iwae-conformance.ts';
+import { autodiffAgainstReference, describeDiscrepancy, describeUnbiasedness, engineGradientUnbiased, kernelPortAgainstJavaScript, KERNEL_TOLERANCE, type IwaeEngineSetup } from './shared/iwae-conformance.ts';
 import { intervalMetric } from './shared/report.ts';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 
@@ -711,6 +711,8 @@ function enginePremises(
   const setting: ReplicaSetting = { label: 'iwae-snr conformance', seed: deriveSeed(masterSeed, claimId, 'autodiff'), schedule: { C: 1, alpha: 0 }, batchSize: Bmid, samples: c.bK, beta: 1 };
   const autodiff = autodiffAgainstReference(setup, params, setting);
   if (!autodiff.ok) failures.push(describeDiscrepancy(autodiff, `the SNR point (B = ${Bmid}, K = ${c.bK})`));
+  const port = kernelPortAgainstJavaScript(setup, params, setting, `the SNR point (B = ${Bmid}, K = ${c.bK})`, [masterSeed, claimId]);
+  if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
   const unbiased = engineGradientUnbiased(setup, params, {
     batchSize: 1,
     samples: c.slopeFrom,
@@ -730,7 +732,7 @@ function enginePremises(
     assumption: {
       id: 'engine-computes-iwae',
       met: failures.length === 0,
-      detail: `kernel within ${worstLevel.deviation.toExponential(1)} of the float64 reference on every draw; TF.js autodiff within ${Math.max(autodiff.valueError, autodiff.gradientError).toExponential(1)}; unbiased for ∇L_K (max |t| ${unbiased.maxAbsZ.toFixed(2)} ≤ ${unbiased.threshold.toFixed(2)})`,
+      detail: `kernel within ${worstLevel.deviation.toExponential(1)} of the float64 reference on every draw; TF.js autodiff within ${Math.max(autodiff.valueError, autodiff.gradientError).toExponential(1)}; unbiased for ∇L_K (max |t| ${unbiased.maxAbsZ.toFixed(2)} ≤ ${unbiased.threshold.toFixed(2)}); ${port.detail}`,
     },
   };
 }

@@ -118,8 +118,10 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
    * pools otherwise runs the JavaScript kernel, which calls its poolKernel).
    */
   readonly kernelImplementation: LinearVaeKernelImplementation;
+  private readonly options: LinearIwaeModelOptions;
 
   constructor(opts: LinearIwaeModelOptions) {
+    this.options = opts;
     // Its data, shapes, initialisation and TF.js objective only (never its kernel step): no WebAssembly instance.
     this.elbo = new LinearVaeModel({ ...opts, kernelImplementation: 'js' });
     this.dims = opts.dims;
@@ -151,6 +153,17 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     const ownPooling = this.poolKernel === LinearIwaeModel.prototype.poolKernel;
     this.wasm = opts.kernelImplementation === 'js' || !ownPooling ? null : WasmLinearVaeKernel.create(opts.dims, this.elbo.data, opts.sigmaX);
     this.kernelImplementation = this.wasm === null ? 'js' : 'wasm-simd';
+  }
+
+  /**
+   * The same model on its JavaScript kernel, where this one runs the WebAssembly port (else
+   * null): a claim's conformance compares the two bit for bit (kernel-port-probe.ts), since a
+   * bug in the JavaScript kernel alone would otherwise pass unseen while the port runs.
+   */
+  javascriptTwin(): LinearIwaeModel | null {
+    // A subclass (its own objective or pooling) has no twin here: it runs JavaScript or must be compared as itself.
+    if (this.wasm === null || Object.getPrototypeOf(this) !== LinearIwaeModel.prototype) return null;
+    return new LinearIwaeModel({ ...this.options, kernelImplementation: 'js' });
   }
 
   /** The standard deviation of the N(0, s²) initialisation of W and V (the others start at 0). */

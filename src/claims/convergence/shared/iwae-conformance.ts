@@ -37,6 +37,7 @@ import { iwaeDraw } from '../../../models/linear-vae/iwae-oracle.ts';
 import { dataMoments, elboGradient } from '../../../models/linear-vae/oracle.ts';
 import { zeroParams, type LinearVaeDims, type LinearVaeParams } from '../../../models/linear-vae/params.ts';
 import { DrawMoments, describeMeanTest, meanTest, type MeanTestResult } from '../../../stats/mean-test.ts';
+import { kernelPortProbe } from '../../shared/kernel-port-probe.ts';
 
 export const KERNEL_TOLERANCE = 1e-8;
 export const AUTODIFF_TOLERANCE = 1e-4;
@@ -155,6 +156,21 @@ export function kernelAgainstReference(setup: IwaeEngineSetup, params: ReplicaPa
   const g = zeroParams(dims);
   for (const nm of trainedBlocks(model)) g[nm].set(grad[nm]);
   return compare('kernel', KERNEL_TOLERANCE, value, g, ref, setup);
+}
+
+/**
+ * The kernel as it runs (its WebAssembly SIMD port where that loads) against its JavaScript
+ * kernel on the same draws, bit for bit (kernel-port-probe.ts): the comparison with the
+ * float64 reference above sees only the port, so a bug in the JavaScript kernel alone (or
+ * the port alone, within 1e-8) needs this. `ok` with a note when no port runs.
+ */
+export function kernelPortAgainstJavaScript(setup: IwaeEngineSetup, params: ReplicaParams, setting: ReplicaSetting, where: string, seedLabel: (string | number)[]): { ok: boolean; detail: string } {
+  const twin = setup.model.javascriptTwin();
+  if (twin === null) return { ok: true, detail: 'the kernel runs as JavaScript here (no WebAssembly port to compare)' };
+  const { seed: _seed, label: _label, ...rest } = setting;
+  const all = Object.keys(setup.model.paramShapes);
+  const names = all.flatMap((n) => Array.from({ length: setup.model.paramShapes[n].reduce((a, b) => a * b, 1) }, (_, i) => `∂${n}[${i}]`));
+  return kernelPortProbe(twin, setup.model, [{ params, setting: rest, where }], seedLabel, (i) => names[i] ?? `coordinate ${i}`);
 }
 
 /**

@@ -266,6 +266,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
               signal: controller.signal,
               registryModule: registryModuleFromEnv(),
               userModules,
+              ...(estimate ? { estimatedSeconds: estimate.perClaim } : {}),
             });
             report = assembleReport(outcome.results, runOptions, startedAt, performance.now() - t0, outcome.notRun);
           } finally {

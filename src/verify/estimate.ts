@@ -64,9 +64,8 @@ export function estimateTier(claim: Claim, tier: Tier, record: CalibrationRecord
 }
 
 /**
- * Wall time of claims spread over `workers` processes, longest first (how the
- * pool hands them out is close to that): the larger of the busiest worker's
- * share and the longest claim.
+ * Wall time of claims spread over `workers` processes, longest first (as the
+ * pool hands them out, worker-pool.ts dispatchOrder): the busiest worker's load.
  */
 export function estimateWall(estimates: readonly ClaimEstimate[], workers: number): number {
   const loads = new Array<number>(Math.max(1, workers)).fill(0);

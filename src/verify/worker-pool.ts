@@ -23,6 +23,21 @@ export interface PoolOptions extends RunOptions {
   registryModule?: string;
   /** The user's claim modules (`--claims`) that workers add to the registry. */
   userModules?: string[];
+  /**
+   * Estimated seconds per claim id (src/verify/estimate.ts): claims are handed out longest
+   * first (those with no estimate before all, as they may be long), which bounds the wall
+   * time by the longest claim plus an even share instead of leaving a long claim that comes
+   * late in the selection to run alone at the end. Absent: selection order.
+   */
+  estimatedSeconds?: Record<string, number | null>;
+}
+
+/** Indices of `claims` in dispatch order: longest estimate first, unknown first of all; ties keep selection order. */
+export function dispatchOrder(claims: readonly Pick<Claim, 'id'>[], estimatedSeconds?: Record<string, number | null>): number[] {
+  const order = claims.map((_, i) => i);
+  if (!estimatedSeconds) return order;
+  const key = (i: number) => estimatedSeconds[claims[i].id] ?? Infinity;
+  return order.sort((a, b) => key(b) - key(a) || a - b);
 }
 
 export interface PoolOutcome {
@@ -53,6 +68,7 @@ export async function runClaimsInPool(opts: PoolOptions): Promise<PoolOutcome> {
   const emit = opts.onEvent ?? (() => {});
   const results: (ClaimResult | undefined)[] = new Array(claims.length);
   const live = new Set<ChildProcess>();
+  const order = dispatchOrder(claims, opts.estimatedSeconds);
   let next = 0;
   let interrupted = signal?.aborted ?? false;
 
@@ -121,7 +137,7 @@ export async function runClaimsInPool(opts: PoolOptions): Promise<PoolOutcome> {
     let child: ChildProcess | null = null;
     try {
       while (!interrupted && next < claims.length) {
-        const index = next++;
+        const index = order[next++];
         if (!child) {
           child = spawnWorker();
           live.add(child);

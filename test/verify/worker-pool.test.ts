@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runClaimsInPool } from '../../src/verify/worker-pool.ts';
+import { dispatchOrder, runClaimsInPool } from '../../src/verify/worker-pool.ts';
 import { CLAIMS } from '../fixtures/pool-claims.ts';
 import type { ClaimResult } from '../../src/contract/result.ts';
 
@@ -13,6 +13,15 @@ const registryModule = pathToFileURL(fileURLToPath(new URL('../fixtures/pool-cla
 const backend = { name: 'cpu', tfjsVersion: '4', precision: 'float32' as const };
 const byId = (ids: string[]) => ids.map((id) => CLAIMS.find((c) => c.id === id)!);
 const strip = (r: ClaimResult) => ({ id: r.id, verdict: r.verdict, metrics: r.metrics, falsifiers: r.falsifiers.map((f) => f.verdict) });
+
+describe('dispatchOrder', () => {
+  it('hands out the longest estimate first, claims with no estimate before all, ties in selection order', () => {
+    const claims = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id }));
+    expect(dispatchOrder(claims)).toEqual([0, 1, 2, 3, 4]);
+    expect(dispatchOrder(claims, { a: 5, b: 600, c: null, d: 5, e: 40 })).toEqual([2, 1, 4, 0, 3]);
+    expect(dispatchOrder(claims, { a: 1 })).toEqual([1, 2, 3, 4, 0]);
+  });
+});
 
 describe('runClaimsInPool', () => {
   it('gives the same results with 1 and 2 workers, in selection order', { timeout: 120_000 }, async () => {

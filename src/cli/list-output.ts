@@ -8,6 +8,7 @@ import type { Claim, Tier } from '../contract/claim.ts';
 import type { VerifyReport } from '../contract/result.ts';
 import { seconds } from '../report/format.ts';
 import type { CalibrationRecord } from '../report/calibration-record.ts';
+import type { TimingRecord } from '../report/timing-record.ts';
 import { estimateTier, humanSeconds } from '../verify/estimate.ts';
 
 /** Config keys that scale a claim's cost, found at any depth ≤ 3 of a tier's config. */
@@ -38,8 +39,10 @@ export interface ListOptions {
   tiers: readonly Tier[];
   timings: VerifyReport | null;
   json: boolean;
-  /** Calibration record whose quick-tier timings give each tier's estimated time (src/verify/estimate.ts). */
+  /** Calibration record whose timings give each tier's estimated time where the timing record has none (src/verify/estimate.ts). */
   calibration?: CalibrationRecord | null;
+  /** Timing record (reports/calibration/timings.json): a tier's measured run, preferred for its estimate. */
+  timingRecord?: TimingRecord | null;
 }
 
 function lastRun(claim: Claim, tier: Tier, timings: VerifyReport | null): { durationMs: number; startedAt: string } | null {
@@ -62,7 +65,7 @@ export function renderClaimList(claims: readonly Claim[], opts: ListOptions): st
           ? { rows: c.takesData.describe, columns: Object.fromEntries(opts.tiers.map((t) => [t, c.takesData!.dimension(c.tiers[t])])) }
           : null,
         tiers: Object.fromEntries(
-          opts.tiers.map((t) => [t, { config: c.tiers[t], cost: configCost(c.tiers[t]), estimatedSeconds: estimateTier(c, t, opts.calibration ?? null).seconds, lastRun: lastRun(c, t, opts.timings) }]),
+          opts.tiers.map((t) => [t, { config: c.tiers[t], cost: configCost(c.tiers[t]), estimatedSeconds: estimateTier(c, t, opts.calibration ?? null, opts.timingRecord ?? null).seconds, lastRun: lastRun(c, t, opts.timings) }]),
         ),
       })),
       null,
@@ -79,7 +82,7 @@ export function renderClaimList(claims: readonly Claim[], opts: ListOptions): st
     for (const t of opts.tiers) {
       const cost = configCost(c.tiers[t]);
       const run = lastRun(c, t, opts.timings);
-      const est = estimateTier(c, t, opts.calibration ?? null).seconds;
+      const est = estimateTier(c, t, opts.calibration ?? null, opts.timingRecord ?? null).seconds;
       lines.push(
         `    ${t}: ${cost || truncate(JSON.stringify(c.tiers[t]), 100)} · ${1 + c.falsifiers.length} configuration(s)` +
           (est !== null ? ` · est. ${humanSeconds(est)}` : '') +

@@ -33,6 +33,7 @@ import { renderComparison } from './compare-output.ts';
 import { renderClaimList } from './list-output.ts';
 import { calibrate, CALIBRATION_TARGET } from '../calibrate/calibrate.ts';
 import { mergeCalibration, readCalibration } from '../report/calibration-record.ts';
+import { readTimings } from '../report/timing-record.ts';
 import { checkOverrides, InvalidConfigError, OverrideError, parseOverride, type Override } from '../config/overrides.ts';
 import { DataFileError, readDataFile } from '../data/data-file.ts';
 import writeFileAtomic from 'write-file-atomic';
@@ -190,7 +191,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
     .option('--data <file>', 'run the claims that take data on this CSV or JSON file (one point per row) instead of their own data (which claims and what rows: below, and `list`); problems exit 2 naming the file, row and column')
     .option(
       '--max-minutes <m>',
-      'refuse (exit 2) a run estimated to take longer than this (estimate: each claim\'s calibrated time at this tier, else at the quick tier, scaled by its seeds × steps × arms; printed before the run)',
+      'refuse (exit 2) a run estimated to take longer than this (estimate: each claim\'s recorded or calibrated time at this tier, else its calibrated quick-tier time, scaled by its seeds × steps × arms; printed before the run)',
       parseMinutes,
       DEFAULT_MAX_MINUTES,
     )
@@ -343,7 +344,7 @@ export function buildProgram(setExit: (code: number) => void, deps: CliDeps = {}
           timings = null;
         }
       }
-      print(renderClaimList(claims, { tiers: opts.tier ? [opts.tier] : TIERS, timings, json: !!opts.json, calibration: readCalibration() }));
+      print(renderClaimList(claims, { tiers: opts.tier ? [opts.tier] : TIERS, timings, json: !!opts.json, calibration: readCalibration(), timingRecord: readTimings() }));
     });
 
   program
@@ -398,8 +399,9 @@ function costBeforeWork(
   maxMinutes: number,
 ): { line: string; perClaim: Record<string, number | null> } | null {
   const record = readCalibration();
+  const timingRecord = readTimings();
   const data = dataFile !== undefined ? readDataFile(dataFile) : undefined;
-  const estimates = claims.map((c) => estimateClaim(c, resolveClaimConfig(c, { tier, overrides }, c.takesData ? data : undefined).config, record, tier));
+  const estimates = claims.map((c) => estimateClaim(c, resolveClaimConfig(c, { tier, overrides }, c.takesData ? data : undefined).config, record, tier, timingRecord));
   const known = estimates.filter((e) => e.seconds !== null);
   if (known.length === 0) return null;
   const wall = estimateWall(estimates, workers);
@@ -412,7 +414,7 @@ function costBeforeWork(
   }
   const unknown = estimates.length - known.length;
   return {
-    line: `estimated ${humanSeconds(wall)} on ${workers} worker(s) for ${claims.length} claim(s) (from calibrated timings, ±50%${unknown ? `; ${unknown} claim(s) with no timing on record` : ''})`,
+    line: `estimated ${humanSeconds(wall)} on ${workers} worker(s) for ${claims.length} claim(s) (from recorded and calibrated timings, ±50%${unknown ? `; ${unknown} claim(s) with no timing on record` : ''})`,
     perClaim: Object.fromEntries(estimates.map((e) => [e.id, e.seconds])),
   };
 }

@@ -3,10 +3,11 @@
  * trains, so `verify` can print the estimate, show an ETA, and refuse a run
  * (`--set seeds=100000`) that would take hours unless told otherwise.
  *
- * Basis: the claim's measured mean duration from the calibration record
- * (reports/calibration/calibration.json: M runs on this repository's machine
- * class) at the tier the configuration comes from when that tier is on record
- * (a full-tier calibration), else at the quick tier, scaled by the ratio of the
+ * Basis: the claim's measured duration at the tier the configuration comes
+ * from, in the timing record (reports/calibration/timings.json: one named run
+ * on this repository's machine class, src/report/timing-record.ts) or the
+ * calibration record (reports/calibration/calibration.json: the mean of M runs),
+ * else its calibrated mean at the quick tier; scaled by the ratio of the
  * configuration's work units to that tier's. The full tier's own record
  * matters where the tiers differ in sizes that work units leave out: the deep
  * VAE claims run the same seeds × steps at both tiers on a network 15x larger
@@ -18,7 +19,8 @@
  * timing on record has no estimate and is never refused.
  */
 import type { Claim, Tier } from '../contract/claim.ts';
-import type { CalibrationRecord } from '../report/calibration-record.ts';
+import { configHash, type CalibrationRecord } from '../report/calibration-record.ts';
+import type { TimingRecord } from '../report/timing-record.ts';
 
 const SCALARS = new Set(['seeds', 'steps', 'iterations', 'epochs', 'draws']);
 const LISTS = new Set(['widths', 'Ks', 'betas', 'values', 'arms']);
@@ -50,17 +52,22 @@ export interface ClaimEstimate {
   seconds: number | null;
 }
 
-/** `config` derives from `tier`'s configuration (with overrides): that tier's timing is used when on record, else the quick tier's. */
-export function estimateClaim(claim: Claim, config: unknown, record: CalibrationRecord | null, tier: Tier = 'quick'): ClaimEstimate {
-  const timed = (t: string) => record?.claims.find((c) => c.id === claim.id && c.tier === t && c.meanDurationMs > 0);
-  const entry = timed(tier) ?? timed('quick');
-  if (!entry) return { id: claim.id, seconds: null };
-  const ratio = workUnits(config) / workUnits(claim.tiers[entry.tier as Tier]);
-  return { id: claim.id, seconds: (entry.meanDurationMs / 1000) * ratio };
+/**
+ * `config` derives from `tier`'s configuration (with overrides). The base time, first found:
+ * the timing record's run at that tier (unless the tier's configuration changed since), the
+ * calibration's mean at that tier, the calibration's mean at the quick tier; scaled by the
+ * work-unit ratio of `config` to the base's tier configuration.
+ */
+export function estimateClaim(claim: Claim, config: unknown, record: CalibrationRecord | null, tier: Tier = 'quick', timings: TimingRecord | null = null): ClaimEstimate {
+  const run = timings?.entries.find((e) => e.id === claim.id && e.tier === tier && e.durationMs > 0 && e.configHash === configHash(claim.tiers[tier]));
+  const calibrated = (t: string) => record?.claims.find((c) => c.id === claim.id && c.tier === t && c.meanDurationMs > 0);
+  const base = run ? { ms: run.durationMs, tier } : [calibrated(tier), calibrated('quick')].map((e) => e && { ms: e.meanDurationMs, tier: e.tier as Tier }).find((e) => e);
+  if (!base) return { id: claim.id, seconds: null };
+  return { id: claim.id, seconds: (base.ms / 1000) * (workUnits(config) / workUnits(claim.tiers[base.tier])) };
 }
 
-export function estimateTier(claim: Claim, tier: Tier, record: CalibrationRecord | null): ClaimEstimate {
-  return estimateClaim(claim, claim.tiers[tier], record, tier);
+export function estimateTier(claim: Claim, tier: Tier, record: CalibrationRecord | null, timings: TimingRecord | null = null): ClaimEstimate {
+  return estimateClaim(claim, claim.tiers[tier], record, tier, timings);
 }
 
 /**

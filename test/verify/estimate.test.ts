@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { estimateClaim, estimateWall, humanSeconds, workUnits } from '../../src/verify/estimate.ts';
 import type { Claim } from '../../src/contract/claim.ts';
-import type { CalibrationRecord } from '../../src/report/calibration-record.ts';
+import { configHash, type CalibrationRecord } from '../../src/report/calibration-record.ts';
+import { timingsFromReport } from '../../src/report/timing-record.ts';
 import { main } from '../../src/cli/main.ts';
 import { captureStream } from '../report/cli-harness.ts';
 
@@ -60,5 +61,38 @@ describe('verify refuses a run estimated above --max-minutes, before any trainin
     });
     expect(code).toBe(2);
     expect(stderr.text()).toMatch(/this run is estimated at [\d.]+ h on 1 worker\(s\) \(longest: sgd-rate-linear-vae, .*\), over --max-minutes 60; pass --max-minutes \d+ to run it anyway/);
+  });
+});
+
+describe('timing record', () => {
+  const claim = { id: 'c', tiers: { quick: { seeds: 8, steps: 1000 }, full: { seeds: 16, steps: 4000, width: 512 } } } as unknown as Claim;
+  const record = { target: 0.99, claims: [{ id: 'c', tier: 'quick', meanDurationMs: 2000 }] } as unknown as CalibrationRecord;
+  const entry = (config: unknown, durationMs = 720000) => ({ id: 'c', tier: 'full', durationMs, configHash: configHash(config), measuredAt: '2026-12-01T00:00:00Z', commit: null });
+  it("a recorded run at the tier comes first, scaled by work units from the tier's own configuration", () => {
+    const timings = { entries: [entry(claim.tiers.full)] };
+    expect(estimateClaim(claim, claim.tiers.full, record, 'full', timings).seconds).toBeCloseTo(720, 10);
+    expect(estimateClaim(claim, { ...(claim.tiers.full as object), seeds: 32 }, record, 'full', timings).seconds).toBeCloseTo(1440, 10);
+    // Not used at another tier, nor once the tier's configuration has changed (quick-scaled again: 2 s × 8).
+    expect(estimateClaim(claim, claim.tiers.quick, record, 'quick', timings).seconds).toBeCloseTo(2, 10);
+    expect(estimateClaim(claim, claim.tiers.full, record, 'full', { entries: [entry({ seeds: 16, steps: 4000, width: 256 })] }).seconds).toBeCloseTo(16, 10);
+  });
+  it('is read from a report: finished claims that ran their tier configuration only', () => {
+    const full = claim.tiers.full;
+    const report = {
+      tier: 'full' as const,
+      startedAt: '2026-12-01T06:00:00Z',
+      environment: { gitCommit: 'abc' },
+      claims: [
+        { id: 'c', verdict: 'pass', durationMs: 1234.4, config: full },
+        { id: 'd', verdict: 'error', durationMs: 10, config: full },
+        { id: 'e', verdict: 'fail', durationMs: 99, config: { seeds: 1 } },
+        { id: 'f', verdict: 'inconclusive', durationMs: 50, config: full },
+      ],
+    } as unknown as Parameters<typeof timingsFromReport>[0];
+    const tierConfig = (id: string) => (id === 'g' ? undefined : full);
+    expect(timingsFromReport(report, tierConfig)).toEqual([
+      { id: 'c', tier: 'full', durationMs: 1234, configHash: configHash(full), measuredAt: '2026-12-01T06:00:00Z', commit: 'abc' },
+      { id: 'f', tier: 'full', durationMs: 50, configHash: configHash(full), measuredAt: '2026-12-01T06:00:00Z', commit: 'abc' },
+    ]);
   });
 });

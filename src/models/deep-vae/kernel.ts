@@ -191,9 +191,10 @@ export class DeepVaeKernel {
     this.gHead = new Float64Array(2 * dz);
     this.dh1 = new Float64Array(H);
     this.out1 = new Float64Array(1);
-    this.theta = new Float64Array(this.P);
     this.slope1 = new Float64Array(1);
     this.wasm = implementation === 'auto' ? WasmDeepVaeKernel.create(dims, this.P, data, this.logNorm, this.invVar) : null;
+    // The JavaScript loop's float64 copies of θ and the data: not needed where the port runs (it holds its own).
+    this.theta = new Float64Array(this.wasm ? 0 : this.P);
     this.data64 = this.wasm ? new Float64Array(0) : Float64Array.from(data);
   }
 

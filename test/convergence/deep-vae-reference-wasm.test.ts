@@ -9,7 +9,8 @@
  *     ReLU, β ≠ 1, K ∈ {1, 2, 3}, stride > K, J = 1..5, parameters small to overflowing
  *     (infinities and NaN), pre-activations placed exactly at, just inside and just
  *     beyond every soft-clip threshold of every layer (|s(t − lo)|, |s(t − hi)| = 40;
- *     t = lo, hi; huge), inputs longer than read, dirty gradient buffers; and once at
+ *     t = lo, hi; huge) and of the port's short cut for the decoder output
+ *     (s(t − hi) = −60, |t| = 2⁻³⁰), inputs longer than read, dirty gradient buffers; and once at
  *     full size (196-64-8, n = 500 digits, J = 4, the claims' antithetic noise);
  *   - the claims' run-time comparison (referencePortCheck) names the first differing
  *     coordinate, and reports when there is no port to compare;
@@ -17,11 +18,12 @@
  *     (test/engine/wasm-kernel.test.ts, for every kernel).
  */
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { loadDigits } from '../../src/data/mnist.ts';
 import { deepElboDraws, deepElboDrawsJs, deepOffsets, unflattenDeep, type DeepElboOptions } from '../../src/models/deep-vae/reference.ts';
-import { deepReferenceImplementation } from '../../src/models/deep-vae/reference-wasm.ts';
-import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS, type ClipRange } from '../../src/models/deep-vae/soft-clip.ts';
+import { deepReferenceImplementation, deepReferenceSkipsOutput } from '../../src/models/deep-vae/reference-wasm.ts';
+import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS, softClipWithDerivative, type ClipRange } from '../../src/models/deep-vae/soft-clip.ts';
 import { deepParamCount, type Activation, type DeepVaeDims } from '../../src/models/deep-vae/params.ts';
 import { antitheticNoise, referencePortCheck } from '../../src/claims/convergence/adam-rate-deep-vae.conformance.ts';
 
@@ -81,11 +83,16 @@ function difference(c: Case): string | null {
   return null;
 }
 
-/** Pre-activations t at, just inside and just beyond every threshold of a range: s(t − lo), s(t − hi) ∈ {±40, 0}, and huge. */
+/**
+ * Pre-activations t at, next to and just beyond every threshold of a range: soft-clip.ts's
+ * s(t − lo), s(t − hi) ∈ {±40, 0}; the port's output short cut's s(t − hi) = −60 and
+ * |t| = 2⁻³⁰ (reference-wasm.ts); and huge.
+ */
 function thresholds({ lo, hi }: ClipRange): number[] {
   const s = SOFT_CLIP_SHARPNESS;
-  const edges = [lo - 40 / s, lo, lo + 40 / s, hi - 40 / s, hi, hi + 40 / s];
-  const out = [-1e300, -1e6, 1e6, 1e300, (lo + hi) / 2, 2 ** -31, -(2 ** -31), 0];
+  const edges = [lo - 40 / s, lo, lo + 40 / s, hi - 60 / s, hi - 40 / s, hi, hi + 40 / s];
+  const out = [-1e300, -1e6, 1e6, 1e300, (lo + hi) / 2, 0];
+  for (const t of [2 ** -30, -(2 ** -30)]) out.push(t, t * (1 + 2 ** -52), t * (1 - 2 ** -53), t / 2);
   for (const e of edges) out.push(e, e * (1 + 2 ** -52) + 2 ** -1074, e * (1 - 2 ** -52) - 2 ** -1074, e + 1e-9, e - 1e-9, e + 0.5, e - 0.5);
   return out;
 }
@@ -141,9 +148,49 @@ describe('deep VAE float64 reference: WebAssembly SIMD port', () => {
     expect(runs).toBe(dimsList.length * shapes.length * 2 * 4);
   });
 
+  it("skips the decoder output's soft-clip only where softClipWithDerivative gives f = t, f' = 1 exactly, at both sides of every threshold and on random doubles", () => {
+    const out = new Float64Array(2);
+    const exact = (t: number) => {
+      softClipWithDerivative(t, MEAN_RANGE, out, 0);
+      return Object.is(out[0], t) && out[1] === 1;
+    };
+    const tried: number[] = [...thresholds(MEAN_RANGE)];
+    for (const t of thresholds(MEAN_RANGE)) {
+      let up = t;
+      let down = t;
+      for (let i = 0; i < 4; i++) {
+        up = up * (1 + 2 ** -52) + 2 ** -1074;
+        down = down * (1 - 2 ** -52) - 2 ** -1074;
+        tried.push(up, down);
+      }
+    }
+    let skipped = 0;
+    for (const t of tried) {
+      const skip = deepReferenceSkipsOutput(t, MEAN_RANGE);
+      expect(skip).not.toBeNull();
+      if (skip) {
+        skipped++;
+        expect(exact(t), `t = ${t}`).toBe(true);
+      }
+    }
+    expect(skipped).toBeGreaterThan(20);
+    // The thresholds themselves: skipped just inside, not at or beyond (the condition is the one stated).
+    const s = SOFT_CLIP_SHARPNESS;
+    const edge = MEAN_RANGE.hi - 60 / s;
+    expect([edge * (1 - 2 ** -52), edge, edge * (1 + 2 ** -52)].map((t) => deepReferenceSkipsOutput(t, MEAN_RANGE))).toEqual([true, false, false]);
+    expect([2 ** -30, 2 ** -30 * (1 - 2 ** -53), -(2 ** -30), 0].map((t) => deepReferenceSkipsOutput(t, MEAN_RANGE))).toEqual([true, false, true, false]);
+    const low = MEAN_RANGE.lo + 40 / s;
+    expect([low * (1 + 2 ** -52), low, low * (1 - 2 ** -52)].map((t) => deepReferenceSkipsOutput(t, MEAN_RANGE))).toEqual([false, false, true]);
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.double({ min: -60, max: 60 }), fc.double({ min: -1e-8, max: 1e-8 })), (t) => !deepReferenceSkipsOutput(t, MEAN_RANGE) || exact(t)),
+      { numRuns: 20_000, seed: 13 },
+    );
+  });
+
   it('equals the JavaScript bitwise with every layer\'s pre-activations at, just inside and just beyond each soft-clip threshold, and huge', () => {
     let seed = 0;
-    for (const dims of [{ dx: 45, hidden: 45, dz: 3 }, { dx: 44, hidden: 46, dz: 4 }]) {
+    expect(BIASES.output.length).toBeLessThanOrEqual(64);
+    for (const dims of [{ dx: 65, hidden: 65, dz: 3 }, { dx: 64, hidden: 66, dz: 4 }]) {
       for (const weightScale of [0, 1e-12, 1e-3]) {
         for (let shift = 0; shift < 15; shift++) {
           for (const activation of ['soft-clip', 'relu'] as const) {

@@ -14,6 +14,23 @@
  * every transcendental's bits are V8's, as in the JavaScript reference. Both
  * activations run through the port.
  *
+ * One short cut, where no faithful exponential can change a bit: the decoder output's
+ * soft-clip (`meanClip`: soft-clip.ts's softClipWithDerivative with s = SOFT_CLIP_SHARPNESS
+ * on [lo, hi]; the bulk of the activations: S·dx per point) is not called for t with
+ * a1 = s(t − lo) > 40, a2 = s(t − hi) < −60 and |t| ≥ 2⁻³⁰ (a1, a2 computed as soft-clip.ts
+ * does, so the module takes softClipWithDerivative's saturated branch a1 > 40, a2 < −40
+ * exactly where it does, on a subset of it). That branch returns f = t − e/s, f' = 1 − e
+ * with e = Math.exp(a2). With Math.exp faithful (error below 1 ulp; V8's is fdlibm's),
+ * e ≤ e^{−60}(1 + 2⁻⁵²) < 2⁻⁸⁶, so
+ *   - 1 − e rounds to 1: e < 2⁻⁵⁴, half the spacing of the doubles below 1;
+ *   - t − e/s rounds to t: e/s ≤ e < 2⁻⁸⁶ ≤ 2⁻⁵⁶|t| (s ≥ 1, |t| ≥ 2⁻³⁰), below half the
+ *     spacing of the doubles on either side of t (≥ 2⁻⁵³|t|; t is finite there: a1 > 40
+ *     and a2 < −60 exclude ±∞ and NaN).
+ * So f = t (left in place) and f' = 1 bit for bit, without the exponential. Every other
+ * output goes to softClipWithDerivative itself (env.actAt). Tested bitwise with output
+ * pre-activations at both sides of each of these thresholds
+ * (test/convergence/deep-vae-reference-wasm.test.ts).
+ *
  * The binary (wasm/deep-vae-reference.wasm, committed; `node scripts/build-wasm.mjs`
  * rebuilds it) is loaded synchronously beside this file. Where it cannot be
  * loaded (no WebAssembly SIMD, missing file), reference.ts runs its JavaScript:
@@ -24,6 +41,7 @@
  */
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 import type { DeepVaeDims } from './params.ts';
+import { SOFT_CLIP_SHARPNESS, type ClipRange } from './soft-clip.ts';
 
 /** reference.ts's activation of one layer: f into out[at], f' into out[at + 1]. */
 interface ActFd {
@@ -37,6 +55,8 @@ export interface ActivationFns {
 }
 
 interface ReferenceExports {
+  setMeanClip(on: number, s: number, lo: number, hi: number): void;
+  outputSkipped(t: number): number;
   setup(dx: number, H: number, dz: number, n: number, J: number, K: number, stride: number, beta: number, v: number, logNorm: number, theta: number, x: number, eps: number, epsBytes: number, grads: number, values: number, scratch: number): number;
   headArray(which: number): number;
   run(): void;
@@ -73,6 +93,12 @@ class WasmDeepReference {
         m[b + i] = pair[1];
       }
     };
+    const actAt = (kind: number, at: number, der: number) => {
+      const m = this.f64;
+      (kind === 0 ? this.act!.hidden : this.act!.mean).fd(m[at / 8], pair, 0);
+      m[at / 8] = pair[0];
+      m[der / 8] = pair[1];
+    };
     // reference.ts's encoder heads and KL of one point, in its order: μ, log σ², σ = e^{lv/2}, KL.
     const headsFn = () => {
       const { mean, logVar } = this.act!;
@@ -92,12 +118,18 @@ class WasmDeepReference {
       }
       return kl;
     };
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, act, heads: headsFn } });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, act, actAt, heads: headsFn } });
     this.exports = instance.exports as unknown as ReferenceExports;
   }
 
+  /** Whether the module skips the soft-clip on [lo, hi] (the decoder output's) at t. */
+  skips(t: number, { lo, hi }: ClipRange): boolean {
+    this.exports.setMeanClip(1, SOFT_CLIP_SHARPNESS, lo, hi);
+    return this.exports.outputSkipped(t) === 1;
+  }
+
   /** reference.ts's deepElboDraws after validation (grads zeroed or not: overwritten). */
-  draws(theta: Float64Array, dims: DeepVaeDims, act: ActivationFns, x: ArrayLike<number>, n: number, K: number, stride: number, beta: number, v: number, logNorm: number, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array {
+  draws(theta: Float64Array, dims: DeepVaeDims, act: ActivationFns, meanClip: ClipRange | null, x: ArrayLike<number>, n: number, K: number, stride: number, beta: number, v: number, logNorm: number, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array {
     const { dx, hidden: H, dz } = dims;
     const J = epsList.length;
     const P = theta.length;
@@ -121,6 +153,8 @@ class WasmDeepReference {
     m.set(x.length === n * dx ? x : Array.prototype.slice.call(x, 0, n * dx), xAt / 8);
     epsList.forEach((e, d) => m.set(e.length === n * stride * dz ? e : Array.prototype.slice.call(e, 0, n * stride * dz), (epsAt + d * epsBytes) / 8));
     this.act = act;
+    if (meanClip) this.exports.setMeanClip(1, SOFT_CLIP_SHARPNESS, meanClip.lo, meanClip.hi);
+    else this.exports.setMeanClip(0, 0, 0, 0);
     try {
       this.exports.run();
     } finally {
@@ -133,17 +167,25 @@ class WasmDeepReference {
 
 let instance: WasmDeepReference | null = null;
 
+/** Whether the port leaves the decoder output's soft-clip on `range` at t to its short cut (f = t, f' = 1; for the tests), or null without the port. */
+export function deepReferenceSkipsOutput(t: number, range: ClipRange): boolean | null {
+  const module = binary.module();
+  if (module === null) return null;
+  instance ??= new WasmDeepReference(module);
+  return instance.skips(t, range);
+}
+
 /**
  * reference.ts's deepElboDraws on the WebAssembly port (its inputs validated there;
  * `theta` flattened in DEEP_VAE_PARAM_NAMES order), or null where the port is not in
  * use here (cannot load, or VAE_CLAIMS_DEEP_REFERENCE=js): the caller runs JavaScript.
  */
-export function deepElboDrawsWasm(theta: Float64Array, dims: DeepVaeDims, act: ActivationFns, x: ArrayLike<number>, n: number, K: number, stride: number, beta: number, v: number, logNorm: number, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array | null {
+export function deepElboDrawsWasm(theta: Float64Array, dims: DeepVaeDims, act: ActivationFns, meanClip: ClipRange | null, x: ArrayLike<number>, n: number, K: number, stride: number, beta: number, v: number, logNorm: number, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array | null {
   const module = binary.module();
   if (module === null) return null;
   instance ??= new WasmDeepReference(module);
   try {
-    return instance.draws(theta, dims, act, x, n, K, stride, beta, v, logNorm, epsList, grads);
+    return instance.draws(theta, dims, act, meanClip, x, n, K, stride, beta, v, logNorm, epsList, grads);
   } catch (e) {
     if (e instanceof RangeError && /memory/i.test(e.message)) return null; // memory.grow refused: JavaScript instead
     throw e;

@@ -23,12 +23,17 @@
 //   - the activations (soft-clip, ReLU, identity), e^x and the KL run in JavaScript
 //     (imports env.act, one call per layer of a point, and env.heads, one call per point:
 //     reference-wasm.ts calls reference.ts's own activation functions and Math.exp), so
-//     their bits are V8's, as in the JavaScript reference.
+//     their bits are V8's, as in the JavaScript reference; except the decoder output's
+//     soft-clip where its one exponential cannot change a bit (outputAct: f = t, f' = 1,
+//     proof in reference-wasm.ts), the usual case, whose other values go to JavaScript
+//     one at a time (env.actAt).
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
 
 // kind 0: the hidden activation, 1: the decoder's output (mean) activation, over `count`
 // values at `at`: f in place, f' into `der`.
 @external("env", "act") declare function jsAct(kind: i32, at: usize, der: usize, count: i32): void;
+// One value's activation of kind `kind` (as jsAct), for the outputs the module cannot skip.
+@external("env", "actAt") declare function jsActAt(kind: i32, at: usize, der: usize): void;
 // The encoder heads of the current point (tm, tv → mu, mud, lv, lvd, sd) and its KL.
 @external("env", "heads") declare function jsHeads(): f64;
 
@@ -45,6 +50,12 @@ let beta: f64 = 0;
 let v: f64 = 0;
 let logNorm: f64 = 0;
 let P: i32 = 0;
+// The decoder output's soft-clip (sharpness, range), when the module may skip its exponential (setMeanClip).
+let meanClip: bool = false;
+let sharp: f64 = 0;
+let mLo: f64 = 0;
+let mHi: f64 = 0;
+const TWO_TO_MINUS_30: f64 = 9.313225746154785e-10;
 // Addresses of the call's inputs and outputs.
 let theta: usize = 0;
 let xData: usize = 0;
@@ -160,6 +171,46 @@ export function setup(dx_: i32, H_: i32, dz_: i32, n_: i32, J_: i32, K_: i32, st
   dh1 = p; p = a16(p + f8(H));
   scratchEnd = p;
   return p;
+}
+
+/**
+ * Whether the decoder output's activation is soft-clip.ts's softClipWithDerivative with
+ * sharpness s on [lo, hi] (1), whose exponential the module skips where no faithful value
+ * of it can change a bit (outputAct, proof in reference-wasm.ts), or another (0: all in JavaScript).
+ */
+export function setMeanClip(on: i32, s: f64, lo: f64, hi: f64): void {
+  meanClip = on != 0;
+  sharp = s;
+  mLo = lo;
+  mHi = hi;
+}
+
+// The decoder output's activation of every sample: softClipWithDerivative's saturated branch
+// (a1 > 40, a2 < −40) returns f = t, f' = 1 whatever e^{a2} is when also a2 < −60 and
+// |t| ≥ 2⁻³⁰ (a1, a2 computed as soft-clip.ts does; proof in reference-wasm.ts); every
+// other value goes to JavaScript.
+function outputAct(): void {
+  const count = S * dx;
+  if (!meanClip) {
+    jsAct(1, outv, outd, count);
+    return;
+  }
+  for (let q = 0; q < count; q++) {
+    const at = outv + f8(q);
+    if (skipOutput(load<f64>(at))) store<f64>(outd + f8(q), 1);
+    else jsActAt(1, at, outd + f8(q));
+  }
+}
+
+@inline function skipOutput(t: f64): bool {
+  const a1 = sharp * (t - mLo);
+  const a2 = sharp * (t - mHi);
+  return a1 > 40 && a2 < -60 && abs<f64>(t) >= TWO_TO_MINUS_30;
+}
+
+/** Whether outputAct skips the decoder output's activation at t (for the tests). */
+export function outputSkipped(t: f64): i32 {
+  return skipOutput(t) ? 1 : 0;
 }
 
 /** Addresses the JavaScript side's heads() reads and writes: 0 tm, 1 tv, 2 mu, 3 mud, 4 lv, 5 lvd, 6 sd. */
@@ -336,7 +387,7 @@ export function run(): void {
     }
     jsAct(0, h2, h2d, S * H);
     decoderOutput();
-    jsAct(1, outv, outd, S * dx);
+    outputAct();
     // Decoder output's backward pass, one output at a time.
     memory.fill(da2, 0, f8(S * H));
     memory.fill(sq, 0, f8(S));

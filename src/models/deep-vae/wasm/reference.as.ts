@@ -93,7 +93,7 @@ let h2d: usize = 0;
 let da2: usize = 0;
 let outv: usize = 0; // [S, dx]
 let outd: usize = 0;
-let dd: usize = 0; // [S]
+let dd: usize = 0; // [S, dx]
 let sq: usize = 0; // [S]
 let dmu: usize = 0; // [J, dz]
 let dlv: usize = 0;
@@ -163,7 +163,7 @@ export function setup(dx_: i32, H_: i32, dz_: i32, n_: i32, J_: i32, K_: i32, st
   da2 = p; p = a16(p + f8(S * H));
   outv = p; p = a16(p + f8(S * dx));
   outd = p; p = a16(p + f8(S * dx));
-  dd = p; p = a16(p + f8(S));
+  dd = p; p = a16(p + f8(S * dx));
   sq = p; p = a16(p + f8(S));
   dmu = p; p = a16(p + f8(J * dz));
   dlv = p; p = a16(p + f8(J * dz));
@@ -307,39 +307,118 @@ function decoderOutput(): void {
   }
 }
 
-// Output i's backward pass for every sample (dd[s] set): each draw's W3 row gradient gets its
-// samples' terms in order, and every sample's da2 its term.
-function outputBackward(i: i32): void {
-  const w = theta + oW3 + f8(i * H);
-  const P8 = f8(P);
+// da2[s·H + h] = 0 + Σ_i W3[i, h]·dd[s·dx + i] (i in order) for every sample: two units h, h + 1
+// in lanes, four samples side by side (register accumulators), then the leftovers.
+function decoderHiddenGradient(): void {
+  const W3 = theta + oW3;
+  const rowBytes = f8(H);
   let h = 0;
-  for (; h + 1 < H; h += 2) {
-    const o = f8(h);
-    const wv = v128.load(w + o);
-    for (let d = 0; d < J; d++) {
-      const ga = grads + (<usize>d) * P8 + oW3 + f8(i * H + h);
-      let gv = v128.load(ga);
-      for (let k = 0; k < K; k++) {
-        const s = d * K + k;
-        const c = f64x2.splat(load<f64>(dd + f8(s)));
-        const so = f8(s * H) + o;
-        gv = f64x2.add(gv, f64x2.mul(c, v128.load(h2 + so)));
-        v128.store(da2 + so, f64x2.add(v128.load(da2 + so), f64x2.mul(wv, c)));
+  for (; h + 3 < H; h += 4) {
+    let s = 0;
+    for (; s + 3 < S; s += 4) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let b0 = f64x2.splat(0);
+      let b1 = f64x2.splat(0);
+      let b2 = f64x2.splat(0);
+      let b3 = f64x2.splat(0);
+      let w = W3 + f8(h);
+      let q = dd + f8(s * dx);
+      const dxBytes = f8(dx);
+      for (let i = 0; i < dx; i++) {
+        const wa = v128.load(w);
+        const wb = v128.load(w, 16);
+        const c0 = f64x2.splat(load<f64>(q));
+        const c1 = f64x2.splat(load<f64>(q + dxBytes));
+        const c2 = f64x2.splat(load<f64>(q + 2 * dxBytes));
+        const c3 = f64x2.splat(load<f64>(q + 3 * dxBytes));
+        a0 = f64x2.add(a0, f64x2.mul(wa, c0));
+        b0 = f64x2.add(b0, f64x2.mul(wb, c0));
+        a1 = f64x2.add(a1, f64x2.mul(wa, c1));
+        b1 = f64x2.add(b1, f64x2.mul(wb, c1));
+        a2 = f64x2.add(a2, f64x2.mul(wa, c2));
+        b2 = f64x2.add(b2, f64x2.mul(wb, c2));
+        a3 = f64x2.add(a3, f64x2.mul(wa, c3));
+        b3 = f64x2.add(b3, f64x2.mul(wb, c3));
+        w += rowBytes;
+        q += 8;
       }
-      v128.store(ga, gv);
+      const o = da2 + f8(s * H + h);
+      v128.store(o, a0);
+      v128.store(o, b0, 16);
+      v128.store(o + rowBytes, a1);
+      v128.store(o + rowBytes, b1, 16);
+      v128.store(o + 2 * rowBytes, a2);
+      v128.store(o + 2 * rowBytes, b2, 16);
+      v128.store(o + 3 * rowBytes, a3);
+      v128.store(o + 3 * rowBytes, b3, 16);
+    }
+    for (; s < S; s++) {
+      let a0 = f64x2.splat(0);
+      let b0 = f64x2.splat(0);
+      for (let i = 0; i < dx; i++) {
+        const w = W3 + f8(i * H + h);
+        const c0 = f64x2.splat(load<f64>(dd + f8(s * dx + i)));
+        a0 = f64x2.add(a0, f64x2.mul(v128.load(w), c0));
+        b0 = f64x2.add(b0, f64x2.mul(v128.load(w, 16), c0));
+      }
+      const o = da2 + f8(s * H + h);
+      v128.store(o, a0);
+      v128.store(o, b0, 16);
+    }
+  }
+  for (; h + 1 < H; h += 2) {
+    for (let s = 0; s < S; s++) {
+      let a0 = f64x2.splat(0);
+      for (let i = 0; i < dx; i++) a0 = f64x2.add(a0, f64x2.mul(v128.load(W3 + f8(i * H + h)), f64x2.splat(load<f64>(dd + f8(s * dx + i)))));
+      v128.store(da2 + f8(s * H + h), a0);
     }
   }
   if (h < H) {
-    const o = f8(h);
-    const wh = load<f64>(w + o);
-    for (let d = 0; d < J; d++) {
-      const ga = grads + (<usize>d) * P8 + oW3 + f8(i * H + h);
-      for (let k = 0; k < K; k++) {
-        const s = d * K + k;
-        const c = load<f64>(dd + f8(s));
-        const so = f8(s * H) + o;
-        store<f64>(ga, load<f64>(ga) + c * load<f64>(h2 + so));
-        store<f64>(da2 + so, load<f64>(da2 + so) + wh * c);
+    for (let s = 0; s < S; s++) {
+      let t: f64 = 0;
+      for (let i = 0; i < dx; i++) t += load<f64>(W3 + f8(i * H + h)) * load<f64>(dd + f8(s * dx + i));
+      store<f64>(da2 + f8(s * H + h), t);
+    }
+  }
+}
+
+// Every draw's W3 gradient: row i gets g[i·H + h] += dd[s·dx + i]·h2[s·H + h] for the draw's
+// samples s in order (each element its terms in reference.ts's order).
+function outputWeightGradient(): void {
+  const P8 = f8(P);
+  for (let d = 0; d < J; d++) {
+    const g = grads + (<usize>d) * P8 + oW3;
+    if (K == 2) {
+      const p0 = h2 + f8(2 * d * H);
+      const p1 = p0 + f8(H);
+      const q0 = dd + f8(2 * d * dx);
+      const q1 = q0 + f8(dx);
+      for (let i = 0; i < dx; i++) {
+        const row = g + f8(i * H);
+        const e0 = load<f64>(q0 + f8(i));
+        const e1 = load<f64>(q1 + f8(i));
+        const c0 = f64x2.splat(e0);
+        const c1 = f64x2.splat(e1);
+        let h = 0;
+        for (; h + 1 < H; h += 2) {
+          const o = f8(h);
+          v128.store(row + o, f64x2.add(f64x2.add(v128.load(row + o), f64x2.mul(c0, v128.load(p0 + o))), f64x2.mul(c1, v128.load(p1 + o))));
+        }
+        if (h < H) {
+          const o = f8(h);
+          store<f64>(row + o, load<f64>(row + o) + e0 * load<f64>(p0 + o) + e1 * load<f64>(p1 + o));
+        }
+      }
+    } else {
+      for (let i = 0; i < dx; i++) {
+        const row = g + f8(i * H);
+        for (let k = 0; k < K; k++) {
+          const s = d * K + k;
+          axpy(row, load<f64>(dd + f8(s * dx + i)), h2 + f8(s * H), H);
+        }
       }
     }
   }
@@ -388,8 +467,8 @@ export function run(): void {
     jsAct(0, h2, h2d, S * H);
     decoderOutput();
     outputAct();
-    // Decoder output's backward pass, one output at a time.
-    memory.fill(da2, 0, f8(S * H));
+    // Decoder output's backward pass: residuals, sq and dd output by output (sq sums over i in
+    // order), b3's gradient; then da2 and W3's gradient, each element's terms in reference.ts's order.
     memory.fill(sq, 0, f8(S));
     for (let i = 0; i < dx; i++) {
       const xi = load<f64>(xp + f8(i));
@@ -397,14 +476,15 @@ export function run(): void {
         const so = f8(s * dx + i);
         const r = xi - load<f64>(outv + so);
         store<f64>(sq + f8(s), load<f64>(sq + f8(s)) + r * r);
-        store<f64>(dd + f8(s), (r / vK) * load<f64>(outd + so));
+        store<f64>(dd + so, (r / vK) * load<f64>(outd + so));
       }
       for (let d = 0; d < J; d++) {
         const gb = grads + (<usize>d) * P8 + ob3 + f8(i);
-        for (let k = 0; k < K; k++) store<f64>(gb, load<f64>(gb) + load<f64>(dd + f8(d * K + k)));
+        for (let k = 0; k < K; k++) store<f64>(gb, load<f64>(gb) + load<f64>(dd + f8((d * K + k) * dx + i)));
       }
-      outputBackward(i);
     }
+    decoderHiddenGradient();
+    outputWeightGradient();
     for (let d = 0; d < J; d++) {
       const g = grads + (<usize>d) * P8;
       const e = eps + (<usize>d) * epsBytes;

@@ -26,7 +26,9 @@
  *                  against the iterates' own ‖∇L(θ_k)‖² on (n/2, n]
  *                  (geometric mean over seeds of the per-seed ratio).
  * Engine conformance (deep-vae-conformance.ts) turns the verdict into
- * `error` when the engine is not the algorithm the theorem is about.
+ * `error` when the engine is not the algorithm the theorem is about, and
+ * when the float64 reference's WebAssembly port (which measures) differs by a
+ * bit from its JavaScript on seed 0's first measurement (referencePortCheck).
  *
  * Informational (never part of the verdict): the same network with ReLU
  * hidden units and identity heads (unbounded mean and log-variance), trained

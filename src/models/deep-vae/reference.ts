@@ -13,7 +13,10 @@
  * forward pass (which does not depend on the noise) is computed once per
  * point and shared by the draws, and each activation's value and derivative
  * come from one fused evaluation (soft-clip.ts). This is the measurement's
- * hot path (every replica, checkpoint and draw).
+ * hot path (every replica, checkpoint and draw): it runs as a WebAssembly SIMD
+ * port (reference-wasm.ts, wasm/reference.as.ts) of deepElboDrawsJs below, bit
+ * for bit the same values and gradients (VAE_CLAIMS_DEEP_REFERENCE=js forces
+ * the JavaScript).
  */
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, softClip, softClipDerivative, softClipWithDerivative, type ClipRange } from './soft-clip.ts';
 import { deepElboDrawsWasm } from './reference-wasm.ts';

@@ -126,9 +126,44 @@ export const DEEP_VAE_MUTANTS: Mutant[] = [
     kind: 'estimator',
     description: "The ‖∇L‖² measurement evaluates the ReLU network's gradient at the soft-clipped network's parameters.",
     file: 'src/claims/convergence/adam-rate-deep-vae.check.ts',
-    find: 'deepElboDraws(unflattenDeep(theta, dims), { dims, activation: activation[r], decoderStd: base.decoderStd, x: x64, n, K: 2 }',
-    replace: "deepElboDraws(unflattenDeep(theta, dims), { dims, activation: 'relu', decoderStd: base.decoderStd, x: x64, n, K: 2 }",
+    find: 'const o = { dims, activation: activation[r], decoderStd: base.decoderStd, x: x64, n, K: 2 };',
+    replace: "const o = { dims, activation: 'relu' as const, decoderStd: base.decoderStd, x: x64, n, K: 2 };",
     claims: CLAIM,
+  },
+  // The float64 reference's JavaScript with its WebAssembly port ON (`ports: true`): the port measures
+  // unmutated, so only the claims' run-time comparison of the two (referencePortCheck) can catch these.
+  {
+    id: 'deep-vae-reference-port-kl-logvar-gradient-no-half',
+    kind: 'oracle',
+    description:
+      "The float64 reference's KL gradient in the log-variance drops the ½ (−β(σ² − 1) instead of −½β(σ² − 1)). Runs with the ports on: the reference's WebAssembly port computes the unmutated gradient, so the claims' run-time comparison of port and JavaScript must catch it.",
+    file: 'src/models/deep-vae/reference.ts',
+    find: 'dlv[j] = -0.5 * beta * (sd[j] * sd[j] - 1);',
+    replace: 'dlv[j] = -beta * (sd[j] * sd[j] - 1);',
+    claims: [...CLAIM, ...SGD_CLAIM],
+    ports: true,
+  },
+  {
+    id: 'deep-vae-reference-port-residual-sign',
+    kind: 'oracle',
+    description:
+      "The float64 reference's decoder residual has the wrong sign (G(z) − x instead of x − G(z)): the reconstruction's gradient descends where it should ascend, its value unchanged. Runs with the ports on (see deep-vae-reference-port-kl-logvar-gradient-no-half).",
+    file: 'src/models/deep-vae/reference.ts',
+    find: 'const r = x[xo + i] - outAct[0];',
+    replace: 'const r = outAct[0] - x[xo + i];',
+    claims: [...CLAIM, ...SGD_CLAIM],
+    ports: true,
+  },
+  {
+    id: 'deep-vae-reference-port-reparam-logvar-no-half',
+    kind: 'oracle',
+    description:
+      "The float64 reference's reparameterisation gradient in the log-variance forgets the ½ of ∂z/∂lv = ½ e^{lv/2} ε. Runs with the ports on (see deep-vae-reference-port-kl-logvar-gradient-no-half).",
+    file: 'src/models/deep-vae/reference.ts',
+    find: 'dlv[j] += dzj * 0.5 * sd[j] * eps[eo + j];',
+    replace: 'dlv[j] += dzj * sd[j] * eps[eo + j];',
+    claims: [...CLAIM, ...SGD_CLAIM],
+    ports: true,
   },
   // Plain SGD on the deep VAE's closed-form kernel (what sgd-rate-deep-vae trains with; mutants/run.ts forces the JavaScript kernel, so the WebAssembly port does not bypass these).
   {

@@ -26,7 +26,9 @@
  *                  against the iterates' own ‖∇L(θ_k)‖² on (n/2, n]
  *                  (geometric mean over seeds of the per-seed ratio).
  * Engine conformance (deep-vae-conformance.ts) turns the verdict into
- * `error` when the engine is not the algorithm the theorem is about.
+ * `error` when the engine is not the algorithm the theorem is about, and
+ * when the float64 reference's WebAssembly port (which measures) differs by a
+ * bit from its JavaScript on seed 0's first measurement (referencePortCheck).
  *
  * Informational (never part of the verdict): the same network with ReLU
  * hidden units and identity heads (unbounded mean and log-variance), trained
@@ -53,7 +55,7 @@ import { anyOf, gSeries, intervalMetric } from './shared/report.ts';
 import { configLabel, divergedResult, isDiverged, withDivergenceRetry } from '../shared/divergence.ts';
 import { groupConfigs } from '../shared/config-groups.ts';
 import { PolyakRuppertAverages } from './shared/polyak-ruppert.ts';
-import { antitheticNoise, deepVaeConformance, type ConformanceResult, type DeepVaeSeedRuns } from './adam-rate-deep-vae.conformance.ts';
+import { antitheticNoise, deepVaeConformance, referencePortCheck, type ConformanceResult, type DeepVaeSeedRuns, type PortComparison } from './adam-rate-deep-vae.conformance.ts';
 import { isUserVae, type UserVae } from '../../models/user-vae/user-vae.ts';
 import { dataSource, fileData, fileRows, fromFile, ownData } from '../shared/user-data.ts';
 import { userModelConformance, userModelRun } from './adam-rate-deep-vae.user-model.ts';
@@ -234,6 +236,8 @@ interface GroupRun {
   points: { where: string; theta: Float32Array }[];
   /** The group's first configuration, per arm and seed: replica seed, ‖∇L‖² at the checkpoints, the engine's θ₀ (seed independence). */
   seedRuns: DeepVaeSeedRuns[];
+  /** The float64 reference's port against its JavaScript on seed 0's first measurement (null: a user's model, not measured by it). */
+  referencePort: PortComparison | null;
 }
 
 export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVaeRateConfig[], ctx: ClaimContext): Promise<CheckResult[]> {
@@ -244,11 +248,13 @@ export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVa
   for (const indices of groupConfigs(configs, batchKey).map((g) => g.map((m) => m.index))) {
     let points: GroupRun['points'] | null = null;
     let seedRuns: DeepVaeSeedRuns[] = [];
+    let referencePort: PortComparison | null = null;
     const runs = withDivergenceRetry(indices.length, (active) => {
       const run = trainGroup(claimId, active.map((a) => configs[indices[a]]), active, ctx, (f) => ctx.progress((done + 0.95 * f * indices.length) / configs.length));
       if (active[0] === 0) {
         points = run.points;
         seedRuns = run.seedRuns;
+        referencePort = run.referencePort;
       }
       return run.measured.map((measured) => ({ measured, info: run.info }));
     });
@@ -292,6 +298,7 @@ export async function checkDeepVaeRate(claimId: string, configs: readonly DeepVa
           engineDraws: base.conformance.engineDraws,
           referenceDraws: base.conformance.referenceDraws,
           points,
+          referencePort: referencePort ?? { ok: false, detail: 'the float64 reference was not compared with its port (no measurement of seed 0)' },
         });
     indices.forEach((i, j) => {
       const run = runs[j];
@@ -376,10 +383,18 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
     return Array.from({ length: Jmax }, () => antitheticNoise(n, dims.dz, stream));
   });
   const grads = Array.from({ length: Jmax }, () => new Float64Array(P));
-  const measure = (theta: Float64Array, r: number, draws: number) => {
+  const conformanceReplica = slots[0][0][0];
+  let referencePort: PortComparison | null = null;
+  const measure = (theta: Float64Array, r: number, draws: number, where = '') => {
     const buffers = grads.slice(0, draws);
     if (user) user.gradientDraws(theta, noise[seedIndex[r]].slice(0, draws), buffers);
-    else deepElboDraws(unflattenDeep(theta, dims), { dims, activation: activation[r], decoderStd: base.decoderStd, x: x64, n, K: 2 }, noise[seedIndex[r]].slice(0, draws), buffers);
+    else {
+      const o = { dims, activation: activation[r], decoderStd: base.decoderStd, x: x64, n, K: 2 };
+      const eps = noise[seedIndex[r]].slice(0, draws);
+      const values = deepElboDraws(unflattenDeep(theta, dims), o, eps, buffers);
+      // Once per run: this measurement again in JavaScript, which the port must equal bit for bit.
+      if (referencePort === null && r === conformanceReplica) referencePort = referencePortCheck(unflattenDeep(theta, dims), o, eps, values, buffers, `seed 0's measurement at ${where}`);
+    }
     return unbiasedSquaredNorm(buffers);
   };
 
@@ -388,7 +403,6 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
   const relSE: number[] = [];
   const lvRange: [number, number][] = replicas.map(() => [Infinity, -Infinity]);
   const pr = new PolyakRuppertAverages(ends, R, P, base.averaged.stride);
-  const conformanceReplica = slots[0][0][0];
   const points: GroupRun['points'] = [];
   const theta64 = new Float64Array(P);
   // θ₀ as the engine holds it (k = 0 is the grid's first checkpoint), for the first configuration's replicas.
@@ -407,7 +421,7 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
           pr.add(k, r, theta);
           if (i === undefined) continue;
           theta64.set(theta);
-          const est = measure(theta64, r, J);
+          const est = measure(theta64, r, J, `k = ${k}`);
           g[r][i] = est.estimate;
           if (activation[r] === 'soft-clip' && bias[r] === null) {
             if (est.plugIn > 0) floor.push(est.floor / est.plugIn);
@@ -451,7 +465,7 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
   }));
   user?.dispose();
   const network = base.model ? `the user's model "${base.model.name}" (${digits.dim} inputs, latent dimension ${base.model.latent})` : `network ${dims.dx}-${dims.hidden}-${dims.dz}`;
-  return { measured, info: { n, dims, network, source: ctx.data?.file ?? '', parameters: P, checkpoints, ends }, points, seedRuns };
+  return { measured, info: { n, dims, network, source: ctx.data?.file ?? '', parameters: P, checkpoints, ends }, points, seedRuns, referencePort };
 }
 
 /** min and max of the encoder log-variance over the data (float64 forward pass). */
@@ -702,6 +716,9 @@ function assumptionChecks(c: DeepVaeRateConfig, m: Measured, conformance: Confor
         ? `‖∇L‖² of the expected ELBO over the whole subset by an unbiased ${c.estimatorDraws}-draw antithetic estimate (float64); G_n by the trapezoid rule in k`
         : `‖∇L‖² of the expected ELBO over the whole subset by an unbiased ${c.estimatorDraws}-draw antithetic estimate (TF.js autodiff of the user's ELBO, float32); G_n by the trapezoid rule in k`,
   };
+  // The float64 reference's port against its JavaScript (measured once per run).
+  const port = measured.get('exact-measurement');
+  if (port) Object.assign(exact, { met: exact.met && port.met, detail: `${exact.detail}; ${port.detail}` });
   // A user's model: what the theorem assumes of the network is not measurable here (reported as not checked).
   const checks: AssumptionCheck[] = c.model !== null ? [...stepChecks, exact] : [
     ...stepChecks,

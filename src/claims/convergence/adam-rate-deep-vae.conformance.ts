@@ -71,8 +71,9 @@ import { kernelSoftClip } from '../../models/deep-vae/kernel.ts';
 import { deepVaeKernelImplementation } from '../../models/deep-vae/kernel-wasm.ts';
 import { kernelPortProbe } from '../shared/kernel-port-probe.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE } from '../../models/deep-vae/soft-clip.ts';
-import { deepElboDraws, deepOffsets, unflattenDeep } from '../../models/deep-vae/reference.ts';
-import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, type Activation, type DeepVaeDims } from '../../models/deep-vae/params.ts';
+import { deepElboDraws, deepElboDrawsJs, deepOffsets, unflattenDeep, type DeepElboOptions } from '../../models/deep-vae/reference.ts';
+import { deepReferenceImplementation } from '../../models/deep-vae/reference-wasm.ts';
+import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, type Activation, type DeepVaeDims, type DeepVaeParams } from '../../models/deep-vae/params.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { probeOptimizer, probeStepSchedule } from '../shared/optimizer-probe.ts';
@@ -140,6 +141,36 @@ export interface DeepVaeConformanceInput {
   referenceDraws: number;
   /** Parameter points (packed float32), e.g. seed 0's initial and final iterate. */
   points: { where: string; theta: Float32Array }[];
+  /** The float64 reference as it measured (its WebAssembly port where that loads) against its JavaScript, once per run (referencePortCheck). */
+  referencePort: PortComparison;
+}
+
+export interface PortComparison {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The float64 reference as it runs (reference-wasm.ts's WebAssembly port, where that
+ * loads) against its JavaScript (reference.ts's deepElboDrawsJs) on one measurement the
+ * claim made: `values` and `grads` are what deepElboDraws returned for p, o and epsList.
+ * Every value and gradient coordinate must be the same float (Object.is). The port is
+ * tested bit for bit in the suite, but the run checks it again because a held-out bug in
+ * either (or a mutant of the JavaScript reference, which the port would bypass) must not
+ * pass unseen: any difference reads `error`. Costs one JavaScript call of the same draws.
+ */
+export function referencePortCheck(p: DeepVaeParams, o: Omit<DeepElboOptions, 'eps'>, epsList: readonly ArrayLike<number>[], values: Float64Array, grads: readonly Float64Array[], where: string): PortComparison {
+  if (deepReferenceImplementation() === 'js') return { ok: true, detail: 'the float64 reference runs as JavaScript here (VAE_CLAIMS_DEEP_REFERENCE=js, or no WebAssembly SIMD): no port to compare' };
+  const P = deepParamCount(o.dims);
+  const js = epsList.map(() => new Float64Array(P));
+  const jsValues = deepElboDrawsJs(p, o, epsList, js);
+  const coordinate = deepCoordinateName(o.dims);
+  for (let d = 0; d < epsList.length; d++) {
+    if (!Object.is(values[d], jsValues[d])) return { ok: false, detail: `draw ${d}'s ELBO ${values[d]} (WebAssembly) ≠ ${jsValues[d]} (JavaScript) at ${where}` };
+    const i = js[d].findIndex((v, k) => !Object.is(v, grads[d][k]));
+    if (i >= 0) return { ok: false, detail: `draw ${d}'s gradient at ${coordinate(i)}: ${grads[d][i]} (WebAssembly) ≠ ${js[d][i]} (JavaScript) at ${where}` };
+  }
+  return { ok: true, detail: `the float64 reference's WebAssembly SIMD port equals its JavaScript bit for bit (ELBO and all ${P} gradient coordinates of ${epsList.length} draws) at ${where}` };
 }
 
 /** One arm's seeds: replica seed, ‖∇L‖² at the checkpoints and the engine's packed θ₀. */
@@ -546,6 +577,9 @@ export function deepVaeConformance(input: DeepVaeConformanceInput): ConformanceR
     met: gradientsOk && sampler.ok && port.ok,
     detail: `B = ${input.setting.batchSize} points with replacement (the unbiasedness test draws B = ${unbiasedProbeSetting(input.setting, model.dataSize).batchSize}), K = ${input.setting.samples}; measured on the engine: sampler: ${sampler.detail}; ${gradientDetails.join('; ')}; ${port.detail}`,
   });
+
+  if (!input.referencePort.ok) failures.push(`the float64 reference's WebAssembly port is not its JavaScript reference: ${input.referencePort.detail}`);
+  assumptions.push({ id: 'exact-measurement', met: input.referencePort.ok, detail: input.referencePort.detail });
 
   // Every arm's seeds are independent runs (the bootstrap over seeds assumes it).
   const seeds = input.seedRuns.map((arm) => deepSeedIndependence(arm, input.dims, input.init, input.seedRuns.length > 1 ? `${arm.activation} arm` : ''));

@@ -13,9 +13,13 @@
  * forward pass (which does not depend on the noise) is computed once per
  * point and shared by the draws, and each activation's value and derivative
  * come from one fused evaluation (soft-clip.ts). This is the measurement's
- * hot path (every replica, checkpoint and draw).
+ * hot path (every replica, checkpoint and draw): it runs as a WebAssembly SIMD
+ * port (reference-wasm.ts, wasm/reference.as.ts) of deepElboDrawsJs below, bit
+ * for bit the same values and gradients (VAE_CLAIMS_DEEP_REFERENCE=js forces
+ * the JavaScript).
  */
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, softClip, softClipDerivative, softClipWithDerivative, type ClipRange } from './soft-clip.ts';
+import { deepElboDrawsWasm } from './reference-wasm.ts';
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, deepVaeShapes, validateDeepDims, zeroDeepParams, type Activation, type DeepVaeDims, type DeepVaeParamName, type DeepVaeParams } from './params.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -106,16 +110,38 @@ function validate(o: DeepElboOptions, eps: ArrayLike<number>): void {
  * direction, every parameter), draw j with noise `epsList[j]` (laid out as
  * `o.eps` is; `o.eps` itself is ignored). Gradients are written flattened in
  * DEEP_VAE_PARAM_NAMES order into `grads[j]` (overwritten); returns the J values.
+ * Runs reference-wasm.ts's WebAssembly SIMD port where it loads (bit for bit
+ * deepElboDrawsJs), deepElboDrawsJs otherwise.
  */
 export function deepElboDraws(p: DeepVaeParams, o: Omit<DeepElboOptions, 'eps'>, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array {
+  validateDraws(o, epsList, grads);
+  const { dims } = o;
+  const v = o.decoderStd * o.decoderStd;
+  const logNorm = -0.5 * dims.dx * (LOG_2PI + Math.log(v));
+  const port = deepElboDrawsWasm(flattenDeep(p), dims, activationSet(o.activation), o.activation === 'soft-clip' ? MEAN_RANGE : null, o.x, o.n, o.K, o.stride ?? o.K, o.beta ?? 1, v, logNorm, epsList, grads);
+  return port ?? deepElboDrawsJs(p, o, epsList, grads);
+}
+
+function validateDraws(o: Omit<DeepElboOptions, 'eps'>, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): void {
   const J = epsList.length;
   if (grads.length !== J) throw new RangeError(`deepElboDraws: ${J} noise draws but ${grads.length} gradient buffers`);
   const P = deepParamCount(o.dims);
   for (const e of epsList) validate({ ...o, eps: e }, e);
   for (const g of grads) {
     if (g.length !== P) throw new RangeError(`deepElboDraws: gradient buffer of ${g.length} values, need ${P}`);
-    g.fill(0);
   }
+}
+
+/**
+ * deepElboDraws in JavaScript, whichever implementation deepElboDraws picks here
+ * (reference-wasm.ts's port where it loads): the readable specification the port
+ * reproduces bit for bit, and what the deep rate claims compare it with once per run.
+ */
+export function deepElboDrawsJs(p: DeepVaeParams, o: Omit<DeepElboOptions, 'eps'>, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array {
+  validateDraws(o, epsList, grads);
+  const J = epsList.length;
+  const P = deepParamCount(o.dims);
+  for (const g of grads) g.fill(0);
   const { dims, x, n, K } = o;
   const { dx, hidden: H, dz } = dims;
   const stride = o.stride ?? K;

@@ -1,0 +1,587 @@
+// AssemblyScript source of deep-vae-reference.wasm: the float64 reference's deepElboDraws
+// (src/models/deep-vae/reference.ts, the readable specification) with f64x2 SIMD, bit for
+// bit. Compiled by `node scripts/build-wasm.mjs` (pinned assemblyscript);
+// test/engine/wasm-kernel.test.ts checks the committed binary is this source's output and
+// test/convergence/deep-vae-reference-wasm.test.ts that its values and gradients equal the
+// JavaScript reference's bitwise. It shares nothing with the engine's kernel
+// (kernel.as.ts), which the reference measures.
+//
+// Why the bits are reference.ts's:
+//   - every dot product is reference.ts's sequential sum, bias first (t = b; t += w·x for
+//     each term in index order), with a separate multiply and add (WebAssembly has no fused
+//     multiply-add outside relaxed SIMD, which this module does not enable). The two lanes
+//     of an f64x2 are two INDEPENDENT outputs (two units h, h + 1 of a layer, two outputs
+//     i, i + 1 of the decoder, two latent coordinates j, j + 1), each summing its own terms
+//     in reference.ts's order; lanes never split a sum;
+//   - every gradient accumulator g[…] += term gets its terms in reference.ts's order: points
+//     in order, within a point draws are separate buffers, within a draw samples in order
+//     (the decoder's output loop takes the K samples of every draw at each output i, adding
+//     sample 0's term before sample 1's to each element, as the JS loop over k does);
+//   - accumulators that start at 0 in reference.ts (da2, dh1, dzj, sq, rec, the values and
+//     gradients) start at +0 here (0 + (−0) = +0, so the start matters);
+//   - every scalar expression keeps reference.ts's order of operations;
+//   - the activations (soft-clip, ReLU, identity), e^x and the KL run in JavaScript
+//     (imports env.act, one call per layer of a point, and env.heads, one call per point:
+//     reference-wasm.ts calls reference.ts's own activation functions and Math.exp), so
+//     their bits are V8's, as in the JavaScript reference; except the decoder output's
+//     soft-clip where its one exponential cannot change a bit (outputAct: f = t, f' = 1,
+//     proof in reference-wasm.ts), the usual case, whose other values go to JavaScript
+//     one at a time (env.actAt).
+// Memory is the JavaScript side's (imported); it passes every address (bytes).
+
+// kind 0: the hidden activation, 1: the decoder's output (mean) activation, over `count`
+// values at `at`: f in place, f' into `der`.
+@external("env", "act") declare function jsAct(kind: i32, at: usize, der: usize, count: i32): void;
+// One value's activation of kind `kind` (as jsAct), for the outputs the module cannot skip.
+@external("env", "actAt") declare function jsActAt(kind: i32, at: usize, der: usize): void;
+// The encoder heads of the current point (tm, tv → mu, mud, lv, lvd, sd) and its KL.
+@external("env", "heads") declare function jsHeads(): f64;
+
+// Dimensions and constants of the call, set by setup().
+let dx: i32 = 0;
+let H: i32 = 0;
+let dz: i32 = 0;
+let n: i32 = 0;
+let J: i32 = 0;
+let K: i32 = 0;
+let S: i32 = 0; // J·K samples per point
+let stride: i32 = 0;
+let beta: f64 = 0;
+let v: f64 = 0;
+let logNorm: f64 = 0;
+let P: i32 = 0;
+// The decoder output's soft-clip (sharpness, range), when the module may skip its exponential (setMeanClip).
+let meanClip: bool = false;
+let sharp: f64 = 0;
+let mLo: f64 = 0;
+let mHi: f64 = 0;
+const TWO_TO_MINUS_30: f64 = 9.313225746154785e-10;
+// Addresses of the call's inputs and outputs.
+let theta: usize = 0;
+let xData: usize = 0;
+let eps: usize = 0; // draw d's noise at eps + d·epsBytes
+let epsBytes: usize = 0;
+let grads: usize = 0; // draw d's gradient at grads + d·P·8
+let values: usize = 0;
+// Parameter block offsets (bytes from theta / a gradient), DEEP_VAE_PARAM_NAMES order.
+let oW1: usize = 0;
+let ob1: usize = 0;
+let oWm: usize = 0;
+let oWv: usize = 0;
+let obm: usize = 0;
+let obv: usize = 0;
+let oW2: usize = 0;
+let ob2: usize = 0;
+let oW3: usize = 0;
+let ob3: usize = 0;
+// Scratch (addresses).
+let W1T: usize = 0; // [dx, H]
+let W2T: usize = 0; // [dz, H]
+let W3T: usize = 0; // [H, dx]
+let h1: usize = 0; // [H]
+let h1d: usize = 0;
+let tm: usize = 0; // [dz]
+let tv: usize = 0;
+let mu: usize = 0;
+let mud: usize = 0;
+let lv: usize = 0;
+let lvd: usize = 0;
+let sd: usize = 0;
+let zs: usize = 0; // [S, dz]
+let h2: usize = 0; // [S, H]
+let h2d: usize = 0;
+let da2: usize = 0;
+let outv: usize = 0; // [S, dx]
+let outd: usize = 0;
+let dd: usize = 0; // [S, dx]
+let sq: usize = 0; // [S]
+let dmu: usize = 0; // [J, dz]
+let dlv: usize = 0;
+let dzAcc: usize = 0; // [dz]
+let dh1: usize = 0; // [H]
+let scratchEnd: usize = 0;
+
+@inline function a16(b: usize): usize {
+  return (b + 15) & ~(<usize>15);
+}
+
+@inline function f8(i: i32): usize {
+  return (<usize>i) << 3;
+}
+
+/**
+ * Lays out one call (dims, sample counts, constants, the inputs' addresses) and its scratch
+ * from `scratch`; returns the scratch's end (the JavaScript side grows memory to it and
+ * then calls run()).
+ */
+export function setup(dx_: i32, H_: i32, dz_: i32, n_: i32, J_: i32, K_: i32, stride_: i32, beta_: f64, v_: f64, logNorm_: f64, theta_: usize, x_: usize, eps_: usize, epsBytes_: usize, grads_: usize, values_: usize, scratch: usize): usize {
+  dx = dx_;
+  H = H_;
+  dz = dz_;
+  n = n_;
+  J = J_;
+  K = K_;
+  S = J_ * K_;
+  stride = stride_;
+  beta = beta_;
+  v = v_;
+  logNorm = logNorm_;
+  theta = theta_;
+  xData = x_;
+  eps = eps_;
+  epsBytes = epsBytes_;
+  grads = grads_;
+  values = values_;
+  // params.ts's layout: W1 [H, dx], b1 [H], Wm [dz, H], Wv [dz, H], bm [dz], bv [dz], W2 [H, dz], b2 [H], W3 [dx, H], b3 [dx].
+  oW1 = 0;
+  ob1 = oW1 + f8(H * dx);
+  oWm = ob1 + f8(H);
+  oWv = oWm + f8(dz * H);
+  obm = oWv + f8(dz * H);
+  obv = obm + f8(dz);
+  oW2 = obv + f8(dz);
+  ob2 = oW2 + f8(H * dz);
+  oW3 = ob2 + f8(H);
+  ob3 = oW3 + f8(dx * H);
+  P = <i32>((ob3 + f8(dx)) >> 3);
+  let p = a16(scratch);
+  W1T = p; p = a16(p + f8(dx * H));
+  W2T = p; p = a16(p + f8(dz * H));
+  W3T = p; p = a16(p + f8(H * dx));
+  h1 = p; p = a16(p + f8(H));
+  h1d = p; p = a16(p + f8(H));
+  tm = p; p = a16(p + f8(dz));
+  tv = p; p = a16(p + f8(dz));
+  mu = p; p = a16(p + f8(dz));
+  mud = p; p = a16(p + f8(dz));
+  lv = p; p = a16(p + f8(dz));
+  lvd = p; p = a16(p + f8(dz));
+  sd = p; p = a16(p + f8(dz));
+  zs = p; p = a16(p + f8(S * dz));
+  h2 = p; p = a16(p + f8(S * H));
+  h2d = p; p = a16(p + f8(S * H));
+  da2 = p; p = a16(p + f8(S * H));
+  outv = p; p = a16(p + f8(S * dx));
+  outd = p; p = a16(p + f8(S * dx));
+  dd = p; p = a16(p + f8(S * dx));
+  sq = p; p = a16(p + f8(S));
+  dmu = p; p = a16(p + f8(J * dz));
+  dlv = p; p = a16(p + f8(J * dz));
+  dzAcc = p; p = a16(p + f8(dz));
+  dh1 = p; p = a16(p + f8(H));
+  scratchEnd = p;
+  return p;
+}
+
+/**
+ * Whether the decoder output's activation is soft-clip.ts's softClipWithDerivative with
+ * sharpness s on [lo, hi] (1), whose exponential the module skips where no faithful value
+ * of it can change a bit (outputAct, proof in reference-wasm.ts), or another (0: all in JavaScript).
+ */
+export function setMeanClip(on: i32, s: f64, lo: f64, hi: f64): void {
+  meanClip = on != 0;
+  sharp = s;
+  mLo = lo;
+  mHi = hi;
+}
+
+// The decoder output's activation of every sample: softClipWithDerivative's saturated branch
+// (a1 > 40, a2 < −40) returns f = t, f' = 1 whatever e^{a2} is when also a2 < −60 and
+// |t| ≥ 2⁻³⁰ (a1, a2 computed as soft-clip.ts does; proof in reference-wasm.ts); every
+// other value goes to JavaScript.
+function outputAct(): void {
+  const count = S * dx;
+  if (!meanClip) {
+    jsAct(1, outv, outd, count);
+    return;
+  }
+  for (let q = 0; q < count; q++) {
+    const at = outv + f8(q);
+    if (skipOutput(load<f64>(at))) store<f64>(outd + f8(q), 1);
+    else jsActAt(1, at, outd + f8(q));
+  }
+}
+
+@inline function skipOutput(t: f64): bool {
+  const a1 = sharp * (t - mLo);
+  const a2 = sharp * (t - mHi);
+  return a1 > 40 && a2 < -60 && abs<f64>(t) >= TWO_TO_MINUS_30;
+}
+
+/** Whether outputAct skips the decoder output's activation at t (for the tests). */
+export function outputSkipped(t: f64): i32 {
+  return skipOutput(t) ? 1 : 0;
+}
+
+/** Addresses the JavaScript side's heads() reads and writes: 0 tm, 1 tv, 2 mu, 3 mud, 4 lv, 5 lvd, 6 sd. */
+export function headArray(which: i32): usize {
+  return which == 0 ? tm : which == 1 ? tv : which == 2 ? mu : which == 3 ? mud : which == 4 ? lv : which == 5 ? lvd : sd;
+}
+
+// dst[c·rows + r] = src[r·cols + c]: a row-major [rows, cols] matrix transposed.
+function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) store<f64>(dst + f8(c * rows + r), load<f64>(src + f8(r * cols + c)));
+  }
+}
+
+// out[u] = bias[u] + Σ_{k<L} WT[k·U + u]·in[k] (k in order), for u < U: outputs in lanes.
+function layer(bias: usize, WT: usize, input: usize, L: i32, U: i32, out: usize): void {
+  let u = 0;
+  for (; u + 3 < U; u += 4) {
+    let a0 = v128.load(bias + f8(u));
+    let a1 = v128.load(bias + f8(u + 2));
+    for (let k = 0; k < L; k++) {
+      const xv = f64x2.splat(load<f64>(input + f8(k)));
+      const w = WT + f8(k * U + u);
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(w), xv));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(w, 16), xv));
+    }
+    v128.store(out + f8(u), a0);
+    v128.store(out + f8(u + 2), a1);
+  }
+  for (; u + 1 < U; u += 2) {
+    let a0 = v128.load(bias + f8(u));
+    for (let k = 0; k < L; k++) a0 = f64x2.add(a0, f64x2.mul(v128.load(WT + f8(k * U + u)), f64x2.splat(load<f64>(input + f8(k)))));
+    v128.store(out + f8(u), a0);
+  }
+  if (u < U) {
+    let t = load<f64>(bias + f8(u));
+    for (let k = 0; k < L; k++) t += load<f64>(WT + f8(k * U + u)) * load<f64>(input + f8(k));
+    store<f64>(out + f8(u), t);
+  }
+}
+
+// g[u] += c·y[u] for u < L (reference.ts's g[go + u] += dd * y[u]).
+@inline function axpy(g: usize, c: f64, y: usize, L: i32): void {
+  const cv = f64x2.splat(c);
+  let u = 0;
+  for (; u + 1 < L; u += 2) v128.store(g + f8(u), f64x2.add(v128.load(g + f8(u)), f64x2.mul(cv, v128.load(y + f8(u)))));
+  if (u < L) store<f64>(g + f8(u), load<f64>(g + f8(u)) + c * load<f64>(y + f8(u)));
+}
+
+// The decoder output's pre-activations of every sample: outv[s·dx + i] = b3[i] + Σ_h W3[i, h]·h2[s·H + h].
+function decoderOutput(): void {
+  const b3 = theta + ob3;
+  let i = 0;
+  for (; i + 1 < dx; i += 2) {
+    const b = v128.load(b3 + f8(i));
+    let s = 0;
+    for (; s + 3 < S; s += 4) {
+      let a0 = b;
+      let a1 = b;
+      let a2 = b;
+      let a3 = b;
+      const p0 = h2 + f8(s * H);
+      const p1 = p0 + f8(H);
+      const p2 = p1 + f8(H);
+      const p3 = p2 + f8(H);
+      for (let h = 0; h < H; h++) {
+        const w = v128.load(W3T + f8(h * dx + i));
+        const o = f8(h);
+        a0 = f64x2.add(a0, f64x2.mul(w, f64x2.splat(load<f64>(p0 + o))));
+        a1 = f64x2.add(a1, f64x2.mul(w, f64x2.splat(load<f64>(p1 + o))));
+        a2 = f64x2.add(a2, f64x2.mul(w, f64x2.splat(load<f64>(p2 + o))));
+        a3 = f64x2.add(a3, f64x2.mul(w, f64x2.splat(load<f64>(p3 + o))));
+      }
+      v128.store(outv + f8(s * dx + i), a0);
+      v128.store(outv + f8((s + 1) * dx + i), a1);
+      v128.store(outv + f8((s + 2) * dx + i), a2);
+      v128.store(outv + f8((s + 3) * dx + i), a3);
+    }
+    for (; s < S; s++) {
+      let a0 = b;
+      const p0 = h2 + f8(s * H);
+      for (let h = 0; h < H; h++) a0 = f64x2.add(a0, f64x2.mul(v128.load(W3T + f8(h * dx + i)), f64x2.splat(load<f64>(p0 + f8(h)))));
+      v128.store(outv + f8(s * dx + i), a0);
+    }
+  }
+  if (i < dx) {
+    const w = theta + oW3 + f8(i * H);
+    for (let s = 0; s < S; s++) {
+      let t = load<f64>(b3 + f8(i));
+      const p0 = h2 + f8(s * H);
+      for (let h = 0; h < H; h++) t += load<f64>(w + f8(h)) * load<f64>(p0 + f8(h));
+      store<f64>(outv + f8(s * dx + i), t);
+    }
+  }
+}
+
+// da2[s·H + h] = 0 + Σ_i W3[i, h]·dd[s·dx + i] (i in order) for every sample: two units h, h + 1
+// in lanes, four samples side by side (register accumulators), then the leftovers.
+function decoderHiddenGradient(): void {
+  const W3 = theta + oW3;
+  const rowBytes = f8(H);
+  let h = 0;
+  for (; h + 3 < H; h += 4) {
+    let s = 0;
+    for (; s + 3 < S; s += 4) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let b0 = f64x2.splat(0);
+      let b1 = f64x2.splat(0);
+      let b2 = f64x2.splat(0);
+      let b3 = f64x2.splat(0);
+      let w = W3 + f8(h);
+      let q = dd + f8(s * dx);
+      const dxBytes = f8(dx);
+      for (let i = 0; i < dx; i++) {
+        const wa = v128.load(w);
+        const wb = v128.load(w, 16);
+        const c0 = f64x2.splat(load<f64>(q));
+        const c1 = f64x2.splat(load<f64>(q + dxBytes));
+        const c2 = f64x2.splat(load<f64>(q + 2 * dxBytes));
+        const c3 = f64x2.splat(load<f64>(q + 3 * dxBytes));
+        a0 = f64x2.add(a0, f64x2.mul(wa, c0));
+        b0 = f64x2.add(b0, f64x2.mul(wb, c0));
+        a1 = f64x2.add(a1, f64x2.mul(wa, c1));
+        b1 = f64x2.add(b1, f64x2.mul(wb, c1));
+        a2 = f64x2.add(a2, f64x2.mul(wa, c2));
+        b2 = f64x2.add(b2, f64x2.mul(wb, c2));
+        a3 = f64x2.add(a3, f64x2.mul(wa, c3));
+        b3 = f64x2.add(b3, f64x2.mul(wb, c3));
+        w += rowBytes;
+        q += 8;
+      }
+      const o = da2 + f8(s * H + h);
+      v128.store(o, a0);
+      v128.store(o, b0, 16);
+      v128.store(o + rowBytes, a1);
+      v128.store(o + rowBytes, b1, 16);
+      v128.store(o + 2 * rowBytes, a2);
+      v128.store(o + 2 * rowBytes, b2, 16);
+      v128.store(o + 3 * rowBytes, a3);
+      v128.store(o + 3 * rowBytes, b3, 16);
+    }
+    for (; s < S; s++) {
+      let a0 = f64x2.splat(0);
+      let b0 = f64x2.splat(0);
+      for (let i = 0; i < dx; i++) {
+        const w = W3 + f8(i * H + h);
+        const c0 = f64x2.splat(load<f64>(dd + f8(s * dx + i)));
+        a0 = f64x2.add(a0, f64x2.mul(v128.load(w), c0));
+        b0 = f64x2.add(b0, f64x2.mul(v128.load(w, 16), c0));
+      }
+      const o = da2 + f8(s * H + h);
+      v128.store(o, a0);
+      v128.store(o, b0, 16);
+    }
+  }
+  for (; h + 1 < H; h += 2) {
+    for (let s = 0; s < S; s++) {
+      let a0 = f64x2.splat(0);
+      for (let i = 0; i < dx; i++) a0 = f64x2.add(a0, f64x2.mul(v128.load(W3 + f8(i * H + h)), f64x2.splat(load<f64>(dd + f8(s * dx + i)))));
+      v128.store(da2 + f8(s * H + h), a0);
+    }
+  }
+  if (h < H) {
+    for (let s = 0; s < S; s++) {
+      let t: f64 = 0;
+      for (let i = 0; i < dx; i++) t += load<f64>(W3 + f8(i * H + h)) * load<f64>(dd + f8(s * dx + i));
+      store<f64>(da2 + f8(s * H + h), t);
+    }
+  }
+}
+
+// Every draw's W3 gradient: row i gets g[i·H + h] += dd[s·dx + i]·h2[s·H + h] for the draw's
+// samples s in order (each element its terms in reference.ts's order).
+function outputWeightGradient(): void {
+  const P8 = f8(P);
+  for (let d = 0; d < J; d++) {
+    const g = grads + (<usize>d) * P8 + oW3;
+    if (K == 2) {
+      const p0 = h2 + f8(2 * d * H);
+      const p1 = p0 + f8(H);
+      const q0 = dd + f8(2 * d * dx);
+      const q1 = q0 + f8(dx);
+      for (let i = 0; i < dx; i++) {
+        const row = g + f8(i * H);
+        const e0 = load<f64>(q0 + f8(i));
+        const e1 = load<f64>(q1 + f8(i));
+        const c0 = f64x2.splat(e0);
+        const c1 = f64x2.splat(e1);
+        let h = 0;
+        for (; h + 1 < H; h += 2) {
+          const o = f8(h);
+          v128.store(row + o, f64x2.add(f64x2.add(v128.load(row + o), f64x2.mul(c0, v128.load(p0 + o))), f64x2.mul(c1, v128.load(p1 + o))));
+        }
+        if (h < H) {
+          const o = f8(h);
+          store<f64>(row + o, load<f64>(row + o) + e0 * load<f64>(p0 + o) + e1 * load<f64>(p1 + o));
+        }
+      }
+    } else {
+      for (let i = 0; i < dx; i++) {
+        const row = g + f8(i * H);
+        for (let k = 0; k < K; k++) {
+          const s = d * K + k;
+          axpy(row, load<f64>(dd + f8(s * dx + i)), h2 + f8(s * H), H);
+        }
+      }
+    }
+  }
+}
+
+/** reference.ts's deepElboDraws after its validation, on the call laid out by setup(). */
+export function run(): void {
+  const P8 = f8(P);
+  memory.fill(grads, 0, (<usize>J) * P8);
+  memory.fill(values, 0, f8(J));
+  transpose(theta + oW1, W1T, H, dx);
+  transpose(theta + oW2, W2T, H, dz);
+  transpose(theta + oW3, W3T, dx, H);
+  const vK = v * <f64>K;
+  const Kf = <f64>K;
+  for (let pt = 0; pt < n; pt++) {
+    const xp = xData + f8(pt * dx);
+    // Encoder forward (noise-free).
+    layer(theta + ob1, W1T, xp, dx, H, h1);
+    jsAct(0, h1, h1d, H);
+    for (let j = 0; j < dz; j++) {
+      let m = load<f64>(theta + obm + f8(j));
+      let t = load<f64>(theta + obv + f8(j));
+      const wm = theta + oWm + f8(j * H);
+      const wv = theta + oWv + f8(j * H);
+      for (let h = 0; h < H; h++) {
+        const a = load<f64>(h1 + f8(h));
+        m += load<f64>(wm + f8(h)) * a;
+        t += load<f64>(wv + f8(h)) * a;
+      }
+      store<f64>(tm + f8(j), m);
+      store<f64>(tv + f8(j), t);
+    }
+    const kl = jsHeads();
+    // Every draw's samples: z, and the decoder's hidden layer.
+    for (let d = 0; d < J; d++) {
+      const e = eps + (<usize>d) * epsBytes;
+      for (let k = 0; k < K; k++) {
+        const s = d * K + k;
+        const eo = e + f8((pt * stride + k) * dz);
+        const z = zs + f8(s * dz);
+        for (let j = 0; j < dz; j++) store<f64>(z + f8(j), load<f64>(mu + f8(j)) + load<f64>(sd + f8(j)) * load<f64>(eo + f8(j)));
+        layer(theta + ob2, W2T, z, dz, H, h2 + f8(s * H));
+      }
+    }
+    jsAct(0, h2, h2d, S * H);
+    decoderOutput();
+    outputAct();
+    // Decoder output's backward pass: residuals, sq and dd output by output (sq sums over i in
+    // order), b3's gradient; then da2 and W3's gradient, each element's terms in reference.ts's order.
+    memory.fill(sq, 0, f8(S));
+    for (let i = 0; i < dx; i++) {
+      const xi = load<f64>(xp + f8(i));
+      for (let s = 0; s < S; s++) {
+        const so = f8(s * dx + i);
+        const r = xi - load<f64>(outv + so);
+        store<f64>(sq + f8(s), load<f64>(sq + f8(s)) + r * r);
+        store<f64>(dd + so, (r / vK) * load<f64>(outd + so));
+      }
+      for (let d = 0; d < J; d++) {
+        const gb = grads + (<usize>d) * P8 + ob3 + f8(i);
+        for (let k = 0; k < K; k++) store<f64>(gb, load<f64>(gb) + load<f64>(dd + f8((d * K + k) * dx + i)));
+      }
+    }
+    decoderHiddenGradient();
+    outputWeightGradient();
+    for (let d = 0; d < J; d++) {
+      const g = grads + (<usize>d) * P8;
+      const e = eps + (<usize>d) * epsBytes;
+      const dm = dmu + f8(d * dz);
+      const dv = dlv + f8(d * dz);
+      // KL gradient (ascent on −β KL).
+      for (let j = 0; j < dz; j++) {
+        const sj = load<f64>(sd + f8(j));
+        store<f64>(dm + f8(j), -beta * load<f64>(mu + f8(j)));
+        store<f64>(dv + f8(j), -0.5 * beta * (sj * sj - 1));
+      }
+      let rec: f64 = 0;
+      for (let k = 0; k < K; k++) {
+        const s = d * K + k;
+        rec += (logNorm - load<f64>(sq + f8(s)) / (2 * v)) / Kf;
+        const a = da2 + f8(s * H);
+        const ad = h2d + f8(s * H);
+        const z = zs + f8(s * dz);
+        const eo = e + f8((pt * stride + k) * dz);
+        // da2[h] = da2[h]·f'(h2); g[b2 + h] += it.
+        let h = 0;
+        for (; h + 1 < H; h += 2) {
+          const o = f8(h);
+          const t = f64x2.mul(v128.load(a + o), v128.load(ad + o));
+          v128.store(a + o, t);
+          v128.store(g + ob2 + o, f64x2.add(v128.load(g + ob2 + o), t));
+        }
+        if (h < H) {
+          const o = f8(h);
+          const t = load<f64>(a + o) * load<f64>(ad + o);
+          store<f64>(a + o, t);
+          store<f64>(g + ob2 + o, load<f64>(g + ob2 + o) + t);
+        }
+        for (h = 0; h < H; h++) axpy(g + oW2 + f8(h * dz), load<f64>(a + f8(h)), z, dz);
+        // dzj = Σ_h W2[h, j]·da2[h], latent coordinates in lanes.
+        let j = 0;
+        for (; j + 1 < dz; j += 2) {
+          let acc = f64x2.splat(0);
+          for (h = 0; h < H; h++) acc = f64x2.add(acc, f64x2.mul(v128.load(theta + oW2 + f8(h * dz + j)), f64x2.splat(load<f64>(a + f8(h)))));
+          v128.store(dzAcc + f8(j), acc);
+        }
+        if (j < dz) {
+          let t: f64 = 0;
+          for (h = 0; h < H; h++) t += load<f64>(theta + oW2 + f8(h * dz + j)) * load<f64>(a + f8(h));
+          store<f64>(dzAcc + f8(j), t);
+        }
+        for (j = 0; j < dz; j++) {
+          const dzj = load<f64>(dzAcc + f8(j));
+          store<f64>(dm + f8(j), load<f64>(dm + f8(j)) + dzj);
+          // z = μ + e^{lv/2} ε: ∂z/∂lv = ½ e^{lv/2} ε.
+          store<f64>(dv + f8(j), load<f64>(dv + f8(j)) + dzj * 0.5 * load<f64>(sd + f8(j)) * load<f64>(eo + f8(j)));
+        }
+      }
+      store<f64>(values + f8(d), load<f64>(values + f8(d)) + (rec - beta * kl));
+      // Backward through the encoder heads and hidden layer.
+      memory.fill(dh1, 0, f8(H));
+      for (let j = 0; j < dz; j++) {
+        const dmj = load<f64>(dm + f8(j)) * load<f64>(mud + f8(j));
+        const dvj = load<f64>(dv + f8(j)) * load<f64>(lvd + f8(j));
+        store<f64>(g + obm + f8(j), load<f64>(g + obm + f8(j)) + dmj);
+        store<f64>(g + obv + f8(j), load<f64>(g + obv + f8(j)) + dvj);
+        const wm = theta + oWm + f8(j * H);
+        const wv = theta + oWv + f8(j * H);
+        const gm = g + oWm + f8(j * H);
+        const gv = g + oWv + f8(j * H);
+        const cm = f64x2.splat(dmj);
+        const cv = f64x2.splat(dvj);
+        let h = 0;
+        for (; h + 1 < H; h += 2) {
+          const o = f8(h);
+          const a = v128.load(h1 + o);
+          v128.store(gm + o, f64x2.add(v128.load(gm + o), f64x2.mul(cm, a)));
+          v128.store(gv + o, f64x2.add(v128.load(gv + o), f64x2.mul(cv, a)));
+          v128.store(dh1 + o, f64x2.add(v128.load(dh1 + o), f64x2.add(f64x2.mul(v128.load(wm + o), cm), f64x2.mul(v128.load(wv + o), cv))));
+        }
+        if (h < H) {
+          const o = f8(h);
+          const a = load<f64>(h1 + o);
+          store<f64>(gm + o, load<f64>(gm + o) + dmj * a);
+          store<f64>(gv + o, load<f64>(gv + o) + dvj * a);
+          store<f64>(dh1 + o, load<f64>(dh1 + o) + (load<f64>(wm + o) * dmj + load<f64>(wv + o) * dvj));
+        }
+      }
+      for (let h = 0; h < H; h++) {
+        const t = load<f64>(dh1 + f8(h)) * load<f64>(h1d + f8(h));
+        store<f64>(g + ob1 + f8(h), load<f64>(g + ob1 + f8(h)) + t);
+        axpy(g + oW1 + f8(h * dx), t, xp, dx);
+      }
+    }
+  }
+  const nf = <f64>n;
+  const nv = f64x2.splat(nf);
+  for (let d = 0; d < J; d++) {
+    const g = grads + (<usize>d) * P8;
+    let q = 0;
+    for (; q + 1 < P; q += 2) v128.store(g + f8(q), f64x2.div(v128.load(g + f8(q)), nv));
+    if (q < P) store<f64>(g + f8(q), load<f64>(g + f8(q)) / nf);
+    store<f64>(values + f8(d), load<f64>(values + f8(d)) / nf);
+  }
+}

@@ -22,6 +22,11 @@ import type { RandomStream } from '../../engine/rng.ts';
 /** A χ²(n) variate, n a positive integer. */
 export function chiSquare(rng: RandomStream, n: number): number {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`chiSquare: degrees of freedom ${n}; allowed a positive integer`);
+  return chiSquareUnchecked(rng, n);
+}
+
+/** chiSquare without its argument check: drawNoiseStatistics's degrees of freedom are positive integers by construction, and the check cost a call in its hot loop. */
+function chiSquareUnchecked(rng: RandomStream, n: number): number {
   if (n === 1) return rng.normal() ** 2;
   // Marsaglia–Tsang for Gamma(a, 1), a = n/2 ≥ 1.
   const d = n / 2 - 1 / 3;
@@ -37,20 +42,21 @@ export function chiSquare(rng: RandomStream, n: number): number {
 }
 
 /**
- * Writes ē (H) and M̄ (H×H row-major, symmetric) of K draws into `ebar` and
- * `M`, drawing from `rng` in a fixed order (ē's H normals, then A's entries):
- * the kernel and drawStep make the same draws from the same stream.
+ * Writes ē (H, from `ebar[ebarAt]`) and M̄ (H×H row-major, symmetric, from `M[MAt]`) of K
+ * draws, drawing from `rng` in a fixed order (ē's H normals, then A's entries): the
+ * kernel, its WebAssembly port (which draws a step's points into one array, hence the
+ * offsets) and drawStep make the same draws from the same stream.
  * `work` holds at least H² numbers (overwritten).
  */
-export function drawNoiseStatistics(rng: RandomStream, K: number, H: number, ebar: Float64Array, M: Float64Array, work: Float64Array): void {
+export function drawNoiseStatistics(rng: RandomStream, K: number, H: number, ebar: Float64Array, M: Float64Array, work: Float64Array, ebarAt = 0, MAt = 0): void {
   const sk = 1 / Math.sqrt(K);
-  for (let j = 0; j < H; j++) ebar[j] = sk * rng.normal();
+  for (let j = 0; j < H; j++) ebar[ebarAt + j] = sk * rng.normal();
   const n = K - 1;
   const L = work;
   L.fill(0, 0, H * H);
   if (n >= H) {
     for (let i = 0; i < H; i++) {
-      L[i * H + i] = Math.sqrt(chiSquare(rng, n - i));
+      L[i * H + i] = Math.sqrt(chiSquareUnchecked(rng, n - i));
       for (let j = 0; j < i; j++) L[i * H + j] = rng.normal();
     }
   }
@@ -58,21 +64,21 @@ export function drawNoiseStatistics(rng: RandomStream, K: number, H: number, eba
     for (let j = 0; j <= i; j++) {
       let a = 0;
       if (n >= H) for (let l = 0; l <= j; l++) a += L[i * H + l] * L[j * H + l];
-      M[i * H + j] = a;
+      M[MAt + i * H + j] = a;
     }
   }
   if (n < H) {
     // Few draws: the scatter as n explicit outer products (n = 0 for K = 1: A = 0).
     for (let t = 0; t < n; t++) {
       for (let j = 0; j < H; j++) L[j] = rng.normal();
-      for (let i = 0; i < H; i++) for (let j = 0; j <= i; j++) M[i * H + j] += L[i] * L[j];
+      for (let i = 0; i < H; i++) for (let j = 0; j <= i; j++) M[MAt + i * H + j] += L[i] * L[j];
     }
   }
   for (let i = 0; i < H; i++) {
     for (let j = 0; j <= i; j++) {
-      const m = ebar[i] * ebar[j] + M[i * H + j] / K;
-      M[i * H + j] = m;
-      M[j * H + i] = m;
+      const m = ebar[ebarAt + i] * ebar[ebarAt + j] + M[MAt + i * H + j] / K;
+      M[MAt + i * H + j] = m;
+      M[MAt + j * H + i] = m;
     }
   }
 }

@@ -300,4 +300,29 @@ export const ENTROPY_MUTANTS: Mutant[] = [
     replace: 'this.count = to - from + 2;',
     claims: ['entropy-vae-variants', 'entropy-gaussian-vae'],
   },
+  // D23's Figure 1 trains on the learned-variance kernel's WebAssembly port, which bypasses the
+  // JavaScript kernel: with the ports on, only d23-figure-1's run-time port check (the port against
+  // the JavaScript kernel on the same draws, bit for bit) can see a bug of the JavaScript arithmetic.
+  {
+    id: 'd23-port-js-scale-gradient-doubled',
+    kind: 'gradient',
+    description:
+      "The learned-variance kernel's JavaScript ∂s drops the ½ of its data term ((w/v)(Wᵀr ⊙ ā − diag WᵀWP) instead of half of it). Runs with the ports on: the JavaScript kernel differs from its WebAssembly port.",
+    file: 'src/models/linear-vae/stochastic-learned-variance.ts',
+    find: 'gs[j] += (wv / 2) * (wr * abar[j] - wtwp);',
+    replace: 'gs[j] += wv * (wr * abar[j] - wtwp);',
+    claims: ['d23-figure-1'],
+    ports: true,
+  },
+  {
+    id: 'd23-port-js-residual-reassociated',
+    kind: 'gradient',
+    description:
+      "The learned-variance kernel's JavaScript Q adds r² − 2 r·(Wā) as r·(r − 2 Wā): algebraically the same, rounded differently (a last-bit difference of the objective and ∂log σ²). Runs with the ports on: the port no longer equals the JavaScript kernel bit for bit.",
+    file: 'src/models/linear-vae/stochastic-learned-variance.ts',
+    find: 'Q += r[q] * r[q] - 2 * r[q] * wa;',
+    replace: 'Q += r[q] * (r[q] - 2 * wa);',
+    claims: ['d23-figure-1'],
+    ports: true,
+  },
 ];

@@ -150,11 +150,12 @@ function copyTree(ref?: string): string {
 /**
  * Every mutant (and the control) runs the closed-form kernels', the kernel optimiser's and the
  * deep VAE reference's JavaScript code: a WebAssembly port (src/models/<family>/kernel-wasm.ts,
- * src/engine/kernel-optimizer-wasm.ts, src/models/deep-vae/reference-wasm.ts, bitwise the same results) would otherwise bypass a
+ * src/models/linear-vae/learned-variance-wasm.ts, src/engine/kernel-optimizer-wasm.ts,
+ * src/models/deep-vae/reference-wasm.ts, bitwise the same results) would otherwise bypass a
  * mutant of the JavaScript code it ports. A mutant of a port's own JavaScript side
  * (`ports: true`, e.g. of src/engine/kernel-optimizer-wasm.ts) runs with the ports on instead.
  */
-const JS_KERNELS = { VAE_CLAIMS_LINEAR_VAE_KERNEL: 'js', VAE_CLAIMS_DEEP_VAE_KERNEL: 'js', VAE_CLAIMS_OPTIMIZER_KERNEL: 'js', VAE_CLAIMS_DEEP_REFERENCE: 'js' };
+const JS_KERNELS = { VAE_CLAIMS_LINEAR_VAE_KERNEL: 'js', VAE_CLAIMS_LEARNED_VARIANCE_KERNEL: 'js', VAE_CLAIMS_DEEP_VAE_KERNEL: 'js', VAE_CLAIMS_OPTIMIZER_KERNEL: 'js', VAE_CLAIMS_DEEP_REFERENCE: 'js' };
 
 /** `ports`: leave the WebAssembly ports on (a mutant with `ports: true`). */
 function run(cwd: string, args: string[], timeoutSeconds: number, ports = false): Promise<{ code: number | null; output: string }> {

@@ -19,6 +19,7 @@ export const WASM_KERNELS = {
   'deep-vae': { source: 'src/models/deep-vae/wasm/kernel.as.ts', binary: 'src/models/deep-vae/wasm/deep-vae-kernel.wasm' },
   'linear-vae': { source: 'src/models/linear-vae/wasm/kernel.as.ts', binary: 'src/models/linear-vae/wasm/linear-vae-kernel.wasm' },
   'deep-vae-reference': { source: 'src/models/deep-vae/wasm/reference.as.ts', binary: 'src/models/deep-vae/wasm/deep-vae-reference.wasm' },
+  'learned-variance': { source: 'src/models/linear-vae/wasm/learned-variance.as.ts', binary: 'src/models/linear-vae/wasm/learned-variance-kernel.wasm' },
   optimizer: { source: 'src/engine/wasm/optimizer.as.ts', binary: 'src/engine/wasm/optimizer-kernel.wasm' },
 };
 export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd', '--use', 'abort=', '--noColors'];

@@ -189,6 +189,84 @@ describe('K-sample statistics', () => {
     });
   }
 
+  // The draws as first written (the plain squeeze u < 1 − 0.0331 x ** 4, L zeroed first): the
+  // faster noise-statistics.ts must give the same bits and consume the same draws.
+  function plainChiSquare(rng: RandomStream, n: number): number {
+    if (n === 1) return rng.normal() ** 2;
+    const d = n / 2 - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      const x = rng.normal();
+      const t = 1 + c * x;
+      if (t <= 0) continue;
+      const v = t * t * t;
+      const u = rng.uniform();
+      if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return 2 * d * v;
+    }
+  }
+  function plainStatistics(rng: RandomStream, K: number, Hs: number, ebar: Float64Array, M: Float64Array, L: Float64Array): void {
+    const sk = 1 / Math.sqrt(K);
+    for (let j = 0; j < Hs; j++) ebar[j] = sk * rng.normal();
+    const n = K - 1;
+    L.fill(0);
+    if (n >= Hs) {
+      for (let i = 0; i < Hs; i++) {
+        L[i * Hs + i] = Math.sqrt(plainChiSquare(rng, n - i));
+        for (let j = 0; j < i; j++) L[i * Hs + j] = rng.normal();
+      }
+    }
+    for (let i = 0; i < Hs; i++) {
+      for (let j = 0; j <= i; j++) {
+        let a = 0;
+        if (n >= Hs) for (let l = 0; l <= j; l++) a += L[i * Hs + l] * L[j * Hs + l];
+        M[i * Hs + j] = a;
+      }
+    }
+    if (n < Hs) {
+      for (let t = 0; t < n; t++) {
+        for (let j = 0; j < Hs; j++) L[j] = rng.normal();
+        for (let i = 0; i < Hs; i++) for (let j = 0; j <= i; j++) M[i * Hs + j] += L[i] * L[j];
+      }
+    }
+    for (let i = 0; i < Hs; i++) {
+      for (let j = 0; j <= i; j++) {
+        const m = ebar[i] * ebar[j] + M[i * Hs + j] / K;
+        M[i * Hs + j] = m;
+        M[j * Hs + i] = m;
+      }
+    }
+  }
+
+  it('χ²(n) and the statistics are bitwise the plain Marsaglia–Tsang and Bartlett draws (same values, same draws consumed)', () => {
+    for (const dof of [1, 2, 3, 10, 98, 99, 1000]) {
+      const a = RandomStream.at('slv-chi2-plain', dof);
+      const b = RandomStream.at('slv-chi2-plain', dof);
+      for (let t = 0; t < 200_000; t++) {
+        const x = chiSquare(a, dof);
+        const y = plainChiSquare(b, dof);
+        if (!Object.is(x, y)) expect.fail(`χ²(${dof}) draw ${t}: ${x} ≠ ${y} (plain)`);
+      }
+      expect(a.uniform()).toBe(b.uniform());
+    }
+    for (const [K, Hs, points] of [[100, 2, 500_000], [100, 3, 100_000], [3, 2, 100_000], [2, 3, 100_000], [1, 2, 10_000], [2, 1, 100_000]] as const) {
+      const a = RandomStream.at('slv-statistics-plain', K, Hs);
+      const b = RandomStream.at('slv-statistics-plain', K, Hs);
+      const e = [new Float64Array(Hs), new Float64Array(Hs)];
+      // The offsets the WebAssembly port writes at: the statistics land there, nothing else moves.
+      const M = [new Float64Array(3 + Hs * Hs).fill(7), new Float64Array(Hs * Hs)];
+      const work = [new Float64Array(Hs * Hs).fill(Number.NaN), new Float64Array(Hs * Hs)];
+      const eAt = new Float64Array(1 + Hs);
+      for (let t = 0; t < points; t++) {
+        drawNoiseStatistics(a, K, Hs, eAt, M[0], work[0], 1, 3);
+        plainStatistics(b, K, Hs, e[1], M[1], work[1]);
+        for (let j = 0; j < Hs; j++) if (!Object.is(eAt[1 + j], e[1][j])) expect.fail(`K = ${K}, H = ${Hs}, point ${t}: ē[${j}] differs`);
+        for (let i = 0; i < Hs * Hs; i++) if (!Object.is(M[0][3 + i], M[1][i])) expect.fail(`K = ${K}, H = ${Hs}, point ${t}: M̄[${i}] differs`);
+      }
+      expect([eAt[0], ...M[0].subarray(0, 3)]).toEqual([0, 7, 7, 7]);
+      expect(a.normal()).toBe(b.normal());
+    }
+  }, 60_000);
+
   it('χ²(n) has mean n and variance 2n', () => {
     const rng = RandomStream.at('slv-chi2');
     for (const dof of [1, 2, 5, 99]) {

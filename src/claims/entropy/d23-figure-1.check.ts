@@ -21,12 +21,14 @@
  *              (the identity violated where training has stopped moving);
  *   inconclusive  a run neither (still moving: too few epochs to judge).
  * The decomposition must explain each measured F − S to rounding (else `error`).
+ * Where the kernel runs as its WebAssembly port, it must equal the JavaScript kernel bit for
+ * bit on one step's draws at run 0's first and last point (kernelPortCheck; else `error`).
  */
 import { z } from 'zod';
 import { positiveInt, positiveNumber, seedCount } from '../../config/hyperparameters.ts';
 import { deriveSeed, RandomStream } from '../../engine/rng.ts';
 import { createTrainer } from '../../engine/create-trainer.ts';
-import { DivergenceError, type BatchedParams } from '../../engine/trainer.ts';
+import { DivergenceError, type BatchedParams, type ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaSetting } from '../../engine/replica.ts';
 import { dataMoments, logMarginalFromMoments, type DataMoments } from '../../models/linear-vae/oracle.ts';
 import { diagnoseLinearVae, type LearnedVarianceParams } from '../../models/linear-vae/learned-variance.ts';
@@ -34,6 +36,7 @@ import { StochasticLearnedVarianceLinearVae } from '../../models/linear-vae/stoc
 import { dataStats, eigenSystem, logLikelihood, mlSolution } from '../../models/ppca/oracle.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
 import { groupConfigs } from '../shared/config-groups.ts';
+import { kernelPortProbe, paramCoordinate } from '../shared/kernel-port-probe.ts';
 import { fixedDecoderVariance } from './shared/schema.ts';
 
 export const figure1ConfigSchema = z
@@ -205,8 +208,11 @@ export async function checkFigure1(claimId: string, configs: readonly Figure1Con
     const steps = c.epochs * stepsPerEpoch;
     const t0 = performance.now();
     let evalSeconds = 0;
-    const record = (_k: number, params: BatchedParams) => {
+    // Run 0's parameters at the first and the last measurement, for the kernel port check.
+    const probePoints: ReplicaParams[] = [];
+    const record = (k: number, params: BatchedParams) => {
       const e0 = performance.now();
+      if (k === 0 || k === steps) probePoints.push(Object.fromEntries(Object.entries(params.replica(0)).map(([n, v]) => [n, Float32Array.from(v)])));
       owner.forEach(({ g, seed }, r) => {
         const p = params.replica(r);
         const q: LearnedVarianceParams = {
@@ -229,6 +235,7 @@ export async function checkFigure1(claimId: string, configs: readonly Figure1Con
     const model = new StochasticLearnedVarianceLinearVae({ D, H: c.H, data: x, fixedLogVariance: fixed, initialLogVariance: Math.log(c.initialVariance) });
     const trainer = createTrainer(model, replicas, { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
     let diverged: DivergenceError | undefined;
+    let port: { ok: boolean; detail: string } = { ok: true, detail: '' };
     try {
       trainer.train({
         steps,
@@ -237,6 +244,7 @@ export async function checkFigure1(claimId: string, configs: readonly Figure1Con
         progressEvery: stepsPerEpoch,
         onProgress: (k) => ctx.progress((done + (k / steps) * group.length) / configs.length),
       });
+      port = kernelPortCheck(model, { D, H: c.H, data: x, fixedLogVariance: fixed, initialLogVariance: Math.log(c.initialVariance) }, probePoints, replicas[0], [ctx.masterSeed, claimId]);
     } catch (e) {
       if (!(e instanceof DivergenceError)) throw e;
       diverged = e;
@@ -248,11 +256,45 @@ export async function checkFigure1(claimId: string, configs: readonly Figure1Con
     group.forEach(({ index, config }, g) => {
       results[index] = diverged
         ? { verdict: 'fail', metrics: {}, diverged: { step: diverged.step, replica: diverged.replica, message: diverged.message } }
-        : resultOf(config, curves[g], problem, seconds, evalSeconds, stepsPerEpoch);
+        : withPortCheck(resultOf(config, curves[g], problem, seconds, evalSeconds, stepsPerEpoch), port);
     });
     done += group.length;
   }
   return results;
+}
+
+/**
+ * The kernel as it ran (its WebAssembly SIMD port where that loads) against the JavaScript kernel
+ * on the same draws, at run 0's first and last point (kernel-port-probe.ts): the port bypasses
+ * the JavaScript arithmetic, so a held-out bug in either (or a mutant of the JavaScript kernel)
+ * must show here rather than pass unseen.
+ */
+function kernelPortCheck(
+  model: StochasticLearnedVarianceLinearVae,
+  opts: ConstructorParameters<typeof StochasticLearnedVarianceLinearVae>[0],
+  points: readonly ReplicaParams[],
+  run0: ReplicaSetting,
+  seedLabel: (string | number)[],
+): { ok: boolean; detail: string } {
+  if (model.kernelImplementation === 'js') return { ok: true, detail: 'kernel port check skipped: the kernel runs as JavaScript here (no WebAssembly port to compare)' };
+  const js = new StochasticLearnedVarianceLinearVae({ ...opts, kernelImplementation: 'js' });
+  try {
+    const { label: _label, seed: _seed, ...setting } = run0;
+    const where = ['first', 'last'];
+    const probe = kernelPortProbe(js, model, points.map((params, i) => ({ params, setting, where: `run 0's ${where[i]} point` })), seedLabel, paramCoordinate(model));
+    return { ok: probe.ok, detail: `kernel port check: ${probe.detail}` };
+  } finally {
+    js.dispose();
+  }
+}
+
+function withPortCheck(result: CheckResult, port: { ok: boolean; detail: string }): CheckResult {
+  result.notes = [...(result.notes ?? []), port.detail];
+  if (!port.ok) {
+    result.verdict = 'error';
+    result.error = [result.error, `the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`].filter(Boolean).join(' | ');
+  }
+  return result;
 }
 
 function resultOf(c: Figure1Config, runs: Figure1Run[], problem: Problem, seconds: number, evalSeconds: number, stepsPerEpoch: number): CheckResult {

@@ -29,8 +29,9 @@
  * drawn with replacement (PyTorch: shuffled epochs), the curves evaluated
  * exactly rather than by the 100-sample Monte Carlo ELBO.
  * Full tier: the paper's sizes (N, D, H, σ, B, K, lr, epochs, 10 runs): one
- * training run ≈ 18 s of one core, the claim with its falsifier (20 runs in one
- * replica batch) ≈ 6 min quiet (9 min measured on a loaded 2-core machine);
+ * training run ≈ 5 s of one core, the claim with its falsifier (20 runs in one
+ * replica batch) 96 s (measured on a 2-core machine at load ≈ 2; 232 s before the
+ * kernel's WebAssembly port and the faster χ² squeeze, bitwise the same results);
  * measured (seed 1): pass, worst |F − S| 0.067 (first-order bounds 0.17–0.29),
  * worst log p − F 1.4e-3, gaps down to ≤ 0.015 of their first-quarter size;
  * the falsifier |F − S| 3.92 (ratio 0.96): fail.

@@ -5,7 +5,7 @@
  * bit in the test suite, but a claim's run checks it again because a held-out bug in
  * either (or a mutant of the JavaScript kernel, which the port would bypass) must not
  * pass unseen: the two are one specification, and any difference reads `error`.
- * The linear and deep VAE conformance checks call it with their own points.
+ * The linear and deep VAE conformance checks and d23-figure-1 call it with their own points.
  */
 import { deriveSeed } from '../../engine/rng.ts';
 import { replicaStreams, type ReplicaSetting } from '../../engine/replica.ts';
@@ -46,4 +46,18 @@ export function kernelPortProbe(js: ReplicaKernel, port: ReplicaKernel, points: 
   }
   const size = Object.values(js.paramShapes).reduce((n, shape) => n + shape.reduce((a, b) => a * b, 1), 0);
   return { ok: true, detail: `the kernel's WebAssembly SIMD port equals its JavaScript kernel bit for bit (objective and all ${size} gradient coordinates) on ${compared} steps' draws at ${points.map((p) => p.where).join(', ')}` };
+}
+
+/** Names the i-th gradient coordinate of `kernel` in paramShapes order ("∂W[3]"), for kernelPortProbe's report. */
+export function paramCoordinate(kernel: Pick<ReplicaKernel, 'paramShapes'>): (i: number) => string {
+  const names = Object.keys(kernel.paramShapes);
+  const sizes = names.map((n) => kernel.paramShapes[n].reduce((a, b) => a * b, 1));
+  return (i) => {
+    let o = i;
+    for (let j = 0; j < names.length; j++) {
+      if (o < sizes[j]) return `∂${names[j]}[${o}]`;
+      o -= sizes[j];
+    }
+    return `coordinate ${i}`;
+  };
 }

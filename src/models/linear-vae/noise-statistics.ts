@@ -22,6 +22,11 @@ import type { RandomStream } from '../../engine/rng.ts';
 /** A χ²(n) variate, n a positive integer. */
 export function chiSquare(rng: RandomStream, n: number): number {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`chiSquare: degrees of freedom ${n}; allowed a positive integer`);
+  return chiSquareUnchecked(rng, n);
+}
+
+/** chiSquare without its argument check: drawNoiseStatistics's degrees of freedom are positive integers by construction, and the check cost a call in its hot loop. */
+function chiSquareUnchecked(rng: RandomStream, n: number): number {
   if (n === 1) return rng.normal() ** 2;
   // Marsaglia–Tsang for Gamma(a, 1), a = n/2 ≥ 1.
   const d = n / 2 - 1 / 3;
@@ -32,25 +37,48 @@ export function chiSquare(rng: RandomStream, n: number): number {
     if (t <= 0) continue;
     const v = t * t * t;
     const u = rng.uniform();
-    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return 2 * d * v;
+    if (squeezeAccepts(u, x) || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return 2 * d * v;
   }
 }
 
 /**
- * Writes ē (H) and M̄ (H×H row-major, symmetric) of K draws into `ebar` and
- * `M`, drawing from `rng` in a fixed order (ē's H normals, then A's entries):
- * the kernel and drawStep make the same draws from the same stream.
+ * Marsaglia–Tsang's squeeze u < 1 − 0.0331 x⁴ with x⁴ as `x ** 4` (V8: Math.pow, which cost
+ * a third of the draws' time), decided bit for bit the same but almost always without the
+ * power: s = 1 − 0.0331 ((x²)²) is within 1e-9 of the threshold t = 1 − 0.0331 x ** 4
+ * wherever the decision depends on it, so u < s − 1e-9 implies u < t, u ≥ s + 1e-9 implies
+ * u ≥ t, and only between (a chance of ~2e-9 a draw) is t computed. Why |s − t| < 1e-9:
+ * (x²)² and x ** 4 are both within a relative 1e-10 of x⁴ (three roundings, 7e-16; any pow
+ * within 1e-10, V8's within an ulp), so where x⁴ ≤ 62 the two products with 0.0331 differ by
+ * < 0.0331 · 62 · 2e-10 < 5e-10 and the subtraction from 1 adds at most 2 · 2⁻⁵³; where
+ * x⁴ > 62 both thresholds are below −1 and both decisions are "no" (u ≥ 0). x is finite
+ * (a Box–Muller normal), so nothing is NaN. Tested against the plain expression over
+ * millions of draws (test/engine/stochastic-learned-variance.test.ts).
+ */
+function squeezeAccepts(u: number, x: number): boolean {
+  const x2 = x * x;
+  const s = 1 - 0.0331 * (x2 * x2);
+  if (u < s - 1e-9) return true;
+  if (u >= s + 1e-9) return false;
+  return u < 1 - 0.0331 * x ** 4;
+}
+
+/**
+ * Writes ē (H, from `ebar[ebarAt]`) and M̄ (H×H row-major, symmetric, from `M[MAt]`) of K
+ * draws, drawing from `rng` in a fixed order (ē's H normals, then A's entries): the
+ * kernel, its WebAssembly port (which draws a step's points into one array, hence the
+ * offsets) and drawStep make the same draws from the same stream.
  * `work` holds at least H² numbers (overwritten).
  */
-export function drawNoiseStatistics(rng: RandomStream, K: number, H: number, ebar: Float64Array, M: Float64Array, work: Float64Array): void {
+export function drawNoiseStatistics(rng: RandomStream, K: number, H: number, ebar: Float64Array, M: Float64Array, work: Float64Array, ebarAt = 0, MAt = 0): void {
   const sk = 1 / Math.sqrt(K);
-  for (let j = 0; j < H; j++) ebar[j] = sk * rng.normal();
+  for (let j = 0; j < H; j++) ebar[ebarAt + j] = sk * rng.normal();
   const n = K - 1;
+  // L's entries are all written before they are read (its lower triangle below when n ≥ H,
+  // its first row per outer product when n < H): no zeroing.
   const L = work;
-  L.fill(0, 0, H * H);
   if (n >= H) {
     for (let i = 0; i < H; i++) {
-      L[i * H + i] = Math.sqrt(chiSquare(rng, n - i));
+      L[i * H + i] = Math.sqrt(chiSquareUnchecked(rng, n - i));
       for (let j = 0; j < i; j++) L[i * H + j] = rng.normal();
     }
   }
@@ -58,21 +86,21 @@ export function drawNoiseStatistics(rng: RandomStream, K: number, H: number, eba
     for (let j = 0; j <= i; j++) {
       let a = 0;
       if (n >= H) for (let l = 0; l <= j; l++) a += L[i * H + l] * L[j * H + l];
-      M[i * H + j] = a;
+      M[MAt + i * H + j] = a;
     }
   }
   if (n < H) {
     // Few draws: the scatter as n explicit outer products (n = 0 for K = 1: A = 0).
     for (let t = 0; t < n; t++) {
       for (let j = 0; j < H; j++) L[j] = rng.normal();
-      for (let i = 0; i < H; i++) for (let j = 0; j <= i; j++) M[i * H + j] += L[i] * L[j];
+      for (let i = 0; i < H; i++) for (let j = 0; j <= i; j++) M[MAt + i * H + j] += L[i] * L[j];
     }
   }
   for (let i = 0; i < H; i++) {
     for (let j = 0; j <= i; j++) {
-      const m = ebar[i] * ebar[j] + M[i * H + j] / K;
-      M[i * H + j] = m;
-      M[j * H + i] = m;
+      const m = ebar[ebarAt + i] * ebar[ebarAt + j] + M[MAt + i * H + j] / K;
+      M[MAt + i * H + j] = m;
+      M[MAt + j * H + i] = m;
     }
   }
 }

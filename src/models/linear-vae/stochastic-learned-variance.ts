@@ -18,13 +18,17 @@
  * The kernel (objectiveAndGradient) and the TF.js objective see the same
  * draws: per point a row index from the data stream, then its statistics from
  * the noise stream. Tested against autodiff in test/engine/stochastic-learned-variance.test.ts.
+ * The kernel's per-point loop runs as WebAssembly SIMD where that loads
+ * (learned-variance-wasm.ts, bitwise the same results), else as the JavaScript below.
  */
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
+import type { KernelImplementation } from '../../engine/wasm-kernel.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import { addEncoderGradient, encoderMean, zeroedGradients } from './kernel-parts.ts';
 import { drawNoiseStatistics } from './noise-statistics.ts';
+import { WasmLearnedVarianceKernel } from './learned-variance-wasm.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -39,6 +43,12 @@ export interface StochasticLearnedVarianceOptions {
   initialLogVariance: number;
   /** Standard deviation of the N(0, s²) initialisation of W and V (b, c, s start at 0). */
   initScale?: number;
+  /**
+   * 'auto' (default): objectiveAndGradient runs its per-point loop on the WebAssembly SIMD port
+   * (learned-variance-wasm.ts, bitwise the same results) where that loads, else the JavaScript
+   * kernel; 'js' always the JavaScript kernel (the specification the port is checked against).
+   */
+  kernelImplementation?: 'auto' | 'js';
 }
 
 export interface NoiseStatisticsBatch {
@@ -63,6 +73,11 @@ export class StochasticLearnedVarianceLinearVae implements BatchedModel<NoiseSta
   private readonly rows: Record<'r' | 'Wa' | 'rho', Float64Array>;
   private readonly learnMask: tf.Tensor1D;
   private readonly fixedValue: tf.Tensor1D;
+  private readonly wasm: WasmLearnedVarianceKernel | null;
+  /** Which implementation objectiveAndGradient runs. */
+  readonly kernelImplementation: KernelImplementation;
+  /** A step's Σ_i w Q_i and Σ_i |μ_i|², from either implementation. */
+  private readonly sums = new Float64Array(2);
 
   constructor(opts: StochasticLearnedVarianceOptions) {
     const { D, H, data } = opts;
@@ -82,6 +97,8 @@ export class StochasticLearnedVarianceLinearVae implements BatchedModel<NoiseSta
     this.rows = { r: new Float64Array(D), Wa: new Float64Array(D), rho: new Float64Array(D) };
     this.learnMask = tf.tensor1d(this.fixed.map((f) => (f === null ? 1 : 0)));
     this.fixedValue = tf.tensor1d(this.fixed.map((f) => f ?? 0));
+    this.wasm = opts.kernelImplementation === 'js' ? null : WasmLearnedVarianceKernel.create(D, H, this.data);
+    this.kernelImplementation = this.wasm === null ? 'js' : 'wasm-simd';
   }
 
   private fixedOf(index: number, label: string): number | null {
@@ -168,18 +185,45 @@ export class StochasticLearnedVarianceLinearVae implements BatchedModel<NoiseSta
    */
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>, index: number): number {
     const { D, H } = this;
-    const { W, b, s } = params;
+    const { s } = params;
     const fixed = this.fixedOf(index, replica.label);
     const logVar = fixed ?? params.logVar[0];
     const v = Math.exp(logVar);
+    const { batchSize: B, beta } = replica;
+    const w = 1 / B;
+    const { tau } = this.scratch;
+    for (let j = 0; j < H; j++) tau[j] = Math.exp(0.5 * s[j]);
+    const sums = this.sums;
+    if (this.wasm !== null) this.wasm.step(params, tau, replica, streams, grad, w, v, sums);
+    else this.pointLoop(params, replica, streams, grad, w, v, sums);
+    const sumQ = sums[0];
+    const muSq = sums[1];
+    const gs = grad.s;
+    let klConst = 0;
+    for (let j = 0; j < H; j++) {
+      const t2 = tau[j] * tau[j];
+      klConst += t2 - 1 - s[j];
+      gs[j] -= 0.5 * beta * (t2 - 1);
+    }
+    grad.logVar[0] = fixed === null ? sumQ / (2 * v) - D / 2 : 0;
+    const kl = 0.5 * klConst + (0.5 * muSq) / B;
+    return -0.5 * D * (LOG_2PI + logVar) - sumQ / (2 * v) - beta * kl;
+  }
+
+  /**
+   * The JavaScript kernel's per-point loop (the port's specification): draws each point's row and
+   * noise statistics, writes ∂W, ∂b, ∂V, ∂c and ∂s's data term into `grad` (zeroed first), and
+   * `sums` ← (Σ_i w Q_i, Σ_i |μ_i|²); τ = e^{s/2} is in the scratch already.
+   */
+  private pointLoop(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>, w: number, v: number, sums: Float64Array): void {
+    const { D, H } = this;
+    const { W, b } = params;
     const g = zeroedGradients(grad);
     const { gW, gb, gs } = g;
     const { batchSize: B, samples: K, beta } = replica;
-    const w = 1 / B;
     const { mu, ebar, M, work, abar, gmu, WtW, tau } = this.scratch;
     const { r, Wa, rho } = this.rows;
     const data = this.data;
-    for (let j = 0; j < H; j++) tau[j] = Math.exp(0.5 * s[j]);
     for (let j = 0; j < H; j++) {
       for (let l = 0; l < H; l++) {
         let a = 0;
@@ -237,15 +281,8 @@ export class StochasticLearnedVarianceLinearVae implements BatchedModel<NoiseSta
       }
       addEncoderGradient(g, gmu, data, row, D, H);
     }
-    let klConst = 0;
-    for (let j = 0; j < H; j++) {
-      const t2 = tau[j] * tau[j];
-      klConst += t2 - 1 - s[j];
-      gs[j] -= 0.5 * beta * (t2 - 1);
-    }
-    grad.logVar[0] = fixed === null ? sumQ / (2 * v) - D / 2 : 0;
-    const kl = 0.5 * klConst + (0.5 * muSq) / B;
-    return -0.5 * D * (LOG_2PI + logVar) - sumQ / (2 * v) - beta * kl;
+    sums[0] = sumQ;
+    sums[1] = muSq;
   }
 
   disposeInputs(inputs: NoiseStatisticsBatch): void {

@@ -65,7 +65,7 @@ import { describeScaleTest, scaleTest } from '../../../stats/scale-test.ts';
 import { probeOptimizer, probeStepSchedule } from '../../shared/optimizer-probe.ts';
 import { probeGradient, type GradientProbeOptions } from '../../shared/gradient-probe.ts';
 import { probeMixedBatch } from '../../shared/mixed-batch-probe.ts';
-import { kernelPortProbe } from '../../shared/kernel-port-probe.ts';
+import { kernelPortProbe, paramCoordinate } from '../../shared/kernel-port-probe.ts';
 import { referenceGradientDraws } from './linear-vae-reference-gradient.ts';
 
 /** Draws per gradient probe: a bias of ~0.15 standard deviations of one draw is seen (mean-test.ts). */
@@ -115,20 +115,6 @@ function flatExact(point: ReplicaParams, model: BatchedModel<unknown>, dims: Lin
   return Float64Array.from(out);
 }
 
-/** "∂W[3]": the name of flat coordinate i in paramShapes order. */
-function coordinateName(model: BatchedModel<unknown>): (i: number) => string {
-  const names = Object.keys(model.paramShapes);
-  const sizes = names.map((n) => model.paramShapes[n].reduce((a, b) => a * b, 1));
-  return (i) => {
-    let o = i;
-    for (let j = 0; j < names.length; j++) {
-      if (o < sizes[j]) return `∂${names[j]}[${o}]`;
-      o -= sizes[j];
-    }
-    return `coordinate ${i}`;
-  };
-}
-
 interface GradientProbeSpec {
   model: LinearVaeModel;
   sigmaX: number;
@@ -162,7 +148,7 @@ export function linearVaeConformance(input: LinearVaeConformanceInput): Conforma
   const engineModel = input.engineModel ?? ((opts: LinearVaeModelOptions) => new LinearVaeModel(opts));
   const model = engineModel({ dims: input.dims, data: input.data, sigmaX: input.sigmaX });
   const moments = dataMoments(input.data, model.dataSize, input.dims.dx);
-  const name = coordinateName(model);
+  const name = paramCoordinate(model);
   const specs: GradientProbeSpec[] = [];
   const norms: string[] = [];
   let normsOk = true;
@@ -258,7 +244,7 @@ function kernelPortCheck(engineModel: (opts: LinearVaeModelOptions) => LinearVae
       where: `seed 0's ${where} point (B = ${arm.setting.batchSize}, K = ${arm.setting.samples}, β = ${arm.setting.beta})`,
     })),
   );
-  return kernelPortProbe(engineModel({ ...opts, kernelImplementation: 'js' }), port, points, [input.claimId], coordinateName(port));
+  return kernelPortProbe(engineModel({ ...opts, kernelImplementation: 'js' }), port, points, [input.claimId], paramCoordinate(port));
 }
 
 export interface InjectedBiasProbeInput {

@@ -1,0 +1,272 @@
+// AssemblyScript source of learned-variance-kernel.wasm: the arithmetic of
+// StochasticLearnedVarianceLinearVae.objectiveAndGradient (src/models/linear-vae/
+// stochastic-learned-variance.ts and kernel-parts.ts, the readable specification) with
+// f64x2 SIMD, bit for bit. Compiled by `node scripts/build-wasm.mjs` (pinned
+// assemblyscript); test/convergence/learned-variance-kernel-wasm.test.ts checks its
+// objective and gradient equal the JS kernel's bitwise, test/engine/wasm-kernel.test.ts
+// that the committed binary is this source's output.
+//
+// Why the bits are the JS kernel's: every accumulator receives the JS kernel's terms,
+// each computed by the same float64 operations, in the JS kernel's order; only
+// independent outputs run side by side in the two lanes:
+//   - per data coordinate q (lanes over q, W read from its transposed copy WT [H, D]):
+//     the decoder means b_q + Σ_j W_qj μ_j and Σ_j W_qj ā_j, r, ρ, the terms of Q, ∂b,
+//     W P's column and ∂W (accumulated transposed, copied back at the end), ∂V's row;
+//   - per latent coordinate j (lanes over j): μ_j = c_j + Σ_q V_jq x_q (V read from
+//     VT [D, H]), ā, (Wᵀρ)_j, (Wᵀr)_j, (WᵀW P)_jj, ∂s, ∂μ, ∂c; and P = M̄ ⊙ (τ τᵀ)
+//     elementwise (τ_j τ_l computed once a step: the same product every point);
+//   - the sums over coordinates into Q and Σ μ² stay scalar, in the JS kernel's order;
+//   - an odd D's last coordinate is done by the scalar form of the same expressions; an
+//     odd H's last coordinate is lane 0 of a pair whose lane 1 is a spare (every H-long
+//     work array is padded to even length; reads past the end of W, VT, WtWT and the draws
+//     stay inside the memory, learned-variance-wasm.ts leaves 16 bytes after the draws):
+//     lanes never mix, and a spare lane is never read back into a real coordinate;
+//   - WebAssembly has no fused multiply-add outside relaxed SIMD (not enabled), and
+//     binaryen does not reassociate floating point: a·b + c rounds twice, as in JavaScript.
+// e^x stays in JavaScript (τ = e^{s/2} comes in), and so do the steps' constants and the
+// KL term, which the JavaScript side finishes with the sums this step returns.
+// Memory is the JavaScript side's (imported); it passes every address (bytes).
+
+let D: i32 = 0;
+let H: i32 = 0;
+// Parameters (f64, widened from float32 by JavaScript): W [D, H], b [D], V [H, D], c [H];
+// τ [H]; the gradient W [D, H], b [D], V [H, D], c [H], s [H].
+let pW: usize = 0;
+let pb: usize = 0;
+let pV: usize = 0;
+let pc: usize = 0;
+let tau: usize = 0;
+let gW: usize = 0;
+let gb: usize = 0;
+let gV: usize = 0;
+let gc: usize = 0;
+let gs: usize = 0;
+// Work: transposed copies, WᵀW transposed, τ τᵀ, P, the per-point vectors, ∂W transposed, the two sums.
+let WT: usize = 0;
+let VT: usize = 0;
+let WtWT: usize = 0;
+let tt: usize = 0;
+let P: usize = 0;
+let mu: usize = 0;
+let abar: usize = 0;
+let gmu: usize = 0;
+let r: usize = 0;
+let rho: usize = 0;
+let gWT: usize = 0;
+let sums: usize = 0;
+let data: usize = 0; // N·D f64
+
+function a(n: i32): i32 {
+  return ((n + 1) & ~1) << 3;
+}
+
+/** Bytes of the arrays setup() lays out from `at` (each 16-byte aligned): see setup. */
+export function layoutBytes(D_: i32, H_: i32): i32 {
+  return 2 * (a(D_ * H_) + a(D_) + a(H_ * D_) + a(H_)) + 2 * a(H_) + 3 * a(D_ * H_) + 3 * a(H_ * H_) + 3 * a(H_) + 2 * a(D_) + a(2);
+}
+
+/** Lays out parameters, gradient and work arrays from `at` (layoutBytes bytes); the data at `data_`. */
+export function setup(D_: i32, H_: i32, at: usize, data_: usize): void {
+  D = D_;
+  H = H_;
+  data = data_;
+  const dh = <usize>a(D * H);
+  const d = <usize>a(D);
+  const h = <usize>a(H);
+  const hh = <usize>a(H * H);
+  let p = at;
+  pW = p; p += dh;
+  pb = p; p += d;
+  pV = p; p += dh;
+  pc = p; p += h;
+  tau = p; p += h;
+  gW = p; p += dh;
+  gb = p; p += d;
+  gV = p; p += dh;
+  gc = p; p += h;
+  gs = p; p += h;
+  WT = p; p += dh;
+  VT = p; p += dh;
+  WtWT = p; p += hh;
+  tt = p; p += hh;
+  P = p; p += hh;
+  mu = p; p += h;
+  abar = p; p += h;
+  gmu = p; p += h;
+  r = p; p += d;
+  rho = p; p += d;
+  gWT = p; p += dh;
+  sums = p;
+}
+
+/** Addresses for JavaScript: 0 parameters (W first), 1 gradient (∂W first), 2 τ, 3 the sums (Σ_i w Q_i, Σ_i |μ_i|²). */
+export function address(which: i32): usize {
+  return which == 0 ? pW : which == 1 ? gW : which == 2 ? tau : sums;
+}
+
+@inline function at(base: usize, i: i32): usize {
+  return base + ((<usize>i) << 3);
+}
+
+@inline function zero(base: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f64>(at(base, i), 0);
+}
+
+/**
+ * One step on the draws at rowsAt (B row indices, i32), ebarAt (B·H, f64) and MAt (B·H·H,
+ * f64), point by point in draw order; w = 1/B and v = σ² as the JavaScript side computes
+ * them. The gradient (∂s without its KL term) into the gradient block, Σ_i w Q_i and Σ_i |μ_i|²
+ * (the JavaScript kernel's sumQ and muSq) into the sums.
+ */
+export function step(B: i32, w: f64, v: f64, beta: f64, rowsAt: usize, ebarAt: usize, MAt: usize): void {
+  const qPairs = D & ~1;
+  const hStride = (<usize>H) << 3;
+  const dStride = (<usize>D) << 3;
+  const HH = H * H;
+  // Transposed copies of W and V; WᵀW (q in order from 0) stored transposed; τ_j τ_l.
+  for (let q = 0; q < D; q++) {
+    for (let j = 0; j < H; j++) {
+      store<f64>(at(WT, j * D + q), load<f64>(at(pW, q * H + j)));
+      store<f64>(at(VT, q * H + j), load<f64>(at(pV, j * D + q)));
+    }
+  }
+  for (let j = 0; j < H; j++) {
+    for (let l = 0; l < H; l++) {
+      let s: f64 = 0;
+      for (let q = 0; q < D; q++) s += load<f64>(at(pW, q * H + j)) * load<f64>(at(pW, q * H + l));
+      store<f64>(at(WtWT, l * H + j), s);
+      store<f64>(at(tt, j * H + l), load<f64>(at(tau, j)) * load<f64>(at(tau, l)));
+    }
+  }
+  zero(gWT, D * H);
+  zero(gb, D);
+  zero(gV, H * D);
+  zero(gc, H);
+  zero(gs, H);
+  let sumQ: f64 = 0;
+  let muSq: f64 = 0;
+  const wv = w / v;
+  const wvs = f64x2.splat(wv);
+  const halfWv = f64x2.splat(wv / 2);
+  const wBeta = f64x2.splat(w * beta);
+  const two = f64x2.splat(2);
+  let eb = ebarAt;
+  let Mp = MAt;
+  for (let i = 0; i < B; i++) {
+    const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * D);
+    // encoderMean: μ_j = c_j + Σ_q V_jq x_q, q in order; ā = τ ⊙ ē.
+    let j = 0;
+    for (; j < H; j += 2) {
+      let m = v128.load(at(pc, j));
+      let vp = at(VT, j);
+      for (let q = 0; q < D; q++) {
+        m = f64x2.add(m, f64x2.mul(v128.load(vp), f64x2.splat(load<f64>(at(x, q)))));
+        vp += hStride;
+      }
+      v128.store(at(mu, j), m);
+      v128.store(at(abar, j), f64x2.mul(v128.load(at(tau, j)), v128.load(at(eb, j))));
+    }
+    for (j = 0; j < H; j++) {
+      const m = load<f64>(at(mu, j));
+      muSq += m * m;
+    }
+    // P = M̄ ⊙ τ τᵀ (M[j,l] *= τ_j τ_l).
+    for (let k = 0; k < HH; k += 2) v128.store(at(P, k), f64x2.mul(v128.load(at(Mp, k)), v128.load(at(tt, k))));
+    // Decoder, two coordinates q at a time: r = x − b − W μ, ρ = r − W ā, Q += r² − 2 r (W ā).
+    let Q: f64 = 0;
+    let q = 0;
+    for (; q < qPairs; q += 2) {
+      let wm = v128.load(at(pb, q));
+      let wa = f64x2.splat(0);
+      let wp = at(WT, q);
+      for (j = 0; j < H; j++) {
+        const col = v128.load(wp);
+        wm = f64x2.add(wm, f64x2.mul(col, f64x2.splat(load<f64>(at(mu, j)))));
+        wa = f64x2.add(wa, f64x2.mul(col, f64x2.splat(load<f64>(at(abar, j)))));
+        wp += dStride;
+      }
+      const rq = f64x2.sub(v128.load(at(x, q)), wm);
+      v128.store(at(r, q), rq);
+      v128.store(at(rho, q), f64x2.sub(rq, wa));
+      const t = f64x2.sub(f64x2.mul(rq, rq), f64x2.mul(f64x2.mul(two, rq), wa));
+      Q += f64x2.extract_lane(t, 0);
+      Q += f64x2.extract_lane(t, 1);
+    }
+    if (q < D) {
+      let wm = load<f64>(at(pb, q));
+      let wa: f64 = 0;
+      for (j = 0; j < H; j++) {
+        const wqj = load<f64>(at(WT, j * D + q));
+        wm += wqj * load<f64>(at(mu, j));
+        wa += wqj * load<f64>(at(abar, j));
+      }
+      const rq = load<f64>(at(x, q)) - wm;
+      store<f64>(at(r, q), rq);
+      store<f64>(at(rho, q), rq - wa);
+      Q += rq * rq - 2 * rq * wa;
+    }
+    for (let k = 0; k < HH; k++) Q += load<f64>(at(WtWT, k)) * load<f64>(at(P, k)); // WᵀW and P are symmetric: k in the JS order (j, l)
+    sumQ += w * Q;
+    // ∂b += (w/v) ρ; ∂W_qj += (w/v)(ρ_q μ_j + r_q ā_j − (W P)_qj), (W P)_qj = Σ_l W_ql P_lj from 0.
+    for (q = 0; q < qPairs; q += 2) {
+      const rhoq = v128.load(at(rho, q));
+      const rq = v128.load(at(r, q));
+      v128.store(at(gb, q), f64x2.add(v128.load(at(gb, q)), f64x2.mul(wvs, rhoq)));
+      for (j = 0; j < H; j++) {
+        let wp = f64x2.splat(0);
+        let col = at(WT, q);
+        for (let l = 0; l < H; l++) {
+          wp = f64x2.add(wp, f64x2.mul(v128.load(col), f64x2.splat(load<f64>(at(P, l * H + j)))));
+          col += dStride;
+        }
+        const o = at(gWT, j * D + q);
+        const term = f64x2.sub(f64x2.add(f64x2.mul(rhoq, f64x2.splat(load<f64>(at(mu, j)))), f64x2.mul(rq, f64x2.splat(load<f64>(at(abar, j))))), wp);
+        v128.store(o, f64x2.add(v128.load(o), f64x2.mul(wvs, term)));
+      }
+    }
+    if (q < D) {
+      const rhoq = load<f64>(at(rho, q));
+      const rq = load<f64>(at(r, q));
+      store<f64>(at(gb, q), load<f64>(at(gb, q)) + wv * rhoq);
+      for (j = 0; j < H; j++) {
+        let wp: f64 = 0;
+        for (let l = 0; l < H; l++) wp += load<f64>(at(WT, l * D + q)) * load<f64>(at(P, l * H + j));
+        const o = at(gWT, j * D + q);
+        store<f64>(o, load<f64>(o) + wv * (rhoq * load<f64>(at(mu, j)) + rq * load<f64>(at(abar, j)) - wp));
+      }
+    }
+    // Per j: (Wᵀρ)_j, (Wᵀr)_j (q in order from 0), (WᵀW P)_jj (l in order from 0); ∂s, ∂μ, ∂c.
+    for (j = 0; j < H; j += 2) {
+      let wrho = f64x2.splat(0);
+      let wr = f64x2.splat(0);
+      let wp = at(pW, j);
+      for (q = 0; q < D; q++) {
+        const row = v128.load(wp);
+        wrho = f64x2.add(wrho, f64x2.mul(row, f64x2.splat(load<f64>(at(rho, q)))));
+        wr = f64x2.add(wr, f64x2.mul(row, f64x2.splat(load<f64>(at(r, q)))));
+        wp += hStride;
+      }
+      let wtwp = f64x2.splat(0);
+      for (let l = 0; l < H; l++) wtwp = f64x2.add(wtwp, f64x2.mul(v128.load(at(WtWT, l * H + j)), v128.load(at(P, l * H + j))));
+      const ab = v128.load(at(abar, j));
+      v128.store(at(gs, j), f64x2.add(v128.load(at(gs, j)), f64x2.mul(halfWv, f64x2.sub(f64x2.mul(wr, ab), wtwp))));
+      const g = f64x2.sub(f64x2.mul(wvs, wrho), f64x2.mul(wBeta, v128.load(at(mu, j))));
+      v128.store(at(gmu, j), g);
+      v128.store(at(gc, j), f64x2.add(v128.load(at(gc, j)), g));
+    }
+    // addEncoderGradient: ∂V_jq += ∂μ_j x_q.
+    for (j = 0; j < H; j++) {
+      const g = load<f64>(at(gmu, j));
+      const gv = f64x2.splat(g);
+      const row = at(gV, j * D);
+      for (q = 0; q < qPairs; q += 2) v128.store(at(row, q), f64x2.add(v128.load(at(row, q)), f64x2.mul(gv, v128.load(at(x, q)))));
+      if (q < D) store<f64>(at(row, q), load<f64>(at(row, q)) + g * load<f64>(at(x, q)));
+    }
+    eb += hStride;
+    Mp += (<usize>HH) << 3;
+  }
+  // ∂W back to [D, H].
+  for (let q = 0; q < D; q++) for (let j = 0; j < H; j++) store<f64>(at(gW, q * H + j), load<f64>(at(gWT, j * D + q)));
+  store<f64>(sums, sumQ);
+  store<f64>(at(sums, 1), muSq);
+}

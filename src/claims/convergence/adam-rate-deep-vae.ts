@@ -78,7 +78,8 @@
  * iterates with 2 antithetic draws each beat sparser ones with more draws).
  * The informational ReLU arm (identity heads, unbounded mean and
  * log-variance) rides along at the full tier only.
- * Full tier: NOT calibrated (one run takes ~26 min here). One run at master
+ * Full tier: NOT calibrated (one run took ~26 min here; 200 s since the
+ * float64 reference's WebAssembly port, 2026-12-01, same verdicts bit for bit). One run at master
  * seed 1: the claim's own criteria all held (normalised slope −0.338
  * [−0.421, −0.208], last-decade slope −0.435, averaged slope −0.79, ratio
  * 0.021), the constant step was inconclusive (one seed's excursion put G_n at

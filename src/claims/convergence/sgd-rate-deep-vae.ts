@@ -60,8 +60,8 @@
  *     tier's 0.06 (≈ G_n/7 here) the floor hides in the noise ball (averaged
  *     slope −0.81, ratio 0.15: not caught). 2.2 was caught at C = 0.05 (ratio
  *     0.72) and C = 0.02 (0.68).
- *   - Not calibrated over 50 master seeds (a run costs 12–13 minutes of a
- *     core). Master seeds 1, 3 and 4 pass with both falsifiers caught (seed 4
+ *   - Not calibrated over 50 master seeds (a run cost 12–13 minutes of a
+ *     core before the float64 reference's WebAssembly port; 138 s on 2026-12-01). Master seeds 1, 3 and 4 pass with both falsifiers caught (seed 4
  *     with this configuration: normalised slope −0.136 [−0.154, −0.119], last
  *     decade −0.512 [−0.549, −0.480], ratio 0.118; constant step's last decade
  *     −0.048 [−0.136, +0.035]; biased gradient's ratio 0.662 [0.638, 0.684]).

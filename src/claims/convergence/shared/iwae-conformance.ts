@@ -37,7 +37,7 @@ import { iwaeDraw } from '../../../models/linear-vae/iwae-oracle.ts';
 import { dataMoments, elboGradient } from '../../../models/linear-vae/oracle.ts';
 import { zeroParams, type LinearVaeDims, type LinearVaeParams } from '../../../models/linear-vae/params.ts';
 import { DrawMoments, describeMeanTest, meanTest, type MeanTestResult } from '../../../stats/mean-test.ts';
-import { kernelPortProbe } from '../../shared/kernel-port-probe.ts';
+import { kernelPortProbe, paramCoordinate } from '../../shared/kernel-port-probe.ts';
 
 export const KERNEL_TOLERANCE = 1e-8;
 export const AUTODIFF_TOLERANCE = 1e-4;
@@ -168,9 +168,7 @@ export function kernelPortAgainstJavaScript(setup: IwaeEngineSetup, params: Repl
   const twin = setup.model.javascriptTwin();
   if (twin === null) return { ok: true, detail: 'the kernel runs as JavaScript here (no WebAssembly port to compare)' };
   const { seed: _seed, label: _label, ...rest } = setting;
-  const all = Object.keys(setup.model.paramShapes);
-  const names = all.flatMap((n) => Array.from({ length: setup.model.paramShapes[n].reduce((a, b) => a * b, 1) }, (_, i) => `∂${n}[${i}]`));
-  return kernelPortProbe(twin, setup.model, [{ params, setting: rest, where }], seedLabel, (i) => names[i] ?? `coordinate ${i}`);
+  return kernelPortProbe(twin, setup.model, [{ params, setting: rest, where }], seedLabel, paramCoordinate(setup.model));
 }
 
 /**

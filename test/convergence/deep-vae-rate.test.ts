@@ -275,3 +275,15 @@ describe('engine conformance of the deep VAE', () => {
     expect(w.detail).toMatch(/variance/);
   });
 });
+
+describe('falsifier mutations of the deep VAE rate claims', () => {
+  it('the constant step holds the tier\'s falsifierStep (adam full tier: C/10), else C; the claim\'s own schedule is untouched', async () => {
+    const { default: adam } = await import('../../src/claims/convergence/adam-rate-deep-vae.ts');
+    const { default: sgd } = await import('../../src/claims/convergence/sgd-rate-deep-vae.ts');
+    const mutate = (claim: typeof adam, tier: 'quick' | 'full') => claim.falsifiers.find((f) => f.id === 'constant-step')!.mutate(claim.tiers[tier]);
+    expect(mutate(adam, 'full').schedule).toEqual({ C: 0.003, alpha: 0 });
+    expect(adam.tiers.full.schedule).toEqual({ C: 0.03, alpha: 0.5 });
+    expect(mutate(adam, 'quick').schedule).toEqual({ C: adam.tiers.quick.schedule.C, alpha: 0 });
+    for (const tier of ['quick', 'full'] as const) expect(mutate(sgd, tier).schedule).toEqual({ C: sgd.tiers[tier].schedule.C, alpha: 0 });
+  });
+});

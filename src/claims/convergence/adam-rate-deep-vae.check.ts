@@ -140,6 +140,11 @@ export const deepVaeRateConfigSchema = z
     gradientBias: nonNegativeNumber('gradient bias ‖b‖²'),
     /** The ‖b‖² the `biased-gradient` falsifier injects at this tier (sized against G_n at the window's end: ≈ G_n/5). */
     falsifierBias: nonNegativeNumber('falsifier bias ‖b‖²'),
+    /**
+     * The step γ the `constant-step` falsifier holds for every k (default: C, the schedule's
+     * first step). Sized per tier where C itself is not a noise ball: see the claim's header.
+     */
+    falsifierStep: positiveNumber('constant-step falsifier γ').optional(),
     /** Engine conformance: draws of the unbiasedness test (engine M, float64 reference J) and optimiser-probe steps. */
     conformance: z.object({
       engineDraws: positiveInt('conformance engine draws'),
@@ -169,8 +174,13 @@ export const DEEP_VAE_MODEL_ASSUMPTIONS = [
   { id: 'bounded-log-variance', statement: 'λ_min(Σ_φ) ≥ c_Σ > 0 (log-variance soft-clipped to [−20, 20]).' },
 ] as const;
 export const DEEP_VAE_EXACT_MEASUREMENT = { id: 'exact-measurement', statement: 'G_n uses the gradient of the expected ELBO over the whole subset (unbiased antithetic estimate, variance floor subtracted), not mini-batch norms.' } as const;
-/** The constant-step falsifier's mutation: α = 0. */
-export const constantStepMutation = (falsifierSeeds: number) => (c: DeepVaeRateConfig): DeepVaeRateConfig => ({ ...c, schedule: { ...c.schedule, alpha: 0 }, seeds: Math.min(c.seeds, falsifierSeeds), reluSeeds: 0 });
+/** The constant-step falsifier's mutation: α = 0, at the tier's falsifierStep (default C). */
+export const constantStepMutation = (falsifierSeeds: number) => (c: DeepVaeRateConfig): DeepVaeRateConfig => ({
+  ...c,
+  schedule: { ...c.schedule, C: c.falsifierStep ?? c.schedule.C, alpha: 0 },
+  seeds: Math.min(c.seeds, falsifierSeeds),
+  reluSeeds: 0,
+});
 /** The biased-gradient falsifier's mutation: the tier's bias ‖b‖² added to every stochastic gradient. */
 export const biasedGradientMutation = (falsifierSeeds: number) => (c: DeepVaeRateConfig): DeepVaeRateConfig => ({ ...c, gradientBias: c.falsifierBias, seeds: Math.min(c.seeds, falsifierSeeds), reluSeeds: 0 });
 

@@ -85,7 +85,18 @@
  * 0.021), the constant step was inconclusive (one seed's excursion put G_n at
  * ~3000: its interval spans [−0.73, 1.65]) and the biased gradient at the
  * quick tier's ‖b‖² = 0.24 was not caught (G_n ≈ 91 there); its bias is now
- * sized for that tier (18 ≈ G_n/5), not re-run.
+ * sized for that tier (18 ≈ G_n/5), caught at seed 1 (2026-12-01).
+ * The constant step at the full tier is held at C/10 = 0.003, not C: at C = 0.03
+ * the 196-64-8 network (26,964 Adam coordinates each moving ~0.03 per step for
+ * ever) is thrown out of any noise ball, ‖∇L‖² ~ 10⁶ with seed means of the
+ * unbiased estimator turning negative (seed 1: normalised slope −0.60 [−0.60,
+ * 0.52], inconclusive); that is divergence, not the plateau the falsifier
+ * stands for. At 0.003 (the schedule's own step at k = 100) every seed
+ * settles in a noise ball G_n ≈ 150–170 that does not shrink: caught in 4 of 4
+ * master seeds (1–4), normalised slope 0.33–0.37 with lower bounds 0.26–0.32
+ * against the threshold +0.05. At 0.001 it was caught too, but nearer the
+ * threshold (0.117 [0.087, 0.151]): the run is still in its transient.
+ * The quick tier keeps γ = C (calibrated there).
  *
  * A user's own VAE (withModel; adam-rate-deep-vae.user-model.ts) trains and
  * is measured in place of the engine's network, judged by the same criteria;
@@ -162,6 +173,10 @@ const tiers: Record<Tier, DeepVaeRateConfig> = {
     reluSeeds: 4,
     // G_n ≈ 91 at the end of the full window (one run, seed 1): the quick tier's 0.24 was not caught there.
     falsifierBias: 18,
+    // Held at C = 0.03 the 26,964-parameter network leaves any noise ball (‖∇L‖² ~ 10⁶, the estimator's
+    // seed means turn negative) and the constant step read inconclusive; C/10 (the schedule's step at
+    // k = 100) is a noise ball that does not shrink (header).
+    falsifierStep: 0.003,
     steps: 20000,
     decades: 0.75,
     data: { perDigit: 50, pool: 2 },
@@ -183,7 +198,7 @@ const FALSIFIER_SEEDS = 8;
 
 const constantStep: Falsifier<DeepVaeRateConfig> = {
   id: 'constant-step',
-  description: 'Constant step γ_k = C (α = 0): Adam settles in a noise ball whose size does not shrink. (The informational ReLU arm is not retrained.)',
+  description: 'Constant step γ_k = γ (α = 0; γ = C = 0.03 at the quick tier, C/10 = 0.003 at the full tier, where 0.03 throws the larger network out of any noise ball): Adam settles in a noise ball whose size does not shrink. (The informational ReLU arm is not retrained.)',
   expected: 'E‖∇L(θ_k)‖² plateaus, so G_n √n / log n rises (normalised slope ≈ +0.4)',
   mutate: constantStepMutation(FALSIFIER_SEEDS),
 };

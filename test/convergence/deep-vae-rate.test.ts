@@ -17,7 +17,7 @@ import { deepElboDraw, deepElboDraws, deepOffsets, flattenDeep, unflattenDeep } 
 import { DEEP_VAE_PARAM_NAMES, deepParamCount, zeroDeepParams, type DeepVaeDims } from '../../src/models/deep-vae/params.ts';
 import { PolyakRuppertAverages } from '../../src/claims/convergence/shared/polyak-ruppert.ts';
 import { twoSampleMeanTest } from '../../src/stats/two-sample-mean-test.ts';
-import { averagedEnds, deepVaeCheckpoints, fitEndOfRun, gradientBiasVector } from '../../src/claims/convergence/adam-rate-deep-vae.check.ts';
+import { averagedEnds, deepVaeCheckpoints, fitEndOfRun, gradientBiasVector, type DeepVaeRateConfig } from '../../src/claims/convergence/adam-rate-deep-vae.check.ts';
 import { activationConformance, antitheticNoise, drawStepRows, referenceGradientDraws, sameObjectiveError, samplerConformance } from '../../src/claims/convergence/adam-rate-deep-vae.conformance.ts';
 import { engineGradientDraws } from '../../src/claims/shared/gradient-probe.ts';
 
@@ -280,10 +280,11 @@ describe('falsifier mutations of the deep VAE rate claims', () => {
   it('the constant step holds the tier\'s falsifierStep (adam full tier: C/10), else C; the claim\'s own schedule is untouched', async () => {
     const { default: adam } = await import('../../src/claims/convergence/adam-rate-deep-vae.ts');
     const { default: sgd } = await import('../../src/claims/convergence/sgd-rate-deep-vae.ts');
-    const mutate = (claim: typeof adam, tier: 'quick' | 'full') => claim.falsifiers.find((f) => f.id === 'constant-step')!.mutate(claim.tiers[tier]);
+    const config = (claim: typeof adam, tier: 'quick' | 'full') => claim.tiers[tier] as DeepVaeRateConfig;
+    const mutate = (claim: typeof adam, tier: 'quick' | 'full') => claim.falsifiers.find((f) => f.id === 'constant-step')!.mutate(config(claim, tier)) as DeepVaeRateConfig;
     expect(mutate(adam, 'full').schedule).toEqual({ C: 0.003, alpha: 0 });
-    expect(adam.tiers.full.schedule).toEqual({ C: 0.03, alpha: 0.5 });
-    expect(mutate(adam, 'quick').schedule).toEqual({ C: adam.tiers.quick.schedule.C, alpha: 0 });
-    for (const tier of ['quick', 'full'] as const) expect(mutate(sgd, tier).schedule).toEqual({ C: sgd.tiers[tier].schedule.C, alpha: 0 });
+    expect(config(adam, 'full').schedule).toEqual({ C: 0.03, alpha: 0.5 });
+    expect(mutate(adam, 'quick').schedule).toEqual({ C: config(adam, 'quick').schedule.C, alpha: 0 });
+    for (const tier of ['quick', 'full'] as const) expect(mutate(sgd, tier).schedule).toEqual({ C: config(sgd, tier).schedule.C, alpha: 0 });
   });
 });

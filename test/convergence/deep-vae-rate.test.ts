@@ -287,4 +287,17 @@ describe('falsifier mutations of the deep VAE rate claims', () => {
     expect(mutate(adam, 'quick').schedule).toEqual({ C: config(adam, 'quick').schedule.C, alpha: 0 });
     for (const tier of ['quick', 'full'] as const) expect(mutate(sgd, tier).schedule).toEqual({ C: config(sgd, tier).schedule.C, alpha: 0 });
   });
+
+  it('adam-rate-deep-vae grows once to twice the seeds, and its falsifiers grow with it (uncapped)', async () => {
+    const { default: adam } = await import('../../src/claims/convergence/adam-rate-deep-vae.ts');
+    for (const tier of ['quick', 'full'] as const) {
+      const own = adam.tiers[tier] as DeepVaeRateConfig;
+      const grown = adam.grow!(own).config as DeepVaeRateConfig;
+      expect(grown).toEqual({ ...own, seeds: 2 * own.seeds });
+      for (const f of adam.falsifiers) {
+        expect((f.mutate(own) as DeepVaeRateConfig).seeds).toBe(own.seeds);
+        expect((f.mutate(grown) as DeepVaeRateConfig).seeds).toBe(2 * own.seeds);
+      }
+    }
+  });
 });

@@ -196,10 +196,23 @@ const tiers: Record<Tier, DeepVaeRateConfig> = {
 };
 
 /**
- * Falsifier seeds: as many as the claim's own (the expanded bootstrap intervals widen by ×1.29 at
- * 8 seeds, ×1.44 at 6, ×1.88 at 4; at 6 the constant step was missed in 1 of 3 master seeds).
+ * Falsifier seeds: as many as the claim's own, uncapped (the expanded bootstrap intervals widen by
+ * ×1.29 at 8 seeds, ×1.44 at 6, ×1.88 at 4; at 6 the constant step was missed in 1 of 3 master
+ * seeds), so a grown run (growSeeds below) grows the falsifiers too.
  */
-const FALSIFIER_SEEDS = 8;
+const FALSIFIER_SEEDS = Number.POSITIVE_INFINITY;
+
+/**
+ * Grown once when the first run had no power (runClaim): twice the seeds, the first run's among
+ * them. Why: in the quick calibration at M = 50 (2026-12-01) 5 runs read inconclusive, none
+ * fail. In 3 of them the claim's own estimates were on the pass side with intervals straddling a
+ * threshold at 8 seeds (last-decade slope −0.203 [−0.345, +0.003] against ≤ 0; averaged slope
+ * −0.62 [−0.98, −0.13] and ratio 0.092 [0.055, 0.206], where either passing would have sufficed),
+ * and in 2 a falsifier was missed. 16 seeds narrow the seed-bootstrap intervals by ≈ √2.
+ */
+function growSeeds(c: DeepVaeRateConfig): { config: DeepVaeRateConfig; what: string } {
+  return { config: { ...c, seeds: 2 * c.seeds }, what: `${2 * c.seeds} seeds instead of ${c.seeds}` };
+}
 
 const constantStep: Falsifier<DeepVaeRateConfig> = {
   id: 'constant-step',
@@ -262,6 +275,7 @@ export default defineClaim<DeepVaeRateConfig>({
   ],
   tiers,
   falsifiers: [constantStep, biasedGradient],
+  grow: growSeeds,
   check: (configs, ctx) => checkDeepVaeRate('adam-rate-deep-vae', configs, ctx),
   takesData,
   schema: deepVaeRateConfigSchema,

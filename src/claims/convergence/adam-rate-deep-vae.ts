@@ -103,6 +103,13 @@
  * gradient fails (normalised slope 0.69 [0.36, 0.94], averaging ratio 1.68):
  * both caught. Full tier still NOT calibrated over master seeds.
  *
+ * Grown once to twice the seeds when the first run is undecided (growSeeds
+ * below; the falsifiers grow with it). Quick calibration at M = 50: 45/50
+ * without it (5 inconclusive, none fail), 49/50 with it (2026-12-01); the one
+ * left is a seed where one replica's ‖∇L‖² under the injected bias is below
+ * the estimator's resolution (its mean over (n/2, n] reads −0.13), so the
+ * biased-gradient falsifier stays inconclusive at 16 seeds too.
+ *
  * A user's own VAE (withModel; adam-rate-deep-vae.user-model.ts) trains and
  * is measured in place of the engine's network, judged by the same criteria;
  * its network's premises are reported as not checked.

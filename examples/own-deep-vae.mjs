@@ -63,6 +63,8 @@ for (const [name, m] of Object.entries(result.metrics)) {
   if (m.criterion && !m.criterion.startsWith('reported') && m.lower !== undefined) console.log(`  ${name} = ${m.value.toFixed(3)} [${m.lower.toFixed(3)}, ${m.upper.toFixed(3)}]`);
 }
 for (const f of result.falsifiers) console.log(`  falsifier ${f.id}: ${f.verdict}${f.caught ? ' (caught)' : ''}`);
+// An undecided run says what would give it power (and that your model was not grown automatically).
+for (const n of result.notes) if (/^(No power|Not grown)/.test(n)) console.log(`  note: ${n}`);
 for (const a of result.assumptions) console.log(`  assumption ${a.id}: ${a.met === true ? 'met' : a.met === false ? 'NOT met' : 'not checked'}`);
 if (result.verdict === 'error') {
   console.log(result.error);

@@ -215,9 +215,12 @@ export interface Claim<TConfig = unknown> {
    * power (the claim's verdict inconclusive, or a falsifier not caught), e.g.
    * twice the seeds with the first run's seeds among them. The grown run
    * replaces the first and is reported as such (`what`, e.g. "16 seeds
-   * instead of 8"); it costs nothing when the first run decides.
+   * instead of 8"); it costs nothing when the first run decides. Returns
+   * `{ declined }` (why) when this configuration is not to grow, e.g. a
+   * user's own model, whose size the user chose and whose cost per step is
+   * unknown: the first run's verdicts stand and the report says why.
    */
-  grow?(config: TConfig): { config: TConfig; what: string };
+  grow?(config: TConfig): { config: TConfig; what: string } | { declined: string };
   /**
    * The claim's own configuration schema (zod), its TConfig inferred from it:
    * every configuration (tier, --set, data-sized, grown) is validated against

@@ -152,8 +152,10 @@ export async function runClaim(claim: Claim, opts: RunOptions, index = 0): Promi
     // them) replaces the first; its verdict is the claim's. A claim opts in with `grow`.
     const growthNotes: string[] = [];
     let ranConfig = config;
-    if (claim.grow && undecided(checks)) {
-      const grown = claim.grow(config);
+    const grown = claim.grow && undecided(checks) ? claim.grow(config) : null;
+    if (grown && 'declined' in grown) {
+      growthNotes.push(`Not grown, although the first run had no power (${describeUndecided(claim, checks)}): ${grown.declined}.`);
+    } else if (grown) {
       validateConfig(claim.id, grown.config, 'grown configuration', claim.schema);
       const before = describeUndecided(claim, checks);
       checks = await runChecks(grown.config);

@@ -292,12 +292,17 @@ describe('falsifier mutations of the deep VAE rate claims', () => {
     const { default: adam } = await import('../../src/claims/convergence/adam-rate-deep-vae.ts');
     for (const tier of ['quick', 'full'] as const) {
       const own = adam.tiers[tier] as DeepVaeRateConfig;
-      const grown = adam.grow!(own).config as DeepVaeRateConfig;
+      const grow = adam.grow!(own);
+      if (!('config' in grow)) throw new Error(`the engine's own network must grow: ${grow.declined}`);
+      const grown = grow.config as DeepVaeRateConfig;
       expect(grown).toEqual({ ...own, seeds: 2 * own.seeds });
       for (const f of adam.falsifiers) {
         expect((f.mutate(own) as DeepVaeRateConfig).seeds).toBe(own.seeds);
         expect((f.mutate(grown) as DeepVaeRateConfig).seeds).toBe(2 * own.seeds);
       }
+      // A user's model is not grown: the user chose its size, and its cost per step is unknown here.
+      const user = { ...own, model: { kind: 'user-vae', name: 'mine', latent: 2, init: () => ({}), elbo: () => null } } as unknown as DeepVaeRateConfig;
+      expect(adam.grow!(user)).toEqual({ declined: expect.stringMatching(/a user's model \(mine\) runs at the size it was set to; set more seeds \(e.g. seeds=16\) or steps/) });
     }
   });
 });

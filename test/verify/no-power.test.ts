@@ -66,7 +66,7 @@ describe('a claim run without power on user data', () => {
 
 describe('grow once when the first run had no power', () => {
   /** Decides only with ≥ 8 seeds: with 4 its falsifier is let through. */
-  const needsSeeds = (grow: boolean) =>
+  const needsSeeds = (grow: boolean | 'decline', onCheck = () => {}) =>
     defineClaim<{ seeds: number; mutated: boolean }>({
       id: 'fake-needs-seeds',
       title: 'fake',
@@ -77,9 +77,11 @@ describe('grow once when the first run had no power', () => {
       tiers: { quick: { seeds: 4, mutated: false }, full: { seeds: 4, mutated: false } },
       falsifiers: [{ id: 'mutation', description: 'fake', expected: 'fail', mutate: (c) => ({ ...c, mutated: true }) }],
       async check(configs) {
+        onCheck();
         return configs.map((c) => ({ verdict: c.mutated ? (c.seeds >= 8 ? 'fail' : 'inconclusive') : 'pass', metrics: { seeds: { value: c.seeds } } }));
       },
-      ...(grow ? { grow: (c: { seeds: number; mutated: boolean }) => ({ config: { ...c, seeds: 2 * c.seeds }, what: `${2 * c.seeds} seeds instead of ${c.seeds}` }) } : {}),
+      ...(grow === 'decline' ? { grow: () => ({ declined: 'a test declines' }) } : {}),
+      ...(grow === true ? { grow: (c: { seeds: number; mutated: boolean }) => ({ config: { ...c, seeds: 2 * c.seeds }, what: `${2 * c.seeds} seeds instead of ${c.seeds}` }) } : {}),
     });
 
   it('a claim that opts in is re-run once with its grown configuration, and says so', async () => {
@@ -89,6 +91,17 @@ describe('grow once when the first run had no power', () => {
     expect(r.falsifiers[0]).toMatchObject({ verdict: 'fail', caught: true });
     expect(r.metrics.seeds.value).toBe(8);
     expect(r.notes.join(' ')).toMatch(/Grown once \(8 seeds instead of 4\) because the first run had no power: falsifier\(s\) not caught: mutation \(inconclusive\)/);
+  });
+
+  it('a claim whose grow declines keeps its first run, runs the check once, and says why', async () => {
+    let runs = 0;
+    const claim = needsSeeds('decline', () => runs++);
+    const r = await runClaim(claim, { claims: [claim], tier: 'quick', seed: 1, backend });
+    expect(runs).toBe(1);
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.metrics.seeds.value).toBe(4);
+    expect(r.notes.join(' ')).toMatch(/Not grown, although the first run had no power \(falsifier\(s\) not caught: mutation \(inconclusive\)\): a test declines\./);
+    expect(r.notes.join(' ')).not.toMatch(/Grown once/);
   });
 
   it('a claim that does not opt in keeps its first run (and reads inconclusive)', async () => {

@@ -217,7 +217,11 @@ const FALSIFIER_SEEDS = Number.POSITIVE_INFINITY;
  * −0.62 [−0.98, −0.13] and ratio 0.092 [0.055, 0.206], where either passing would have sufficed),
  * and in 2 a falsifier was missed. 16 seeds narrow the seed-bootstrap intervals by ≈ √2.
  */
-function growSeeds(c: DeepVaeRateConfig): { config: DeepVaeRateConfig; what: string } {
+function growSeeds(c: DeepVaeRateConfig): { config: DeepVaeRateConfig; what: string } | { declined: string } {
+  // A user's model is run at the size the user set: its cost per step is theirs, not known here
+  // (examples/own-deep-vae.mjs's tanh VAE, undecided at its 2000 steps as it warns, would take
+  // ≈ 2× its minutes again), and growing would double it without their asking.
+  if (c.model !== null) return { declined: `a user's model (${c.model.name}) runs at the size it was set to; set more seeds (e.g. seeds=${2 * c.seeds}) or steps to give it more power` };
   return { config: { ...c, seeds: 2 * c.seeds }, what: `${2 * c.seeds} seeds instead of ${c.seeds}` };
 }
 

@@ -61,12 +61,13 @@
  *     slope −0.81, ratio 0.15: not caught). 2.2 was caught at C = 0.05 (ratio
  *     0.72) and C = 0.02 (0.68).
  *   - Not calibrated over 50 master seeds (a run cost 12–13 minutes of a
- *     core before the float64 reference's WebAssembly port; 138 s on 2026-12-01). Master seeds 1, 3 and 4 pass with both falsifiers caught (seed 4
+ *     core before the float64 reference's WebAssembly port; 138 s on 2026-12-01). Master seeds 1–4 pass with both falsifiers caught (seed 4
  *     with this configuration: normalised slope −0.136 [−0.154, −0.119], last
  *     decade −0.512 [−0.549, −0.480], ratio 0.118; constant step's last decade
  *     −0.048 [−0.136, +0.035]; biased gradient's ratio 0.662 [0.638, 0.684]).
- *     Seed 2 read `error` from a false alarm of the unbiasedness test, since
- *     fixed (adam-rate-deep-vae.conformance.ts, UNBIASED_PROBE_MIN_BATCH).
+ *     Seed 2 first read `error` from a false alarm of the unbiasedness test, since
+ *     fixed (adam-rate-deep-vae.conformance.ts, UNBIASED_PROBE_MIN_BATCH); seeds 2
+ *     and 3 were re-run whole on 2026-12-01 and passed (320 s and 310 s, shared machine).
  *
  * Falsifiers: constant step (α = 0: the noise ball does not shrink; fails
  * the last-decade slope) and biased gradient (a constant bias b added to the

@@ -35,7 +35,8 @@ export interface Mutant {
   /**
    * Run with the WebAssembly ports on (mutants/run.ts otherwise forces the JavaScript kernels and
    * optimiser): for a mutant of a port's own JavaScript side (src/engine/kernel-optimizer-wasm.ts),
-   * which forcing JavaScript would bypass.
+   * or of its AssemblyScript source (which the loader then compiles into the run), both of which
+   * forcing JavaScript would bypass.
    */
   ports?: true;
 }

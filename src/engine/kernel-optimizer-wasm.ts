@@ -35,7 +35,7 @@ interface OptimizerExports {
   sgd(theta: number, grad: number, n: number, gamma: number): void;
 }
 
-const binary = wasmKernelBinary(new URL('./wasm/optimizer-kernel.wasm', import.meta.url), 'VAE_CLAIMS_OPTIMIZER_KERNEL');
+const binary = wasmKernelBinary(new URL('./wasm/optimizer-kernel.wasm', import.meta.url), 'VAE_CLAIMS_OPTIMIZER_KERNEL', { name: 'optimizer', source: new URL('./wasm/optimizer.as.ts', import.meta.url) });
 
 /** Which implementation the kernel trainer's SGD and Adam run by default here. */
 export function kernelOptimizerImplementation(): KernelImplementation {

@@ -6,15 +6,93 @@
  *
  * A kernel's port is an optimisation, never a requirement: where its binary cannot be
  * compiled here (no WebAssembly SIMD, file missing) the JavaScript kernel runs, and the
- * port says which through `implementation()`. Forcing JavaScript (VAE_CLAIMS_<NAME>_KERNEL=js)
+ * port says which through `implementation()`. A binary older than its source is another
+ * matter (currentBinary): it is rebuilt, or loading throws. Forcing JavaScript (VAE_CLAIMS_<NAME>_KERNEL=js)
  * serves mutants of a JavaScript kernel, which the port would otherwise bypass
  * (mutants/run.ts sets every such variable), and debugging.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export type KernelImplementation = 'wasm-simd' | 'js';
 
-export type WasmLoad = { module: WebAssembly.Module } | { failure: string };
+/** The compiled module (`rebuilt`: compiled afresh from a source changed since the committed binary, the file used), or why it could not be compiled. */
+export type WasmLoad = { module: WebAssembly.Module; rebuilt?: string } | { failure: string };
+
+/**
+ * A kernel's AssemblyScript source, so that a binary can be checked against it: the
+ * committed binary records the SHA-256 of the source it was compiled from in a file
+ * beside it (`<binary>.source-sha256`, sha256sum format, written by scripts/build-wasm.mjs).
+ */
+export interface WasmKernelSource {
+  /** The kernel's name in scripts/build-wasm.mjs's WASM_KERNELS. */
+  name: string;
+  /** The source beside the binary under src/ (a loader under dist/ looks for it under src/). */
+  source: URL;
+}
+
+/** Thrown when a binary is stale and cannot be rebuilt: the engine would not be what its source says. */
+export class StaleKernelError extends Error {}
+
+const sha256 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** `file` if it exists, else its counterpart under src/ for a file under dist/ (the package ships both). */
+function underSrc(file: string): string | null {
+  if (existsSync(file)) return file;
+  const parts = file.split(path.sep);
+  const at = parts.lastIndexOf('dist');
+  if (at < 0) return null;
+  const mapped = [...parts.slice(0, at), 'src', ...parts.slice(at + 1)].join(path.sep);
+  return existsSync(mapped) ? mapped : null;
+}
+
+/** The nearest directory above `file` holding scripts/build-wasm.mjs (a repository checkout), or null. */
+function checkoutRoot(file: string): string | null {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'scripts', 'build-wasm.mjs'))) return dir;
+    if (path.dirname(dir) === dir) return null;
+  }
+}
+
+/**
+ * The binary to load for `from`: the committed one when its recorded source hash is the
+ * source's, else a build of the changed source (cached by hash in the temporary directory,
+ * written atomically so that workers compiling at once do not collide). Why: the committed
+ * binary is what runs, so an edit of a kernel's source (a fix under test, a mutant) that
+ * nobody recompiled would otherwise be silently ignored, and the claims would judge code that
+ * is no longer the source. Without a source to compare (an install without src/) the
+ * committed binary is used.
+ */
+function currentBinary(binaryFile: string, from: WasmKernelSource): { bytes: Buffer; rebuilt?: string } {
+  const committed = readFileSync(binaryFile);
+  const source = underSrc(fileURLToPath(from.source));
+  if (source === null) return { bytes: committed };
+  const sidecar = path.join(path.dirname(source), `${path.basename(binaryFile)}.source-sha256`);
+  const recorded = existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim().split(/\s+/)[0] : null;
+  const actual = sha256(readFileSync(source));
+  if (recorded === actual) return { bytes: committed };
+  const root = checkoutRoot(source);
+  const why = `${path.basename(source)} (kernel ${from.name}) is not the source its committed binary ${path.basename(binaryFile)} was built from (source sha256 ${actual.slice(0, 12)}, recorded ${recorded?.slice(0, 12) ?? 'none'})`;
+  if (root === null) throw new StaleKernelError(`${why}, and scripts/build-wasm.mjs is not here to rebuild it: run \`npm run build:wasm\` in a checkout`);
+  const cache = path.join(tmpdir(), 'vae-claims-wasm');
+  const target = path.join(cache, `${from.name}-${actual.slice(0, 16)}.wasm`);
+  if (!existsSync(target)) {
+    mkdirSync(cache, { recursive: true });
+    const partial = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-wasm.mjs'), from.name, partial, source], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) {
+      rmSync(partial, { force: true });
+      throw new StaleKernelError(`${why}, and rebuilding it failed: ${(r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(0, 6).join(' | ')}`);
+    }
+    renameSync(partial, target);
+    process.stderr.write(`vae-claims: ${why}; compiled it afresh (${target}); \`npm run build:wasm\` updates the committed binary\n`);
+  }
+  return { bytes: readFileSync(target), rebuilt: target };
+}
 
 export interface WasmKernelBinary {
   /** The compiled module, or why it could not be compiled; compiled at most once. */
@@ -28,13 +106,25 @@ export interface WasmKernelBinary {
 /**
  * A kernel binary at `url` (beside its loader: src/ under tsx, dist/ after `npm run build`,
  * which copies it), loaded synchronously on first use; `envVar` = 'js' forces JavaScript.
+ * With `from`, the binary is first checked against its source (currentBinary): a stale one
+ * is rebuilt, or, where it cannot be, loading throws StaleKernelError rather than falling
+ * back to JavaScript (which would run code other than the source under test without a word).
  */
-export function wasmKernelBinary(url: URL, envVar: string): WasmKernelBinary {
+export function wasmKernelBinary(url: URL, envVar: string, from?: WasmKernelSource): WasmKernelBinary {
   let loaded: WasmLoad | undefined;
+  let stale: StaleKernelError | undefined; // thrown again on every use, not rebuilt again
   const load = (): WasmLoad => {
+    if (stale) throw stale;
     if (loaded === undefined) {
+      let current: { bytes: Buffer; rebuilt?: string };
       try {
-        loaded = { module: new WebAssembly.Module(readFileSync(url)) };
+        current = from ? currentBinary(fileURLToPath(url), from) : { bytes: readFileSync(url) };
+      } catch (e) {
+        if (e instanceof StaleKernelError) throw (stale = e);
+        return (loaded = { failure: e instanceof Error ? e.message : String(e) });
+      }
+      try {
+        loaded = { module: new WebAssembly.Module(new Uint8Array(current.bytes)), ...(current.rebuilt ? { rebuilt: current.rebuilt } : {}) };
       } catch (e) {
         loaded = { failure: e instanceof Error ? e.message : String(e) };
       }

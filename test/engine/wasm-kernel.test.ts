@@ -4,17 +4,21 @@
  *     covered by listing it there) is what the pinned compiler makes of its source:
  *     recompiled and compared byte for byte;
  *   - a binary loads, and the forcing variable turns it off at any time;
- *   - a missing or invalid binary gives the JavaScript kernel and says why, rather than throwing.
+ *   - a missing or invalid binary gives the JavaScript kernel and says why, rather than throwing;
+ *   - each binary records the hash of its source, and a binary whose source changed since is
+ *     rebuilt from it (or, where it cannot be, loading throws): an edited kernel is never
+ *     silently replaced by the committed one.
  * Each kernel's bitwise identity with its JavaScript kernel is tested beside the model
  * (test/convergence/*-kernel-wasm.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { align16, growTo, wasmKernelBinary, WASM_PAGE } from '../../src/engine/wasm-kernel.ts';
+import { align16, growTo, StaleKernelError, wasmKernelBinary, WASM_PAGE } from '../../src/engine/wasm-kernel.ts';
 // @ts-expect-error: a plain .mjs script, no declarations.
 import { buildWasm, WASM_KERNELS } from '../../scripts/build-wasm.mjs';
 
@@ -77,6 +81,94 @@ describe('WebAssembly kernels', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  for (const name of Object.keys(kernels)) {
+    const { source, binary } = kernels[name];
+    it(`${name}: the committed source hash beside ${path.basename(binary)} is its source's (else \`npm run build:wasm\`)`, () => {
+      const [hash, file] = readFileSync(path.join(root, `${binary}.source-sha256`), 'utf8').trim().split(/\s+/);
+      expect(file).toBe(path.basename(source));
+      expect(hash).toBe(createHash('sha256').update(readFileSync(path.join(root, source))).digest('hex'));
+    });
+  }
+
+  describe('a binary whose source changed since it was built', () => {
+    const { source, binary } = kernels.optimizer;
+    /** A scratch checkout: the build script, the kernel's source and binary, node_modules linked (the compiler). */
+    function scratchCheckout(opts: { scripts: boolean; under?: 'dist' }) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'stale-kernel-'));
+      if (opts.scripts) {
+        mkdirSync(path.join(dir, 'scripts'));
+        copyFileSync(path.join(root, 'scripts/build-wasm.mjs'), path.join(dir, 'scripts/build-wasm.mjs'));
+        copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+        symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+      }
+      mkdirSync(path.join(dir, path.dirname(source)), { recursive: true });
+      for (const f of [source, binary, `${binary}.source-sha256`]) copyFileSync(path.join(root, f), path.join(dir, f));
+      const loaderDir = opts.under === 'dist' ? path.join(dir, 'dist', path.relative('src', path.dirname(binary))) : path.join(dir, path.dirname(binary));
+      if (opts.under === 'dist') {
+        mkdirSync(loaderDir, { recursive: true });
+        copyFileSync(path.join(root, binary), path.join(loaderDir, path.basename(binary)));
+      }
+      const load = (envVar: string) =>
+        wasmKernelBinary(pathToFileURL(path.join(loaderDir, path.basename(binary))), envVar, {
+          name: 'optimizer',
+          source: pathToFileURL(path.join(loaderDir, path.basename(source))),
+        });
+      const edit = (text: string) => writeFileSync(path.join(dir, source), readFileSync(path.join(root, source), 'utf8') + text);
+      return { dir, load, edit };
+    }
+
+    it('unchanged: the committed binary loads, nothing is rebuilt', () => {
+      const c = scratchCheckout({ scripts: false });
+      try {
+        const l = c.load('VAE_CLAIMS_TEST_FRESH_KERNEL').load();
+        expect('module' in l && l.rebuilt).toBeFalsy();
+        expect('module' in l).toBe(true);
+      } finally {
+        rmSync(c.dir, { recursive: true, force: true });
+      }
+    });
+
+    it.skipIf(compiler === null)('edited in a checkout: compiled afresh from the edited source and that module is used (also from dist/)', () => {
+      for (const under of [undefined, 'dist'] as const) {
+        const c = scratchCheckout({ scripts: true, under });
+        try {
+          // A unique edit, so the compile is not served from the cache of an earlier run.
+          c.edit(`\nexport function staleProbe${Date.now()}${under ?? ''}(): i32 { return 7; }\n`);
+          const b = c.load(`VAE_CLAIMS_TEST_STALE_${under ?? 'SRC'}_KERNEL`);
+          const l = b.load();
+          expect('module' in l && l.rebuilt).toMatch(/vae-claims-wasm[\\/]optimizer-[0-9a-f]{16}\.wasm$/);
+          if (!('module' in l)) throw new Error('no module');
+          expect(WebAssembly.Module.exports(l.module).some((e) => e.name.startsWith('staleProbe'))).toBe(true);
+          expect(b.implementation()).toBe('wasm-simd');
+        } finally {
+          rmSync(c.dir, { recursive: true, force: true });
+        }
+      }
+    }, 60_000);
+
+    it.skipIf(compiler === null)('edited so that it does not compile: loading throws, naming the kernel, instead of running JavaScript', () => {
+      const c = scratchCheckout({ scripts: true });
+      try {
+        c.edit(`\nthis is not AssemblyScript ${Date.now()}\n`);
+        const b = c.load('VAE_CLAIMS_TEST_BROKEN_KERNEL');
+        expect(() => b.load()).toThrow(StaleKernelError);
+        expect(() => b.implementation()).toThrow(/optimizer\.as\.ts \(kernel optimizer\) is not the source its committed binary optimizer-kernel\.wasm was built from .*rebuilding it failed/);
+      } finally {
+        rmSync(c.dir, { recursive: true, force: true });
+      }
+    }, 60_000);
+
+    it('edited where no build script is at hand: loading throws and says what to run', () => {
+      const c = scratchCheckout({ scripts: false });
+      try {
+        c.edit('\n// edited\n');
+        expect(() => c.load('VAE_CLAIMS_TEST_NOSCRIPT_KERNEL').load()).toThrow(/scripts\/build-wasm\.mjs is not here to rebuild it: run `npm run build:wasm`/);
+      } finally {
+        rmSync(c.dir, { recursive: true, force: true });
+      }
+    });
   });
 
   it('align16 rounds up to 16 bytes; growTo grows by whole pages and never shrinks', () => {

@@ -88,7 +88,7 @@ interface KernelExports {
   step(B: number, K: number, beta: number, relu: number, rowsAt: number, epsAt: number, P: number): number;
 }
 
-const binary = wasmKernelBinary(new URL('./wasm/deep-vae-kernel.wasm', import.meta.url), 'VAE_CLAIMS_DEEP_VAE_KERNEL');
+const binary = wasmKernelBinary(new URL('./wasm/deep-vae-kernel.wasm', import.meta.url), 'VAE_CLAIMS_DEEP_VAE_KERNEL', { name: 'deep-vae', source: new URL('./wasm/kernel.as.ts', import.meta.url) });
 
 /** Which implementation DeepVaeKernel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load (or VAE_CLAIMS_DEEP_VAE_KERNEL=js). */
 export function deepVaeKernelImplementation(): DeepVaeKernelImplementation {

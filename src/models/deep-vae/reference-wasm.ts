@@ -62,7 +62,7 @@ interface ReferenceExports {
   run(): void;
 }
 
-const binary = wasmKernelBinary(new URL('./wasm/deep-vae-reference.wasm', import.meta.url), 'VAE_CLAIMS_DEEP_REFERENCE');
+const binary = wasmKernelBinary(new URL('./wasm/deep-vae-reference.wasm', import.meta.url), 'VAE_CLAIMS_DEEP_REFERENCE', { name: 'deep-vae-reference', source: new URL('./wasm/reference.as.ts', import.meta.url) });
 
 /** Which implementation deepElboDraws runs here: the WebAssembly SIMD one, or JavaScript where that cannot load (or VAE_CLAIMS_DEEP_REFERENCE=js). */
 export function deepReferenceImplementation(): KernelImplementation {

@@ -48,7 +48,7 @@ export interface IwaeStepSettings {
   dreg: boolean;
 }
 
-const binary = wasmKernelBinary(new URL('./wasm/linear-vae-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LINEAR_VAE_KERNEL');
+const binary = wasmKernelBinary(new URL('./wasm/linear-vae-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LINEAR_VAE_KERNEL', { name: 'linear-vae', source: new URL('./wasm/kernel.as.ts', import.meta.url) });
 
 /** Which implementation LinearVaeModel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load (or VAE_CLAIMS_LINEAR_VAE_KERNEL=js). */
 export function linearVaeKernelImplementation(): LinearVaeKernelImplementation {

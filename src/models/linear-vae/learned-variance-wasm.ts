@@ -31,7 +31,7 @@ interface KernelExports {
   step(B: number, w: number, v: number, beta: number, rowsAt: number, ebarAt: number, MAt: number): void;
 }
 
-const binary = wasmKernelBinary(new URL('./wasm/learned-variance-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LEARNED_VARIANCE_KERNEL');
+const binary = wasmKernelBinary(new URL('./wasm/learned-variance-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LEARNED_VARIANCE_KERNEL', { name: 'learned-variance', source: new URL('./wasm/learned-variance.as.ts', import.meta.url) });
 
 /** One model's module instance and memory: parameters, gradient and work arrays, the data, then the step's draws (grown on demand). */
 export class WasmLearnedVarianceKernel {

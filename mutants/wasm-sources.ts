@@ -1,0 +1,64 @@
+/**
+ * Mutants of the WebAssembly kernels' AssemblyScript sources (src/**\/*.as.ts), with the ports on.
+ * The committed binary is what runs, so until the loader checked each binary against its source
+ * (src/engine/wasm-kernel.ts: a binary whose source changed is rebuilt from it) an edit of a
+ * kernel's source was silently ignored and every one of these stayed green. Each must now be
+ * compiled into the run and seen by the claims: by the run-time comparison of a port with its
+ * JavaScript code on the same draws (bit for bit), or by the claim's own criteria.
+ */
+import type { Mutant } from './types.ts';
+
+const DEEP = ['adam-rate-deep-vae', 'sgd-rate-deep-vae'];
+
+export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
+  {
+    id: 'wasm-linear-vae-scale-gradient-quartered',
+    kind: 'gradient',
+    description: "The linear VAE kernel's WebAssembly source takes ¼ instead of ½ in ∂s += ½ g_z ε e^{s/2} (the encoder log-variance's reparameterisation gradient), in its SIMD lanes.",
+    file: 'src/models/linear-vae/wasm/kernel.as.ts',
+    find: 'const half = f64x2.splat(0.5);',
+    replace: 'const half = f64x2.splat(0.25);',
+    claims: ['sgd-rate-linear-vae', 'adam-rate-linear-vae', 'beta-vae-rate'],
+    ports: true,
+  },
+  {
+    id: 'wasm-deep-vae-kl-logvar-gradient-no-half',
+    kind: 'gradient',
+    description: "The deep VAE kernel's WebAssembly source drops the ½ of the KL's log-variance gradient (−(β/B)(σ² − 1) instead of −½(β/B)(σ² − 1)).",
+    file: 'src/models/deep-vae/wasm/kernel.as.ts',
+    find: 'store<f64>(gHead + ((<usize>(dz + j)) << 3), -bB * 0.5 * (e - 1));',
+    replace: 'store<f64>(gHead + ((<usize>(dz + j)) << 3), -bB * (e - 1));',
+    claims: DEEP,
+    ports: true,
+  },
+  {
+    id: 'wasm-deep-reference-kl-logvar-gradient-no-half',
+    kind: 'oracle',
+    description: "The float64 reference's WebAssembly source (the exact ‖∇L‖² measurement) drops the ½ of the KL's log-variance gradient.",
+    file: 'src/models/deep-vae/wasm/reference.as.ts',
+    find: 'store<f64>(dv + f8(j), -0.5 * beta * (sj * sj - 1));',
+    replace: 'store<f64>(dv + f8(j), -beta * (sj * sj - 1));',
+    claims: DEEP,
+    ports: true,
+  },
+  {
+    id: 'wasm-adam-no-second-moment-correction',
+    kind: 'optimizer',
+    description: "The kernel trainer's Adam in WebAssembly skips the second moment's bias correction in its SIMD lanes (v̂ = v instead of v/(1 − β2^k)); the scalar tail keeps it.",
+    file: 'src/engine/wasm/optimizer.as.ts',
+    find: 'const vh = divideV ? f64x2.div(vj, C2) : vj;',
+    replace: 'const vh = vj;',
+    claims: ['adam-rate-linear-vae'],
+    ports: true,
+  },
+  {
+    id: 'wasm-learned-variance-scale-gradient-doubled',
+    kind: 'gradient',
+    description: "The learned-variance linear VAE kernel's WebAssembly source uses w/v instead of w/(2v) in the data term of ∂s (the encoder log-variance).",
+    file: 'src/models/linear-vae/wasm/learned-variance.as.ts',
+    find: 'const halfWv = f64x2.splat(wv / 2);',
+    replace: 'const halfWv = f64x2.splat(wv);',
+    claims: ['d23-figure-1'],
+    ports: true,
+  },
+];

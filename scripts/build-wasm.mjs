@@ -1,11 +1,11 @@
 // Compiles each closed-form kernel's AssemblyScript source into the committed
 // binary beside it: `node scripts/build-wasm.mjs` (all of them), or
-// `node scripts/build-wasm.mjs NAME [out.wasm [source.as.ts]]` (one, optionally
-// elsewhere, optionally from another copy of its source: the loader,
-// src/engine/wasm-kernel.ts, rebuilds a stale binary that way).
+// `node scripts/build-wasm.mjs NAME [out.wasm]` (one, optionally elsewhere).
 // Building a committed binary also writes `<binary>.source-sha256` beside it
 // (sha256sum format): the hash of the source it came from, which the loader
-// compares with the source before it trusts the binary.
+// compares with the source before it trusts the binary (and, if they differ,
+// rebuilds with the same flags: src/engine/wasm-kernel.ts's ASC_FLAGS, held
+// equal to these by test/engine/wasm-kernel.test.ts).
 // The compiler is the devDependency assemblyscript, pinned exactly in
 // package.json (its binaryen optimiser is pinned by it), so the output is
 // reproducible: each kernel's wasm test (test/convergence/*-kernel-wasm.test.ts)
@@ -41,26 +41,21 @@ export function sourceHashLine(source) {
 
 /**
  * Compile kernel `name` into `out` (absolute or relative to the repository; default its
- * committed binary, whose source hash is then recorded beside it) from `source` (default
- * its own); throws if the compiler is missing or fails.
+ * committed binary, whose source hash is then recorded beside it); throws if the compiler
+ * is missing or fails.
  */
-export function buildWasm(name, out, source) {
+export function buildWasm(name, out) {
   const kernel = WASM_KERNELS[name];
   if (!kernel) throw new Error(`no WebAssembly kernel "${name}"; known: ${Object.keys(WASM_KERNELS).join(', ')}`);
   const asc = createRequire(path.join(root, 'package.json')).resolve('assemblyscript/bin/asc.js');
-  const from = source ?? kernel.source;
   const target = path.resolve(root, out ?? kernel.binary);
-  const result = spawnSync(process.execPath, [asc, from, ...ASC_FLAGS, '-o', target], { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`asc failed on ${from} (${result.status}): ${result.stderr}${result.stdout}`);
-  if (out === undefined && source === undefined) writeFileSync(path.join(root, sourceHashFile(kernel.binary)), sourceHashLine(kernel.source));
+  const result = spawnSync(process.execPath, [asc, kernel.source, ...ASC_FLAGS, '-o', target], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`asc failed on ${kernel.source} (${result.status}): ${result.stderr}${result.stdout}`);
+  if (out === undefined) writeFileSync(path.join(root, sourceHashFile(kernel.binary)), sourceHashLine(kernel.source));
   return target;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [name, out, source] = process.argv.slice(2);
-  if (source !== undefined) {
-    console.log(`build-wasm: wrote ${buildWasm(name, out, source)}`);
-    process.exit(0);
-  }
+  const [name, out] = process.argv.slice(2);
   for (const n of name ? [name] : Object.keys(WASM_KERNELS)) console.log(`build-wasm: wrote ${path.relative(root, buildWasm(n, out))}`);
 }

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export type KernelImplementation = 'wasm-simd' | 'js';
@@ -50,13 +51,13 @@ function underSrc(file: string): string | null {
   return existsSync(mapped) ? mapped : null;
 }
 
-/** The nearest directory above `file` holding scripts/build-wasm.mjs (a repository checkout), or null. */
-function checkoutRoot(file: string): string | null {
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'scripts', 'build-wasm.mjs'))) return dir;
-    if (path.dirname(dir) === dir) return null;
-  }
-}
+/**
+ * The AssemblyScript compiler's flags, as scripts/build-wasm.mjs compiles the committed
+ * binaries (test/engine/wasm-kernel.test.ts holds the two equal): -O3, stub runtime (every
+ * address comes from JavaScript), imported memory, SIMD (f64x2; no relaxed SIMD, so no
+ * fused multiply-add), no abort import. Here so that a rebuild needs nothing outside src/.
+ */
+export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd', '--use', 'abort=', '--noColors'];
 
 /**
  * The binary to load for `from`: the committed one when its recorded source hash is the
@@ -75,15 +76,20 @@ function currentBinary(binaryFile: string, from: WasmKernelSource): { bytes: Buf
   const recorded = existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim().split(/\s+/)[0] : null;
   const actual = sha256(readFileSync(source));
   if (recorded === actual) return { bytes: committed };
-  const root = checkoutRoot(source);
   const why = `${path.basename(source)} (kernel ${from.name}) is not the source its committed binary ${path.basename(binaryFile)} was built from (source sha256 ${actual.slice(0, 12)}, recorded ${recorded?.slice(0, 12) ?? 'none'})`;
-  if (root === null) throw new StaleKernelError(`${why}, and scripts/build-wasm.mjs is not here to rebuild it: run \`npm run build:wasm\` in a checkout`);
+  let asc: string;
+  try {
+    // The devDependency assemblyscript, found from the source's directory up (a checkout's node_modules).
+    asc = createRequire(source).resolve('assemblyscript/bin/asc.js');
+  } catch {
+    throw new StaleKernelError(`${why}, and the AssemblyScript compiler (devDependency assemblyscript) is not installed to rebuild it: \`npm ci\`, then \`npm run build:wasm\``);
+  }
   const cache = path.join(tmpdir(), 'vae-claims-wasm');
   const target = path.join(cache, `${from.name}-${actual.slice(0, 16)}.wasm`);
   if (!existsSync(target)) {
     mkdirSync(cache, { recursive: true });
     const partial = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
-    const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-wasm.mjs'), from.name, partial, source], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [asc, source, ...ASC_FLAGS, '-o', partial], { cwd: path.dirname(source), encoding: 'utf8' });
     if (r.status !== 0) {
       rmSync(partial, { force: true });
       throw new StaleKernelError(`${why}, and rebuilding it failed: ${(r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(0, 6).join(' | ')}`);

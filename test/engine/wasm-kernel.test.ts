@@ -18,9 +18,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { align16, growTo, StaleKernelError, wasmKernelBinary, WASM_PAGE } from '../../src/engine/wasm-kernel.ts';
+import { align16, ASC_FLAGS as LOADER_ASC_FLAGS, growTo, StaleKernelError, wasmKernelBinary, WASM_PAGE } from '../../src/engine/wasm-kernel.ts';
 // @ts-expect-error: a plain .mjs script, no declarations.
-import { buildWasm, WASM_KERNELS } from '../../scripts/build-wasm.mjs';
+import { ASC_FLAGS, buildWasm, WASM_KERNELS } from '../../scripts/build-wasm.mjs';
 
 const kernels = WASM_KERNELS as Record<string, { source: string; binary: string }>;
 const build = buildWasm as (name: string, out: string) => string;
@@ -94,15 +94,10 @@ describe('WebAssembly kernels', () => {
 
   describe('a binary whose source changed since it was built', () => {
     const { source, binary } = kernels.optimizer;
-    /** A scratch checkout: the build script, the kernel's source and binary, node_modules linked (the compiler). */
-    function scratchCheckout(opts: { scripts: boolean; under?: 'dist' }) {
+    /** A scratch copy of src/'s kernel (source, binary, recorded hash), with node_modules (the compiler) linked or not. */
+    function scratchCheckout(opts: { compiler: boolean; under?: 'dist' }) {
       const dir = mkdtempSync(path.join(tmpdir(), 'stale-kernel-'));
-      if (opts.scripts) {
-        mkdirSync(path.join(dir, 'scripts'));
-        copyFileSync(path.join(root, 'scripts/build-wasm.mjs'), path.join(dir, 'scripts/build-wasm.mjs'));
-        copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
-        symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-      }
+      if (opts.compiler) symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
       mkdirSync(path.join(dir, path.dirname(source)), { recursive: true });
       for (const f of [source, binary, `${binary}.source-sha256`]) copyFileSync(path.join(root, f), path.join(dir, f));
       const loaderDir = opts.under === 'dist' ? path.join(dir, 'dist', path.relative('src', path.dirname(binary))) : path.join(dir, path.dirname(binary));
@@ -119,8 +114,12 @@ describe('WebAssembly kernels', () => {
       return { dir, load, edit };
     }
 
+    it('the loader rebuilds with the flags the committed binaries were built with', () => {
+      expect(LOADER_ASC_FLAGS).toEqual(ASC_FLAGS);
+    });
+
     it('unchanged: the committed binary loads, nothing is rebuilt', () => {
-      const c = scratchCheckout({ scripts: false });
+      const c = scratchCheckout({ compiler: false });
       try {
         const l = c.load('VAE_CLAIMS_TEST_FRESH_KERNEL').load();
         expect('module' in l && l.rebuilt).toBeFalsy();
@@ -132,7 +131,7 @@ describe('WebAssembly kernels', () => {
 
     it.skipIf(compiler === null)('edited in a checkout: compiled afresh from the edited source and that module is used (also from dist/)', () => {
       for (const under of [undefined, 'dist'] as const) {
-        const c = scratchCheckout({ scripts: true, under });
+        const c = scratchCheckout({ compiler: true, under });
         try {
           // A unique edit, so the compile is not served from the cache of an earlier run.
           c.edit(`\nexport function staleProbe${Date.now()}${under ?? ''}(): i32 { return 7; }\n`);
@@ -149,7 +148,7 @@ describe('WebAssembly kernels', () => {
     }, 60_000);
 
     it.skipIf(compiler === null)('edited so that it does not compile: loading throws, naming the kernel, instead of running JavaScript', () => {
-      const c = scratchCheckout({ scripts: true });
+      const c = scratchCheckout({ compiler: true });
       try {
         c.edit(`\nthis is not AssemblyScript ${Date.now()}\n`);
         const b = c.load('VAE_CLAIMS_TEST_BROKEN_KERNEL');
@@ -160,11 +159,11 @@ describe('WebAssembly kernels', () => {
       }
     }, 60_000);
 
-    it('edited where no build script is at hand: loading throws and says what to run', () => {
-      const c = scratchCheckout({ scripts: false });
+    it('edited where no compiler is installed: loading throws and says what to run', () => {
+      const c = scratchCheckout({ compiler: false });
       try {
         c.edit('\n// edited\n');
-        expect(() => c.load('VAE_CLAIMS_TEST_NOSCRIPT_KERNEL').load()).toThrow(/scripts\/build-wasm\.mjs is not here to rebuild it: run `npm run build:wasm`/);
+        expect(() => c.load('VAE_CLAIMS_TEST_NOSCRIPT_KERNEL').load()).toThrow(/the AssemblyScript compiler \(devDependency assemblyscript\) is not installed to rebuild it: `npm ci`, then `npm run build:wasm`/);
       } finally {
         rmSync(c.dir, { recursive: true, force: true });
       }

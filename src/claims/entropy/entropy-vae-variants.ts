@@ -111,6 +111,19 @@ const tiers: Record<Tier, VaeVariantsConfig> = {
   full: { ...quick, data: { perDigit: 100, pool: 4, jitter: 0.05 }, hidden: 32, latent: 5, seeds: 3, steps: 3000, batchSize: 100, evaluation: { samples: 4, checkpointsPerDecade: 6, averageLast: 600 } },
 };
 
+/**
+ * Grown once when the first run had no power (runClaim): twice the steps, the last 20% of the
+ * iterates averaged as before, the same seeds. `inconclusive` here means a run ended short of
+ * stationarity (a seed's final gap in (1%, 3%]): the remedy the theory points to is training
+ * longer, not more seeds. The falsifiers evaluate the same training, so they follow.
+ */
+function growSteps(c: VaeVariantsConfig): { config: VaeVariantsConfig; what: string } {
+  return {
+    config: { ...c, steps: 2 * c.steps, evaluation: { ...c.evaluation, averageLast: 2 * c.evaluation.averageLast } },
+    what: `${2 * c.steps} steps instead of ${c.steps}, the last ${2 * c.evaluation.averageLast} iterates averaged`,
+  };
+}
+
 export default defineClaim<VaeVariantsConfig>({
   id: 'entropy-vae-variants',
   title: "D23's VAE-2 (learned prior) and VAE-3 (σ(z) decoder) on real digits: each ELBO converges to its own sum of entropies",
@@ -140,6 +153,7 @@ export default defineClaim<VaeVariantsConfig>({
       mutate: (c) => ({ ...c, formulas: { ...c.formulas, vae2: 'standard-prior' } }),
     },
   ],
+  grow: growSteps,
   check: (configs, ctx) => checkVaeVariants('entropy-vae-variants', configs, ctx),
   schema: vaeVariantsConfigSchema,
   seedCount: (c) => c.seeds,

@@ -61,7 +61,10 @@
  * seed at 1.08–1.13%, its decoder part (D/2)(1 − s/σ²) at ±0.25 nats: σ²'s
  * jitter amplified by D/2), no fail; at 2500 steps, last 500 (the quick
  * tier) pass 48/50, inconclusive 2/50, no fail — below the 99% target: the
- * run sometimes ends short of stationarity, never contradicting the claim. Both falsifiers caught 50/50 at each length (VAE-1's sum on VAE-3
+ * run sometimes ends short of stationarity, never contradicting the claim.
+ * With growth (twice the steps when undecided, growSteps below): pass 50/50,
+ * both falsifiers caught 50/50 (2026-12-01; the two former misses end at
+ * 0.21% and 0.61% after 5000 steps). Both falsifiers caught 50/50 at each length (VAE-1's sum on VAE-3
  * ≈ 45–58% of |F|, the N(0, I) prior entropy on VAE-2 ≈ 12–23%). Full tier
  * (3 seeds, 1000 images, 32 hidden, H = 5, 3000 steps): final gaps 0.02–0.45%.
  * Public diagnose(): { kind: 'vae-variant', variant: 'vae2' | 'vae3', params,

@@ -61,8 +61,9 @@ export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMem
 
 /**
  * The binary to load for `from`: the committed one when its recorded source hash is the
- * source's, else a build of the changed source (cached by hash in the temporary directory,
- * written atomically so that workers compiling at once do not collide). Why: the committed
+ * source's, else a build of the changed source (cached in the temporary directory under a
+ * hash of source, flags and compiler version, written atomically so that workers compiling
+ * at once do not collide). Why: the committed
  * binary is what runs, so an edit of a kernel's source (a fix under test, a mutant) that
  * nobody recompiled would otherwise be silently ignored, and the claims would judge code that
  * is no longer the source. Without a source to compare (an install without src/) the
@@ -84,8 +85,11 @@ function currentBinary(binaryFile: string, from: WasmKernelSource): { bytes: Buf
   } catch {
     throw new StaleKernelError(`${why}, and the AssemblyScript compiler (devDependency assemblyscript) is not installed to rebuild it: \`npm ci\`, then \`npm run build:wasm\``);
   }
+  // Keyed by the source, the flags and the compiler's version: a cached build is reused only if it is what this compile would make.
+  const ascVersion = (JSON.parse(readFileSync(path.join(path.dirname(asc), '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const key = sha256([actual, ...ASC_FLAGS, ascVersion].join('\0')).slice(0, 16);
   const cache = path.join(tmpdir(), 'vae-claims-wasm');
-  const target = path.join(cache, `${from.name}-${actual.slice(0, 16)}.wasm`);
+  const target = path.join(cache, `${from.name}-${key}.wasm`);
   if (!existsSync(target)) {
     mkdirSync(cache, { recursive: true });
     const partial = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;

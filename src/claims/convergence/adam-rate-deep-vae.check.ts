@@ -619,8 +619,9 @@ function evaluate(claimId: string, c: DeepVaeRateConfig, m: Measured, info: RunI
       if (end.unresolved !== null) verdict = atMost(fit.normalisedSlope, c.maxNormalisedSlope) === 'fail' ? 'fail' : 'inconclusive';
       if (end.unresolved !== null) {
         notes.push(
-          `The end of the run is below the ‖∇L‖² estimator's resolution (${end.unresolved}): the last-decade and no-floor statistics take logs of these values and cannot judge` +
-            `${verdict === 'fail' ? ' (the normalised slope fails on its own)' : ''}; more estimator draws (--set estimatorDraws=…) resolve smaller gradients.`,
+          `The end of the run is not resolved by the ‖∇L‖² estimator (${end.unresolved}; a mean ≤ 0: the unbiased estimator's noise exceeds the value there): the last-decade and no-floor statistics take logs of these values and cannot judge` +
+            `${verdict === 'fail' ? ' (the normalised slope fails on its own)' : ''}. If the gradients there are small, more estimator draws (--set estimatorDraws=…) resolve them; ` +
+            `if they are large (G_n = ${fit.G[fit.G.length - 1].toPrecision(3)} at the end; a step too large for the network makes the estimates huge and noisy), more draws will not help.`,
         );
       }
       metrics.normalisedSlope = intervalMetric(fit.normalisedSlope, `upper bound ≤ ${c.maxNormalisedSlope} (G_n √n / log n not rising over [${window[0]}, ${n}]: the paper's O(log n/√n))`);

@@ -123,6 +123,12 @@ export interface Environment {
   gitCommit: string | null;
   /** True when the checkout had uncommitted changes (the commit alone does not describe the code). */
   gitDirty?: boolean | null;
+  /**
+   * WebAssembly kernels whose AssemblyScript source differs from the one their committed binary
+   * was built from, so the run compiled them afresh (src/engine/wasm-kernel.ts): the engine ran
+   * kernel code that is in no commit. Absent when there were none.
+   */
+  editedKernels?: string[];
   machine?: Machine;
   /** Installed versions of the packages that shape results (tfjs, its backends, oracles, renderers). */
   packages?: Record<string, string>;

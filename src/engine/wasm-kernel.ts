@@ -51,6 +51,31 @@ function underSrc(file: string): string | null {
   return existsSync(mapped) ? mapped : null;
 }
 
+/** A kernel's source and the hashes to compare (recorded beside the binary, and actual), or null without a source. */
+function sourceState(binaryFile: string, from: WasmKernelSource): { source: string; recorded: string | null; actual: string } | null {
+  const source = underSrc(fileURLToPath(from.source));
+  if (source === null) return null;
+  const sidecar = path.join(path.dirname(source), `${path.basename(binaryFile)}.source-sha256`);
+  const recorded = existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim().split(/\s+/)[0] : null;
+  return { source, recorded, actual: sha256(readFileSync(source)) };
+}
+
+/** Every kernel binary checked against its source in this process (its loader registers it at import). */
+const registered: { binaryFile: string; from: WasmKernelSource }[] = [];
+
+/**
+ * The kernels whose source differs from the one their committed binary was built from (so a run
+ * compiles them afresh, or stops): for reports, whose provenance must say that the engine ran
+ * code that is in no commit. Hashes only; compiles nothing.
+ */
+export function editedKernelSources(): string[] {
+  const names = registered.filter((k) => {
+    const state = sourceState(k.binaryFile, k.from);
+    return state !== null && state.recorded !== state.actual;
+  });
+  return [...new Set(names.map((k) => k.from.name))].sort();
+}
+
 /**
  * The AssemblyScript compiler's flags, as scripts/build-wasm.mjs compiles the committed
  * binaries (test/engine/wasm-kernel.test.ts holds the two equal): -O3, stub runtime (every
@@ -71,12 +96,9 @@ export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMem
  */
 function currentBinary(binaryFile: string, from: WasmKernelSource): { bytes: Buffer; rebuilt?: string } {
   const committed = readFileSync(binaryFile);
-  const source = underSrc(fileURLToPath(from.source));
-  if (source === null) return { bytes: committed };
-  const sidecar = path.join(path.dirname(source), `${path.basename(binaryFile)}.source-sha256`);
-  const recorded = existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim().split(/\s+/)[0] : null;
-  const actual = sha256(readFileSync(source));
-  if (recorded === actual) return { bytes: committed };
+  const state = sourceState(binaryFile, from);
+  if (state === null || state.recorded === state.actual) return { bytes: committed };
+  const { source, recorded, actual } = state;
   const why = `${path.basename(source)} (kernel ${from.name}) is not the source its committed binary ${path.basename(binaryFile)} was built from (source sha256 ${actual.slice(0, 12)}, recorded ${recorded?.slice(0, 12) ?? 'none'})`;
   let asc: string;
   try {
@@ -121,6 +143,7 @@ export interface WasmKernelBinary {
  * back to JavaScript (which would run code other than the source under test without a word).
  */
 export function wasmKernelBinary(url: URL, envVar: string, from?: WasmKernelSource): WasmKernelBinary {
+  if (from) registered.push({ binaryFile: fileURLToPath(url), from });
   let loaded: WasmLoad | undefined;
   let stale: StaleKernelError | undefined; // thrown again on every use, not rebuilt again
   const load = (): WasmLoad => {

@@ -226,6 +226,7 @@ function runDetails(report: VerifyReport): string {
     ['master seed', String(report.seed)],
     ['backend', `${report.backend} (tfjs ${report.backendInfo.tfjsVersion}, ${report.backendInfo.precision})`],
     ['commit', `${shortCommit(env.gitCommit)}${env.gitDirty ? ' (uncommitted changes)' : ''}`],
+    ...(env.editedKernels?.length ? [['WebAssembly kernels', `compiled from edited sources (in no commit): ${env.editedKernels.join(', ')}`] as [string, string]] : []),
     ['started', report.startedAt],
     ['duration', seconds(report.durationMs)],
     ['machine', env.machine ? `${env.machine.cores} cores, ${env.machine.cpuModel}, ${(env.machine.memoryBytes / 2 ** 30).toFixed(1)} GiB` : `${env.cores} cores`],

@@ -71,6 +71,7 @@ export function renderMarkdown(report: VerifyReport): string {
     `tier \`${report.tier}\` · seed ${report.seed} · backend \`${report.backend}\` (tfjs ${report.backendInfo.tfjsVersion}, float32)` +
       ` · ${seconds(report.durationMs)} · ${report.startedAt} · commit \`${shortCommit(report.environment.gitCommit)}\`` +
       (report.environment.gitDirty ? ' (dirty)' : '') +
+      (report.environment.editedKernels?.length ? ` · **WebAssembly kernels compiled from edited sources: ${report.environment.editedKernels.join(', ')}**` : '') +
       (report.shard ? ` · shard ${report.shard.index}/${report.shard.count}` : '') +
       (report.merged ? ` · merged from ${report.merged.shards.length} shard(s)` : ''),
     '',

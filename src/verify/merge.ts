@@ -75,6 +75,7 @@ export function mergeReports(reports: readonly VerifyReport[], opts: MergeOption
     throw new MergeError(`shards ran different commits (${[...commits].map((c) => c?.slice(0, 10) ?? 'unknown').join(', ')}); run every shard on one commit`);
   }
   const dirty = reports.map((r) => r.environment.gitDirty);
+  const edited = [...new Set(reports.flatMap((r) => r.environment.editedKernels ?? []))].sort();
   const starts = reports.map((r) => Date.parse(r.startedAt));
   const { summary, ok } = summarise(claims);
   const merged: VerifyReport = {
@@ -87,6 +88,7 @@ export function mergeReports(reports: readonly VerifyReport[], opts: MergeOption
     environment: {
       ...first.environment,
       gitDirty: dirty.includes(true) ? true : dirty.every((d) => d === false) ? false : null,
+      ...(edited.length > 0 ? { editedKernels: edited } : {}),
     },
     summary,
     // A partial merge never reads as a clean run.

@@ -13,6 +13,7 @@ import { applyOverrides, type Override } from '../config/overrides.ts';
 import { validateConfig } from '../config/hyperparameters.ts';
 import { dataProblemError, readDataFile, requireDimension, type DataSet } from '../data/data-file.ts';
 import { gitCommit, gitDirty, machine, packageVersions, toolVersion } from './provenance.ts';
+import { editedKernelSources } from '../engine/wasm-kernel.ts';
 import { statisticsSelfCheck } from '../stats/self-check.ts';
 import type { Verdict } from '../stats/verdict.ts';
 
@@ -266,6 +267,7 @@ export function assembleReport(
   notRun: readonly string[] = [],
 ): VerifyReport {
   const host = machine();
+  const edited = editedKernelSources();
   const { summary, ok } = summarise(results);
   return {
     schemaVersion: 1,
@@ -284,6 +286,7 @@ export function assembleReport(
       cores: host.cores,
       gitCommit: gitCommit(),
       gitDirty: gitDirty(),
+      ...(edited.length > 0 ? { editedKernels: edited } : {}),
       machine: host,
       packages: packageVersions(),
     },

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { align16, ASC_FLAGS as LOADER_ASC_FLAGS, growTo, StaleKernelError, wasmKernelBinary, WASM_PAGE } from '../../src/engine/wasm-kernel.ts';
+import { align16, ASC_FLAGS as LOADER_ASC_FLAGS, editedKernelSources, growTo, StaleKernelError, wasmKernelBinary, WASM_PAGE } from '../../src/engine/wasm-kernel.ts';
 // @ts-expect-error: a plain .mjs script, no declarations.
 import { ASC_FLAGS, buildWasm, WASM_KERNELS } from '../../scripts/build-wasm.mjs';
 
@@ -162,8 +162,12 @@ describe('WebAssembly kernels', () => {
     it('edited where no compiler is installed: loading throws and says what to run', () => {
       const c = scratchCheckout({ compiler: false });
       try {
+        const b = c.load('VAE_CLAIMS_TEST_NOSCRIPT_KERNEL');
+        expect(editedKernelSources()).not.toContain('optimizer');
         c.edit('\n// edited\n');
-        expect(() => c.load('VAE_CLAIMS_TEST_NOSCRIPT_KERNEL').load()).toThrow(/the AssemblyScript compiler \(devDependency assemblyscript\) is not installed to rebuild it: `npm ci`, then `npm run build:wasm`/);
+        // What a report's provenance lists (environment.editedKernels): found by hashing, before anything loads.
+        expect(editedKernelSources()).toContain('optimizer');
+        expect(() => b.load()).toThrow(/the AssemblyScript compiler \(devDependency assemblyscript\) is not installed to rebuild it: `npm ci`, then `npm run build:wasm`/);
       } finally {
         rmSync(c.dir, { recursive: true, force: true });
       }

@@ -68,6 +68,12 @@ describe('report.md', () => {
     expect(md.length).toBeLessThan(MARKDOWN_LIMIT);
   });
 
+  it('says in its header when the run compiled WebAssembly kernels from edited sources (and not otherwise)', () => {
+    expect(renderMarkdown(report)).not.toMatch(/edited sources/);
+    const edited: VerifyReport = { ...report, environment: { ...report.environment, editedKernels: ['linear-vae', 'optimizer'] } };
+    expect(renderMarkdown(edited)).toContain('**WebAssembly kernels compiled from edited sources: linear-vae, optimizer**');
+  });
+
   it('drops the details rather than exceed a PR comment', () => {
     const big: VerifyReport = { ...report, claims: Array.from({ length: 400 }, (_, i) => ({ ...report.claims[0], id: `fake-rate-${i}` })) };
     const md = renderMarkdown(big);

@@ -31,14 +31,6 @@ export const WASM_KERNELS = {
 };
 export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd', '--use', 'abort=', '--noColors'];
 
-/** The source-hash file beside a committed binary (repository-relative path). */
-export const sourceHashFile = (binary) => `${binary}.source-sha256`;
-
-/** The sha256sum line recording `source` (repository-relative) as a binary's origin. */
-export function sourceHashLine(source) {
-  return `${createHash('sha256').update(readFileSync(path.resolve(root, source))).digest('hex')}  ${path.basename(source)}\n`;
-}
-
 /**
  * Compile kernel `name` into `out` (absolute or relative to the repository; default its
  * committed binary, whose source hash is then recorded beside it); throws if the compiler
@@ -51,7 +43,11 @@ export function buildWasm(name, out) {
   const target = path.resolve(root, out ?? kernel.binary);
   const result = spawnSync(process.execPath, [asc, kernel.source, ...ASC_FLAGS, '-o', target], { cwd: root, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`asc failed on ${kernel.source} (${result.status}): ${result.stderr}${result.stdout}`);
-  if (out === undefined) writeFileSync(path.join(root, sourceHashFile(kernel.binary)), sourceHashLine(kernel.source));
+  if (out === undefined) {
+    // `<binary>.source-sha256` in sha256sum format: what src/engine/wasm-kernel.ts compares the source with.
+    const hash = createHash('sha256').update(readFileSync(path.join(root, kernel.source))).digest('hex');
+    writeFileSync(path.join(root, `${kernel.binary}.source-sha256`), `${hash}  ${path.basename(kernel.source)}\n`);
+  }
   return target;
 }
 

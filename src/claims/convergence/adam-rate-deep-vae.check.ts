@@ -174,15 +174,18 @@ export const DEEP_VAE_MODEL_ASSUMPTIONS = [
   { id: 'bounded-log-variance', statement: 'λ_min(Σ_φ) ≥ c_Σ > 0 (log-variance soft-clipped to [−20, 20]).' },
 ] as const;
 export const DEEP_VAE_EXACT_MEASUREMENT = { id: 'exact-measurement', statement: 'G_n uses the gradient of the expected ELBO over the whole subset (unbiased antithetic estimate, variance floor subtracted), not mini-batch norms.' } as const;
-/** The constant-step falsifier's mutation: α = 0, at the tier's falsifierStep (default C). */
-export const constantStepMutation = (falsifierSeeds: number) => (c: DeepVaeRateConfig): DeepVaeRateConfig => ({
+/**
+ * The constant-step falsifier's mutation: α = 0, at the tier's falsifierStep (default C).
+ * `falsifierSeeds` caps the falsifier's seeds (default: none, the claim's own, so a grown run grows it too).
+ */
+export const constantStepMutation = (falsifierSeeds = Number.POSITIVE_INFINITY) => (c: DeepVaeRateConfig): DeepVaeRateConfig => ({
   ...c,
   schedule: { ...c.schedule, C: c.falsifierStep ?? c.schedule.C, alpha: 0 },
   seeds: Math.min(c.seeds, falsifierSeeds),
   reluSeeds: 0,
 });
-/** The biased-gradient falsifier's mutation: the tier's bias ‖b‖² added to every stochastic gradient. */
-export const biasedGradientMutation = (falsifierSeeds: number) => (c: DeepVaeRateConfig): DeepVaeRateConfig => ({ ...c, gradientBias: c.falsifierBias, seeds: Math.min(c.seeds, falsifierSeeds), reluSeeds: 0 });
+/** The biased-gradient falsifier's mutation: the tier's bias ‖b‖² added to every stochastic gradient (seeds capped as above). */
+export const biasedGradientMutation = (falsifierSeeds = Number.POSITIVE_INFINITY) => (c: DeepVaeRateConfig): DeepVaeRateConfig => ({ ...c, gradientBias: c.falsifierBias, seeds: Math.min(c.seeds, falsifierSeeds), reluSeeds: 0 });
 
 interface Arm {
   /** The judged arm is 'soft-clip' (also for a user's model: the tag names bootstrap streams); 'relu' is informational. */

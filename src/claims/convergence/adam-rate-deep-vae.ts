@@ -129,6 +129,7 @@
  */
 import { defineClaim, type Falsifier, type TakesData, type Tier } from '../../contract/claim.ts';
 import { fileDataOf } from '../shared/user-data.ts';
+import { doubleSeeds } from '../shared/grow.ts';
 import { MEAN_RANGE } from '../../models/deep-vae/soft-clip.ts';
 import { SGL25 } from '../sources.ts';
 import {
@@ -203,13 +204,6 @@ const tiers: Record<Tier, DeepVaeRateConfig> = {
 };
 
 /**
- * Falsifier seeds: as many as the claim's own, uncapped (the expanded bootstrap intervals widen by
- * ×1.29 at 8 seeds, ×1.44 at 6, ×1.88 at 4; at 6 the constant step was missed in 1 of 3 master
- * seeds), so a grown run (growSeeds below) grows the falsifiers too.
- */
-const FALSIFIER_SEEDS = Number.POSITIVE_INFINITY;
-
-/**
  * Grown once when the first run had no power (runClaim): twice the seeds, the first run's among
  * them. Why: in the quick calibration at M = 50 (2026-12-01) 5 runs read inconclusive, none
  * fail. In 3 of them the claim's own estimates were on the pass side with intervals straddling a
@@ -217,19 +211,22 @@ const FALSIFIER_SEEDS = Number.POSITIVE_INFINITY;
  * −0.62 [−0.98, −0.13] and ratio 0.092 [0.055, 0.206], where either passing would have sufficed),
  * and in 2 a falsifier was missed. 16 seeds narrow the seed-bootstrap intervals by ≈ √2.
  */
+// The falsifiers take as many seeds as the claim, uncapped (the mutations' default): the expanded
+// bootstrap intervals widen by ×1.29 at 8 seeds, ×1.44 at 6, ×1.88 at 4 (at 6 the constant step
+// was missed in 1 of 3 master seeds), and a grown run grows the falsifiers too.
 function growSeeds(c: DeepVaeRateConfig): { config: DeepVaeRateConfig; what: string } | { declined: string } {
   // A user's model is run at the size the user set: its cost per step is theirs, not known here
   // (examples/own-deep-vae.mjs's tanh VAE, undecided at its 2000 steps as it warns, would take
   // ≈ 2× its minutes again), and growing would double it without their asking.
   if (c.model !== null) return { declined: `a user's model (${c.model.name}) runs at the size it was set to; set more seeds (e.g. seeds=${2 * c.seeds}) or steps to give it more power` };
-  return { config: { ...c, seeds: 2 * c.seeds }, what: `${2 * c.seeds} seeds instead of ${c.seeds}` };
+  return doubleSeeds(c);
 }
 
 const constantStep: Falsifier<DeepVaeRateConfig> = {
   id: 'constant-step',
   description: 'Constant step γ_k = γ (α = 0; γ = C = 0.03 at the quick tier, C/10 = 0.003 at the full tier, where 0.03 throws the larger network out of any noise ball): Adam settles in a noise ball whose size does not shrink. (The informational ReLU arm is not retrained.)',
   expected: 'E‖∇L(θ_k)‖² plateaus, so G_n √n / log n rises (normalised slope ≈ +0.4)',
-  mutate: constantStepMutation(FALSIFIER_SEEDS),
+  mutate: constantStepMutation(),
 };
 
 const biasedGradient: Falsifier<DeepVaeRateConfig> = {
@@ -237,7 +234,7 @@ const biasedGradient: Falsifier<DeepVaeRateConfig> = {
   description: 'A constant bias b (every coordinate ±√(‖b‖²/P), ‖b‖² ≈ G_n/5 at the end of the window: 0.24 at the quick tier) added to the engine\'s stochastic gradient: an error floor.',
   expected: 'the Polyak–Ruppert average stalls near ‖b‖²: its slope ≥ 0 and its ratio to the iterates\' ‖∇L‖² ≈ 0.3–0.6 (> 0.15)',
   remedy: 'more steps (--set steps=…) or seeds: the floor must emerge from the transient within the last decade',
-  mutate: biasedGradientMutation(FALSIFIER_SEEDS),
+  mutate: biasedGradientMutation(),
 };
 
 /** The engine's decoder mean is soft-clipped to [−50, 50] (MEAN_RANGE). */

@@ -28,6 +28,7 @@
  */
 import { defineClaim, type Tier } from '../../contract/claim.ts';
 import { SGL25 } from '../sources.ts';
+import { doubleSeeds } from '../shared/grow.ts';
 import { checkIwaeRate, iwaeRateConfigSchema, type IwaeRateConfig } from './iwae-rate.check.ts';
 import { constantStep, iwaeRateTakesData, objectiveIsElbo } from './iwae-rate.ts';
 
@@ -68,9 +69,7 @@ const tiers: Record<Tier, IwaeRateConfig> = {
  * slope −0.743 [−1.18, −0.327] straddling −0.375 at 8 seeds, every other criterion passing and
  * both falsifiers caught: an interval too wide, which 16 seeds narrow by ≈ √2.
  */
-function growSeeds(c: IwaeRateConfig): { config: IwaeRateConfig; what: string } {
-  return { config: { ...c, seeds: 2 * c.seeds }, what: `${2 * c.seeds} seeds instead of ${c.seeds}` };
-}
+const growSeeds = doubleSeeds<IwaeRateConfig>;
 
 export default defineClaim<IwaeRateConfig>({
   id: 'iwae-rate-adam',

@@ -50,6 +50,7 @@
 import type { Assumption, Falsifier, TakesData, Tier } from '../../../contract/claim.ts';
 import type { OptimizerConfig } from '../../../engine/optimizer.ts';
 import type { LinearVaeRateConfig } from './linear-vae-rate.ts';
+import { doubleSeeds } from '../../shared/grow.ts';
 
 export function linearVaeRateTiers(optimizer: OptimizerConfig): Record<Tier, LinearVaeRateConfig> {
   const common = {
@@ -122,9 +123,7 @@ export const biasedGradient: Falsifier<LinearVaeRateConfig> = {
  * calibration data sets the first run was undecided: two floor-test intervals
  * too wide at 8 seeds, and two data sets on which a falsifier was not caught.
  */
-export function growSeeds(c: LinearVaeRateConfig): { config: LinearVaeRateConfig; what: string } {
-  return { config: { ...c, seeds: 2 * c.seeds }, what: `${2 * c.seeds} seeds instead of ${c.seeds}` };
-}
+export const growSeeds = doubleSeeds<LinearVaeRateConfig>;
 
 /**
  * The linear-VAE claims can run on a user's data (`verify --data FILE`): rows

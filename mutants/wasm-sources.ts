@@ -61,4 +61,14 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     claims: ['d23-figure-1'],
     ports: true,
   },
+  {
+    id: 'wasm-batch-matmul-fourth-lane-group-reads-third',
+    kind: 'gradient',
+    description: "The SIMD batched matrix product (the TF.js path's every layer) reads the third group of four columns of b where the fourth belongs (a copy-paste offset 32 for 48), so outputs 12–15 of every 16 are wrong, forward and backward.",
+    file: 'src/engine/wasm/batch-matmul.as.ts',
+    find: 's3 = f32x4.add(s3, f32x4.mul(av, v128.load(bk, 48)));',
+    replace: 's3 = f32x4.add(s3, f32x4.mul(av, v128.load(bk, 32)));',
+    claims: ['entropy-gaussian-vae', 'entropy-vae-variants'],
+    ports: true,
+  },
 ];

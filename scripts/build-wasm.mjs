@@ -28,6 +28,7 @@ export const WASM_KERNELS = {
   'deep-vae-reference': { source: 'src/models/deep-vae/wasm/reference.as.ts', binary: 'src/models/deep-vae/wasm/deep-vae-reference.wasm' },
   'learned-variance': { source: 'src/models/linear-vae/wasm/learned-variance.as.ts', binary: 'src/models/linear-vae/wasm/learned-variance-kernel.wasm' },
   optimizer: { source: 'src/engine/wasm/optimizer.as.ts', binary: 'src/engine/wasm/optimizer-kernel.wasm' },
+  'batch-matmul': { source: 'src/engine/wasm/batch-matmul.as.ts', binary: 'src/engine/wasm/batch-matmul.wasm' },
 };
 export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd', '--use', 'abort=', '--noColors'];
 

@@ -13,6 +13,7 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_ENV_VAR = 'VAE_CLAIMS_BACKEND';
 
 import type { BackendInfo } from '../contract/claim.ts';
+import { installBatchMatMul } from './batch-matmul-kernel.ts';
 
 export type { BackendInfo };
 
@@ -50,6 +51,8 @@ export async function useBackend(requested?: string): Promise<BackendInfo> {
     throw new BackendError(`backend "${name}" failed to initialise (tf.getBackend() = ${tf.getBackend()})`);
   }
   await tf.ready();
+  // The WebAssembly backend's batched products through the SIMD kernel (bit for bit its own; batch-matmul-kernel.ts).
+  if (name === 'wasm') installBatchMatMul();
   active = { name: tf.getBackend(), tfjsVersion: tf.version.tfjs, precision: 'float32' };
   return active;
 }

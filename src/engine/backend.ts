@@ -14,6 +14,7 @@ export const BACKEND_ENV_VAR = 'VAE_CLAIMS_BACKEND';
 
 import type { BackendInfo } from '../contract/claim.ts';
 import { installBatchMatMul } from './batch-matmul-kernel.ts';
+import { installCopyKernels } from './copy-kernels.ts';
 
 export type { BackendInfo };
 
@@ -51,8 +52,12 @@ export async function useBackend(requested?: string): Promise<BackendInfo> {
     throw new BackendError(`backend "${name}" failed to initialise (tf.getBackend() = ${tf.getBackend()})`);
   }
   await tf.ready();
-  // The WebAssembly backend's batched products through the SIMD kernel (bit for bit its own; batch-matmul-kernel.ts).
-  if (name === 'wasm') installBatchMatMul();
+  // The WebAssembly backend's batched products, tiles and gathers through faster kernels that
+  // compute the same bits (batch-matmul-kernel.ts, copy-kernels.ts).
+  if (name === 'wasm') {
+    installBatchMatMul();
+    installCopyKernels();
+  }
   active = { name: tf.getBackend(), tfjsVersion: tf.version.tfjs, precision: 'float32' };
   return active;
 }

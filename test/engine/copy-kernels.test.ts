@@ -1,0 +1,114 @@
+/**
+ * Tile and GatherV2 as block copies (src/engine/copy-kernels.ts) must give the
+ * WebAssembly backend's own outputs, byte for byte: compared with the backend's kernels
+ * (kept when replaced) on the same inputs, over ranks 1–4, repetitions of 1 and more on
+ * every axis, gathers along every axis with repeated, unsorted and multi-dimensional
+ * indices, float32 and int32, empty outputs, and values whose bits a conversion would
+ * change (−0, NaN, subnormals). What they do not cover must still reach the backend's
+ * kernel: an index out of range throws the backend's error.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../../src/engine/backend.ts';
+import { backendCopyKernels } from '../../src/engine/copy-kernels.ts';
+import { RandomStream } from '../../src/engine/rng.ts';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+function viaBackend(kernel: tf.KernelFunc | undefined, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.Tensor {
+  if (kernel === undefined) throw new Error('the copy kernels are not installed');
+  return tf.engine().makeTensorFromTensorInfo(kernel({ inputs, backend: tf.backend(), attrs }) as tf.TensorInfo);
+}
+
+function values(shape: number[], dtype: 'float32' | 'int32', stream: RandomStream): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (dtype === 'int32') return tf.tensor(Int32Array.from({ length: n }, () => stream.int(2001) - 1000), shape, 'int32');
+  const v = new Float32Array(n);
+  stream.fillNormal(v);
+  const special = [-0, Number.NaN, 1e-40, -3e38];
+  for (let i = 0; i < n; i += 7) v[i] = special[(i / 7) % special.length];
+  return tf.tensor(v, shape);
+}
+
+/** The same bytes (NaN payloads and the sign of zero included). */
+function sameBytes(a: tf.Tensor, b: tf.Tensor): void {
+  expect(a.shape).toEqual(b.shape);
+  expect(a.dtype).toBe(b.dtype);
+  const x = a.dataSync();
+  const y = b.dataSync();
+  expect(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength))).toBe(true);
+}
+
+const TILES: [number[], number[]][] = [
+  [[5], [3]],
+  [[5], [1]],
+  [[3, 4], [2, 1]],
+  [[3, 4], [1, 3]],
+  [[64, 1, 64], [1, 32, 1]],
+  [[2, 3, 5], [3, 2, 2]],
+  [[2, 1, 3, 2], [1, 4, 1, 3]],
+  [[1, 1, 1], [4, 3, 2]],
+  [[3, 2], [0, 2]],
+];
+
+describe('Tile as block copies is the backend’s Tile, byte for byte', () => {
+  for (const [shape, reps] of TILES) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      it(`${JSON.stringify(shape)} × ${JSON.stringify(reps)}, ${dtype}`, () => {
+        const x = values(shape, dtype, RandomStream.at('test/copy-kernels', 'tile', shape.join('x'), reps.join('x'), dtype));
+        const got = tf.tile(x, reps);
+        const want = viaBackend(backendCopyKernels().tile, { x }, { reps });
+        sameBytes(got, want);
+        tf.dispose([x, got, want]);
+      });
+    }
+  }
+});
+
+const GATHERS: { shape: number[]; indices: number[]; indexShape: number[]; axis: number }[] = [
+  { shape: [10, 4], indices: [3, 3, 0, 9, 1], indexShape: [5], axis: 0 },
+  { shape: [10, 4], indices: [3, 0, 2], indexShape: [3], axis: 1 },
+  { shape: [10, 4], indices: [3, 0, 2], indexShape: [3], axis: -1 },
+  { shape: [6, 5, 3], indices: [4, 0, 4, 1, 2, 2], indexShape: [2, 3], axis: 1 },
+  { shape: [6, 5, 3], indices: [2, 5, 0], indexShape: [3], axis: 0 },
+  { shape: [6, 5, 3], indices: [1], indexShape: [1], axis: 2 },
+  { shape: [7], indices: [6, 0, 0], indexShape: [3], axis: 0 },
+  { shape: [1000, 49], indices: Array.from({ length: 2048 }, (_, i) => (i * 7919) % 1000), indexShape: [2048], axis: 0 },
+  { shape: [4, 3], indices: [], indexShape: [0], axis: 0 },
+];
+
+describe('GatherV2 as block copies is the backend’s GatherV2, byte for byte', () => {
+  for (const g of GATHERS) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      it(`${JSON.stringify(g.shape)} along ${g.axis} at ${g.indices.length} indices ${JSON.stringify(g.indexShape)}, ${dtype}`, () => {
+        const x = values(g.shape, dtype, RandomStream.at('test/copy-kernels', 'gather', g.shape.join('x'), g.axis, dtype));
+        const indices = tf.tensor(g.indices, g.indexShape, 'int32');
+        const got = tf.gather(x, indices, g.axis);
+        const want = viaBackend(backendCopyKernels().gather, { x, indices }, { axis: g.axis, batchDims: 0 });
+        sameBytes(got, want);
+        tf.dispose([x, indices, got, want]);
+      });
+    }
+  }
+
+  it('leaves an index out of range to the backend, which names it', () => {
+    const x = tf.zeros([4, 3]);
+    for (const bad of [4, -1]) {
+      const indices = tf.tensor1d([0, bad], 'int32');
+      expect(() => tf.gather(x, indices)).toThrow(`the index value ${bad} is not in [0, 3]`);
+      indices.dispose();
+    }
+    x.dispose();
+  });
+
+  it('gathers with batch dimensions through the backend’s kernel (same result as before)', () => {
+    const x = values([2, 5, 3], 'float32', RandomStream.at('test/copy-kernels', 'batchDims'));
+    const indices = tf.tensor([[4, 0], [1, 1]], [2, 2], 'int32');
+    const got = tf.gather(x, indices, 1, 1);
+    const want = viaBackend(backendCopyKernels().gather, { x, indices }, { axis: 1, batchDims: 1 });
+    sameBytes(got, want);
+    tf.dispose([x, indices, got, want]);
+  });
+});

@@ -71,4 +71,14 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     claims: ['entropy-gaussian-vae', 'entropy-vae-variants'],
     ports: true,
   },
+  {
+    id: 'wasm-gaussian-eval-dense-skips-negative-inputs',
+    kind: 'estimator',
+    description: "The WebAssembly port of the Gaussian VAE evaluation's dense layer skips every input ≤ 0 instead of only the zeros (as if the inputs had passed a ReLU): wrong hidden layers, ELBO and entropies.",
+    file: 'src/models/gaussian-vae/wasm/dense.as.ts',
+    find: 'if (v == 0) continue;',
+    replace: 'if (v <= 0) continue;',
+    claims: ['entropy-gaussian-vae'],
+    ports: true,
+  },
 ];

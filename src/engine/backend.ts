@@ -15,6 +15,7 @@ export const BACKEND_ENV_VAR = 'VAE_CLAIMS_BACKEND';
 import type { BackendInfo } from '../contract/claim.ts';
 import { installBatchMatMul } from './batch-matmul-kernel.ts';
 import { installCopyKernels } from './copy-kernels.ts';
+import { installSum } from './sum-kernel.ts';
 
 export type { BackendInfo };
 
@@ -52,11 +53,13 @@ export async function useBackend(requested?: string): Promise<BackendInfo> {
     throw new BackendError(`backend "${name}" failed to initialise (tf.getBackend() = ${tf.getBackend()})`);
   }
   await tf.ready();
-  // The WebAssembly backend's batched products, tiles and gathers through faster kernels that
-  // compute the same bits (batch-matmul-kernel.ts, copy-kernels.ts).
+  // The WebAssembly backend's batched and transposed products, tiles, gathers and column sums
+  // through faster kernels that compute the same bits (batch-matmul-kernel.ts,
+  // copy-kernels.ts, sum-kernel.ts).
   if (name === 'wasm') {
     installBatchMatMul();
     installCopyKernels();
+    installSum();
   }
   active = { name: tf.getBackend(), tfjsVersion: tf.version.tfjs, precision: 'float32' };
   return active;

@@ -102,6 +102,15 @@ for (const [L, K, N] of [
     }
   }
 }
+// One matrix pair, transposed (the backend's loop, not XNNPACK), as rank 2 and as a batch of one.
+for (const [tA, tB] of [
+  [true, false],
+  [false, true],
+  [true, true],
+] as const) {
+  CASES.push({ a: tA ? [97, 33] : [33, 97], b: tB ? [20, 97] : [97, 20], tA, tB });
+  CASES.push({ a: tA ? [1, 50, 9] : [1, 9, 50], b: tB ? [1, 17, 50] : [1, 50, 17], tA, tB });
+}
 // A batch broadcast from either operand, and batches of higher rank.
 CASES.push({ a: [1, 7, 60], b: [4, 60, 9], tA: false, tB: false });
 CASES.push({ a: [4, 60, 7], b: [1, 9, 60], tA: true, tB: true });
@@ -124,13 +133,14 @@ describe('the SIMD BatchMatMul is the WebAssembly backend’s own, bit for bit',
         const want = reference(a, b, c.tA, c.tB);
         expect(sameBits(data, want)).toBe(0);
         // The statement of the arithmetic (rank-3 cases; the emulation takes one batch dimension).
-        if (c.a.length === 3) {
+        if (c.a.length === 3 && c.b.length === 3) {
           const batch = Math.max(c.a[0], c.b[0]);
           const [L, K] = c.tA ? [c.a[2], c.a[1]] : [c.a[1], c.a[2]];
           const N = c.tB ? c.b[1] : c.b[2];
           expect(sameBits(data, emulate(a.dataSync() as Float32Array, b.dataSync() as Float32Array, batch, c.a[0] === 1, c.b[0] === 1, L, K, N, c.tA, c.tB))).toBe(0);
         }
-        expect(got.shape).toEqual([...(c.a.length === 4 ? c.a.slice(0, 2) : [Math.max(c.a[0], c.b[0])]), c.tA ? c.a.at(-1) : c.a.at(-2), c.tB ? c.b.at(-2) : c.b.at(-1)]);
+        const batchShape = c.a.length === 4 ? c.a.slice(0, 2) : c.a.length === 3 ? [Math.max(c.a[0], c.b[0])] : [];
+        expect(got.shape).toEqual([...batchShape, c.tA ? c.a.at(-1) : c.a.at(-2), c.tB ? c.b.at(-2) : c.b.at(-1)]);
         tf.dispose([a, b, got]);
       });
     }

@@ -1,0 +1,63 @@
+/**
+ * Sum over one axis that is not the innermost (∂b = Σ_rows δ, a column total) for
+ * TensorFlow.js's WebAssembly backend: the backend first copies x transposed so that the
+ * axis is innermost, then sums; wasm/sum.as.ts sums in place, in the same order, with
+ * f32x4 SIMD, bit for bit (see there; test/engine/sum-kernel.test.ts compares with the
+ * backend's kernel). Every other Sum (innermost axes, several axes, int32) goes to the
+ * backend's own kernel. installSum() is called by useBackend for 'wasm';
+ * VAE_CLAIMS_SUM_KERNEL=js keeps the backend's.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { wasmKernelBinary, type KernelImplementation } from './wasm-kernel.ts';
+
+interface SumExports {
+  sumMiddle(xAt: number, outAt: number, outer: number, R: number, inner: number): void;
+}
+
+interface WasmBackendInternals {
+  wasm: { asm: { memory: WebAssembly.Memory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+const binary = wasmKernelBinary(new URL('./wasm/sum.wasm', import.meta.url), 'VAE_CLAIMS_SUM_KERNEL', { name: 'sum', source: new URL('./wasm/sum.as.ts', import.meta.url) });
+
+let installed: KernelImplementation | null = null;
+let backendKernel: tf.KernelFunc | null = null;
+
+/** The WebAssembly backend's own Sum, once installSum has replaced it (for the tests). */
+export function backendSum(): tf.KernelFunc | null {
+  return backendKernel;
+}
+
+/** Registers the Sum for the 'wasm' backend (once; the backend must be initialised). */
+export function installSum(): KernelImplementation {
+  if (installed !== null) return installed;
+  const module = binary.module();
+  const original = tf.getKernel(tf.Sum, 'wasm');
+  if (module === null || original === undefined) return (installed = 'js');
+  const backend = tf.findBackend('wasm') as unknown as WasmBackendInternals;
+  const exports = new WebAssembly.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as unknown as SumExports;
+  const fallback = (backendKernel = original.kernelFunc);
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    if (x.dtype !== 'float32' || x.shape.length < 2) return fallback(args);
+    const axes = tf.util.parseAxisParam(axis, x.shape);
+    if (axes.length !== 1 || axes[0] === x.shape.length - 1) return fallback(args);
+    const k = axes[0];
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, k));
+    const R = x.shape[k];
+    const inner = tf.util.sizeFromShape(x.shape.slice(k + 1));
+    // The backend's output shape: x's without the axis (or with it as 1, keepDims).
+    const outShape = keepDims ? x.shape.map((s, i) => (i === k ? 1 : s)) : x.shape.filter((_, i) => i !== k);
+    if (outer * R * inner === 0) return fallback(args);
+    const be = args.backend as unknown as WasmBackendInternals;
+    const out = be.makeOutput(outShape, 'float32');
+    exports.sumMiddle(be.dataIdMap.get(x.dataId).memoryOffset, be.dataIdMap.get(out.dataId).memoryOffset, outer, R, inner);
+    return out;
+  };
+  tf.unregisterKernel(tf.Sum, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc });
+  return (installed = 'wasm-simd');
+}

@@ -245,6 +245,16 @@ export const ENTROPY_MUTANTS: Mutant[] = [
     claims: ['entropy-gaussian-vae'],
   },
   {
+    id: 'engine-adam-first-moment-uncorrected-ports-on',
+    kind: 'optimizer',
+    description: 'The same missing bias correction in the TF.js Adam’s op chain, with the fused WebAssembly step on (which the trainer runs instead; only its run-time comparison with the chain can see a bug in the chain).',
+    file: 'src/engine/optimizer.ts',
+    find: 'const update = m.div(c1).div(v.div(c2).sqrt().add(epsilon));',
+    replace: 'const update = m.div(v.div(c2).sqrt().add(epsilon));',
+    claims: ['entropy-gaussian-vae'],
+    ports: true,
+  },
+  {
     id: 'entropy-vae3-decoder-entropy-of-std',
     kind: 'entropy-formula',
     description: 'VAE-3’s decoder entropy evaluated at σ_d(z) instead of σ_d²(z) (½ log(2πeσ) per dimension).',

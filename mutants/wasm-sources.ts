@@ -81,4 +81,14 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     claims: ['entropy-gaussian-vae'],
     ports: true,
   },
+  {
+    id: 'wasm-tfjs-adam-second-moment-uncorrected',
+    kind: 'optimizer',
+    description: "The fused TF.js Adam step's WebAssembly source forgets the second moment's bias correction in its SIMD lanes (√v' instead of √(v'/c2)).",
+    file: 'src/engine/wasm/tfjs-adam.as.ts',
+    find: 'f32x4.sqrt(f32x4.div(v, C2))',
+    replace: 'f32x4.sqrt(v)',
+    claims: ['entropy-gaussian-vae', 'entropy-vae-variants'],
+    ports: true,
+  },
 ];

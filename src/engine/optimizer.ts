@@ -4,6 +4,7 @@
  * each parameter's trailing dimensions.
  */
 import { tf } from './backend.ts';
+import { fusedAdamStep } from './tfjs-adam-kernel.ts';
 
 /**
  * A user's optimiser: an elementwise update rule with its own per-coordinate
@@ -58,6 +59,28 @@ function broadcastTo(gamma: tf.Tensor1D, like: tf.Tensor): tf.Tensor {
   return gamma.reshape([gamma.shape[0], ...like.shape.slice(1).map(() => 1)]);
 }
 
+/**
+ * Steps at which the TF.js Adam runs its op chain beside the fused step and requires the same
+ * bits: the first four, then every power of two (≤ 2 log₂ n checks in n steps). A bug in
+ * either, or a mutant of the chain, makes the run throw instead of training on one of them
+ * unseen.
+ */
+function checkedStep(k: number): boolean {
+  return k <= 4 || (k & (k - 1)) === 0;
+}
+
+function requireSameBits(name: string, k: number, fused: tf.Tensor[], chain: tf.Tensor[]): void {
+  ['m', 'v', 'θ'].forEach((what, i) => {
+    const a = fused[i].dataSync();
+    const b = chain[i].dataSync();
+    for (let j = 0; j < a.length; j++) {
+      if (!Object.is(a[j], b[j])) {
+        throw new Error(`TF.js Adam: the fused WebAssembly step gives ${what}[${j}] = ${a[j]} for parameter ${name} at step ${k}, the op chain ${b[j]}`);
+      }
+    }
+  });
+}
+
 class Sgd implements Optimizer {
   apply(params: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, gamma: tf.Tensor1D): void {
     tf.tidy(() => {
@@ -85,12 +108,23 @@ class Adam implements Optimizer {
         const g = grads[name];
         this.m[name] ??= tf.variable(tf.zerosLike(p), false);
         this.v[name] ??= tf.variable(tf.zerosLike(p), false);
-        const m = this.m[name].mul(beta1).add(g.mul(1 - beta1));
-        const v = this.v[name].mul(beta2).add(g.square().mul(1 - beta2));
-        this.m[name].assign(m);
-        this.v[name].assign(v);
-        const update = m.div(c1).div(v.div(c2).sqrt().add(epsilon));
-        p.assign(p.add(update.mul(broadcastTo(gamma, p))));
+        // One fused pass on the WebAssembly backend (tfjs-adam-kernel.ts), the same bits as the
+        // chain below, which it replaces; the chain also runs beside it at checked steps.
+        const fused = fusedAdamStep(p, g, this.m[name], this.v[name], gamma, { beta1, beta2, epsilon, c1, c2 });
+        if (fused === null || checkedStep(k)) {
+          const m = this.m[name].mul(beta1).add(g.mul(1 - beta1));
+          const v = this.v[name].mul(beta2).add(g.square().mul(1 - beta2));
+          const update = m.div(c1).div(v.div(c2).sqrt().add(epsilon));
+          const next = p.add(update.mul(broadcastTo(gamma, p)));
+          if (fused !== null) requireSameBits(name, k, fused, [m, v, next]);
+          this.m[name].assign(m);
+          this.v[name].assign(v);
+          p.assign(next);
+        } else {
+          this.m[name].assign(fused[0]);
+          this.v[name].assign(fused[1]);
+          p.assign(fused[2]);
+        }
       }
     });
   }

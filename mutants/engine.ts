@@ -40,4 +40,22 @@ export const ENGINE_MUTANTS: readonly Mutant[] = [
     replace: 'const logDetC = logVar.mul(D).add(logDet);',
     claims: ['entropy-ppca'],
   },
+  {
+    id: 'tfjs-gather-ignores-indices',
+    kind: 'sampling',
+    description: "The WebAssembly backend's GatherV2 as block copies takes row i where row indices[i] belongs: every replica's mini-batch is the data's first B rows, every step.",
+    file: 'src/engine/copy-kernels.ts',
+    find: 'const from = base + idx[i] * slice;',
+    replace: 'const from = base + i * slice;',
+    claims: ['entropy-gaussian-vae', 'entropy-vae-variants'],
+  },
+  {
+    id: 'tfjs-tile-replicates-first-block-only-once',
+    kind: 'sampling',
+    description: "Tile as block copies stops after the second repetition of each block (k < 2 for k < reps): from the third copy on the output keeps whatever the memory held.",
+    file: 'src/engine/copy-kernels.ts',
+    find: 'for (let k = 1; k < reps[d]; k++) heap.copyWithin(to + k * block, to, to + block);',
+    replace: 'for (let k = 1; k < Math.min(2, reps[d]); k++) heap.copyWithin(to + k * block, to, to + block);',
+    claims: ['snn-ntk', 'snn-linear-convergence', 'snn-krr-equivalence'],
+  },
 ];

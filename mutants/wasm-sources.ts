@@ -91,4 +91,14 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     claims: ['entropy-gaussian-vae', 'entropy-vae-variants'],
     ports: true,
   },
+  {
+    id: 'wasm-sum-skips-first-row',
+    kind: 'gradient',
+    description: "The in-place column sum's WebAssembly source starts at row 1 (an off-by-one): every Sum over a non-innermost axis, e.g. a bias gradient Σ_rows δ, misses its first row.",
+    file: 'src/engine/wasm/sum.as.ts',
+    find: 'for (let r = 0; r < R; r++) {',
+    replace: 'for (let r = 1; r < R; r++) {',
+    claims: ['ntk-lazy-training', 'ntk-linear-convergence', 'ntk-krr-equivalence'],
+    ports: true,
+  },
 ];

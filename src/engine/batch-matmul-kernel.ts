@@ -59,12 +59,15 @@ export function installBatchMatMul(): KernelImplementation {
   const original = tf.getKernel(tf.BatchMatMul, 'wasm');
   if (module === null || original === undefined) return (installed = 'js');
   const backend = tf.findBackend('wasm') as unknown as WasmBackendInternals;
-  const exports = new WebAssembly.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as unknown as MatMulExports;
+  const memory = backend.wasm.asm.memory;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as MatMulExports;
   const fallback = (backendKernel = original.kernelFunc);
   const kernelFunc: tf.KernelFunc = (args) => {
+    const be = args.backend as unknown as WasmBackendInternals;
+    // A backend re-created since (its memory replaced): this instance would read the old memory.
+    if (be.wasm.asm.memory !== memory) return fallback(args);
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    const be = args.backend as unknown as WasmBackendInternals;
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return fallback(args);
     const aRank = a.shape.length;
     const bRank = b.shape.length;

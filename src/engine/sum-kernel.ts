@@ -37,9 +37,13 @@ export function installSum(): KernelImplementation {
   const original = tf.getKernel(tf.Sum, 'wasm');
   if (module === null || original === undefined) return (installed = 'js');
   const backend = tf.findBackend('wasm') as unknown as WasmBackendInternals;
-  const exports = new WebAssembly.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as unknown as SumExports;
+  const memory = backend.wasm.asm.memory;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SumExports;
   const fallback = (backendKernel = original.kernelFunc);
   const kernelFunc: tf.KernelFunc = (args) => {
+    const be = args.backend as unknown as WasmBackendInternals;
+    // A backend re-created since (its memory replaced): this instance would read the old memory.
+    if (be.wasm.asm.memory !== memory) return fallback(args);
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
     if (x.dtype !== 'float32' || x.shape.length < 2) return fallback(args);
@@ -52,7 +56,6 @@ export function installSum(): KernelImplementation {
     // The backend's output shape: x's without the axis (or with it as 1, keepDims).
     const outShape = keepDims ? x.shape.map((s, i) => (i === k ? 1 : s)) : x.shape.filter((_, i) => i !== k);
     if (outer * R * inner === 0) return fallback(args);
-    const be = args.backend as unknown as WasmBackendInternals;
     const out = be.makeOutput(outShape, 'float32');
     exports.sumMiddle(be.dataIdMap.get(x.dataId).memoryOffset, be.dataIdMap.get(out.dataId).memoryOffset, outer, R, inner);
     return out;

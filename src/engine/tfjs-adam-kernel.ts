@@ -44,7 +44,9 @@ function register(): boolean {
   const module = binary.module();
   const backend = tf.findBackend('wasm') as unknown as WasmBackendInternals | undefined;
   if (module === null || backend === undefined) return (registered = false);
-  const exports = new WebAssembly.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as unknown as AdamExports;
+  const memory = backend.wasm.asm.memory;
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as AdamExports;
+  boundMemory = memory;
   tf.registerKernel({
     kernelName: KERNEL,
     backendName: 'wasm',
@@ -64,9 +66,12 @@ function register(): boolean {
   return (registered = true);
 }
 
-/** Whether the TF.js trainer's Adam runs fused here (with the wasm backend active). */
+let boundMemory: WebAssembly.Memory | null = null;
+
+/** Whether the TF.js trainer's Adam runs fused here (the wasm backend active, and the one the module was bound to). */
 export function tfjsAdamImplementation(): KernelImplementation {
-  return tf.getBackend() === 'wasm' && binary.module() !== null && register() ? 'wasm-simd' : 'js';
+  if (tf.getBackend() !== 'wasm' || binary.module() === null || !register()) return 'js';
+  return (tf.backend() as unknown as WasmBackendInternals).wasm.asm.memory === boundMemory ? 'wasm-simd' : 'js';
 }
 
 /** One fused Adam step for parameter p ([R, …]; gamma [R]): [m', v', θ'], or null where the op chain must run. */

@@ -98,7 +98,9 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     file: 'src/engine/wasm/sum.as.ts',
     find: 'for (let r = 0; r < R; r++) {',
     replace: 'for (let r = 1; r < R; r++) {',
-    claims: ['ntk-lazy-training', 'ntk-linear-convergence', 'ntk-krr-equivalence'],
+    // Measured: ntk-krr-equivalence and ntk-linear-convergence fail; ntk-lazy-training passes (its
+    // trained quantity's sums are over innermost axes), so it is not named.
+    claims: ['ntk-linear-convergence', 'ntk-krr-equivalence'],
     ports: true,
   },
 ];

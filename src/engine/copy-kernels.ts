@@ -1,10 +1,13 @@
 /**
- * Tile and GatherV2 for TensorFlow.js's WebAssembly backend as block copies. Both only
- * move values, yet the backend's kernels do it one element at a time through index
- * arithmetic: measured here, tiling [64, 1, 64] to [64, 32, 64] took 10 ms (0.05 GB/s)
- * and gathering 2048 rows of 49 floats 4.5 ms, more than a batched layer's product. The
- * engine's TF.js path meets both every step: GatherV2 draws each replica's mini-batch
- * rows, Tile spreads per-replica values over a batch. Here each run of contiguous values
+ * Tile, GatherV2 and Slice for TensorFlow.js's WebAssembly backend as block copies. All
+ * three only move values, yet the backend's kernels are slow at it: Tile and GatherV2 go
+ * one element at a time through index arithmetic (measured here: tiling [64, 1, 64] to
+ * [64, 32, 64] took 10 ms, 0.05 GB/s; gathering 2048 rows of 49 floats 4.5 ms, more than a
+ * batched layer's product), and Slice first copies the WHOLE input out of the backend's
+ * memory (readSync) for every slice, so tf.split into k parts copies it k times (a quarter
+ * of the deep VAE's TF.js step). The engine's TF.js path meets all three every step:
+ * GatherV2 draws each replica's mini-batch rows, Tile spreads per-replica values over a
+ * batch, split/slice cut a layer's output into heads. Here each run of contiguous values
  * is one `copyWithin` inside the backend's memory (where the backend keeps every tensor),
  * so the output is the same bytes by construction; test/engine/copy-kernels.test.ts
  * compares both with the backend's kernels over shapes, repetitions, axes and dtypes.
@@ -12,7 +15,7 @@
  * installCopyKernels() (called by useBackend for 'wasm') registers them in place of the
  * backend's; what they do not cover goes to the backend's own kernel: other dtypes than
  * float32 and int32, a gather with batch dimensions, an index out of range (the
- * backend's kernel throws its error). VAE_CLAIMS_COPY_KERNELS=js keeps the backend's.
+ * backend's kernel throws its error), a scalar. VAE_CLAIMS_COPY_KERNELS=js keeps the backend's.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -26,10 +29,10 @@ interface WasmBackendInternals {
 const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4 };
 
 let installed = false;
-const backendKernels: { tile?: tf.KernelFunc; gather?: tf.KernelFunc } = {};
+const backendKernels: { tile?: tf.KernelFunc; gather?: tf.KernelFunc; slice?: tf.KernelFunc } = {};
 
-/** The backend's own Tile and GatherV2, once installCopyKernels has replaced them (for the tests). */
-export function backendCopyKernels(): { tile?: tf.KernelFunc; gather?: tf.KernelFunc } {
+/** The backend's own Tile, GatherV2 and Slice, once installCopyKernels has replaced them (for the tests). */
+export function backendCopyKernels(): { tile?: tf.KernelFunc; gather?: tf.KernelFunc; slice?: tf.KernelFunc } {
   return backendKernels;
 }
 
@@ -65,9 +68,12 @@ export function installCopyKernels(): boolean {
   if (installed || process.env.VAE_CLAIMS_COPY_KERNELS === 'js') return installed;
   const tileConfig = tf.getKernel(tf.Tile, 'wasm');
   const gatherConfig = tf.getKernel(tf.GatherV2, 'wasm');
-  if (tileConfig === undefined || gatherConfig === undefined) return false;
+  const sliceConfig = tf.getKernel(tf.Slice, 'wasm');
+  const splitConfig = tf.getKernel(tf.SplitV, 'wasm');
+  if (tileConfig === undefined || gatherConfig === undefined || sliceConfig === undefined || splitConfig === undefined) return false;
   const tileFallback = (backendKernels.tile = tileConfig.kernelFunc);
   const gatherFallback = (backendKernels.gather = gatherConfig.kernelFunc);
+  const sliceFallback = (backendKernels.slice = sliceConfig.kernelFunc);
 
   const tile: tf.KernelFunc = (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
@@ -118,6 +124,60 @@ export function installCopyKernels(): boolean {
     return out;
   };
 
+  const slice: tf.KernelFunc = (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
+    const bytes = BYTES[x.dtype];
+    const rank = x.shape.length;
+    if (bytes === undefined || rank === 0) return sliceFallback(args);
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+    const be = args.backend as unknown as WasmBackendInternals;
+    const out = be.makeOutput(s, x.dtype);
+    const n = tf.util.sizeFromShape(s);
+    if (n === 0) return out;
+    const heap = be.wasm.HEAPU8; // after makeOutput, which may grow the memory
+    const xAt = be.dataIdMap.get(x.dataId).memoryOffset;
+    let to = be.dataIdMap.get(out.dataId).memoryOffset;
+    const strides = [...tf.util.computeStrides(x.shape), 1]; // elements, the last axis's too
+    if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
+      const from = xAt + tf.slice_util.computeFlatOffset(b, strides) * bytes;
+      heap.copyWithin(to, from, from + n * bytes);
+      return out;
+    }
+    // Runs along the last axis, the leading indices in row-major order (an odometer over s).
+    const run = s[rank - 1] * bytes;
+    const index = new Array<number>(rank - 1).fill(0);
+    for (let copied = 0; copied < n; copied += s[rank - 1], to += run) {
+      let from = b[rank - 1];
+      for (let d = 0; d < rank - 1; d++) from += (b[d] + index[d]) * strides[d];
+      from = xAt + from * bytes;
+      heap.copyWithin(to, from, from + run);
+      for (let d = rank - 2; d >= 0 && ++index[d] === s[d]; d--) index[d] = 0;
+    }
+    return out;
+  };
+
+  // The backend's SplitV calls its own slice directly (not through the registry): the same
+  // pieces, each through the slice above.
+  const split: tf.KernelFunc = (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    const a = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((n) => {
+      const size = x.shape.slice();
+      size[a] = n;
+      const piece = slice({ inputs: { x }, attrs: { begin: begin.slice(), size }, backend: args.backend }) as tf.TensorInfo;
+      begin[a] += n;
+      return piece;
+    });
+  };
+
+  tf.unregisterKernel(tf.Slice, 'wasm');
+  tf.registerKernel({ ...sliceConfig, kernelFunc: slice });
+  tf.unregisterKernel(tf.SplitV, 'wasm');
+  tf.registerKernel({ ...splitConfig, kernelFunc: split });
   tf.unregisterKernel(tf.Tile, 'wasm');
   tf.registerKernel({ ...tileConfig, kernelFunc: tile });
   tf.unregisterKernel(tf.GatherV2, 'wasm');

@@ -1,9 +1,10 @@
 /**
- * Tile and GatherV2 as block copies (src/engine/copy-kernels.ts) must give the
+ * Tile, GatherV2 and Slice as block copies (src/engine/copy-kernels.ts) must give the
  * WebAssembly backend's own outputs, byte for byte: compared with the backend's kernels
  * (kept when replaced) on the same inputs, over ranks 1–4, repetitions of 1 and more on
  * every axis, gathers along every axis with repeated, unsorted and multi-dimensional
- * indices, float32 and int32, empty outputs, and values whose bits a conversion would
+ * indices, slices contiguous or not over ranks 1–5 (sizes −1 included) and tf.split,
+ * float32 and int32, empty outputs, and values whose bits a conversion would
  * change (−0, NaN, subnormals). What they do not cover must still reach the backend's
  * kernel: an index out of range throws the backend's error.
  */
@@ -110,5 +111,44 @@ describe('GatherV2 as block copies is the backend’s GatherV2, byte for byte', 
     const want = viaBackend(backendCopyKernels().gather, { x, indices }, { axis: 1, batchDims: 1 });
     sameBytes(got, want);
     tf.dispose([x, indices, got, want]);
+  });
+});
+
+const SLICES: { shape: number[]; begin: number[]; size: number[] }[] = [
+  { shape: [10], begin: [3], size: [4] },
+  { shape: [6, 8], begin: [2, 0], size: [3, 8] },
+  { shape: [6, 8], begin: [1, 2], size: [4, 5] },
+  { shape: [6, 8], begin: [0, 3], size: [-1, -1] },
+  { shape: [4, 5, 6], begin: [1, 1, 2], size: [2, 3, 3] },
+  { shape: [4, 5, 6], begin: [2, 0, 0], size: [1, 5, 6] },
+  { shape: [3, 4, 5, 6], begin: [0, 1, 0, 3], size: [3, 2, 5, 2] },
+  { shape: [2, 3, 2, 3, 4], begin: [1, 0, 1, 1, 1], size: [1, 3, 1, 2, 2] },
+  { shape: [5, 7], begin: [2, 3], size: [0, 2] },
+];
+
+describe('Slice as block copies is the backend’s Slice, byte for byte', () => {
+  for (const c of SLICES) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      it(`${JSON.stringify(c.shape)} from ${JSON.stringify(c.begin)} size ${JSON.stringify(c.size)}, ${dtype}`, () => {
+        const x = values(c.shape, dtype, RandomStream.at('test/copy-kernels', 'slice', JSON.stringify(c), dtype));
+        const got = tf.slice(x, c.begin, c.size);
+        const want = viaBackend(backendCopyKernels().slice, { x }, { begin: c.begin, size: c.size });
+        sameBytes(got, want);
+        tf.dispose([x, got, want]);
+      });
+    }
+  }
+
+  it('tf.split into unequal parts along a middle axis gives the backend’s pieces', () => {
+    const x = values([4, 9, 3], 'float32', RandomStream.at('test/copy-kernels', 'split'));
+    const parts = tf.split(x, [2, 4, 3], 1);
+    let from = 0;
+    for (const [i, width] of [2, 4, 3].entries()) {
+      const want = viaBackend(backendCopyKernels().slice, { x }, { begin: [0, from, 0], size: [4, width, 3] });
+      sameBytes(parts[i], want);
+      from += width;
+      want.dispose();
+    }
+    tf.dispose([x, ...parts]);
   });
 });

@@ -58,4 +58,13 @@ export const ENGINE_MUTANTS: readonly Mutant[] = [
     replace: 'for (let k = 1; k < Math.min(2, reps[d]); k++) heap.copyWithin(to + k * block, to, to + block);',
     claims: ['snn-ntk', 'snn-linear-convergence', 'snn-krr-equivalence'],
   },
+  {
+    id: 'tfjs-slice-leading-begin-dropped',
+    kind: 'objective',
+    description: "Slice as block copies forgets the begin offset of the leading axes in a non-contiguous slice: every piece of a split along an inner axis after the first starts at the first's rows (the deep VAE's log-variance head reads the mean head's rows).",
+    file: 'src/engine/copy-kernels.ts',
+    find: 'for (let d = 0; d < rank - 1; d++) from += (b[d] + index[d]) * strides[d];',
+    replace: 'for (let d = 0; d < rank - 1; d++) from += index[d] * strides[d];',
+    claims: ['adam-rate-deep-vae', 'ntk-krr-equivalence'],
+  },
 ];

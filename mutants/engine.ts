@@ -59,12 +59,12 @@ export const ENGINE_MUTANTS: readonly Mutant[] = [
     claims: ['snn-ntk', 'snn-linear-convergence', 'snn-krr-equivalence'],
   },
   {
-    id: 'tfjs-slice-leading-begin-dropped',
+    id: 'tfjs-slice-last-axis-begin-dropped',
     kind: 'objective',
-    description: "Slice as block copies forgets the begin offset of the leading axes in a non-contiguous slice: every piece of a split along an inner axis after the first starts at the first's rows (the deep VAE's log-variance head reads the mean head's rows).",
+    description: "Slice as block copies forgets the begin offset along the last axis of a non-contiguous slice: every piece of a split along the last axis reads the first piece's columns (the deep VAE's log-variance head reads the mean head's, the parameter blocks of a packed θ each read the first block's).",
     file: 'src/engine/copy-kernels.ts',
-    find: 'for (let d = 0; d < rank - 1; d++) from += (b[d] + index[d]) * strides[d];',
-    replace: 'for (let d = 0; d < rank - 1; d++) from += index[d] * strides[d];',
+    find: 'let from = b[rank - 1];',
+    replace: 'let from = 0;',
     claims: ['adam-rate-deep-vae', 'ntk-krr-equivalence'],
   },
 ];

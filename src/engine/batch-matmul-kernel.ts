@@ -22,18 +22,12 @@
  * cannot load, or VAE_CLAIMS_MATMUL_KERNEL=js, the backend's kernel stays.
  */
 import * as tf from '@tensorflow/tfjs';
+import { instantiateInBackend, internals, offsetOf, replaceBackendKernel } from './wasm-backend.ts';
 import { wasmKernelBinary, type KernelImplementation } from './wasm-kernel.ts';
 
 interface MatMulExports {
   batchMatMul(aAt: number, bAt: number, outAt: number, batch: number, aBatch: number, bBatch: number, L: number, K: number, N: number, aOuter: number, aInner: number): void;
   transpose(fromAt: number, toAt: number, m: number, N: number, K: number): void;
-}
-
-/** The parts of the WebAssembly backend used here (not in its public types). */
-interface WasmBackendInternals {
-  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; _free(at: number): void };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
 const binary = wasmKernelBinary(new URL('./wasm/batch-matmul.wasm', import.meta.url), 'VAE_CLAIMS_MATMUL_KERNEL', { name: 'batch-matmul', source: new URL('./wasm/batch-matmul.as.ts', import.meta.url) });
@@ -56,14 +50,10 @@ export function batchMatMulImplementation(): KernelImplementation {
 export function installBatchMatMul(): KernelImplementation {
   if (installed !== null) return installed;
   const module = binary.module();
-  const original = tf.getKernel(tf.BatchMatMul, 'wasm');
-  if (module === null || original === undefined) return (installed = 'js');
-  const backend = tf.findBackend('wasm') as unknown as WasmBackendInternals;
-  const memory = backend.wasm.asm.memory;
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as MatMulExports;
-  const fallback = (backendKernel = original.kernelFunc);
-  const kernelFunc: tf.KernelFunc = (args) => {
-    const be = args.backend as unknown as WasmBackendInternals;
+  if (module === null) return (installed = 'js');
+  const { exports, memory } = instantiateInBackend<MatMulExports>(module);
+  backendKernel = replaceBackendKernel(tf.BatchMatMul, (fallback) => (args) => {
+    const be = internals(args.backend);
     // A backend re-created since (its memory replaced): this instance would read the old memory.
     if (be.wasm.asm.memory !== memory) return fallback(args);
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
@@ -85,9 +75,9 @@ export function installBatchMatMul(): KernelImplementation {
     if (K !== kB) return fallback(args); // the backend's kernel says what is wrong
     const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), L, N];
     const out = be.makeOutput([batch, L, N], 'float32');
-    const aAt = be.dataIdMap.get(a.dataId).memoryOffset;
-    let bAt = be.dataIdMap.get(b.dataId).memoryOffset;
-    const outAt = be.dataIdMap.get(out.dataId).memoryOffset;
+    const aAt = offsetOf(be, a);
+    let bAt = offsetOf(be, b);
+    const outAt = offsetOf(be, out);
     let scratch = 0;
     try {
       if (transposeB) {
@@ -101,8 +91,6 @@ export function installBatchMatMul(): KernelImplementation {
     }
     (out as { shape: number[] }).shape = outShape;
     return out;
-  };
-  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
-  return (installed = 'wasm-simd');
+  });
+  return (installed = backendKernel === null ? 'js' : 'wasm-simd');
 }

@@ -18,13 +18,7 @@
  * backend's kernel throws its error), a scalar. VAE_CLAIMS_COPY_KERNELS=js keeps the backend's.
  */
 import * as tf from '@tensorflow/tfjs';
-
-/** The parts of the WebAssembly backend used here (not in its public types). */
-interface WasmBackendInternals {
-  wasm: { HEAPU8: Uint8Array; HEAP32: Int32Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
+import { internals, offsetOf, replaceBackendKernel } from './wasm-backend.ts';
 
 const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4 };
 
@@ -66,39 +60,30 @@ function tileBytes(heap: Uint8Array, xAt: number, outAt: number, shape: readonly
 /** Registers the copy kernels for the 'wasm' backend (once; the backend must be initialised). */
 export function installCopyKernels(): boolean {
   if (installed || process.env.VAE_CLAIMS_COPY_KERNELS === 'js') return installed;
-  const tileConfig = tf.getKernel(tf.Tile, 'wasm');
-  const gatherConfig = tf.getKernel(tf.GatherV2, 'wasm');
-  const sliceConfig = tf.getKernel(tf.Slice, 'wasm');
-  const splitConfig = tf.getKernel(tf.SplitV, 'wasm');
-  if (tileConfig === undefined || gatherConfig === undefined || sliceConfig === undefined || splitConfig === undefined) return false;
-  const tileFallback = (backendKernels.tile = tileConfig.kernelFunc);
-  const gatherFallback = (backendKernels.gather = gatherConfig.kernelFunc);
-  const sliceFallback = (backendKernels.slice = sliceConfig.kernelFunc);
-
-  const tile: tf.KernelFunc = (args) => {
+  const makeTile = (tileFallback: tf.KernelFunc): tf.KernelFunc => (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { reps } = args.attrs as unknown as { reps: number[] };
     const bytes = BYTES[x.dtype];
     if (bytes === undefined || reps.length !== x.shape.length || x.shape.length === 0) return tileFallback(args);
-    const be = args.backend as unknown as WasmBackendInternals;
+    const be = internals(args.backend);
     const out = be.makeOutput(x.shape.map((s, i) => s * reps[i]), x.dtype);
     if (tf.util.sizeFromShape(out.shape) === 0) return out;
-    const xAt = be.dataIdMap.get(x.dataId).memoryOffset;
-    const outAt = be.dataIdMap.get(out.dataId).memoryOffset;
+    const xAt = offsetOf(be, x);
+    const outAt = offsetOf(be, out);
     tileBytes(be.wasm.HEAPU8, xAt, outAt, x.shape, reps, bytes); // the heap as it is after makeOutput (which may grow it)
     return out;
   };
 
-  const gather: tf.KernelFunc = (args) => {
+  const makeGather = (gatherFallback: tf.KernelFunc): tf.KernelFunc => (args) => {
     const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
     const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
     const bytes = BYTES[x.dtype];
     if (bytes === undefined || batchDims !== 0 || indices.dtype !== 'int32' || x.shape.length === 0) return gatherFallback(args);
-    const be = args.backend as unknown as WasmBackendInternals;
+    const be = internals(args.backend);
     const a = tf.util.parseAxisParam(axis, x.shape)[0];
     const dim = x.shape[a];
     const count = tf.util.sizeFromShape(indices.shape);
-    const idxAt = be.dataIdMap.get(indices.dataId).memoryOffset >> 2;
+    const idxAt = offsetOf(be, indices) >> 2;
     const heap32 = be.wasm.HEAP32;
     for (let i = 0; i < count; i++) {
       const v = heap32[idxAt + i];
@@ -112,8 +97,8 @@ export function installCopyKernels(): boolean {
     // Read the indices again: makeOutput may have grown the memory (a new buffer, the same offsets).
     const heap = be.wasm.HEAPU8;
     const idx = be.wasm.HEAP32.subarray(idxAt, idxAt + count);
-    const xAt = be.dataIdMap.get(x.dataId).memoryOffset;
-    let to = be.dataIdMap.get(out.dataId).memoryOffset;
+    const xAt = offsetOf(be, x);
+    let to = offsetOf(be, out);
     for (let o = 0; o < outer; o++) {
       const base = xAt + o * dim * slice;
       for (let i = 0; i < count; i++, to += slice) {
@@ -124,20 +109,20 @@ export function installCopyKernels(): boolean {
     return out;
   };
 
-  const slice: tf.KernelFunc = (args) => {
+  const makeSlice = (sliceFallback: tf.KernelFunc): tf.KernelFunc => (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { begin, size } = args.attrs as unknown as { begin: number | number[]; size?: number | number[] };
     const bytes = BYTES[x.dtype];
     const rank = x.shape.length;
     if (bytes === undefined || rank === 0) return sliceFallback(args);
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-    const be = args.backend as unknown as WasmBackendInternals;
+    const be = internals(args.backend);
     const out = be.makeOutput(s, x.dtype);
     const n = tf.util.sizeFromShape(s);
     if (n === 0) return out;
     const heap = be.wasm.HEAPU8; // after makeOutput, which may grow the memory
-    const xAt = be.dataIdMap.get(x.dataId).memoryOffset;
-    let to = be.dataIdMap.get(out.dataId).memoryOffset;
+    const xAt = offsetOf(be, x);
+    let to = offsetOf(be, out);
     const strides = [...tf.util.computeStrides(x.shape), 1]; // elements, the last axis's too
     if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
       const from = xAt + tf.slice_util.computeFlatOffset(b, strides) * bytes;
@@ -159,7 +144,7 @@ export function installCopyKernels(): boolean {
 
   // The backend's SplitV calls its own slice directly (not through the registry): the same
   // pieces, each through the slice above.
-  const split: tf.KernelFunc = (args) => {
+  const makeSplit = (slice: tf.KernelFunc): tf.KernelFunc => (args) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
     const a = tf.util.parseAxisParam(axis, x.shape)[0];
@@ -174,13 +159,10 @@ export function installCopyKernels(): boolean {
     });
   };
 
-  tf.unregisterKernel(tf.Slice, 'wasm');
-  tf.registerKernel({ ...sliceConfig, kernelFunc: slice });
-  tf.unregisterKernel(tf.SplitV, 'wasm');
-  tf.registerKernel({ ...splitConfig, kernelFunc: split });
-  tf.unregisterKernel(tf.Tile, 'wasm');
-  tf.registerKernel({ ...tileConfig, kernelFunc: tile });
-  tf.unregisterKernel(tf.GatherV2, 'wasm');
-  tf.registerKernel({ ...gatherConfig, kernelFunc: gather });
+  backendKernels.slice = replaceBackendKernel(tf.Slice, makeSlice) ?? undefined;
+  const slice = tf.getKernel(tf.Slice, 'wasm')?.kernelFunc; // ours, now registered
+  if (backendKernels.slice !== undefined && slice !== undefined) replaceBackendKernel(tf.SplitV, () => makeSplit(slice));
+  backendKernels.tile = replaceBackendKernel(tf.Tile, makeTile) ?? undefined;
+  backendKernels.gather = replaceBackendKernel(tf.GatherV2, makeGather) ?? undefined;
   return (installed = true);
 }

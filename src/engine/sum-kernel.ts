@@ -8,16 +8,11 @@
  * VAE_CLAIMS_SUM_KERNEL=js keeps the backend's.
  */
 import * as tf from '@tensorflow/tfjs';
+import { instantiateInBackend, internals, offsetOf, replaceBackendKernel } from './wasm-backend.ts';
 import { wasmKernelBinary, type KernelImplementation } from './wasm-kernel.ts';
 
 interface SumExports {
   sumMiddle(xAt: number, outAt: number, outer: number, R: number, inner: number): void;
-}
-
-interface WasmBackendInternals {
-  wasm: { asm: { memory: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
 const binary = wasmKernelBinary(new URL('./wasm/sum.wasm', import.meta.url), 'VAE_CLAIMS_SUM_KERNEL', { name: 'sum', source: new URL('./wasm/sum.as.ts', import.meta.url) });
@@ -34,14 +29,10 @@ export function backendSum(): tf.KernelFunc | null {
 export function installSum(): KernelImplementation {
   if (installed !== null) return installed;
   const module = binary.module();
-  const original = tf.getKernel(tf.Sum, 'wasm');
-  if (module === null || original === undefined) return (installed = 'js');
-  const backend = tf.findBackend('wasm') as unknown as WasmBackendInternals;
-  const memory = backend.wasm.asm.memory;
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SumExports;
-  const fallback = (backendKernel = original.kernelFunc);
-  const kernelFunc: tf.KernelFunc = (args) => {
-    const be = args.backend as unknown as WasmBackendInternals;
+  if (module === null) return (installed = 'js');
+  const { exports, memory } = instantiateInBackend<SumExports>(module);
+  backendKernel = replaceBackendKernel(tf.Sum, (fallback) => (args) => {
+    const be = internals(args.backend);
     // A backend re-created since (its memory replaced): this instance would read the old memory.
     if (be.wasm.asm.memory !== memory) return fallback(args);
     const { x } = args.inputs as { x: tf.TensorInfo };
@@ -57,10 +48,8 @@ export function installSum(): KernelImplementation {
     const outShape = keepDims ? x.shape.map((s, i) => (i === k ? 1 : s)) : x.shape.filter((_, i) => i !== k);
     if (outer * R * inner === 0) return fallback(args);
     const out = be.makeOutput(outShape, 'float32');
-    exports.sumMiddle(be.dataIdMap.get(x.dataId).memoryOffset, be.dataIdMap.get(out.dataId).memoryOffset, outer, R, inner);
+    exports.sumMiddle(offsetOf(be, x), offsetOf(be, out), outer, R, inner);
     return out;
-  };
-  tf.unregisterKernel(tf.Sum, 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
-  return (installed = 'wasm-simd');
+  });
+  return (installed = backendKernel === null ? 'js' : 'wasm-simd');
 }

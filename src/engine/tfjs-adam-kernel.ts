@@ -12,16 +12,11 @@
  * then log-spaced steps and requires the same bits (test/engine/tfjs-adam-kernel.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { instantiateInBackend, internals, offsetOf } from './wasm-backend.ts';
 import { wasmKernelBinary, type KernelImplementation } from './wasm-kernel.ts';
 
 interface AdamExports {
   adamStep(pAt: number, gAt: number, mAt: number, vAt: number, gammaAt: number, pOut: number, mOut: number, vOut: number, R: number, per: number, b1: number, a1: number, b2: number, a2: number, c1: number, c2: number, eps: number): void;
-}
-
-interface WasmBackendInternals {
-  wasm: { asm: { memory: WebAssembly.Memory } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
 }
 
 /** The float32 scalars of the op chain (Math.fround of what it converts to scalar tensors). */
@@ -39,22 +34,22 @@ const binary = wasmKernelBinary(new URL('./wasm/tfjs-adam.wasm', import.meta.url
 
 let registered: boolean | null = null;
 
+let boundMemory: WebAssembly.Memory | null = null;
+
 function register(): boolean {
   if (registered !== null) return registered;
   const module = binary.module();
-  const backend = tf.findBackend('wasm') as unknown as WasmBackendInternals | undefined;
-  if (module === null || backend === undefined) return (registered = false);
-  const memory = backend.wasm.asm.memory;
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as AdamExports;
+  if (module === null || tf.findBackend('wasm') === undefined) return (registered = false);
+  const { exports, memory } = instantiateInBackend<AdamExports>(module);
   boundMemory = memory;
   tf.registerKernel({
     kernelName: KERNEL,
     backendName: 'wasm',
-    kernelFunc: ({ inputs, backend: b, attrs }) => {
+    kernelFunc: ({ inputs, backend, attrs }) => {
       const { p, g, m, v, gamma } = inputs as Record<string, tf.TensorInfo>;
       const s = attrs as unknown as AdamScalars;
-      const be = b as unknown as WasmBackendInternals;
-      const at = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId).memoryOffset;
+      const be = internals(backend);
+      const at = (t: tf.TensorInfo) => offsetOf(be, t);
       const R = p.shape[0];
       const per = tf.util.sizeFromShape(p.shape) / R;
       const outs = [be.makeOutput(p.shape, 'float32'), be.makeOutput(p.shape, 'float32'), be.makeOutput(p.shape, 'float32')];
@@ -66,12 +61,10 @@ function register(): boolean {
   return (registered = true);
 }
 
-let boundMemory: WebAssembly.Memory | null = null;
-
 /** Whether the TF.js trainer's Adam runs fused here (the wasm backend active, and the one the module was bound to). */
 export function tfjsAdamImplementation(): KernelImplementation {
   if (tf.getBackend() !== 'wasm' || binary.module() === null || !register()) return 'js';
-  return (tf.backend() as unknown as WasmBackendInternals).wasm.asm.memory === boundMemory ? 'wasm-simd' : 'js';
+  return internals(tf.backend()).wasm.asm.memory === boundMemory ? 'wasm-simd' : 'js';
 }
 
 /** One fused Adam step for parameter p ([R, …]; gamma [R]): [m', v', θ'], or null where the op chain must run. */

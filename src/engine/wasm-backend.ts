@@ -1,0 +1,45 @@
+/**
+ * What the engine's kernels for TensorFlow.js's WebAssembly backend share
+ * (batch-matmul-kernel.ts, copy-kernels.ts, sum-kernel.ts, tfjs-adam-kernel.ts): the parts
+ * of the backend they use, which its public types do not show (its memory, where every
+ * tensor's values live at `memoryOffset`, and its output allocation), and the replacement
+ * of one of its kernels by ours with the backend's own kept as the fallback.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** The WebAssembly backend's internals the kernels use. */
+export interface WasmBackendInternals {
+  wasm: { asm: { memory: WebAssembly.Memory }; HEAPU8: Uint8Array; HEAP32: Int32Array; _malloc(bytes: number): number; _free(at: number): void };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+/** The kernel function's backend, as the internals. */
+export function internals(backend: unknown): WasmBackendInternals {
+  return backend as WasmBackendInternals;
+}
+
+/** A tensor's byte offset in the backend's memory. */
+export function offsetOf(be: WasmBackendInternals, t: tf.TensorInfo): number {
+  return be.dataIdMap.get(t.dataId).memoryOffset;
+}
+
+/** `module` instantiated in the 'wasm' backend's own memory (imported as env.memory), and that memory. */
+export function instantiateInBackend<T>(module: WebAssembly.Module): { exports: T; memory: WebAssembly.Memory } {
+  const memory = internals(tf.findBackend('wasm')).wasm.asm.memory;
+  return { exports: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T, memory };
+}
+
+/**
+ * Registers `make(fallback)` as the 'wasm' backend's kernel `name` in place of the backend's
+ * own, which is passed in as the fallback and returned (the tests compare with it); null
+ * where the backend has no such kernel (nothing is registered).
+ */
+export function replaceBackendKernel(name: string, make: (fallback: tf.KernelFunc) => tf.KernelFunc): tf.KernelFunc | null {
+  const original = tf.getKernel(name, 'wasm');
+  if (original === undefined) return null;
+  const kernelFunc = make(original.kernelFunc);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc });
+  return original.kernelFunc;
+}

@@ -33,6 +33,12 @@ export interface BackendInfo {
   name: string;
   tfjsVersion: string;
   precision: 'float32';
+  /**
+   * The backend's kernels the engine ran on its own faster code (the WebAssembly backend's
+   * BatchMatMul, Sum, Tile, GatherV2, Slice, SplitV, and the TF.js trainer's fused Adam step),
+   * each computing the backend's (or the op chain's) bits; absent when none.
+   */
+  kernels?: string[];
 }
 
 /** A user's data set (`verify --data FILE`): n points of dimension dim, row-major. */

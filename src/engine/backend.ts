@@ -16,6 +16,7 @@ import type { BackendInfo } from '../contract/claim.ts';
 import { installBatchMatMul } from './batch-matmul-kernel.ts';
 import { installCopyKernels } from './copy-kernels.ts';
 import { installSum } from './sum-kernel.ts';
+import { tfjsAdamImplementation } from './tfjs-adam-kernel.ts';
 
 export type { BackendInfo };
 
@@ -56,12 +57,14 @@ export async function useBackend(requested?: string): Promise<BackendInfo> {
   // The WebAssembly backend's batched and transposed products, tiles, gathers and column sums
   // through faster kernels that compute the same bits (batch-matmul-kernel.ts,
   // copy-kernels.ts, sum-kernel.ts).
+  const kernels: string[] = [];
   if (name === 'wasm') {
-    installBatchMatMul();
-    installCopyKernels();
-    installSum();
+    if (installBatchMatMul() === 'wasm-simd') kernels.push('BatchMatMul');
+    if (installCopyKernels()) kernels.push('Tile', 'GatherV2', 'Slice', 'SplitV');
+    if (installSum() === 'wasm-simd') kernels.push('Sum');
+    if (tfjsAdamImplementation() === 'wasm-simd') kernels.push('Adam (fused)');
   }
-  active = { name: tf.getBackend(), tfjsVersion: tf.version.tfjs, precision: 'float32' };
+  active = { name: tf.getBackend(), tfjsVersion: tf.version.tfjs, precision: 'float32', ...(kernels.length ? { kernels } : {}) };
   return active;
 }
 

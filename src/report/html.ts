@@ -225,6 +225,7 @@ function runDetails(report: VerifyReport): string {
     ['tier', report.tier],
     ['master seed', String(report.seed)],
     ['backend', `${report.backend} (tfjs ${report.backendInfo.tfjsVersion}, ${report.backendInfo.precision})`],
+    ...(report.backendInfo.kernels?.length ? [['engine kernels', `${report.backendInfo.kernels.join(', ')} (each bitwise the backend's own, or the op chain's)`] as [string, string]] : []),
     ['commit', `${shortCommit(env.gitCommit)}${env.gitDirty ? ' (uncommitted changes)' : ''}`],
     ...(env.editedKernels?.length ? [['WebAssembly kernels', `compiled from edited sources (in no commit): ${env.editedKernels.join(', ')}`] as [string, string]] : []),
     ['started', report.startedAt],

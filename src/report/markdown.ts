@@ -68,7 +68,7 @@ export function renderMarkdown(report: VerifyReport): string {
       (summary.errors ? `, ${summary.errors} errors` : '') +
       (report.merged?.missing?.length ? `, **${report.merged.missing.length} missing** (${report.merged.missing.join(', ')})` : ''),
     '',
-    `tier \`${report.tier}\` · seed ${report.seed} · backend \`${report.backend}\` (tfjs ${report.backendInfo.tfjsVersion}, float32)` +
+    `tier \`${report.tier}\` · seed ${report.seed} · backend \`${report.backend}\` (tfjs ${report.backendInfo.tfjsVersion}, float32${report.backendInfo.kernels?.length ? `; engine kernels with the same bits: ${report.backendInfo.kernels.join(', ')}` : ''})` +
       ` · ${seconds(report.durationMs)} · ${report.startedAt} · commit \`${shortCommit(report.environment.gitCommit)}\`` +
       (report.environment.gitDirty ? ' (dirty)' : '') +
       (report.environment.editedKernels?.length ? ` · **WebAssembly kernels compiled from edited sources: ${report.environment.editedKernels.join(', ')}**` : '') +

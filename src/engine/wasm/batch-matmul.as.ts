@@ -1,8 +1,8 @@
 // AssemblyScript source of batch-matmul.wasm: TensorFlow.js's WebAssembly backend's
-// batched float32 matrix product (its BatchMatMul kernel for a batch of more than one
-// matrix), with f32x4 SIMD, bit for bit. src/engine/batch-matmul-kernel.ts installs it
-// in place of the backend's own loop, which runs one multiply-add at a time at about
-// 1.5 GFLOP/s here.
+// float32 matrix product where the backend runs its own loop (a batch of more than one
+// matrix, or one pair with an operand transposed), with f32x4 SIMD, bit for bit.
+// src/engine/batch-matmul-kernel.ts installs it in place of that loop, which runs one
+// multiply-add at a time at about 1.5 GFLOP/s here.
 //
 // The arithmetic it must reproduce (measured against the backend on random shapes,
 // transposes and broadcast batches: test/engine/batch-matmul-kernel.test.ts): the

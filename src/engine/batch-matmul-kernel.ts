@@ -22,8 +22,8 @@
  * cannot load, or VAE_CLAIMS_MATMUL_KERNEL=js, the backend's kernel stays.
  */
 import * as tf from '@tensorflow/tfjs';
-import { instantiateInBackend, internals, offsetOf, replaceBackendKernel } from './wasm-backend.ts';
-import { wasmKernelBinary, type KernelImplementation } from './wasm-kernel.ts';
+import { backendKernelPort, internals, offsetOf } from './wasm-backend.ts';
+import { wasmKernelBinary } from './wasm-kernel.ts';
 
 interface MatMulExports {
   batchMatMul(aAt: number, bAt: number, outAt: number, batch: number, aBatch: number, bBatch: number, L: number, K: number, N: number, aOuter: number, aInner: number): void;
@@ -32,65 +32,48 @@ interface MatMulExports {
 
 const binary = wasmKernelBinary(new URL('./wasm/batch-matmul.wasm', import.meta.url), 'VAE_CLAIMS_MATMUL_KERNEL', { name: 'batch-matmul', source: new URL('./wasm/batch-matmul.as.ts', import.meta.url) });
 
-let installed: KernelImplementation | null = null;
-/** The backend's own kernel function, kept when replaced (a batch of one still goes there; the tests compare with it). */
-let backendKernel: tf.KernelFunc | null = null;
-
-/** The WebAssembly backend's own BatchMatMul, once installBatchMatMul has replaced it (else null). */
-export function backendBatchMatMul(): tf.KernelFunc | null {
-  return backendKernel;
-}
-
-/** Which BatchMatMul the WebAssembly backend runs for batches in this process: the SIMD one, or the backend's own ('js': not installed). */
-export function batchMatMulImplementation(): KernelImplementation {
-  return installed ?? 'js';
-}
+const port = backendKernelPort<MatMulExports>(tf.BatchMatMul, binary, (exports, fallback) => (args) => {
+  const be = internals(args.backend);
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return fallback(args);
+  const aRank = a.shape.length;
+  const bRank = b.shape.length;
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  const batch = Math.max(batchA, batchB);
+  // One matrix, neither transposed: the backend's XNNPACK path (fast; its own summation order).
+  // A transposed one goes through the backend's loop like a batch, so here too.
+  // Batches that broadcast otherwise than a whole operand: the backend's.
+  if ((batch <= 1 && !transposeA && !transposeB) || (batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return fallback(args);
+  const K = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
+  const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
+  const L = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
+  const N = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
+  if (K !== kB) return fallback(args); // the backend's kernel says what is wrong
+  const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), L, N];
+  const out = be.makeOutput([batch, L, N], 'float32');
+  const aAt = offsetOf(be, a);
+  let bAt = offsetOf(be, b);
+  const outAt = offsetOf(be, out);
+  let scratch = 0;
+  try {
+    if (transposeB) {
+      scratch = be.wasm._malloc(4 * batchB * K * N);
+      exports.transpose(bAt, scratch, batchB, N, K);
+      bAt = scratch;
+    }
+    exports.batchMatMul(aAt, bAt, outAt, batch, batchA === 1 ? 0 : L * K, batchB === 1 ? 0 : K * N, L, K, N, transposeA ? 1 : K, transposeA ? L : 1);
+  } finally {
+    if (scratch !== 0) be.wasm._free(scratch);
+  }
+  (out as { shape: number[] }).shape = outShape;
+  return out;
+});
 
 /** Registers the SIMD BatchMatMul for the 'wasm' backend (once; the backend must be initialised). */
-export function installBatchMatMul(): KernelImplementation {
-  if (installed !== null) return installed;
-  const module = binary.module();
-  if (module === null) return (installed = 'js');
-  const { exports, memory } = instantiateInBackend<MatMulExports>(module);
-  backendKernel = replaceBackendKernel(tf.BatchMatMul, (fallback) => (args) => {
-    const be = internals(args.backend);
-    // A backend re-created since (its memory replaced): this instance would read the old memory.
-    if (be.wasm.asm.memory !== memory) return fallback(args);
-    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2) return fallback(args);
-    const aRank = a.shape.length;
-    const bRank = b.shape.length;
-    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
-    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-    const batch = Math.max(batchA, batchB);
-    // One matrix, neither transposed: the backend's XNNPACK path (fast; its own summation order).
-    // A transposed one goes through the backend's loop like a batch, so here too.
-    // Batches that broadcast otherwise than a whole operand: the backend's.
-    if ((batch <= 1 && !transposeA && !transposeB) || (batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) return fallback(args);
-    const K = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
-    const kB = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
-    const L = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
-    const N = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
-    if (K !== kB) return fallback(args); // the backend's kernel says what is wrong
-    const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), L, N];
-    const out = be.makeOutput([batch, L, N], 'float32');
-    const aAt = offsetOf(be, a);
-    let bAt = offsetOf(be, b);
-    const outAt = offsetOf(be, out);
-    let scratch = 0;
-    try {
-      if (transposeB) {
-        scratch = be.wasm._malloc(4 * batchB * K * N);
-        exports.transpose(bAt, scratch, batchB, N, K);
-        bAt = scratch;
-      }
-      exports.batchMatMul(aAt, bAt, outAt, batch, batchA === 1 ? 0 : L * K, batchB === 1 ? 0 : K * N, L, K, N, transposeA ? 1 : K, transposeA ? L : 1);
-    } finally {
-      if (scratch !== 0) be.wasm._free(scratch);
-    }
-    (out as { shape: number[] }).shape = outShape;
-    return out;
-  });
-  return (installed = backendKernel === null ? 'js' : 'wasm-simd');
-}
+export const installBatchMatMul = port.install;
+/** Which BatchMatMul the WebAssembly backend runs for batches in this process: the SIMD one, or the backend's own ('js'). */
+export const batchMatMulImplementation = port.implementation;
+/** The WebAssembly backend's own BatchMatMul, once installBatchMatMul has replaced it (else null). */
+export const backendBatchMatMul = port.backend;

@@ -4,7 +4,7 @@
  * each parameter's trailing dimensions.
  */
 import { tf } from './backend.ts';
-import { fusedAdamStep } from './tfjs-adam-kernel.ts';
+import { fusedAdamStep, tfjsAdamImplementation } from './tfjs-adam-kernel.ts';
 
 /**
  * A user's optimiser: an elementwise update rule with its own per-coordinate
@@ -103,6 +103,7 @@ class Adam implements Optimizer {
     const { beta1, beta2, epsilon } = this.cfg;
     const c1 = 1 - Math.pow(beta1, k);
     const c2 = 1 - Math.pow(beta2, k);
+    const fusedHere = tfjsAdamImplementation() === 'wasm-simd';
     tf.tidy(() => {
       for (const [name, p] of Object.entries(params)) {
         const g = grads[name];
@@ -110,7 +111,7 @@ class Adam implements Optimizer {
         this.v[name] ??= tf.variable(tf.zerosLike(p), false);
         // One fused pass on the WebAssembly backend (tfjs-adam-kernel.ts), the same bits as the
         // chain below, which it replaces; the chain also runs beside it at checked steps.
-        const fused = fusedAdamStep(p, g, this.m[name], this.v[name], gamma, { beta1, beta2, epsilon, c1, c2 });
+        const fused = fusedHere ? fusedAdamStep(p, g, this.m[name], this.v[name], gamma, { beta1, beta2, epsilon, c1, c2 }) : null;
         if (fused === null || checkedStep(k)) {
           const m = this.m[name].mul(beta1).add(g.mul(1 - beta1));
           const v = this.v[name].mul(beta2).add(g.square().mul(1 - beta2));

@@ -67,9 +67,11 @@ export function tfjsAdamImplementation(): KernelImplementation {
   return internals(tf.backend()).wasm.asm.memory === boundMemory ? 'wasm-simd' : 'js';
 }
 
-/** One fused Adam step for parameter p ([R, …]; gamma [R]): [m', v', θ'], or null where the op chain must run. */
+/**
+ * One fused Adam step for parameter p ([R, …]; gamma [R]): [m', v', θ'], or null where the op
+ * chain must run. The caller asks tfjsAdamImplementation() once per step, not per parameter.
+ */
 export function fusedAdamStep(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, gamma: tf.Tensor1D, s: AdamScalars): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
-  if (tfjsAdamImplementation() !== 'wasm-simd') return null;
   if ([p, g, m, v, gamma].some((t) => t.dtype !== 'float32') || p.rank < 1 || gamma.size !== p.shape[0]) return null;
   if (!tf.util.arraysEqual(p.shape, g.shape) || !tf.util.arraysEqual(p.shape, m.shape) || !tf.util.arraysEqual(p.shape, v.shape)) return null;
   return tf.engine().runKernel(KERNEL, { p, g, m, v, gamma }, { ...s } as unknown as tf.NamedAttrMap) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];

@@ -6,6 +6,7 @@
  * of one of its kernels by ours with the backend's own kept as the fallback.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { KernelImplementation, WasmKernelBinary } from './wasm-kernel.ts';
 
 /** The WebAssembly backend's internals the kernels use. */
 export interface WasmBackendInternals {
@@ -42,4 +43,40 @@ export function replaceBackendKernel(name: string, make: (fallback: tf.KernelFun
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ ...original, kernelFunc });
   return original.kernelFunc;
+}
+
+/** One backend kernel replaced by a WebAssembly module's (batch-matmul-kernel.ts, sum-kernel.ts). */
+export interface BackendKernelPort {
+  /** Registers ours in place of the backend's (once; the 'wasm' backend must be initialised). */
+  install(): KernelImplementation;
+  /** Which runs in this process: ours ('wasm-simd'), or the backend's ('js': not installed). */
+  implementation(): KernelImplementation;
+  /** The backend's own kernel, kept when replaced (the fallback; the tests compare with it); else null. */
+  backend(): tf.KernelFunc | null;
+}
+
+/**
+ * The backend's kernel `name` replaced by `make(exports, fallback)`, the module `binary`
+ * instantiated in the backend's memory. Where the binary cannot load (or its switch says js)
+ * nothing is replaced. If the backend is ever re-created with a new memory, every call goes
+ * to the backend's own kernel: the instance would read the old memory.
+ */
+export function backendKernelPort<T>(name: string, binary: WasmKernelBinary, make: (exports: T, fallback: tf.KernelFunc) => tf.KernelFunc): BackendKernelPort {
+  let installed: KernelImplementation | null = null;
+  let original: tf.KernelFunc | null = null;
+  return {
+    install() {
+      if (installed !== null) return installed;
+      const module = binary.module();
+      if (module === null) return (installed = 'js');
+      const { exports, memory } = instantiateInBackend<T>(module);
+      original = replaceBackendKernel(name, (fallback) => {
+        const ours = make(exports, fallback);
+        return (args) => (internals(args.backend).wasm.asm.memory === memory ? ours(args) : fallback(args));
+      });
+      return (installed = original === null ? 'js' : 'wasm-simd');
+    },
+    implementation: () => installed ?? 'js',
+    backend: () => original,
+  };
 }

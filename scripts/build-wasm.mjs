@@ -31,6 +31,7 @@ export const WASM_KERNELS = {
   'batch-matmul': { source: 'src/engine/wasm/batch-matmul.as.ts', binary: 'src/engine/wasm/batch-matmul.wasm' },
   sum: { source: 'src/engine/wasm/sum.as.ts', binary: 'src/engine/wasm/sum.wasm' },
   'tfjs-adam': { source: 'src/engine/wasm/tfjs-adam.as.ts', binary: 'src/engine/wasm/tfjs-adam.wasm' },
+  'counter-normals': { source: 'src/engine/wasm/counter-normals.as.ts', binary: 'src/engine/wasm/counter-normals.wasm' },
   'gaussian-vae-dense': { source: 'src/models/gaussian-vae/wasm/dense.as.ts', binary: 'src/models/gaussian-vae/wasm/dense.wasm' },
 };
 export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd', '--use', 'abort=', '--noColors'];

@@ -4,6 +4,7 @@
  * data order, reparameterisation noise) comes from streams derived from its
  * seed alone, so its trajectory does not depend on its batch-mates.
  */
+import { CounterNormalStream } from './counter-normals.ts';
 import { RandomStream } from './rng.ts';
 import type { StepSchedule } from './schedule.ts';
 
@@ -44,6 +45,7 @@ export function samplesAt(r: ReplicaSetting, k: number): number {
 export interface ReplicaStreams {
   init: RandomStream;
   data: RandomStream;
+  /** Counter-based normals (counter-normals.ts): many per call in SIMD lanes, the same bits wherever drawn. */
   noise: RandomStream;
 }
 
@@ -51,7 +53,7 @@ export function replicaStreams(seed: number): ReplicaStreams {
   return {
     init: RandomStream.at(seed, 'init'),
     data: RandomStream.at(seed, 'data-order'),
-    noise: RandomStream.at(seed, 'reparameterisation-noise'),
+    noise: CounterNormalStream.at(seed, 'reparameterisation-noise'),
   };
 }
 

@@ -48,6 +48,7 @@ import { z } from 'zod';
 import type { AssumptionCheck, CheckResult, ClaimContext, Metric, Series } from '../../contract/claim.ts';
 import { intAtLeast, listOf, nonNegativeNumber, finiteNumber, positiveInt, positiveNumber, requireIncreasing } from '../../config/hyperparameters.ts';
 import { deriveSeed, RandomStream } from '../../engine/rng.ts';
+import { CounterNormalStream } from '../../engine/counter-normals.ts';
 import { replicaStreams, type ReplicaSetting, type ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { fixedSpectrumLinearGaussianData } from '../../models/linear-vae/iwae-data.ts';
@@ -216,7 +217,7 @@ export function snrPoint(c: IwaeSnrConfig, masterSeed: number, claimId: string, 
  * (fresh = K·d_z, period = B·K·d_z). The engine reads it in its documented
  * order (per point, K·d_z normals sample-major).
  */
-class SharedNoiseStream extends RandomStream {
+class SharedNoiseStream extends CounterNormalStream {
   private t = 0;
   private readonly kept: Float64Array;
   constructor(

@@ -130,6 +130,15 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     claims: [SGD],
   },
   {
+    id: 'counter-noise-box-muller-radius',
+    kind: 'sampling',
+    description: 'The replicas\' counter-based noise takes the Box–Muller radius √(−log u) instead of √(−2 log u): every reparameterisation draw has variance 1/2.',
+    file: 'src/engine/counter-normals.ts',
+    find: 'const r = Math.sqrt(-2 * logUnit(TWO_52 - top52(zScratch)));',
+    replace: 'const r = Math.sqrt(-logUnit(TWO_52 - top52(zScratch)));',
+    claims: [SGD, ADAM, NOISE_LAW, 'beta-vae-rate', 'samples-effect', 'batch-size-effect', 'iwae-rate', 'sgd-rate-deep-vae', 'entropy-gaussian-vae'],
+  },
+  {
     id: 'rng-spare-normal-never-consumed',
     kind: 'sampling',
     description:

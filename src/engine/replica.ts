@@ -45,7 +45,11 @@ export function samplesAt(r: ReplicaSetting, k: number): number {
 export interface ReplicaStreams {
   init: RandomStream;
   data: RandomStream;
-  /** Counter-based normals (counter-normals.ts): many per call in SIMD lanes, the same bits wherever drawn. */
+  /**
+   * A CounterNormalStream (counter-normals.ts) from replicaStreams: its normals are counter-based,
+   * filled many per call in SIMD lanes with the same bits wherever drawn. Typed as the base class so
+   * that tests may hand a model any stream.
+   */
   noise: RandomStream;
 }
 

@@ -12,6 +12,10 @@
  * compares every method with pure-rand over many seeds and millions of draws.
  * Normals: Box-Muller on 53-bit uniforms, both outputs used (the sine one is
  * kept for the next call, also across fillNormal calls).
+ *
+ * A replica's reparameterisation noise is not drawn here but from a
+ * CounterNormalStream (counter-normals.ts, a subclass whose normals are
+ * counter-based and filled in SIMD lanes); data, initialisation and data order are.
  */
 
 type Label = string | number;

@@ -303,7 +303,28 @@ export function fillPairs(key: U64, p0: number, n: number, out: Float32Array | F
     const m = Math.min(PAIR_CHUNK, n - done);
     counterAt(key, 2 * (p0 + done), zScratch);
     if (!fillPairsWasm(zScratch.hi, zScratch.lo, m, out, at + 2 * done)) fillPairsJs(key, p0 + done, m, out, at + 2 * done);
+    else if (!portChecked) checkPort(key, p0 + done, m, out, at + 2 * done);
   }
+}
+
+/**
+ * The first time the port fills pairs in a process, its first (up to) 16 pairs are compared
+ * with this file's loop, bit for bit (after the target's rounding): a port that drifted from
+ * the specification (e.g. an edited AssemblyScript source, which the loader compiles into the
+ * run) stops the run with an error instead of training on other draws.
+ */
+let portChecked = false;
+
+function checkPort(key: U64, p0: number, n: number, out: Float32Array | Float64Array, at: number): void {
+  const k = Math.min(n, 16);
+  const want = out instanceof Float32Array ? new Float32Array(2 * k) : new Float64Array(2 * k);
+  fillPairsJs(key, p0, k, want, 0);
+  for (let i = 0; i < 2 * k; i++) {
+    if (!Object.is(want[i], out[at + i])) {
+      throw new Error(`counter-normals: the WebAssembly port's normal ${2 * p0 + i} is ${out[at + i]}, its specification's ${want[i]} (src/engine/wasm/counter-normals.as.ts differs from src/engine/counter-normals.ts)`);
+    }
+  }
+  portChecked = true;
 }
 
 export function fillPairsJs(key: U64, p0: number, n: number, out: Float32Array | Float64Array, at: number): void {

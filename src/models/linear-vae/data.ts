@@ -14,6 +14,7 @@
  * depend on n and the first n points are a prefix of any larger data set with
  * the same seed and dims.
  */
+import { gaussianSampleTest } from '../../stats/gaussian-sample.ts';
 import { RandomStream } from '../../engine/rng.ts';
 import type { LinearVaeDims } from './params.ts';
 
@@ -79,5 +80,38 @@ export function generateLinearGaussianData(opts: LinearGaussianDataOptions): Lin
       x[k * dx + i] = xi;
     }
   }
+  checkLinearGaussianSample(x, n, W, b, noiseStd, dx, dz);
   return { x, W, b, dims: { dx, dz } };
+}
+
+/**
+ * Below this p-value (either test) the generated points are not N(b*, W*W*ᵀ + noiseStd² I): a
+ * correct generator trips it once in 5·10⁸ data sets, a defective random stream (normals
+ * repeated, rescaled, frozen) at once.
+ */
+const DATA_CHECK_P = 1e-9;
+
+/**
+ * The data are what the claims say they are: the sample's mean and covariance tested against the
+ * exact distribution (src/stats/gaussian-sample.ts). The claims' data premise (the theory's
+ * statements are about this distribution) measured instead of assumed; it also puts the data's
+ * random stream (RandomStream's Box-Muller) under the claims' watch now that the engine's
+ * reparameterisation noise has a stream of its own.
+ */
+function checkLinearGaussianSample(x: Float64Array, n: number, W: Float64Array, b: Float64Array, noiseStd: number, dx: number, dz: number): void {
+  if (n <= dx) return; // too few points to test (no claim generates so few)
+  const cov = new Float64Array(dx * dx);
+  for (let i = 0; i < dx; i++) {
+    for (let j = 0; j < dx; j++) {
+      let c = i === j ? noiseStd * noiseStd : 0;
+      for (let q = 0; q < dz; q++) c += W[i * dz + q] * W[j * dz + q];
+      cov[i * dx + j] = c;
+    }
+  }
+  const t = gaussianSampleTest(x, n, dx, b, cov);
+  for (const [what, r] of [['mean', t.mean], ['covariance', t.covariance]] as const) {
+    if (r.p < DATA_CHECK_P) {
+      throw new Error(`generateLinearGaussianData: the ${n} generated points are not N(b*, W*W*ᵀ + noiseStd²I): their ${what} gives χ² = ${r.statistic.toPrecision(4)} on ${r.df} degrees of freedom (p = ${r.p.toExponential(2)} < ${DATA_CHECK_P}); the random stream that drew them is defective`);
+    }
+  }
 }

@@ -34,7 +34,7 @@
  * and Math.cos), with exact range reductions: log from u's binary exponent, and the
  * angle 2πv from v's top three bits (the octant) and the 50 below them.
  */
-import { RandomStream } from './rng.ts';
+import { deriveSeed, RandomStream } from './rng.ts';
 import { fillPairsWasm, PAIR_CHUNK } from './counter-normals-wasm.ts';
 
 /** γ, the two multipliers, and κ's derivation, as 32-bit halves (hi, lo). */
@@ -257,7 +257,7 @@ export class CounterNormalStream extends RandomStream {
   }
 
   static override at(...path: (string | number)[]): CounterNormalStream {
-    return new CounterNormalStream(RandomStream.at(...path).seed);
+    return new CounterNormalStream(deriveSeed(...path));
   }
 
   /** Normals handed out so far. */

@@ -123,7 +123,7 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
   {
     id: 'rng-box-muller-radius',
     kind: 'sampling',
-    description: 'Box–Muller radius √(−log u) instead of √(−2 log u): every normal draw of the engine has variance 1/2.',
+    description: 'RandomStream\'s Box–Muller radius √(−log u) instead of √(−2 log u): every normal it draws (data, initialisation; the replicas\' noise has its own stream) has variance 1/2.',
     file: 'src/engine/rng.ts',
     find: 'const r = Math.sqrt(-2 * Math.log(u));',
     replace: 'const r = Math.sqrt(-Math.log(u));',
@@ -142,7 +142,7 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     id: 'rng-spare-normal-never-consumed',
     kind: 'sampling',
     description:
-      'The hand-written stream forgets to clear its cached Box–Muller spare: after the first pair, normal() returns the same number forever (the linear VAE kernel\'s reparameterisation noise is frozen).',
+      'The hand-written stream forgets to clear its cached Box–Muller spare: after the first pair, normal() returns the same number forever (the linear Gaussian data\'s noise is frozen, which the data\'s own check sees; before the replicas\' noise had its own stream it froze that noise too).',
     file: 'src/engine/rng.ts',
     find: '    if (this.hasSpare) {\n      this.hasSpare = false;\n      return this.spare;\n    }',
     replace: '    if (this.hasSpare) {\n      return this.spare;\n    }',

@@ -22,13 +22,12 @@ export const PAIR_CHUNK = 4096;
 
 interface Port {
   pairs(c0hi: number, c0lo: number, n: number, out: number): void;
-  memory: WebAssembly.Memory;
   view: Float64Array;
 }
 
 let port: Port | null | undefined;
 
-/** The port, made once per process (binary.module() is null where it cannot load or JavaScript is forced: the variable is read then, not per fill). */
+/** The port (its memory never grows after this, so the view stays valid), made once per process (binary.module() is null where it cannot load or JavaScript is forced: the variable is read then, not per fill). */
 function instance(): Port | null {
   if (port !== undefined) return port;
   const module = binary.module();
@@ -36,7 +35,7 @@ function instance(): Port | null {
   const memory = new WebAssembly.Memory({ initial: 1 });
   growTo(memory, BASE + PAIR_CHUNK * 16);
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Pick<Port, 'pairs'>;
-  return (port = { pairs: exports.pairs, memory, view: new Float64Array(memory.buffer, BASE, PAIR_CHUNK * 2) });
+  return (port = { pairs: exports.pairs, view: new Float64Array(memory.buffer, BASE, PAIR_CHUNK * 2) });
 }
 
 /** Which implementation fills the pairs in this process. */

@@ -217,15 +217,19 @@ export function sinCosTurn(N: number, out: Float64Array, at: number): void {
 const pairScratch = new Float64Array(2);
 const turnScratch = new Float64Array(2);
 const zScratch: U64 = { hi: 0, lo: 0 };
+const uCounter: U64 = { hi: 0, lo: 0 };
 const TWO_52 = 4503599627370496;
 
 /** Normal pair p of the stream with key κ, into out[at] (r·cos 2πv) and out[at + 1] (r·sin 2πv). */
 export function normalPair(key: U64, p: number, out: Float64Array | Float32Array, at: number): void {
-  counterAt(key, 2 * p, zScratch);
+  counterAt(key, 2 * p, uCounter);
+  zScratch.hi = uCounter.hi;
+  zScratch.lo = uCounter.lo;
   mix64(zScratch);
   // u = 1 − N·2⁻⁵² = M·2⁻⁵² exactly, M = 2⁵² − N ∈ [1, 2⁵²].
   const r = Math.sqrt(-2 * logUnit(TWO_52 - top52(zScratch)));
-  counterAt(key, 2 * p + 1, zScratch);
+  // Output 2p + 1's counter is output 2p's plus γ (an addition, not counterAt's multiply again).
+  add64(uCounter.hi, uCounter.lo, GAMMA_HI, GAMMA_LO, zScratch);
   mix64(zScratch);
   sinCosTurn(top53(zScratch), turnScratch, 0);
   out[at] = r * turnScratch[0];

@@ -70,7 +70,9 @@ describe('StochasticLatentBatch', () => {
     const { f: f2, grads } = batch.lossGradients(X, Xt, yT, klWeights);
     const kernels = batch.tangentKernels(X);
     const fAll = f.dataSync();
-    expect(maxRelDiff(f2.dataSync(), fAll)).toBe(0);
+    // lossGradients' outputs are float64 sums over sorted draws, forward's float32 sums per draw: the same
+    // outputs to float32 rounding (measured 2e-7 of the largest), far from any wrong term.
+    expect(maxRelDiff(f2.dataSync(), fAll)).toBeLessThan(2e-6);
     const m = arch.width;
     const R = replicas.length;
     const cW = arch.sigmaW / Math.sqrt(arch.d);

@@ -44,6 +44,7 @@ import { RandomStream } from '../../engine/rng.ts';
 import { normalQuantile } from '../../kernels/quadrature.ts';
 import type { StochasticGroup } from '../../kernels/stochastic-ntk.ts';
 import { autodiffTangentKernel } from './empirical-ntk.ts';
+import { sortNoise, stochasticLossGradients, stochasticLossWork, type SortedNoise, type StochasticLossWork } from './stochastic-latent-loss.ts';
 
 export type NoiseDraws = 'stratified' | 'iid';
 
@@ -194,6 +195,9 @@ export class StochasticLatentBatch {
   private readonly readoutDivisor: number;
   private readonly gramDivisor: number;
   private readonly initStd: Record<StochasticParam, number>;
+  /** lossGradients' sorted noise draws (the noise is fixed) and work arrays, made on first use. */
+  private sortedNoise: SortedNoise | null = null;
+  private lossWork: StochasticLossWork | null = null;
 
   constructor(
     readonly arch: StochasticArchitecture,
@@ -254,38 +258,37 @@ export class StochasticLatentBatch {
    * P = mean_k 1[z_k > 0], P_ε = mean_k 1[z_k > 0] ε_k:
    *   ∂/∂a = Σ_i g_i ḡ_i/√m,  ∂/∂μ = g α P + w μ/n,  ∂/∂ρ = (g α P_ε + w (s − 1/s)/n) σ(ρ),
    * then ∂/∂U = c_W Xᵀ ∂/∂μ, ∂/∂b = c_b Σ_i ∂/∂μ (same for V, c through ρ).
+   * μ, ρ and the two products with Xᵀ are backend matMuls; everything between them
+   * is one fused float64 loop over sorted noise draws (stochastic-latent-loss.ts).
    */
   lossGradients(X: tf.Tensor2D, Xt: tf.Tensor2D, y: tf.Tensor2D, kl?: KlWeights): { f: tf.Tensor2D; grads: Record<StochasticParam, tf.Tensor> } {
+    const n = X.shape[0];
+    const units = this.R * this.width;
+    const p = this.params;
+    const download = (t: tf.Tensor) => {
+      const v = t.dataSync() as Float32Array;
+      t.dispose();
+      return v;
+    };
+    const mu = download(tf.tidy(() => tf.matMul(X, p.u).mul(this.cW).add(p.b.mul(this.cB))));
+    const rho = download(tf.tidy(() => tf.matMul(X, p.v).mul(this.cW).add(p.c.mul(this.cB))));
+    if (this.lossWork === null || this.lossWork.dMu.length !== n * units) this.lossWork = stochasticLossWork(n, units);
+    this.sortedNoise ??= sortNoise(this.noise.dataSync(), units, this.arch.samples);
+    const work = this.lossWork;
+    const out = stochasticLossGradients(
+      { n, R: this.R, m: this.width, mu, rho, a: p.a.dataSync(), noise: this.sortedNoise, y: y.dataSync(), readoutDivisor: this.readoutDivisor, kl },
+      work,
+    );
     return tf.tidy(() => {
-      const n = X.shape[0];
-      const m = this.width;
-      const { mu, rho, z } = this.latent(X);
-      const on = tf.step(z);
-      const G = tf.relu(z).mean(2) as tf.Tensor2D;
-      const P = on.mean(2);
-      const Peps = on.mul(this.noise).mean(2);
-      const f = this.readout(G); // [n, R]
-      const g = f.sub(y).div(n);
-      const gUnits = g.expandDims(2).tile([1, 1, m]).reshape([n, this.R * m]); // g_{i,r} on every unit of r
-      const alpha = this.params.a.div(this.readoutDivisor);
-      let dMu = gUnits.mul(alpha).mul(P);
-      const sig = tf.sigmoid(rho);
-      let dRho = gUnits.mul(alpha).mul(Peps);
-      if (kl) {
-        const w = this.expandPerReplica('a', Array.from(kl, (v) => v / n));
-        const s = tf.softplus(rho);
-        dMu = dMu.add(mu.mul(w));
-        dRho = dRho.add(s.sub(tf.reciprocal(s)).mul(w));
-      }
-      dRho = dRho.mul(sig);
+      const row = (v: Float64Array, scale: number) => tf.tensor2d(Float32Array.from(v, (x) => x * scale), [1, units]);
       const grads: Record<StochasticParam, tf.Tensor> = {
-        u: tf.matMul(Xt, dMu as tf.Tensor2D).mul(this.cW),
-        b: dMu.sum(0, true).mul(this.cB),
-        v: tf.matMul(Xt, dRho as tf.Tensor2D).mul(this.cW),
-        c: dRho.sum(0, true).mul(this.cB),
-        a: G.mul(gUnits).sum(0, true).div(this.readoutDivisor),
+        u: tf.matMul(Xt, tf.tensor2d(work.dMu, [n, units])).mul(this.cW),
+        b: row(out.sumMu, this.cB),
+        v: tf.matMul(Xt, tf.tensor2d(work.dRho, [n, units])).mul(this.cW),
+        c: row(out.sumRho, this.cB),
+        a: row(out.a, 1),
       };
-      return { f: f.transpose() as tf.Tensor2D, grads };
+      return { f: tf.tensor2d(Float32Array.from(out.f), [this.R, n]), grads };
     });
   }
 

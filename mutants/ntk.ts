@@ -277,8 +277,8 @@ export const NTK_MUTANTS: Mutant[] = [
     kind: 'gradient',
     description: 'The hand-written KL gradient forgets the 1/n of the data average (the KL of every point summed, not averaged): n times too strong.',
     file: 'src/models/ntk/stochastic-latent-loss.ts',
-    find: 'const wr = kl === undefined ? 0 : kl[r] / n;',
-    replace: 'const wr = kl === undefined ? 0 : kl[r];',
+    find: 'for (let r = 0; r < kl.length; r++) out[r] = kl[r] / n;',
+    replace: 'for (let r = 0; r < kl.length; r++) out[r] = kl[r];',
     claims: ['snn-krr-equivalence'],
   },
   {

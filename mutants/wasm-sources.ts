@@ -123,4 +123,14 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     claims: ['sgd-rate-linear-vae', 'iwae-rate', 'sgd-rate-deep-vae'],
     ports: true,
   },
+  {
+    id: 'wasm-stochastic-loss-tail-off-by-one',
+    kind: 'gradient',
+    description: "The stochastic network's fused loss gradient, WebAssembly source: the tail sum is read one draw too far (T_{k₀+1} for T_{k₀}), so the smallest active draw is left out of ḡ and P_ε.",
+    file: 'src/models/ntk/wasm/stochastic-loss.as.ts',
+    find: 'const tk = load<f64>(f64At(tailAt, c * (K + 1) + k0));',
+    replace: 'const tk = load<f64>(f64At(tailAt, c * (K + 1) + min(k0 + 1, K)));',
+    claims: ['snn-ntk', 'snn-krr-equivalence'],
+    ports: true,
+  },
 ];

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RandomStream } from '../../src/engine/rng.ts';
-import { sortNoise, stochasticLossGradients, stochasticLossWork, type StochasticLossInputs } from '../../src/models/ntk/stochastic-latent-loss.ts';
+import { expNeg, log1pUnit, sortNoise, stochasticLossGradients, stochasticLossImplementation, stochasticLossWork, type StochasticLossInputs } from '../../src/models/ntk/stochastic-latent-loss.ts';
 
 function softplus(p: number): number {
   return p > 0 ? p + Math.log1p(Math.exp(-p)) : Math.log1p(Math.exp(p));
@@ -67,6 +67,33 @@ function relMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d / s;
 }
 
+/** |a − b| in units of b's last place. */
+function ulps(a: number, b: number): number {
+  if (a === b) return 0;
+  const spacing = Math.max(Number.MIN_VALUE, Math.abs(b) * Number.EPSILON);
+  return Math.abs(a - b) / spacing;
+}
+
+describe('softplus arithmetic (expNeg, log1pUnit)', () => {
+  it('e^{−x} within 4 ulps of Math.exp over [0, 745] and 0 beyond, log(1 + e) within 4 ulps of Math.log1p on [0, 1]', () => {
+    const rng = RandomStream.at(5, 'softplus-arithmetic');
+    let worstExp = 0;
+    let worstLog = 0;
+    for (let i = 0; i < 200_000; i++) {
+      // Magnitudes from 1e-12 to 745, log-uniform, and every region of log1p's two branches.
+      const x = Math.exp(-27.6 + rng.uniform() * (27.6 + Math.log(745)));
+      worstExp = Math.max(worstExp, ulps(expNeg(x), Math.exp(-x)));
+      const e = i % 2 === 0 ? rng.uniform() : Math.exp(-40 * rng.uniform());
+      worstLog = Math.max(worstLog, ulps(log1pUnit(e), Math.log1p(e)));
+    }
+    for (const x of [0, 1e-300, 0.3465735902799726, 0.34657359027997264, 700, 708.4, 744]) worstExp = Math.max(worstExp, ulps(expNeg(x), Math.exp(-x)));
+    for (const e of [0, 5e-324, 1e-300, 0.41421356237309503, 0.414213562373095, 1]) worstLog = Math.max(worstLog, ulps(log1pUnit(e), Math.log1p(e)));
+    expect(worstExp).toBeLessThanOrEqual(4);
+    expect(worstLog).toBeLessThanOrEqual(4);
+    expect([expNeg(745.3), expNeg(Infinity)]).toEqual([0, 0]);
+  });
+});
+
 describe('stochasticLossGradients', () => {
   it('sortNoise sorts each unit and forms exact tail sums', () => {
     const noise = Float64Array.of(3, -1, 2, 0.5, -4, 1);
@@ -101,8 +128,9 @@ describe('stochasticLossGradients', () => {
       const y = Float64Array.from({ length: n }, () => rng.normal());
       const kl = withKl ? Float64Array.of(0, 0.3, 2) : undefined;
       const base = { n, R, m, mu, rho, a, y, readoutDivisor: Math.sqrt(m), kl };
-      const work = stochasticLossWork(n, units);
-      const got = stochasticLossGradients({ ...base, noise: sortNoise(noise, units, K) }, work);
+      const sortedNoise = sortNoise(noise, units, K);
+      const work = stochasticLossWork(n, units, sortedNoise, 'js');
+      const got = stochasticLossGradients({ ...base, noise: sortedNoise }, work);
       const want = direct(base, noise, K);
       expect(relMax(got.f, want.f)).toBeLessThan(1e-12);
       // dMu, dRho are handed to the backend as float32: compared at float32 resolution.
@@ -112,6 +140,47 @@ describe('stochasticLossGradients', () => {
       const sumMu = new Float64Array(units);
       for (let i = 0; i < n; i++) for (let c = 0; c < units; c++) sumMu[c] += want.dMu[i * units + c];
       expect(relMax(got.sumMu, sumMu)).toBeLessThan(1e-12);
+    });
+  }
+
+  // The WebAssembly port (wasm/stochastic-loss.as.ts) against the JavaScript loops: bit for bit,
+  // on the float32 inputs it takes (as lossGradients downloads them), odd K (the count's spare
+  // draw), underflowed s, KL weights, and two calls in a row (its sums restart from zero).
+  for (const [K, withKl] of [
+    [16, true],
+    [5, false],
+    [1, true],
+  ] as const) {
+    it(`the WebAssembly port equals the JavaScript loops bit for bit (K = ${K}, ${withKl ? 'with' : 'without'} KL weights)`, () => {
+      expect(stochasticLossImplementation()).toBe('wasm-simd');
+      const rng = RandomStream.at(11, 'stochastic-loss-port', K);
+      const n = 6;
+      const R = 2;
+      const m = 9;
+      const units = R * m;
+      const draw = (len: number, scale: number) => Float32Array.from({ length: len }, () => scale * rng.normal());
+      const mu = draw(n * units, 1);
+      const rho = draw(n * units, 2);
+      rho[2] = -800;
+      mu[2] = 0.25;
+      rho[units + 3] = -800;
+      mu[units + 3] = -0.25;
+      const a = draw(units, 1);
+      const noise = sortNoise(Float64Array.from({ length: units * K }, () => rng.normal()), units, K);
+      const y = Float64Array.from({ length: n }, () => rng.normal());
+      const kl = withKl ? Float64Array.of(0, 0.4) : undefined;
+      const inputs = { n, R, m, mu, rho, a, noise, y, readoutDivisor: Math.sqrt(m), kl };
+      const jsWork = stochasticLossWork(n, units, noise, 'js');
+      const portWork = stochasticLossWork(n, units, noise);
+      expect(portWork.port).not.toBeNull();
+      const same = (x: Float32Array | Float64Array, z: Float32Array | Float64Array) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(z.buffer, z.byteOffset, z.byteLength));
+      for (let call = 0; call < 2; call++) {
+        const want = stochasticLossGradients(inputs, jsWork);
+        const got = stochasticLossGradients(inputs, portWork);
+        for (const k of ['f', 'sumMu', 'sumRho', 'a'] as const) expect({ k, call, same: same(got[k], want[k]) }).toEqual({ k, call, same: true });
+        for (const k of ['G', 'P', 'Peps', 's', 'sig', 'dMu', 'dRho'] as const) expect({ k, call, same: same(portWork[k], jsWork[k]) }).toEqual({ k, call, same: true });
+        mu[5] += 0.5; // the second call on other inputs
+      }
     });
   }
 });

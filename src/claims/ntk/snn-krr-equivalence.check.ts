@@ -65,7 +65,7 @@ import { bootstrapInterval } from '../../stats/bootstrap.ts';
 import { widthSlope } from '../../stats/width-slope.ts';
 import type { CheckResult, ClaimContext, Metric, Verdict } from '../../contract/claim.ts';
 import { configsByNoise, familyInputs, inputTensor, intervalMetric, PAPER_CONSTANTS_NOTE, replicaSeed, seedMeans, validateSeeds, validateTestBed, validateWidths } from './shared/common.ts';
-import { stochasticAutodiffAgreement, stochasticGradientAgreement } from './shared/stochastic-autodiff.ts';
+import { stochasticAutodiffAgreement, stochasticGradientProbe } from './shared/stochastic-autodiff.ts';
 import { binLayout, binMeans, describeKernelMeanTest, kernelMeanTest, type BinLayout, type KernelMeanTestResult } from './shared/kernel-mean.ts';
 import { kernelMeanVerdict, validateKernelMean } from './shared/relu-kernel-mean.ts';
 import { SNN_PARAMETER_MOMENTS, snnExpectedCoordinates } from './shared/snn-kernel-mean.ts';
@@ -259,10 +259,10 @@ export async function checkSnnKrr(configs: readonly SnnKrrConfig[], ctx: ClaimCo
           const small = new StochasticLatentBatch(arch, pair);
           try {
             autodiff = stochasticAutodiffAgreement(small, X);
-            gradient = stochasticGradientAgreement(small, X, Xt, yT, Float64Array.from([kl[0], kl[seeds]]));
           } finally {
             small.dispose();
           }
+          gradient = stochasticGradientProbe(arch, pair, Float64Array.from([kl[0], kl[seeds]]), X, Xt, yT);
         }
         if (base.kernelSeeds > seeds) {
           // Kernel-only replicas (seeds beyond the trained ones): their initial block kernels are more draws

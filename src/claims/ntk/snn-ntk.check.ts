@@ -62,7 +62,7 @@ import {
   validateWidths,
 } from './shared/common.ts';
 import { widthSlope } from '../../stats/width-slope.ts';
-import { stochasticAutodiffAgreement, stochasticGradientAgreement } from './shared/stochastic-autodiff.ts';
+import { stochasticAutodiffAgreement, stochasticGradientProbe } from './shared/stochastic-autodiff.ts';
 import { SNN_PARAMETER_MOMENTS, snnExpectedCoordinates } from './shared/snn-kernel-mean.ts';
 
 export const REGULARISERS = ['ridge-init', 'kl-scaled', 'kl'] as const;
@@ -303,7 +303,7 @@ function regulariserStudy(c: SnnConfig, ctx: ClaimContext, progress: (f: number)
       const batch = new StochasticLatentBatch({ d: bed.d, width: m, ...hyper, samples: c.samples }, replicas);
       try {
         const klWeights = Float64Array.from(kl);
-        if (w === 0) gradient = stochasticGradientAgreement(batch, X, Xt, yT, klWeights);
+        if (w === 0) gradient = stochasticGradientProbe(batch.arch, replicas, klWeights, X, Xt, yT);
         const gd = runGradientDescent(batch, {
           gradients: () => batch.lossGradients(X, Xt, yT, klWeights),
           outputs: () => batch.forward(X),

@@ -18,6 +18,7 @@
  * forward (test/ntk/stochastic-latent.test.ts, and the claims' own conformance
  * probe, src/claims/ntk/shared/stochastic-autodiff.ts).
  */
+import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 
 /** Per unit, its K noise draws sorted ascending and their tail sums. */
 export interface SortedNoise {
@@ -60,7 +61,7 @@ export interface StochasticLossInputs {
   kl?: ArrayLike<number>;
 }
 
-/** Work arrays of one size, kept between calls. */
+/** Work arrays of one size, kept between calls (in the port's memory when it runs). */
 export interface StochasticLossWork {
   G: Float64Array;
   P: Float64Array;
@@ -70,11 +71,74 @@ export interface StochasticLossWork {
   /** Outputs: ∂L/∂μ and ∂L/∂ρ [n, R·m] (float32, for the backend's matrix products). */
   dMu: Float32Array;
   dRho: Float32Array;
+  /** The WebAssembly port and its copy of the sorted draws, or null (the JavaScript loops run). */
+  port: LossPort | null;
 }
 
-export function stochasticLossWork(n: number, units: number): StochasticLossWork {
-  const f64 = () => new Float64Array(n * units);
-  return { G: f64(), P: f64(), Peps: f64(), s: f64(), sig: f64(), dMu: new Float32Array(n * units), dRho: new Float32Array(n * units) };
+interface LossExports {
+  unitAverages(row: number, c0: number, c1: number, muAt: number, rhoAt: number, aAt: number, sortedAt: number, tailAt: number, K: number, GAt: number, PAt: number, PepsAt: number, sAt: number, sigAt: number): number;
+  unitGradients(row: number, c0: number, c1: number, gi: number, wr: number, muAt: number, aAt: number, readoutDivisor: number, GAt: number, PAt: number, PepsAt: number, sAt: number, sigAt: number, dMuAt: number, dRhoAt: number, sumMuAt: number, sumRhoAt: number, gaAt: number): void;
+}
+
+interface LossPort {
+  exports: LossExports;
+  /** The draws copied into the module (the port runs only for these). */
+  noise: SortedNoise;
+  /** Byte addresses of every array. */
+  at: Record<'mu' | 'rho' | 'a' | 'sorted' | 'tail' | 'G' | 'P' | 'Peps' | 's' | 'sig' | 'dMu' | 'dRho' | 'sumMu' | 'sumRho' | 'ga', number>;
+  mu: Float32Array;
+  rho: Float32Array;
+  a: Float32Array;
+  sumMu: Float64Array;
+  sumRho: Float64Array;
+  ga: Float64Array;
+}
+
+const binary = wasmKernelBinary(new URL('./wasm/stochastic-loss.wasm', import.meta.url), 'VAE_CLAIMS_STOCHASTIC_LOSS_KERNEL', { name: 'stochastic-loss', source: new URL('./wasm/stochastic-loss.as.ts', import.meta.url) });
+
+/** Which implementation stochasticLossWork gives by default here (VAE_CLAIMS_STOCHASTIC_LOSS_KERNEL=js forces JavaScript). */
+export function stochasticLossImplementation(): KernelImplementation {
+  return binary.implementation();
+}
+
+/**
+ * Work arrays for n inputs and `units` units with these sorted draws: in the memory of a
+ * WebAssembly port of the two passes (wasm/stochastic-loss.as.ts, bitwise the JavaScript
+ * loops below) where it loads and `implementation` is not 'js', else plain arrays.
+ */
+export function stochasticLossWork(n: number, units: number, noise: SortedNoise, implementation?: KernelImplementation): StochasticLossWork {
+  const module = implementation === 'js' ? null : binary.module();
+  if (module === null) {
+    const f64 = () => new Float64Array(n * units);
+    return { G: f64(), P: f64(), Peps: f64(), s: f64(), sig: f64(), dMu: new Float32Array(n * units), dRho: new Float32Array(n * units), port: null };
+  }
+  const N = n * units;
+  const { K } = noise;
+  const sizes = { mu: 4 * N, rho: 4 * N, a: 4 * units, sorted: 8 * units * K, tail: 8 * units * (K + 1), G: 8 * N, P: 8 * N, Peps: 8 * N, s: 8 * N, sig: 8 * N, dMu: 4 * N, dRho: 4 * N, sumMu: 8 * units, sumRho: 8 * units, ga: 8 * units };
+  const at = {} as LossPort['at'];
+  let next = BASE;
+  for (const [name, bytes] of Object.entries(sizes)) {
+    at[name as keyof LossPort['at']] = next;
+    next += align16(bytes);
+  }
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  growTo(memory, next); // never grows again: the views below stay valid
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as LossExports;
+  const buf = memory.buffer;
+  const f64 = (name: keyof LossPort['at'], length: number) => new Float64Array(buf, at[name], length);
+  const f32 = (name: keyof LossPort['at'], length: number) => new Float32Array(buf, at[name], length);
+  f64('sorted', units * K).set(noise.sorted);
+  f64('tail', units * (K + 1)).set(noise.tail);
+  return {
+    G: f64('G', N),
+    P: f64('P', N),
+    Peps: f64('Peps', N),
+    s: f64('s', N),
+    sig: f64('sig', N),
+    dMu: f32('dMu', N),
+    dRho: f32('dRho', N),
+    port: { exports, noise, at, mu: f32('mu', N), rho: f32('rho', N), a: f32('a', units), sumMu: f64('sumMu', units), sumRho: f64('sumRho', units), ga: f64('ga', units) },
+  };
 }
 
 export interface StochasticLossResult {
@@ -97,6 +161,10 @@ export function stochasticLossGradients(inp: StochasticLossInputs, work: Stochas
   const { n, R, m, mu, rho, a, y, readoutDivisor, kl } = inp;
   const { K, sorted, tail } = inp.noise;
   const units = R * m;
+  const klPerPoint = perPointKl(kl, n);
+  if (work.port !== null && work.port.noise === inp.noise && mu instanceof Float32Array && rho instanceof Float32Array && a instanceof Float32Array) {
+    return portLossGradients(inp, klPerPoint, work.port);
+  }
   const f = new Float64Array(R * n);
   // Pass 1: per input and unit, s = softplus(ρ), σ(ρ) and the noise averages; the outputs.
   // (Each row of units is a small function of its own: V8 optimises it as a whole function,
@@ -113,12 +181,50 @@ export function stochasticLossGradients(inp: StochasticLossInputs, work: Stochas
   for (let i = 0; i < n; i++) {
     for (let r = 0; r < R; r++) {
       const gi = (f[r * n + i] - y[i]) / n;
-      const wr = kl === undefined ? 0 : kl[r] / n;
+      const wr = klPerPoint === null ? 0 : klPerPoint[r];
       unitGradients(i * units, r * m, (r + 1) * m, gi, wr, mu, a, readoutDivisor, work, sumMu, sumRho, ga);
     }
   }
   for (let c = 0; c < units; c++) ga[c] /= readoutDivisor;
   return { f, sumMu, sumRho, a: ga };
+}
+
+/** The KL weights per data point, w_r/n (the loss averages the KL over the n points), or null without KL. */
+function perPointKl(kl: ArrayLike<number> | undefined, n: number): Float64Array | null {
+  if (kl === undefined) return null;
+  const out = new Float64Array(kl.length);
+  for (let r = 0; r < kl.length; r++) out[r] = kl[r] / n;
+  return out;
+}
+
+/** stochasticLossGradients through the port: the same calls, in the same order, on its memory. */
+function portLossGradients(inp: StochasticLossInputs, klPerPoint: Float64Array | null, port: LossPort): StochasticLossResult {
+  const { n, R, m, y, readoutDivisor } = inp;
+  const { K } = inp.noise;
+  const units = R * m;
+  const { exports: ex, at } = port;
+  port.mu.set(inp.mu as Float32Array);
+  port.rho.set(inp.rho as Float32Array);
+  port.a.set(inp.a as Float32Array);
+  const f = new Float64Array(R * n);
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < R; r++) {
+      f[r * n + i] = ex.unitAverages(i * units, r * m, (r + 1) * m, at.mu, at.rho, at.a, at.sorted, at.tail, K, at.G, at.P, at.Peps, at.s, at.sig) / readoutDivisor;
+    }
+  }
+  port.sumMu.fill(0);
+  port.sumRho.fill(0);
+  port.ga.fill(0);
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < R; r++) {
+      const gi = (f[r * n + i] - y[i]) / n;
+      const wr = klPerPoint === null ? 0 : klPerPoint[r];
+      ex.unitGradients(i * units, r * m, (r + 1) * m, gi, wr, at.mu, at.a, readoutDivisor, at.G, at.P, at.Peps, at.s, at.sig, at.dMu, at.dRho, at.sumMu, at.sumRho, at.ga);
+    }
+  }
+  const ga = port.ga.slice();
+  for (let c = 0; c < units; c++) ga[c] /= readoutDivisor;
+  return { f, sumMu: port.sumMu.slice(), sumRho: port.sumRho.slice(), a: ga };
 }
 
 /** Pass 1 over units c0 … c1 − 1 of input row `row`: s, σ(ρ), ḡ, P, P_ε into work; returns Σ_c a_c ḡ_c. */
@@ -131,8 +237,8 @@ function unitAverages(row: number, c0: number, c1: number, mu: ArrayLike<number>
     const mv = mu[o];
     const p = rho[o];
     // One exponential for both: e = exp(−|ρ|), softplus = max(ρ, 0) + log1p(e), σ(ρ) from e.
-    const e = Math.exp(-Math.abs(p));
-    const sv = (p > 0 ? p : 0) + Math.log1p(e);
+    const e = expNeg(Math.abs(p));
+    const sv = (p > 0 ? p : 0) + log1pUnit(e);
     s[o] = sv;
     sig[o] = p >= 0 ? 1 / (1 + e) : e / (1 + e);
     // k0 = the number of draws with μ + s ε ≤ 0, i.e. ε ≤ −μ/s: the first k0 sorted draws,
@@ -182,3 +288,64 @@ function unitGradients(row: number, c0: number, c1: number, gi: number, wr: numb
   }
 }
 
+/*
+ * e^{−x} and log(1 + e) on the ranges softplus needs, in plain float64 arithmetic (no
+ * library call), so that the WebAssembly port (wasm/stochastic-loss.as.ts) computes the
+ * very same bits: V8's Math.exp and Math.log1p cost ~20 ns each here and ~60 ns more as
+ * imports called from WebAssembly, most of the loop. Accuracy: a few ulps
+ * (test/ntk/stochastic-latent-loss.test.ts measures it against Math.exp and Math.log1p).
+ */
+const LN2_HI = 6.93147180369123816490e-1; // ln 2 split so that k·LN2_HI is exact for k < 2¹¹
+const LN2_LO = 1.90821492927058770002e-10;
+const INV_LN2 = 1.44269504088896338700;
+const LN2 = 0.6931471805599453;
+const SQRT2_MINUS_1 = 0.41421356237309503;
+
+/** 2^{−k} for k = 0 … 1074, exact (halving a power of two is exact, subnormals included). */
+const POW2_NEG = (() => {
+  const t = new Float64Array(1075);
+  t[0] = 1;
+  for (let k = 1; k < t.length; k++) t[k] = t[k - 1] / 2;
+  return t;
+})();
+
+/**
+ * e^{−x} for x ≥ 0 (0 beyond 745.2, where it rounds to 0): x = k ln 2 + r with |r| ≤ ln 2 / 2
+ * (Cody–Waite: k·LN2_HI exact), e^{−r} by its Taylor series to degree 13 (Estrin's scheme) (the first omitted
+ * term < 0.347¹⁴/14! ≈ 4e-18), times 2^{−k} (exact; in two steps past 2^{−1022}).
+ */
+export function expNeg(x: number): number {
+  if (x > 745.2) return 0;
+  const k = Math.floor(x * INV_LN2 + 0.5);
+  const t = -(x - k * LN2_HI - k * LN2_LO);
+  // Estrin's scheme (pairs, then powers t², t⁴, t⁸): four dependent levels instead of thirteen.
+  const t2 = t * t;
+  const t4 = t2 * t2;
+  const t8 = t4 * t4;
+  const p =
+    1 + t + (1 / 2 + t * (1 / 6)) * t2 + (1 / 24 + t * (1 / 120) + (1 / 720 + t * (1 / 5040)) * t2) * t4 + (1 / 40320 + t * (1 / 362880) + (1 / 3628800 + t * (1 / 39916800)) * t2 + (1 / 479001600 + t * (1 / 6227020800)) * t4) * t8;
+  return k <= 1022 ? p * POW2_NEG[k] : p * POW2_NEG[1022] * POW2_NEG[k - 1022];
+}
+
+/**
+ * log(1 + e) for e ∈ [0, 1]: 2 atanh(w) with w = e/(2 + e) ∈ [0, √2 − 1) (no rounding of
+ * 1 + e), or for e > √2 − 1, ln 2 + 2 atanh(w) with w = (e − 1)/(e + 3) (the log of
+ * (1 + e)/2); |w| ≤ 0.172, so the odd series 2(w + w³/3 + … + w²³/23) leaves < 0.172²⁴/25 ≈ 2e-20.
+ */
+export function log1pUnit(e: number): number {
+  let w: number;
+  let off = 0;
+  if (e > SQRT2_MINUS_1) {
+    w = (e - 1) / (e + 3);
+    off = LN2;
+  } else {
+    w = e / (2 + e);
+  }
+  // Σ_{j ≤ 11} u^j/(2j + 1) in u = w² by Estrin's scheme (four dependent levels, not eleven).
+  const u = w * w;
+  const u2 = u * u;
+  const u4 = u2 * u2;
+  const u8 = u4 * u4;
+  const p = 1 + u * (1 / 3) + (1 / 5 + u * (1 / 7)) * u2 + (1 / 9 + u * (1 / 11) + (1 / 13 + u * (1 / 15)) * u2) * u4 + (1 / 17 + u * (1 / 19) + (1 / 21 + u * (1 / 23)) * u2) * u8;
+  return off + 2 * w * p;
+}

@@ -272,8 +272,8 @@ export class StochasticLatentBatch {
     };
     const mu = download(tf.tidy(() => tf.matMul(X, p.u).mul(this.cW).add(p.b.mul(this.cB))));
     const rho = download(tf.tidy(() => tf.matMul(X, p.v).mul(this.cW).add(p.c.mul(this.cB))));
-    if (this.lossWork === null || this.lossWork.dMu.length !== n * units) this.lossWork = stochasticLossWork(n, units);
     this.sortedNoise ??= sortNoise(this.noise.dataSync(), units, this.arch.samples);
+    if (this.lossWork === null || this.lossWork.dMu.length !== n * units) this.lossWork = stochasticLossWork(n, units, this.sortedNoise);
     const work = this.lossWork;
     const out = stochasticLossGradients(
       { n, R: this.R, m: this.width, mu, rho, a: p.a.dataSync(), noise: this.sortedNoise, y: y.dataSync(), readoutDivisor: this.readoutDivisor, kl },

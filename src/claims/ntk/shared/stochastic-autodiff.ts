@@ -9,7 +9,7 @@
  */
 import { tf } from '../../../engine/backend.ts';
 import { STOCHASTIC_GROUPS } from '../../../kernels/stochastic-ntk.ts';
-import type { StochasticLatentBatch, StochasticParam } from '../../../models/ntk/stochastic-latent.ts';
+import { StochasticLatentBatch, type StochasticArchitecture, type StochasticParam, type StochasticReplica } from '../../../models/ntk/stochastic-latent.ts';
 
 /**
  * Hand-written kernels (blockKernels' structure via tangentKernels) against
@@ -79,4 +79,22 @@ export function stochasticGradientAgreement(batch: StochasticLatentBatch, X: tf.
     ok: worst <= tolerance,
     message: `hand-written loss gradients of the stochastic network (with the KL terms) vs tf.grads at initialisation (m = ${batch.width}, ${batch.R} replicas): largest difference ${worst.toExponential(2)} of the parameter's largest entry, in ${param} (tolerance ${tolerance})`,
   };
+}
+
+/**
+ * stochasticGradientAgreement on `replicas` and on the same replicas with i.i.d. draws (one
+ * batch, KL weights repeated). Why both: the fused loss gradient sorts each unit's draws
+ * (src/models/ntk/stochastic-latent-loss.ts), and stratified draws are generated in
+ * ascending order already (one per stratum, strata in order), so on the claims' own
+ * configuration a defect of the sorting could not show; i.i.d. draws come unsorted.
+ */
+export function stochasticGradientProbe(arch: StochasticArchitecture, replicas: readonly StochasticReplica[], kl: Float64Array, X: tf.Tensor2D, Xt: tf.Tensor2D, y: tf.Tensor2D): { worst: number; ok: boolean; message: string } {
+  const iid = replicas.map((r) => ({ ...r, noise: 'iid' as const, label: `${r.label}, i.i.d. draws` }));
+  const batch = new StochasticLatentBatch(arch, [...replicas, ...iid]);
+  try {
+    const out = stochasticGradientAgreement(batch, X, Xt, y, Float64Array.from([...kl, ...kl]));
+    return { ...out, message: `${out.message}; half the replicas with i.i.d. (unsorted) draws` };
+  } finally {
+    batch.dispose();
+  }
 }

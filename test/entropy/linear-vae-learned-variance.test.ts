@@ -41,6 +41,47 @@ describe('linear VAE with learned σ²', () => {
     }
   });
 
+  it('the moment algebra equals the point-by-point averages it replaced (also on data far from the origin)', () => {
+    // The per-point sums: (1/N) Σ_n μ_h(x_n)² and (1/N) Σ_n ‖x_n − b − W μ(x_n)‖².
+    const perPoint = (p: LearnedVarianceParams, x: ArrayLike<number>, N: number) => {
+      const m = new Float64Array(H);
+      let sq = 0;
+      const mu = new Float64Array(H);
+      for (let n = 0; n < N; n++) {
+        for (let h = 0; h < H; h++) {
+          let v = p.c[h];
+          for (let i = 0; i < D; i++) v += p.V[h * D + i] * x[n * D + i];
+          mu[h] = v;
+          m[h] += (v * v) / N;
+        }
+        for (let i = 0; i < D; i++) {
+          let r = x[n * D + i] - p.b[i];
+          for (let h = 0; h < H; h++) r -= p.W[i * H + h] * mu[h];
+          sq += (r * r) / N;
+        }
+      }
+      return { m, sq };
+    };
+    const shifted = Float64Array.from(data.x, (v, k) => v + 50 * ((k % D) - 2));
+    for (const x of [data.x, shifted]) {
+      for (const label of ['e', 'f']) {
+        const p = randomParams(label);
+        const d = diagnoseLinearVae(p, x, data.N, D);
+        const { m, sq } = perPoint(p, x, data.N);
+        const tau2 = Array.from(p.s, Math.exp);
+        let spread = 0;
+        for (let i = 0; i < D; i++) for (let h = 0; h < H; h++) spread += p.W[i * H + h] ** 2 * tau2[h];
+        const sBar = (sq + spread) / D;
+        let kl = 0;
+        for (let h = 0; h < H; h++) kl += 0.5 * (m[h] + tau2[h] - 1 - p.s[h]);
+        const elbo = -0.5 * D * (Math.log(2 * Math.PI) + Math.log(p.variance)) - (D * sBar) / (2 * p.variance) - kl;
+        // Sums of O(N) terms of size up to ~1e4 (shifted data) in two orders: 1e-12 relative.
+        expect(Math.abs(d.elbo - elbo) / Math.max(1, Math.abs(elbo))).toBeLessThan(1e-12);
+        expect(d.decompositionError).toBeLessThan(1e-9);
+      }
+    }
+  });
+
   it('the engine objective matches float64; a fixed-σ² replica ignores its σ² parameter and gets no gradient', () => {
     const points = [randomParams('c'), randomParams('d')];
     const model = new LearnedVarianceLinearVae({ D, H, data: data.x, fixedLogVariance: [null, 0] });

@@ -33,7 +33,7 @@ import type { ReplicaSetting } from '../../engine/replica.ts';
 import { dataMoments, logMarginalFromMoments, type DataMoments } from '../../models/linear-vae/oracle.ts';
 import { diagnoseLinearVae, type LearnedVarianceParams } from '../../models/linear-vae/learned-variance.ts';
 import { StochasticLearnedVarianceLinearVae } from '../../models/linear-vae/stochastic-learned-variance.ts';
-import { dataStats, eigenSystem, logLikelihood, mlSolution } from '../../models/ppca/oracle.ts';
+import { dataStats, eigenSystem, logLikelihood, mlSolution, type DataStats } from '../../models/ppca/oracle.ts';
 import type { CheckResult, ClaimContext, Metric } from '../../contract/claim.ts';
 import { groupConfigs } from '../shared/config-groups.ts';
 import { kernelPortProbe, paramCoordinate } from '../shared/kernel-port-probe.ts';
@@ -174,11 +174,13 @@ interface Problem {
   N: number;
   D: number;
   moments: DataMoments;
+  /** x̄ and the centred covariance, for diagnoseLinearVae (computed once, not per evaluation). */
+  stats: DataStats;
   mlLogLik: number;
 }
 
 function evaluate(p: LearnedVarianceParams, problem: Problem, H: number): { F: number; S: number; logP: number; unexplained: number } {
-  const d = diagnoseLinearVae(p, problem.x, problem.N, problem.D);
+  const d = diagnoseLinearVae(p, problem.x, problem.N, problem.D, problem.stats);
   const logP = logMarginalFromMoments(p.W, p.b, { dx: problem.D, dz: H }, Math.sqrt(p.variance), problem.moments);
   return { F: d.elbo, S: d.entropySum, logP, unexplained: Math.abs(d.elbo - d.entropySum - d.decomposition.total) };
 }
@@ -192,7 +194,7 @@ export async function checkFigure1(claimId: string, configs: readonly Figure1Con
     const x = Float64Array.from(Float32Array.from(pcaData(N, D, c.H, noiseStd, deriveSeed(ctx.masterSeed, claimId, 'data'))));
     const stats = dataStats(x, N, D);
     const ml = mlSolution(stats, eigenSystem(stats), c.H);
-    const problem: Problem = { x, N, D, moments: dataMoments(x, N, D), mlLogLik: logLikelihood(ml.params, stats) };
+    const problem: Problem = { x, N, D, moments: dataMoments(x, N, D), stats, mlLogLik: logLikelihood(ml.params, stats) };
     const replicas: ReplicaSetting[] = [];
     const fixed: (number | null)[] = [];
     const owner: { g: number; seed: number }[] = [];

@@ -30,7 +30,7 @@ import { createTrainer } from '../../engine/create-trainer.ts';
 import type { ReplicaSetting } from '../../engine/replica.ts';
 import { logSpacedSteps } from '../../stats/grid.ts';
 import { generateLowRankData } from '../../models/ppca/data.ts';
-import { dataStats, eigenSystem, logLikelihood, mlSolution } from '../../models/ppca/oracle.ts';
+import { dataStats, eigenSystem, logLikelihood, mlSolution, type DataStats } from '../../models/ppca/oracle.ts';
 import { dataMoments, expectedElbo, type DataMoments } from '../../models/linear-vae/oracle.ts';
 import { LearnedVarianceLinearVae } from '../../models/linear-vae/learned-variance-engine.ts';
 import { diagnoseLinearVae, type LearnedVarianceParams } from '../../models/linear-vae/learned-variance.ts';
@@ -94,6 +94,8 @@ interface Problem {
   N: number;
   D: number;
   moments: DataMoments;
+  /** x̄ and the centred covariance, for diagnoseLinearVae (computed once, not per evaluation). */
+  stats: DataStats;
   mlLogLik: number;
   mlVariance: number;
   /** σ²_ML / λ_h for the top H eigenvalues, increasing. */
@@ -114,6 +116,7 @@ function makeProblem(claimId: string, c: LinearVaeEntropyConfig, ctx: ClaimConte
     N: d.N,
     D: d.D,
     moments: dataMoments(d.x, d.N, d.D),
+    stats,
     mlLogLik: logLikelihood(ml.params, stats),
     mlVariance: ml.params.variance,
     mlEncoderVariances: Array.from(eig.values.slice(0, c.H), (l) => ml.params.variance / l).sort((a, b) => a - b),
@@ -188,7 +191,7 @@ function train(claimId: string, group: { index: number; config: LinearVaeEntropy
   const record = (k: number, params: BatchedParams) => {
     steps.push(offset + k);
     owner.forEach(({ g, seed }, r) => {
-      diags[g][seed].push(diagnoseLinearVae(toParams(params.replica(r), group[g].config.fixedVariance), problem.x, problem.N, problem.D));
+      diags[g][seed].push(diagnoseLinearVae(toParams(params.replica(r), group[g].config.fixedVariance), problem.x, problem.N, problem.D, problem.stats));
     });
   };
   let warm: Map<string, ReplicaParams> | undefined;
@@ -226,7 +229,7 @@ function train(claimId: string, group: { index: number; config: LinearVaeEntropy
         const q = paramsOf(p, fixedVariance);
         return expectedElbo(q, problem.moments, Math.sqrt(q.variance));
       },
-      anchor: (p) => diagnoseLinearVae(paramsOf(p, fixedVariance), problem.x, problem.N, problem.D).elbo,
+      anchor: (p) => diagnoseLinearVae(paramsOf(p, fixedVariance), problem.x, problem.N, problem.D, problem.stats).elbo,
       direction: linearVaeDirection,
     };
   });
@@ -269,7 +272,7 @@ export async function checkLinearVaeEntropy(claimId: string, configs: readonly L
 function evaluate(config: LinearVaeEntropyConfig, problem: Problem, traj: Trajectory, g: number): { result: CheckResult; publicPoints: PublicDiagnosePoint[] } {
   const perSeed = traj.diags[g];
   const params = traj.final[g];
-  const finals = params.map((p) => diagnoseLinearVae(p, problem.x, problem.N, problem.D));
+  const finals = params.map((p) => diagnoseLinearVae(p, problem.x, problem.N, problem.D, problem.stats));
   const evals: IdentityEvaluation[] = finals.map((diag, s) => ({ label: `seed ${s}, step ${traj.steps[traj.steps.length - 1]}`, diag }));
   const engine = judgeEngineArm(subRun(traj.arm, traj.replicasOf[g]), evals);
   const varianceError = Math.max(...params.map((p) => Math.abs(p.variance / problem.mlVariance - 1)));

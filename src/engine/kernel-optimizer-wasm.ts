@@ -31,8 +31,8 @@ export interface OptimizerStorage {
 }
 
 interface OptimizerExports {
-  adam(theta: number, grad: number, m: number, v: number, n: number, beta1: number, beta2: number, b1: number, b2: number, gamma: number, c1: number, c2: number, eps: number): void;
-  sgd(theta: number, grad: number, n: number, gamma: number): void;
+  adam(theta: number, grad: number, m: number, v: number, n: number, beta1: number, beta2: number, b1: number, b2: number, gamma: number, c1: number, c2: number, eps: number): number;
+  sgd(theta: number, grad: number, n: number, gamma: number): number;
 }
 
 const binary = wasmKernelBinary(new URL('./wasm/optimizer-kernel.wasm', import.meta.url), 'VAE_CLAIMS_OPTIMIZER_KERNEL', { name: 'optimizer', source: new URL('./wasm/optimizer.as.ts', import.meta.url) });
@@ -100,8 +100,10 @@ export class WasmOptimizer {
     return { m: this.f64.subarray(b.m / 8, b.m / 8 + b.total), v: this.f64.subarray(b.v / 8, b.v / 8 + b.total) };
   }
 
-  apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, _r: number, gamma: number, k: number): void {
+  apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, _r: number, gamma: number, k: number): boolean {
     const cfg = this.cfg;
+    // The updates' screens (wasm/optimizer.as.ts): 0 while every new θ is finite, NaN once one is not.
+    let screen = 0;
     if (cfg.kind === 'adam' && k !== this.k) {
       this.k = k;
       this.c1 = 1 - Math.pow(cfg.beta1, k);
@@ -120,12 +122,13 @@ export class WasmOptimizer {
       if (g !== this.storage.grads[name]) this.f64.set(g, b.grad / 8);
       const theta = b.theta + 4 * o;
       if (cfg.kind === 'adam') {
-        this.exports.adam(theta, b.grad, b.m + 8 * o, b.v + 8 * o, n, cfg.beta1, cfg.beta2, 1 - cfg.beta1, 1 - cfg.beta2, gamma, this.c1, this.c2, cfg.epsilon);
+        screen += this.exports.adam(theta, b.grad, b.m + 8 * o, b.v + 8 * o, n, cfg.beta1, cfg.beta2, 1 - cfg.beta1, 1 - cfg.beta2, gamma, this.c1, this.c2, cfg.epsilon);
       } else {
-        this.exports.sgd(theta, b.grad, n, gamma);
+        screen += this.exports.sgd(theta, b.grad, n, gamma);
       }
       if (!own) p.set(this.f32.subarray(b.theta / 4 + o, b.theta / 4 + o + n), o);
     }
+    return screen === 0;
   }
 }
 

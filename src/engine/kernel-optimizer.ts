@@ -12,8 +12,12 @@ import { validateOptimizer, type ElementwiseOptimizer, type OptimizerConfig } fr
 import { createWasmOptimizer, type OptimizerStorage } from './kernel-optimizer-wasm.ts';
 
 export interface KernelOptimizer {
-  /** θ ← θ + step(g) for replica r's slice [offset, offset + g.length) of every parameter. */
-  apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, r: number, gamma: number, k: number): void;
+  /**
+   * θ ← θ + step(g) for replica r's slice [offset, offset + g.length) of every parameter.
+   * May return true: every parameter it updated is finite afterwards (as float32), checked on
+   * the way (the WebAssembly port does); anything else leaves that check to the caller.
+   */
+  apply(params: Record<string, Float32Array>, grads: Record<string, Float64Array>, offsets: Record<string, number>, r: number, gamma: number, k: number): boolean | void;
   /**
    * Zeroed arrays (each parameter's total length, each gradient's per-replica length)
    * in which the caller may keep the parameters and the gradient it passes to apply:

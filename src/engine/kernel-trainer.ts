@@ -98,7 +98,9 @@ export class KernelTrainer implements Trainer {
       const replica = this.replicas[r].samplesSchedule ? { ...this.replicas[r], samples: samplesAt(this.replicas[r], k) } : this.replicas[r];
       objective[r] = this.kernel.objectiveAndGradient(view, replica, this.streams[r], this.grads, r);
       if (!Number.isFinite(objective[r])) throw new DivergenceError(this.replicas[r].label, k, `objective is ${objective[r]}`, describeSetting(this.replicas[r]));
-      this.optimizer.apply(this.values, this.grads, this.offsets[r], r, stepSize(this.replicas[r].schedule, k), k);
+      // The optimiser's port screens every parameter it updated (true: all finite): then the
+      // pass below is not needed. Otherwise (JavaScript optimisers; a non-finite entry) it runs.
+      if (this.optimizer.apply(this.values, this.grads, this.offsets[r], r, stepSize(this.replicas[r].schedule, k), k) === true) continue;
       for (const name in view) {
         const v = view[name];
         // v·0 is 0 for a finite v and NaN for ±∞ or NaN: sums of it screen the slice (a per-entry

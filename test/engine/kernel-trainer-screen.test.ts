@@ -4,8 +4,11 @@
  * non-finite value at any position (every residue mod 4, the tail after the
  * last group of four, slices shorter than four) must stop training with a
  * DivergenceError that names the parameter and the value; finite values never do.
+ * Both ways the screen is done: by the optimiser's WebAssembly port while it updates
+ * (src/engine/wasm/optimizer.as.ts returns the sum of θ·0), and by the trainer's own pass
+ * (the JavaScript optimisers, VAE_CLAIMS_OPTIMIZER_KERNEL=js), for SGD and Adam.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KernelTrainer, type ReplicaKernel } from '../../src/engine/kernel-trainer.ts';
 import { DivergenceError } from '../../src/engine/trainer.ts';
 
@@ -26,8 +29,15 @@ function kernel(size: number, at: number, value: number): ReplicaKernel {
 
 const replica = { label: 'probe', seed: 5, schedule: { C: 1, alpha: 0 }, batchSize: 1, samples: 1, beta: 1 };
 
-describe('kernel trainer: finiteness screen', () => {
-  it.each([1, 3, 4, 5, 8, 11])('catches ±∞ and NaN at every position of a slice of %i', (size) => {
+describe.each(['wasm', 'js'])('kernel trainer: finiteness screen (optimiser %s)', (impl) => {
+  beforeEach(() => {
+    if (impl === 'js') process.env.VAE_CLAIMS_OPTIMIZER_KERNEL = 'js';
+  });
+  afterEach(() => {
+    delete process.env.VAE_CLAIMS_OPTIMIZER_KERNEL;
+  });
+
+  it.each([1, 3, 4, 5, 8, 11])('catches ±∞ and NaN at every position of a slice of %i (SGD)', (size) => {
     for (let at = 0; at < size; at++) {
       for (const value of [Infinity, -Infinity, NaN, 1e300]) {
         const t = new KernelTrainer(kernel(size, at, value), [replica, { ...replica, label: 'second', seed: 6 }], { kind: 'sgd' });
@@ -40,6 +50,15 @@ describe('kernel trainer: finiteness screen', () => {
         expect(error, `size ${size}, at ${at}, ${value}`).toBeInstanceOf(DivergenceError);
         // 1e300 is finite as a float64 gradient but overflows the float32 parameter to ∞.
         expect((error as Error).message).toContain(`parameter w is ${value === 1e300 ? Infinity : value}`);
+      }
+    }
+  });
+
+  it.each([1, 4, 5])('catches NaN and ±∞ at every position of a slice of %i (Adam)', (size) => {
+    for (let at = 0; at < size; at++) {
+      for (const value of [Infinity, NaN]) {
+        const t = new KernelTrainer(kernel(size, at, value), [replica], { kind: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 });
+        expect(() => t.advance(), `size ${size}, at ${at}, ${value}`).toThrow(DivergenceError);
       }
     }
   });

@@ -19,21 +19,27 @@
 // (both round to nearest, ties to even). An odd length's last coordinate takes the scalar
 // form of the same operations. Memory is the JavaScript side's (imported); it passes
 // every address (bytes): θ float32, g, m, v float64, n coordinates each.
+//
+// Each update also returns its screen: the sum of θ·0 over the new float32 θ, 0 (or −0)
+// when every entry is finite and NaN when one is not (0·±∞ and 0·NaN are NaN, and NaN
+// survives every sum). It is what the kernel trainer's divergence screen computes after the
+// update (kernel-trainer.ts), done here while each θ is in a register instead of in a
+// second pass over the replica's parameters in JavaScript.
 
 // A bias correction that has reached 1 (1 − β^k rounds to 1 once β^k < 2⁻⁵⁴: k > 354 for
 // β1 = 0.9, k > 37,400 for β2 = 0.999) is not divided by: x / 1 = x exactly for every double
 // (±0, ±∞, NaN included), so the bits are the same, and a division (the update's bottleneck
 // with the square root: f64x2 division and square root are not pipelined) is saved.
-export function adam(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta1: f64, beta2: f64, b1: f64, b2: f64, gamma: f64, c1: f64, c2: f64, eps: f64): void {
-  if (c1 == 1 && c2 == 1) adamLoop(theta, grad, m, v, n, beta1, beta2, b1, b2, gamma, c1, c2, eps, false, false);
-  else if (c1 == 1) adamLoop(theta, grad, m, v, n, beta1, beta2, b1, b2, gamma, c1, c2, eps, false, true);
-  else adamLoop(theta, grad, m, v, n, beta1, beta2, b1, b2, gamma, c1, c2, eps, true, true);
+export function adam(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta1: f64, beta2: f64, b1: f64, b2: f64, gamma: f64, c1: f64, c2: f64, eps: f64): f64 {
+  if (c1 == 1 && c2 == 1) return adamLoop(theta, grad, m, v, n, beta1, beta2, b1, b2, gamma, c1, c2, eps, false, false);
+  else if (c1 == 1) return adamLoop(theta, grad, m, v, n, beta1, beta2, b1, b2, gamma, c1, c2, eps, false, true);
+  return adamLoop(theta, grad, m, v, n, beta1, beta2, b1, b2, gamma, c1, c2, eps, true, true);
 }
 
 // One loop, specialised at each call above (inlined, the flags constant): divideM, divideV
 // say whether m / c1 and v / c2 are computed (false only where the divisor is exactly 1).
 @inline
-function adamLoop(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta1: f64, beta2: f64, b1: f64, b2: f64, gamma: f64, c1: f64, c2: f64, eps: f64, divideM: bool, divideV: bool): void {
+function adamLoop(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta1: f64, beta2: f64, b1: f64, b2: f64, gamma: f64, c1: f64, c2: f64, eps: f64, divideM: bool, divideV: bool): f64 {
   const B1 = f64x2.splat(beta1);
   const B2 = f64x2.splat(beta2);
   const A1 = f64x2.splat(b1);
@@ -42,6 +48,8 @@ function adamLoop(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta1: 
   const C1 = f64x2.splat(c1);
   const C2 = f64x2.splat(c2);
   const E = f64x2.splat(eps);
+  const Z = f32x4.splat(0);
+  let screen = f32x4.splat(0);
   let i = 0;
   for (; i + 1 < n; i += 2) {
     const o = <usize>i << 3;
@@ -55,8 +63,11 @@ function adamLoop(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta1: 
     const step = f64x2.div(f64x2.mul(G, mh), f64x2.add(f64x2.sqrt(vh), E));
     const t = theta + (<usize>i << 2);
     const p = f64x2.promote_low_f32x4(v128.load64_zero(t));
-    v128.store64_lane(t, f32x4.demote_f64x2_zero(f64x2.add(p, step)), 0);
+    const next = f32x4.demote_f64x2_zero(f64x2.add(p, step));
+    v128.store64_lane(t, next, 0);
+    screen = f32x4.add(screen, f32x4.mul(next, Z));
   }
+  let last: f32 = 0;
   if (i < n) {
     const o = <usize>i << 3;
     const g = load<f64>(grad + o);
@@ -65,20 +76,31 @@ function adamLoop(theta: usize, grad: usize, m: usize, v: usize, n: i32, beta1: 
     store<f64>(m + o, mj);
     store<f64>(v + o, vj);
     const t = theta + (<usize>i << 2);
-    store<f32>(t, <f32>(<f64>load<f32>(t) + (gamma * (mj / c1)) / (sqrt<f64>(vj / c2) + eps)));
+    const next = <f32>(<f64>load<f32>(t) + (gamma * (mj / c1)) / (sqrt<f64>(vj / c2) + eps));
+    store<f32>(t, next);
+    last = next * 0;
   }
+  return <f64>(f32x4.extract_lane(screen, 0) + f32x4.extract_lane(screen, 1)) + <f64>last;
 }
 
-export function sgd(theta: usize, grad: usize, n: i32, gamma: f64): void {
+export function sgd(theta: usize, grad: usize, n: i32, gamma: f64): f64 {
   const G = f64x2.splat(gamma);
+  const Z = f32x4.splat(0);
+  let screen = f32x4.splat(0);
   let i = 0;
   for (; i + 1 < n; i += 2) {
     const t = theta + (<usize>i << 2);
     const p = f64x2.promote_low_f32x4(v128.load64_zero(t));
-    v128.store64_lane(t, f32x4.demote_f64x2_zero(f64x2.add(p, f64x2.mul(G, v128.load(grad + (<usize>i << 3))))), 0);
+    const next = f32x4.demote_f64x2_zero(f64x2.add(p, f64x2.mul(G, v128.load(grad + (<usize>i << 3)))));
+    v128.store64_lane(t, next, 0);
+    screen = f32x4.add(screen, f32x4.mul(next, Z));
   }
+  let last: f32 = 0;
   if (i < n) {
     const t = theta + (<usize>i << 2);
-    store<f32>(t, <f32>(<f64>load<f32>(t) + gamma * load<f64>(grad + (<usize>i << 3))));
+    const next = <f32>(<f64>load<f32>(t) + gamma * load<f64>(grad + (<usize>i << 3)));
+    store<f32>(t, next);
+    last = next * 0;
   }
+  return <f64>(f32x4.extract_lane(screen, 0) + f32x4.extract_lane(screen, 1)) + <f64>last;
 }

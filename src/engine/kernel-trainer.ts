@@ -100,7 +100,8 @@ export class KernelTrainer implements Trainer {
       if (!Number.isFinite(objective[r])) throw new DivergenceError(this.replicas[r].label, k, `objective is ${objective[r]}`, describeSetting(this.replicas[r]));
       // The optimiser's port screens every parameter it updated (true: all finite): then the
       // pass below is not needed. Otherwise (JavaScript optimisers; a non-finite entry) it runs.
-      if (this.optimizer.apply(this.values, this.grads, this.offsets[r], r, stepSize(this.replicas[r].schedule, k), k) === true) continue;
+      const screened = this.optimizer.apply(this.values, this.grads, this.offsets[r], r, stepSize(this.replicas[r].schedule, k), k);
+      if (screened === true) continue;
       for (const name in view) {
         const v = view[name];
         // v·0 is 0 for a finite v and NaN for ±∞ or NaN: sums of it screen the slice (a per-entry

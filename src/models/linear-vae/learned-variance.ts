@@ -46,18 +46,10 @@ export function diagnoseLinearVae(p: LearnedVarianceParams, x: ArrayLike<number>
   const { W, b, V, c } = p;
   // m_h = (1/N) Σ_n μ_h(x_n)² (τ_h² added below).
   const m = new Float64Array(H);
-  const VC = new Float64Array(D);
   for (let h = 0; h < H; h++) {
     let at = c[h];
     for (let i = 0; i < D; i++) at += V[h * D + i] * mean[i];
-    for (let j = 0; j < D; j++) {
-      let v = 0;
-      for (let i = 0; i < D; i++) v += V[h * D + i] * C[i * D + j];
-      VC[j] = v;
-    }
-    let quad = 0;
-    for (let j = 0; j < D; j++) quad += VC[j] * V[h * D + j];
-    m[h] = at * at + quad;
+    m[h] = at * at + quadraticForm(V, h * D, C, D);
   }
   // sq/N = ‖A x̄ − β‖² + tr(A C Aᵀ), A = I − W V, β = b + W c.
   const A = new Float64Array(D * D);
@@ -69,19 +61,11 @@ export function diagnoseLinearVae(p: LearnedVarianceParams, x: ArrayLike<number>
     }
   }
   let sqMean = 0;
-  const AC = new Float64Array(D);
   for (let i = 0; i < D; i++) {
     let r = -b[i];
     for (let h = 0; h < H; h++) r -= W[i * H + h] * c[h];
     for (let j = 0; j < D; j++) r += A[i * D + j] * mean[j];
-    for (let j = 0; j < D; j++) {
-      let v = 0;
-      for (let k = 0; k < D; k++) v += A[i * D + k] * C[k * D + j];
-      AC[j] = v;
-    }
-    let quad = 0;
-    for (let j = 0; j < D; j++) quad += AC[j] * A[i * D + j];
-    sqMean += r * r + quad;
+    sqMean += r * r + quadraticForm(A, i * D, C, D);
   }
   const sBar = (sqMean + spread) / D;
   let kl = 0;
@@ -100,4 +84,15 @@ export function diagnoseLinearVae(p: LearnedVarianceParams, x: ArrayLike<number>
     elbo,
     decomposition(prior, 0.5 * D * (1 - sBar / v)),
   );
+}
+
+/** uᵀ C u for the row u = M[at … at + D − 1] and C [D, D] row-major. */
+function quadraticForm(M: ArrayLike<number>, at: number, C: Float64Array, D: number): number {
+  let quad = 0;
+  for (let j = 0; j < D; j++) {
+    let v = 0;
+    for (let i = 0; i < D; i++) v += M[at + i] * C[i * D + j];
+    quad += v * M[at + j];
+  }
+  return quad;
 }

@@ -12,11 +12,16 @@
  * tail sums T_k = Σ_{k' ≥ k} ε_(k'):
  *   ḡ = (1/K) Σ_k ψ(z_k) = ((K − k₀) μ + s T_{k₀}) / K,
  *   P = (1/K) Σ_k 1[z_k > 0] = (K − k₀)/K,   P_ε = (1/K) Σ_k 1[z_k > 0] ε_k = T_{k₀}/K,
- * the same sums, in float64, in O(log K) per (input, unit) instead of O(K).
+ * the same sums, in float64, with one threshold per (input, unit) instead of K terms.
+ * Softplus and σ(ρ) share one e^{−|ρ|}, from this file's own expNeg and log1pUnit (plain
+ * float64 arithmetic), so that the WebAssembly port of the two passes
+ * (wasm/stochastic-loss.as.ts, used where it loads; VAE_CLAIMS_STOCHASTIC_LOSS_KERNEL=js
+ * forces these loops) computes the same bits.
  * The matrix products (μ, ρ from X; ∂U, ∂V from Xᵀ) stay on the backend
- * (stochastic-latent.ts). Checked against tf.grads through the TensorFlow.js
- * forward (test/ntk/stochastic-latent.test.ts, and the claims' own conformance
- * probe, src/claims/ntk/shared/stochastic-autodiff.ts).
+ * (stochastic-latent.ts). Checked against a draw-by-draw loop and the port
+ * (test/ntk/stochastic-latent-loss.test.ts), against tf.grads through the TensorFlow.js
+ * forward (test/ntk/stochastic-latent.test.ts), and by the claims' own gradient probe
+ * (src/claims/ntk/shared/stochastic-autodiff.ts).
  */
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 

@@ -265,13 +265,7 @@ export class StochasticLatentBatch {
     const n = X.shape[0];
     const units = this.R * this.width;
     const p = this.params;
-    const download = (t: tf.Tensor) => {
-      const v = t.dataSync() as Float32Array;
-      t.dispose();
-      return v;
-    };
-    const mu = download(tf.tidy(() => tf.matMul(X, p.u).mul(this.cW).add(p.b.mul(this.cB))));
-    const rho = download(tf.tidy(() => tf.matMul(X, p.v).mul(this.cW).add(p.c.mul(this.cB))));
+    const { mu, rho } = this.downloadMuRho(X);
     this.sortedNoise ??= sortNoise(this.noise.dataSync(), units, this.arch.samples);
     if (this.lossWork === null || this.lossWork.dMu.length !== n * units) this.lossWork = stochasticLossWork(n, units, this.sortedNoise);
     const work = this.lossWork;
@@ -346,13 +340,8 @@ export class StochasticLatentBatch {
     }
   }
 
-  /**
-   * μ and ρ of every replica at X (one rank-2 matMul each), downloaded with
-   * a and the noise: a replica's units are then copied out in JavaScript
-   * (slicing a column range of a [n, R·m] tensor is slow on the WebAssembly
-   * backend).
-   */
-  private preActivations(X: tf.Tensor2D) {
+  /** μ and ρ [n, R·m] at X (one rank-2 matMul each), downloaded. */
+  private downloadMuRho(X: tf.Tensor2D): { mu: Float32Array; rho: Float32Array } {
     const p = this.params;
     const download = (f: () => tf.Tensor) => {
       const t = tf.tidy(f);
@@ -361,9 +350,22 @@ export class StochasticLatentBatch {
       return v;
     };
     return {
-      n: X.shape[0],
       mu: download(() => tf.matMul(X, p.u).mul(this.cW).add(p.b.mul(this.cB))),
       rho: download(() => tf.matMul(X, p.v).mul(this.cW).add(p.c.mul(this.cB))),
+    };
+  }
+
+  /**
+   * μ and ρ of every replica at X (one rank-2 matMul each), downloaded with
+   * a and the noise: a replica's units are then copied out in JavaScript
+   * (slicing a column range of a [n, R·m] tensor is slow on the WebAssembly
+   * backend).
+   */
+  private preActivations(X: tf.Tensor2D) {
+    const p = this.params;
+    return {
+      n: X.shape[0],
+      ...this.downloadMuRho(X),
       a: p.a.dataSync() as Float32Array,
       noise: this.noise.dataSync() as Float32Array,
       Q: tf.tidy(() => tf.matMul(X, X.transpose()).mul(this.cW * this.cW).add(this.cB * this.cB)) as tf.Tensor2D,
@@ -496,6 +498,9 @@ export class StochasticLatentBatch {
   dispose(): void {
     for (const v of Object.values(this.params)) v.dispose();
     this.noise.dispose();
+    // lossGradients' work arrays (a WebAssembly memory of ~90 MB at m = 4096, 12 replicas): released now, not at GC.
+    this.lossWork = null;
+    this.sortedNoise = null;
   }
 }
 

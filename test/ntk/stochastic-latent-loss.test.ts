@@ -7,11 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RandomStream } from '../../src/engine/rng.ts';
+// The float64 limit kernels' own softplus and σ (Math.log1p, Math.exp): an implementation apart from the loop's.
+import { sigmoid, softplus } from '../../src/kernels/stochastic-ntk.ts';
 import { expNeg, log1pUnit, sortNoise, stochasticLossGradients, stochasticLossImplementation, stochasticLossWork, type StochasticLossInputs } from '../../src/models/ntk/stochastic-latent-loss.ts';
 
-function softplus(p: number): number {
-  return p > 0 ? p + Math.log1p(Math.exp(-p)) : Math.log1p(Math.exp(p));
-}
 
 /** The specification, draw by draw (unsorted noise). */
 function direct(inp: Omit<StochasticLossInputs, 'noise'>, noise: Float64Array, K: number) {
@@ -47,7 +46,7 @@ function direct(inp: Omit<StochasticLossInputs, 'noise'>, noise: Float64Array, K
       const g = (f[r * n + i] - y[i]) / n;
       const w = kl ? kl[r] / n : 0;
       const s = softplus(rho[o]);
-      const sig = 1 / (1 + Math.exp(-rho[o]));
+      const sig = sigmoid(rho[o]);
       dMu[o] = (g * a[c] * P[o]) / readoutDivisor + w * mu[o];
       // No KL term where w = 0 (replica 0, which holds the underflowed s = 0 entries: 1/s is ∞).
       dRho[o] = ((g * a[c] * Pe[o]) / readoutDivisor + (w !== 0 ? w * (s - 1 / s) : 0)) * sig;

@@ -163,33 +163,24 @@ export interface StochasticLossResult {
  *   ∂/∂a = Σ_i g_i ḡ_i / readoutDivisor,  ∂/∂μ = g α P + w μ/n,  ∂/∂ρ = (g α P_ε + w (s − 1/s)/n) σ(ρ).
  */
 export function stochasticLossGradients(inp: StochasticLossInputs, work: StochasticLossWork): StochasticLossResult {
-  const { n, R, m, mu, rho, a, y, readoutDivisor, kl } = inp;
-  const { K, sorted, tail } = inp.noise;
+  const { n, R, m, y, readoutDivisor } = inp;
   const units = R * m;
-  const klPerPoint = perPointKl(kl, n);
-  if (work.port !== null && work.port.noise === inp.noise && mu instanceof Float32Array && rho instanceof Float32Array && a instanceof Float32Array) {
-    return portLossGradients(inp, klPerPoint, work.port);
-  }
-  const f = new Float64Array(R * n);
+  const klPerPoint = perPointKl(inp.kl, n);
+  const rows = work.port !== null && work.port.noise === inp.noise && inp.mu instanceof Float32Array && inp.rho instanceof Float32Array && inp.a instanceof Float32Array ? portRows(inp, work.port) : jsRows(inp, work);
   // Pass 1: per input and unit, s = softplus(ρ), σ(ρ) and the noise averages; the outputs.
-  // (Each row of units is a small function of its own: V8 optimises it as a whole function,
-  // where one large loop nest was recompiled on stack again and again.)
+  const f = new Float64Array(R * n);
   for (let i = 0; i < n; i++) {
-    for (let r = 0; r < R; r++) {
-      f[r * n + i] = unitAverages(i * units, r * m, (r + 1) * m, mu, rho, a, sorted, tail, K, work) / readoutDivisor;
-    }
+    for (let r = 0; r < R; r++) f[r * n + i] = rows.averages(i * units, r * m, (r + 1) * m) / readoutDivisor;
   }
   // Pass 2: the gradients.
-  const sumMu = new Float64Array(units);
-  const sumRho = new Float64Array(units);
-  const ga = new Float64Array(units);
   for (let i = 0; i < n; i++) {
     for (let r = 0; r < R; r++) {
       const gi = (f[r * n + i] - y[i]) / n;
       const wr = klPerPoint === null ? 0 : klPerPoint[r];
-      unitGradients(i * units, r * m, (r + 1) * m, gi, wr, mu, a, readoutDivisor, work, sumMu, sumRho, ga);
+      rows.gradients(i * units, r * m, (r + 1) * m, gi, wr);
     }
   }
+  const { sumMu, sumRho, ga } = rows.sums();
   for (let c = 0; c < units; c++) ga[c] /= readoutDivisor;
   return { f, sumMu, sumRho, a: ga };
 }
@@ -202,34 +193,43 @@ function perPointKl(kl: ArrayLike<number> | undefined, n: number): Float64Array 
   return out;
 }
 
-/** stochasticLossGradients through the port: the same calls, in the same order, on its memory. */
-function portLossGradients(inp: StochasticLossInputs, klPerPoint: Float64Array | null, port: LossPort): StochasticLossResult {
-  const { n, R, m, y, readoutDivisor } = inp;
-  const { K } = inp.noise;
-  const units = R * m;
+/** The two passes over one row of units (input row `row`, units c0 … c1 − 1), and the per-unit sums they leave (fresh arrays). */
+interface LossRows {
+  averages(row: number, c0: number, c1: number): number;
+  gradients(row: number, c0: number, c1: number, gi: number, wr: number): void;
+  sums(): { sumMu: Float64Array; sumRho: Float64Array; ga: Float64Array };
+}
+
+/** The JavaScript loops below. (Each row is a small function of its own: V8 optimises it as a whole function, where one large loop nest was recompiled on stack again and again.) */
+function jsRows(inp: StochasticLossInputs, work: StochasticLossWork): LossRows {
+  const { mu, rho, a, readoutDivisor } = inp;
+  const { K, sorted, tail } = inp.noise;
+  const units = inp.R * inp.m;
+  const sumMu = new Float64Array(units);
+  const sumRho = new Float64Array(units);
+  const ga = new Float64Array(units);
+  return {
+    averages: (row, c0, c1) => unitAverages(row, c0, c1, mu, rho, a, sorted, tail, K, work),
+    gradients: (row, c0, c1, gi, wr) => unitGradients(row, c0, c1, gi, wr, mu, a, readoutDivisor, work, sumMu, sumRho, ga),
+    sums: () => ({ sumMu, sumRho, ga }),
+  };
+}
+
+/** The port's exports of the same loops, on its memory (the inputs copied in, the sums from zero). */
+function portRows(inp: StochasticLossInputs, port: LossPort): LossRows {
   const { exports: ex, at } = port;
+  const { K } = inp.noise;
   port.mu.set(inp.mu as Float32Array);
   port.rho.set(inp.rho as Float32Array);
   port.a.set(inp.a as Float32Array);
-  const f = new Float64Array(R * n);
-  for (let i = 0; i < n; i++) {
-    for (let r = 0; r < R; r++) {
-      f[r * n + i] = ex.unitAverages(i * units, r * m, (r + 1) * m, at.mu, at.rho, at.a, at.sorted, at.tail, K, at.G, at.P, at.Peps, at.s, at.sig) / readoutDivisor;
-    }
-  }
   port.sumMu.fill(0);
   port.sumRho.fill(0);
   port.ga.fill(0);
-  for (let i = 0; i < n; i++) {
-    for (let r = 0; r < R; r++) {
-      const gi = (f[r * n + i] - y[i]) / n;
-      const wr = klPerPoint === null ? 0 : klPerPoint[r];
-      ex.unitGradients(i * units, r * m, (r + 1) * m, gi, wr, at.mu, at.a, readoutDivisor, at.G, at.P, at.Peps, at.s, at.sig, at.dMu, at.dRho, at.sumMu, at.sumRho, at.ga);
-    }
-  }
-  const ga = port.ga.slice();
-  for (let c = 0; c < units; c++) ga[c] /= readoutDivisor;
-  return { f, sumMu: port.sumMu.slice(), sumRho: port.sumRho.slice(), a: ga };
+  return {
+    averages: (row, c0, c1) => ex.unitAverages(row, c0, c1, at.mu, at.rho, at.a, at.sorted, at.tail, K, at.G, at.P, at.Peps, at.s, at.sig),
+    gradients: (row, c0, c1, gi, wr) => ex.unitGradients(row, c0, c1, gi, wr, at.mu, at.a, inp.readoutDivisor, at.G, at.P, at.Peps, at.s, at.sig, at.dMu, at.dRho, at.sumMu, at.sumRho, at.ga),
+    sums: () => ({ sumMu: port.sumMu.slice(), sumRho: port.sumRho.slice(), ga: port.ga.slice() }),
+  };
 }
 
 /** Pass 1 over units c0 … c1 − 1 of input row `row`: s, σ(ρ), ḡ, P, P_ε into work; returns Σ_c a_c ḡ_c. */

@@ -72,6 +72,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-wide-matmul-third-row-reads-second',
+    kind: 'gradient',
+    description: "The SIMD product of one short matrix and a wide one (the NTK networks' X·W and Xᵀ·∂H, every step) reads row 4q + 1 of a where row 4q + 2 belongs (a copy-paste of the row before), so a quarter of the inputs get another input's pre-activations and weight-gradient terms.",
+    file: 'src/engine/wasm/batch-matmul.as.ts',
+    find: 'const v2 = v128.load32_splat(a2 + ko);',
+    replace: 'const v2 = v128.load32_splat(a1 + ko);',
+    claims: ['ntk-krr-equivalence', 'ntk-lazy-training', 'snn-krr-equivalence'],
+    ports: true,
+  },
+  {
     id: 'wasm-gaussian-eval-dense-skips-negative-inputs',
     kind: 'estimator',
     description: "The WebAssembly port of the Gaussian VAE evaluation's dense layer skips every input ≤ 0 instead of only the zeros (as if the inputs had passed a ReLU): wrong hidden layers, ELBO and entropies.",

@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/engine/backend.ts';
-import { backendBatchMatMul, batchMatMulImplementation } from '../../src/engine/batch-matmul-kernel.ts';
+import { backendBatchMatMul, batchMatMulImplementation, ownsSinglePair } from '../../src/engine/batch-matmul-kernel.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
 
 beforeAll(async () => {
@@ -115,6 +115,75 @@ for (const [tA, tB] of [
 CASES.push({ a: [1, 7, 60], b: [4, 60, 9], tA: false, tB: false });
 CASES.push({ a: [4, 60, 7], b: [1, 9, 60], tA: true, tB: true });
 CASES.push({ a: [2, 3, 7, 50], b: [2, 3, 50, 17], tA: false, tB: false });
+
+/**
+ * One untransposed pair the port takes from XNNPACK (a short a against a wide b: wideMatMul), over
+ * its paths: one to three rows (thirty-two columns at a time), four rows at a time with one to
+ * three rows left, and eight, four and single columns left; the shared dimension from 1 to the
+ * most a may hold. The backend's kernel on these shapes is XNNPACK's fully-connected operator.
+ */
+const WIDE_CASES: [number, number, number][] = [
+  [1, 1, 32],
+  [1, 32, 8192 + 32 + 8 + 4 + 3],
+  [2, 7, 45],
+  [3, 64, 1000],
+  [4, 32, 40],
+  [5, 13, 77],
+  [7, 200, 33],
+  [32, 32, 4096 + 13],
+  [64, 256, 64],
+  [10, 196, 64],
+];
+
+/** XNNPACK's GEMM as the port's header states it: from 0, a(i, k)·b(k, j) added for k in order (each product and sum rounded to float32). */
+function emulateWide(a: Float32Array, b: Float32Array, L: number, K: number, N: number): Float32Array {
+  const f = Math.fround;
+  const out = new Float32Array(L * N);
+  for (let i = 0; i < L; i++) {
+    for (let j = 0; j < N; j++) {
+      let t = 0;
+      for (let k = 0; k < K; k++) t = f(t + f(a[i * K + k] * b[k * N + j]));
+      out[i * N + j] = t;
+    }
+  }
+  return out;
+}
+
+describe('one untransposed pair with a short a: the port, not XNNPACK, and the same bits', () => {
+  for (const [index, [L, K, N]] of WIDE_CASES.entries()) {
+    for (const special of [false, true]) {
+      it(`[${L}, ${K}] · [${K}, ${N}]${special ? ', with extreme values' : ''}`, () => {
+        const stream = RandomStream.at('test/batch-matmul', 'wide', index, special ? 'special' : 'plain');
+        const a = filled([L, K], stream, special);
+        const b = filled([K, N], stream, special);
+        const got = tf.matMul(a, b);
+        const data = got.dataSync();
+        expect(sameBits(data, reference(a, b, false, false))).toBe(0);
+        expect(sameBits(data, emulateWide(a.dataSync() as Float32Array, b.dataSync() as Float32Array, L, K, N))).toBe(0);
+        expect(got.shape).toEqual([L, N]);
+        tf.dispose([a, b, got]);
+      });
+    }
+  }
+
+  it('takes the product only where a is short and b wide (elsewhere XNNPACK blocks better)', () => {
+    const calls: string[] = [];
+    const stream = RandomStream.at('test/batch-matmul', 'wide-routing');
+    for (const [L, K, N] of [
+      [32, 32, 100],
+      [65, 8, 100],
+      [64, 257, 100],
+      [8, 8, 31],
+    ]) {
+      const a = filled([L, K], stream, false);
+      const b = filled([K, N], stream, false);
+      calls.push(`${L}x${K}x${N}:${ownsSinglePair(L, K, N)}`);
+      expect(sameBits(tf.matMul(a, b).dataSync(), reference(a, b, false, false))).toBe(0);
+      tf.dispose([a, b]);
+    }
+    expect(calls).toEqual(['32x32x100:true', '65x8x100:false', '64x257x100:false', '8x8x31:false']);
+  });
+});
 
 describe('the SIMD BatchMatMul is the WebAssembly backend’s own, bit for bit', () => {
   it('is installed for the wasm backend', () => {

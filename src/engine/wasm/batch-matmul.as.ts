@@ -13,6 +13,8 @@
 // operations (f32x4 mul and add round each lane as the scalar ones do; no fused
 // multiply-add outside relaxed SIMD, which is not enabled), so the bits are the same.
 //
+// wideMatMul (at the end) takes one untransposed pair from XNNPACK, in XNNPACK's order.
+//
 // Memory is the backend's own (imported): every address (bytes) is a tensor's offset in
 // it, handed over by the JavaScript side. The module has no data and allocates nothing.
 
@@ -98,6 +100,148 @@ export function transpose(fromAt: usize, toAt: usize, m: i32, N: i32, K: i32): v
     const t = toAt + ((<usize>(p * N * K)) << 2);
     for (let j = 0; j < N; j++) {
       for (let k = 0; k < K; k++) store<f32>(t + ((<usize>(k * N + j)) << 2), load<f32>(f + ((<usize>(j * K + k)) << 2)));
+    }
+  }
+}
+
+// out[L, N] = a[L, K] · b[K, N], one pair, neither transposed (both row-major): the
+// product the backend hands to XNNPACK's fully-connected operator with b as its weights,
+// which it packs (transposed) on every call whose b is a new tensor: at a [32, 32]·[32, 163,840]
+// product the packing took longer than the arithmetic. XNNPACK's float32 GEMM starts every
+// output at its bias (0 here: the backend passes none), adds a(i, k)·b(k, j) for k in order
+// over the whole shared dimension (each product rounded, then the sum), and its min/max
+// clamp at ±∞ leaves every value as it is; that is what this loop does, four outputs j to
+// the lanes, so the bits are the backend's (test/engine/batch-matmul-kernel.test.ts).
+// Eight columns by four rows at a time: b's [K, 8] block stays in L1 across the rows.
+export function wideMatMul(aAt: usize, bAt: usize, outAt: usize, L: i32, K: i32, N: i32): void {
+  const n8 = N & ~7;
+  const n4 = N & ~3;
+  const l4 = L & ~3;
+  const rowA = (<usize>K) << 2;
+  const rowB = (<usize>N) << 2;
+  let j = 0;
+  if (L < 4) {
+    // One to three rows: thirty-two columns at a time, so that eight independent sums hide
+    // the adder's latency (a row's eight-column sums alone wait on it).
+    const n32 = N & ~31;
+    for (; j < n32; j += 32) {
+      for (let i = 0; i < L; i++) {
+        const ai = aAt + (<usize>i) * rowA;
+        let c0 = f32x4.splat(0);
+        let c1 = f32x4.splat(0);
+        let c2 = f32x4.splat(0);
+        let c3 = f32x4.splat(0);
+        let c4 = f32x4.splat(0);
+        let c5 = f32x4.splat(0);
+        let c6 = f32x4.splat(0);
+        let c7 = f32x4.splat(0);
+        let bk = bAt + ((<usize>j) << 2);
+        for (let k = 0; k < K; k++) {
+          const v = v128.load32_splat(ai + ((<usize>k) << 2));
+          c0 = f32x4.add(c0, f32x4.mul(v, v128.load(bk)));
+          c1 = f32x4.add(c1, f32x4.mul(v, v128.load(bk, 16)));
+          c2 = f32x4.add(c2, f32x4.mul(v, v128.load(bk, 32)));
+          c3 = f32x4.add(c3, f32x4.mul(v, v128.load(bk, 48)));
+          c4 = f32x4.add(c4, f32x4.mul(v, v128.load(bk, 64)));
+          c5 = f32x4.add(c5, f32x4.mul(v, v128.load(bk, 80)));
+          c6 = f32x4.add(c6, f32x4.mul(v, v128.load(bk, 96)));
+          c7 = f32x4.add(c7, f32x4.mul(v, v128.load(bk, 112)));
+          bk += rowB;
+        }
+        const o = outAt + (<usize>i) * rowB + ((<usize>j) << 2);
+        v128.store(o, c0);
+        v128.store(o, c1, 16);
+        v128.store(o, c2, 32);
+        v128.store(o, c3, 48);
+        v128.store(o, c4, 64);
+        v128.store(o, c5, 80);
+        v128.store(o, c6, 96);
+        v128.store(o, c7, 112);
+      }
+    }
+  }
+  for (; j < n8; j += 8) {
+    const bj = bAt + ((<usize>j) << 2);
+    let i = 0;
+    for (; i < l4; i += 4) {
+      const a0 = aAt + (<usize>i) * rowA;
+      const a1 = a0 + rowA;
+      const a2 = a1 + rowA;
+      const a3 = a2 + rowA;
+      let c00 = f32x4.splat(0);
+      let c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0);
+      let c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0);
+      let c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0);
+      let c31 = f32x4.splat(0);
+      let bk = bj;
+      for (let k = 0; k < K; k++) {
+        const ko = (<usize>k) << 2;
+        const b0 = v128.load(bk);
+        const b1 = v128.load(bk, 16);
+        const v0 = v128.load32_splat(a0 + ko);
+        c00 = f32x4.add(c00, f32x4.mul(v0, b0));
+        c01 = f32x4.add(c01, f32x4.mul(v0, b1));
+        const v1 = v128.load32_splat(a1 + ko);
+        c10 = f32x4.add(c10, f32x4.mul(v1, b0));
+        c11 = f32x4.add(c11, f32x4.mul(v1, b1));
+        const v2 = v128.load32_splat(a2 + ko);
+        c20 = f32x4.add(c20, f32x4.mul(v2, b0));
+        c21 = f32x4.add(c21, f32x4.mul(v2, b1));
+        const v3 = v128.load32_splat(a3 + ko);
+        c30 = f32x4.add(c30, f32x4.mul(v3, b0));
+        c31 = f32x4.add(c31, f32x4.mul(v3, b1));
+        bk += rowB;
+      }
+      const o0 = outAt + (<usize>i) * rowB + ((<usize>j) << 2);
+      v128.store(o0, c00);
+      v128.store(o0, c01, 16);
+      const o1 = o0 + rowB;
+      v128.store(o1, c10);
+      v128.store(o1, c11, 16);
+      const o2 = o1 + rowB;
+      v128.store(o2, c20);
+      v128.store(o2, c21, 16);
+      const o3 = o2 + rowB;
+      v128.store(o3, c30);
+      v128.store(o3, c31, 16);
+    }
+    for (; i < L; i++) {
+      const ai = aAt + (<usize>i) * rowA;
+      let c0 = f32x4.splat(0);
+      let c1 = f32x4.splat(0);
+      let bk = bj;
+      for (let k = 0; k < K; k++) {
+        const v = v128.load32_splat(ai + ((<usize>k) << 2));
+        c0 = f32x4.add(c0, f32x4.mul(v, v128.load(bk)));
+        c1 = f32x4.add(c1, f32x4.mul(v, v128.load(bk, 16)));
+        bk += rowB;
+      }
+      const o = outAt + (<usize>i) * rowB + ((<usize>j) << 2);
+      v128.store(o, c0);
+      v128.store(o, c1, 16);
+    }
+  }
+  for (; j < n4; j += 4) {
+    for (let i = 0; i < L; i++) {
+      const ai = aAt + (<usize>i) * rowA;
+      let c = f32x4.splat(0);
+      let bk = bAt + ((<usize>j) << 2);
+      for (let k = 0; k < K; k++) {
+        c = f32x4.add(c, f32x4.mul(v128.load32_splat(ai + ((<usize>k) << 2)), v128.load(bk)));
+        bk += rowB;
+      }
+      v128.store(outAt + (<usize>i) * rowB + ((<usize>j) << 2), c);
+    }
+  }
+  for (; j < N; j++) {
+    for (let i = 0; i < L; i++) {
+      const ai = aAt + (<usize>i) * rowA;
+      let c: f32 = 0;
+      for (let k = 0; k < K; k++) c += load<f32>(ai + ((<usize>k) << 2)) * load<f32>(bAt + (<usize>k) * rowB + ((<usize>j) << 2));
+      store<f32>(outAt + (<usize>i) * rowB + ((<usize>j) << 2), c);
     }
   }
 }

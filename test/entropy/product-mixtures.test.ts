@@ -14,10 +14,10 @@ import { describe, expect, it } from 'vitest';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { BERNOULLI } from '../../src/models/mixtures/bernoulli-mixture.ts';
 import { POISSON } from '../../src/models/mixtures/poisson-mixture.ts';
-import { diagnose, elbo, eStep, mStep, type CountData, type ProductFamily, type ProductMixtureParams } from '../../src/models/mixtures/product-mixture.ts';
+import { diagnose, elbo, eStep, mStep, RESPONSIBILITY_FLOOR, type CountData, type ProductFamily, type ProductMixtureParams } from '../../src/models/mixtures/product-mixture.ts';
 import { binarisedDigits, overdispersedCounts, sampleGamma, samplePoisson } from '../../src/models/mixtures/count-data.ts';
 import { randomResponsibilities } from '../../src/models/mixtures/responsibilities.ts';
-import { logFactorial, poissonExpectedLogFactorial } from '../../src/entropy/formulas.ts';
+import { logFactorial, logSumExp, poissonExpectedLogFactorial } from '../../src/entropy/formulas.ts';
 import { perturbationGap } from '../../src/claims/entropy/shared/product-mixture.ts';
 
 const K = 3;
@@ -62,6 +62,34 @@ describe.each(cases)('%s mixture', (name, kind, family, data) => {
     const d = diagnose(family, p, q, data);
     expect(Math.abs(d.gap)).toBeGreaterThan(1e-2);
     expect(d.decompositionError).toBeLessThan(1e-9);
+  });
+
+  it('the E-step is the plain loop over points and components, bit for bit (seven components: four side by side, three alone)', () => {
+    // jointLogs tabulates log p(v | m) and sums four components at a time; each sum must still be
+    // log π_c + Σ_d log p(x_nd | m_cd) in d order.
+    const K7 = 7;
+    const rng = RandomStream.at('mixture-test', name, 'plain-e-step');
+    const p = interior(mStep(randomResponsibilities(data.N, K7, rng), data, K7), rng);
+    p.pi = Float64Array.from({ length: K7 }, (_, c) => (c + 1) / 28);
+    const got = eStep(family, p, data);
+    let total = 0;
+    const logs = new Float64Array(K7);
+    for (let n = 0; n < data.N; n++) {
+      for (let c = 0; c < K7; c++) {
+        let a = Math.log(p.pi[c]);
+        for (let d = 0; d < data.D; d++) a += family.logDensity(data.x[n * data.D + d], p.means[c * data.D + d]);
+        logs[c] = a;
+      }
+      const lse = logSumExp(logs, 0, K7);
+      total += lse;
+      const q = Array.from(logs, (l) => {
+        const v = Math.exp(l - lse);
+        return v < RESPONSIBILITY_FLOOR ? 0 : v;
+      });
+      const kept = q.reduce((x, y) => x + y, 0);
+      for (let c = 0; c < K7; c++) expect(Object.is(got.q[n * K7 + c], q[c] / kept)).toBe(true);
+    }
+    expect(Object.is(got.logLik, total / data.N)).toBe(true);
   });
 
   it('EM never decreases the log-likelihood; after every M-step F = S + B', () => {

@@ -12,7 +12,8 @@
 import { describe, expect, it } from 'vitest';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { generateSbnData } from '../../src/models/sbn/data.ts';
-import { bit, diagnose, elbo, eStep, gapDecomposition, mStep, stateCount, type SbnParams } from '../../src/models/sbn/sbn.ts';
+import { bit, diagnose, elbo, eStep, gapDecomposition, jointLogs, mStep, naturalParams, stateCount, stateStats, type SbnParams } from '../../src/models/sbn/sbn.ts';
+import { softplus } from '../../src/entropy/formulas.ts';
 import { randomResponsibilities } from '../../src/models/mixtures/responsibilities.ts';
 
 const H = 3;
@@ -80,6 +81,48 @@ describe('sigmoid belief net oracle', () => {
       expect(m.gradient).toBeLessThan(1e-12);
       p = m.params;
       expect(Math.abs(diagnose(p, e.q, data).gap)).toBeLessThan(1e-10);
+    }
+  });
+
+  it('state statistics and joint log-densities are the plain loops over points, bit for bit (any H, zeros in q)', () => {
+    // The loops in sbn.ts walk the ones of x by rows and columns, four states at a time: their
+    // sums must still add each point's term in point order, so the bits are the plain loops'.
+    for (const h of [1, 2, 3, 5]) {
+      const d = generateSbnData({ N: 57, D: 7, H: h, weightScale: 1.5, seed: 20 + h });
+      const s2 = stateCount(h);
+      const rng = RandomStream.at('sbn-test', 'stats', h);
+      const q = Float64Array.from({ length: d.N * s2 }, () => (rng.uniform() < 0.2 ? 0 : rng.uniform()));
+      const w = new Float64Array(s2);
+      const t = new Float64Array(s2 * d.D);
+      for (let n = 0; n < d.N; n++) {
+        for (let z = 0; z < s2; z++) {
+          const v = q[n * s2 + z];
+          if (v === 0) continue;
+          w[z] += v;
+          for (let k = 0; k < d.D; k++) if (d.x[n * d.D + k] === 1) t[z * d.D + k] += v;
+        }
+      }
+      const got = stateStats(q, d, h);
+      expect(got.w.every((v, i) => Object.is(v, w[i]))).toBe(true);
+      expect(got.t.every((v, i) => Object.is(v, t[i]))).toBe(true);
+      const p: SbnParams = {
+        H: h,
+        D: d.D,
+        W: Float64Array.from({ length: d.D * h }, () => rng.normal()),
+        b: Float64Array.from({ length: d.D }, () => rng.normal()),
+        pi: Float64Array.from({ length: h }, () => 0.2 + 0.6 * rng.uniform()),
+      };
+      const eta = naturalParams(p);
+      const logs = jointLogs(p, d);
+      for (let n = 0; n < d.N; n++) {
+        for (let z = 0; z < s2; z++) {
+          let a = 0;
+          for (let j = 0; j < h; j++) a += bit(z, j) ? Math.log(p.pi[j]) : Math.log1p(-p.pi[j]);
+          for (let k = 0; k < d.D; k++) a -= softplus(eta[z * d.D + k]);
+          for (let k = 0; k < d.D; k++) if (d.x[n * d.D + k] === 1) a += eta[z * d.D + k];
+          expect(Object.is(logs[n * s2 + z], a)).toBe(true);
+        }
+      }
     }
   });
 

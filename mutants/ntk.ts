@@ -11,6 +11,15 @@ const GD = ['ntk-lazy-training', 'ntk-linear-convergence', 'ntk-krr-equivalence'
 
 export const NTK_MUTANTS: Mutant[] = [
   {
+    id: 'stratified-noise-quantile-central-range-linear',
+    kind: 'sampling',
+    description: "The stratified noise draws' quantile (AS 241, src/stats/normal.ts) takes r = 0.180625 − |q| instead of 0.180625 − q² in its central range (p within 0.425 of ½): every draw there is pushed away from 0, the noise is no longer N(0, 1) and the network's kernel is not the limit's.",
+    file: 'src/stats/normal.ts',
+    find: '    const r = 0.180625 - q * q;\n    return (q * horner8(AS241_A, r)) / horner8(AS241_B, r);',
+    replace: '    const r = 0.180625 - Math.abs(q);\n    return (q * horner8(AS241_A, r)) / horner8(AS241_B, r);',
+    claims: ['snn-ntk', 'ntk-min-eigenvalue'],
+  },
+  {
     id: 'ntk-derivative-theta-off',
     kind: 'kernel',
     description: 'The analytic ReLU NTK\'s derivative term uses π − 0.9θ for π − θ (off-diagonal E[φ\'φ\'] ≈ 8% off, Θ ≈ 1.1% off in Frobenius norm): Θ wrong, K right.',

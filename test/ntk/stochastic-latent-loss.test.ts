@@ -164,6 +164,9 @@ describe('stochasticLossGradients', () => {
       mu[2] = 0.25;
       rho[units + 3] = -800;
       mu[units + 3] = -0.25;
+      // Pass 1 takes two units per f64x2 (lanes): e^{−|ρ|} subnormal (|ρ| in (708, 745], two
+      // exact scalings), ρ = ±0, the reduction's switch at e = √2 − 1, beside ordinary values.
+      rho.set([-720, 730, 0, -0, -Math.log(Math.SQRT2 - 1), 1e-30], 2 * units + 1);
       const a = draw(units, 1);
       const noise = sortNoise(Float64Array.from({ length: units * K }, () => rng.normal()), units, K);
       const y = Float64Array.from({ length: n }, () => rng.normal());

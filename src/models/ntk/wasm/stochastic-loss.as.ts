@@ -58,6 +58,54 @@ const SQRT2_MINUS_1: f64 = 0.41421356237309503;
   return off + 2.0 * w * p;
 }
 
+@inline function sp(v: f64): v128 {
+  return f64x2.splat(v);
+}
+
+// expNeg, lane by lane: the same operations on each lane (floor, the polynomial, the two
+// exact scalings, the cut-off as a select), so each lane has the scalar function's bits. The
+// scaling always takes both factors, 2^{−min(k, 1022)}·2^{−max(k − 1022, 0)}: the second is
+// exactly 1 where the scalar function takes one factor, and a product by 1 is exact.
+@inline function expNeg2(x: v128): v128 {
+  const k = f64x2.floor(f64x2.add(f64x2.mul(x, f64x2.splat(INV_LN2)), f64x2.splat(0.5)));
+  const t = f64x2.neg(f64x2.sub(f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2_HI))), f64x2.mul(k, f64x2.splat(LN2_LO))));
+  const t2 = f64x2.mul(t, t);
+  const t4 = f64x2.mul(t2, t2);
+  const t8 = f64x2.mul(t4, t4);
+  const a0 = f64x2.add(f64x2.add(sp(1.0), t), f64x2.mul(f64x2.add(sp(1.0 / 2.0), f64x2.mul(t, sp(1.0 / 6.0))), t2));
+  const a1 = f64x2.mul(f64x2.add(f64x2.add(sp(1.0 / 24.0), f64x2.mul(t, sp(1.0 / 120.0))), f64x2.mul(f64x2.add(sp(1.0 / 720.0), f64x2.mul(t, sp(1.0 / 5040.0))), t2)), t4);
+  const b0 = f64x2.add(f64x2.add(sp(1.0 / 40320.0), f64x2.mul(t, sp(1.0 / 362880.0))), f64x2.mul(f64x2.add(sp(1.0 / 3628800.0), f64x2.mul(t, sp(1.0 / 39916800.0))), t2));
+  const b1 = f64x2.mul(f64x2.add(sp(1.0 / 479001600.0), f64x2.mul(t, sp(1.0 / 6227020800.0))), t4);
+  const p = f64x2.add(f64x2.add(a0, a1), f64x2.mul(f64x2.add(b0, b1), t8));
+  // k ≥ 0 (x ≥ 0), at most 1075 where the cut-off does not apply: i32 lanes, then the exponents.
+  const ki = i32x4.trunc_sat_f64x2_s_zero(k);
+  const first = i32x4.min_s(ki, i32x4.splat(1022));
+  const second = i32x4.sub(ki, first);
+  const s1 = i64x2.shl(i64x2.extend_low_i32x4_s(i32x4.sub(i32x4.splat(1023), first)), 52);
+  const s2 = i64x2.shl(i64x2.extend_low_i32x4_s(i32x4.sub(i32x4.splat(1023), second)), 52);
+  const r = f64x2.mul(f64x2.mul(p, s1), s2);
+  return v128.bitselect(f64x2.splat(0), r, f64x2.gt(x, f64x2.splat(745.2)));
+}
+
+// log1pUnit, lane by lane: both reductions computed, each lane selecting its own (the value
+// the scalar branch computes), then the same polynomial and off + 2wp (off = +0 adds nothing).
+@inline function log1pUnit2(e: v128): v128 {
+  const high = f64x2.gt(e, f64x2.splat(SQRT2_MINUS_1));
+  const wHigh = f64x2.div(f64x2.sub(e, f64x2.splat(1.0)), f64x2.add(e, f64x2.splat(3.0)));
+  const wLow = f64x2.div(e, f64x2.add(f64x2.splat(2.0), e));
+  const w = v128.bitselect(wHigh, wLow, high);
+  const off = v128.and(f64x2.splat(LN2), high);
+  const u = f64x2.mul(w, w);
+  const u2 = f64x2.mul(u, u);
+  const u4 = f64x2.mul(u2, u2);
+  const u8 = f64x2.mul(u4, u4);
+  const a0 = f64x2.add(f64x2.add(sp(1.0), f64x2.mul(u, sp(1.0 / 3.0))), f64x2.mul(f64x2.add(sp(1.0 / 5.0), f64x2.mul(u, sp(1.0 / 7.0))), u2));
+  const a1 = f64x2.mul(f64x2.add(f64x2.add(sp(1.0 / 9.0), f64x2.mul(u, sp(1.0 / 11.0))), f64x2.mul(f64x2.add(sp(1.0 / 13.0), f64x2.mul(u, sp(1.0 / 15.0))), u2)), u4);
+  const a2 = f64x2.mul(f64x2.add(f64x2.add(sp(1.0 / 17.0), f64x2.mul(u, sp(1.0 / 19.0))), f64x2.mul(f64x2.add(sp(1.0 / 21.0), f64x2.mul(u, sp(1.0 / 23.0))), u2)), u8);
+  const p = f64x2.add(f64x2.add(a0, a1), a2);
+  return f64x2.add(off, f64x2.mul(f64x2.mul(f64x2.splat(2.0), w), p));
+}
+
 @inline function f64At(base: usize, i: i32): usize {
   return base + ((<usize>i) << 3);
 }
@@ -75,14 +123,30 @@ const SQRT2_MINUS_1: f64 = 0.41421356237309503;
 export function unitAverages(row: i32, c0: i32, c1: i32, muAt: usize, rhoAt: usize, aAt: usize, sortedAt: usize, tailAt: usize, K: i32, GAt: usize, PAt: usize, PepsAt: usize, sAt: usize, sigAt: usize): f64 {
   const invK: f64 = 1 / <f64>K;
   let out: f64 = 0;
+  // s = softplus(ρ) and σ(ρ), two units at a time in f64x2 lanes (each lane the scalar bits).
+  let c2 = c0;
+  for (; c2 + 1 < c1; c2 += 2) {
+    const o = row + c2;
+    const p = f64x2.promote_low_f32x4(v128.load64_zero(f32At(rhoAt, o)));
+    const e = expNeg2(f64x2.abs(p));
+    const positive = f64x2.gt(p, f64x2.splat(0));
+    const sv = f64x2.add(v128.and(p, positive), log1pUnit2(e));
+    v128.store(f64At(sAt, o), sv);
+    const onePlus = f64x2.add(f64x2.splat(1), e);
+    const sig = v128.bitselect(f64x2.div(f64x2.splat(1), onePlus), f64x2.div(e, onePlus), f64x2.ge(p, f64x2.splat(0)));
+    v128.store(f64At(sigAt, o), sig);
+  }
+  for (; c2 < c1; c2++) {
+    const o = row + c2;
+    const p = <f64>load<f32>(f32At(rhoAt, o));
+    const e = expNeg(Math.abs(p));
+    store<f64>(f64At(sAt, o), (p > 0 ? p : 0) + log1pUnit(e));
+    store<f64>(f64At(sigAt, o), p >= 0 ? 1 / (1 + e) : e / (1 + e));
+  }
   for (let c = c0; c < c1; c++) {
     const o = row + c;
     const mv = <f64>load<f32>(f32At(muAt, o));
-    const p = <f64>load<f32>(f32At(rhoAt, o));
-    const e = expNeg(Math.abs(p));
-    const sv = (p > 0 ? p : 0) + log1pUnit(e);
-    store<f64>(f64At(sAt, o), sv);
-    store<f64>(f64At(sigAt, o), p >= 0 ? 1 / (1 + e) : e / (1 + e));
+    const sv = load<f64>(f64At(sAt, o));
     let k0: i32;
     if (sv > 0) {
       k0 = countBelow(sortedAt + ((<usize>(c * K)) << 3), K, -mv / sv);

@@ -222,8 +222,8 @@ export const NTK_MUTANTS: Mutant[] = [
     kind: 'sampling',
     description: 'The stochastic network\'s K noise draws are plain uniform quantiles instead of one per probability stratum (the noise average loses its stratification).',
     file: 'src/models/ntk/stochastic-latent.ts',
-    find: 'normalQuantile((k + Math.max(rng.uniform(), Number.EPSILON)) / K)',
-    replace: 'normalQuantile(Math.max(rng.uniform(), Number.EPSILON))',
+    find: 'normalQuantileFast((k + Math.max(rng.uniform(), Number.EPSILON)) / K)',
+    replace: 'normalQuantileFast(Math.max(rng.uniform(), Number.EPSILON))',
     claims: ['snn-ntk', 'snn-krr-equivalence'],
   },
   {

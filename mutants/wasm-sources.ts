@@ -82,6 +82,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-wide-relu-loss-relu-passes-negatives',
+    kind: 'gradient',
+    description: "The wide ReLU network's fused loss gradient (WebAssembly) lets negative pre-activations through its ReLU in the outputs' pass: the network it trains on is linear where its kernel and its probe say ReLU.",
+    file: 'src/models/ntk/wasm/wide-relu-loss.as.ts',
+    find: 'return v128.and(x, v128.or(f32x4.gt(x, f32x4.splat(0)), f32x4.ne(x, x)));',
+    replace: 'return x;',
+    claims: ['ntk-krr-equivalence', 'ntk-lazy-training', 'ntk-linear-convergence'],
+    ports: true,
+  },
+  {
     id: 'wasm-gaussian-eval-dense-skips-negative-inputs',
     kind: 'estimator',
     description: "The WebAssembly port of the Gaussian VAE evaluation's dense layer skips every input ≤ 0 instead of only the zeros (as if the inputs had passed a ReLU): wrong hidden layers, ELBO and entropies.",

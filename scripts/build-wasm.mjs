@@ -34,6 +34,7 @@ export const WASM_KERNELS = {
   'counter-normals': { source: 'src/engine/wasm/counter-normals.as.ts', binary: 'src/engine/wasm/counter-normals.wasm' },
   'gaussian-vae-dense': { source: 'src/models/gaussian-vae/wasm/dense.as.ts', binary: 'src/models/gaussian-vae/wasm/dense.wasm' },
   'stochastic-loss': { source: 'src/models/ntk/wasm/stochastic-loss.as.ts', binary: 'src/models/ntk/wasm/stochastic-loss.wasm' },
+  'wide-relu-loss': { source: 'src/models/ntk/wasm/wide-relu-loss.as.ts', binary: 'src/models/ntk/wasm/wide-relu-loss.wasm' },
 };
 export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd', '--use', 'abort=', '--noColors'];
 

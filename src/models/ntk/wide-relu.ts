@@ -40,6 +40,7 @@
 import { tf } from '../../engine/backend.ts';
 import { RandomStream } from '../../engine/rng.ts';
 import { autodiffTangentKernel } from './empirical-ntk.ts';
+import { wideReluLoss } from './wide-relu-loss.ts';
 
 export type Parameterisation = 'ntk' | 'standard' | 'mean-field';
 export const PARAMETERISATIONS: readonly Parameterisation[] = ['ntk', 'standard', 'mean-field'];
@@ -219,6 +220,17 @@ export class WideReluBatch {
    * `Xt` is Xᵀ [d, n], passed in so the big matMul runs without a transpose.
    */
   lossGradients(X: tf.Tensor2D, Xt: tf.Tensor2D, y: tf.Tensor2D): { f: tf.Tensor2D; grads: Record<Group, tf.Tensor> } {
+    return tf.tidy(() => {
+      // Between the two products, one WebAssembly module where it runs (wide-relu-loss.ts: the bits of the ops below).
+      const fused = wideReluLoss({ X, W: this.params.W, b: this.params.b, a: this.params.a, b0: this.params.b0, y, R: this.R, m: this.width });
+      if (fused === null) return this.lossGradientsOps(X, Xt, y);
+      const grads: Record<Group, tf.Tensor> = { W: tf.matMul(Xt, fused.dH), b: fused.gb, a: fused.ga, b0: fused.g.sum(0, true) };
+      return { f: fused.f.transpose() as tf.Tensor2D, grads };
+    });
+  }
+
+  /** lossGradients by TensorFlow.js ops: the specification of wide-relu-loss.ts's module, and what runs where it does not. */
+  lossGradientsOps(X: tf.Tensor2D, Xt: tf.Tensor2D, y: tf.Tensor2D): { f: tf.Tensor2D; grads: Record<Group, tf.Tensor> } {
     return tf.tidy(() => {
       const n = X.shape[0];
       const H = tf.matMul(X, this.params.W).add(this.params.b);

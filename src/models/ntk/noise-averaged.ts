@@ -126,16 +126,22 @@ export class NoiseAveragedLatentBatch {
       const { g: G, cdf, pdf } = closedForm(mu, rho);
       const f = this.readout(G, this.params.a); // [n, R]
       const res = f.sub(y).div(n);
-      const gUnits = res.expandDims(2).tile([1, 1, m]).reshape([n, this.R * m]);
-      const alpha = this.params.a.div(this.readoutDivisor);
-      const dMu = gUnits.mul(alpha).mul(cdf) as tf.Tensor2D;
-      const dRho = gUnits.mul(alpha).mul(pdf).mul(tf.sigmoid(rho)) as tf.Tensor2D;
+      // The residual broadcast over each replica's units ([n, R, 1] against [·, R, m]): the same
+      // products as against a tiled copy, without the copy.
+      const R = this.R;
+      const g3 = res.expandDims(2);
+      const units = (t: tf.Tensor) => t.reshape([t.shape[0], R, m]);
+      const flat = (t: tf.Tensor) => t.reshape([t.shape[0], R * m]) as tf.Tensor2D;
+      const alpha = units(this.params.a.div(this.readoutDivisor));
+      const gAlpha = g3.mul(alpha);
+      const dMu = flat(gAlpha.mul(units(cdf)));
+      const dRho = flat(gAlpha.mul(units(pdf)).mul(units(tf.sigmoid(rho))));
       const grads: Record<StochasticParam, tf.Tensor> = {
         u: tf.matMul(Xt, dMu).mul(this.cW),
         b: dMu.sum(0, true).mul(this.cB),
         v: tf.matMul(Xt, dRho).mul(this.cW),
         c: dRho.sum(0, true).mul(this.cB),
-        a: G.mul(gUnits).sum(0, true).div(this.readoutDivisor),
+        a: flat(units(G).mul(g3)).sum(0, true).div(this.readoutDivisor),
       };
       return { f: f.transpose() as tf.Tensor2D, grads };
     });

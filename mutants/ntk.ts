@@ -330,8 +330,8 @@ NTK_MUTANTS.push(
     kind: 'gradient',
     description: 'The hand-written gradient of the variance head forgets ∂s/∂ρ = σ(ρ) of s = softplus(ρ).',
     file: 'src/models/ntk/noise-averaged.ts',
-    find: 'const dRho = gUnits.mul(alpha).mul(pdf).mul(tf.sigmoid(rho)) as tf.Tensor2D;',
-    replace: 'const dRho = gUnits.mul(alpha).mul(pdf) as tf.Tensor2D;',
+    find: 'const dRho = flat(gAlpha.mul(units(pdf)).mul(units(tf.sigmoid(rho))));',
+    replace: 'const dRho = flat(gAlpha.mul(units(pdf)));',
     claims: ['snn-linear-convergence'],
   },
   {

@@ -92,6 +92,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-gd-step-ridge-pushes-away',
+    kind: 'optimizer',
+    description: "The fused gradient-descent update (WebAssembly) takes p̄ − p for p − p̄ in its ridge term, four columns at a time: the ridge pushes the weights away from their anchor instead of toward it.",
+    file: 'src/models/ntk/wasm/gd-step.as.ts',
+    find: 'f32x4.mul(f32x4.sub(p, v128.load(at(anchorAt, o + c))), v128.load(at(lAt, c)))',
+    replace: 'f32x4.mul(f32x4.sub(v128.load(at(anchorAt, o + c)), p), v128.load(at(lAt, c)))',
+    claims: ['ntk-krr-equivalence', 'snn-krr-equivalence'],
+    ports: true,
+  },
+  {
     id: 'wasm-gaussian-eval-dense-skips-negative-inputs',
     kind: 'estimator',
     description: "The WebAssembly port of the Gaussian VAE evaluation's dense layer skips every input ≤ 0 instead of only the zeros (as if the inputs had passed a ReLU): wrong hidden layers, ELBO and entropies.",

@@ -35,6 +35,7 @@ export const WASM_KERNELS = {
   'gaussian-vae-dense': { source: 'src/models/gaussian-vae/wasm/dense.as.ts', binary: 'src/models/gaussian-vae/wasm/dense.wasm' },
   'stochastic-loss': { source: 'src/models/ntk/wasm/stochastic-loss.as.ts', binary: 'src/models/ntk/wasm/stochastic-loss.wasm' },
   'wide-relu-loss': { source: 'src/models/ntk/wasm/wide-relu-loss.as.ts', binary: 'src/models/ntk/wasm/wide-relu-loss.wasm' },
+  'gd-step': { source: 'src/models/ntk/wasm/gd-step.as.ts', binary: 'src/models/ntk/wasm/gd-step.wasm' },
 };
 export const ASC_FLAGS = ['-O3', '--noAssert', '--runtime', 'stub', '--importMemory', '--enable', 'simd', '--use', 'abort=', '--noColors'];
 

@@ -32,6 +32,37 @@ export function instantiateInBackend<T>(module: WebAssembly.Module): { exports: 
 }
 
 /**
+ * A module called directly on the backend's tensors (not as one of its kernels): `binary`
+ * instantiated in the 'wasm' backend's memory on first use. The returned function gives its
+ * exports, or null where the backend is not 'wasm', the module does not load (or its switch
+ * says js), or the backend was re-created with another memory (the instance would read the old one).
+ */
+export function backendModule<T>(binary: WasmKernelBinary): () => T | null {
+  let instance: { exports: T; memory: WebAssembly.Memory } | null | undefined;
+  return () => {
+    if (tf.getBackend() !== 'wasm') return null;
+    if (instance === undefined) {
+      const module = binary.module();
+      instance = module === null ? null : instantiateInBackend<T>(module);
+    }
+    if (instance === null) return null;
+    return internals(tf.backend()).wasm.asm.memory === instance.memory ? instance.exports : null;
+  };
+}
+
+/** A new float32 tensor of `shape` allocated by the 'wasm' backend (values unset: the caller writes every one), and its byte offset. */
+export function backendOutput(shape: number[]): { tensor: tf.Tensor; at: number } {
+  const be = internals(tf.backend());
+  const info = be.makeOutput(shape, 'float32');
+  return { tensor: tf.engine().makeTensorFromTensorInfo(info), at: offsetOf(be, info) };
+}
+
+/** A tensor's byte offset in the current 'wasm' backend's memory. */
+export function tensorAt(t: tf.TensorInfo): number {
+  return offsetOf(internals(tf.backend()), t);
+}
+
+/**
  * Registers `make(fallback)` as the 'wasm' backend's kernel `name` in place of the backend's
  * own, which is passed in as the fallback and returned (the tests compare with it); null
  * where the backend has no such kernel (nothing is registered).

@@ -22,6 +22,7 @@
  * never mix); the loop stops early once every replica has diverged.
  */
 import { tf } from '../../engine/backend.ts';
+import { gdStep } from './gd-step.ts';
 
 export interface GdModel<G extends string = string> {
   readonly R: number;
@@ -141,6 +142,12 @@ export function runGradientDescent<G extends string>(model: GdModel<G>, opts: Gd
         tf.tidy(() => {
           for (const g of groups) {
             const p = model.params[g];
+            // One pass where gd-step.ts's module runs (the bits of the ops below).
+            const fused = gdStep(p, grads[g], gradCoef[g], opts.ridge ? { anchor: anchor[g], coef: ridgeCoef[g] } : null);
+            if (fused !== null) {
+              p.assign(fused);
+              continue;
+            }
             let step = grads[g].mul(gradCoef[g]);
             if (opts.ridge) step = step.add(p.sub(anchor[g]).mul(ridgeCoef[g]));
             p.assign(p.sub(step));

@@ -12,7 +12,7 @@
  * ops run.
  */
 import * as tf from '@tensorflow/tfjs';
-import { instantiateInBackend, internals, offsetOf } from '../../engine/wasm-backend.ts';
+import { backendModule, backendOutput, tensorAt } from '../../engine/wasm-backend.ts';
 import { wasmKernelBinary, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 
 interface LossExports {
@@ -22,19 +22,8 @@ interface LossExports {
 
 const binary = wasmKernelBinary(new URL('./wasm/wide-relu-loss.wasm', import.meta.url), 'VAE_CLAIMS_WIDE_RELU_LOSS_KERNEL', { name: 'wide-relu-loss', source: new URL('./wasm/wide-relu-loss.as.ts', import.meta.url) });
 
-let instance: { exports: LossExports; memory: WebAssembly.Memory } | null | undefined;
-
 /** The module in the current 'wasm' backend's memory, or null (another backend, no module, or the switch says js). */
-function port(): LossExports | null {
-  if (tf.getBackend() !== 'wasm') return null;
-  if (instance === undefined) {
-    const module = binary.module();
-    instance = module === null ? null : instantiateInBackend<LossExports>(module);
-  }
-  if (instance === null) return null;
-  // A backend re-created with another memory: the instance would read the old one.
-  return internals(tf.backend()).wasm.asm.memory === instance.memory ? instance.exports : null;
-}
+const port = backendModule<LossExports>(binary);
 
 /** Which runs where the backend is 'wasm': the module ('wasm-simd') or the TensorFlow.js ops ('js'). */
 export function wideReluLossImplementation(): KernelImplementation {
@@ -65,15 +54,10 @@ export function wideReluLoss(inp: WideReluLossInputs): { f: tf.Tensor2D; g: tf.T
   for (const t of [X, W, b, a, b0, y]) if (t.dtype !== 'float32') return null;
   const H = tf.matMul(X, W as tf.Tensor2D);
   const n = H.shape[0];
-  const be = internals(tf.backend());
-  const make = (shape: number[]) => tf.engine().makeTensorFromTensorInfo(be.makeOutput(shape, 'float32')) as tf.Tensor2D;
-  const f = make([n, R]);
-  const g = make([n, R]);
-  const dH = make([n, R * m]);
-  const gb = make([1, R * m]);
-  const ga = make([1, R * m]);
-  const [hAt, bAt, aAt] = [offsetOf(be, H), offsetOf(be, b), offsetOf(be, a)];
-  ex.passA(hAt, bAt, aAt, offsetOf(be, b0), offsetOf(be, y), n, R, m, offsetOf(be, f), offsetOf(be, g));
-  ex.passB(hAt, bAt, aAt, offsetOf(be, g), n, R, m, offsetOf(be, dH), offsetOf(be, gb), offsetOf(be, ga));
-  return { f, g, dH, gb, ga };
+  const [f, g, dH, gb, ga] = [[n, R], [n, R], [n, R * m], [1, R * m], [1, R * m]].map(backendOutput);
+  const [hAt, bAt, aAt] = [tensorAt(H), tensorAt(b), tensorAt(a)];
+  ex.passA(hAt, bAt, aAt, tensorAt(b0), tensorAt(y), n, R, m, f.at, g.at);
+  ex.passB(hAt, bAt, aAt, g.at, n, R, m, dH.at, gb.at, ga.at);
+  const t = (o: { tensor: tf.Tensor }) => o.tensor as tf.Tensor2D;
+  return { f: t(f), g: t(g), dH: t(dH), gb: t(gb), ga: t(ga) };
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/engine/backend.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
+import { differingEntries } from './bits.ts';
 import { gdStep, gdStepImplementation } from '../../src/models/ntk/gd-step.ts';
 
 beforeAll(async () => {
@@ -23,15 +24,6 @@ function filled(shape: number[], rng: RandomStream, special: boolean): tf.Tensor
     for (let i = 0; i < Math.max(1, v.length >> 3); i++) v[rng.int(v.length)] = values[rng.int(values.length)];
   }
   return tf.tensor(v, shape);
-}
-
-function differ(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let n = 0;
-  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) n++;
-  return n;
 }
 
 describe('the fused gradient-descent update is the ops’ bit for bit', () => {
@@ -61,7 +53,7 @@ describe('the fused gradient-descent update is the ops’ bit for bit', () => {
             if (ridge) step = step.add(p.sub(anchor).mul(l));
             return p.sub(step);
           });
-          expect(differ(got, want)).toBe(0);
+          expect(differingEntries(got, want)).toBe(0);
           tf.dispose([p, g, k, anchor, l, got, want]);
         });
       }

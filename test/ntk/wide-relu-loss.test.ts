@@ -11,21 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/engine/backend.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
+import { differingEntries } from './bits.ts';
 import { WideReluBatch, GROUPS, type Parameterisation } from '../../src/models/ntk/wide-relu.ts';
 import { wideReluLossImplementation } from '../../src/models/ntk/wide-relu-loss.ts';
 
 beforeAll(async () => {
   await useBackend('wasm');
 });
-
-function same(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let differ = 0;
-  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) differ++;
-  return differ;
-}
 
 describe('the fused wide ReLU loss gradient is the ops’ bit for bit', () => {
   it('runs as the WebAssembly module on the wasm backend', () => {
@@ -53,8 +45,8 @@ describe('the fused wide ReLU loss gradient is the ops’ bit for bit', () => {
         for (let step = 0; step < 3; step++) {
           const fused = batch.lossGradients(X, Xt, y);
           const ops = batch.lossGradientsOps(X, Xt, y);
-          expect(same(fused.f, ops.f)).toBe(0);
-          for (const g of GROUPS) expect({ g, step, differ: same(fused.grads[g], ops.grads[g]) }).toEqual({ g, step, differ: 0 });
+          expect(differingEntries(fused.f, ops.f)).toBe(0);
+          for (const g of GROUPS) expect({ g, step, differ: differingEntries(fused.grads[g], ops.grads[g]) }).toEqual({ g, step, differ: 0 });
           // A gradient step, so the next comparison is at other values.
           tf.tidy(() => {
             for (const g of GROUPS) batch.params[g].assign(batch.params[g].sub(fused.grads[g].mul(0.5)));
@@ -66,8 +58,8 @@ describe('the fused wide ReLU loss gradient is the ops’ bit for bit', () => {
         const Zt = Z.transpose().clone() as tf.Tensor2D;
         const fused = batch.lossGradients(Z, Zt, y);
         const ops = batch.lossGradientsOps(Z, Zt, y);
-        expect(same(fused.f, ops.f)).toBe(0);
-        for (const g of GROUPS) expect({ g, differ: same(fused.grads[g], ops.grads[g]) }).toEqual({ g, differ: 0 });
+        expect(differingEntries(fused.f, ops.f)).toBe(0);
+        for (const g of GROUPS) expect({ g, differ: differingEntries(fused.grads[g], ops.grads[g]) }).toEqual({ g, differ: 0 });
         tf.dispose([Z, Zt, fused.f, ops.f, ...Object.values(fused.grads), ...Object.values(ops.grads)]);
       } finally {
         tf.dispose([X, Xt, y]);

@@ -8,7 +8,8 @@
 //     from 0 and adds its terms in index order, as the backend's Sum does, whether its axis is
 //     innermost (the outputs: over a replica's units) or not (the gradients: over the inputs);
 //   - passB goes four units at a time in the lanes of an f32x4 (elementwise, and the sums over
-//     inputs are per unit), passA four inputs side by side (independent sums over units).
+//     inputs are per unit); passA forms four units' products in the lanes, then each input's
+//     sum takes them one at a time in unit order, four inputs side by side (independent sums).
 // test/ntk/wide-relu-loss.test.ts holds both passes to the TensorFlow.js ops bit for bit.
 // Memory is the backend's (imported); every address is a tensor's offset in it (bytes).
 

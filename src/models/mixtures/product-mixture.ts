@@ -89,8 +89,6 @@ function jointLogs(family: ProductFamily, p: ProductMixtureParams, data: CountDa
   const table = V > 0 ? new Float64Array(K * D * V) : null;
   if (table) {
     for (let c = 0; c < K; c++) for (let d = 0; d < D; d++) for (let v = 0; v < V; v++) table[(c * D + d) * V + v] = family.logDensity(v, p.means[c * D + d]);
-  }
-  if (table) {
     const cells = tableCells(data, V);
     const logPi = Float64Array.from(p.pi, Math.log);
     const stride = D * V;

@@ -21,7 +21,8 @@ import type { StepSchedule } from '../../../engine/schedule.ts';
 import { LinearVaeModel } from '../../../models/linear-vae/engine-model.ts';
 import { generateLinearGaussianData } from '../../../models/linear-vae/data.ts';
 import { dataMoments, elboGradient, squaredNorm, type DataMoments } from '../../../models/linear-vae/oracle.ts';
-import { LINEAR_VAE_PARAM_NAMES, toFloat64Params, zeroParams } from '../../../models/linear-vae/params.ts';
+import { LINEAR_VAE_PARAM_NAMES, zeroParams } from '../../../models/linear-vae/params.ts';
+import { LinearVaeGradientNorms, type BatchedLinearVaeParams } from '../../../models/linear-vae/oracle-wasm.ts';
 import { BiasedGradientLinearVae } from './falsifier-models.ts';
 import { linearVaeConformance, probeInjectedBias, withMeasuredAssumptions } from './linear-vae-conformance.ts';
 import { seedIndependence } from '../../shared/seed-independence.ts';
@@ -337,36 +338,44 @@ function trainGroup(
   // Polyak–Ruppert sums: window j averages the iterates k ∈ (n_j/2, n_j], in float64.
   const averagedEnds = averagedCheckpoints(steps);
   const trained: SeedRun[] = replicas.map((r) => ({ seed: r.seed, g: new Float64Array(steps + 1), averaged: new Float64Array(averagedEnds.length), initial: {}, final: {} }));
-  const scratch = zeroParams({ dx, dz });
   const grad = zeroParams({ dx, dz });
   const sums = replicas.map(() => averagedEnds.map(() => zeroParams({ dx, dz })));
+  // ‖∇L(θ_k)‖² of every replica in one call (oracle-wasm.ts: the JavaScript oracle's bits, two replicas per SIMD lane pair).
+  const norms = new LinearVaeGradientNorms({ dx, dz }, moments, base.sigmaX);
+  const betas = Float64Array.from(replicas, (r) => r.beta);
+  const gk = new Float64Array(R);
   const trainer = createTrainer(model, replicas, base.optimizer);
   try {
     trainer.train({
       steps,
       onMeasure: (k, params) => {
+        const values = params.values as BatchedLinearVaeParams;
+        norms.compute(values, R, betas, gk);
+        // The Polyak–Ruppert windows (n_j/2, n_j] that contain k.
+        const windows = averagedEnds.flatMap((end, j) => (k > Math.floor(end / 2) && k <= end ? [j] : []));
         for (let r = 0; r < R; r++) {
           if (k === 0 || k === steps) {
             const copy = Object.fromEntries(Object.entries(params.replica(r)).map(([name, v]) => [name, v.slice()]));
             if (k === 0) trained[r].initial = copy;
             if (k === steps) trained[r].final = copy;
           }
-          const p = toFloat64Params(params.replica(r), scratch);
-          trained[r].g[k] = squaredNorm(elboGradient(p, moments, base.sigmaX, replicas[r].beta, grad));
-          averagedEnds.forEach((end, j) => {
-            const start = Math.floor(end / 2);
-            if (k <= start || k > end) return;
+          trained[r].g[k] = gk[r];
+          for (const j of windows) {
             const sum = sums[r][j];
+            // θ_k's float32 values, each widened to float64 (exact) as it is added.
             for (const name of LINEAR_VAE_PARAM_NAMES) {
               const into = sum[name];
-              const from = p[name];
-              for (let i = 0; i < into.length; i++) into[i] += from[i];
+              const from = values[name];
+              const o = r * into.length;
+              for (let i = 0; i < into.length; i++) into[i] += from[o + i];
             }
+            const end = averagedEnds[j];
             if (k === end) {
+              const start = Math.floor(end / 2);
               for (const name of LINEAR_VAE_PARAM_NAMES) for (let i = 0; i < sum[name].length; i++) sum[name][i] /= end - start;
               trained[r].averaged[j] = squaredNorm(elboGradient(sum, moments, base.sigmaX, replicas[r].beta, grad));
             }
-          });
+          }
         }
       },
       progressEvery: Math.max(1, Math.floor(steps / 50)),

@@ -36,7 +36,8 @@ import { startingAt } from '../shared/gradient-probe.ts';
 import { LinearVaeModel } from '../../models/linear-vae/engine-model.ts';
 import { fixedSpectrumLinearGaussianData } from '../../models/linear-vae/iwae-data.ts';
 import { dataMoments, elboGradient, squaredNorm, type DataMoments } from '../../models/linear-vae/oracle.ts';
-import { toFloat64Params, zeroParams, type LinearVaeDims } from '../../models/linear-vae/params.ts';
+import { LINEAR_VAE_PARAM_NAMES, toFloat64Params, zeroParams, type LinearVaeDims } from '../../models/linear-vae/params.ts';
+import { LinearVaeGradientNorms, type BatchedLinearVaeParams } from '../../models/linear-vae/oracle-wasm.ts';
 import { elboOptimum, flattenParams, gradientCovarianceParts, negativeHessian, symmetricEigen } from '../../models/linear-vae/noise-oracle.ts';
 import { dataStats, eigenSystem } from '../../models/ppca/oracle.ts';
 import { eigenbasisDiagonal, noiseLawPrediction, quasiStatic, toEigenbasis } from './shared/noise-law-prediction.ts';
@@ -247,7 +248,10 @@ function trainGroup(claimId: string, configs: GradientNoiseLawConfig[], position
   }));
   const scratch = zeroParams(o.dims);
   const grad = zeroParams(o.dims);
-  const flat = new Float64Array(d);
+  const norms = new LinearVaeGradientNorms(o.dims, o.moments, base.sigmaX);
+  const R = replicas.length;
+  const betas = new Float64Array(R).fill(1);
+  const gk = new Float64Array(R);
   const gflat = new Float64Array(d);
   const delta = new Float64Array(d);
   const model = startingAt(modelFor(base, o), o.start);
@@ -256,24 +260,30 @@ function trainGroup(claimId: string, configs: GradientNoiseLawConfig[], position
     trainer.train({
       steps,
       onMeasure: (k, params) => {
-        for (let r = 0; r < replicas.length; r++) {
+        const values = params.values as BatchedLinearVaeParams;
+        // ‖∇L(θ_k)‖² of every replica in one call (oracle-wasm.ts: the JavaScript oracle's bits).
+        norms.compute(values, R, betas, gk);
+        for (let r = 0; r < R; r++) {
           const view = params.replica(r);
           if (k === 0 || k === steps) {
             const copy = Object.fromEntries(Object.entries(view).map(([name, v]) => [name, v.slice()]));
             if (k === 0) runs[r].initial = copy;
             else runs[r].final = copy;
           }
-          const p = toFloat64Params(view, scratch);
-          const gr = elboGradient(p, o.moments, base.sigmaX, 1, grad);
-          runs[r].g[k] = squaredNorm(gr);
-          flattenParams(p, flat);
+          runs[r].g[k] = gk[r];
+          // ‖θ_k − θ*‖² over the flattened parameters (W, b, V, c, s), each float32 value widened exactly.
           let dist = 0;
-          for (let i = 0; i < d; i++) {
-            delta[i] = flat[i] - o.optimum[i];
-            dist += delta[i] * delta[i];
+          let i = 0;
+          for (const name of LINEAR_VAE_PARAM_NAMES) {
+            const block = view[name];
+            for (let t = 0; t < block.length; t++, i++) {
+              delta[i] = block[t] - o.optimum[i];
+              dist += delta[i] * delta[i];
+            }
           }
           runs[r].dist[k] = dist;
           if (linearAt.has(k)) {
+            const gr = elboGradient(toFloat64Params(view, scratch), o.moments, base.sigmaX, 1, grad);
             flattenParams(gr, gflat);
             let aDelta = 0;
             let error = 0;

@@ -139,8 +139,22 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
   let e0 = epsAt;
   for (let i = 0; i < B; i++) {
     const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx);
-    // encoderMean: μ_j = c_j + Σ_q V_jq x_q, q in order.
+    // encoderMean: μ_j = c_j + Σ_q V_jq x_q, q in order; two pairs of j side by side (their sums
+    // are independent, so neither waits on the other's adds).
     let j = 0;
+    for (; j + 2 < dz; j += 4) {
+      let a0 = v128.load(at(pc, j));
+      let a1 = v128.load(at(pc, j + 2));
+      let vp = at(VT, j);
+      for (let q = 0; q < dx; q++) {
+        const xq = f64x2.splat(load<f64>(at(x, q)));
+        a0 = f64x2.add(a0, f64x2.mul(v128.load(vp), xq));
+        a1 = f64x2.add(a1, f64x2.mul(v128.load(vp + 16), xq));
+        vp += zStride;
+      }
+      v128.store(at(mu, j), a0);
+      v128.store(at(mu, j + 2), a1);
+    }
     for (; j < dz; j += 2) {
       let a = v128.load(at(pc, j));
       let vp = at(VT, j);
@@ -166,6 +180,39 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
       const wv = f64x2.splat(w);
       const iv = f64x2.splat(invVar);
       let q = 0;
+      // Two pairs of q side by side (independent sums), their squares added to sq in q order.
+      for (; q + 2 < qPairs; q += 4) {
+        let m0 = v128.load(at(pb, q));
+        let m1 = v128.load(at(pb, q + 2));
+        let wp = at(WT, q);
+        for (j = 0; j < dz; j++) {
+          const zj = f64x2.splat(load<f64>(at(z, j)));
+          m0 = f64x2.add(m0, f64x2.mul(v128.load(wp), zj));
+          m1 = f64x2.add(m1, f64x2.mul(v128.load(wp + 16), zj));
+          wp += xStride;
+        }
+        const r0 = f64x2.sub(v128.load(at(x, q)), m0);
+        const r1 = f64x2.sub(v128.load(at(x, q + 2)), m1);
+        const ee0 = f64x2.mul(r0, r0);
+        const ee1 = f64x2.mul(r1, r1);
+        sq += f64x2.extract_lane(ee0, 0);
+        sq += f64x2.extract_lane(ee0, 1);
+        sq += f64x2.extract_lane(ee1, 0);
+        sq += f64x2.extract_lane(ee1, 1);
+        const g0 = f64x2.mul(f64x2.mul(wv, r0), iv);
+        const g1 = f64x2.mul(f64x2.mul(wv, r1), iv);
+        v128.store(at(gq, q), g0);
+        v128.store(at(gq, q + 2), g1);
+        v128.store(at(gb, q), f64x2.add(v128.load(at(gb, q)), g0));
+        v128.store(at(gb, q + 2), f64x2.add(v128.load(at(gb, q + 2)), g1));
+        let o = at(gWT, q);
+        for (j = 0; j < dz; j++) {
+          const zj = f64x2.splat(load<f64>(at(z, j)));
+          v128.store(o, f64x2.add(v128.load(o), f64x2.mul(g0, zj)));
+          v128.store(o + 16, f64x2.add(v128.load(o + 16), f64x2.mul(g1, zj)));
+          o += xStride;
+        }
+      }
       for (; q < qPairs; q += 2) {
         let m = v128.load(at(pb, q));
         let wp = at(WT, q);
@@ -199,8 +246,21 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
           store<f64>(o, load<f64>(o) + g * load<f64>(at(z, j)));
         }
       }
-      // g_z,j = Σ_q g_q W_qj, q in order (W [dx, dz] puts two j side by side).
-      for (j = 0; j < dz; j += 2) {
+      // g_z,j = Σ_q g_q W_qj, q in order (W [dx, dz] puts two j side by side), two pairs of j at a time.
+      for (j = 0; j + 2 < dz; j += 4) {
+        let a0 = f64x2.splat(0);
+        let a1 = f64x2.splat(0);
+        let wp = at(pW, j);
+        for (q = 0; q < dx; q++) {
+          const gqq = f64x2.splat(load<f64>(at(gq, q)));
+          a0 = f64x2.add(a0, f64x2.mul(gqq, v128.load(wp)));
+          a1 = f64x2.add(a1, f64x2.mul(gqq, v128.load(wp + 16)));
+          wp += zStride;
+        }
+        v128.store(at(gz, j), a0);
+        v128.store(at(gz, j + 2), a1);
+      }
+      for (; j < dz; j += 2) {
         let a = f64x2.splat(0);
         let wp = at(pW, j);
         for (q = 0; q < dx; q++) {

@@ -92,6 +92,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-iwae-oracle-weights-unnormalised',
+    kind: 'estimator',
+    description: "The WebAssembly IWAE reference forgets to divide the importance weights by their sum: its gradient weights every sample by exp(log w_k − max) instead of the self-normalised ω_k, so the reference ∇L_K the claims measure against is wrong.",
+    file: 'src/models/linear-vae/wasm/iwae-oracle.as.ts',
+    find: 'for (let k = 0; k < K; k++) store<f64>(f(omega, k), load<f64>(f(omega, k)) / sum);',
+    replace: '',
+    claims: ['iwae-rate', 'iwae-snr'],
+    ports: true,
+  },
+  {
     id: 'wasm-linear-oracle-drops-trace-term',
     kind: 'estimator',
     description: "The batched WebAssembly oracle of ‖∇L(θ_k)‖² (linear VAE) drops the −W diag(e^s) term of ∂W: the exact gradient it measures is wrong, and has a floor where the engine converges.",

@@ -20,6 +20,7 @@
 import { Matrix } from 'ml-matrix';
 import { marginalCholesky } from './oracle.ts';
 import { zeroParams, type LinearVaeDims, type LinearVaeParams } from './params.ts';
+import { iwaeDrawWasm } from './iwae-oracle-wasm.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -167,6 +168,9 @@ export interface IwaeDrawOptions {
   encoderGradient?: 'iwae' | 'dreg';
 }
 
+/** iwaeDraw's e^{s/2} for the port (reused: everything here is synchronous). */
+let drawSigma = new Float64Array(0);
+
 /**
  * One Monte Carlo draw of the data-averaged bound (1/n) Σ_i log (1/K) Σ_k w_ik
  * and of its reparameterised gradient (ascent direction, all five blocks),
@@ -184,6 +188,27 @@ export function iwaeDraw(p: LinearVaeParams, opts: IwaeDrawOptions, out?: Linear
   const power = weightPower(opts.normalisation ?? SELF_NORMALISED);
   const dreg = (opts.encoderGradient ?? 'iwae') === 'dreg';
   const g = out ?? zeroParams(dims);
+  // The WebAssembly port (iwae-oracle-wasm.ts), the same bits, with logWeights' point-independent constants by its expressions.
+  if (drawSigma.length !== dz) drawSigma = new Float64Array(dz);
+  const sigma = drawSigma;
+  let halfSumS = 0;
+  for (let j = 0; j < dz; j++) {
+    sigma[j] = Math.exp(0.5 * p.s[j]);
+    halfSumS += 0.5 * p.s[j];
+  }
+  const ported = iwaeDrawWasm(p, { dims, x, n, K, stride, eps: opts.eps, power, dreg, invV: 1 / v, half: 0.5 / v, logNorm: -0.5 * dx * (LOG_2PI + Math.log(v)), halfSumS, sigma }, g);
+  if (ported !== null) return { value: ported, grad: g };
+  return iwaeDrawJs(p, opts, g);
+}
+
+/** iwaeDraw in JavaScript (after its validation): the readable specification the port reproduces bit for bit. */
+export function iwaeDrawJs(p: LinearVaeParams, opts: IwaeDrawOptions, g: LinearVaeParams): { value: number; grad: LinearVaeParams } {
+  const { dims, x, n, K } = opts;
+  const { dx, dz } = dims;
+  const v = opts.sigmaX * opts.sigmaX;
+  const stride = opts.stride ?? K;
+  const power = weightPower(opts.normalisation ?? SELF_NORMALISED);
+  const dreg = (opts.encoderGradient ?? 'iwae') === 'dreg';
   for (const block of [g.W, g.b, g.V, g.c, g.s]) block.fill(0);
   const w = workFor(dx, dz, K);
   const { z, r, logW, omega, H, sigma } = w;

@@ -155,7 +155,7 @@ function copyTree(ref?: string): string {
  * mutant of the JavaScript code it ports. A mutant of a port's own JavaScript side
  * (`ports: true`, e.g. of src/engine/kernel-optimizer-wasm.ts) runs with the ports on instead.
  */
-const JS_KERNELS = { VAE_CLAIMS_LINEAR_VAE_KERNEL: 'js', VAE_CLAIMS_LEARNED_VARIANCE_KERNEL: 'js', VAE_CLAIMS_DEEP_VAE_KERNEL: 'js', VAE_CLAIMS_OPTIMIZER_KERNEL: 'js', VAE_CLAIMS_DEEP_REFERENCE: 'js', VAE_CLAIMS_GAUSSIAN_EVAL_KERNEL: 'js', VAE_CLAIMS_TFJS_ADAM_KERNEL: 'js', VAE_CLAIMS_COUNTER_NORMALS_KERNEL: 'js', VAE_CLAIMS_STOCHASTIC_LOSS_KERNEL: 'js', VAE_CLAIMS_WIDE_RELU_LOSS_KERNEL: 'js', VAE_CLAIMS_GD_STEP_KERNEL: 'js', VAE_CLAIMS_LINEAR_ORACLE: 'js', VAE_CLAIMS_IWAE_ORACLE: 'js' };
+const JS_KERNELS = { VAE_CLAIMS_LINEAR_VAE_KERNEL: 'js', VAE_CLAIMS_LEARNED_VARIANCE_KERNEL: 'js', VAE_CLAIMS_DEEP_VAE_KERNEL: 'js', VAE_CLAIMS_OPTIMIZER_KERNEL: 'js', VAE_CLAIMS_DEEP_REFERENCE: 'js', VAE_CLAIMS_GAUSSIAN_EVAL_KERNEL: 'js', VAE_CLAIMS_TFJS_ADAM_KERNEL: 'js', VAE_CLAIMS_COUNTER_NORMALS_KERNEL: 'js', VAE_CLAIMS_STOCHASTIC_LOSS_KERNEL: 'js', VAE_CLAIMS_WIDE_RELU_LOSS_KERNEL: 'js', VAE_CLAIMS_GD_STEP_KERNEL: 'js', VAE_CLAIMS_LINEAR_ORACLE: 'js', VAE_CLAIMS_IWAE_ORACLE: 'js', VAE_CLAIMS_ROW_SUMS: 'js' };
 
 /** `ports`: leave the WebAssembly ports on (a mutant with `ports: true`). */
 function run(cwd: string, args: string[], timeoutSeconds: number, ports = false): Promise<{ code: number | null; output: string }> {

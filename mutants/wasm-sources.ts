@@ -92,6 +92,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-picked-row-sums-reads-first-pick',
+    kind: 'statistics',
+    description: "The WebAssembly sums of bootstrap-picked rows read the resample's first picked row for every pick (an index that does not advance): every resample of iwae-bias's draws is one draw repeated, so its U-statistic of ‖bias‖² and the slope's interval are wrong.",
+    file: 'src/stats/wasm/picked-row-sums.as.ts',
+    find: 'const row = rows + (<usize>load<i32>(pick + ((<usize>i) << 2))) * stride;',
+    replace: 'const row = rows + (<usize>load<i32>(pick)) * stride;',
+    claims: ['iwae-bias'],
+    ports: true,
+  },
+  {
     id: 'wasm-iwae-oracle-weights-unnormalised',
     kind: 'estimator',
     description: "The WebAssembly IWAE reference forgets to divide the importance weights by their sum: its gradient weights every sample by exp(log w_k − max) instead of the self-normalised ω_k, so the reference ∇L_K the claims measure against is wrong.",

@@ -36,6 +36,7 @@ export const WASM_KERNELS = {
   'stochastic-loss': { source: 'src/models/ntk/wasm/stochastic-loss.as.ts', binary: 'src/models/ntk/wasm/stochastic-loss.wasm' },
   'wide-relu-loss': { source: 'src/models/ntk/wasm/wide-relu-loss.as.ts', binary: 'src/models/ntk/wasm/wide-relu-loss.wasm' },
   'gd-step': { source: 'src/models/ntk/wasm/gd-step.as.ts', binary: 'src/models/ntk/wasm/gd-step.wasm' },
+  'picked-row-sums': { source: 'src/stats/wasm/picked-row-sums.as.ts', binary: 'src/stats/wasm/picked-row-sums.wasm' },
   'iwae-oracle': { source: 'src/models/linear-vae/wasm/iwae-oracle.as.ts', binary: 'src/models/linear-vae/wasm/iwae-oracle.wasm' },
   'linear-vae-oracle': { source: 'src/models/linear-vae/wasm/oracle.as.ts', binary: 'src/models/linear-vae/wasm/linear-vae-oracle.wasm' },
 };

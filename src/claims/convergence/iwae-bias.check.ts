@@ -55,6 +55,7 @@ import {
   type PointwiseLogMarginal,
   type WeightNormalisation,
 } from '../../models/linear-vae/iwae-oracle.ts';
+import { PickedRowSums } from '../../stats/picked-row-sums.ts';
 import { leastSquaresLine } from '../../stats/least-squares.ts';
 import type { Interval } from '../../stats/rate.ts';
 import { allOf, atLeast, atMost, type Verdict } from '../../stats/verdict.ts';
@@ -462,15 +463,16 @@ function analyse(c: IwaeBiasConfig, arm: { biasDraws: Float64Array; biasNorms: F
   const logK = fitIdx.map((l) => Math.log(Ks[l]));
   // Statistics of one (re)sample of draws: ‖bias‖² per K (U-statistic), gaps per K, slope.
   const S = new Float64Array(L * d);
+  // Σ over the picked draws of each draw's L·d bias coordinates (a draw's are one contiguous row):
+  // picked-row-sums.ts, two coordinates per SIMD add, each sum in pick order.
+  const rowSums = new PickedRowSums(biasDraws.subarray(0, M * L * d), L * d);
   const stats = (pick: ArrayLike<number>) => {
-    S.fill(0);
+    rowSums.sum(pick, pick.length, S);
     const Q = new Float64Array(L);
     const gap = new Float64Array(L);
     for (let i = 0; i < pick.length; i++) {
       const m = pick[i];
       for (let l = 0; l < L; l++) {
-        const o = (m * L + l) * d;
-        for (let t = 0; t < d; t++) S[l * d + t] += biasDraws[o + t];
         Q[l] += biasNorms[m * L + l];
         gap[l] += gapDraws[m * L + l] / pick.length;
       }

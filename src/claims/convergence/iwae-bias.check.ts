@@ -55,7 +55,7 @@ import {
   type PointwiseLogMarginal,
   type WeightNormalisation,
 } from '../../models/linear-vae/iwae-oracle.ts';
-import { PickedRowSums } from '../../stats/picked-row-sums.ts';
+import { PickedRowSums, pickedRowSumsJs } from '../../stats/picked-row-sums.ts';
 import { leastSquaresLine } from '../../stats/least-squares.ts';
 import type { Interval } from '../../stats/rate.ts';
 import { allOf, atLeast, atMost, type Verdict } from '../../stats/verdict.ts';
@@ -489,7 +489,17 @@ function analyse(c: IwaeBiasConfig, arm: { biasDraws: Float64Array; biasNorms: F
     const slope = leastSquaresLine(logK, fitIdx.map((l) => 0.5 * Math.log(Math.max(bias2[l], Number.MIN_VALUE)))).slope;
     return { bias2, plug, gap, slope };
   };
-  const point = stats(Array.from({ length: M }, (_, i) => i));
+  const all = Array.from({ length: M }, (_, i) => i);
+  const point = stats(all);
+  // The sums' port is tested bit for bit in the suite; the run checks it again on the point
+  // estimate's sums (every draw once; S holds them), because a held-out bug in it must not
+  // pass unseen: any difference is an error, not a verdict. Costs one JavaScript pass.
+  if (rowSums.implementation !== 'js') {
+    const js = new Float64Array(L * d);
+    pickedRowSumsJs(biasDraws, L * d, all, M, js);
+    const t = js.findIndex((v, i) => !Object.is(v, S[i]));
+    if (t >= 0) throw new Error(`iwae-bias: the WebAssembly sums of the draws (src/stats/picked-row-sums.ts) disagree with their JavaScript at coordinate ${t}: ${S[t]} vs ${js[t]}`);
+  }
   const rng = new RandomStream(bootstrapSeed);
   const B = c.resamples;
   const bootSlope = new Float64Array(B);

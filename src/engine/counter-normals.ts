@@ -236,6 +236,9 @@ export function normalPair(key: U64, p: number, out: Float64Array | Float32Array
   out[at + 1] = r * turnScratch[1];
 }
 
+/** peekNormals' whole pairs (reused: everything here is synchronous). */
+let peekScratch = new Float64Array(0);
+
 /** Pairs a stream draws ahead for normal() (one port call per 32 pairs). */
 const AHEAD = 32;
 
@@ -280,6 +283,27 @@ export class CounterNormalStream extends RandomStream {
     }
     this.drawn++;
     return this.ahead[i];
+  }
+
+  /**
+   * Normals position … position + count − 1 into out[offset …] without handing them out:
+   * normal() and fillNormal return the same values next (each normal is a pure function of
+   * the key and its index). A caller that does not know in advance how many it will use
+   * (rejection sampling) draws ahead in one fill and then skips what it used (skipNormals).
+   */
+  peekNormals(out: Float64Array, offset: number, count: number): void {
+    if (count <= 0) return;
+    const odd = this.drawn & 1;
+    const pairs = (count + odd + 1) >> 1;
+    if (peekScratch.length < 2 * pairs) peekScratch = new Float64Array(2 * pairs);
+    fillPairs(this.key, (this.drawn - odd) / 2, pairs, peekScratch, 0);
+    out.set(peekScratch.subarray(odd, odd + count), offset);
+  }
+
+  /** Hands out the next `count` normals without returning them (after peekNormals). */
+  skipNormals(count: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`skipNormals: ${count}; allowed an integer ≥ 0`);
+    this.drawn += count;
   }
 
   override fillNormal(out: Float32Array | Float64Array, offset = 0, count = out.length - offset): void {

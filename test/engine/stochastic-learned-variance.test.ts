@@ -22,7 +22,8 @@ import { ADAM_DEFAULTS } from '../../src/engine/optimizer.ts';
 import { KernelTrainer } from '../../src/engine/kernel-trainer.ts';
 import { ReplicaTrainer } from '../../src/engine/trainer.ts';
 import { StochasticLearnedVarianceLinearVae } from '../../src/models/linear-vae/stochastic-learned-variance.ts';
-import { chiSquare, drawNoiseStatistics } from '../../src/models/linear-vae/noise-statistics.ts';
+import { chiSquare, drawNoiseStatistics, drawNoiseStatisticsBatch } from '../../src/models/linear-vae/noise-statistics.ts';
+import { CounterNormalStream } from '../../src/engine/counter-normals.ts';
 
 
 const D = 6;
@@ -266,6 +267,35 @@ describe('K-sample statistics', () => {
       expect(a.normal()).toBe(b.normal());
     }
   }, 60_000);
+
+  it('a batch of points drawn with the normals ahead equals the points drawn one by one on a counter stream (values, and the stream after: normals and uniforms)', () => {
+    for (const [K, Hs, B] of [[100, 2, 2000], [100, 3, 333], [3, 2, 1000], [2, 3, 777], [1, 2, 50], [2, 1, 1001], [4, 4, 300]] as const) {
+      for (const start of [0, 1]) {
+        const a = CounterNormalStream.at('slv-batch', K, Hs);
+        const b = CounterNormalStream.at('slv-batch', K, Hs);
+        // An odd start: the batch's first normal is the second of its pair.
+        for (let t = 0; t < start; t++) expect(a.normal()).toBe(b.normal());
+        const e = [new Float64Array(2 + B * Hs).fill(7), new Float64Array(2 + B * Hs).fill(7)];
+        const M = [new Float64Array(3 + B * Hs * Hs).fill(7), new Float64Array(3 + B * Hs * Hs).fill(7)];
+        const work = new Float64Array(Hs * Hs);
+        drawNoiseStatisticsBatch(a, K, Hs, B, e[0], M[0], work, 2, 3);
+        for (let i = 0; i < B; i++) drawNoiseStatistics(b, K, Hs, e[1], M[1], work, 2 + i * Hs, 3 + i * Hs * Hs);
+        e[0].forEach((v, i) => Object.is(v, e[1][i]) || expect.fail(`K = ${K}, H = ${Hs}: ē value ${i} differs`));
+        M[0].forEach((v, i) => Object.is(v, M[1][i]) || expect.fail(`K = ${K}, H = ${Hs}: M̄ value ${i} differs`));
+        expect(a.position).toBe(b.position);
+        expect([a.normal(), a.normal(), a.uniform()]).toEqual([b.normal(), b.normal(), b.uniform()]);
+      }
+    }
+    // Any other stream: point by point.
+    const a = RandomStream.at('slv-batch-plain');
+    const b = RandomStream.at('slv-batch-plain');
+    const e = [new Float64Array(20), new Float64Array(20)];
+    const M = [new Float64Array(40), new Float64Array(40)];
+    drawNoiseStatisticsBatch(a, 5, 2, 10, e[0], M[0], new Float64Array(4), 0, 0);
+    for (let i = 0; i < 10; i++) drawNoiseStatistics(b, 5, 2, e[1], M[1], new Float64Array(4), 2 * i, 4 * i);
+    expect([...e[0], ...M[0]]).toEqual([...e[1], ...M[1]]);
+    expect(a.normal()).toBe(b.normal());
+  });
 
   it('χ²(n) has mean n and variance 2n', () => {
     const rng = RandomStream.at('slv-chi2');

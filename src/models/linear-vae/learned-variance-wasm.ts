@@ -6,8 +6,9 @@
  * every input (test/convergence/learned-variance-kernel-wasm.test.ts), so switching between
  * the two changes no result. The draws stay in JavaScript: the step's B row indices from the
  * replica's data stream, then its B points' noise statistics from its noise stream
- * (drawNoiseStatistics), exactly the values the JavaScript kernel draws point by point (the
- * two streams are separate, so drawing each stream's values in one run changes none), straight
+ * (drawNoiseStatisticsBatch, its normals drawn ahead in one fill), exactly the values the
+ * JavaScript kernel draws point by point (the two streams are separate, so drawing each
+ * stream's values in one run changes none), straight
  * into the module's memory. So do e^{s/2} and the step's scalars (the model computes them once
  * for both paths and finishes the objective and ∂s, ∂log σ² from the two sums this returns).
  * The parameters are copied in (float32 widened to float64, exact), the data once.
@@ -22,7 +23,7 @@
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE } from '../../engine/wasm-kernel.ts';
-import { drawNoiseStatistics } from './noise-statistics.ts';
+import { drawNoiseStatisticsBatch } from './noise-statistics.ts';
 
 interface KernelExports {
   layoutBytes(D: number, H: number): number;
@@ -120,7 +121,7 @@ export class WasmLearnedVarianceKernel {
     streams.data.fillInt(this.i32, this.dataRows, rowsAt / 4, B);
     const noise = streams.noise;
     const work = this.work;
-    for (let i = 0; i < B; i++) drawNoiseStatistics(noise, K, H, f64, f64, work, ebarAt / 8 + i * H, MAt / 8 + i * H * H);
+    drawNoiseStatisticsBatch(noise, K, H, B, f64, f64, work, ebarAt / 8, MAt / 8);
     const blocks = this.blocks;
     for (let i = 0; i < 4; i++) f64.set(params[blocks[i].name], blocks[i].param);
     f64.set(tau, this.at.tau);

@@ -102,6 +102,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-iwae-decoder-blocks-weights-w-blocks-by-w-over-p',
+    kind: 'estimator',
+    description: "The WebAssembly iwaeDecoderBlocks weights the decoder-W terms of each block by the control variate's w_k/p(x) instead of the block's importance weight w̃_k: the W part of every K's gradient estimate is off, so the measured IWAE bias and its K-slope are wrong.",
+    file: 'src/models/linear-vae/wasm/iwae-oracle.as.ts',
+    find: 'store<f64>(f(A, oi + j), load<f64>(f(A, oi + j)) + wp * fv);',
+    replace: 'store<f64>(f(A, oi + j), load<f64>(f(A, oi + j)) + wk * fv);',
+    claims: ['iwae-bias'],
+    ports: true,
+  },
+  {
     id: 'wasm-iwae-oracle-weights-unnormalised',
     kind: 'estimator',
     description: "The WebAssembly IWAE reference forgets to divide the importance weights by their sum: its gradient weights every sample by exp(log w_k − max) instead of the self-normalised ω_k, so the reference ∇L_K the claims measure against is wrong.",

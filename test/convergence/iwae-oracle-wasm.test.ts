@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { RandomStream } from '../../src/engine/rng.ts';
-import { iwaeDraw, iwaeDrawJs, type IwaeDrawOptions } from '../../src/models/linear-vae/iwae-oracle.ts';
+import { iwaeDecoderBlocks, iwaeDecoderBlocksJs, iwaeDraw, iwaeDrawJs, pointwiseLogMarginal, type IwaeDrawOptions } from '../../src/models/linear-vae/iwae-oracle.ts';
 import { iwaeOracleImplementation } from '../../src/models/linear-vae/iwae-oracle-wasm.ts';
 import { zeroParams, type LinearVaeDims, type LinearVaeParams } from '../../src/models/linear-vae/params.ts';
 
@@ -80,5 +80,27 @@ describe('IWAE reference port: one draw of the bound and its gradient over a dat
       }),
       { numRuns: 80, seed: 20261202 },
     );
+  });
+
+  it('iwaeDecoderBlocks: equals its JavaScript bitwise (biases, gaps, anchor) over levels, the control variate and tempered weights', () => {
+    for (const [dims, Ks, n] of [[{ dx: 10, dz: 3 }, [1, 2, 4, 8, 16], 7], [{ dx: 5, dz: 2 }, [2, 6, 12], 5], [{ dx: 3, dz: 1 }, [1], 4], [{ dx: 4, dz: 3 }, [3, 9], 3]] as const) {
+      const p = params(dims, dims.dx * 7 + Ks.length, 0.4);
+      const Kmax = Ks[Ks.length - 1];
+      const { x, eps } = inputs(dims, n, Kmax, Kmax + n, true);
+      for (const sigmaX of [0.6, 1.1]) {
+        const v = sigmaX * sigmaX;
+        const exact = pointwiseLogMarginal(p.W, p.b, dims, sigmaX, x, n);
+        for (const controlVariate of [true, false]) {
+          for (const [normalisation, power] of [[undefined, 1], [{ kind: 'tempered', power: 0.7 } as const, 0.7]] as const) {
+            const port = iwaeDecoderBlocks(p, dims, sigmaX, x, n, Ks, eps, { controlVariate, normalisation, exact });
+            const js = iwaeDecoderBlocksJs(p, dims, v, x, n, Ks, eps, power, controlVariate, exact);
+            port.gaps.forEach((g, l) => expect(Object.is(g, js.gaps[l]), `gap ${l}: ${g} vs ${js.gaps[l]}`).toBe(true));
+            port.biases.forEach((b, l) => b.forEach((u, t) => expect(Object.is(u, js.biases[l][t]), `bias ${l}, ${t}: ${u} vs ${js.biases[l][t]}`).toBe(true)));
+            expect(port.anchor === undefined).toBe(!controlVariate);
+            port.anchor?.forEach((u, t) => expect(Object.is(u, js.anchor![t]), `anchor ${t}`).toBe(true));
+          }
+        }
+      }
+    }
   });
 });

@@ -20,7 +20,7 @@
 import { Matrix } from 'ml-matrix';
 import { marginalCholesky } from './oracle.ts';
 import { zeroParams, type LinearVaeDims, type LinearVaeParams } from './params.ts';
-import { iwaeDrawWasm } from './iwae-oracle-wasm.ts';
+import { iwaeDecoderBlocksWasm, iwaeDrawWasm } from './iwae-oracle-wasm.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -433,6 +433,24 @@ export function iwaeDecoderBlocks(
   });
   if (eps.length < n * Kmax * dz) throw new RangeError(`iwaeDecoderBlocks: eps has ${eps.length} values, need n·Kmax·dz = ${n * Kmax * dz}`);
   const exact = opts.exact ?? pointwiseLogMarginal(p.W, p.b, dims, sigmaX, x, n);
+  const d = dx * dz + dx;
+  // The WebAssembly port (iwae-oracle-wasm.ts), the same bits, with logWeights' point-independent constants by its expressions.
+  const sigma = new Float64Array(dz);
+  let halfSumS = 0;
+  for (let j = 0; j < dz; j++) {
+    sigma[j] = Math.exp(0.5 * p.s[j]);
+    halfSumS += 0.5 * p.s[j];
+  }
+  const ported = { biases: Ks.map(() => new Float64Array(d)), gaps: Ks.map(() => 0), anchor: new Float64Array(d + 1) };
+  const call = { dims, x, n, eps, power, invV: 1 / v, half: 0.5 / v, logNorm: -0.5 * dx * (LOG_2PI + Math.log(v)), halfSumS, sigma, Ks, cv, logp: exact.logp, exactGrad: exact.grad };
+  if (iwaeDecoderBlocksWasm(p, call, ported.biases, ported.gaps, ported.anchor)) return cv ? ported : { biases: ported.biases, gaps: ported.gaps };
+  return iwaeDecoderBlocksJs(p, dims, v, x, n, Ks, eps, power, cv, exact);
+}
+
+/** iwaeDecoderBlocks in JavaScript (after its validation; v = σ_x²): the readable specification the port reproduces bit for bit. */
+export function iwaeDecoderBlocksJs(p: LinearVaeParams, dims: LinearVaeDims, v: number, x: ArrayLike<number>, n: number, Ks: readonly number[], eps: ArrayLike<number>, power: number, cv: boolean, exact: PointwiseLogMarginal): DecoderBlockEstimates {
+  const { dx, dz } = dims;
+  const Kmax = Ks[Ks.length - 1];
   const d = dx * dz + dx;
   const K0 = Ks[0];
   // Per block at the current level: Σ w̃ f (d values), Σ w̃^power, Σ w̃ (the untempered weights, for the control variate),

@@ -26,70 +26,137 @@ const BLOCK = 48;
 // A batch stride of 0 broadcasts that operand over the batch.
 export function batchMatMul(aAt: usize, bAt: usize, outAt: usize, batch: i32, aBatch: i32, bBatch: i32, L: i32, K: i32, N: i32, aOuter: i32, aInner: i32): void {
   const n16 = N & ~15;
-  const n4 = N & ~3;
   for (let p = 0; p < batch; p++) {
     const a0 = aAt + ((<usize>(p * aBatch)) << 2);
     const b0 = bAt + ((<usize>(p * bBatch)) << 2);
     const o0 = outAt + ((<usize>(p * L * N)) << 2);
-    for (let i = 0; i < L; i++) {
+    let i = 0;
+    // Two rows at a time: eight independent sums keep the adder busy, and each load of b
+    // serves both rows. Each output's operations are the single row's, in its order.
+    for (; i + 1 < L; i += 2) {
+      const ai = a0 + ((<usize>(i * aOuter)) << 2);
+      const ai1 = ai + ((<usize>aOuter) << 2);
+      const oi = o0 + ((<usize>(i * N)) << 2);
+      const oi1 = oi + ((<usize>N) << 2);
+      for (let j = 0; j < n16; j += 16) {
+        const oj = oi + ((<usize>j) << 2);
+        const oj1 = oi1 + ((<usize>j) << 2);
+        // The outputs are the block totals, from 0 (t = 0, then t + s per block).
+        const zero = f32x4.splat(0);
+        v128.store(oj, zero);
+        v128.store(oj, zero, 16);
+        v128.store(oj, zero, 32);
+        v128.store(oj, zero, 48);
+        v128.store(oj1, zero);
+        v128.store(oj1, zero, 16);
+        v128.store(oj1, zero, 32);
+        v128.store(oj1, zero, 48);
+        for (let k0 = 0; k0 < K; k0 += BLOCK) {
+          const kEnd = min(k0 + BLOCK, K);
+          let s0 = zero;
+          let s1 = zero;
+          let s2 = zero;
+          let s3 = zero;
+          let s4 = zero;
+          let s5 = zero;
+          let s6 = zero;
+          let s7 = zero;
+          for (let k = k0; k < kEnd; k++) {
+            const ko = (<usize>(k * aInner)) << 2;
+            const av = f32x4.splat(load<f32>(ai + ko));
+            const av1 = f32x4.splat(load<f32>(ai1 + ko));
+            const bk = b0 + ((<usize>(k * N + j)) << 2);
+            const b0v = v128.load(bk);
+            const b1v = v128.load(bk, 16);
+            const b2v = v128.load(bk, 32);
+            const b3v = v128.load(bk, 48);
+            s0 = f32x4.add(s0, f32x4.mul(av, b0v));
+            s1 = f32x4.add(s1, f32x4.mul(av, b1v));
+            s2 = f32x4.add(s2, f32x4.mul(av, b2v));
+            s3 = f32x4.add(s3, f32x4.mul(av, b3v));
+            s4 = f32x4.add(s4, f32x4.mul(av1, b0v));
+            s5 = f32x4.add(s5, f32x4.mul(av1, b1v));
+            s6 = f32x4.add(s6, f32x4.mul(av1, b2v));
+            s7 = f32x4.add(s7, f32x4.mul(av1, b3v));
+          }
+          v128.store(oj, f32x4.add(v128.load(oj), s0));
+          v128.store(oj, f32x4.add(v128.load(oj, 16), s1), 16);
+          v128.store(oj, f32x4.add(v128.load(oj, 32), s2), 32);
+          v128.store(oj, f32x4.add(v128.load(oj, 48), s3), 48);
+          v128.store(oj1, f32x4.add(v128.load(oj1), s4));
+          v128.store(oj1, f32x4.add(v128.load(oj1, 16), s5), 16);
+          v128.store(oj1, f32x4.add(v128.load(oj1, 32), s6), 32);
+          v128.store(oj1, f32x4.add(v128.load(oj1, 48), s7), 48);
+        }
+      }
+      rowFrom(ai, oi, b0, n16, K, N, aInner);
+      rowFrom(ai1, oi1, b0, n16, K, N, aInner);
+    }
+    for (; i < L; i++) {
       const ai = a0 + ((<usize>(i * aOuter)) << 2);
       const oi = o0 + ((<usize>(i * N)) << 2);
-      let j = 0;
-      // Sixteen outputs at a time: four independent sums keep the adder busy.
-      for (; j < n16; j += 16) {
-        let t0 = f32x4.splat(0);
-        let t1 = f32x4.splat(0);
-        let t2 = f32x4.splat(0);
-        let t3 = f32x4.splat(0);
-        for (let k0 = 0; k0 < K; k0 += BLOCK) {
-          const kEnd = min(k0 + BLOCK, K);
-          let s0 = f32x4.splat(0);
-          let s1 = f32x4.splat(0);
-          let s2 = f32x4.splat(0);
-          let s3 = f32x4.splat(0);
-          for (let k = k0; k < kEnd; k++) {
-            const av = f32x4.splat(load<f32>(ai + ((<usize>(k * aInner)) << 2)));
-            const bk = b0 + ((<usize>(k * N + j)) << 2);
-            s0 = f32x4.add(s0, f32x4.mul(av, v128.load(bk)));
-            s1 = f32x4.add(s1, f32x4.mul(av, v128.load(bk, 16)));
-            s2 = f32x4.add(s2, f32x4.mul(av, v128.load(bk, 32)));
-            s3 = f32x4.add(s3, f32x4.mul(av, v128.load(bk, 48)));
-          }
-          t0 = f32x4.add(t0, s0);
-          t1 = f32x4.add(t1, s1);
-          t2 = f32x4.add(t2, s2);
-          t3 = f32x4.add(t3, s3);
-        }
-        const oj = oi + ((<usize>j) << 2);
-        v128.store(oj, t0);
-        v128.store(oj, t1, 16);
-        v128.store(oj, t2, 32);
-        v128.store(oj, t3, 48);
-      }
-      for (; j < n4; j += 4) {
-        let t = f32x4.splat(0);
-        for (let k0 = 0; k0 < K; k0 += BLOCK) {
-          const kEnd = min(k0 + BLOCK, K);
-          let s = f32x4.splat(0);
-          for (let k = k0; k < kEnd; k++) {
-            const av = f32x4.splat(load<f32>(ai + ((<usize>(k * aInner)) << 2)));
-            s = f32x4.add(s, f32x4.mul(av, v128.load(b0 + ((<usize>(k * N + j)) << 2))));
-          }
-          t = f32x4.add(t, s);
-        }
-        v128.store(oi + ((<usize>j) << 2), t);
-      }
-      for (; j < N; j++) {
-        let t: f32 = 0;
-        for (let k0 = 0; k0 < K; k0 += BLOCK) {
-          const kEnd = min(k0 + BLOCK, K);
-          let s: f32 = 0;
-          for (let k = k0; k < kEnd; k++) s += load<f32>(ai + ((<usize>(k * aInner)) << 2)) * load<f32>(b0 + ((<usize>(k * N + j)) << 2));
-          t += s;
-        }
-        store<f32>(oi + ((<usize>j) << 2), t);
-      }
+      rowFrom(ai, oi, b0, 0, K, N, aInner);
     }
+  }
+}
+
+// One row's outputs j ≥ from: sixteen at a time (four independent sums), then four, then one.
+function rowFrom(ai: usize, oi: usize, b0: usize, from: i32, K: i32, N: i32, aInner: i32): void {
+  const n16 = N & ~15;
+  const n4 = N & ~3;
+  let j = from;
+  for (; j < n16; j += 16) {
+    let t0 = f32x4.splat(0);
+    let t1 = f32x4.splat(0);
+    let t2 = f32x4.splat(0);
+    let t3 = f32x4.splat(0);
+    for (let k0 = 0; k0 < K; k0 += BLOCK) {
+      const kEnd = min(k0 + BLOCK, K);
+      let s0 = f32x4.splat(0);
+      let s1 = f32x4.splat(0);
+      let s2 = f32x4.splat(0);
+      let s3 = f32x4.splat(0);
+      for (let k = k0; k < kEnd; k++) {
+        const av = f32x4.splat(load<f32>(ai + ((<usize>(k * aInner)) << 2)));
+        const bk = b0 + ((<usize>(k * N + j)) << 2);
+        s0 = f32x4.add(s0, f32x4.mul(av, v128.load(bk)));
+        s1 = f32x4.add(s1, f32x4.mul(av, v128.load(bk, 16)));
+        s2 = f32x4.add(s2, f32x4.mul(av, v128.load(bk, 32)));
+        s3 = f32x4.add(s3, f32x4.mul(av, v128.load(bk, 48)));
+      }
+      t0 = f32x4.add(t0, s0);
+      t1 = f32x4.add(t1, s1);
+      t2 = f32x4.add(t2, s2);
+      t3 = f32x4.add(t3, s3);
+    }
+    const oj = oi + ((<usize>j) << 2);
+    v128.store(oj, t0);
+    v128.store(oj, t1, 16);
+    v128.store(oj, t2, 32);
+    v128.store(oj, t3, 48);
+  }
+  for (; j < n4; j += 4) {
+    let t = f32x4.splat(0);
+    for (let k0 = 0; k0 < K; k0 += BLOCK) {
+      const kEnd = min(k0 + BLOCK, K);
+      let s = f32x4.splat(0);
+      for (let k = k0; k < kEnd; k++) {
+        const av = f32x4.splat(load<f32>(ai + ((<usize>(k * aInner)) << 2)));
+        s = f32x4.add(s, f32x4.mul(av, v128.load(b0 + ((<usize>(k * N + j)) << 2))));
+      }
+      t = f32x4.add(t, s);
+    }
+    v128.store(oi + ((<usize>j) << 2), t);
+  }
+  for (; j < N; j++) {
+    let t: f32 = 0;
+    for (let k0 = 0; k0 < K; k0 += BLOCK) {
+      const kEnd = min(k0 + BLOCK, K);
+      let s: f32 = 0;
+      for (let k = k0; k < kEnd; k++) s += load<f32>(ai + ((<usize>(k * aInner)) << 2)) * load<f32>(b0 + ((<usize>(k * N + j)) << 2));
+      t += s;
+    }
+    store<f32>(oi + ((<usize>j) << 2), t);
   }
 }
 

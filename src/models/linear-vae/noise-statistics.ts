@@ -166,7 +166,8 @@ const ahead = new NormalsAhead();
  * time at H = 2, K = 100).
  */
 export function drawNoiseStatisticsBatch(rng: RandomStream, K: number, H: number, B: number, ebar: Float64Array, M: Float64Array, work: Float64Array, ebarAt: number, MAt: number): void {
-  if (!(rng instanceof CounterNormalStream)) {
+  // Exactly a CounterNormalStream: a subclass may hand out other normals than the counter's (e.g. iwae-snr's shared-noise falsifier streams).
+  if (!(rng instanceof CounterNormalStream) || Object.getPrototypeOf(rng) !== CounterNormalStream.prototype) {
     for (let i = 0; i < B; i++) drawNoiseStatistics(rng, K, H, ebar, M, work, ebarAt + i * H, MAt + i * H * H);
     return;
   }

@@ -45,6 +45,20 @@ export interface IwaeDrawCall {
   sigma: Float64Array;
 }
 
+/**
+ * The parameter blocks W, b, V, c, s one after the other from byte thetaAt, e^{s/2} at sigmaAt.
+ * Explicit copies, no per-call arrays or closures: iwae-snr calls the draw millions of times on a few points.
+ */
+function writeParams(f64: Float64Array, thetaAt: number, p: LinearVaeParams, sigma: Float64Array, sigmaAt: number): void {
+  let at = thetaAt / 8;
+  f64.set(p.W, at);
+  f64.set(p.b, (at += p.W.length));
+  f64.set(p.V, (at += p.b.length));
+  f64.set(p.c, (at += p.V.length));
+  f64.set(p.s, (at += p.c.length));
+  f64.set(sigma, sigmaAt / 8);
+}
+
 class WasmIwaeOracle {
   private readonly memory = new WebAssembly.Memory({ initial: 1 });
   private f64 = new Float64Array(this.memory.buffer);
@@ -70,14 +84,7 @@ class WasmIwaeOracle {
       this.f64 = new Float64Array(this.memory.buffer);
     }
     const f64 = this.f64;
-    // Explicit copies, no per-call arrays or closures: iwae-snr calls this millions of times on a few points.
-    let at = thetaAt / 8;
-    f64.set(p.W, at);
-    f64.set(p.b, (at += p.W.length));
-    f64.set(p.V, (at += p.b.length));
-    f64.set(p.c, (at += p.V.length));
-    f64.set(p.s, (at += p.c.length));
-    f64.set(o.sigma, sigmaAt / 8);
+    writeParams(f64, thetaAt, p, o.sigma, sigmaAt);
     // Only the first n·dx data values and n·stride·dz noise values are read (as iwaeDraw does).
     const nx = n * dx;
     const x = o.x;
@@ -88,7 +95,7 @@ class WasmIwaeOracle {
     if (eps.length === ne) f64.set(eps, epsAt / 8);
     else for (let i = 0, t = epsAt / 8; i < ne; i++) f64[t + i] = eps[i];
     const value = this.exports.draw(dx, dz, n, K, stride, o.power, o.dreg ? 1 : 0, o.invV, o.half, o.logNorm, o.halfSumS, thetaAt, sigmaAt, xAt, epsAt, gradAt, workAt);
-    at = gradAt / 8;
+    let at = gradAt / 8;
     g.W.set(f64.subarray(at, (at += g.W.length)));
     g.b.set(f64.subarray(at, (at += g.b.length)));
     g.V.set(f64.subarray(at, (at += g.V.length)));
@@ -137,13 +144,7 @@ class WasmDecoderBlocks {
     const epsAt = xAt + align16(8 * n * dx);
     growTo(this.memory, epsAt + align16(8 * n * Kmax * dz));
     const f64 = new Float64Array(this.memory.buffer);
-    let at = thetaAt / 8;
-    f64.set(p.W, at);
-    f64.set(p.b, (at += p.W.length));
-    f64.set(p.V, (at += p.b.length));
-    f64.set(p.c, (at += p.V.length));
-    f64.set(p.s, (at += p.c.length));
-    f64.set(o.sigma, sigmaAt / 8);
+    writeParams(f64, thetaAt, p, o.sigma, sigmaAt);
     new Int32Array(this.memory.buffer).set(Ks, KsAt / 4);
     f64.set(o.logp.subarray(0, n), logpAt / 8);
     f64.set(o.exactGrad.subarray(0, n * d), gradAt / 8);

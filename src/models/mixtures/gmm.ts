@@ -127,14 +127,16 @@ export function averageResponsibilities(q: Float64Array, N: number, K: number): 
 
 function checkResponsibilities(q: Float64Array, N: number, K: number): void {
   check(q.length === N * K, `responsibilities have length ${q.length}, expected N×K = ${N * K}`);
+  // The messages are built only on failure: check(cond, `…${v}…`) formatted a number into a
+  // string for every entry (28% of entropy-gmm's full tier, which checks at every M-step).
   for (let n = 0; n < N; n++) {
     let s = 0;
     for (let c = 0; c < K; c++) {
       const v = q[n * K + c];
-      check(v >= 0 && v <= 1, `responsibility q[${n}, ${c}] = ${v}; allowed 0 ≤ q ≤ 1`);
+      if (!(v >= 0 && v <= 1)) throw new RangeError(`responsibility q[${n}, ${c}] = ${v}; allowed 0 ≤ q ≤ 1`);
       s += v;
     }
-    check(Math.abs(s - 1) < 1e-9, `responsibilities of point ${n} sum to ${s}; allowed 1 (± 1e-9)`);
+    if (!(Math.abs(s - 1) < 1e-9)) throw new RangeError(`responsibilities of point ${n} sum to ${s}; allowed 1 (± 1e-9)`);
   }
 }
 

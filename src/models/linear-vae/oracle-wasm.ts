@@ -68,8 +68,29 @@ export class LinearVaeGradientNorms {
     if (betas.length < R || out.length < R) throw new RangeError(`LinearVaeGradientNorms: ${betas.length} β and ${out.length} outputs for ${R} replicas`);
     if (this.port) {
       this.port.compute(values, R, betas, 1 / (this.sigmaX * this.sigmaX), out);
+      // The port is tested bit for bit in the suite; the run checks it again against oracle.ts on
+      // its first call and every 1024th (trained parameters, not only the initial ones), because a
+      // held-out bug in either (or a mutant of oracle.ts, which the port would bypass) must not
+      // pass unseen: any difference throws, and the claim reads error. ~0.3% of the oracle's time.
+      if (this.calls++ % 1024 === 0) this.checkPort(values, R, betas, out);
       return;
     }
+    this.js(values, R, betas, out);
+  }
+
+  private calls = 0;
+
+  private checkPort(values: BatchedLinearVaeParams, R: number, betas: ArrayLike<number>, port: Float64Array): void {
+    const js = new Float64Array(R);
+    this.js(values, R, betas, js);
+    const r = js.findIndex((v, i) => !Object.is(v, port[i]));
+    if (r >= 0) throw new Error(`the linear VAE oracle's WebAssembly port (oracle-wasm.ts) gives ‖∇L‖² = ${port[r]} for replica ${r}, its JavaScript (oracle.ts) ${js[r]}: the measurement is not its specification`);
+  }
+
+  /** The JavaScript oracle, replica by replica: the specification. */
+  private js(values: BatchedLinearVaeParams, R: number, betas: ArrayLike<number>, out: Float64Array): void {
+    const { dx, dz } = this.dims;
+    const sizes = { W: dx * dz, b: dx, V: dz * dx, c: dz, s: dz };
     for (let r = 0; r < R; r++) {
       const replica = {} as Record<'W' | 'b' | 'V' | 'c' | 's', Float32Array>;
       for (const name of ['W', 'b', 'V', 'c', 's'] as const) replica[name] = values[name].subarray(r * sizes[name], (r + 1) * sizes[name]);

@@ -111,3 +111,18 @@ export function backendKernelPort<T>(name: string, binary: WasmKernelBinary, mak
     backend: () => original,
   };
 }
+
+/**
+ * Where a port's output first differs from its specification's, bit for bit (Object.is on every
+ * value, so −0 ≠ +0 and NaN = NaN), or null when every value and the shapes agree: for the
+ * run-time checks of the ports that replace TensorFlow.js op chains (gd-step.ts,
+ * wide-relu-loss.ts), so that a held-out bug in either, or a mutant of the ops that the port
+ * would bypass, is not passed unseen.
+ */
+export function firstDifference(port: tf.Tensor, spec: tf.Tensor): string | null {
+  if (port.shape.join() !== spec.shape.join()) return `shape [${port.shape}] vs [${spec.shape}]`;
+  const a = port.dataSync();
+  const b = spec.dataSync();
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `entry ${i}: ${a[i]} vs ${b[i]}`;
+  return null;
+}

@@ -23,6 +23,7 @@
  */
 import { tf } from '../../engine/backend.ts';
 import { gdStep } from './gd-step.ts';
+import { firstDifference } from '../../engine/wasm-backend.ts';
 
 export interface GdModel<G extends string = string> {
   readonly R: number;
@@ -144,13 +145,23 @@ export function runGradientDescent<G extends string>(model: GdModel<G>, opts: Gd
             const p = model.params[g];
             // One pass where gd-step.ts's module runs (the bits of the ops below).
             const fused = gdStep(p, grads[g], gradCoef[g], opts.ridge ? { anchor: anchor[g], coef: ridgeCoef[g] } : null);
-            if (fused !== null) {
-              p.assign(fused);
+            const ops = () => {
+              let step = grads[g].mul(gradCoef[g]);
+              if (opts.ridge) step = step.add(p.sub(anchor[g]).mul(ridgeCoef[g]));
+              return p.sub(step);
+            };
+            if (fused === null) {
+              p.assign(ops());
               continue;
             }
-            let step = grads[g].mul(gradCoef[g]);
-            if (opts.ridge) step = step.add(p.sub(anchor[g]).mul(ridgeCoef[g]));
-            p.assign(p.sub(step));
+            // The module is tested bit for bit in the suite; the run compares it with the ops again
+            // at the first step and every 1024th, because a held-out bug in either (or a mutant of
+            // the ops, which the module would bypass) must not pass unseen: a difference throws.
+            if (t % 1024 === 0) {
+              const where = firstDifference(fused, ops());
+              if (where !== null) throw new Error(`gradient descent's fused update (gd-step.ts) differs from its ops at step ${t}, parameters ${g}, ${where}`);
+            }
+            p.assign(fused);
           }
         });
       } finally {

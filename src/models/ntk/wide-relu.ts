@@ -41,6 +41,7 @@ import { tf } from '../../engine/backend.ts';
 import { RandomStream } from '../../engine/rng.ts';
 import { autodiffTangentKernel } from './empirical-ntk.ts';
 import { wideReluLoss } from './wide-relu-loss.ts';
+import { firstDifference } from '../../engine/wasm-backend.ts';
 
 export type Parameterisation = 'ntk' | 'standard' | 'mean-field';
 export const PARAMETERISATIONS: readonly Parameterisation[] = ['ntk', 'standard', 'mean-field'];
@@ -138,6 +139,8 @@ export interface GroupKernels {
 export class WideReluBatch {
   readonly R: number;
   readonly width: number;
+  /** lossGradients calls so far (its run-time check of the fused module runs on the first and every 1024th). */
+  private lossCalls = 0;
   /** Effective weights w_g = c_g θ_g: Wt [d, R·m], b [1, R·m], a [1, R·m], b0 [1, R]. */
   readonly params: Record<Group, tf.Variable>;
   /** Per group and replica: multiplier c and step-size scale κ. */
@@ -225,7 +228,18 @@ export class WideReluBatch {
       const fused = wideReluLoss({ X, W: this.params.W, b: this.params.b, a: this.params.a, b0: this.params.b0, y, R: this.R, m: this.width });
       if (fused === null) return this.lossGradientsOps(X, Xt, y);
       const grads: Record<Group, tf.Tensor> = { W: tf.matMul(Xt, fused.dH), b: fused.gb, a: fused.ga, b0: fused.g.sum(0, true) };
-      return { f: fused.f.transpose() as tf.Tensor2D, grads };
+      const out = { f: fused.f.transpose() as tf.Tensor2D, grads };
+      // The module is tested bit for bit in the suite; the run compares it with the ops again on
+      // this network's first call and every 1024th, because a held-out bug in either (or a mutant
+      // of the ops, which the module would bypass) must not pass unseen: a difference throws.
+      if (this.lossCalls++ % 1024 === 0) {
+        const spec = this.lossGradientsOps(X, Xt, y);
+        for (const [name, port, ops] of [['f', out.f, spec.f], ...(Object.keys(grads) as Group[]).map((k) => [k, grads[k], spec.grads[k]] as const)] as const) {
+          const where = firstDifference(port, ops);
+          if (where !== null) throw new Error(`the wide ReLU network's fused loss gradient (wide-relu-loss.ts) differs from its ops in ${name}, ${where}`);
+        }
+      }
+      return out;
     });
   }
 

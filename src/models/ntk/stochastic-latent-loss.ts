@@ -163,10 +163,33 @@ export interface StochasticLossResult {
  *   ∂/∂a = Σ_i g_i ḡ_i / readoutDivisor,  ∂/∂μ = g α P + w μ/n,  ∂/∂ρ = (g α P_ε + w (s − 1/s)/n) σ(ρ).
  */
 export function stochasticLossGradients(inp: StochasticLossInputs, work: StochasticLossWork): StochasticLossResult {
+  const usePort = work.port !== null && work.port.noise === inp.noise && inp.mu instanceof Float32Array && inp.rho instanceof Float32Array && inp.a instanceof Float32Array;
+  const result = bothPasses(inp, usePort ? portRows(inp, work.port!) : jsRows(inp, work));
+  // The port is tested bit for bit in the suite; the run compares it with the JavaScript loops
+  // again on the first call and every 1024th, because a held-out bug in either (or a mutant of the
+  // loops, which the port would bypass) must not pass unseen: a difference throws.
+  if (usePort && portChecks++ % 1024 === 0) {
+    const N = work.dMu.length;
+    const spec: StochasticLossWork = { G: new Float64Array(N), P: new Float64Array(N), Peps: new Float64Array(N), s: new Float64Array(N), sig: new Float64Array(N), dMu: new Float32Array(N), dRho: new Float32Array(N), port: null };
+    const js = bothPasses(inp, jsRows(inp, spec));
+    const pairs: [string, ArrayLike<number>, ArrayLike<number>][] = [['f', result.f, js.f], ['Σ∂μ', result.sumMu, js.sumMu], ['Σ∂ρ', result.sumRho, js.sumRho], ['∂a', result.a, js.a], ['∂μ', work.dMu, spec.dMu], ['∂ρ', work.dRho, spec.dRho]];
+    for (const [name, port, loops] of pairs) {
+      for (let i = 0; i < loops.length; i++) {
+        if (!Object.is(port[i], loops[i])) throw new Error(`the stochastic network's loss gradient port (wasm/stochastic-loss.as.ts) differs from its JavaScript loops in ${name}[${i}]: ${port[i]} vs ${loops[i]}`);
+      }
+    }
+  }
+  return result;
+}
+
+/** stochasticLossGradients' run-time comparisons so far in this process. */
+let portChecks = 0;
+
+/** The two passes on `rows` (the port's or the JavaScript loops'). */
+function bothPasses(inp: StochasticLossInputs, rows: LossRows): StochasticLossResult {
   const { n, R, m, y, readoutDivisor } = inp;
   const units = R * m;
   const klPerPoint = perPointKl(inp.kl, n);
-  const rows = work.port !== null && work.port.noise === inp.noise && inp.mu instanceof Float32Array && inp.rho instanceof Float32Array && inp.a instanceof Float32Array ? portRows(inp, work.port) : jsRows(inp, work);
   // Pass 1: per input and unit, s = softplus(ρ), σ(ρ) and the noise averages; the outputs.
   const f = new Float64Array(R * n);
   for (let i = 0; i < n; i++) {

@@ -6,7 +6,7 @@
  * of one of its kernels by ours with the backend's own kept as the fallback.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelImplementation, WasmKernelBinary } from './wasm-kernel.ts';
+import { firstBitDifference, type KernelImplementation, type WasmKernelBinary } from './wasm-kernel.ts';
 
 /** The WebAssembly backend's internals the kernels use. */
 export interface WasmBackendInternals {
@@ -113,16 +113,14 @@ export function backendKernelPort<T>(name: string, binary: WasmKernelBinary, mak
 }
 
 /**
- * Where a port's output first differs from its specification's, bit for bit (Object.is on every
- * value, so −0 ≠ +0 and NaN = NaN), or null when every value and the shapes agree: for the
- * run-time checks of the ports that replace TensorFlow.js op chains (gd-step.ts,
- * wide-relu-loss.ts), so that a held-out bug in either, or a mutant of the ops that the port
- * would bypass, is not passed unseen.
+ * Where a port's output tensor first differs from its specification's, bit for bit
+ * (wasm-kernel.ts's firstBitDifference), or null when the shapes and every value agree: for the
+ * run-time checks (PortCheckSchedule) of the ports that replace TF.js op chains.
  */
 export function firstDifference(port: tf.Tensor, spec: tf.Tensor): string | null {
   if (port.shape.join() !== spec.shape.join()) return `shape [${port.shape}] vs [${spec.shape}]`;
   const a = port.dataSync();
   const b = spec.dataSync();
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return `entry ${i}: ${a[i]} vs ${b[i]}`;
-  return null;
+  const i = firstBitDifference(a, b);
+  return i < 0 ? null : `entry ${i}: ${a[i]} vs ${b[i]}`;
 }

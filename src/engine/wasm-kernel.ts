@@ -184,3 +184,28 @@ export function growTo(memory: WebAssembly.Memory, bytes: number): void {
   const have = memory.buffer.byteLength;
   if (bytes > have) memory.grow(Math.ceil((bytes - have) / WASM_PAGE));
 }
+
+/**
+ * When a port whose specification is JavaScript (or TF.js ops) in this repository compares
+ * itself with that specification during a run: on its first call and every 1024th. The ports are
+ * tested bit for bit in the suite; the run checks again because a held-out bug in either, or a
+ * mutant of the specification run with the ports on (which the port would bypass), must not pass
+ * unseen: the caller throws on a difference and the claim reads error. Every 1024th keeps the
+ * cost near 0.1% and still sees trained parameters, not only initial ones.
+ */
+export class PortCheckSchedule {
+  private calls = 0;
+
+  /** Whether this call is one to compare (counts the call). */
+  due(): boolean {
+    return this.calls++ % 1024 === 0;
+  }
+}
+
+/** The first index where two arrays differ bit for bit (Object.is: −0 ≠ +0, NaN = NaN), or −1 where they agree (lengths included). */
+export function firstBitDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return i;
+  return a.length === b.length ? -1 : n;
+}
+

@@ -56,6 +56,7 @@ import {
   type WeightNormalisation,
 } from '../../models/linear-vae/iwae-oracle.ts';
 import { PickedRowSums, pickedRowSumsJs } from '../../stats/picked-row-sums.ts';
+import { firstBitDifference } from '../../engine/wasm-kernel.ts';
 import { leastSquaresLine } from '../../stats/least-squares.ts';
 import type { Interval } from '../../stats/rate.ts';
 import { allOf, atLeast, atMost, type Verdict } from '../../stats/verdict.ts';
@@ -497,7 +498,7 @@ function analyse(c: IwaeBiasConfig, arm: { biasDraws: Float64Array; biasNorms: F
   if (rowSums.implementation !== 'js') {
     const js = new Float64Array(L * d);
     pickedRowSumsJs(biasDraws, L * d, all, M, js);
-    const t = js.findIndex((v, i) => !Object.is(v, S[i]));
+    const t = firstBitDifference(S, js);
     if (t >= 0) throw new Error(`iwae-bias: the WebAssembly sums of the draws (src/stats/picked-row-sums.ts) disagree with their JavaScript at coordinate ${t}: ${S[t]} vs ${js[t]}`);
   }
   const rng = new RandomStream(bootstrapSeed);

@@ -21,6 +21,7 @@ import { Matrix } from 'ml-matrix';
 import { marginalCholesky } from './oracle.ts';
 import { zeroParams, type LinearVaeDims, type LinearVaeParams } from './params.ts';
 import { iwaeDecoderBlocksWasm, iwaeDrawWasm } from './iwae-oracle-wasm.ts';
+import { firstBitDifference, PortCheckSchedule } from '../../engine/wasm-kernel.ts';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -198,25 +199,19 @@ export function iwaeDraw(p: LinearVaeParams, opts: IwaeDrawOptions, out?: Linear
   }
   const ported = iwaeDrawWasm(p, { dims, x, n, K, stride, eps: opts.eps, power, dreg, invV: 1 / v, half: 0.5 / v, logNorm: -0.5 * dx * (LOG_2PI + Math.log(v)), halfSumS, sigma }, g);
   if (ported === null) return iwaeDrawJs(p, opts, g);
-  if (portChecks.draw++ % 1024 === 0) {
+  if (portChecks.draw.due()) {
     const js = iwaeDrawJs(p, opts, zeroParams(dims));
     checkPortAgrees('iwaeDraw', [ported, ...g.W, ...g.b, ...g.V, ...g.c, ...g.s], [js.value, ...js.grad.W, ...js.grad.b, ...js.grad.V, ...js.grad.c, ...js.grad.s]);
   }
   return { value: ported, grad: g };
 }
 
-/**
- * The ports (iwae-oracle-wasm.ts) are tested bit for bit in the suite; a run checks them again
- * against this file's JavaScript on their first call in the process and every 1024th, because
- * a held-out bug in either (or a mutant of this file, which the port would bypass) must not
- * pass unseen: any difference throws, and the claim reads error.
- */
-const portChecks = { draw: 0, blocks: 0 };
+/** When the ports (iwae-oracle-wasm.ts) are compared with this file's JavaScript during the run (wasm-kernel.ts's PortCheckSchedule). */
+const portChecks = { draw: new PortCheckSchedule(), blocks: new PortCheckSchedule() };
 
 function checkPortAgrees(what: string, port: ArrayLike<number>, js: ArrayLike<number>): void {
-  for (let i = 0; i < js.length; i++) {
-    if (!Object.is(port[i], js[i])) throw new Error(`the IWAE reference's WebAssembly port (iwae-oracle-wasm.ts) disagrees with its JavaScript in ${what}, output ${i}: ${port[i]} vs ${js[i]}: the measurement is not its specification`);
-  }
+  const i = firstBitDifference(port, js);
+  if (i >= 0) throw new Error(`the IWAE reference's WebAssembly port (iwae-oracle-wasm.ts) disagrees with its JavaScript in ${what}, output ${i}: ${port[i]} vs ${js[i]}: the measurement is not its specification`);
 }
 
 /** iwaeDraw in JavaScript (after its validation): the readable specification the port reproduces bit for bit. */
@@ -462,7 +457,7 @@ export function iwaeDecoderBlocks(
   const ported = { biases: Ks.map(() => new Float64Array(d)), gaps: Ks.map(() => 0), anchor: new Float64Array(d + 1) };
   const call = { dims, x, n, eps, power, invV: 1 / v, half: 0.5 / v, logNorm: -0.5 * dx * (LOG_2PI + Math.log(v)), halfSumS, sigma, Ks, cv, logp: exact.logp, exactGrad: exact.grad };
   if (!iwaeDecoderBlocksWasm(p, call, ported.biases, ported.gaps, ported.anchor)) return iwaeDecoderBlocksJs(p, dims, v, x, n, Ks, eps, power, cv, exact);
-  if (portChecks.blocks++ % 1024 === 0) {
+  if (portChecks.blocks.due()) {
     const js = iwaeDecoderBlocksJs(p, dims, v, x, n, Ks, eps, power, cv, exact);
     const flat = (e: DecoderBlockEstimates) => [...e.gaps, ...e.biases.flatMap((b) => [...b]), ...(e.anchor ?? [])];
     checkPortAgrees('iwaeDecoderBlocks', flat(ported), flat(js));

@@ -15,7 +15,7 @@
  * VAE_CLAIMS_LINEAR_ORACLE=js (the mutation suite sets it, so that a mutant of oracle.ts is
  * what runs), the JavaScript oracle runs replica by replica.
  */
-import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
+import { align16, firstBitDifference, growTo, PortCheckSchedule, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 import { elboGradient, squaredNorm, type DataMoments } from './oracle.ts';
 import { toFloat64Params, zeroParams, type LinearVaeDims } from './params.ts';
 
@@ -68,22 +68,19 @@ export class LinearVaeGradientNorms {
     if (betas.length < R || out.length < R) throw new RangeError(`LinearVaeGradientNorms: ${betas.length} β and ${out.length} outputs for ${R} replicas`);
     if (this.port) {
       this.port.compute(values, R, betas, 1 / (this.sigmaX * this.sigmaX), out);
-      // The port is tested bit for bit in the suite; the run checks it again against oracle.ts on
-      // its first call and every 1024th (trained parameters, not only the initial ones), because a
-      // held-out bug in either (or a mutant of oracle.ts, which the port would bypass) must not
-      // pass unseen: any difference throws, and the claim reads error. ~0.3% of the oracle's time.
-      if (this.calls++ % 1024 === 0) this.checkPort(values, R, betas, out);
+      // Compared with oracle.ts during the run (wasm-kernel.ts's PortCheckSchedule).
+      if (this.checks.due()) this.checkPort(values, R, betas, out);
       return;
     }
     this.js(values, R, betas, out);
   }
 
-  private calls = 0;
+  private readonly checks = new PortCheckSchedule();
 
   private checkPort(values: BatchedLinearVaeParams, R: number, betas: ArrayLike<number>, port: Float64Array): void {
     const js = new Float64Array(R);
     this.js(values, R, betas, js);
-    const r = js.findIndex((v, i) => !Object.is(v, port[i]));
+    const r = firstBitDifference(port, js);
     if (r >= 0) throw new Error(`the linear VAE oracle's WebAssembly port (oracle-wasm.ts) gives ‖∇L‖² = ${port[r]} for replica ${r}, its JavaScript (oracle.ts) ${js[r]}: the measurement is not its specification`);
   }
 

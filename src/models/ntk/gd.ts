@@ -24,6 +24,7 @@
 import { tf } from '../../engine/backend.ts';
 import { gdStep } from './gd-step.ts';
 import { firstDifference } from '../../engine/wasm-backend.ts';
+import { PortCheckSchedule } from '../../engine/wasm-kernel.ts';
 
 export interface GdModel<G extends string = string> {
   readonly R: number;
@@ -125,6 +126,7 @@ export function runGradientDescent<G extends string>(model: GdModel<G>, opts: Gd
     }
   };
   const every = opts.progressEvery ?? Math.max(1, Math.floor(opts.steps / 50));
+  const checks = new PortCheckSchedule();
   try {
     for (let t = 0; ; t++) {
       if (t === opts.steps) {
@@ -141,6 +143,7 @@ export function runGradientDescent<G extends string>(model: GdModel<G>, opts: Gd
       try {
         observe(t, f);
         tf.tidy(() => {
+          const check = checks.due();
           for (const g of groups) {
             const p = model.params[g];
             // One pass where gd-step.ts's module runs (the bits of the ops below).
@@ -154,10 +157,8 @@ export function runGradientDescent<G extends string>(model: GdModel<G>, opts: Gd
               p.assign(ops());
               continue;
             }
-            // The module is tested bit for bit in the suite; the run compares it with the ops again
-            // at the first step and every 1024th, because a held-out bug in either (or a mutant of
-            // the ops, which the module would bypass) must not pass unseen: a difference throws.
-            if (t % 1024 === 0) {
+            // Compared with the ops during the run (wasm-kernel.ts's PortCheckSchedule: first step, every 1024th).
+            if (check) {
               const where = firstDifference(fused, ops());
               if (where !== null) throw new Error(`gradient descent's fused update (gd-step.ts) differs from its ops at step ${t}, parameters ${g}, ${where}`);
             }

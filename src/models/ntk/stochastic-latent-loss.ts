@@ -23,7 +23,7 @@
  * forward (test/ntk/stochastic-latent.test.ts), and by the claims' own gradient probe
  * (src/claims/ntk/shared/stochastic-autodiff.ts).
  */
-import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
+import { align16, firstBitDifference, growTo, PortCheckSchedule, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 
 /** Per unit, its K noise draws sorted ascending and their tail sums. */
 export interface SortedNoise {
@@ -165,25 +165,22 @@ export interface StochasticLossResult {
 export function stochasticLossGradients(inp: StochasticLossInputs, work: StochasticLossWork): StochasticLossResult {
   const usePort = work.port !== null && work.port.noise === inp.noise && inp.mu instanceof Float32Array && inp.rho instanceof Float32Array && inp.a instanceof Float32Array;
   const result = bothPasses(inp, usePort ? portRows(inp, work.port!) : jsRows(inp, work));
-  // The port is tested bit for bit in the suite; the run compares it with the JavaScript loops
-  // again on the first call and every 1024th, because a held-out bug in either (or a mutant of the
-  // loops, which the port would bypass) must not pass unseen: a difference throws.
-  if (usePort && portChecks++ % 1024 === 0) {
+  // Compared with the JavaScript loops during the run (wasm-kernel.ts's PortCheckSchedule).
+  if (usePort && portChecks.due()) {
     const N = work.dMu.length;
     const spec: StochasticLossWork = { G: new Float64Array(N), P: new Float64Array(N), Peps: new Float64Array(N), s: new Float64Array(N), sig: new Float64Array(N), dMu: new Float32Array(N), dRho: new Float32Array(N), port: null };
     const js = bothPasses(inp, jsRows(inp, spec));
     const pairs: [string, ArrayLike<number>, ArrayLike<number>][] = [['f', result.f, js.f], ['Σ∂μ', result.sumMu, js.sumMu], ['Σ∂ρ', result.sumRho, js.sumRho], ['∂a', result.a, js.a], ['∂μ', work.dMu, spec.dMu], ['∂ρ', work.dRho, spec.dRho]];
     for (const [name, port, loops] of pairs) {
-      for (let i = 0; i < loops.length; i++) {
-        if (!Object.is(port[i], loops[i])) throw new Error(`the stochastic network's loss gradient port (wasm/stochastic-loss.as.ts) differs from its JavaScript loops in ${name}[${i}]: ${port[i]} vs ${loops[i]}`);
-      }
+      const i = firstBitDifference(port, loops);
+      if (i >= 0) throw new Error(`the stochastic network's loss gradient port (wasm/stochastic-loss.as.ts) differs from its JavaScript loops in ${name}[${i}]: ${port[i]} vs ${loops[i]}`);
     }
   }
   return result;
 }
 
-/** stochasticLossGradients' run-time comparisons so far in this process. */
-let portChecks = 0;
+/** When stochasticLossGradients compares the port with the loops. */
+const portChecks = new PortCheckSchedule();
 
 /** The two passes on `rows` (the port's or the JavaScript loops'). */
 function bothPasses(inp: StochasticLossInputs, rows: LossRows): StochasticLossResult {

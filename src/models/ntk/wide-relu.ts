@@ -42,6 +42,7 @@ import { RandomStream } from '../../engine/rng.ts';
 import { autodiffTangentKernel } from './empirical-ntk.ts';
 import { wideReluLoss } from './wide-relu-loss.ts';
 import { firstDifference } from '../../engine/wasm-backend.ts';
+import { PortCheckSchedule } from '../../engine/wasm-kernel.ts';
 
 export type Parameterisation = 'ntk' | 'standard' | 'mean-field';
 export const PARAMETERISATIONS: readonly Parameterisation[] = ['ntk', 'standard', 'mean-field'];
@@ -139,8 +140,8 @@ export interface GroupKernels {
 export class WideReluBatch {
   readonly R: number;
   readonly width: number;
-  /** lossGradients calls so far (its run-time check of the fused module runs on the first and every 1024th). */
-  private lossCalls = 0;
+  /** When lossGradients compares the fused module with its ops (wasm-kernel.ts). */
+  private readonly lossChecks = new PortCheckSchedule();
   /** Effective weights w_g = c_g θ_g: Wt [d, R·m], b [1, R·m], a [1, R·m], b0 [1, R]. */
   readonly params: Record<Group, tf.Variable>;
   /** Per group and replica: multiplier c and step-size scale κ. */
@@ -229,10 +230,8 @@ export class WideReluBatch {
       if (fused === null) return this.lossGradientsOps(X, Xt, y);
       const grads: Record<Group, tf.Tensor> = { W: tf.matMul(Xt, fused.dH), b: fused.gb, a: fused.ga, b0: fused.g.sum(0, true) };
       const out = { f: fused.f.transpose() as tf.Tensor2D, grads };
-      // The module is tested bit for bit in the suite; the run compares it with the ops again on
-      // this network's first call and every 1024th, because a held-out bug in either (or a mutant
-      // of the ops, which the module would bypass) must not pass unseen: a difference throws.
-      if (this.lossCalls++ % 1024 === 0) {
+      // Compared with the ops during the run (PortCheckSchedule: this network's first call, every 1024th).
+      if (this.lossChecks.due()) {
         const spec = this.lossGradientsOps(X, Xt, y);
         for (const [name, port, ops] of [['f', out.f, spec.f], ...(Object.keys(grads) as Group[]).map((k) => [k, grads[k], spec.grads[k]] as const)] as const) {
           const where = firstDifference(port, ops);

@@ -42,6 +42,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-deep-reference-block-drops-last-point',
+    kind: 'oracle',
+    description: "The float64 reference's WebAssembly source leaves each block's last point out of the W3 and W1 weight gradients (flushBlock gets one point too few).",
+    file: 'src/models/deep-vae/wasm/reference.as.ts',
+    find: 'flushBlock(pt - slot, slot + 1);',
+    replace: 'flushBlock(pt - slot, slot);',
+    claims: DEEP,
+    ports: true,
+  },
+  {
     id: 'wasm-adam-no-second-moment-correction',
     kind: 'optimizer',
     description: "The kernel trainer's Adam in WebAssembly skips the second moment's bias correction in its SIMD lanes (v̂ = v instead of v/(1 − β2^k)); the scalar tail keeps it.",

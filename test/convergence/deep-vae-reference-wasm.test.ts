@@ -6,7 +6,8 @@
  *     VAE_CLAIMS_DEEP_REFERENCE=js turns it off at any call;
  *   - every value and every gradient coordinate of every draw are bitwise equal
  *     (Object.is), over odd and even dx, H, dz (SIMD tails) and dz = 1, soft-clip and
- *     ReLU, β ≠ 1, K ∈ {1, 2, 3}, stride > K, J = 1..5, parameters small to overflowing
+ *     ReLU, β ≠ 1, K ∈ {1, 2, 3}, stride > K, J = 1..5, n = 3..9 (the weight gradients'
+ *     blocks of 4 points: partial, whole, across two), H a multiple of 8 or not, parameters small to overflowing
  *     (infinities and NaN), pre-activations placed exactly at, just inside and just
  *     beyond every soft-clip threshold of every layer (|s(t − lo)|, |s(t − hi)| = 40;
  *     t = lo, hi; huge) and of the port's short cut for the decoder output
@@ -123,6 +124,9 @@ describe('deep VAE float64 reference: WebAssembly SIMD port', () => {
     { dx: 8, hidden: 5, dz: 4 },
     { dx: 9, hidden: 7, dz: 5 },
     { dx: 12, hidden: 9, dz: 8 },
+    // H a multiple of 8 (the W3 gradient's two-row blocks), dx past 8 and odd (W1's eight-wide blocks, pairs, tail).
+    { dx: 19, hidden: 8, dz: 2 },
+    { dx: 10, hidden: 16, dz: 3 },
   ];
   const shapes: { K: number; stride: number; J: number }[] = [
     { K: 1, stride: 1, J: 1 },
@@ -138,7 +142,8 @@ describe('deep VAE float64 reference: WebAssembly SIMD port', () => {
       for (const shape of shapes) {
         for (const activation of ['soft-clip', 'relu'] as const) {
           for (const scale of [0.1, 3, 40, 400]) {
-            const c: Case = { dims, n: 3 + (seed % 3), ...shape, activation, beta: seed % 2 ? 1 : 0.37, decoderStd: seed % 3 ? 0.3 : 1.7, scale, seed: seed++ };
+            // n = 3..9: within one block of 4 points, exactly one, and across two with a partial last.
+            const c: Case = { dims, n: 3 + (seed % 7), ...shape, activation, beta: seed % 2 ? 1 : 0.37, decoderStd: seed % 3 ? 0.3 : 1.7, scale, seed: seed++ };
             expect(difference(c), JSON.stringify(c)).toBeNull();
             runs++;
           }

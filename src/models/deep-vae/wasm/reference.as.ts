@@ -16,7 +16,9 @@
 //   - every gradient accumulator g[…] += term gets its terms in reference.ts's order: points
 //     in order, within a point draws are separate buffers, within a draw samples in order
 //     (the decoder's output loop takes the K samples of every draw at each output i, adding
-//     sample 0's term before sample 1's to each element, as the JS loop over k does);
+//     sample 0's term before sample 1's to each element, as the JS loop over k does); the
+//     weight gradients of W3 and W1 take a block of 4 points at a time (flushBlock), each
+//     element's sum held in a register across the block's points, in order;
 //   - accumulators that start at 0 in reference.ts (da2, dh1, dzj, sq, rec, the values and
 //     gradients) start at +0 here (0 + (−0) = +0, so the start matters);
 //   - every scalar expression keeps reference.ts's order of operations;
@@ -88,6 +90,7 @@ let lv: usize = 0;
 let lvd: usize = 0;
 let sd: usize = 0;
 let zs: usize = 0; // [S, dz]
+// The current point's h2 and dd (set per point: its slot of h2Block and ddBlock).
 let h2: usize = 0; // [S, H]
 let h2d: usize = 0;
 let da2: usize = 0;
@@ -99,6 +102,12 @@ let dmu: usize = 0; // [J, dz]
 let dlv: usize = 0;
 let dzAcc: usize = 0; // [dz]
 let dh1: usize = 0; // [H]
+// The weight gradients of W3 and W1 are added for BLOCK points at a time (flushBlock): the
+// block's h2, dd and W1 row coefficients t[d, h] = dh1[h]·f'(h1[h]) wait in these slots.
+const BLOCK: i32 = 4;
+let h2Block: usize = 0; // [BLOCK, S, H]
+let ddBlock: usize = 0; // [BLOCK, S, dx]
+let tBlock: usize = 0; // [BLOCK, J, H]
 let scratchEnd: usize = 0;
 
 @inline function a16(b: usize): usize {
@@ -158,17 +167,18 @@ export function setup(dx_: i32, H_: i32, dz_: i32, n_: i32, J_: i32, K_: i32, st
   lvd = p; p = a16(p + f8(dz));
   sd = p; p = a16(p + f8(dz));
   zs = p; p = a16(p + f8(S * dz));
-  h2 = p; p = a16(p + f8(S * H));
+  h2Block = p; p = a16(p + f8(BLOCK * S * H));
   h2d = p; p = a16(p + f8(S * H));
   da2 = p; p = a16(p + f8(S * H));
   outv = p; p = a16(p + f8(S * dx));
   outd = p; p = a16(p + f8(S * dx));
-  dd = p; p = a16(p + f8(S * dx));
+  ddBlock = p; p = a16(p + f8(BLOCK * S * dx));
   sq = p; p = a16(p + f8(S));
   dmu = p; p = a16(p + f8(J * dz));
   dlv = p; p = a16(p + f8(J * dz));
   dzAcc = p; p = a16(p + f8(dz));
   dh1 = p; p = a16(p + f8(H));
+  tBlock = p; p = a16(p + f8(BLOCK * J * H));
   scratchEnd = p;
   return p;
 }
@@ -385,40 +395,224 @@ function decoderHiddenGradient(): void {
   }
 }
 
-// Every draw's W3 gradient: row i gets g[i·H + h] += dd[s·dx + i]·h2[s·H + h] for the draw's
-// samples s in order (each element its terms in reference.ts's order).
-function outputWeightGradient(): void {
+// The weight gradients of W3 and W1 for the `count` points of a block starting at point
+// `first` (slots 0…count − 1), each element's terms in reference.ts's order: points in order,
+// within a point the draw's samples k in order (W3: g[i·H + h] += dd[s·dx + i]·h2[s·H + h],
+// s = d·K + k; W1: g[h·dx + q] += t[d, h]·x[q]). An element's sum is held in a register
+// across the block instead of loaded and stored once per point: the same additions in the
+// same order, so the same bits, with the 100-kB gradient rows read and written once per
+// block. Eight elements at a time (four f64x2), then pairs, then an odd last one.
+function flushBlock(first: i32, count: i32): void {
   const P8 = f8(P);
+  const SH = f8(S * H);
+  const Sdx = f8(S * dx);
   for (let d = 0; d < J; d++) {
     const g = grads + (<usize>d) * P8 + oW3;
-    if (K == 2) {
-      const p0 = h2 + f8(2 * d * H);
-      const p1 = p0 + f8(H);
-      const q0 = dd + f8(2 * d * dx);
-      const q1 = q0 + f8(dx);
-      for (let i = 0; i < dx; i++) {
+    let i = 0;
+    // Two rows at a time where H is a multiple of 8: each h2 load serves both rows.
+    if ((H & 7) == 0) {
+      for (; i + 1 < dx; i += 2) {
         const row = g + f8(i * H);
-        const e0 = load<f64>(q0 + f8(i));
-        const e1 = load<f64>(q1 + f8(i));
-        const c0 = f64x2.splat(e0);
-        const c1 = f64x2.splat(e1);
-        let h = 0;
-        for (; h + 1 < H; h += 2) {
+        const row1 = row + f8(H);
+        for (let h = 0; h < H; h += 8) {
           const o = f8(h);
-          v128.store(row + o, f64x2.add(f64x2.add(v128.load(row + o), f64x2.mul(c0, v128.load(p0 + o))), f64x2.mul(c1, v128.load(p1 + o))));
-        }
-        if (h < H) {
-          const o = f8(h);
-          store<f64>(row + o, load<f64>(row + o) + e0 * load<f64>(p0 + o) + e1 * load<f64>(p1 + o));
+          let a0 = v128.load(row + o);
+          let a1 = v128.load(row + o, 16);
+          let a2 = v128.load(row + o, 32);
+          let a3 = v128.load(row + o, 48);
+          let b0 = v128.load(row1 + o);
+          let b1 = v128.load(row1 + o, 16);
+          let b2 = v128.load(row1 + o, 32);
+          let b3 = v128.load(row1 + o, 48);
+          for (let b = 0; b < count; b++) {
+            for (let k = 0; k < K; k++) {
+              const s = d * K + k;
+              const ca = ddBlock + (<usize>b) * Sdx + f8(s * dx + i);
+              const c = v128.load64_splat(ca);
+              const e = v128.load64_splat(ca + 8);
+              const y = h2Block + (<usize>b) * SH + f8(s * H) + o;
+              const y0 = v128.load(y);
+              const y1 = v128.load(y, 16);
+              const y2 = v128.load(y, 32);
+              const y3 = v128.load(y, 48);
+              a0 = f64x2.add(a0, f64x2.mul(c, y0));
+              a1 = f64x2.add(a1, f64x2.mul(c, y1));
+              a2 = f64x2.add(a2, f64x2.mul(c, y2));
+              a3 = f64x2.add(a3, f64x2.mul(c, y3));
+              b0 = f64x2.add(b0, f64x2.mul(e, y0));
+              b1 = f64x2.add(b1, f64x2.mul(e, y1));
+              b2 = f64x2.add(b2, f64x2.mul(e, y2));
+              b3 = f64x2.add(b3, f64x2.mul(e, y3));
+            }
+          }
+          v128.store(row + o, a0);
+          v128.store(row + o, a1, 16);
+          v128.store(row + o, a2, 32);
+          v128.store(row + o, a3, 48);
+          v128.store(row1 + o, b0);
+          v128.store(row1 + o, b1, 16);
+          v128.store(row1 + o, b2, 32);
+          v128.store(row1 + o, b3, 48);
         }
       }
-    } else {
-      for (let i = 0; i < dx; i++) {
-        const row = g + f8(i * H);
-        for (let k = 0; k < K; k++) {
-          const s = d * K + k;
-          axpy(row, load<f64>(dd + f8(s * dx + i)), h2 + f8(s * H), H);
+    }
+    for (; i < dx; i++) {
+      const row = g + f8(i * H);
+      let h = 0;
+      for (; h + 7 < H; h += 8) {
+        const o = f8(h);
+        let a0 = v128.load(row + o);
+        let a1 = v128.load(row + o, 16);
+        let a2 = v128.load(row + o, 32);
+        let a3 = v128.load(row + o, 48);
+        for (let b = 0; b < count; b++) {
+          for (let k = 0; k < K; k++) {
+            const s = d * K + k;
+            const c = v128.load64_splat(ddBlock + (<usize>b) * Sdx + f8(s * dx + i));
+            const y = h2Block + (<usize>b) * SH + f8(s * H) + o;
+            a0 = f64x2.add(a0, f64x2.mul(c, v128.load(y)));
+            a1 = f64x2.add(a1, f64x2.mul(c, v128.load(y, 16)));
+            a2 = f64x2.add(a2, f64x2.mul(c, v128.load(y, 32)));
+            a3 = f64x2.add(a3, f64x2.mul(c, v128.load(y, 48)));
+          }
         }
+        v128.store(row + o, a0);
+        v128.store(row + o, a1, 16);
+        v128.store(row + o, a2, 32);
+        v128.store(row + o, a3, 48);
+      }
+      for (; h + 1 < H; h += 2) {
+        const o = f8(h);
+        let a0 = v128.load(row + o);
+        for (let b = 0; b < count; b++) {
+          for (let k = 0; k < K; k++) {
+            const s = d * K + k;
+            const c = v128.load64_splat(ddBlock + (<usize>b) * Sdx + f8(s * dx + i));
+            a0 = f64x2.add(a0, f64x2.mul(c, v128.load(h2Block + (<usize>b) * SH + f8(s * H) + o)));
+          }
+        }
+        v128.store(row + o, a0);
+      }
+      if (h < H) {
+        const o = f8(h);
+        let t = load<f64>(row + o);
+        for (let b = 0; b < count; b++) {
+          for (let k = 0; k < K; k++) {
+            const s = d * K + k;
+            t = t + load<f64>(ddBlock + (<usize>b) * Sdx + f8(s * dx + i)) * load<f64>(h2Block + (<usize>b) * SH + f8(s * H) + o);
+          }
+        }
+        store<f64>(row + o, t);
+      }
+    }
+  }
+  const JH = f8(J * H);
+  const xFirst = xData + f8(first * dx);
+  const xBytes = f8(dx);
+  for (let d = 0; d < J; d++) {
+    const g = grads + (<usize>d) * P8 + oW1;
+    let h = 0;
+    // Two rows at a time: each x load serves both.
+    for (; h + 1 < H; h += 2) {
+      const row = g + f8(h * dx);
+      const row1 = row + xBytes;
+      const tAt = tBlock + f8(d * H + h);
+      let q = 0;
+      for (; q + 7 < dx; q += 8) {
+        const o = f8(q);
+        let a0 = v128.load(row + o);
+        let a1 = v128.load(row + o, 16);
+        let a2 = v128.load(row + o, 32);
+        let a3 = v128.load(row + o, 48);
+        let b0 = v128.load(row1 + o);
+        let b1 = v128.load(row1 + o, 16);
+        let b2 = v128.load(row1 + o, 32);
+        let b3 = v128.load(row1 + o, 48);
+        for (let b = 0; b < count; b++) {
+          const c = v128.load64_splat(tAt + (<usize>b) * JH);
+          const e = v128.load64_splat(tAt + (<usize>b) * JH + 8);
+          const y = xFirst + (<usize>b) * xBytes + o;
+          const y0 = v128.load(y);
+          const y1 = v128.load(y, 16);
+          const y2 = v128.load(y, 32);
+          const y3 = v128.load(y, 48);
+          a0 = f64x2.add(a0, f64x2.mul(c, y0));
+          a1 = f64x2.add(a1, f64x2.mul(c, y1));
+          a2 = f64x2.add(a2, f64x2.mul(c, y2));
+          a3 = f64x2.add(a3, f64x2.mul(c, y3));
+          b0 = f64x2.add(b0, f64x2.mul(e, y0));
+          b1 = f64x2.add(b1, f64x2.mul(e, y1));
+          b2 = f64x2.add(b2, f64x2.mul(e, y2));
+          b3 = f64x2.add(b3, f64x2.mul(e, y3));
+        }
+        v128.store(row + o, a0);
+        v128.store(row + o, a1, 16);
+        v128.store(row + o, a2, 32);
+        v128.store(row + o, a3, 48);
+        v128.store(row1 + o, b0);
+        v128.store(row1 + o, b1, 16);
+        v128.store(row1 + o, b2, 32);
+        v128.store(row1 + o, b3, 48);
+      }
+      for (; q + 1 < dx; q += 2) {
+        const o = f8(q);
+        let a0 = v128.load(row + o);
+        let b0 = v128.load(row1 + o);
+        for (let b = 0; b < count; b++) {
+          const y0 = v128.load(xFirst + (<usize>b) * xBytes + o);
+          a0 = f64x2.add(a0, f64x2.mul(v128.load64_splat(tAt + (<usize>b) * JH), y0));
+          b0 = f64x2.add(b0, f64x2.mul(v128.load64_splat(tAt + (<usize>b) * JH + 8), y0));
+        }
+        v128.store(row + o, a0);
+        v128.store(row1 + o, b0);
+      }
+      if (q < dx) {
+        const o = f8(q);
+        let t = load<f64>(row + o);
+        let u = load<f64>(row1 + o);
+        for (let b = 0; b < count; b++) {
+          const y = load<f64>(xFirst + (<usize>b) * xBytes + o);
+          t = t + load<f64>(tAt + (<usize>b) * JH) * y;
+          u = u + load<f64>(tAt + (<usize>b) * JH + 8) * y;
+        }
+        store<f64>(row + o, t);
+        store<f64>(row1 + o, u);
+      }
+    }
+    for (; h < H; h++) {
+      const row = g + f8(h * dx);
+      const tAt = tBlock + f8(d * H + h);
+      let q = 0;
+      for (; q + 7 < dx; q += 8) {
+        const o = f8(q);
+        let a0 = v128.load(row + o);
+        let a1 = v128.load(row + o, 16);
+        let a2 = v128.load(row + o, 32);
+        let a3 = v128.load(row + o, 48);
+        for (let b = 0; b < count; b++) {
+          const c = v128.load64_splat(tAt + (<usize>b) * JH);
+          const y = xFirst + (<usize>b) * xBytes + o;
+          a0 = f64x2.add(a0, f64x2.mul(c, v128.load(y)));
+          a1 = f64x2.add(a1, f64x2.mul(c, v128.load(y, 16)));
+          a2 = f64x2.add(a2, f64x2.mul(c, v128.load(y, 32)));
+          a3 = f64x2.add(a3, f64x2.mul(c, v128.load(y, 48)));
+        }
+        v128.store(row + o, a0);
+        v128.store(row + o, a1, 16);
+        v128.store(row + o, a2, 32);
+        v128.store(row + o, a3, 48);
+      }
+      for (; q + 1 < dx; q += 2) {
+        const o = f8(q);
+        let a0 = v128.load(row + o);
+        for (let b = 0; b < count; b++) a0 = f64x2.add(a0, f64x2.mul(v128.load64_splat(tAt + (<usize>b) * JH), v128.load(xFirst + (<usize>b) * xBytes + o)));
+        v128.store(row + o, a0);
+      }
+      if (q < dx) {
+        const o = f8(q);
+        let t = load<f64>(row + o);
+        for (let b = 0; b < count; b++) t = t + load<f64>(tAt + (<usize>b) * JH) * load<f64>(xFirst + (<usize>b) * xBytes + o);
+        store<f64>(row + o, t);
       }
     }
   }
@@ -436,6 +630,9 @@ export function run(): void {
   const Kf = <f64>K;
   for (let pt = 0; pt < n; pt++) {
     const xp = xData + f8(pt * dx);
+    const slot = pt % BLOCK;
+    h2 = h2Block + f8(slot * S * H);
+    dd = ddBlock + f8(slot * S * dx);
     // Encoder forward (noise-free).
     layer(theta + ob1, W1T, xp, dx, H, h1);
     jsAct(0, h1, h1d, H);
@@ -484,7 +681,6 @@ export function run(): void {
       }
     }
     decoderHiddenGradient();
-    outputWeightGradient();
     for (let d = 0; d < J; d++) {
       const g = grads + (<usize>d) * P8;
       const e = eps + (<usize>d) * epsBytes;
@@ -571,9 +767,11 @@ export function run(): void {
       for (let h = 0; h < H; h++) {
         const t = load<f64>(dh1 + f8(h)) * load<f64>(h1d + f8(h));
         store<f64>(g + ob1 + f8(h), load<f64>(g + ob1 + f8(h)) + t);
-        axpy(g + oW1 + f8(h * dx), t, xp, dx);
+        // W1's row h gets t·x when the block is flushed.
+        store<f64>(tBlock + f8((slot * J + d) * H + h), t);
       }
     }
+    if (slot == BLOCK - 1 || pt == n - 1) flushBlock(pt - slot, slot + 1);
   }
   const nf = <f64>n;
   const nv = f64x2.splat(nf);

@@ -32,6 +32,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-deep-vae-batch-w1-fourth-row-reads-third',
+    kind: 'gradient',
+    description: "The deep VAE kernel's WebAssembly source, in the first layer's weight gradient taken for the whole batch at once, gives every fourth row of W1 the third row's coefficients (the encoder's gradient wrong in a quarter of its first-layer weights).",
+    file: 'src/models/deep-vae/wasm/kernel.as.ts',
+    find: 'const v3 = v128.load64_splat(si + 24);',
+    replace: 'const v3 = v128.load64_splat(si + 16);',
+    claims: DEEP,
+    ports: true,
+  },
+  {
     id: 'wasm-deep-reference-kl-logvar-gradient-no-half',
     kind: 'oracle',
     description: "The float64 reference's WebAssembly source (the exact ‖∇L‖² measurement) drops the ½ of the KL's log-variance gradient.",

@@ -81,6 +81,8 @@ export type DeepVaeKernelImplementation = KernelImplementation;
 
 interface KernelExports {
   scratchBytes(dx: number, H: number, dz: number): number;
+  batchBytes(B: number, K: number): number;
+  setBatch(B: number, K: number, at: number): void;
   hiddenArray(which: number): number;
   activation(t: number, range: number): number;
   lastSlope(): number;
@@ -95,13 +97,16 @@ export function deepVaeKernelImplementation(): DeepVaeKernelImplementation {
   return binary.implementation();
 }
 
-/** One kernel's module instance and memory: parameters, gradient, scratch, data, then the step's draws (grown on demand). */
+/**
+ * One kernel's module instance and memory: parameters, gradient, scratch, data, then the
+ * step's draws and the batch's arrays (grown on demand).
+ */
 export class WasmDeepVaeKernel {
   private readonly exports: KernelExports;
   private readonly memory: WebAssembly.Memory;
   private f64!: Float64Array;
   private i32!: Int32Array;
-  /** Views of (a1, d1) and (a2, d2) in the module's memory, for the hidden activations. */
+  /** Views of the batch's (A1, D1) and (A2, D2) in the module's memory, for the hidden activations (after setBatch). */
   private layers: [Float64Array, Float64Array][] = [];
   private readonly thetaAt: number;
   private readonly gradAt: number;
@@ -109,6 +114,8 @@ export class WasmDeepVaeKernel {
   private readonly H: number;
   private rowsCapacity = 0;
   private epsCapacity = 0;
+  /** The batch arrays' layout in use (B, K, address): set again when any of them changes. */
+  private batch = { B: 0, K: 0, at: 0 };
 
   /**
    * null where the module cannot load, or its memory cannot hold the data
@@ -136,10 +143,15 @@ export class WasmDeepVaeKernel {
     const { dx, hidden: H, dz } = dims;
     this.memory = new WebAssembly.Memory({ initial: 1 });
     const { lo, hi } = HIDDEN_RANGE;
-    // The hidden layers' soft-clip, H units per call, on views of the module's arrays (this.layers).
-    const hidden = (layer: number) => {
+    // The hidden layers' soft-clip, `rows` rows of H units per call (a layer of the whole batch),
+    // on views of the module's arrays (this.layers; rows padded to an even length).
+    const stride = H + (H & 1);
+    const hidden = (layer: number, rows: number) => {
       const [out, slope] = this.layers[layer];
-      for (let h = 0; h < H; h++) clipAndSlopeSkipping(out[h], lo, hi, out, slope, h);
+      for (let r = 0; r < rows; r++) {
+        const base = r * stride;
+        for (let h = base; h < base + H; h++) clipAndSlopeSkipping(out[h], lo, hi, out, slope, h);
+      }
     };
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log1p: Math.log1p, hidden } });
     this.exports = instance.exports as unknown as KernelExports;
@@ -158,11 +170,19 @@ export class WasmDeepVaeKernel {
     growTo(this.memory, bytes);
     this.f64 = new Float64Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
-    const H = this.H;
-    const view = (which: number) => new Float64Array(this.memory.buffer, this.exports.hiddenArray(which), H);
+    this.layers = [];
+    this.batch = { B: 0, K: 0, at: 0 };
+  }
+
+  /** Lays the batch's arrays out for B points of K samples at `at` (memory already there), and the views of its hidden layers. */
+  private setBatch(B: number, K: number, at: number): void {
+    this.exports.setBatch(B, K, at);
+    this.batch = { B, K, at };
+    const stride = this.H + (this.H & 1);
+    const view = (which: number, rows: number) => new Float64Array(this.memory.buffer, this.exports.hiddenArray(which), rows * stride);
     this.layers = [
-      [view(0), view(1)],
-      [view(2), view(3)],
+      [view(0, B), view(1, B)],
+      [view(2, B * K), view(3, B * K)],
     ];
   }
 
@@ -181,10 +201,16 @@ export class WasmDeepVaeKernel {
     if (rows.length > this.rowsCapacity || eps.length > this.epsCapacity) {
       this.rowsCapacity = Math.max(rows.length, this.rowsCapacity);
       this.epsCapacity = Math.max(eps.length, this.epsCapacity);
-      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + 8 * this.epsCapacity);
+      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + align16(8 * this.epsCapacity));
     }
     const rowsAt = this.drawsAt;
     const epsAt = rowsAt + align16(4 * this.rowsCapacity);
+    const batchAt = epsAt + align16(8 * this.epsCapacity);
+    if (this.batch.B !== B || this.batch.K !== K || this.batch.at !== batchAt) {
+      const end = batchAt + this.exports.batchBytes(B, K);
+      if (end > this.memory.buffer.byteLength) this.grow(end);
+      this.setBatch(B, K, batchAt);
+    }
     const f64 = this.f64;
     f64.set(theta32, this.thetaAt / 8);
     this.i32.set(rows, rowsAt / 4);

@@ -12,6 +12,10 @@
 //     accumulators), each in its own fixed order;
 //   - every other loop is elementwise over a contiguous index and sequential over the
 //     outer index, as in kernel.ts, so two lanes at a time change nothing;
+//   - the step runs layer by layer over the whole batch (step's comment): every point's or
+//     sample's quantities from its own values, every gradient element's terms in kernel.ts's
+//     order (points, then samples, in order), held in registers across the batch where a
+//     weight row's gradient gets one term per point (W1, W3);
 //   - the backward passes take four weight rows at a time: the input-gradient accumulator
 //     (da2, gz, dh1) gets the four rows' terms in row order, as kernel.ts adds them;
 //   - the output layer computes all dx pre-activations first (they are independent), then
@@ -26,10 +30,11 @@
 @external("env", "exp") declare function jsExp(x: f64): f64;
 @external("env", "log1p") declare function jsLog1p(x: f64): f64;
 // The soft-clipped hidden layer's activations in JavaScript (kernel-wasm.ts's clipAndSlopeSkipping):
-// layer 0 maps a1 to (a1, d1), layer 1 a2 to (a2, d2), H values, in place. One call per
-// layer instead of a log1p import per unit (measured faster: a log1p import call costs
-// ~7 ns of wrapper, Math.log1p itself ~5 ns).
-@external("env", "hidden") declare function jsHidden(layer: i32): void;
+// layer 0 maps the batch's A1 to (A1, D1), layer 1 A2 to (A2, D2): `rows` rows of H values
+// (row stride align2(H)), in place. One call per layer of the whole batch instead of a log1p
+// import per unit (measured faster: a log1p import call costs ~7 ns of wrapper, Math.log1p
+// itself ~5 ns).
+@external("env", "hidden") declare function jsHidden(layer: i32, rows: i32): void;
 
 // Dimensions, soft-clip constants and addresses, set once by setup().
 let dx: i32 = 0;
@@ -55,20 +60,10 @@ let oW2: usize = 0;
 let ob2: usize = 0;
 let oW3: usize = 0;
 let ob3: usize = 0;
-// Scratch arrays (addresses).
-let a1: usize = 0;
-let d1: usize = 0;
-let head: usize = 0;
-let dHead: usize = 0;
-let sd: usize = 0;
-let z: usize = 0;
+// Scratch arrays of one sample or point (addresses); the batch's arrays are laid out by setBatch.
 let gz: usize = 0;
-let a2: usize = 0;
-let d2: usize = 0;
-let da2: usize = 0;
-let gHead: usize = 0;
 let dh1: usize = 0;
-let pre: usize = 0; // max(dx, H, 2dz): the output layer's pre-activations, then each layer's dd
+let pre: usize = 0; // max(H, 2dz): a layer's dd
 let relu: bool = false;
 const TWO_TO_MINUS_30: f64 = 9.313225746154785e-10;
 // The slope of the last activation evaluated (kernel.ts's slope array).
@@ -80,7 +75,7 @@ function align2(n: i32): i32 {
 }
 
 export function scratchBytes(dx_: i32, H_: i32, dz_: i32): i32 {
-  return (align2(H_) * 7 + align2(2 * dz_) * 3 + align2(dz_) * 3 + align2(max(dx_, max(H_, 2 * dz_)))) << 3;
+  return (align2(H_) + align2(dz_) + align2(max(H_, 2 * dz_))) << 3;
 }
 
 export function setup(dx_: i32, H_: i32, dz_: i32, sharp_: f64, mLo_: f64, mHi_: f64, vLo_: f64, vHi_: f64, logNorm_: f64, invVar_: f64, theta_: usize, grad_: usize, data_: usize, scratch_: usize): void {
@@ -107,22 +102,8 @@ export function setup(dx_: i32, H_: i32, dz_: i32, sharp_: f64, mLo_: f64, mHi_:
   oW3 = ob2 + ((<usize>H) << 3);
   ob3 = oW3 + ((<usize>(dx * H)) << 3);
   let p = scratch_;
-  const hb = (<usize>align2(H)) << 3;
-  const zb = (<usize>align2(dz)) << 3;
-  const z2b = (<usize>align2(2 * dz)) << 3;
-  a1 = p; p += hb;
-  d1 = p; p += hb;
-  a2 = p; p += hb;
-  d2 = p; p += hb;
-  da2 = p; p += hb;
-  dh1 = p; p += hb;
-  p += hb; // spare
-  head = p; p += z2b;
-  dHead = p; p += z2b;
-  gHead = p; p += z2b;
-  sd = p; p += zb;
-  z = p; p += zb;
-  gz = p; p += zb;
+  dh1 = p; p += (<usize>align2(H)) << 3;
+  gz = p; p += (<usize>align2(dz)) << 3;
   pre = p;
 }
 
@@ -165,27 +146,9 @@ export function lastSlope(): f64 {
   return slope;
 }
 
-// out[h] = f_h(bias[h] + out[h]) and slopes[h] = f_h'(…) for h < H (out holds the dot products).
-function hiddenLayer(bias: usize, out: usize, slopes: usize, layer: i32): void {
-  for (let h = 0; h < H; h++) {
-    const ho = (<usize>h) << 3;
-    store<f64>(out + ho, load<f64>(bias + ho) + load<f64>(out + ho));
-  }
-  if (!relu) {
-    jsHidden(layer);
-    return;
-  }
-  for (let h = 0; h < H; h++) {
-    const ho = (<usize>h) << 3;
-    const t = load<f64>(out + ho);
-    store<f64>(out + ho, t > 0 ? t : 0);
-    store<f64>(slopes + ho, t > 0 ? 1 : 0);
-  }
-}
-
-/** Addresses of the hidden layers' arrays for the JavaScript activations: 0 a1, 1 d1, 2 a2, 3 d2. */
+/** Addresses of the batch's hidden-layer arrays for the JavaScript activations (after setBatch): 0 A1, 1 D1, 2 A2, 3 D2. */
 export function hiddenArray(which: i32): usize {
-  return which == 0 ? a1 : which == 1 ? d1 : which == 2 ? a2 : d2;
+  return which == 0 ? A1 : which == 1 ? D1 : which == 2 ? A2 : D2;
 }
 
 @inline function actMean(t: f64): f64 {
@@ -398,27 +361,401 @@ function rowsOuter(g: usize, s: usize, x: usize, L: i32, n: i32): void {
   memory.fill(p, 0, (<usize>n) << 3);
 }
 
+// matVec for two inputs x0, x1 at once (out0, out1): each output is dot2 in its own fixed
+// order, as matVec computes it; each weight load serves both inputs.
+function matVecPair(rows: usize, x0: usize, x1: usize, L: i32, n: i32, out0: usize, out1: usize): void {
+  const stride = (<usize>L) << 3;
+  let r = 0;
+  for (; r + 3 < n; r += 4) {
+    const w0 = rows + (<usize>r) * stride;
+    const w1 = w0 + stride;
+    const w2 = w1 + stride;
+    const w3 = w2 + stride;
+    let c0 = f64x2.splat(0);
+    let c1 = f64x2.splat(0);
+    let c2 = f64x2.splat(0);
+    let c3 = f64x2.splat(0);
+    let e0 = f64x2.splat(0);
+    let e1 = f64x2.splat(0);
+    let e2 = f64x2.splat(0);
+    let e3 = f64x2.splat(0);
+    let i = 0;
+    for (; i + 1 < L; i += 2) {
+      const o = (<usize>i) << 3;
+      const v = v128.load(x0 + o);
+      const u = v128.load(x1 + o);
+      const a0 = v128.load(w0 + o);
+      const a1 = v128.load(w1 + o);
+      const a2 = v128.load(w2 + o);
+      const a3 = v128.load(w3 + o);
+      c0 = f64x2.add(c0, f64x2.mul(a0, v));
+      c1 = f64x2.add(c1, f64x2.mul(a1, v));
+      c2 = f64x2.add(c2, f64x2.mul(a2, v));
+      c3 = f64x2.add(c3, f64x2.mul(a3, v));
+      e0 = f64x2.add(e0, f64x2.mul(a0, u));
+      e1 = f64x2.add(e1, f64x2.mul(a1, u));
+      e2 = f64x2.add(e2, f64x2.mul(a2, u));
+      e3 = f64x2.add(e3, f64x2.mul(a3, u));
+    }
+    let s0 = f64x2.extract_lane(c0, 0);
+    let t0 = f64x2.extract_lane(c1, 0);
+    let u0 = f64x2.extract_lane(c2, 0);
+    let q0 = f64x2.extract_lane(c3, 0);
+    let s1 = f64x2.extract_lane(e0, 0);
+    let t1 = f64x2.extract_lane(e1, 0);
+    let u1 = f64x2.extract_lane(e2, 0);
+    let q1 = f64x2.extract_lane(e3, 0);
+    if (i < L) {
+      const o = (<usize>i) << 3;
+      const v = load<f64>(x0 + o);
+      const u = load<f64>(x1 + o);
+      s0 += load<f64>(w0 + o) * v;
+      t0 += load<f64>(w1 + o) * v;
+      u0 += load<f64>(w2 + o) * v;
+      q0 += load<f64>(w3 + o) * v;
+      s1 += load<f64>(w0 + o) * u;
+      t1 += load<f64>(w1 + o) * u;
+      u1 += load<f64>(w2 + o) * u;
+      q1 += load<f64>(w3 + o) * u;
+    }
+    const ro = (<usize>r) << 3;
+    store<f64>(out0 + ro, s0 + f64x2.extract_lane(c0, 1));
+    store<f64>(out0 + ro, t0 + f64x2.extract_lane(c1, 1), 8);
+    store<f64>(out0 + ro, u0 + f64x2.extract_lane(c2, 1), 16);
+    store<f64>(out0 + ro, q0 + f64x2.extract_lane(c3, 1), 24);
+    store<f64>(out1 + ro, s1 + f64x2.extract_lane(e0, 1));
+    store<f64>(out1 + ro, t1 + f64x2.extract_lane(e1, 1), 8);
+    store<f64>(out1 + ro, u1 + f64x2.extract_lane(e2, 1), 16);
+    store<f64>(out1 + ro, q1 + f64x2.extract_lane(e3, 1), 24);
+  }
+  for (; r < n; r++) {
+    const ro = (<usize>r) << 3;
+    store<f64>(out0 + ro, dot2(rows + (<usize>r) * stride, x0, L));
+    store<f64>(out1 + ro, dot2(rows + (<usize>r) * stride, x1, L));
+  }
+}
+
+// The output layer's backward pass for every sample m < M at once (rowsBack's arithmetic):
+// for rows r < n of w (row length L) with s_{m,r} = s[m·sStride + r], g_r[i] += s_{m,r}·a_m[i]
+// and acc_m[i] += w_r[i]·s_{m,r}, a_m = a + m·aStride, acc_m = acc + m·aStride. Every element
+// gets its terms in kernel.ts's order: g_r[i] over the samples in order (held in a register
+// across them), acc_m[i] over the rows in order (four at a time, as rowsBack adds them).
+// The weight rows and their gradient are read once for all samples instead of once each.
+function rowsBackSamples(g: usize, w: usize, a: usize, acc: usize, aStride: usize, s: usize, sStride: usize, L: i32, n: i32, M: i32): void {
+  const stride = (<usize>L) << 3;
+  let r = 0;
+  for (; r + 3 < n; r += 4) {
+    const g0 = g + (<usize>r) * stride;
+    const g1 = g0 + stride;
+    const g2 = g1 + stride;
+    const g3 = g2 + stride;
+    const w0 = w + (<usize>r) * stride;
+    const w1 = w0 + stride;
+    const w2 = w1 + stride;
+    const w3 = w2 + stride;
+    const sr = s + ((<usize>r) << 3);
+    let i = 0;
+    for (; i + 1 < L; i += 2) {
+      const o = (<usize>i) << 3;
+      let q0 = v128.load(g0 + o);
+      let q1 = v128.load(g1 + o);
+      let q2 = v128.load(g2 + o);
+      let q3 = v128.load(g3 + o);
+      const x0 = v128.load(w0 + o);
+      const x1 = v128.load(w1 + o);
+      const x2 = v128.load(w2 + o);
+      const x3 = v128.load(w3 + o);
+      for (let m = 0; m < M; m++) {
+        const sm = sr + (<usize>m) * sStride;
+        const v0 = v128.load64_splat(sm);
+        const v1 = v128.load64_splat(sm + 8);
+        const v2 = v128.load64_splat(sm + 16);
+        const v3 = v128.load64_splat(sm + 24);
+        const am = (<usize>m) * aStride + o;
+        const av = v128.load(a + am);
+        q0 = f64x2.add(q0, f64x2.mul(v0, av));
+        q1 = f64x2.add(q1, f64x2.mul(v1, av));
+        q2 = f64x2.add(q2, f64x2.mul(v2, av));
+        q3 = f64x2.add(q3, f64x2.mul(v3, av));
+        let c = v128.load(acc + am);
+        c = f64x2.add(c, f64x2.mul(x0, v0));
+        c = f64x2.add(c, f64x2.mul(x1, v1));
+        c = f64x2.add(c, f64x2.mul(x2, v2));
+        c = f64x2.add(c, f64x2.mul(x3, v3));
+        v128.store(acc + am, c);
+      }
+      v128.store(g0 + o, q0);
+      v128.store(g1 + o, q1);
+      v128.store(g2 + o, q2);
+      v128.store(g3 + o, q3);
+    }
+    if (i < L) {
+      const o = (<usize>i) << 3;
+      let q0 = load<f64>(g0 + o);
+      let q1 = load<f64>(g1 + o);
+      let q2 = load<f64>(g2 + o);
+      let q3 = load<f64>(g3 + o);
+      for (let m = 0; m < M; m++) {
+        const sm = sr + (<usize>m) * sStride;
+        const s0 = load<f64>(sm);
+        const s1 = load<f64>(sm, 8);
+        const s2 = load<f64>(sm, 16);
+        const s3 = load<f64>(sm, 24);
+        const am = (<usize>m) * aStride + o;
+        const av = load<f64>(a + am);
+        q0 = q0 + s0 * av;
+        q1 = q1 + s1 * av;
+        q2 = q2 + s2 * av;
+        q3 = q3 + s3 * av;
+        let c = load<f64>(acc + am);
+        c = c + load<f64>(w0 + o) * s0;
+        c = c + load<f64>(w1 + o) * s1;
+        c = c + load<f64>(w2 + o) * s2;
+        c = c + load<f64>(w3 + o) * s3;
+        store<f64>(acc + am, c);
+      }
+      store<f64>(g0 + o, q0);
+      store<f64>(g1 + o, q1);
+      store<f64>(g2 + o, q2);
+      store<f64>(g3 + o, q3);
+    }
+  }
+  // The last n mod 4 rows one at a time (rowBack's arithmetic), the samples in order.
+  for (; r < n; r++) {
+    const gr = g + (<usize>r) * stride;
+    const wr = w + (<usize>r) * stride;
+    const sr = s + ((<usize>r) << 3);
+    let i = 0;
+    for (; i + 1 < L; i += 2) {
+      const o = (<usize>i) << 3;
+      let q = v128.load(gr + o);
+      const x = v128.load(wr + o);
+      for (let m = 0; m < M; m++) {
+        const sv = v128.load64_splat(sr + (<usize>m) * sStride);
+        const am = (<usize>m) * aStride + o;
+        q = f64x2.add(q, f64x2.mul(sv, v128.load(a + am)));
+        v128.store(acc + am, f64x2.add(v128.load(acc + am), f64x2.mul(x, sv)));
+      }
+      v128.store(gr + o, q);
+    }
+    if (i < L) {
+      const o = (<usize>i) << 3;
+      let q = load<f64>(gr + o);
+      for (let m = 0; m < M; m++) {
+        const sm = load<f64>(sr + (<usize>m) * sStride);
+        const am = (<usize>m) * aStride + o;
+        q = q + sm * load<f64>(a + am);
+        store<f64>(acc + am, load<f64>(acc + am) + load<f64>(wr + o) * sm);
+      }
+      store<f64>(gr + o, q);
+    }
+  }
+}
+
+// The first layer's weight gradient for every point i < B at once (rowsOuter's arithmetic):
+// g_r[q] += s_{i,r}·x_i[q] for rows r < n (row length L), s_{i,r} = s[i·sStride + r], x_i at
+// address load<u32>(xAt + 4i) (the point's data row). Each element's terms over the points in
+// order, held in a register; the gradient rows are read and written once for the batch.
+// Four rows by four columns at a time (eight independent sums: the adds' latency hidden).
+function rowsOuterPoints(g: usize, s: usize, sStride: usize, xAt: usize, L: i32, n: i32, B: i32): void {
+  const stride = (<usize>L) << 3;
+  let r = 0;
+  for (; r + 3 < n; r += 4) {
+    const g0 = g + (<usize>r) * stride;
+    const g1 = g0 + stride;
+    const g2 = g1 + stride;
+    const g3 = g2 + stride;
+    const sr = s + ((<usize>r) << 3);
+    let q = 0;
+    for (; q + 3 < L; q += 4) {
+      const o = (<usize>q) << 3;
+      let a0 = v128.load(g0 + o);
+      let a1 = v128.load(g0 + o, 16);
+      let b0 = v128.load(g1 + o);
+      let b1 = v128.load(g1 + o, 16);
+      let c0 = v128.load(g2 + o);
+      let c1 = v128.load(g2 + o, 16);
+      let d0 = v128.load(g3 + o);
+      let d1 = v128.load(g3 + o, 16);
+      for (let i = 0; i < B; i++) {
+        const x = (<usize>load<u32>(xAt + ((<usize>i) << 2))) + o;
+        const si = sr + (<usize>i) * sStride;
+        const x0 = v128.load(x);
+        const x1 = v128.load(x, 16);
+        const v0 = v128.load64_splat(si);
+        a0 = f64x2.add(a0, f64x2.mul(v0, x0));
+        a1 = f64x2.add(a1, f64x2.mul(v0, x1));
+        const v1 = v128.load64_splat(si + 8);
+        b0 = f64x2.add(b0, f64x2.mul(v1, x0));
+        b1 = f64x2.add(b1, f64x2.mul(v1, x1));
+        const v2 = v128.load64_splat(si + 16);
+        c0 = f64x2.add(c0, f64x2.mul(v2, x0));
+        c1 = f64x2.add(c1, f64x2.mul(v2, x1));
+        const v3 = v128.load64_splat(si + 24);
+        d0 = f64x2.add(d0, f64x2.mul(v3, x0));
+        d1 = f64x2.add(d1, f64x2.mul(v3, x1));
+      }
+      v128.store(g0 + o, a0);
+      v128.store(g0 + o, a1, 16);
+      v128.store(g1 + o, b0);
+      v128.store(g1 + o, b1, 16);
+      v128.store(g2 + o, c0);
+      v128.store(g2 + o, c1, 16);
+      v128.store(g3 + o, d0);
+      v128.store(g3 + o, d1, 16);
+    }
+    for (; q < L; q++) {
+      // The last L mod 4 columns one at a time (scalar: the same operations as a lane).
+      const o = (<usize>q) << 3;
+      let a0 = load<f64>(g0 + o);
+      let b0 = load<f64>(g1 + o);
+      let c0 = load<f64>(g2 + o);
+      let d0 = load<f64>(g3 + o);
+      for (let i = 0; i < B; i++) {
+        const xs = load<f64>((<usize>load<u32>(xAt + ((<usize>i) << 2))) + o);
+        const si = sr + (<usize>i) * sStride;
+        a0 = a0 + load<f64>(si) * xs;
+        b0 = b0 + load<f64>(si, 8) * xs;
+        c0 = c0 + load<f64>(si, 16) * xs;
+        d0 = d0 + load<f64>(si, 24) * xs;
+      }
+      store<f64>(g0 + o, a0);
+      store<f64>(g1 + o, b0);
+      store<f64>(g2 + o, c0);
+      store<f64>(g3 + o, d0);
+    }
+  }
+  for (; r < n; r++) {
+    const g0 = g + (<usize>r) * stride;
+    const sr = s + ((<usize>r) << 3);
+    for (let q = 0; q < L; q++) {
+      const o = (<usize>q) << 3;
+      let a0 = load<f64>(g0 + o);
+      for (let i = 0; i < B; i++) a0 = a0 + load<f64>(sr + (<usize>i) * sStride) * load<f64>((<usize>load<u32>(xAt + ((<usize>i) << 2))) + o);
+      store<f64>(g0 + o, a0);
+    }
+  }
+}
+
+// The batch's arrays (setBatch): per point i (stride hs = align2(H) or z2s = align2(2dz)
+// values) and per sample m = i·K + k. Rows padded to even lengths keep each row 16-byte aligned.
+let bB: i32 = 0;
+let bK: i32 = 0;
+let hs: usize = 0; // bytes per H row
+let z2s: usize = 0; // bytes per 2dz row
+let zs: usize = 0; // bytes per dz row
+let xs: usize = 0; // bytes per dx row (padded)
+let A1: usize = 0; // [B, H]
+let D1: usize = 0;
+let DD1: usize = 0; // [B, H]: the first layer's ∂ (W1's row coefficients)
+let HEAD: usize = 0; // [B, 2dz]
+let DHEAD: usize = 0;
+let GHEAD: usize = 0;
+let SD: usize = 0; // [B, dz]
+let Z: usize = 0; // [M, dz]
+let A2: usize = 0; // [M, H]
+let D2: usize = 0;
+let DA2: usize = 0;
+let PRE: usize = 0; // [M, dx]: the output layer's pre-activations, then its ∂
+let XADDR: usize = 0; // [B] u32: each point's data row address
+
+/** Bytes of the batch arrays for B points of K samples each. */
+export function batchBytes(B: i32, K: i32): i32 {
+  const M = B * K;
+  const h = align2(H) << 3;
+  return B * (3 * h + 3 * (align2(2 * dz) << 3) + (align2(dz) << 3)) + M * ((align2(dz) << 3) + 3 * h + (align2(dx) << 3)) + align2(B) * 4;
+}
+
+/** Lays the batch arrays out at `at` (batchBytes(B, K) bytes) for steps of B points of K samples. */
+export function setBatch(B: i32, K: i32, at: usize): void {
+  bB = B;
+  bK = K;
+  const M = B * K;
+  hs = (<usize>align2(H)) << 3;
+  z2s = (<usize>align2(2 * dz)) << 3;
+  zs = (<usize>align2(dz)) << 3;
+  xs = (<usize>align2(dx)) << 3;
+  let p = at;
+  A1 = p; p += (<usize>B) * hs;
+  D1 = p; p += (<usize>B) * hs;
+  DD1 = p; p += (<usize>B) * hs;
+  HEAD = p; p += (<usize>B) * z2s;
+  DHEAD = p; p += (<usize>B) * z2s;
+  GHEAD = p; p += (<usize>B) * z2s;
+  SD = p; p += (<usize>B) * zs;
+  Z = p; p += (<usize>M) * zs;
+  A2 = p; p += (<usize>M) * hs;
+  D2 = p; p += (<usize>M) * hs;
+  DA2 = p; p += (<usize>M) * hs;
+  PRE = p; p += (<usize>M) * xs;
+  XADDR = p;
+}
+
+// out_r[h] = f_h(bias[h] + out_r[h]) and slopes_r[h] = f_h'(…) for rows r < rows (stride hs):
+// the hidden activations of a whole layer of the batch (JavaScript's soft-clip, or ReLU).
+function hiddenRows(bias: usize, out: usize, slopes: usize, rows: i32, layer: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const ro = (<usize>r) * hs;
+    for (let h = 0; h < H; h++) {
+      const ho = ro + ((<usize>h) << 3);
+      store<f64>(out + ho, load<f64>(bias + ((<usize>h) << 3)) + load<f64>(out + ho));
+    }
+  }
+  if (!relu) {
+    jsHidden(layer, rows);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    const ro = (<usize>r) * hs;
+    for (let h = 0; h < H; h++) {
+      const ho = ro + ((<usize>h) << 3);
+      const t = load<f64>(out + ho);
+      store<f64>(out + ho, t > 0 ? t : 0);
+      store<f64>(slopes + ho, t > 0 ? 1 : 0);
+    }
+  }
+}
+
 /**
  * One replica's step on its draws: rows (B int32 row indices at `rowsAt`), noise (B·K·dz
- * f64 at `epsAt`). Writes the gradient (without a falsifier's bias) at `grad`, returns
- * the objective (without the bias term). kernel.ts's loop, statement for statement.
+ * f64 at `epsAt`), on the batch arrays of setBatch(B, K, ·). Writes the gradient (without a
+ * falsifier's bias) at `grad`, returns the objective (without the bias term).
+ *
+ * kernel.ts's loop, reordered by layer: each layer runs for the whole batch (points, or
+ * samples m = i·K + k, in order) before the next, so that its weights are read once per step
+ * and not once per point. Nothing any result depends on changes order: every quantity of a
+ * point or sample is computed by kernel.ts's expressions from that point's or sample's own
+ * values; every gradient element and the two sums (recon, kl) get their terms in kernel.ts's
+ * order (points, then samples, in order); each input gradient (da2, gz, dh1) its rows' terms
+ * in row order. So the bits are kernel.ts's.
  */
 export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt: usize, P: i32): f64 {
   relu = relu_ != 0;
   zero(grad, P);
   const w: f64 = 1 / (<f64>(B * K));
-  const hB = H;
+  const M = B * K;
   const twoDz = 2 * dz;
-  let recon: f64 = 0;
-  let kl: f64 = 0;
   const th = theta;
   const gr = grad;
-  for (let i = 0; i < B; i++) {
-    const xo = data + (<usize>(load<i32>(rowsAt + ((<usize>i) << 2)) * dx) << 3);
-    // Encoder: h1 = f_h(W1 x + b1), heads = f(Wh h1 + bh).
-    matVec(th + oW1, xo, dx, hB, a1);
-    hiddenLayer(th + ob1, a1, d1, 0);
-    matVec(th + oWh, a1, hB, twoDz, head);
+  const bB_ = beta / (<f64>B);
+  for (let i = 0; i < B; i++) store<u32>(XADDR + ((<usize>i) << 2), <u32>(data + (<usize>(load<i32>(rowsAt + ((<usize>i) << 2)) * dx) << 3)));
+  // Encoder hidden layer, every point: h1 = f_h(W1 x + b1), two points at a time.
+  let i = 0;
+  for (; i + 1 < B; i += 2) {
+    const x0 = data + (<usize>(load<i32>(rowsAt + ((<usize>i) << 2)) * dx) << 3);
+    const x1 = data + (<usize>(load<i32>(rowsAt + ((<usize>(i + 1)) << 2)) * dx) << 3);
+    matVecPair(th + oW1, x0, x1, dx, H, A1 + (<usize>i) * hs, A1 + (<usize>(i + 1)) * hs);
+  }
+  if (i < B) matVec(th + oW1, data + (<usize>(load<i32>(rowsAt + ((<usize>i) << 2)) * dx) << 3), dx, H, A1 + (<usize>i) * hs);
+  hiddenRows(th + ob1, A1, D1, B, 0);
+  // Heads, KL and its ascent gradient (GHEAD), point by point (kl sums in kernel.ts's order).
+  let kl: f64 = 0;
+  for (i = 0; i < B; i++) {
+    const head = HEAD + (<usize>i) * z2s;
+    const dHead = DHEAD + (<usize>i) * z2s;
+    const gHead = GHEAD + (<usize>i) * z2s;
+    const sd = SD + (<usize>i) * zs;
+    matVec(th + oWh, A1 + (<usize>i) * hs, H, twoDz, head);
     for (let j = 0; j < twoDz; j++) {
       const jo = (<usize>j) << 3;
       const t = load<f64>(th + obh + jo) + load<f64>(head + jo);
@@ -426,8 +763,6 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
       store<f64>(head + jo, v);
       store<f64>(dHead + jo, slope);
     }
-    // KL and its ascent gradient (gHead).
-    const bB = beta / (<f64>B);
     for (let j = 0; j < dz; j++) {
       const jo = (<usize>j) << 3;
       const mu = load<f64>(head + jo);
@@ -435,67 +770,94 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
       const e = jsExp(lv);
       store<f64>(sd + jo, jsExp(0.5 * lv));
       kl += 0.5 * (e + mu * mu - 1 - lv);
-      store<f64>(gHead + jo, -bB * mu);
-      store<f64>(gHead + ((<usize>(dz + j)) << 3), -bB * 0.5 * (e - 1));
+      store<f64>(gHead + jo, -bB_ * mu);
+      store<f64>(gHead + ((<usize>(dz + j)) << 3), -bB_ * 0.5 * (e - 1));
     }
-    for (let k = 0; k < K; k++) {
-      const eo = epsAt + ((<usize>((i * K + k) * dz)) << 3);
-      for (let j = 0; j < dz; j++) {
-        const jo = (<usize>j) << 3;
-        store<f64>(z + jo, load<f64>(head + jo) + load<f64>(sd + jo) * load<f64>(eo + jo));
-      }
-      // Decoder hidden layer: h2 = f_h(W2 z + b2).
-      matVec(th + oW2, z, dz, hB, a2);
-      hiddenLayer(th + ob2, a2, d2, 1);
-      zero(da2, hB);
-      // Output G = f_μ(W3 h2 + b3): every pre-activation first (independent), then pixel by
-      // pixel in kernel.ts's order: residual, sq, dd, then the backward pass of each row.
-      matVec(th + oW3, a2, hB, dx, pre);
-      let sq: f64 = 0;
-      for (let q = 0; q < dx; q++) {
-        const qo = (<usize>q) << 3;
-        const g = actMean(load<f64>(th + ob3 + qo) + load<f64>(pre + qo));
-        const r = load<f64>(xo + qo) - g;
-        sq += r * r;
-        const dd = w * r * invVar * slope;
-        store<f64>(gr + ob3 + qo, load<f64>(gr + ob3 + qo) + dd);
-        store<f64>(pre + qo, dd);
-      }
-      rowsBack(gr + oW3, th + oW3, a2, da2, pre, hB, dx);
-      recon += w * (logNorm - 0.5 * invVar * sq);
-      // Decoder hidden layer backward; g_z = W2ᵀ ∂h2.
-      zero(gz, dz);
-      for (let h = 0; h < hB; h++) {
-        const ho = (<usize>h) << 3;
-        const dd = load<f64>(da2 + ho) * load<f64>(d2 + ho);
-        store<f64>(gr + ob2 + ho, load<f64>(gr + ob2 + ho) + dd);
-        store<f64>(pre + ho, dd);
-      }
-      rowsBack(gr + oW2, th + oW2, z, gz, pre, dz, hB);
-      for (let j = 0; j < dz; j++) {
-        const jo = (<usize>j) << 3;
-        const gzj = load<f64>(gz + jo);
-        store<f64>(gHead + jo, load<f64>(gHead + jo) + gzj);
-        const lo = (<usize>(dz + j)) << 3;
-        store<f64>(gHead + lo, load<f64>(gHead + lo) + gzj * 0.5 * load<f64>(sd + jo) * load<f64>(eo + jo));
-      }
+  }
+  // Every sample's z and decoder hidden layer: h2 = f_h(W2 z + b2).
+  for (let m = 0; m < M; m++) {
+    const pi = m / K;
+    const head = HEAD + (<usize>pi) * z2s;
+    const sd = SD + (<usize>pi) * zs;
+    const eo = epsAt + ((<usize>(m * dz)) << 3);
+    const z = Z + (<usize>m) * zs;
+    for (let j = 0; j < dz; j++) {
+      const jo = (<usize>j) << 3;
+      store<f64>(z + jo, load<f64>(head + jo) + load<f64>(sd + jo) * load<f64>(eo + jo));
     }
-    // Encoder backward: heads, then the hidden layer.
-    zero(dh1, hB);
+    matVec(th + oW2, z, dz, H, A2 + (<usize>m) * hs);
+  }
+  hiddenRows(th + ob2, A2, D2, M, 1);
+  // Output pre-activations, two samples at a time.
+  let m = 0;
+  for (; m + 1 < M; m += 2) matVecPair(th + oW3, A2 + (<usize>m) * hs, A2 + (<usize>(m + 1)) * hs, H, dx, PRE + (<usize>m) * xs, PRE + (<usize>(m + 1)) * xs);
+  if (m < M) matVec(th + oW3, A2 + (<usize>m) * hs, H, dx, PRE + (<usize>m) * xs);
+  // Output G = f_μ(W3 h2 + b3), pixel by pixel in kernel.ts's order (residual, sq, dd; b3's
+  // gradient over the samples in order); recon over the samples in order.
+  let recon: f64 = 0;
+  for (m = 0; m < M; m++) {
+    const xo = data + (<usize>(load<i32>(rowsAt + ((<usize>(m / K)) << 2)) * dx) << 3);
+    const pre = PRE + (<usize>m) * xs;
+    let sq: f64 = 0;
+    for (let q = 0; q < dx; q++) {
+      const qo = (<usize>q) << 3;
+      const g = actMean(load<f64>(th + ob3 + qo) + load<f64>(pre + qo));
+      const r = load<f64>(xo + qo) - g;
+      sq += r * r;
+      const dd = w * r * invVar * slope;
+      store<f64>(gr + ob3 + qo, load<f64>(gr + ob3 + qo) + dd);
+      store<f64>(pre + qo, dd);
+    }
+    recon += w * (logNorm - 0.5 * invVar * sq);
+  }
+  // W3's gradient and every sample's da2 = W3ᵀ dd.
+  zero(DA2, <i32>((<usize>M) * hs >> 3));
+  rowsBackSamples(gr + oW3, th + oW3, A2, DA2, hs, PRE, xs, H, dx, M);
+  // Decoder hidden layer backward, sample by sample; g_z = W2ᵀ ∂h2 into the point's GHEAD.
+  for (m = 0; m < M; m++) {
+    const pi = m / K;
+    const da2 = DA2 + (<usize>m) * hs;
+    const d2 = D2 + (<usize>m) * hs;
+    zero(gz, dz);
+    for (let h = 0; h < H; h++) {
+      const ho = (<usize>h) << 3;
+      const dd = load<f64>(da2 + ho) * load<f64>(d2 + ho);
+      store<f64>(gr + ob2 + ho, load<f64>(gr + ob2 + ho) + dd);
+      store<f64>(pre + ho, dd);
+    }
+    rowsBack(gr + oW2, th + oW2, Z + (<usize>m) * zs, gz, pre, dz, H);
+    const gHead = GHEAD + (<usize>pi) * z2s;
+    const sd = SD + (<usize>pi) * zs;
+    const eo = epsAt + ((<usize>(m * dz)) << 3);
+    for (let j = 0; j < dz; j++) {
+      const jo = (<usize>j) << 3;
+      const gzj = load<f64>(gz + jo);
+      store<f64>(gHead + jo, load<f64>(gHead + jo) + gzj);
+      const lo = (<usize>(dz + j)) << 3;
+      store<f64>(gHead + lo, load<f64>(gHead + lo) + gzj * 0.5 * load<f64>(sd + jo) * load<f64>(eo + jo));
+    }
+  }
+  // Encoder backward, point by point: heads, then the hidden layer's ∂ (W1's row coefficients).
+  for (i = 0; i < B; i++) {
+    const gHead = GHEAD + (<usize>i) * z2s;
+    const dHead = DHEAD + (<usize>i) * z2s;
+    zero(dh1, H);
     for (let j = 0; j < twoDz; j++) {
       const jo = (<usize>j) << 3;
       const dd = load<f64>(gHead + jo) * load<f64>(dHead + jo);
       store<f64>(gr + obh + jo, load<f64>(gr + obh + jo) + dd);
       store<f64>(pre + jo, dd);
     }
-    rowsBack(gr + oWh, th + oWh, a1, dh1, pre, hB, twoDz);
-    for (let h = 0; h < hB; h++) {
+    rowsBack(gr + oWh, th + oWh, A1 + (<usize>i) * hs, dh1, pre, H, twoDz);
+    const d1 = D1 + (<usize>i) * hs;
+    const dd1 = DD1 + (<usize>i) * hs;
+    for (let h = 0; h < H; h++) {
       const ho = (<usize>h) << 3;
       const dd = load<f64>(dh1 + ho) * load<f64>(d1 + ho);
       store<f64>(gr + ob1 + ho, load<f64>(gr + ob1 + ho) + dd);
-      store<f64>(pre + ho, dd);
+      store<f64>(dd1 + ho, dd);
     }
-    rowsOuter(gr + oW1, pre, xo, dx, hB);
   }
+  rowsOuterPoints(gr + oW1, DD1, hs, XADDR, dx, H, B);
   return recon - (beta / (<f64>B)) * kl;
 }

@@ -639,8 +639,6 @@ function rowsOuterPoints(g: usize, s: usize, sStride: usize, xAt: usize, L: i32,
 
 // The batch's arrays (setBatch): per point i (stride hs = align2(H) or z2s = align2(2dz)
 // values) and per sample m = i·K + k. Rows padded to even lengths keep each row 16-byte aligned.
-let bB: i32 = 0;
-let bK: i32 = 0;
 let hs: usize = 0; // bytes per H row
 let z2s: usize = 0; // bytes per 2dz row
 let zs: usize = 0; // bytes per dz row
@@ -668,8 +666,6 @@ export function batchBytes(B: i32, K: i32): i32 {
 
 /** Lays the batch arrays out at `at` (batchBytes(B, K) bytes) for steps of B points of K samples. */
 export function setBatch(B: i32, K: i32, at: usize): void {
-  bB = B;
-  bK = K;
   const M = B * K;
   hs = (<usize>align2(H)) << 3;
   z2s = (<usize>align2(2 * dz)) << 3;
@@ -737,7 +733,7 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
   const twoDz = 2 * dz;
   const th = theta;
   const gr = grad;
-  const bB_ = beta / (<f64>B);
+  const bB = beta / (<f64>B);
   for (let i = 0; i < B; i++) store<u32>(XADDR + ((<usize>i) << 2), <u32>(data + (<usize>(load<i32>(rowsAt + ((<usize>i) << 2)) * dx) << 3)));
   // Encoder hidden layer, every point: h1 = f_h(W1 x + b1), two points at a time.
   let i = 0;
@@ -770,8 +766,8 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
       const e = jsExp(lv);
       store<f64>(sd + jo, jsExp(0.5 * lv));
       kl += 0.5 * (e + mu * mu - 1 - lv);
-      store<f64>(gHead + jo, -bB_ * mu);
-      store<f64>(gHead + ((<usize>(dz + j)) << 3), -bB_ * 0.5 * (e - 1));
+      store<f64>(gHead + jo, -bB * mu);
+      store<f64>(gHead + ((<usize>(dz + j)) << 3), -bB * 0.5 * (e - 1));
     }
   }
   // Every sample's z and decoder hidden layer: h2 = f_h(W2 z + b2).

@@ -81,8 +81,8 @@ export const DEEP_VAE_MUTANTS: Mutant[] = [
     kind: 'oracle',
     description: "The float64 reference's soft-clip derivative multiplies by s (a chain-rule slip): every activation's derivative is 5x too large.",
     file: 'src/models/deep-vae/soft-clip.ts',
-    find: 'out[at + 1] = scratch[1] - scratch[3];',
-    replace: 'out[at + 1] = s * (scratch[1] - scratch[3]);',
+    find: 'out[at + 1] = sg1 - sg2;',
+    replace: 'out[at + 1] = s * (sg1 - sg2);',
     claims: CLAIM,
   },
   {

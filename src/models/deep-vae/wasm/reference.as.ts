@@ -19,6 +19,9 @@
 //     sample 0's term before sample 1's to each element, as the JS loop over k does); the
 //     weight gradients of W3 and W1 take a block of 4 points at a time (flushBlock), each
 //     element's sum held in a register across the block's points, in order;
+//   - where a loop's sums would wait on each other's adds (the encoder's 196-long dot
+//     products, the decoder output's, the heads', g_z's), several independent outputs run
+//     side by side, each still its own sequential sum;
 //   - accumulators that start at 0 in reference.ts (da2, dh1, dzj, sq, rec, the values and
 //     gradients) start at +0 here (0 + (−0) = +0, so the start matters);
 //   - every scalar expression keeps reference.ts's order of operations;
@@ -238,6 +241,28 @@ function transpose(src: usize, dst: usize, rows: i32, cols: i32): void {
 // out[u] = bias[u] + Σ_{k<L} WT[k·U + u]·in[k] (k in order), for u < U: outputs in lanes.
 function layer(bias: usize, WT: usize, input: usize, L: i32, U: i32, out: usize): void {
   let u = 0;
+  // Eight outputs (four independent sums) at a time: each sum's adds wait on its previous one,
+  // so two sums left the adder idle most of the time on the encoder's 196-long inputs.
+  for (; u + 7 < U; u += 8) {
+    let a0 = v128.load(bias + f8(u));
+    let a1 = v128.load(bias + f8(u + 2));
+    let a2 = v128.load(bias + f8(u + 4));
+    let a3 = v128.load(bias + f8(u + 6));
+    let w = WT + f8(u);
+    const rowBytes = f8(U);
+    for (let k = 0; k < L; k++) {
+      const xv = v128.load64_splat(input + f8(k));
+      a0 = f64x2.add(a0, f64x2.mul(v128.load(w), xv));
+      a1 = f64x2.add(a1, f64x2.mul(v128.load(w, 16), xv));
+      a2 = f64x2.add(a2, f64x2.mul(v128.load(w, 32), xv));
+      a3 = f64x2.add(a3, f64x2.mul(v128.load(w, 48), xv));
+      w += rowBytes;
+    }
+    v128.store(out + f8(u), a0);
+    v128.store(out + f8(u + 2), a1);
+    v128.store(out + f8(u + 4), a2);
+    v128.store(out + f8(u + 6), a3);
+  }
   for (; u + 3 < U; u += 4) {
     let a0 = v128.load(bias + f8(u));
     let a1 = v128.load(bias + f8(u + 2));
@@ -274,6 +299,68 @@ function layer(bias: usize, WT: usize, input: usize, L: i32, U: i32, out: usize)
 function decoderOutput(): void {
   const b3 = theta + ob3;
   let i = 0;
+  // Four outputs by four samples at a time (eight independent sums), while there are four samples.
+  if (S >= 4) {
+    for (; i + 3 < dx; i += 4) {
+      const b = v128.load(b3 + f8(i));
+      const c = v128.load(b3 + f8(i + 2));
+      let s = 0;
+      for (; s + 3 < S; s += 4) {
+        let a0 = b;
+        let a1 = b;
+        let a2 = b;
+        let a3 = b;
+        let e0 = c;
+        let e1 = c;
+        let e2 = c;
+        let e3 = c;
+        const p0 = h2 + f8(s * H);
+        const p1 = p0 + f8(H);
+        const p2 = p1 + f8(H);
+        const p3 = p2 + f8(H);
+        let wp = W3T + f8(i);
+        const rowBytes = f8(dx);
+        for (let h = 0; h < H; h++) {
+          const w = v128.load(wp);
+          const v = v128.load(wp, 16);
+          const o = f8(h);
+          const x0 = v128.load64_splat(p0 + o);
+          const x1 = v128.load64_splat(p1 + o);
+          const x2 = v128.load64_splat(p2 + o);
+          const x3 = v128.load64_splat(p3 + o);
+          a0 = f64x2.add(a0, f64x2.mul(w, x0));
+          a1 = f64x2.add(a1, f64x2.mul(w, x1));
+          a2 = f64x2.add(a2, f64x2.mul(w, x2));
+          a3 = f64x2.add(a3, f64x2.mul(w, x3));
+          e0 = f64x2.add(e0, f64x2.mul(v, x0));
+          e1 = f64x2.add(e1, f64x2.mul(v, x1));
+          e2 = f64x2.add(e2, f64x2.mul(v, x2));
+          e3 = f64x2.add(e3, f64x2.mul(v, x3));
+          wp += rowBytes;
+        }
+        v128.store(outv + f8(s * dx + i), a0);
+        v128.store(outv + f8((s + 1) * dx + i), a1);
+        v128.store(outv + f8((s + 2) * dx + i), a2);
+        v128.store(outv + f8((s + 3) * dx + i), a3);
+        v128.store(outv + f8(s * dx + i + 2), e0);
+        v128.store(outv + f8((s + 1) * dx + i + 2), e1);
+        v128.store(outv + f8((s + 2) * dx + i + 2), e2);
+        v128.store(outv + f8((s + 3) * dx + i + 2), e3);
+      }
+      for (; s < S; s++) {
+        let a0 = b;
+        let e0 = c;
+        const p0 = h2 + f8(s * H);
+        for (let h = 0; h < H; h++) {
+          const x0 = f64x2.splat(load<f64>(p0 + f8(h)));
+          a0 = f64x2.add(a0, f64x2.mul(v128.load(W3T + f8(h * dx + i)), x0));
+          e0 = f64x2.add(e0, f64x2.mul(v128.load(W3T + f8(h * dx + i + 2)), x0));
+        }
+        v128.store(outv + f8(s * dx + i), a0);
+        v128.store(outv + f8(s * dx + i + 2), e0);
+      }
+    }
+  }
   for (; i + 1 < dx; i += 2) {
     const b = v128.load(b3 + f8(i));
     let s = 0;
@@ -636,18 +723,42 @@ export function run(): void {
     // Encoder forward (noise-free).
     layer(theta + ob1, W1T, xp, dx, H, h1);
     jsAct(0, h1, h1d, H);
-    for (let j = 0; j < dz; j++) {
-      let m = load<f64>(theta + obm + f8(j));
-      let t = load<f64>(theta + obv + f8(j));
-      const wm = theta + oWm + f8(j * H);
-      const wv = theta + oWv + f8(j * H);
+    // The heads' pre-activations, each a scalar sum over h in order; two latent coordinates at a
+    // time (four independent sums, so the adds do not wait on each other), then an odd last one.
+    let jh = 0;
+    for (; jh + 1 < dz; jh += 2) {
+      let m0 = load<f64>(theta + obm + f8(jh));
+      let t0 = load<f64>(theta + obv + f8(jh));
+      let m1 = load<f64>(theta + obm + f8(jh + 1));
+      let t1 = load<f64>(theta + obv + f8(jh + 1));
+      const wm = theta + oWm + f8(jh * H);
+      const wv = theta + oWv + f8(jh * H);
+      const hb = f8(H);
+      for (let h = 0; h < H; h++) {
+        const a = load<f64>(h1 + f8(h));
+        const o = f8(h);
+        m0 += load<f64>(wm + o) * a;
+        t0 += load<f64>(wv + o) * a;
+        m1 += load<f64>(wm + hb + o) * a;
+        t1 += load<f64>(wv + hb + o) * a;
+      }
+      store<f64>(tm + f8(jh), m0);
+      store<f64>(tv + f8(jh), t0);
+      store<f64>(tm + f8(jh + 1), m1);
+      store<f64>(tv + f8(jh + 1), t1);
+    }
+    if (jh < dz) {
+      let m = load<f64>(theta + obm + f8(jh));
+      let t = load<f64>(theta + obv + f8(jh));
+      const wm = theta + oWm + f8(jh * H);
+      const wv = theta + oWv + f8(jh * H);
       for (let h = 0; h < H; h++) {
         const a = load<f64>(h1 + f8(h));
         m += load<f64>(wm + f8(h)) * a;
         t += load<f64>(wv + f8(h)) * a;
       }
-      store<f64>(tm + f8(j), m);
-      store<f64>(tv + f8(j), t);
+      store<f64>(tm + f8(jh), m);
+      store<f64>(tv + f8(jh), t);
     }
     const kl = jsHeads();
     // Every draw's samples: z, and the decoder's hidden layer.
@@ -717,6 +828,27 @@ export function run(): void {
         for (h = 0; h < H; h++) axpy(g + oW2 + f8(h * dz), load<f64>(a + f8(h)), z, dz);
         // dzj = Σ_h W2[h, j]·da2[h], latent coordinates in lanes.
         let j = 0;
+        // Four pairs at a time (independent sums over h: the adds do not wait on each other).
+        for (; j + 7 < dz; j += 8) {
+          let a0 = f64x2.splat(0);
+          let a1 = f64x2.splat(0);
+          let a2 = f64x2.splat(0);
+          let a3 = f64x2.splat(0);
+          let wp = theta + oW2 + f8(j);
+          const rowBytes = f8(dz);
+          for (h = 0; h < H; h++) {
+            const av = v128.load64_splat(a + f8(h));
+            a0 = f64x2.add(a0, f64x2.mul(v128.load(wp), av));
+            a1 = f64x2.add(a1, f64x2.mul(v128.load(wp, 16), av));
+            a2 = f64x2.add(a2, f64x2.mul(v128.load(wp, 32), av));
+            a3 = f64x2.add(a3, f64x2.mul(v128.load(wp, 48), av));
+            wp += rowBytes;
+          }
+          v128.store(dzAcc + f8(j), a0);
+          v128.store(dzAcc + f8(j + 2), a1);
+          v128.store(dzAcc + f8(j + 4), a2);
+          v128.store(dzAcc + f8(j + 6), a3);
+        }
         for (; j + 1 < dz; j += 2) {
           let acc = f64x2.splat(0);
           for (h = 0; h < H; h++) acc = f64x2.add(acc, f64x2.mul(v128.load(theta + oW2 + f8(h * dz + j)), f64x2.splat(load<f64>(a + f8(h)))));

@@ -301,62 +301,6 @@ function rowsBack(g: usize, w: usize, a: usize, acc: usize, s: usize, L: i32, n:
   for (; r < n; r++) rowBack(g + (<usize>r) * stride, w + (<usize>r) * stride, a, acc, load<f64>(s + ((<usize>r) << 3)), L);
 }
 
-// g_r[i] += s_r·x[i] for rows r < n of a row-major gradient block (row length L), s_r = s[r]:
-// the first layer's weight gradient (kernel.ts's `grad[wo + q] += dd * data[xo + q]`), four
-// rows at a time sharing x.
-function rowsOuter(g: usize, s: usize, x: usize, L: i32, n: i32): void {
-  const stride = (<usize>L) << 3;
-  let r = 0;
-  for (; r < n; r++) {
-    if (r + 3 < n) {
-      const so = (<usize>r) << 3;
-      const s0 = load<f64>(s + so);
-      const s1 = load<f64>(s + so, 8);
-      const s2 = load<f64>(s + so, 16);
-      const s3 = load<f64>(s + so, 24);
-      const v0 = f64x2.splat(s0);
-      const v1 = f64x2.splat(s1);
-      const v2 = f64x2.splat(s2);
-      const v3 = f64x2.splat(s3);
-      const g0 = g + (<usize>r) * stride;
-      const g1 = g0 + stride;
-      const g2 = g1 + stride;
-      const g3 = g2 + stride;
-      let i = 0;
-      for (; i + 1 < L; i += 2) {
-        const o = (<usize>i) << 3;
-        const xv = v128.load(x + o);
-        v128.store(g0 + o, f64x2.add(v128.load(g0 + o), f64x2.mul(v0, xv)));
-        v128.store(g1 + o, f64x2.add(v128.load(g1 + o), f64x2.mul(v1, xv)));
-        v128.store(g2 + o, f64x2.add(v128.load(g2 + o), f64x2.mul(v2, xv)));
-        v128.store(g3 + o, f64x2.add(v128.load(g3 + o), f64x2.mul(v3, xv)));
-      }
-      if (i < L) {
-        const o = (<usize>i) << 3;
-        const xs = load<f64>(x + o);
-        store<f64>(g0 + o, load<f64>(g0 + o) + s0 * xs);
-        store<f64>(g1 + o, load<f64>(g1 + o) + s1 * xs);
-        store<f64>(g2 + o, load<f64>(g2 + o) + s2 * xs);
-        store<f64>(g3 + o, load<f64>(g3 + o) + s3 * xs);
-      }
-      r += 3;
-      continue;
-    }
-    const sr = load<f64>(s + ((<usize>r) << 3));
-    const gr = g + (<usize>r) * stride;
-    const sv = f64x2.splat(sr);
-    let i = 0;
-    for (; i + 1 < L; i += 2) {
-      const o = (<usize>i) << 3;
-      v128.store(gr + o, f64x2.add(v128.load(gr + o), f64x2.mul(sv, v128.load(x + o))));
-    }
-    if (i < L) {
-      const o = (<usize>i) << 3;
-      store<f64>(gr + o, load<f64>(gr + o) + sr * load<f64>(x + o));
-    }
-  }
-}
-
 @inline function zero(p: usize, n: i32): void {
   memory.fill(p, 0, (<usize>n) << 3);
 }
@@ -436,7 +380,8 @@ function matVecPair(rows: usize, x0: usize, x1: usize, L: i32, n: i32, out0: usi
 }
 
 // The output layer's backward pass for every sample m < M at once (rowsBack's arithmetic):
-// for rows r < n of w (row length L) with s_{m,r} = s[m·sStride + r], g_r[i] += s_{m,r}·a_m[i]
+// for rows r < n of w (row length L) with s_{m,r} = s[m·sStride + r], g_r[i] = +0 + Σ_m s_{m,r}·a_m[i]
+// (g is not read: each sum starts at +0 in a register, as kernel.ts's zeroed gradient does)
 // and acc_m[i] += w_r[i]·s_{m,r}, a_m = a + m·aStride, acc_m = acc + m·aStride. Every element
 // gets its terms in kernel.ts's order: g_r[i] over the samples in order (held in a register
 // across them), acc_m[i] over the rows in order (four at a time, as rowsBack adds them).
@@ -457,10 +402,10 @@ function rowsBackSamples(g: usize, w: usize, a: usize, acc: usize, aStride: usiz
     let i = 0;
     for (; i + 1 < L; i += 2) {
       const o = (<usize>i) << 3;
-      let q0 = v128.load(g0 + o);
-      let q1 = v128.load(g1 + o);
-      let q2 = v128.load(g2 + o);
-      let q3 = v128.load(g3 + o);
+      let q0 = f64x2.splat(0);
+      let q1 = f64x2.splat(0);
+      let q2 = f64x2.splat(0);
+      let q3 = f64x2.splat(0);
       const x0 = v128.load(w0 + o);
       const x1 = v128.load(w1 + o);
       const x2 = v128.load(w2 + o);
@@ -491,10 +436,10 @@ function rowsBackSamples(g: usize, w: usize, a: usize, acc: usize, aStride: usiz
     }
     if (i < L) {
       const o = (<usize>i) << 3;
-      let q0 = load<f64>(g0 + o);
-      let q1 = load<f64>(g1 + o);
-      let q2 = load<f64>(g2 + o);
-      let q3 = load<f64>(g3 + o);
+      let q0: f64 = 0;
+      let q1: f64 = 0;
+      let q2: f64 = 0;
+      let q3: f64 = 0;
       for (let m = 0; m < M; m++) {
         const sm = sr + (<usize>m) * sStride;
         const s0 = load<f64>(sm);
@@ -528,7 +473,7 @@ function rowsBackSamples(g: usize, w: usize, a: usize, acc: usize, aStride: usiz
     let i = 0;
     for (; i + 1 < L; i += 2) {
       const o = (<usize>i) << 3;
-      let q = v128.load(gr + o);
+      let q = f64x2.splat(0);
       const x = v128.load(wr + o);
       for (let m = 0; m < M; m++) {
         const sv = v128.load64_splat(sr + (<usize>m) * sStride);
@@ -540,7 +485,7 @@ function rowsBackSamples(g: usize, w: usize, a: usize, acc: usize, aStride: usiz
     }
     if (i < L) {
       const o = (<usize>i) << 3;
-      let q = load<f64>(gr + o);
+      let q: f64 = 0;
       for (let m = 0; m < M; m++) {
         const sm = load<f64>(sr + (<usize>m) * sStride);
         const am = (<usize>m) * aStride + o;
@@ -552,8 +497,9 @@ function rowsBackSamples(g: usize, w: usize, a: usize, acc: usize, aStride: usiz
   }
 }
 
-// The first layer's weight gradient for every point i < B at once (rowsOuter's arithmetic):
-// g_r[q] += s_{i,r}·x_i[q] for rows r < n (row length L), s_{i,r} = s[i·sStride + r], x_i at
+// The first layer's weight gradient for every point i < B at once (kernel.ts's
+// grad[wo + q] += dd * data[xo + q] for every point): g_r[q] = +0 + Σ_i s_{i,r}·x_i[q] (g is not
+// read: each sum starts at +0 in a register, as kernel.ts's zeroed gradient does) for rows r < n (row length L), s_{i,r} = s[i·sStride + r], x_i at
 // address load<u32>(xAt + 4i) (the point's data row). Each element's terms over the points in
 // order, held in a register; the gradient rows are read and written once for the batch.
 // Four rows by four columns at a time (eight independent sums: the adds' latency hidden).
@@ -569,14 +515,14 @@ function rowsOuterPoints(g: usize, s: usize, sStride: usize, xAt: usize, L: i32,
     let q = 0;
     for (; q + 3 < L; q += 4) {
       const o = (<usize>q) << 3;
-      let a0 = v128.load(g0 + o);
-      let a1 = v128.load(g0 + o, 16);
-      let b0 = v128.load(g1 + o);
-      let b1 = v128.load(g1 + o, 16);
-      let c0 = v128.load(g2 + o);
-      let c1 = v128.load(g2 + o, 16);
-      let d0 = v128.load(g3 + o);
-      let d1 = v128.load(g3 + o, 16);
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let b0 = f64x2.splat(0);
+      let b1 = f64x2.splat(0);
+      let c0 = f64x2.splat(0);
+      let c1 = f64x2.splat(0);
+      let d0 = f64x2.splat(0);
+      let d1 = f64x2.splat(0);
       for (let i = 0; i < B; i++) {
         const x = (<usize>load<u32>(xAt + ((<usize>i) << 2))) + o;
         const si = sr + (<usize>i) * sStride;
@@ -607,10 +553,10 @@ function rowsOuterPoints(g: usize, s: usize, sStride: usize, xAt: usize, L: i32,
     for (; q < L; q++) {
       // The last L mod 4 columns one at a time (scalar: the same operations as a lane).
       const o = (<usize>q) << 3;
-      let a0 = load<f64>(g0 + o);
-      let b0 = load<f64>(g1 + o);
-      let c0 = load<f64>(g2 + o);
-      let d0 = load<f64>(g3 + o);
+      let a0: f64 = 0;
+      let b0: f64 = 0;
+      let c0: f64 = 0;
+      let d0: f64 = 0;
       for (let i = 0; i < B; i++) {
         const xs = load<f64>((<usize>load<u32>(xAt + ((<usize>i) << 2))) + o);
         const si = sr + (<usize>i) * sStride;
@@ -630,7 +576,7 @@ function rowsOuterPoints(g: usize, s: usize, sStride: usize, xAt: usize, L: i32,
     const sr = s + ((<usize>r) << 3);
     for (let q = 0; q < L; q++) {
       const o = (<usize>q) << 3;
-      let a0 = load<f64>(g0 + o);
+      let a0: f64 = 0;
       for (let i = 0; i < B; i++) a0 = a0 + load<f64>(sr + (<usize>i) * sStride) * load<f64>((<usize>load<u32>(xAt + ((<usize>i) << 2))) + o);
       store<f64>(g0 + o, a0);
     }
@@ -727,7 +673,10 @@ function hiddenRows(bias: usize, out: usize, slopes: usize, rows: i32, layer: i3
  */
 export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt: usize, P: i32): f64 {
   relu = relu_ != 0;
-  zero(grad, P);
+  // Every gradient block from +0 but W1's and W3's, which rowsOuterPoints and rowsBackSamples write
+  // whole (their sums start at +0 in registers): 25k of the 27k entries at 196-64-8 not cleared first.
+  zero(grad + ob1, <i32>((oW3 - ob1) >> 3));
+  zero(grad + ob3, dx);
   const w: f64 = 1 / (<f64>(B * K));
   const M = B * K;
   const twoDz = 2 * dz;
@@ -746,12 +695,14 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
   hiddenRows(th + ob1, A1, D1, B, 0);
   // Heads, KL and its ascent gradient (GHEAD), point by point (kl sums in kernel.ts's order).
   let kl: f64 = 0;
+  // The heads' dot products, two points at a time.
+  for (i = 0; i + 1 < B; i += 2) matVecPair(th + oWh, A1 + (<usize>i) * hs, A1 + (<usize>(i + 1)) * hs, H, twoDz, HEAD + (<usize>i) * z2s, HEAD + (<usize>(i + 1)) * z2s);
+  if (i < B) matVec(th + oWh, A1 + (<usize>i) * hs, H, twoDz, HEAD + (<usize>i) * z2s);
   for (i = 0; i < B; i++) {
     const head = HEAD + (<usize>i) * z2s;
     const dHead = DHEAD + (<usize>i) * z2s;
     const gHead = GHEAD + (<usize>i) * z2s;
     const sd = SD + (<usize>i) * zs;
-    matVec(th + oWh, A1 + (<usize>i) * hs, H, twoDz, head);
     for (let j = 0; j < twoDz; j++) {
       const jo = (<usize>j) << 3;
       const t = load<f64>(th + obh + jo) + load<f64>(head + jo);

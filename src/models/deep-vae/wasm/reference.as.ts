@@ -482,6 +482,57 @@ function decoderHiddenGradient(): void {
   }
 }
 
+// Rows `row` and `row1`, eight entries each from byte offset o: row += Σ_t c_t·y_t and
+// row1 += Σ_t e_t·y_t over the terms t = (b, k), b < nOut, k < nIn, in that order, with
+// c_t at cAt + b·cOut + k·cIn, e_t 8 bytes after it, and y_t's eight values at
+// yAt + b·yOut + k·yIn + o. Each entry's sum is held in a register (eight independent sums),
+// each y load serves both rows. flushBlock's W3 (terms: points, then the draw's samples) and
+// W1 (terms: points) gradients.
+@inline function addTwoRowsOfEight(row: usize, row1: usize, o: usize, cAt: usize, cOut: usize, cIn: usize, yAt: usize, yOut: usize, yIn: usize, nOut: i32, nIn: i32): void {
+  let a0 = v128.load(row + o);
+  let a1 = v128.load(row + o, 16);
+  let a2 = v128.load(row + o, 32);
+  let a3 = v128.load(row + o, 48);
+  let b0 = v128.load(row1 + o);
+  let b1 = v128.load(row1 + o, 16);
+  let b2 = v128.load(row1 + o, 32);
+  let b3 = v128.load(row1 + o, 48);
+  let cb = cAt;
+  let yb = yAt + o;
+  for (let b = 0; b < nOut; b++) {
+    let ca = cb;
+    let y = yb;
+    for (let k = 0; k < nIn; k++) {
+      const c = v128.load64_splat(ca);
+      const e = v128.load64_splat(ca + 8);
+      const y0 = v128.load(y);
+      const y1 = v128.load(y, 16);
+      const y2 = v128.load(y, 32);
+      const y3 = v128.load(y, 48);
+      a0 = f64x2.add(a0, f64x2.mul(c, y0));
+      a1 = f64x2.add(a1, f64x2.mul(c, y1));
+      a2 = f64x2.add(a2, f64x2.mul(c, y2));
+      a3 = f64x2.add(a3, f64x2.mul(c, y3));
+      b0 = f64x2.add(b0, f64x2.mul(e, y0));
+      b1 = f64x2.add(b1, f64x2.mul(e, y1));
+      b2 = f64x2.add(b2, f64x2.mul(e, y2));
+      b3 = f64x2.add(b3, f64x2.mul(e, y3));
+      ca += cIn;
+      y += yIn;
+    }
+    cb += cOut;
+    yb += yOut;
+  }
+  v128.store(row + o, a0);
+  v128.store(row + o, a1, 16);
+  v128.store(row + o, a2, 32);
+  v128.store(row + o, a3, 48);
+  v128.store(row1 + o, b0);
+  v128.store(row1 + o, b1, 16);
+  v128.store(row1 + o, b2, 32);
+  v128.store(row1 + o, b3, 48);
+}
+
 // The weight gradients of W3 and W1 for the `count` points of a block starting at point
 // `first` (slots 0…count − 1), each element's terms in reference.ts's order: points in order,
 // within a point the draw's samples k in order (W3: g[i·H + h] += dd[s·dx + i]·h2[s·H + h],
@@ -501,46 +552,7 @@ function flushBlock(first: i32, count: i32): void {
       for (; i + 1 < dx; i += 2) {
         const row = g + f8(i * H);
         const row1 = row + f8(H);
-        for (let h = 0; h < H; h += 8) {
-          const o = f8(h);
-          let a0 = v128.load(row + o);
-          let a1 = v128.load(row + o, 16);
-          let a2 = v128.load(row + o, 32);
-          let a3 = v128.load(row + o, 48);
-          let b0 = v128.load(row1 + o);
-          let b1 = v128.load(row1 + o, 16);
-          let b2 = v128.load(row1 + o, 32);
-          let b3 = v128.load(row1 + o, 48);
-          for (let b = 0; b < count; b++) {
-            for (let k = 0; k < K; k++) {
-              const s = d * K + k;
-              const ca = ddBlock + (<usize>b) * Sdx + f8(s * dx + i);
-              const c = v128.load64_splat(ca);
-              const e = v128.load64_splat(ca + 8);
-              const y = h2Block + (<usize>b) * SH + f8(s * H) + o;
-              const y0 = v128.load(y);
-              const y1 = v128.load(y, 16);
-              const y2 = v128.load(y, 32);
-              const y3 = v128.load(y, 48);
-              a0 = f64x2.add(a0, f64x2.mul(c, y0));
-              a1 = f64x2.add(a1, f64x2.mul(c, y1));
-              a2 = f64x2.add(a2, f64x2.mul(c, y2));
-              a3 = f64x2.add(a3, f64x2.mul(c, y3));
-              b0 = f64x2.add(b0, f64x2.mul(e, y0));
-              b1 = f64x2.add(b1, f64x2.mul(e, y1));
-              b2 = f64x2.add(b2, f64x2.mul(e, y2));
-              b3 = f64x2.add(b3, f64x2.mul(e, y3));
-            }
-          }
-          v128.store(row + o, a0);
-          v128.store(row + o, a1, 16);
-          v128.store(row + o, a2, 32);
-          v128.store(row + o, a3, 48);
-          v128.store(row1 + o, b0);
-          v128.store(row1 + o, b1, 16);
-          v128.store(row1 + o, b2, 32);
-          v128.store(row1 + o, b3, 48);
-        }
+        for (let h = 0; h < H; h += 8) addTwoRowsOfEight(row, row1, f8(h), ddBlock + f8(d * K * dx + i), Sdx, f8(dx), h2Block + f8(d * K * H), SH, f8(H), count, K);
       }
     }
     for (; i < dx; i++) {
@@ -605,42 +617,7 @@ function flushBlock(first: i32, count: i32): void {
       const row1 = row + xBytes;
       const tAt = tBlock + f8(d * H + h);
       let q = 0;
-      for (; q + 7 < dx; q += 8) {
-        const o = f8(q);
-        let a0 = v128.load(row + o);
-        let a1 = v128.load(row + o, 16);
-        let a2 = v128.load(row + o, 32);
-        let a3 = v128.load(row + o, 48);
-        let b0 = v128.load(row1 + o);
-        let b1 = v128.load(row1 + o, 16);
-        let b2 = v128.load(row1 + o, 32);
-        let b3 = v128.load(row1 + o, 48);
-        for (let b = 0; b < count; b++) {
-          const c = v128.load64_splat(tAt + (<usize>b) * JH);
-          const e = v128.load64_splat(tAt + (<usize>b) * JH + 8);
-          const y = xFirst + (<usize>b) * xBytes + o;
-          const y0 = v128.load(y);
-          const y1 = v128.load(y, 16);
-          const y2 = v128.load(y, 32);
-          const y3 = v128.load(y, 48);
-          a0 = f64x2.add(a0, f64x2.mul(c, y0));
-          a1 = f64x2.add(a1, f64x2.mul(c, y1));
-          a2 = f64x2.add(a2, f64x2.mul(c, y2));
-          a3 = f64x2.add(a3, f64x2.mul(c, y3));
-          b0 = f64x2.add(b0, f64x2.mul(e, y0));
-          b1 = f64x2.add(b1, f64x2.mul(e, y1));
-          b2 = f64x2.add(b2, f64x2.mul(e, y2));
-          b3 = f64x2.add(b3, f64x2.mul(e, y3));
-        }
-        v128.store(row + o, a0);
-        v128.store(row + o, a1, 16);
-        v128.store(row + o, a2, 32);
-        v128.store(row + o, a3, 48);
-        v128.store(row1 + o, b0);
-        v128.store(row1 + o, b1, 16);
-        v128.store(row1 + o, b2, 32);
-        v128.store(row1 + o, b3, 48);
-      }
+      for (; q + 7 < dx; q += 8) addTwoRowsOfEight(row, row1, f8(q), tAt, JH, 0, xFirst, xBytes, 0, count, 1);
       for (; q + 1 < dx; q += 2) {
         const o = f8(q);
         let a0 = v128.load(row + o);

@@ -380,12 +380,12 @@ function matVecPair(rows: usize, x0: usize, x1: usize, L: i32, n: i32, out0: usi
 }
 
 // The output layer's backward pass for every sample m < M at once (rowsBack's arithmetic):
-// for rows r < n of w (row length L) with s_{m,r} = s[m·sStride + r], g_r[i] = +0 + Σ_m s_{m,r}·a_m[i]
-// (g is not read: each sum starts at +0 in a register, as kernel.ts's zeroed gradient does)
-// and acc_m[i] += w_r[i]·s_{m,r}, a_m = a + m·aStride, acc_m = acc + m·aStride. Every element
-// gets its terms in kernel.ts's order: g_r[i] over the samples in order (held in a register
-// across them), acc_m[i] over the rows in order (four at a time, as rowsBack adds them).
-// The weight rows and their gradient are read once for all samples instead of once each.
+// for rows r < n of w (row length L) with s_{m,r} = s[m·sStride + r],
+// g_r[i] = +0 + Σ_m s_{m,r}·a_m[i] and acc_m[i] += w_r[i]·s_{m,r}, a_m = a + m·aStride,
+// acc_m = acc + m·aStride. Every element gets its terms in kernel.ts's order: g_r[i] over the
+// samples in order (g is only written: each sum starts at +0 in a register, as from kernel.ts's
+// zeroed gradient), acc_m[i] over the rows in order (four at a time, as rowsBack adds them).
+// The weight rows are read once for all samples instead of once each.
 function rowsBackSamples(g: usize, w: usize, a: usize, acc: usize, aStride: usize, s: usize, sStride: usize, L: i32, n: i32, M: i32): void {
   const stride = (<usize>L) << 3;
   let r = 0;
@@ -498,11 +498,11 @@ function rowsBackSamples(g: usize, w: usize, a: usize, acc: usize, aStride: usiz
 }
 
 // The first layer's weight gradient for every point i < B at once (kernel.ts's
-// grad[wo + q] += dd * data[xo + q] for every point): g_r[q] = +0 + Σ_i s_{i,r}·x_i[q] (g is not
-// read: each sum starts at +0 in a register, as kernel.ts's zeroed gradient does) for rows r < n (row length L), s_{i,r} = s[i·sStride + r], x_i at
-// address load<u32>(xAt + 4i) (the point's data row). Each element's terms over the points in
-// order, held in a register; the gradient rows are read and written once for the batch.
-// Four rows by four columns at a time (eight independent sums: the adds' latency hidden).
+// grad[wo + q] += dd * data[xo + q] for every point): g_r[q] = +0 + Σ_i s_{i,r}·x_i[q] for rows
+// r < n (row length L), s_{i,r} = s[i·sStride + r], x_i at address load<u32>(xAt + 4i) (the
+// point's data row). g is only written: each sum starts at +0 in a register, as from kernel.ts's
+// zeroed gradient, and takes the points' terms in order. Four rows by four columns at a time
+// (eight independent sums: the adds' latency hidden).
 function rowsOuterPoints(g: usize, s: usize, sStride: usize, xAt: usize, L: i32, n: i32, B: i32): void {
   const stride = (<usize>L) << 3;
   let r = 0;

@@ -111,7 +111,8 @@ export class WasmDeepVaeKernel {
   private readonly thetaAt: number;
   private readonly gradAt: number;
   private readonly drawsAt: number;
-  private readonly H: number;
+  /** Values between the batch's hidden-layer rows: H padded to even (the module's align2(H)). */
+  private readonly rowStride: number;
   private rowsCapacity = 0;
   private epsCapacity = 0;
   /** The batch arrays' layout in use (B, K, address): set again when any of them changes. */
@@ -145,7 +146,7 @@ export class WasmDeepVaeKernel {
     const { lo, hi } = HIDDEN_RANGE;
     // The hidden layers' soft-clip, `rows` rows of H units per call (a layer of the whole batch),
     // on views of the module's arrays (this.layers; rows padded to an even length).
-    const stride = H + (H & 1);
+    const stride = (this.rowStride = H + (H & 1));
     const hidden = (layer: number, rows: number) => {
       const [out, slope] = this.layers[layer];
       for (let r = 0; r < rows; r++) {
@@ -160,7 +161,6 @@ export class WasmDeepVaeKernel {
     const scratchAt = this.gradAt + align16(8 * P);
     const dataAt = scratchAt + align16(this.exports.scratchBytes(dx, H, dz));
     this.drawsAt = dataAt + align16(8 * data.length);
-    this.H = H;
     this.exports.setup(dx, H, dz, SOFT_CLIP_SHARPNESS, MEAN_RANGE.lo, MEAN_RANGE.hi, LOG_VARIANCE_RANGE.lo, LOG_VARIANCE_RANGE.hi, logNorm, invVar, this.thetaAt, this.gradAt, dataAt, scratchAt);
     this.grow(this.drawsAt);
     this.f64.set(data, dataAt / 8); // widened to float64 (exact), as kernel.ts's data64
@@ -178,8 +178,7 @@ export class WasmDeepVaeKernel {
   private setBatch(B: number, K: number, at: number): void {
     this.exports.setBatch(B, K, at);
     this.batch = { B, K, at };
-    const stride = this.H + (this.H & 1);
-    const view = (which: number, rows: number) => new Float64Array(this.memory.buffer, this.exports.hiddenArray(which), rows * stride);
+    const view = (which: number, rows: number) => new Float64Array(this.memory.buffer, this.exports.hiddenArray(which), rows * this.rowStride);
     this.layers = [
       [view(0, B), view(1, B)],
       [view(2, B * K), view(3, B * K)],

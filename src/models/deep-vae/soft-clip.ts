@@ -64,7 +64,7 @@ function softplusAndSigmoid(a: number, out: Float64Array, at: number): void {
   }
 }
 
-const scratch = new Float64Array(4);
+const scratch = new Float64Array(2);
 
 /**
  * f(x) and f'(x) together (the float64 reference's hot path): f into out[at],
@@ -97,22 +97,22 @@ export function softClipWithDerivative(x: number, { lo, hi }: ClipRange, out: Fl
     out[at + 1] = 1 - e;
     return;
   }
-  // softplusAndSigmoid's four cases written out (the same expressions), into locals instead of
-  // a scratch array: this is the float64 reference's hot path (every hidden unit of every sample).
-  const b1 = s * (x - lo);
+  // The lower corner: softplusAndSigmoid's four cases written out (the same expressions), into
+  // locals. This is the float64 reference's hot path (every hidden unit of every sample): through
+  // the scratch array it was 5% slower a measurement, through a module variable 11%.
   let sp1: number;
   let sg1: number;
-  if (b1 > 40) {
-    sp1 = b1;
+  if (a1 > 40) {
+    sp1 = a1;
     sg1 = 1;
-  } else if (b1 < -40) {
-    sp1 = sg1 = Math.exp(b1);
-  } else if (b1 >= 0) {
-    const e = Math.exp(-b1);
-    sp1 = b1 + Math.log1p(e);
+  } else if (a1 < -40) {
+    sp1 = sg1 = Math.exp(a1);
+  } else if (a1 >= 0) {
+    const e = Math.exp(-a1);
+    sp1 = a1 + Math.log1p(e);
     sg1 = 1 / (1 + e);
   } else {
-    const e = Math.exp(b1);
+    const e = Math.exp(a1);
     sp1 = Math.log1p(e);
     sg1 = e / (1 + e);
   }
@@ -121,9 +121,9 @@ export function softClipWithDerivative(x: number, { lo, hi }: ClipRange, out: Fl
   let sp2 = 0;
   let sg2 = 0;
   if (!(a2 < -60 && a2 < a1 - 60)) {
-    softplusAndSigmoid(s * (x - hi), scratch, 2);
-    sp2 = scratch[2];
-    sg2 = scratch[3];
+    softplusAndSigmoid(a2, scratch, 0);
+    sp2 = scratch[0];
+    sg2 = scratch[1];
   }
   out[at] = lo + (sp1 - sp2) / s;
   out[at + 1] = sg1 - sg2;

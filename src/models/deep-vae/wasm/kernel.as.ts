@@ -227,8 +227,8 @@ function matVec(rows: usize, x: usize, L: i32, n: i32, out: usize): void {
   for (; r < n; r++) store<f64>(out + ((<usize>r) << 3), dot2(rows + (<usize>r) * stride, x, L));
 }
 
-// One weight row's backward pass (kernel.ts's inner loop over a row, e.g. the output
-// layer's): g[i] += s·a[i] (the row's gradient) and acc[i] += w[i]·s (the input's).
+// One weight row's backward pass (kernel.ts's inner loop over a row: W2's and the heads'
+// rows; the output layer's go through rowsBackSamples): g[i] += s·a[i] (the row's gradient) and acc[i] += w[i]·s (the input's).
 @inline function rowBack(g: usize, w: usize, a: usize, acc: usize, s: f64, L: i32): void {
   const sv = f64x2.splat(s);
   let i = 0;
@@ -377,6 +377,14 @@ function matVecPair(rows: usize, x0: usize, x1: usize, L: i32, n: i32, out0: usi
     store<f64>(out0 + ro, dot2(rows + (<usize>r) * stride, x0, L));
     store<f64>(out1 + ro, dot2(rows + (<usize>r) * stride, x1, L));
   }
+}
+
+// out_r = matVec(rows, x_r, L, n) for `count` inputs x_r = x + r·xStride into out + r·outStride:
+// two inputs at a time (matVecPair), an odd last one alone.
+function matVecInputs(rows: usize, x: usize, xStride: usize, L: i32, n: i32, out: usize, outStride: usize, count: i32): void {
+  let r = 0;
+  for (; r + 1 < count; r += 2) matVecPair(rows, x + (<usize>r) * xStride, x + (<usize>(r + 1)) * xStride, L, n, out + (<usize>r) * outStride, out + (<usize>(r + 1)) * outStride);
+  if (r < count) matVec(rows, x + (<usize>r) * xStride, L, n, out + (<usize>r) * outStride);
 }
 
 // The output layer's backward pass for every sample m < M at once (rowsBack's arithmetic):
@@ -683,21 +691,17 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
   const th = theta;
   const gr = grad;
   const bB = beta / (<f64>B);
+  // Each point's data row address, once a step (the encoder, the residuals and W1's gradient read it).
   for (let i = 0; i < B; i++) store<u32>(XADDR + ((<usize>i) << 2), <u32>(data + (<usize>(load<i32>(rowsAt + ((<usize>i) << 2)) * dx) << 3)));
   // Encoder hidden layer, every point: h1 = f_h(W1 x + b1), two points at a time.
   let i = 0;
-  for (; i + 1 < B; i += 2) {
-    const x0 = data + (<usize>(load<i32>(rowsAt + ((<usize>i) << 2)) * dx) << 3);
-    const x1 = data + (<usize>(load<i32>(rowsAt + ((<usize>(i + 1)) << 2)) * dx) << 3);
-    matVecPair(th + oW1, x0, x1, dx, H, A1 + (<usize>i) * hs, A1 + (<usize>(i + 1)) * hs);
-  }
-  if (i < B) matVec(th + oW1, data + (<usize>(load<i32>(rowsAt + ((<usize>i) << 2)) * dx) << 3), dx, H, A1 + (<usize>i) * hs);
+  for (; i + 1 < B; i += 2) matVecPair(th + oW1, <usize>load<u32>(XADDR + ((<usize>i) << 2)), <usize>load<u32>(XADDR + ((<usize>(i + 1)) << 2)), dx, H, A1 + (<usize>i) * hs, A1 + (<usize>(i + 1)) * hs);
+  if (i < B) matVec(th + oW1, <usize>load<u32>(XADDR + ((<usize>i) << 2)), dx, H, A1 + (<usize>i) * hs);
   hiddenRows(th + ob1, A1, D1, B, 0);
-  // Heads, KL and its ascent gradient (GHEAD), point by point (kl sums in kernel.ts's order).
+  // The heads' dot products for every point, then point by point their activations, the KL and
+  // its ascent gradient (GHEAD; kl sums in kernel.ts's order).
+  matVecInputs(th + oWh, A1, hs, H, twoDz, HEAD, z2s, B);
   let kl: f64 = 0;
-  // The heads' dot products, two points at a time.
-  for (i = 0; i + 1 < B; i += 2) matVecPair(th + oWh, A1 + (<usize>i) * hs, A1 + (<usize>(i + 1)) * hs, H, twoDz, HEAD + (<usize>i) * z2s, HEAD + (<usize>(i + 1)) * z2s);
-  if (i < B) matVec(th + oWh, A1 + (<usize>i) * hs, H, twoDz, HEAD + (<usize>i) * z2s);
   for (i = 0; i < B; i++) {
     const head = HEAD + (<usize>i) * z2s;
     const dHead = DHEAD + (<usize>i) * z2s;
@@ -736,14 +740,12 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
   }
   hiddenRows(th + ob2, A2, D2, M, 1);
   // Output pre-activations, two samples at a time.
-  let m = 0;
-  for (; m + 1 < M; m += 2) matVecPair(th + oW3, A2 + (<usize>m) * hs, A2 + (<usize>(m + 1)) * hs, H, dx, PRE + (<usize>m) * xs, PRE + (<usize>(m + 1)) * xs);
-  if (m < M) matVec(th + oW3, A2 + (<usize>m) * hs, H, dx, PRE + (<usize>m) * xs);
+  matVecInputs(th + oW3, A2, hs, H, dx, PRE, xs, M);
   // Output G = f_μ(W3 h2 + b3), pixel by pixel in kernel.ts's order (residual, sq, dd; b3's
   // gradient over the samples in order); recon over the samples in order.
   let recon: f64 = 0;
-  for (m = 0; m < M; m++) {
-    const xo = data + (<usize>(load<i32>(rowsAt + ((<usize>(m / K)) << 2)) * dx) << 3);
+  for (let m = 0; m < M; m++) {
+    const xo = <usize>load<u32>(XADDR + ((<usize>(m / K)) << 2));
     const pre = PRE + (<usize>m) * xs;
     let sq: f64 = 0;
     for (let q = 0; q < dx; q++) {
@@ -761,7 +763,7 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
   zero(DA2, <i32>((<usize>M) * hs >> 3));
   rowsBackSamples(gr + oW3, th + oW3, A2, DA2, hs, PRE, xs, H, dx, M);
   // Decoder hidden layer backward, sample by sample; g_z = W2ᵀ ∂h2 into the point's GHEAD.
-  for (m = 0; m < M; m++) {
+  for (let m = 0; m < M; m++) {
     const pi = m / K;
     const da2 = DA2 + (<usize>m) * hs;
     const d2 = D2 + (<usize>m) * hs;

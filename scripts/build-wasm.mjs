@@ -1,8 +1,10 @@
 // Compiles each closed-form kernel's AssemblyScript source into the committed
-// binary beside it: `node scripts/build-wasm.mjs` (all of them), or
-// `node scripts/build-wasm.mjs NAME [out.wasm]` (one, optionally elsewhere).
+// binary beside it: `npm run build:wasm` (all of them), or
+// `npm run build:wasm -- NAME [out.wasm]` (one, optionally elsewhere); run by tsx,
+// since it takes the source hash from src/engine/wasm-kernel.ts.
 // Building a committed binary also writes `<binary>.source-sha256` beside it
-// (sha256sum format): the hash of the source it came from, which the loader
+// (sha256sum format): the hash of the source it came from (with the files it
+// imports: kernelSourceHash), which the loader
 // compares with the source before it trusts the binary (and, if they differ,
 // rebuilds with the same flags: src/engine/wasm-kernel.ts's ASC_FLAGS, held
 // equal to these by test/engine/wasm-kernel.test.ts).
@@ -14,11 +16,11 @@
 // JavaScript), imported memory, SIMD enabled (f64x2; no relaxed SIMD, so no
 // fused multiply-add), no abort import.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { kernelSourceHash } from '../src/engine/wasm-kernel.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** Every kernel: its AssemblyScript source and the committed binary. */
@@ -56,7 +58,7 @@ export function buildWasm(name, out) {
   if (result.status !== 0) throw new Error(`asc failed on ${kernel.source} (${result.status}): ${result.stderr}${result.stdout}`);
   if (out === undefined) {
     // `<binary>.source-sha256` in sha256sum format: what src/engine/wasm-kernel.ts compares the source with.
-    const hash = createHash('sha256').update(readFileSync(path.join(root, kernel.source))).digest('hex');
+    const hash = kernelSourceHash(path.join(root, kernel.source));
     writeFileSync(path.join(root, `${kernel.binary}.source-sha256`), `${hash}  ${path.basename(kernel.source)}\n`);
   }
   return target;

@@ -5,7 +5,7 @@
  * The module fills its own memory; the pairs are copied into the caller's array (a
  * Float32Array rounds each to nearest on the copy, as an element assignment does).
  *
- * The binary (wasm/counter-normals.wasm, committed; `node scripts/build-wasm.mjs` rebuilds
+ * The binary (wasm/counter-normals.wasm, committed; `npm run build:wasm` rebuilds
  * it) loads once per process; where it cannot (no WebAssembly SIMD, missing file), or with
  * VAE_CLAIMS_COUNTER_NORMALS_KERNEL=js, fillPairsWasm returns false and the caller runs
  * the specification's loop.

@@ -14,7 +14,7 @@
  * in and out (measured ~7% of the update at P = 26,964, still ~2x faster than JavaScript).
  * The memory is sized once, at construction, and never grows: views of it stay valid.
  *
- * The binary (wasm/optimizer-kernel.wasm, committed; `node scripts/build-wasm.mjs`
+ * The binary (wasm/optimizer-kernel.wasm, committed; `npm run build:wasm`
  * rebuilds it) is loaded beside this file. Where it cannot be loaded (no WebAssembly
  * SIMD, missing file) or its memory cannot be allocated (wasm32: 4 GiB), the JavaScript
  * optimiser runs. VAE_CLAIMS_OPTIMIZER_KERNEL=js forces the JavaScript optimiser in the

@@ -27,7 +27,8 @@ export type WasmLoad = { module: WebAssembly.Module; rebuilt?: string } | { fail
 /**
  * A kernel's AssemblyScript source, so that a binary can be checked against it: the
  * committed binary records the SHA-256 of the source it was compiled from in a file
- * beside it (`<binary>.source-sha256`, sha256sum format, written by scripts/build-wasm.mjs).
+ * beside it (`<binary>.source-sha256`, sha256sum format, written by scripts/build-wasm.mjs;
+ * kernelSourceHash, which covers the files the source imports).
  */
 export interface WasmKernelSource {
   /** The kernel's name in scripts/build-wasm.mjs's WASM_KERNELS. */
@@ -51,13 +52,43 @@ function underSrc(file: string): string | null {
   return existsSync(mapped) ? mapped : null;
 }
 
+/**
+ * A kernel's source files: its AssemblyScript file, then every file it imports by a relative
+ * path (`from './x.as'` or `'../y/z.as'`, AssemblyScript's form: no `.ts`), transitively, each once.
+ */
+export function kernelSourceFiles(entry: string): string[] {
+  const files = [path.resolve(entry)];
+  for (let i = 0; i < files.length; i++) {
+    for (const m of readFileSync(files[i], 'utf8').matchAll(/^import\s[^;]*?\sfrom\s*['"](\.\.?\/[^'"]+)['"]/gm)) {
+      const file = path.resolve(path.dirname(files[i]), m[1].endsWith('.ts') ? m[1] : `${m[1]}.ts`);
+      if (!files.includes(file)) files.push(file);
+    }
+  }
+  return files;
+}
+
+/**
+ * The hash a committed binary records of the source it was built from: SHA-256 of the kernel's
+ * file alone when it imports nothing (as every kernel's was before any imported another file),
+ * else of every source file (kernelSourceFiles) as its path relative to the kernel's directory,
+ * a NUL, its bytes, a NUL, so that an edit of an imported file makes the binary stale too.
+ */
+export function kernelSourceHash(entry: string): string {
+  const files = kernelSourceFiles(entry);
+  if (files.length === 1) return sha256(readFileSync(files[0]));
+  const hash = createHash('sha256');
+  const dir = path.dirname(files[0]);
+  for (const f of files) hash.update(`${path.relative(dir, f).split(path.sep).join('/')}\0`).update(readFileSync(f)).update('\0');
+  return hash.digest('hex');
+}
+
 /** A kernel's source and the hashes to compare (recorded beside the binary, and actual), or null without a source. */
 function sourceState(binaryFile: string, from: WasmKernelSource): { source: string; recorded: string | null; actual: string } | null {
   const source = underSrc(fileURLToPath(from.source));
   if (source === null) return null;
   const sidecar = path.join(path.dirname(source), `${path.basename(binaryFile)}.source-sha256`);
   const recorded = existsSync(sidecar) ? readFileSync(sidecar, 'utf8').trim().split(/\s+/)[0] : null;
-  return { source, recorded, actual: sha256(readFileSync(source)) };
+  return { source, recorded, actual: kernelSourceHash(source) };
 }
 
 /** Every kernel binary checked against its source in this process (its loader registers it at import). */

@@ -10,9 +10,12 @@
  *     with and without a falsifier's gradient bias, parameters small to
  *     overflowing (both branches of the soft-clip, infinities and NaN), one
  *     kernel reused across growing and shrinking batches (its arrays laid out again);
- *   - the soft-clips that skip exponentials which cannot change a bit (the
- *     module's, and the hidden layer's clipAndSlopeSkipping) equal kernel.ts's
- *     clipAndSlope bitwise on every double tried, at both sides of every threshold;
+ *   - its e^x and log1p (src/engine/wasm/fdlibm.as.ts) are V8's Math.exp and Math.log1p
+ *     bit for bit, at every branch threshold and on a million random doubles;
+ *   - its soft-clips (which skip exponentials that cannot change a bit, and run the
+ *     hidden layer two and four units at a time) equal kernel.ts's clipAndSlope
+ *     bitwise on every double tried, at both sides of every threshold, in arrays
+ *     that mix every branch within the pairs and fours;
  *   - 200 Adam steps through KernelTrainer give bitwise equal trajectories;
  *   - the committed binary is what the pinned compiler makes of the source
  *     (test/engine/wasm-kernel.test.ts, for every kernel).
@@ -24,7 +27,7 @@ import { replicaStreams, type ReplicaSetting } from '../../src/engine/replica.ts
 import { ADAM_DEFAULTS } from '../../src/engine/optimizer.ts';
 import { KernelTrainer } from '../../src/engine/kernel-trainer.ts';
 import { clipAndSlope, DeepVaeKernel } from '../../src/models/deep-vae/kernel.ts';
-import { clipAndSlopeSkipping, deepVaeKernelImplementation, WasmDeepVaeKernel } from '../../src/models/deep-vae/kernel-wasm.ts';
+import { deepVaeKernelImplementation, WasmDeepVaeKernel } from '../../src/models/deep-vae/kernel-wasm.ts';
 import { HIDDEN_RANGE, LOG_VARIANCE_RANGE, MEAN_RANGE, SOFT_CLIP_SHARPNESS, type ClipRange } from '../../src/models/deep-vae/soft-clip.ts';
 import { DeepVaeModel, PACKED_PARAM } from '../../src/models/deep-vae/engine-model.ts';
 import { deepParamCount, type Activation, type DeepVaeDims } from '../../src/models/deep-vae/params.ts';
@@ -121,33 +124,90 @@ describe('deep VAE kernel, WebAssembly SIMD port', () => {
     expect(new DeepVaeKernel(dims, dataFor(3, 0), 0.5).implementation).toBe('wasm-simd');
   });
 
+  it('its e^x and log1p are V8\'s Math.exp and Math.log1p bit for bit', () => {
+    const wasm = WasmDeepVaeKernel.create({ dx: 2, hidden: 2, dz: 1 }, deepParamCount({ dx: 2, hidden: 2, dz: 1 }), new Float32Array(2), 0, 1)!;
+    const view = new DataView(new ArrayBuffer(8));
+    const fromBits = (hi: number, lo: number) => {
+      view.setUint32(0, hi);
+      view.setUint32(4, lo);
+      return view.getFloat64(0);
+    };
+    let differences = 0;
+    let first = '';
+    const check = (x: number) => {
+      for (const [name, port, v8] of [
+        ['exp', wasm.exp(x), Math.exp(x)],
+        ['log1p', wasm.log1p(x), Math.log1p(x)],
+      ] as const) {
+        if (Object.is(port, v8) || (Number.isNaN(port) && Number.isNaN(v8))) continue;
+        if (differences++ === 0) first = `${name}(${x}): ${port} (port) ≠ ${v8} (V8)`;
+      }
+    };
+    // Every branch threshold of fdlibm's exp and log1p (high words), and the values around them.
+    const highWords = [0x40862e42, 0x3fd62e42, 0x3ff0a2b2, 0x3e300000, 0x3fda827a, 0x3e200000, 0x3c900000, 0xbfd2bec4, 0x43400000, 0x3ff6a09e, 0x3ffffffd, 0x3ff00000, 0x7ff00000];
+    for (const hi of highWords) for (const sign of [0, 0x80000000]) for (const lo of [0, 1, 0xffffffff]) for (const x of neighbours(fromBits((hi | sign) >>> 0, lo), 2)) check(x);
+    for (const x of [0, -0, 1, -1, 2, 0.5, -0.5, Math.LN2, 709.78, 709.79, -745.13, -745.14, -708.4, -708.39, 1e-300, Number.MIN_VALUE, Infinity, -Infinity, Number.NaN, Number.MAX_VALUE]) for (const y of neighbours(x, 2)) check(y);
+    // A million random doubles: half uniform over magnitudes that reach each branch, half from uniform bit patterns.
+    const rng = RandomStream.at('deep-vae-kernel-wasm-fdlibm', 1);
+    const scales = [1e-9, 1e-5, 0.3, 1, 2, 10, 50, 800];
+    for (let i = 0; i < 500_000; i++) {
+      check((2 * rng.uniform() - 1) * scales[i % scales.length]);
+      check(fromBits(Math.floor(rng.uniform() * 2 ** 32) >>> 0, Math.floor(rng.uniform() * 2 ** 32) >>> 0));
+    }
+    expect(first).toBe('');
+    expect(differences).toBe(0);
+  });
+
   it('its soft-clips equal kernel.ts\'s clipAndSlope bitwise at every threshold and on random doubles', () => {
     const wasm = WasmDeepVaeKernel.create({ dx: 2, hidden: 2, dz: 1 }, deepParamCount({ dx: 2, hidden: 2, dz: 1 }), new Float32Array(2), 0, 1);
     expect(wasm).not.toBeNull();
     let n = 0;
-    const same = (t: number, name: string, range: ClipRange) => {
+    const reference = (t: number, range: ClipRange) => {
       const out = new Float64Array(1);
       const slope = new Float64Array(1);
       clipAndSlope(t, range.lo, range.hi, out, slope, 0);
-      const outS = new Float64Array(1);
-      const slopeS = new Float64Array(1);
-      clipAndSlopeSkipping(t, range.lo, range.hi, outS, slopeS, 0);
-      if (!Object.is(out[0], outS[0]) || !Object.is(slope[0], slopeS[0])) return `clipAndSlopeSkipping (${name}) at ${t}: (${outS[0]}, ${slopeS[0]}) ≠ (${out[0]}, ${slope[0]})`;
-      if (name !== 'hidden') {
-        const w = wasm!.activation(t, name as 'mean' | 'logVar');
-        if (!Object.is(out[0], w.value) || !Object.is(slope[0], w.slope)) return `module (${name}) at ${t}: (${w.value}, ${w.slope}) ≠ (${out[0]}, ${slope[0]})`;
-      }
+      return { value: out[0], slope: slope[0] };
+    };
+    const same = (t: number, name: string, range: ClipRange) => {
+      const want = reference(t, range);
+      const w = wasm!.activation(t, name as 'mean' | 'logVar');
+      if (!Object.is(want.value, w.value) || !Object.is(want.slope, w.slope)) return `module (${name}) at ${t}: (${w.value}, ${w.slope}) ≠ (${want.value}, ${want.slope})`;
       n++;
       return null;
     };
-    for (const [name, range] of RANGES) for (const t of thresholds(range)) expect(same(t, name, range)).toBeNull();
+    // The hidden layer's clip runs over a row (four, two, then one unit at a time): every array
+    // element against clipAndSlope, so that pairs and fours mixing branches are covered.
+    const sameHidden = (ts: number[]) => {
+      const { values, slopes } = wasm!.hiddenClip(Float64Array.from(ts));
+      for (let i = 0; i < ts.length; i++) {
+        const want = reference(ts[i], HIDDEN_RANGE);
+        if (!Object.is(want.value, values[i]) || !Object.is(want.slope, slopes[i])) return `hidden clip at ${ts[i]} (element ${i} of ${ts.length}): (${values[i]}, ${slopes[i]}) ≠ (${want.value}, ${want.slope})`;
+        n++;
+      }
+      return null;
+    };
+    for (const [name, range] of RANGES) {
+      const ts = thresholds(range);
+      if (name === 'hidden') {
+        // Each threshold value alone, in every position of a four, and beside typical values.
+        for (const t of ts) for (let at = 0; at < 5; at++) expect(sameHidden([0.3, -0.2, 1.1, 0.05, 0.7].map((v, i) => (i === at ? t : v)))).toBeNull();
+        expect(sameHidden(ts)).toBeNull();
+      } else for (const t of ts) expect(same(t, name, range)).toBeNull();
+    }
+    const doubles = fc.oneof(fc.double(), fc.double({ min: -100, max: 100 }), fc.double({ min: -1e-6, max: 1e-6 }), fc.double({ min: -3, max: 10 }));
     fc.assert(
-      fc.property(fc.oneof(fc.double(), fc.double({ min: -100, max: 100 }), fc.double({ min: -1e-6, max: 1e-6 })), (t) => {
-        for (const [name, range] of RANGES) expect(same(t, name, range)).toBeNull();
+      fc.property(doubles, (t) => {
+        for (const [name, range] of RANGES) if (name !== 'hidden') expect(same(t, name, range)).toBeNull();
       }),
       { numRuns: 20_000 },
     );
-    expect(n).toBeGreaterThan(60_000);
+    fc.assert(
+      fc.property(fc.array(doubles, { minLength: 1, maxLength: 23 }), (ts) => {
+        expect(sameHidden(ts)).toBeNull();
+      }),
+      { numRuns: 5_000 },
+    );
+    expect(n).toBeGreaterThan(80_000);
   });
 
   it('equals the JavaScript kernel bitwise on every shape, activation, B, K and bias (one kernel through growing draws)', () => {

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { align16, ASC_FLAGS as LOADER_ASC_FLAGS, editedKernelSources, growTo, StaleKernelError, wasmKernelBinary, WASM_PAGE } from '../../src/engine/wasm-kernel.ts';
+import { align16, ASC_FLAGS as LOADER_ASC_FLAGS, editedKernelSources, growTo, kernelSourceFiles, kernelSourceHash, StaleKernelError, wasmKernelBinary, WASM_PAGE } from '../../src/engine/wasm-kernel.ts';
 // @ts-expect-error: a plain .mjs script, no declarations.
 import { ASC_FLAGS, buildWasm, WASM_KERNELS } from '../../scripts/build-wasm.mjs';
 
@@ -88,9 +88,36 @@ describe('WebAssembly kernels', () => {
     it(`${name}: the committed source hash beside ${path.basename(binary)} is its source's (else \`npm run build:wasm\`)`, () => {
       const [hash, file] = readFileSync(path.join(root, `${binary}.source-sha256`), 'utf8').trim().split(/\s+/);
       expect(file).toBe(path.basename(source));
-      expect(hash).toBe(createHash('sha256').update(readFileSync(path.join(root, source))).digest('hex'));
+      expect(hash).toBe(kernelSourceHash(path.join(root, source)));
     });
   }
+
+  it('a kernel\'s source hash is its file\'s SHA-256 when it imports nothing, and covers the files it imports', () => {
+    const optimizer = path.join(root, kernels.optimizer.source);
+    expect(kernelSourceFiles(optimizer)).toEqual([optimizer]);
+    expect(kernelSourceHash(optimizer)).toBe(createHash('sha256').update(readFileSync(optimizer)).digest('hex'));
+    const deep = path.join(root, kernels['deep-vae'].source);
+    const fdlibm = path.join(root, 'src/engine/wasm/fdlibm.as.ts');
+    expect(kernelSourceFiles(deep)).toEqual([deep, fdlibm]);
+    // An edit of the imported file alone changes the hash (so the binary is stale and rebuilt).
+    const dir = mkdtempSync(path.join(tmpdir(), 'vae-claims-hash-'));
+    try {
+      const copy = (from: string, to: string) => {
+        mkdirSync(path.dirname(to), { recursive: true });
+        copyFileSync(from, to);
+      };
+      const entry = path.join(dir, path.relative(root, deep));
+      const imported = path.join(dir, path.relative(root, fdlibm));
+      copy(deep, entry);
+      copy(fdlibm, imported);
+      const before = kernelSourceHash(entry);
+      expect(before).toBe(kernelSourceHash(deep));
+      writeFileSync(imported, readFileSync(fdlibm, 'utf8') + '\n// edited\n');
+      expect(kernelSourceHash(entry)).not.toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   describe('a binary whose source changed since it was built', () => {
     const { source, binary } = kernels.optimizer;

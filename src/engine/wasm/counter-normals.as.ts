@@ -1,6 +1,6 @@
 // AssemblyScript source of counter-normals.wasm: src/engine/counter-normals.ts's normal
 // pairs (the readable specification) two pairs at a time, one per lane of i64x2 / f64x2,
-// bit for bit. Compiled by `node scripts/build-wasm.mjs` (pinned assemblyscript);
+// bit for bit. Compiled by `npm run build:wasm` (pinned assemblyscript);
 // test/engine/counter-normals.test.ts checks the committed binary is this source's
 // output and compares its pairs with the specification's bitwise.
 //

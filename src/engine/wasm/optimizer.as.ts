@@ -1,7 +1,7 @@
 // AssemblyScript source of optimizer-kernel.wasm: the kernel trainer's Adam and SGD
 // updates (src/engine/kernel-optimizer.ts's KernelAdam.apply and KernelSgd.apply, the
 // readable specification) with f64x2 SIMD, bit for bit. Compiled by
-// `node scripts/build-wasm.mjs` (pinned assemblyscript); test/engine/wasm-kernel.test.ts
+// `npm run build:wasm` (pinned assemblyscript); test/engine/wasm-kernel.test.ts
 // checks the committed binary is this source's output, and
 // test/engine/kernel-optimizer-identity.test.ts that its trajectories equal the
 // JavaScript optimiser's bitwise.

@@ -31,7 +31,7 @@
  * pre-activations at both sides of each of these thresholds
  * (test/convergence/deep-vae-reference-wasm.test.ts).
  *
- * The binary (wasm/deep-vae-reference.wasm, committed; `node scripts/build-wasm.mjs`
+ * The binary (wasm/deep-vae-reference.wasm, committed; `npm run build:wasm`
  * rebuilds it) is loaded synchronously beside this file. Where it cannot be
  * loaded (no WebAssembly SIMD, missing file), reference.ts runs its JavaScript:
  * deepReferenceImplementation() says which. VAE_CLAIMS_DEEP_REFERENCE=js forces

@@ -1,6 +1,6 @@
 // AssemblyScript source of deep-vae-kernel.wasm: DeepVaeKernel.objectiveAndGradient's
 // arithmetic (src/models/deep-vae/kernel.ts, the readable specification) with f64x2
-// SIMD, bit for bit. Compiled by `node scripts/build-wasm.mjs` (pinned assemblyscript);
+// SIMD, bit for bit. Compiled by `npm run build:wasm` (pinned assemblyscript);
 // test/convergence/deep-vae-kernel-wasm.test.ts checks the committed binary is this
 // source's output and that its objective and gradient equal the JS kernel's bitwise.
 //
@@ -20,27 +20,23 @@
 //     (da2, gz, dh1) gets the four rows' terms in row order, as kernel.ts adds them;
 //   - the output layer computes all dx pre-activations first (they are independent), then
 //     goes pixel by pixel in kernel.ts's order (residual, sq, dd, the row's backward pass);
-//   - e^x and log1p come from JavaScript (imports env.exp = Math.exp, which V8 calls
-//     directly, env.log1p = Math.log1p; the hidden layer's soft-clip runs in JavaScript):
-//     V8's bits, not a WebAssembly re-implementation. An exponential whose every faithful
-//     value gives the same result bits is skipped (proof: kernel-wasm.ts's clipAndSlopeSkipping);
+//   - e^x and log1p are V8's Math.exp and Math.log1p bit for bit: fdlibm, which V8 runs,
+//     ported to WebAssembly (src/engine/wasm/fdlibm.as.ts, tested bitwise against V8), one
+//     value at a time or, in the hidden layer's soft-clip, two or four (clipHiddenSpan). An
+//     exponential whose every faithful value gives the same result bits is skipped (proof at clip);
 //   - every scalar expression keeps kernel.ts's order of operations.
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
 
-@external("env", "exp") declare function jsExp(x: f64): f64;
-@external("env", "log1p") declare function jsLog1p(x: f64): f64;
-// The soft-clipped hidden layer's activations in JavaScript (kernel-wasm.ts's clipAndSlopeSkipping):
-// layer 0 maps the batch's A1 to (A1, D1), layer 1 A2 to (A2, D2): `rows` rows of H values
-// (row stride align2(H)), in place. One call per layer of the whole batch instead of a log1p
-// import per unit (measured faster: a log1p import call costs ~7 ns of wrapper, Math.log1p
-// itself ~5 ns).
-@external("env", "hidden") declare function jsHidden(layer: i32, rows: i32): void;
+import { expNegAbs, fdExp, fdLog1p, log1pLanes, log1pUnit } from '../../../engine/wasm/fdlibm.as';
+
 
 // Dimensions, soft-clip constants and addresses, set once by setup().
 let dx: i32 = 0;
 let H: i32 = 0;
 let dz: i32 = 0;
 let sharp: f64 = 0;
+let hLo: f64 = 0;
+let hHi: f64 = 0;
 let mLo: f64 = 0;
 let mHi: f64 = 0;
 let vLo: f64 = 0;
@@ -78,11 +74,13 @@ export function scratchBytes(dx_: i32, H_: i32, dz_: i32): i32 {
   return (align2(H_) + align2(dz_) + align2(max(H_, 2 * dz_))) << 3;
 }
 
-export function setup(dx_: i32, H_: i32, dz_: i32, sharp_: f64, mLo_: f64, mHi_: f64, vLo_: f64, vHi_: f64, logNorm_: f64, invVar_: f64, theta_: usize, grad_: usize, data_: usize, scratch_: usize): void {
+export function setup(dx_: i32, H_: i32, dz_: i32, sharp_: f64, hLo_: f64, hHi_: f64, mLo_: f64, mHi_: f64, vLo_: f64, vHi_: f64, logNorm_: f64, invVar_: f64, theta_: usize, grad_: usize, data_: usize, scratch_: usize): void {
   dx = dx_;
   H = H_;
   dz = dz_;
   sharp = sharp_;
+  hLo = hLo_;
+  hHi = hHi_;
   mLo = mLo_;
   mHi = mHi_;
   vLo = vLo_;
@@ -107,9 +105,27 @@ export function setup(dx_: i32, H_: i32, dz_: i32, sharp_: f64, mLo_: f64, mHi_:
   pre = p;
 }
 
-// kernel.ts's clipAndSlope: f(t) returned, f'(t) into `slope`, with the two short cuts of
-// kernel-wasm.ts's clipAndSlopeSkipping (see the proof there): an exponential whose every
-// possible value leaves the result's bits unchanged is not computed.
+// kernel.ts's clipAndSlope (f(t) returned, f'(t) into `slope`), bit for bit, without the exponentials (and their
+// log1p) that cannot change a bit of the result. With s = SOFT_CLIP_SHARPNESS
+// (≥ 1), a = s(t − lo), b = s(t − hi), and fdExp, fdLog1p faithful (error below 1 ulp,
+// as fdlibm's are), every value they may return gives the same bits:
+//   - saturated branch (a > 40, b < −40), when also b < −60 and |t| ≥ 2⁻³⁰:
+//     e = e^b ≤ e^{−60}(1 + 2⁻⁵²) < 2⁻⁵⁴, so 1 − e rounds to 1; and e/s < 2⁻⁸⁴ ≤ 2⁻⁵⁴|t|,
+//     less than half the spacing of the doubles next to t (≥ 2⁻⁵³|t| on either
+//     side), so t − e/s rounds to t: f = t, f' = 1 without the exponential;
+//   - general branch, when b < −60 and b < a − 60: the upper corner's
+//     e_b = e^{−|b|} = e^b, softplus 0 + log1p(e_b) ≤ e_b and sigmoid e_b/(1 + e_b) ≤ e_b,
+//     all below half the spacing under the lower corner's softplus and sigmoid
+//     (each ≥ min(½, e_a/2)(1 − 2⁻⁵²) with e_a = e^{−|a|}: log1p(x) ≥ x/2 and x/(1 + x) ≥ x/2 for x ≤ 1;
+//     ≥ log 2 and ≥ ½ for a ≥ 0), since e^b ≤ e^{−60} max(1, e_a) ≪ 2⁻⁵⁵ min(1, e_a). Where e_b ≠ 0
+//     (b ≥ −745.2), a ≥ −685, so e_a ≥ 2·10⁻²⁹⁸ is normal and that relative bound
+//     holds (a subnormal e_b is off by at most 2⁻¹⁰⁷⁴, still far below). So
+//     spa − spb = spa and sga − sgb = sga exactly: f = lo + spa/s, f' = sga.
+// The hidden layer (range [0, 50], s = 5: b = a − 250) takes the second at every
+// t < 38, halving its transcendental calls; the output layer (range [−50, 50])
+// takes the first at every −42 < t < 38 with |t| ≥ 2⁻³⁰, its only exponential.
+// Tested bitwise against clipAndSlope at both sides of every threshold
+// (test/convergence/deep-vae-kernel-wasm.test.ts).
 @inline function clip(t: f64, lo: f64, hi: f64): f64 {
   const s = sharp;
   const a = s * (t - lo);
@@ -119,22 +135,115 @@ export function setup(dx_: i32, H_: i32, dz_: i32, sharp_: f64, mLo_: f64, mHi_:
       slope = 1;
       return t;
     }
-    const e = jsExp(b);
+    const e = fdExp(b);
     slope = 1 - e;
     return t - e / s;
   }
-  const ea = jsExp(-abs<f64>(a));
-  const spa = (a > 0 ? a : 0) + jsLog1p(ea);
+  const ea = fdExp(-abs<f64>(a));
+  const spa = (a > 0 ? a : 0) + fdLog1p(ea);
   const sga = a >= 0 ? 1 / (1 + ea) : ea / (1 + ea);
   if (b < -60 && b < a - 60) {
     slope = sga;
     return lo + spa / s;
   }
-  const eb = jsExp(-abs<f64>(b));
-  const spb = (b > 0 ? b : 0) + jsLog1p(eb);
+  const eb = fdExp(-abs<f64>(b));
+  const spb = (b > 0 ? b : 0) + fdLog1p(eb);
   const sgb = b >= 0 ? 1 / (1 + eb) : eb / (1 + eb);
   slope = sga - sgb;
   return lo + (spa - spb) / s;
+}
+
+// The hidden layer's soft-clip four or two units at a time (clipHiddenSpan): clip(t, hLo, hHi)
+// where every lane takes clip()'s lower-corner branch (the usual case: every unit below
+// t = hLo + 8/s; range [0, 50], s = 5), its exponential and log1p those of fdlibm.as.ts
+// (expNegAbs, log1pUnit: fdExp's and fdLog1p's operations lane by lane, inside ranges they
+// check). Every other operation is clip()'s, lane by lane. Tested bitwise against kernel.ts's
+// clipAndSlope on arrays mixing every branch (test/convergence/deep-vae-kernel-wasm.test.ts).
+
+// a = s(t − hLo) for the f64x2 t.
+@inline function hiddenA(t: v128): v128 {
+  return f64x2.mul(f64x2.splat(sharp), f64x2.sub(t, f64x2.splat(hLo)));
+}
+
+// All ones in the lanes of t that take clip()'s lower-corner branch with |a| ≤ 700.
+@inline function lowerLanes(t: v128, a: v128): v128 {
+  const b = f64x2.mul(f64x2.splat(sharp), f64x2.sub(t, f64x2.splat(hHi)));
+  const saturated = v128.and(f64x2.gt(a, f64x2.splat(40)), f64x2.lt(b, f64x2.splat(-40)));
+  const lower = v128.andnot(v128.and(f64x2.lt(b, f64x2.splat(-60)), f64x2.lt(b, f64x2.sub(a, f64x2.splat(60)))), saturated);
+  return v128.and(lower, f64x2.le(f64x2.abs(a), f64x2.splat(700)));
+}
+
+// clip()'s lower-corner branch from a, e = e^{−|a|}, u = 1 + e and l = log1p(e): f into p, f' into q.
+@inline function storeLower(p: usize, q: usize, a: v128, e: v128, u: v128, l: v128): void {
+  const zero = f64x2.splat(0);
+  const spa = f64x2.add(v128.bitselect(a, zero, f64x2.gt(a, zero)), l);
+  v128.store(q, f64x2.div(v128.bitselect(f64x2.splat(1.0), e, f64x2.ge(a, zero)), u));
+  v128.store(p, f64x2.add(f64x2.splat(hLo), f64x2.div(spa, f64x2.splat(sharp))));
+}
+
+// clip(t, hLo, hHi) at out[h] (in place) and its slope into slopes[h], one value.
+@inline function clipOne(out: usize, slopes: usize, o: usize): void {
+  store<f64>(out + o, clip(load<f64>(out + o), hLo, hHi));
+  store<f64>(slopes + o, slope);
+}
+
+// clip(t, hLo, hHi) over n values at `out` (in place), slopes into `slopes`. Four units at a
+// time where all four take the lower-corner branch inside the ranges above (two f64x2 whose
+// stages alternate, so that two chains of dependent operations are in flight), then two,
+// one at a time otherwise.
+function clipHiddenSpan(out: usize, slopes: usize, n: i32): void {
+  let h = 0;
+  for (; h + 3 < n; h += 4) {
+    const o = (<usize>h) << 3;
+    const t0 = v128.load(out + o);
+    const t1 = v128.load(out + o + 16);
+    const a0 = hiddenA(t0);
+    const a1 = hiddenA(t1);
+    if (i64x2.all_true(v128.and(lowerLanes(t0, a0), lowerLanes(t1, a1)))) {
+      const e0 = expNegAbs(a0);
+      const e1 = expNegAbs(a1);
+      const u0 = f64x2.add(f64x2.splat(1.0), e0);
+      const u1 = f64x2.add(f64x2.splat(1.0), e1);
+      if (i64x2.all_true(v128.and(log1pLanes(e0, u0), log1pLanes(e1, u1)))) {
+        const l0 = log1pUnit(e0, u0);
+        const l1 = log1pUnit(e1, u1);
+        storeLower(out + o, slopes + o, a0, e0, u0, l0);
+        storeLower(out + o + 16, slopes + o + 16, a1, e1, u1, l1);
+        continue;
+      }
+    }
+    for (let j: usize = 0; j < 32; j += 8) clipOne(out, slopes, o + j);
+  }
+  for (; h + 1 < n; h += 2) {
+    const o = (<usize>h) << 3;
+    const t = v128.load(out + o);
+    const a = hiddenA(t);
+    if (i64x2.all_true(lowerLanes(t, a))) {
+      const e = expNegAbs(a);
+      const u = f64x2.add(f64x2.splat(1.0), e);
+      if (i64x2.all_true(log1pLanes(e, u))) {
+        storeLower(out + o, slopes + o, a, e, u, log1pUnit(e, u));
+        continue;
+      }
+    }
+    clipOne(out, slopes, o);
+    clipOne(out, slopes, o + 8);
+  }
+  if (h < n) clipOne(out, slopes, (<usize>h) << 3);
+}
+
+/** clipHiddenSpan over n values at `out`, slopes at `slopes` (16-byte aligned addresses), for the tests. */
+export function clipHidden(out: usize, slopes: usize, n: i32): void {
+  clipHiddenSpan(out, slopes, n);
+}
+
+/** The port's exp and log1p, for the tests (which compare them with Math.exp and Math.log1p). */
+export function portExp(x: f64): f64 {
+  return fdExp(x);
+}
+
+export function portLog1p(x: f64): f64 {
+  return fdLog1p(x);
 }
 
 /** The mean (range 0) or log-variance (range 1) soft-clip at t, for the tests; its slope by lastSlope(). */
@@ -144,11 +253,6 @@ export function activation(t: f64, range: i32): f64 {
 
 export function lastSlope(): f64 {
   return slope;
-}
-
-/** Addresses of the batch's hidden-layer arrays for the JavaScript activations (after setBatch): 0 A1, 1 D1, 2 A2, 3 D2. */
-export function hiddenArray(which: i32): usize {
-  return which == 0 ? A1 : which == 1 ? D1 : which == 2 ? A2 : D2;
 }
 
 @inline function actMean(t: f64): f64 {
@@ -643,7 +747,7 @@ export function setBatch(B: i32, K: i32, at: usize): void {
 
 // out_r[h] = f_h(bias[h] + out_r[h]) and slopes_r[h] = f_h'(…) for rows r < rows (stride hs):
 // the hidden activations of a whole layer of the batch (JavaScript's soft-clip, or ReLU).
-function hiddenRows(bias: usize, out: usize, slopes: usize, rows: i32, layer: i32): void {
+function hiddenRows(bias: usize, out: usize, slopes: usize, rows: i32): void {
   for (let r = 0; r < rows; r++) {
     const ro = (<usize>r) * hs;
     for (let h = 0; h < H; h++) {
@@ -652,7 +756,10 @@ function hiddenRows(bias: usize, out: usize, slopes: usize, rows: i32, layer: i3
     }
   }
   if (!relu) {
-    jsHidden(layer, rows);
+    for (let r = 0; r < rows; r++) {
+      const ro = (<usize>r) * hs;
+      clipHiddenSpan(out + ro, slopes + ro, H);
+    }
     return;
   }
   for (let r = 0; r < rows; r++) {
@@ -697,7 +804,7 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
   let i = 0;
   for (; i + 1 < B; i += 2) matVecPair(th + oW1, <usize>load<u32>(XADDR + ((<usize>i) << 2)), <usize>load<u32>(XADDR + ((<usize>(i + 1)) << 2)), dx, H, A1 + (<usize>i) * hs, A1 + (<usize>(i + 1)) * hs);
   if (i < B) matVec(th + oW1, <usize>load<u32>(XADDR + ((<usize>i) << 2)), dx, H, A1 + (<usize>i) * hs);
-  hiddenRows(th + ob1, A1, D1, B, 0);
+  hiddenRows(th + ob1, A1, D1, B);
   // The heads' dot products for every point, then point by point their activations, the KL and
   // its ascent gradient (GHEAD; kl sums in kernel.ts's order).
   matVecInputs(th + oWh, A1, hs, H, twoDz, HEAD, z2s, B);
@@ -718,8 +825,8 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
       const jo = (<usize>j) << 3;
       const mu = load<f64>(head + jo);
       const lv = load<f64>(head + ((<usize>(dz + j)) << 3));
-      const e = jsExp(lv);
-      store<f64>(sd + jo, jsExp(0.5 * lv));
+      const e = fdExp(lv);
+      store<f64>(sd + jo, fdExp(0.5 * lv));
       kl += 0.5 * (e + mu * mu - 1 - lv);
       store<f64>(gHead + jo, -bB * mu);
       store<f64>(gHead + ((<usize>(dz + j)) << 3), -bB * 0.5 * (e - 1));
@@ -738,7 +845,7 @@ export function step(B: i32, K: i32, beta: f64, relu_: i32, rowsAt: usize, epsAt
     }
     matVec(th + oW2, z, dz, H, A2 + (<usize>m) * hs);
   }
-  hiddenRows(th + ob2, A2, D2, M, 1);
+  hiddenRows(th + ob2, A2, D2, M);
   // Output pre-activations, two samples at a time.
   matVecInputs(th + oW3, A2, hs, H, dx, PRE, xs, M);
   // Output G = f_μ(W3 h2 + b3), pixel by pixel in kernel.ts's order (residual, sq, dd; b3's

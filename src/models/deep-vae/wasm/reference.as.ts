@@ -1,6 +1,6 @@
 // AssemblyScript source of deep-vae-reference.wasm: the float64 reference's deepElboDraws
 // (src/models/deep-vae/reference.ts, the readable specification) with f64x2 SIMD, bit for
-// bit. Compiled by `node scripts/build-wasm.mjs` (pinned assemblyscript);
+// bit. Compiled by `npm run build:wasm` (pinned assemblyscript);
 // test/engine/wasm-kernel.test.ts checks the committed binary is this source's output and
 // test/convergence/deep-vae-reference-wasm.test.ts that its values and gradients equal the
 // JavaScript reference's bitwise. It shares nothing with the engine's kernel

@@ -1,7 +1,7 @@
 // AssemblyScript source of iwae-oracle.wasm: one Monte Carlo draw of the linear VAE's IWAE
 // bound over a data set and its reparameterised (or DReG) gradient: src/models/linear-vae/
 // iwae-oracle.ts's iwaeDraw (with logWeights and normalise: the readable specification), bit
-// for bit. Compiled by `node scripts/build-wasm.mjs` (pinned assemblyscript);
+// for bit. Compiled by `npm run build:wasm` (pinned assemblyscript);
 // test/convergence/iwae-oracle-wasm.test.ts compares its values and gradients with the
 // JavaScript's bitwise.
 //

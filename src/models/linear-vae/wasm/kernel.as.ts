@@ -1,7 +1,7 @@
 // AssemblyScript source of linear-vae-kernel.wasm: LinearVaeModel.objectiveAndGradient's
 // arithmetic (src/models/linear-vae/engine-model.ts and kernel-parts.ts, the readable
 // specification) with f64x2 SIMD, bit for bit (step), and LinearIwaeModel's (iwaeStep, at
-// the end). Compiled by `node scripts/build-wasm.mjs`
+// the end). Compiled by `npm run build:wasm`
 // (pinned assemblyscript); test/convergence/linear-vae-kernel-wasm.test.ts checks the
 // committed binary is this source's output and that its objective and gradient equal
 // the JS kernel's bitwise.

@@ -1,7 +1,7 @@
 // AssemblyScript source of learned-variance-kernel.wasm: the arithmetic of
 // StochasticLearnedVarianceLinearVae.objectiveAndGradient (src/models/linear-vae/
 // stochastic-learned-variance.ts and kernel-parts.ts, the readable specification) with
-// f64x2 SIMD, bit for bit. Compiled by `node scripts/build-wasm.mjs` (pinned
+// f64x2 SIMD, bit for bit. Compiled by `npm run build:wasm` (pinned
 // assemblyscript); test/convergence/learned-variance-kernel-wasm.test.ts checks its
 // objective and gradient equal the JS kernel's bitwise, test/engine/wasm-kernel.test.ts
 // that the committed binary is this source's output.

@@ -2,7 +2,7 @@
 // exact expected ELBO for many replicas r at once: src/models/linear-vae/oracle.ts's
 // squaredNorm(elboGradient(θ_r, moments, σ_x, β_r)) (fillExpectations with WS,
 // gradientFromScratch, squaredNorm: the readable specification) with f64x2 SIMD, bit for bit.
-// Compiled by `node scripts/build-wasm.mjs` (pinned assemblyscript);
+// Compiled by `npm run build:wasm` (pinned assemblyscript);
 // test/convergence/linear-vae-oracle-wasm.test.ts checks that its norms equal the JavaScript
 // oracle's bitwise.
 //

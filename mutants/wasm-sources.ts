@@ -52,6 +52,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-deep-reference-hidden-clip-sigmoid-sides-swapped',
+    kind: 'gradient',
+    description: "The float64 reference's WebAssembly source (the measurement of ‖∇L‖²), in the hidden layers' soft-clip taken four and two units at a time, swaps the sigmoid's two forms: its hidden slopes, and so the measured gradient, are wrong.",
+    file: 'src/models/deep-vae/wasm/reference.as.ts',
+    find: 'const sg1 = v128.bitselect(e, f64x2.div(v128.bitselect(f64x2.splat(1.0), e, nonNegative), u), far);',
+    replace: 'const sg1 = v128.bitselect(e, f64x2.div(v128.bitselect(e, f64x2.splat(1.0), nonNegative), u), far);',
+    claims: DEEP,
+    ports: true,
+  },
+  {
     id: 'wasm-fdlibm-vector-exp-scale-doubled',
     kind: 'gradient',
     description: "The WebAssembly port of V8's exponential (src/engine/wasm/fdlibm.as.ts), two lanes at a time, builds 2^(k+1) instead of 2^k from the exponent field: every exponential the hidden soft-clip takes there is doubled.",

@@ -99,6 +99,7 @@ describe('WebAssembly kernels', () => {
     const deep = path.join(root, kernels['deep-vae'].source);
     const fdlibm = path.join(root, 'src/engine/wasm/fdlibm.as.ts');
     expect(kernelSourceFiles(deep)).toEqual([deep, fdlibm]);
+    expect(kernelSourceFiles(path.join(root, kernels['deep-vae-reference'].source))).toEqual([path.join(root, kernels['deep-vae-reference'].source), fdlibm]);
     // An edit of the imported file alone changes the hash (so the binary is stale and rebuilt).
     const dir = mkdtempSync(path.join(tmpdir(), 'vae-claims-hash-'));
     try {

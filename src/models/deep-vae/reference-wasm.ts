@@ -12,7 +12,11 @@
  * per point for the encoder heads and the KL (`heads`), which apply
  * reference.ts's own activation functions (`activationSet`) and Math.exp, so
  * every transcendental's bits are V8's, as in the JavaScript reference. Both
- * activations run through the port.
+ * activations run through the port. Except, with the soft-clip: the hidden layers'
+ * units that take softClipWithDerivative's lower corner alone (the usual case) are
+ * computed in the module, with e^x and log1p from src/engine/wasm/fdlibm.as.ts (V8's
+ * fdlibm ported bit for bit, tested against Math.exp and Math.log1p), four or two at a
+ * time; the others still call softClipWithDerivative (`actAt`).
  *
  * One short cut, where no faithful exponential can change a bit: the decoder output's
  * soft-clip (`meanClip`: soft-clip.ts's softClipWithDerivative with s = SOFT_CLIP_SHARPNESS
@@ -48,6 +52,16 @@ interface ActFd {
   fd(x: number, out: Float64Array, at: number): void;
 }
 
+/**
+ * With the soft-clip activation (sharpness SOFT_CLIP_SHARPNESS), its ranges in the hidden layers
+ * and the decoder output, which the module computes itself where it can (`act` is then
+ * softClipWithDerivative on them).
+ */
+export interface SoftClipRanges {
+  hidden: ClipRange;
+  mean: ClipRange;
+}
+
 export interface ActivationFns {
   hidden: ActFd;
   mean: ActFd;
@@ -56,6 +70,7 @@ export interface ActivationFns {
 
 interface ReferenceExports {
   setMeanClip(on: number, s: number, lo: number, hi: number): void;
+  setHiddenClip(on: number, s: number, lo: number, hi: number): void;
   outputSkipped(t: number): number;
   setup(dx: number, H: number, dz: number, n: number, J: number, K: number, stride: number, beta: number, v: number, logNorm: number, theta: number, x: number, eps: number, epsBytes: number, grads: number, values: number, scratch: number): number;
   headArray(which: number): number;
@@ -129,7 +144,7 @@ class WasmDeepReference {
   }
 
   /** reference.ts's deepElboDraws after validation (grads zeroed or not: overwritten). */
-  draws(theta: Float64Array, dims: DeepVaeDims, act: ActivationFns, meanClip: ClipRange | null, x: ArrayLike<number>, n: number, K: number, stride: number, beta: number, v: number, logNorm: number, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array {
+  draws(theta: Float64Array, dims: DeepVaeDims, act: ActivationFns, clips: SoftClipRanges | null, x: ArrayLike<number>, n: number, K: number, stride: number, beta: number, v: number, logNorm: number, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array {
     const { dx, hidden: H, dz } = dims;
     const J = epsList.length;
     const P = theta.length;
@@ -153,8 +168,13 @@ class WasmDeepReference {
     m.set(x.length === n * dx ? x : Array.prototype.slice.call(x, 0, n * dx), xAt / 8);
     epsList.forEach((e, d) => m.set(e.length === n * stride * dz ? e : Array.prototype.slice.call(e, 0, n * stride * dz), (epsAt + d * epsBytes) / 8));
     this.act = act;
-    if (meanClip) this.exports.setMeanClip(1, SOFT_CLIP_SHARPNESS, meanClip.lo, meanClip.hi);
-    else this.exports.setMeanClip(0, 0, 0, 0);
+    if (clips) {
+      this.exports.setMeanClip(1, SOFT_CLIP_SHARPNESS, clips.mean.lo, clips.mean.hi);
+      this.exports.setHiddenClip(1, SOFT_CLIP_SHARPNESS, clips.hidden.lo, clips.hidden.hi);
+    } else {
+      this.exports.setMeanClip(0, 0, 0, 0);
+      this.exports.setHiddenClip(0, 0, 0, 0);
+    }
     try {
       this.exports.run();
     } finally {
@@ -180,12 +200,12 @@ export function deepReferenceSkipsOutput(t: number, range: ClipRange): boolean |
  * `theta` flattened in DEEP_VAE_PARAM_NAMES order), or null where the port is not in
  * use here (cannot load, or VAE_CLAIMS_DEEP_REFERENCE=js): the caller runs JavaScript.
  */
-export function deepElboDrawsWasm(theta: Float64Array, dims: DeepVaeDims, act: ActivationFns, meanClip: ClipRange | null, x: ArrayLike<number>, n: number, K: number, stride: number, beta: number, v: number, logNorm: number, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array | null {
+export function deepElboDrawsWasm(theta: Float64Array, dims: DeepVaeDims, act: ActivationFns, clips: SoftClipRanges | null, x: ArrayLike<number>, n: number, K: number, stride: number, beta: number, v: number, logNorm: number, epsList: readonly ArrayLike<number>[], grads: readonly Float64Array[]): Float64Array | null {
   const module = binary.module();
   if (module === null) return null;
   instance ??= new WasmDeepReference(module);
   try {
-    return instance.draws(theta, dims, act, meanClip, x, n, K, stride, beta, v, logNorm, epsList, grads);
+    return instance.draws(theta, dims, act, clips, x, n, K, stride, beta, v, logNorm, epsList, grads);
   } catch (e) {
     if (e instanceof RangeError && /memory/i.test(e.message)) return null; // memory.grow refused: JavaScript instead
     throw e;

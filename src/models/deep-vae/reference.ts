@@ -118,7 +118,7 @@ export function deepElboDraws(p: DeepVaeParams, o: Omit<DeepElboOptions, 'eps'>,
   const { dims } = o;
   const v = o.decoderStd * o.decoderStd;
   const logNorm = -0.5 * dims.dx * (LOG_2PI + Math.log(v));
-  const port = deepElboDrawsWasm(flattenDeep(p), dims, activationSet(o.activation), o.activation === 'soft-clip' ? MEAN_RANGE : null, o.x, o.n, o.K, o.stride ?? o.K, o.beta ?? 1, v, logNorm, epsList, grads);
+  const port = deepElboDrawsWasm(flattenDeep(p), dims, activationSet(o.activation), o.activation === 'soft-clip' ? { hidden: HIDDEN_RANGE, mean: MEAN_RANGE } : null, o.x, o.n, o.K, o.stride ?? o.K, o.beta ?? 1, v, logNorm, epsList, grads);
   return port ?? deepElboDrawsJs(p, o, epsList, grads);
 }
 

@@ -28,11 +28,17 @@
 //   - the activations (soft-clip, ReLU, identity), e^x and the KL run in JavaScript
 //     (imports env.act, one call per layer of a point, and env.heads, one call per point:
 //     reference-wasm.ts calls reference.ts's own activation functions and Math.exp), so
-//     their bits are V8's, as in the JavaScript reference; except the decoder output's
-//     soft-clip where its one exponential cannot change a bit (outputAct: f = t, f' = 1,
-//     proof in reference-wasm.ts), the usual case, whose other values go to JavaScript
-//     one at a time (env.actAt).
+//     their bits are V8's, as in the JavaScript reference; except
+//       - the decoder output's soft-clip where its one exponential cannot change a bit
+//         (outputAct: f = t, f' = 1, proof in reference-wasm.ts), the usual case, whose other
+//         values go to JavaScript one at a time (env.actAt);
+//       - the hidden layers' soft-clip where it takes softClipWithDerivative's lower corner
+//         alone (hiddenAct, the usual case), computed here four or two units at a time with
+//         e^x and log1p from src/engine/wasm/fdlibm.as.ts (V8's fdlibm, ported bit for bit and
+//         tested against Math.exp and Math.log1p); other units go to JavaScript (env.actAt).
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
+
+import { expNegAbs, log1pLanes, log1pUnit } from '../../../engine/wasm/fdlibm.as';
 
 // kind 0: the hidden activation, 1: the decoder's output (mean) activation, over `count`
 // values at `at`: f in place, f' into `der`.
@@ -61,6 +67,11 @@ let sharp: f64 = 0;
 let mLo: f64 = 0;
 let mHi: f64 = 0;
 const TWO_TO_MINUS_30: f64 = 9.313225746154785e-10;
+// The hidden layers' soft-clip (sharpness, range), when the module computes it (setHiddenClip).
+let hiddenClip: bool = false;
+let hSharp: f64 = 0;
+let hLo: f64 = 0;
+let hHi: f64 = 0;
 // Addresses of the call's inputs and outputs.
 let theta: usize = 0;
 let xData: usize = 0;
@@ -213,6 +224,99 @@ function outputAct(): void {
     if (skipOutput(load<f64>(at))) store<f64>(outd + f8(q), 1);
     else jsActAt(1, at, outd + f8(q));
   }
+}
+
+/**
+ * Whether the hidden activation is soft-clip.ts's softClipWithDerivative with sharpness s on
+ * [lo, hi] (1), computed here where it takes the lower corner alone (hiddenAct), or another
+ * (0: all in JavaScript).
+ */
+export function setHiddenClip(on: i32, s: f64, lo: f64, hi: f64): void {
+  hiddenClip = on != 0;
+  hSharp = s;
+  hLo = lo;
+  hHi = hi;
+}
+
+// a1 = s(t − lo) for the f64x2 t, as softClipWithDerivative computes it.
+@inline function hiddenA1(t: v128): v128 {
+  return f64x2.mul(f64x2.splat(hSharp), f64x2.sub(t, f64x2.splat(hLo)));
+}
+
+// All ones in the lanes of t where softClipWithDerivative takes neither its saturated branch
+// (a1 > 40 and a2 < −40) nor the upper corner (it skips it: a2 < −60 and a2 < a1 − 60), and
+// its lower corner is one of the cases below (−700 ≤ a1 ≤ 40: a1 > 40 is not).
+@inline function lowerCornerLanes(t: v128, a1: v128): v128 {
+  const a2 = f64x2.mul(f64x2.splat(hSharp), f64x2.sub(t, f64x2.splat(hHi)));
+  const saturated = v128.and(f64x2.gt(a1, f64x2.splat(40)), f64x2.lt(a2, f64x2.splat(-40)));
+  const upperSkipped = v128.and(f64x2.lt(a2, f64x2.splat(-60)), f64x2.lt(a2, f64x2.sub(a1, f64x2.splat(60))));
+  const inRange = v128.and(f64x2.le(a1, f64x2.splat(40)), f64x2.ge(a1, f64x2.splat(-700)));
+  return v128.and(v128.andnot(upperSkipped, saturated), inRange);
+}
+
+// softClipWithDerivative's lower corner from a1, e = e^{−|a1|} (Math.exp(−a1) for a1 ≥ 0,
+// Math.exp(a1) below), u = 1 + e and l = log1p(e): sp1 = a1 + l (a1 ≥ 0), l (a1 < 0) or e
+// (a1 < −40); sg1 = 1/u, e/u or e; f = lo + (sp1 − 0)/s into p, f' = sg1 − 0 into q (the
+// skipped upper corner's 0, as there).
+@inline function storeLowerCorner(p: usize, q: usize, a1: v128, e: v128, u: v128, l: v128): void {
+  const zero = f64x2.splat(0);
+  const nonNegative = f64x2.ge(a1, zero);
+  const far = f64x2.lt(a1, f64x2.splat(-40));
+  const sp1 = v128.bitselect(e, v128.bitselect(f64x2.add(a1, l), l, nonNegative), far);
+  const sg1 = v128.bitselect(e, f64x2.div(v128.bitselect(f64x2.splat(1.0), e, nonNegative), u), far);
+  v128.store(p, f64x2.add(f64x2.splat(hLo), f64x2.div(f64x2.sub(sp1, zero), f64x2.splat(hSharp))));
+  v128.store(q, f64x2.sub(sg1, zero));
+}
+
+// The hidden activation over `count` values at `at` (f in place, f' into `der`): with the
+// soft-clip on (setHiddenClip), four units at a time where all four take the lower corner
+// alone (two f64x2 whose stages alternate, two chains of dependent operations in flight), then
+// two; every other unit through JavaScript's softClipWithDerivative (env.actAt). Otherwise the
+// whole layer in JavaScript (env.act). Tested bitwise against the JavaScript reference with
+// pre-activations across every threshold (test/convergence/deep-vae-reference-wasm.test.ts).
+function hiddenAct(at: usize, der: usize, count: i32): void {
+  if (!hiddenClip) {
+    jsAct(0, at, der, count);
+    return;
+  }
+  let q = 0;
+  for (; q + 3 < count; q += 4) {
+    const o = f8(q);
+    const t0 = v128.load(at + o);
+    const t1 = v128.load(at + o + 16);
+    const a0 = hiddenA1(t0);
+    const a1 = hiddenA1(t1);
+    if (i64x2.all_true(v128.and(lowerCornerLanes(t0, a0), lowerCornerLanes(t1, a1)))) {
+      const e0 = expNegAbs(a0);
+      const e1 = expNegAbs(a1);
+      const u0 = f64x2.add(f64x2.splat(1.0), e0);
+      const u1 = f64x2.add(f64x2.splat(1.0), e1);
+      if (i64x2.all_true(v128.and(log1pLanes(e0, u0), log1pLanes(e1, u1)))) {
+        const l0 = log1pUnit(e0, u0);
+        const l1 = log1pUnit(e1, u1);
+        storeLowerCorner(at + o, der + o, a0, e0, u0, l0);
+        storeLowerCorner(at + o + 16, der + o + 16, a1, e1, u1, l1);
+        continue;
+      }
+    }
+    for (let j: usize = 0; j < 32; j += 8) jsActAt(0, at + o + j, der + o + j);
+  }
+  for (; q + 1 < count; q += 2) {
+    const o = f8(q);
+    const t = v128.load(at + o);
+    const a = hiddenA1(t);
+    if (i64x2.all_true(lowerCornerLanes(t, a))) {
+      const e = expNegAbs(a);
+      const u = f64x2.add(f64x2.splat(1.0), e);
+      if (i64x2.all_true(log1pLanes(e, u))) {
+        storeLowerCorner(at + o, der + o, a, e, u, log1pUnit(e, u));
+        continue;
+      }
+    }
+    jsActAt(0, at + o, der + o);
+    jsActAt(0, at + o + 8, der + o + 8);
+  }
+  if (q < count) jsActAt(0, at + f8(q), der + f8(q));
 }
 
 @inline function skipOutput(t: f64): bool {
@@ -699,7 +803,7 @@ export function run(): void {
     dd = ddBlock + f8(slot * S * dx);
     // Encoder forward (noise-free).
     layer(theta + ob1, W1T, xp, dx, H, h1);
-    jsAct(0, h1, h1d, H);
+    hiddenAct(h1, h1d, H);
     // The heads' pre-activations, each a scalar sum over h in order; two latent coordinates at a
     // time (four independent sums, so the adds do not wait on each other), then an odd last one.
     let jh = 0;
@@ -749,7 +853,7 @@ export function run(): void {
         layer(theta + ob2, W2T, z, dz, H, h2 + f8(s * H));
       }
     }
-    jsAct(0, h2, h2d, S * H);
+    hiddenAct(h2, h2d, S * H);
     decoderOutput();
     outputAct();
     // Decoder output's backward pass: residuals, sq and dd output by output (sq sums over i in

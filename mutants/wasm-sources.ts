@@ -22,6 +22,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-linear-vae-iwae-mean-pooling-weights-off',
+    kind: 'gradient',
+    description: "The linear VAE kernel's WebAssembly source, pooling a point's log-weights by their mean (the ELBO objective that iwae-rate's and iwae-bias's falsifiers train), weighs each sample's gradient by 1/(K + 1) instead of 1/K.",
+    file: 'src/models/linear-vae/wasm/kernel.as.ts',
+    find: 'store<f64>(at(omega, k), 1 / <f64>K);',
+    replace: 'store<f64>(at(omega, k), 1 / <f64>(K + 1));',
+    claims: ['iwae-rate', 'iwae-bias'],
+    ports: true,
+  },
+  {
     id: 'wasm-deep-vae-kl-logvar-gradient-no-half',
     kind: 'gradient',
     description: "The deep VAE kernel's WebAssembly source drops the ½ of the KL's log-variance gradient (−(β/B)(σ² − 1) instead of −½(β/B)(σ² − 1)).",

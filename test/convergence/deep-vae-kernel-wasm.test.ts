@@ -10,8 +10,9 @@
  *     with and without a falsifier's gradient bias, parameters small to
  *     overflowing (both branches of the soft-clip, infinities and NaN), one
  *     kernel reused across growing and shrinking batches (its arrays laid out again);
- *   - its e^x and log1p (src/engine/wasm/fdlibm.as.ts) are V8's Math.exp and Math.log1p
- *     bit for bit, at every branch threshold and on a million random doubles;
+ *   - its e^x, log1p and log (src/engine/wasm/fdlibm.as.ts, also the linear VAE kernel's and
+ *     the IWAE oracle's) are V8's Math.exp, Math.log1p and Math.log bit for bit, at every
+ *     branch threshold and on a million random doubles;
  *   - its soft-clips (which skip exponentials that cannot change a bit, and run the
  *     hidden layer two and four units at a time) equal kernel.ts's clipAndSlope
  *     bitwise on every double tried, at both sides of every threshold, in arrays
@@ -124,7 +125,7 @@ describe('deep VAE kernel, WebAssembly SIMD port', () => {
     expect(new DeepVaeKernel(dims, dataFor(3, 0), 0.5).implementation).toBe('wasm-simd');
   });
 
-  it('its e^x and log1p are V8\'s Math.exp and Math.log1p bit for bit', () => {
+  it('its e^x, log1p and log (fdlibm.as.ts, which the linear kernels use too) are V8\'s Math.exp, Math.log1p and Math.log bit for bit', () => {
     const wasm = WasmDeepVaeKernel.create({ dx: 2, hidden: 2, dz: 1 }, deepParamCount({ dx: 2, hidden: 2, dz: 1 }), new Float32Array(2), 0, 1)!;
     const view = new DataView(new ArrayBuffer(8));
     const fromBits = (hi: number, lo: number) => {
@@ -138,13 +139,14 @@ describe('deep VAE kernel, WebAssembly SIMD port', () => {
       for (const [name, port, v8] of [
         ['exp', wasm.exp(x), Math.exp(x)],
         ['log1p', wasm.log1p(x), Math.log1p(x)],
+        ['log', wasm.log(x), Math.log(x)],
       ] as const) {
         if (Object.is(port, v8) || (Number.isNaN(port) && Number.isNaN(v8))) continue;
         if (differences++ === 0) first = `${name}(${x}): ${port} (port) ≠ ${v8} (V8)`;
       }
     };
-    // Every branch threshold of fdlibm's exp and log1p (high words), and the values around them.
-    const highWords = [0x40862e42, 0x3fd62e42, 0x3ff0a2b2, 0x3e300000, 0x3fda827a, 0x3e200000, 0x3c900000, 0xbfd2bec4, 0x43400000, 0x3ff6a09e, 0x3ffffffd, 0x3ff00000, 0x7ff00000];
+    // Every branch threshold of fdlibm's exp, log1p and log (high words), and the values around them.
+    const highWords = [0x40862e42, 0x3fd62e42, 0x3ff0a2b2, 0x3e300000, 0x3fda827a, 0x3e200000, 0x3c900000, 0xbfd2bec4, 0x43400000, 0x3ff6a09e, 0x3ffffffd, 0x3ff00000, 0x7ff00000, 0x00100000, 0x3fe6a09e, 0x3ff6147a, 0x3ff6b851, 0x3feffffe, 0x3ff00001];
     for (const hi of highWords) for (const sign of [0, 0x80000000]) for (const lo of [0, 1, 0xffffffff]) for (const x of neighbours(fromBits((hi | sign) >>> 0, lo), 2)) check(x);
     for (const x of [0, -0, 1, -1, 2, 0.5, -0.5, Math.LN2, 709.78, 709.79, -745.13, -745.14, -708.4, -708.39, 1e-300, Number.MIN_VALUE, Infinity, -Infinity, Number.NaN, Number.MAX_VALUE]) for (const y of neighbours(x, 2)) check(y);
     // A million random doubles: half uniform over magnitudes that reach each branch, half from uniform bit patterns.

@@ -25,12 +25,15 @@ const params: ReplicaParams = {
 const setting: ReplicaSetting = { label: 'port', seed: 5, schedule: { C: 1, alpha: 0 }, batchSize: 4, samples: 3, beta: 1 };
 
 describe('IWAE kernel port check', () => {
-  it('the twin runs the JavaScript kernel; subclasses and JavaScript models have none', () => {
+  it('the twin runs the JavaScript kernel (a port-pooled subclass\'s is that subclass); JavaScript models have none', () => {
     const model = new LinearIwaeModel({ dims, data, sigmaX: 0.7 });
     expect(model.kernelImplementation).toBe('wasm-simd');
     expect(model.javascriptTwin()?.kernelImplementation).toBe('js');
     expect(new LinearIwaeModel({ dims, data, sigmaX: 0.7, kernelImplementation: 'js' }).javascriptTwin()).toBeNull();
-    expect(new MeanLogWeightModel({ dims, data, sigmaX: 0.7 }).javascriptTwin()).toBeNull();
+    const mean = new MeanLogWeightModel({ dims, data, sigmaX: 0.7 }).javascriptTwin();
+    expect(mean).toBeInstanceOf(MeanLogWeightModel);
+    expect(mean!.kernelImplementation).toBe('js');
+    expect(new MeanLogWeightModel({ dims, data, sigmaX: 0.7, kernelImplementation: 'js' }).javascriptTwin()).toBeNull();
   });
 
   it('passes on the engine as it is and says when no port runs', () => {

@@ -191,16 +191,18 @@ describe('linear VAE kernel, WebAssembly SIMD port', () => {
   }
 
   describe('the IWAE bound\'s kernel (LinearIwaeModel)', () => {
-    type Variant = 'learned' | 'fixed variance' | 'fixed mean' | 'DReG' | 'DReG, fixed variance';
-    const VARIANTS: Variant[] = ['learned', 'fixed variance', 'fixed mean', 'DReG', 'DReG, fixed variance'];
+    type Variant = 'learned' | 'fixed variance' | 'fixed mean' | 'DReG' | 'DReG, fixed variance' | 'mean pooling' | 'mean pooling, fixed variance';
+    const VARIANTS: Variant[] = ['learned', 'fixed variance', 'fixed mean', 'DReG', 'DReG, fixed variance', 'mean pooling', 'mean pooling, fixed variance'];
     function iwaeModels(dims: LinearVaeDims, variant: Variant, seed: number, sigmaX = 0.7): { js: LinearIwaeModel; wasm: LinearIwaeModel } {
       const rng = RandomStream.at('linear-vae-kernel-wasm-iwae', seed);
       const opts: LinearIwaeModelOptions = { dims, data: dataFor(dims.dx, seed), sigmaX };
-      if (variant === 'fixed variance' || variant === 'fixed mean' || variant === 'DReG, fixed variance') opts.encoderLogVariance = 0.5 - (seed % 3) * 0.4;
+      if (variant.endsWith('fixed variance') || variant === 'fixed mean') opts.encoderLogVariance = 0.5 - (seed % 3) * 0.4;
       if (variant.startsWith('DReG')) opts.encoderGradient = 'dreg';
       if (variant === 'fixed mean') opts.fixedEncoderMean = { V: Array.from({ length: dims.dz * dims.dx }, () => rng.normal()), c: Array.from({ length: dims.dz }, () => rng.normal()) };
-      const js = new LinearIwaeModel({ ...opts, kernelImplementation: 'js' });
-      const wasm = new LinearIwaeModel(opts);
+      // MeanLogWeightModel (iwae-rate's objective-is-elbo falsifier): the port's mean pooling.
+      const Model = variant.startsWith('mean pooling') ? MeanLogWeightModel : LinearIwaeModel;
+      const js = new Model({ ...opts, kernelImplementation: 'js' });
+      const wasm = new Model(opts);
       expect([js.kernelImplementation, wasm.kernelImplementation]).toEqual(['js', 'wasm-simd']);
       return { js, wasm };
     }
@@ -227,7 +229,7 @@ describe('linear VAE kernel, WebAssembly SIMD port', () => {
           }
         }
       });
-      expect(checked).toBe(4 * 5 * 3 * 3 * 4);
+      expect(checked).toBe(4 * 7 * 3 * 3 * 4);
     });
 
     it('equals the JavaScript kernel bitwise on random shapes and settings (property)', () => {
@@ -277,9 +279,29 @@ describe('linear VAE kernel, WebAssembly SIMD port', () => {
       }
     });
 
-    it('a subclass with its own poolKernel runs the JavaScript kernel (which calls it), and VAE_CLAIMS_LINEAR_VAE_KERNEL=js turns the port off', () => {
+    it('a subclass with a poolKernel the port does not have runs the JavaScript kernel (which calls it), MeanLogWeightModel the port, and VAE_CLAIMS_LINEAR_VAE_KERNEL=js turns the port off', () => {
       const opts = { dims: { dx: 3, dz: 2 }, data: dataFor(3, 1), sigmaX: 1, encoderLogVariance: 0 };
-      expect(new MeanLogWeightModel(opts).kernelImplementation).toBe('js');
+      class MaxPooling extends LinearIwaeModel {
+        protected override poolKernel(logW: Float64Array, K: number, omega: Float64Array): number {
+          let best = 0;
+          for (let k = 0; k < K; k++) if (logW[k] > logW[best]) best = k;
+          omega.fill(0, 0, K);
+          omega[best] = 1;
+          return logW[best];
+        }
+      }
+      class MeanPlusOne extends MeanLogWeightModel {
+        protected override poolKernel(logW: Float64Array, K: number, omega: Float64Array): number {
+          return super.poolKernel(logW, K, omega) + 1;
+        }
+      }
+      expect(new MaxPooling(opts).kernelImplementation).toBe('js');
+      expect(new MaxPooling(opts).javascriptTwin()).toBeNull();
+      expect(new MeanPlusOne(opts).kernelImplementation).toBe('js');
+      expect(new MeanLogWeightModel(opts).kernelImplementation).toBe('wasm-simd');
+      const twin = new MeanLogWeightModel(opts).javascriptTwin();
+      expect(twin).toBeInstanceOf(MeanLogWeightModel);
+      expect(twin!.kernelImplementation).toBe('js');
       const before = process.env.VAE_CLAIMS_LINEAR_VAE_KERNEL;
       process.env.VAE_CLAIMS_LINEAR_VAE_KERNEL = 'js';
       try {

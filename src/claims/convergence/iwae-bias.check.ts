@@ -690,6 +690,10 @@ function engineConformance(c: IwaeBiasConfig, prep: Prepared, eng: EngineArm): {
   for (const dsc of [kernel, autodiff]) if (!dsc.ok) failures.push(describeDiscrepancy(dsc, `the bias point (B = ${n}, K = ${K})`));
   const port = kernelPortAgainstJavaScript(setup, params, setting, `the bias point (B = ${n}, K = ${K})`, ['iwae-bias']);
   if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
+  // The engine-estimator-is-elbo falsifier's engine (MeanLogWeightModel) runs the same port with its mean
+  // pooling: compared with its own JavaScript kernel here, since its expected failure would hide a bug of its own.
+  const elbo = kernelPortAgainstJavaScript({ ...setup, model: new MeanLogWeightModel({ dims: prep.dims, data: prep.x32, sigmaX: c.sigmaX }) }, params, setting, `the bias point, the ELBO estimator's engine`, ['iwae-bias', 'elbo']);
+  if (!elbo.ok) failures.push(`the ELBO estimator's WebAssembly kernel (the falsifier's engine) is not its JavaScript kernel: ${elbo.detail}`);
   const metrics: Record<string, Metric> = {
     engineDeviation: { value: eng.deviation, criterion: `≤ ${KERNEL_TOLERANCE} (kernel vs float64 estimator on identical samples; relative to max(1, ‖·‖∞))` },
     autodiffVsReference: { value: Math.max(autodiff.valueError, autodiff.gradientError), criterion: `≤ ${autodiff.tolerance} (one TF.js step on identical draws, float32)` },
@@ -701,7 +705,7 @@ function engineConformance(c: IwaeBiasConfig, prep: Prepared, eng: EngineArm): {
     assumption: {
       id: 'engine-computes-iwae',
       met: failures.length === 0,
-      detail: `kernel estimator within ${eng.deviation.toExponential(1)} of the float64 estimator on identical samples; one TF.js autodiff step within ${Math.max(autodiff.valueError, autodiff.gradientError).toExponential(1)} of the reference; ${port.detail}`,
+      detail: `kernel estimator within ${eng.deviation.toExponential(1)} of the float64 estimator on identical samples; one TF.js autodiff step within ${Math.max(autodiff.valueError, autodiff.gradientError).toExponential(1)} of the reference; ${port.detail}; the ELBO estimator's engine: ${elbo.detail}`,
     },
   };
 }

@@ -404,7 +404,11 @@ interface Conformance {
 /** Engine conformance at seed 0's initial and final points of every arm (see iwae-conformance.ts). */
 function engineConformance(claimId: string, c: IwaeRateConfig, run: GroupRun, ctx: Pick<ClaimContext, 'masterSeed' | 'data'>): Conformance {
   const { masterSeed } = ctx;
-  const setup = setupFor(c, dataFor(claimId, c, ctx));
+  const data = dataFor(claimId, c, ctx);
+  const setup = setupFor(c, data);
+  // The objective-is-elbo falsifier's engine (MeanLogWeightModel) runs the same port with its mean pooling:
+  // compared with its own JavaScript kernel here, since its expected failure would hide a bug of its own.
+  const elboSetup = setupFor({ ...c, objective: 'elbo' }, data);
   const notes: string[] = [];
   const failures: string[] = [];
   const metrics: Record<string, Metric> = {};
@@ -424,6 +428,8 @@ function engineConformance(claimId: string, c: IwaeRateConfig, run: GroupRun, ct
       const port = kernelPortAgainstJavaScript(setup, params, setting, where, [masterSeed, claimId, a]);
       if (a === 0 && where.startsWith('the initial')) notes.push(`Kernel port: ${port.detail}.`);
       if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
+      const elbo = kernelPortAgainstJavaScript(elboSetup, params, setting, `${where}, the ELBO objective's engine`, [masterSeed, claimId, a, 'elbo']);
+      if (!elbo.ok) failures.push(`the ELBO objective's WebAssembly kernel (the falsifier's engine) is not its JavaScript kernel: ${elbo.detail}`);
     }
   });
   metrics.kernelVsReference = { value: kernelErr, criterion: '≤ 1e-8 (identical draws; relative to max(1, ‖∇‖∞))' };

@@ -1,17 +1,17 @@
-// AssemblyScript, imported by the WebAssembly kernels that need e^x and log1p (not a module of
-// its own): deep-vae/wasm/kernel.as.ts and deep-vae/wasm/reference.as.ts. A kernel's source
-// hash covers the files it imports (src/engine/wasm-kernel.ts's kernelSourceHash).
+// AssemblyScript, imported by the WebAssembly kernels that need e^x, log1p or log (not a module
+// of its own): deep-vae/wasm/{kernel,reference}.as.ts, linear-vae/wasm/{kernel,iwae-oracle}.as.ts.
+// A kernel's source hash covers the files it imports (src/engine/wasm-kernel.ts's kernelSourceHash).
 //
-// V8's Math.exp and Math.log1p, bit for bit, in WebAssembly.
+// V8's Math.exp, Math.log1p and Math.log, bit for bit, in WebAssembly.
 //
-// V8 computes both with its port of fdlibm (v8/src/base/ieee754.cc; fdlibm is Copyright (C)
+// V8 computes all three with its port of fdlibm (v8/src/base/ieee754.cc; fdlibm is Copyright (C)
 // 1993 by Sun Microsystems, Inc., "Permission to use, copy, modify, and distribute this software
 // is freely granted, provided that this notice is preserved"). The functions below follow the
 // same algorithm with the same constants and the same order of every operation, so each result
 // is the double V8 returns: WebAssembly's f64 arithmetic is IEEE 754 binary64 with
 // round-to-nearest, like the C it was compiled from, and binaryen does not reassociate floating
-// point. That is a claim about V8, not a proof, so it is tested: bitwise against Math.exp and
-// Math.log1p at every branch threshold and on a million random doubles
+// point. That is a claim about V8, not a proof, so it is tested: bitwise against Math.exp,
+// Math.log1p and Math.log at every branch threshold and on a million random doubles
 // (test/convergence/deep-vae-kernel-wasm.test.ts). The point is speed: a call out to
 // JavaScript costs more than the function, and a layer of soft-clips can run two units at a
 // time (expNegAbs, log1pUnit below).
@@ -164,6 +164,66 @@ export function fdLog1p(x: f64): f64 {
   return <f64>k * LN2_HI - ((hfsq - (s * (hfsq + R) + (<f64>k * LN2_LO + c))) - f);
 }
 
+
+// log(x): x = 2^k(1 + f) with √2/2 < 1 + f < √2; log(1 + f) = 2s + s·R(s²), s = f/(2 + f), R
+// split into odd and even parts (t1, t2: a Remez fit, error < 2⁻⁵⁸·⁴⁵); then + k·ln2.
+const LG1: f64 = 6.666666666666735130e-01; // 0x3FE55555 55555593
+const LG2: f64 = 3.999999999940941908e-01; // 0x3FD99999 9997FA04
+const LG3: f64 = 2.857142874366239149e-01; // 0x3FD24924 94229359
+const LG4: f64 = 2.222219843214978396e-01; // 0x3FCC71C5 1D8E78AF
+const LG5: f64 = 1.818357216161805012e-01; // 0x3FC74664 96CB03DE
+const LG6: f64 = 1.531383769920937332e-01; // 0x3FC39A09 D078C69F
+const LG7: f64 = 1.479819860511658591e-01; // 0x3FC2F112 DF3E5244
+const TWO_TO_54: f64 = 1.80143985094819840000e+16; // 0x43500000 00000000
+
+export function fdLog(x: f64): f64 {
+  let hx = highWord(x);
+  let k: i32 = 0;
+  if (hx < 0x00100000) {
+    // x < 2⁻¹⁰²² (negative x included): ±0, negative, or subnormal (scaled up).
+    if (((hx & 0x7FFFFFFF) | <i32>(<u32>reinterpret<u64>(x))) == 0) return -Infinity;
+    if (hx < 0) return NaN;
+    k -= 54;
+    x *= TWO_TO_54;
+    hx = highWord(x);
+  }
+  if (hx >= 0x7FF00000) return x + x;
+  k += (hx >> 20) - 1023;
+  hx &= 0x000FFFFF;
+  let i = (hx + 0x95F64) & 0x100000;
+  x = withHighWord(x, hx | (i ^ 0x3FF00000)); // x or x/2 normalised
+  k += i >> 20;
+  const f = x - 1.0;
+  if ((0x000FFFFF & (2 + hx)) < 3) {
+    // −2⁻²⁰ ≤ f < 2⁻²⁰.
+    if (f == 0.0) {
+      if (k == 0) return 0.0;
+      const dk = <f64>k;
+      return dk * LN2_HI + dk * LN2_LO;
+    }
+    const R = f * f * (0.5 - 0.33333333333333333 * f);
+    if (k == 0) return f - R;
+    const dk = <f64>k;
+    return dk * LN2_HI - ((R - dk * LN2_LO) - f);
+  }
+  const s = f / (2.0 + f);
+  const dk = <f64>k;
+  const z = s * s;
+  i = hx - 0x6147A;
+  const w = z * z;
+  const j = 0x6B851 - hx;
+  const t1 = w * (LG2 + w * (LG4 + w * LG6));
+  const t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+  i |= j;
+  const R = t2 + t1;
+  if (i > 0) {
+    const hfsq = 0.5 * f * f;
+    if (k == 0) return f - (hfsq - s * (hfsq + R));
+    return dk * LN2_HI - ((hfsq - (s * (hfsq + R) + dk * LN2_LO)) - f);
+  }
+  if (k == 0) return f - s * (f - R);
+  return dk * LN2_HI - ((s * (f - R) - dk * LN2_LO) - f);
+}
 
 // ---- Two lanes at a time (f64x2) ----
 // fdExp's and fdLog1p's operations lane by lane, their branches as selects, inside the ranges

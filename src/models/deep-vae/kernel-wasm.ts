@@ -32,6 +32,7 @@ interface KernelExports {
   clipHidden(out: number, slopes: number, n: number): void;
   portExp(x: number): number;
   portLog1p(x: number): number;
+  portLog(x: number): number;
   setup(dx: number, H: number, dz: number, sharp: number, hLo: number, hHi: number, mLo: number, mHi: number, vLo: number, vHi: number, logNorm: number, invVar: number, theta: number, grad: number, data: number, scratch: number): void;
   step(B: number, K: number, beta: number, relu: number, rowsAt: number, epsAt: number, P: number): number;
 }
@@ -128,13 +129,17 @@ export class WasmDeepVaeKernel {
     return { values: this.f64.slice(at / 8, at / 8 + ts.length), slopes: this.f64.slice(slopesAt / 8, slopesAt / 8 + ts.length) };
   }
 
-  /** The module's e^x and log1p (src/engine/wasm/fdlibm.as.ts), for the tests. */
+  /** The module's e^x, log1p and log (src/engine/wasm/fdlibm.as.ts: every kernel's that uses them), for the tests. */
   exp(x: number): number {
     return this.exports.portExp(x);
   }
 
   log1p(x: number): number {
     return this.exports.portLog1p(x);
+  }
+
+  log(x: number): number {
+    return this.exports.portLog(x);
   }
 
   /** The module's mean (range 'mean') or log-variance soft-clip at t and its slope, for the tests. */

@@ -23,6 +23,11 @@ export class MeanLogWeightModel extends LinearIwaeModel {
     return logW.mul(inputs.sampleWeight.mul(B)).sum(2) as tf.Tensor2D; // (1/K) Σ_k log w_k per point
   }
 
+  /** The port pools by the mean too (flag 8 of its iwaeStep), while poolKernel is this class's. */
+  protected override portPooling(): 'log-mean-exp' | 'mean' | null {
+    return this.poolKernel === MeanLogWeightModel.prototype.poolKernel ? 'mean' : null;
+  }
+
   protected override poolKernel(logW: Float64Array, K: number, omega: Float64Array): number {
     let sum = 0;
     for (let k = 0; k < K; k++) {

@@ -112,10 +112,12 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
   private readonly work = new Map<number, Work>();
   /** The WebAssembly port of objectiveAndGradient (kernel-wasm.ts, the same bits), or null: the JavaScript kernel runs. */
   private readonly wasm: WasmLinearVaeKernel | null;
+  /** The port's pooling of this model's poolKernel (portPooling), or null. */
+  private readonly pooling: 'log-mean-exp' | 'mean' | null;
   /**
    * Which implementation objectiveAndGradient runs: the WebAssembly port where it loads
-   * (kernelImplementation 'auto') and poolKernel is this class's own (a subclass that
-   * pools otherwise runs the JavaScript kernel, which calls its poolKernel).
+   * (kernelImplementation 'auto') and the port has this model's poolKernel (portPooling;
+   * a subclass that pools otherwise runs the JavaScript kernel, which calls its poolKernel).
    */
   readonly kernelImplementation: LinearVaeKernelImplementation;
   private readonly options: LinearIwaeModelOptions;
@@ -150,8 +152,8 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
     this.noV = new Float64Array(dz * dx);
     this.noC = new Float64Array(dz);
     this.paramShapes = shapes;
-    const ownPooling = this.poolKernel === LinearIwaeModel.prototype.poolKernel;
-    this.wasm = opts.kernelImplementation === 'js' || !ownPooling ? null : WasmLinearVaeKernel.create(opts.dims, this.elbo.data, opts.sigmaX);
+    this.pooling = this.portPooling();
+    this.wasm = opts.kernelImplementation === 'js' || this.pooling === null ? null : WasmLinearVaeKernel.create(opts.dims, this.elbo.data, opts.sigmaX);
     this.kernelImplementation = this.wasm === null ? 'js' : 'wasm-simd';
   }
 
@@ -161,9 +163,20 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
    * bug in the JavaScript kernel alone would otherwise pass unseen while the port runs.
    */
   javascriptTwin(): LinearIwaeModel | null {
-    // A subclass (its own objective or pooling) has no twin here: it runs JavaScript or must be compared as itself.
-    if (this.wasm === null || Object.getPrototypeOf(this) !== LinearIwaeModel.prototype) return null;
-    return new LinearIwaeModel({ ...this.options, kernelImplementation: 'js' });
+    // A subclass runs the port only with a pooling the port has (portPooling), and its twin is the same class.
+    if (this.wasm === null) return null;
+    const Model = this.constructor as new (opts: LinearIwaeModelOptions) => LinearIwaeModel;
+    return new Model({ ...this.options, kernelImplementation: 'js' });
+  }
+
+  /**
+   * How the WebAssembly port pools a point's K log-weights to run this model's poolKernel:
+   * 'log-mean-exp' (this class's), 'mean' (MeanLogWeightModel's), or null where it has no such
+   * pooling (then the JavaScript kernel runs, calling poolKernel). A subclass whose poolKernel
+   * the port has says so by overriding this.
+   */
+  protected portPooling(): 'log-mean-exp' | 'mean' | null {
+    return this.poolKernel === LinearIwaeModel.prototype.poolKernel ? 'log-mean-exp' : null;
   }
 
   /** The standard deviation of the N(0, s²) initialisation of W and V (the others start at 0). */
@@ -277,6 +290,7 @@ export class LinearIwaeModel implements BatchedModel<LinearVaeStepInputs>, Repli
         s: this.encoderLogVariance === null ? params.s : null,
         fixedLogVariance: this.encoderLogVariance ?? 0,
         dreg: this.encoderGradient === 'dreg',
+        meanPool: this.pooling === 'mean',
       };
       return this.wasm.iwaeObjectiveAndGradient(params, settings, replica, streams, grad);
     }

@@ -7,7 +7,7 @@
  * Why: the IWAE claims' float64 reference is this draw over the whole data set, twice per
  * antithetic pair, at every measurement: about half of iwae-rate's time at the full tier, in
  * JavaScript. The port runs the same scalar loops as WebAssembly (no bounds checks, every value
- * in a local), e^x and log x through imports of V8's Math.exp and Math.log.
+ * in a local), e^x and log x V8's Math.exp and Math.log bit for bit (src/engine/wasm/fdlibm.as.ts).
  *
  * The binary (wasm/iwae-oracle.wasm, committed; `npm run build:wasm` rebuilds it) is loaded
  * beside this file. Where it cannot load, or with VAE_CLAIMS_IWAE_ORACLE=js (the mutation suite
@@ -65,7 +65,7 @@ class WasmIwaeOracle {
   private readonly exports: IwaeOracleExports;
 
   constructor(module: WebAssembly.Module) {
-    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log: Math.log } }).exports as unknown as IwaeOracleExports;
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as IwaeOracleExports;
   }
 
   draw(p: LinearVaeParams, o: IwaeDrawCall, g: LinearVaeParams): number {
@@ -118,7 +118,7 @@ class WasmDecoderBlocks {
   private readonly exports: IwaeOracleExports;
 
   constructor(module: WebAssembly.Module) {
-    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log: Math.log } }).exports as unknown as IwaeOracleExports;
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as IwaeOracleExports;
   }
 
   /** Fills biases (L × d), gaps (L) and anchor (d + 1), which start at 0. */

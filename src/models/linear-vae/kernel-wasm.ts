@@ -10,7 +10,7 @@
  * exactly the values the JavaScript kernel draws (the two streams are separate,
  * so drawing each stream's values in one run changes none), straight into the
  * module's memory; so do the exponentials (e^{s/2}, e^s: Math.exp's bits; the IWAE
- * weights' e^x and log x are Math.exp and Math.log, imported). The
+ * weights' e^x and log x are Math.exp's and Math.log's bits: src/engine/wasm/fdlibm.as.ts). The
  * parameters are copied in (float32 widened to float64, exact), the data once.
  *
  * The binary (wasm/linear-vae-kernel.wasm, committed; `npm run build:wasm`
@@ -46,6 +46,8 @@ export interface IwaeStepSettings {
   s: Float32Array | null;
   fixedLogVariance: number;
   dreg: boolean;
+  /** The log-weights pooled by their mean (MeanLogWeightModel: the ELBO) instead of log-mean-exp. */
+  meanPool: boolean;
 }
 
 const binary = wasmKernelBinary(new URL('./wasm/linear-vae-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LINEAR_VAE_KERNEL', { name: 'linear-vae', source: new URL('./wasm/kernel.as.ts', import.meta.url) });
@@ -103,7 +105,7 @@ export class WasmLinearVaeKernel {
     const { dx, dz } = dims;
     this.memory = new WebAssembly.Memory({ initial: 1 });
     // e^x and log x for the IWAE step's weights: V8's Math.exp and Math.log, as the JavaScript kernel's.
-    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory, exp: Math.exp, log: Math.log } }).exports as unknown as KernelExports;
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
     const dataAt = BASE + align16(this.exports.layoutBytes(dx, dz));
     this.drawsAt = dataAt + align16(8 * data.length);
     this.exports.setup(dx, dz, logNorm, invVar, BASE, dataAt);
@@ -173,7 +175,7 @@ export class WasmLinearVaeKernel {
       f64[std + j] = Math.exp(0.5 * sj);
       halfSumS += 0.5 * sj;
     }
-    const flags = (s !== null ? 1 : 0) | (settings.dreg ? 2 : 0) | (settings.fixedEncoderMean ? 4 : 0);
+    const flags = (s !== null ? 1 : 0) | (settings.dreg ? 2 : 0) | (settings.fixedEncoderMean ? 4 : 0) | (settings.meanPool ? 8 : 0);
     const objective = this.exports.iwaeStep(B, K, flags, this.iwae.v, this.iwae.logNorm, halfSumS, rowsAt, epsAt, workAt);
     const views = this.gradViews;
     grad.W.set(views[0]);

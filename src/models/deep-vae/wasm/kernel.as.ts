@@ -27,7 +27,7 @@
 //   - every scalar expression keeps kernel.ts's order of operations.
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
 
-import { expNegAbs, fdExp, fdLog1p, log1pLanes, log1pUnit } from '../../../engine/wasm/fdlibm.as';
+import { expNegAbs, fdExp, fdLog, fdLog1p, log1pLanes, log1pUnit } from '../../../engine/wasm/fdlibm.as';
 
 
 // Dimensions, soft-clip constants and addresses, set once by setup().
@@ -237,13 +237,17 @@ export function clipHidden(out: usize, slopes: usize, n: i32): void {
   clipHiddenSpan(out, slopes, n);
 }
 
-/** The port's exp and log1p, for the tests (which compare them with Math.exp and Math.log1p). */
+/** The port's exp, log1p and log, for the tests (which compare them with Math.exp and Math.log1p). */
 export function portExp(x: f64): f64 {
   return fdExp(x);
 }
 
 export function portLog1p(x: f64): f64 {
   return fdLog1p(x);
+}
+
+export function portLog(x: f64): f64 {
+  return fdLog(x);
 }
 
 /** The mean (range 0) or log-variance (range 1) soft-clip at t, for the tests; its slope by lastSlope(). */

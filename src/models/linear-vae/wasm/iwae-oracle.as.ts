@@ -9,13 +9,13 @@
 // operation the specification's (a·b + c rounded twice: no fused multiply-add without relaxed
 // SIMD, not enabled; binaryen does not reassociate floating point), accumulators started where
 // the specification starts them (0, −∞, c_j, b_i); e^x and log x are V8's Math.exp and Math.log
-// (imports), and so is the maximum (f64.max and Math.max agree: NaN if either is, +0 over −0).
+// bit for bit (src/engine/wasm/fdlibm.as.ts, V8's fdlibm ported and tested against them), and
+// so is the maximum (f64.max and Math.max agree: NaN if either is, +0 over −0).
 // The point-independent constants (e^{s_j/2}, Σ_j s_j/2, the Gaussian's log normaliser, 1/2v,
 // 1/v) are computed by JavaScript with the specification's expressions and passed in.
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
 
-@external("env", "exp") declare function jsExp(x: f64): f64;
-@external("env", "log") declare function jsLog(x: f64): f64;
+import { fdExp, fdLog } from '../../../engine/wasm/fdlibm.as';
 
 @inline function f(base: usize, i: i32): usize {
   return base + ((<usize>i) << 3);
@@ -91,12 +91,12 @@ export function draw(dx: i32, dz: i32, n: i32, K: i32, stride: i32, power: f64, 
     for (let k = 0; k < K; k++) mx = max<f64>(mx, power * load<f64>(f(logW, k)));
     let sum: f64 = 0;
     for (let k = 0; k < K; k++) {
-      const o = jsExp(power * load<f64>(f(logW, k)) - mx);
+      const o = fdExp(power * load<f64>(f(logW, k)) - mx);
       store<f64>(f(omega, k), o);
       sum += o;
     }
     for (let k = 0; k < K; k++) store<f64>(f(omega, k), load<f64>(f(omega, k)) / sum);
-    value += (mx + jsLog(sum / <f64>K)) / power;
+    value += (mx + fdLog(sum / <f64>K)) / power;
     for (let j = 0; j < dz; j++) store<f64>(f(H, j), 0);
     for (let k = 0; k < K; k++) {
       const om = load<f64>(f(omega, k));
@@ -184,8 +184,8 @@ export function decoderBlocks(dx: i32, dz: i32, n: i32, L: i32, KsAt: usize, pow
     for (let k = 0; k < Kmax; k++) {
       const blk = k / K0;
       const lw = load<f64>(f(logW, k));
-      const wp = jsExp(power * lw - shift);
-      const wk = useCv ? jsExp(lw - logZ) : 0;
+      const wp = fdExp(power * lw - shift);
+      const wk = useCv ? fdExp(lw - logZ) : 0;
       store<f64>(f(Wp, blk), load<f64>(f(Wp, blk)) + wp);
       store<f64>(f(W1, blk), load<f64>(f(W1, blk)) + wk);
       const o = blk * d;
@@ -246,7 +246,7 @@ export function decoderBlocks(dx: i32, dz: i32, n: i32, L: i32, KsAt: usize, pow
           if (useCv) est -= load<f64>(f(Acv, o + t)) / Kf;
           store<f64>(f(bias, t), load<f64>(f(bias, t)) + est * scale);
         }
-        const bound = (shift + jsLog(wpb / Kf)) / power;
+        const bound = (shift + fdLog(wpb / Kf)) / power;
         let gap = logZ - bound;
         if (useCv) gap += load<f64>(f(W1, bl)) / Kf - 1;
         store<f64>(f(gaps, level), load<f64>(f(gaps, level)) + gap * scale);

@@ -27,6 +27,8 @@
 // e^x stays in JavaScript (kernel-wasm.ts passes e^{s/2} and e^s): V8's bits.
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
 
+import { fdExp, fdLog } from '../../../engine/wasm/fdlibm.as';
+
 let dx: i32 = 0;
 let dz: i32 = 0;
 let logNorm: f64 = 0;
@@ -313,22 +315,22 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
 // (src/models/linear-vae/iwae-engine-model.ts), bit for bit by the same rules as step():
 // the decoder two coordinates q at a time, Σ_q W_qj e_kq two coordinates j at a time
 // (spare lane for an odd dz), every sum over coordinates or samples scalar and in order,
-// e^x and log x from JavaScript (imports), every scalar expression in the JavaScript order.
-
-@external("env", "exp") declare function jsExp(x: f64): f64;
-@external("env", "log") declare function jsLog(x: f64): f64;
+// e^x and log x V8's Math.exp and Math.log bit for bit (src/engine/wasm/fdlibm.as.ts, V8's
+// fdlibm ported and tested against them), every scalar expression in the JavaScript order.
 
 /**
  * One IWAE step on the draws at rowsAt / epsAt, with work arrays from `work` (z K·dz,
  * e K·dx, logW K, omega K, wte 2 + dz, each 16-byte aligned). The encoder mean is read
  * from the parameter blocks V and c (JavaScript writes a fixed encoder mean there);
  * flags: 1 the log-variances train (∂s), 2 DReG encoder gradient, 4 the encoder mean
- * is fixed (no ∂V, ∂c). std holds e^{s/2}; halfSumS = Σ_j s_j/2 in order; v = σ².
+ * is fixed (no ∂V, ∂c), 8 the log-weights pooled by their mean (MeanLogWeightModel's
+ * poolKernel: the ELBO, ω_k = 1/K) instead of log-mean-exp. std holds e^{s/2}; halfSumS = Σ_j s_j/2 in order; v = σ².
  */
 export function iwaeStep(B: i32, K: i32, flags: i32, v: f64, logNormV: f64, halfSumS: f64, rowsAt: usize, epsAt: usize, work: usize): f64 {
   const learned = (flags & 1) != 0;
   const dreg = (flags & 2) != 0;
   const fixedMean = (flags & 4) != 0;
+  const meanPool = (flags & 8) != 0;
   const fB = <f64>B;
   const zStride = (<usize>dz) << 3;
   const xStride = (<usize>dx) << 3;
@@ -397,17 +399,27 @@ export function iwaeStep(B: i32, K: i32, flags: i32, v: f64, logNormV: f64, half
       }
       store<f64>(at(logW, k), -0.5 * sq / v + logNormV - 0.5 * zz + halfSumS + 0.5 * ee);
     }
-    // poolKernel.
-    let maxLogW: f64 = -Infinity;
-    for (let k = 0; k < K; k++) if (load<f64>(at(logW, k)) > maxLogW) maxLogW = load<f64>(at(logW, k));
-    let total: f64 = 0;
-    for (let k = 0; k < K; k++) {
-      const o = jsExp(load<f64>(at(logW, k)) - maxLogW);
-      store<f64>(at(omega, k), o);
-      total += o;
+    if (meanPool) {
+      // MeanLogWeightModel's poolKernel (iwae-elbo-objective.ts).
+      let sum: f64 = 0;
+      for (let k = 0; k < K; k++) {
+        sum += load<f64>(at(logW, k));
+        store<f64>(at(omega, k), 1 / <f64>K);
+      }
+      objective += sum / <f64>K / fB;
+    } else {
+      // poolKernel.
+      let maxLogW: f64 = -Infinity;
+      for (let k = 0; k < K; k++) if (load<f64>(at(logW, k)) > maxLogW) maxLogW = load<f64>(at(logW, k));
+      let total: f64 = 0;
+      for (let k = 0; k < K; k++) {
+        const o = fdExp(load<f64>(at(logW, k)) - maxLogW);
+        store<f64>(at(omega, k), o);
+        total += o;
+      }
+      for (let k = 0; k < K; k++) store<f64>(at(omega, k), load<f64>(at(omega, k)) / total);
+      objective += (maxLogW + fdLog(total) - fdLog(<f64>K)) / fB;
     }
-    for (let k = 0; k < K; k++) store<f64>(at(omega, k), load<f64>(at(omega, k)) / total);
-    objective += (maxLogW + jsLog(total) - jsLog(<f64>K)) / fB;
     for (let k = 0; k < K; k++) {
       const zk = at(zw, k * dz);
       const ek = at(ew, k * dx);

@@ -112,6 +112,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-learned-variance-noise-mean-scale-off',
+    kind: 'gradient',
+    description: "The learned-variance kernel's WebAssembly source draws each point's mean noise ē with standard deviation 1/√(K − 1) instead of 1/√K (the K samples' sufficient statistics from the wrong law): the stochastic gradient is no longer the K-sample one.",
+    file: 'src/models/linear-vae/wasm/learned-variance.as.ts',
+    find: 'const sk = 1 / sqrt<f64>(<f64>K);',
+    replace: 'const sk = 1 / sqrt<f64>(<f64>(K - 1));',
+    claims: ['d23-figure-1'],
+    ports: true,
+  },
+  {
     id: 'wasm-learned-variance-scale-gradient-doubled',
     kind: 'gradient',
     description: "The learned-variance linear VAE kernel's WebAssembly source uses w/v instead of w/(2v) in the data term of ∂s (the encoder log-variance).",

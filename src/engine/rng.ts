@@ -92,6 +92,25 @@ export class RandomStream {
     return out;
   }
 
+  /**
+   * The generator's state (s0's high and low halves, then s1's) into out[at..at + 4), and back
+   * (setGeneratorState): for a WebAssembly port that draws this stream's uniforms itself, with
+   * next()'s arithmetic, and hands the state back. Box–Muller's spare normal is not part of it.
+   */
+  generatorState(out: Int32Array, at: number): void {
+    out[at] = this.s01;
+    out[at + 1] = this.s00;
+    out[at + 2] = this.s11;
+    out[at + 3] = this.s10;
+  }
+
+  setGeneratorState(from: Int32Array, at: number): void {
+    this.s01 = from[at];
+    this.s00 = from[at + 1];
+    this.s11 = from[at + 2];
+    this.s10 = from[at + 3];
+  }
+
   /** Uniform on [0, 1): a multiple of 2⁻⁵³ from two outputs. */
   uniform(): number {
     const hi = this.next() & MASK26;

@@ -15,7 +15,8 @@
  *   - Adam trajectories through KernelTrainer (a batch mixing B, K, β and fixed σ²) are bitwise equal.
  * The committed binary is what the pinned compiler makes of the source (test/engine/wasm-kernel.test.ts).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { CounterNormalStream } from '../../src/engine/counter-normals.ts';
 import { useBackend } from '../../src/engine/backend.ts';
 import { deriveSeed, RandomStream } from '../../src/engine/rng.ts';
 import { replicaStreams, type ReplicaSetting } from '../../src/engine/replica.ts';
@@ -62,7 +63,7 @@ function difference(js: StochasticLearnedVarianceLinearVae, wasm: StochasticLear
     for (let i = 0; i < gJs[name].length; i++) if (!Object.is(gJs[name][i], gWasm[name][i])) return `∂${name}[${i}] ${gJs[name][i]} (js) ≠ ${gWasm[name][i]} (wasm)`;
   }
   // The same draws consumed: the streams' next values agree.
-  if (sJs.data.uniform() !== sWasm.data.uniform() || sJs.noise.normal() !== sWasm.noise.normal()) return 'the streams are left in different states';
+  if (sJs.data.uniform() !== sWasm.data.uniform() || sJs.noise.normal() !== sWasm.noise.normal() || sJs.noise.uniform() !== sWasm.noise.uniform()) return 'the streams are left in different states';
   return null;
 }
 
@@ -113,6 +114,25 @@ describe('learned-variance linear VAE kernel, WebAssembly SIMD port', () => {
       }
     });
     expect(checked).toBe(7 * 3 * 4 * 3 * 4 * 2);
+  });
+
+  it('draws the noise statistics as the JavaScript does where the module stops: refilled normals (many rejections) and points left to JavaScript (one degree of freedom)', () => {
+    // K = 3: χ²(2) and χ²(1) (H = 2; the latter left to JavaScript: `normal() ** 2`), or χ²(2) alone
+    // (H = 1), Marsaglia–Tsang at a = 1 rejecting some of its normals: with B = 10,000 the module's
+    // normals drawn ahead (64 to spare) run out and are refilled.
+    const peek = vi.spyOn(CounterNormalStream.prototype, 'peekNormals');
+    try {
+      for (const H of [1, 2]) {
+        const { js, wasm } = models(4, H, 40 + H, [null]);
+        for (let seed = 0; seed < 6; seed++) {
+          peek.mockClear();
+          expect(difference(js, wasm, { B: 10_000, K: 3, beta: 1, scale: 0.5, seed: 500 + seed, index: 0 }), `H = ${H}, seed ${seed}`).toBeNull();
+          if (H === 1) expect(peek.mock.calls.length, 'a refill of the normals drawn ahead').toBeGreaterThan(1);
+        }
+      }
+    } finally {
+      peek.mockRestore();
+    }
   });
 
   it('equals it at the claim\'s sizes (D = 10, H = 2, K = 100, B = 2000) over many draws', () => {

@@ -23,13 +23,16 @@
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE } from '../../engine/wasm-kernel.ts';
-import { drawNoiseStatisticsBatch } from './noise-statistics.ts';
+import { CounterNormalStream } from '../../engine/counter-normals.ts';
+import type { RandomStream } from '../../engine/rng.ts';
+import { drawNoiseStatistics, drawNoiseStatisticsBatch, noiseNormalsPerPoint } from './noise-statistics.ts';
 
 interface KernelExports {
   layoutBytes(D: number, H: number): number;
   setup(D: number, H: number, at: number, data: number): void;
   address(which: number): number;
   step(B: number, w: number, v: number, beta: number, rowsAt: number, ebarAt: number, MAt: number): void;
+  drawStatistics(K: number, H: number, B: number, from: number, normals: number, count: number, state: number, ebarAt: number, MAt: number, work: number): number;
 }
 
 const binary = wasmKernelBinary(new URL('./wasm/learned-variance-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LEARNED_VARIANCE_KERNEL', { name: 'learned-variance', source: new URL('./wasm/learned-variance.as.ts', import.meta.url) });
@@ -47,6 +50,7 @@ export class WasmLearnedVarianceKernel {
   private gradViews: Float64Array[] = [];
   private readonly drawsAt: number;
   private capacity = 0;
+  private normalsCapacity = 0;
   private readonly work: Float64Array;
   private readonly dataRows: number;
 
@@ -96,17 +100,59 @@ export class WasmLearnedVarianceKernel {
     this.gradViews = this.blocks.map((b) => this.f64.subarray(b.grad, b.grad + b.size));
   }
 
-  /** Where the step's draws go: B row indices (i32), B·H ē, B·H² M̄ (f64; + 16 bytes each: an odd H's spare lane reads one double past them). */
-  private layout(B: number): { rowsAt: number; ebarAt: number; MAt: number } {
+  /**
+   * Where the step's draws go: B row indices (i32), B·H ē, B·H² M̄ (f64; + 16 bytes each: an odd
+   * H's spare lane reads one double past them); then the statistics' work (H² f64), the
+   * generator's state (6 i32) and the normals drawn ahead for them (`normals` of them).
+   */
+  private layout(B: number, K: number): { rowsAt: number; ebarAt: number; MAt: number; workAt: number; stateAt: number; normalsAt: number; normals: number } {
     const { H } = this;
     const rowsAt = this.drawsAt;
     const ebarAt = rowsAt + align16(4 * B);
     const MAt = ebarAt + align16(8 * B * H + 16);
-    if (B > this.capacity) {
-      this.capacity = B;
-      this.grow(MAt + align16(8 * B * H * H + 16));
+    const workAt = MAt + align16(8 * B * H * H + 16);
+    const stateAt = workAt + align16(8 * H * H);
+    const normalsAt = stateAt + 32;
+    // The normals B points take without rejections and 64 more (Marsaglia–Tsang's rejections at the claims' K ≥ 100
+    // are ~0.1% of its draws; where more are needed the port returns and is called again with a refill).
+    const normals = B * noiseNormalsPerPoint(K, H) + 64;
+    if (B > this.capacity || normals > this.normalsCapacity) {
+      this.capacity = Math.max(B, this.capacity);
+      this.normalsCapacity = Math.max(normals, this.normalsCapacity);
+      this.grow(normalsAt + 8 * this.normalsCapacity);
     }
-    return { rowsAt, ebarAt, MAt };
+    return { rowsAt, ebarAt, MAt, workAt, stateAt, normalsAt, normals };
+  }
+
+  /**
+   * B points' noise statistics into the module at ebarAt, MAt: drawNoiseStatisticsBatch's draws
+   * and values, bit for bit, by the module's drawStatistics where the stream is a counter stream
+   * (normals drawn ahead into the module, the uniforms from the stream's generator state, handed
+   * in and back); a point the module leaves (a rare branch: see drawStatistics) is drawn here by
+   * drawNoiseStatistics on the stream itself, and a point that ran out of normals gets a refill.
+   */
+  private drawStatistics(noise: RandomStream, K: number, B: number, at: ReturnType<WasmLearnedVarianceKernel['layout']>): void {
+    const { H } = this;
+    const f64 = this.f64;
+    const i32 = this.i32;
+    if (!(noise instanceof CounterNormalStream) || Object.getPrototypeOf(noise) !== CounterNormalStream.prototype) {
+      drawNoiseStatisticsBatch(noise, K, H, B, f64, f64, this.work, at.ebarAt / 8, at.MAt / 8);
+      return;
+    }
+    const state = at.stateAt / 4;
+    let i = 0;
+    while (i < B) {
+      const count = Math.min(at.normals, (B - i) * noiseNormalsPerPoint(K, H) + 64);
+      noise.peekNormals(f64, at.normalsAt / 8, count);
+      noise.generatorState(i32, state);
+      i = this.exports.drawStatistics(K, H, B, i, at.normalsAt, count, at.stateAt, at.ebarAt, at.MAt, at.workAt);
+      noise.setGeneratorState(i32, state);
+      noise.skipNormals(i32[state + 4]);
+      if (i < B && i32[state + 5] === 2) {
+        drawNoiseStatistics(noise, K, H, f64, f64, this.work, at.ebarAt / 8 + i * H, at.MAt / 8 + i * H * H);
+        i++;
+      }
+    }
   }
 
   /**
@@ -116,12 +162,11 @@ export class WasmLearnedVarianceKernel {
   step(params: ReplicaParams, tau: Float64Array, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>, w: number, v: number, sums: Float64Array): void {
     const { H } = this;
     const { batchSize: B, samples: K, beta } = replica;
-    const { rowsAt, ebarAt, MAt } = this.layout(B);
+    const at = this.layout(B, K);
+    const { rowsAt, ebarAt, MAt } = at;
     const f64 = this.f64;
     streams.data.fillInt(this.i32, this.dataRows, rowsAt / 4, B);
-    const noise = streams.noise;
-    const work = this.work;
-    drawNoiseStatisticsBatch(noise, K, H, B, f64, f64, work, ebarAt / 8, MAt / 8);
+    this.drawStatistics(streams.noise, K, B, at);
     const blocks = this.blocks;
     for (let i = 0; i < 4; i++) f64.set(params[blocks[i].name], blocks[i].param);
     f64.set(tau, this.at.tau);

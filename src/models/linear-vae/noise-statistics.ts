@@ -159,6 +159,15 @@ class NormalsAhead implements NormalsAndUniforms {
 const ahead = new NormalsAhead();
 
 /**
+ * The normals a point's statistics take without rejections: ē's H, then (Bartlett) one per χ²
+ * and the H(H − 1)/2 below the diagonal, or (few draws) K − 1 outer products of H.
+ */
+export function noiseNormalsPerPoint(K: number, H: number): number {
+  const n = K - 1;
+  return H + (n >= H ? H + (H * (H - 1)) / 2 : n * H);
+}
+
+/**
  * B points' statistics, point i's at ebar[ebarAt + i·H] and M[MAt + i·H²]: the same draws
  * and values as B calls of drawNoiseStatistics in order (the learned-variance kernel's port
  * draws a step's points this way). On a counter stream the normals are drawn ahead in one
@@ -171,11 +180,7 @@ export function drawNoiseStatisticsBatch(rng: RandomStream, K: number, H: number
     for (let i = 0; i < B; i++) drawNoiseStatistics(rng, K, H, ebar, M, work, ebarAt + i * H, MAt + i * H * H);
     return;
   }
-  // Normals a point takes without rejections: ē's H, then (Bartlett) one per χ² and the H(H − 1)/2
-  // below the diagonal, or (few draws) K − 1 outer products of H.
-  const n = K - 1;
-  const perPoint = H + (n >= H ? H + (H * (H - 1)) / 2 : n * H);
-  ahead.start(rng, B * perPoint + 8);
+  ahead.start(rng, B * noiseNormalsPerPoint(K, H) + 8);
   try {
     for (let i = 0; i < B; i++) drawNoiseStatistics(ahead, K, H, ebar, M, work, ebarAt + i * H, MAt + i * H * H);
   } finally {

@@ -27,6 +27,8 @@
 // KL term, which the JavaScript side finishes with the sums this step returns.
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
 
+import { fdLog } from '../../../engine/wasm/fdlibm.as';
+
 let D: i32 = 0;
 let H: i32 = 0;
 // Parameters (f64, widened from float32 by JavaScript): W [D, H], b [D], V [H, D], c [H];
@@ -269,4 +271,166 @@ export function step(B: i32, w: f64, v: f64, beta: f64, rowsAt: usize, ebarAt: u
   for (let q = 0; q < D; q++) for (let j = 0; j < H; j++) store<f64>(at(gW, q * H + j), load<f64>(at(gWT, j * D + q)));
   store<f64>(sums, sumQ);
   store<f64>(at(sums, 1), muSq);
+}
+
+// ---------------------------------------------------------------------------------------
+// The step's noise statistics: noise-statistics.ts's drawNoiseStatistics for points
+// from..B−1 in order, bit for bit. Its normals come from an array the JavaScript side fills
+// ahead from the replica's counter stream (peekNormals: normal n of the stream is a function of
+// n alone); its uniforms from the stream's own xoroshiro128+ (RandomStream.next and uniform,
+// written out on the same 32-bit halves: i32 arithmetic wraps as JavaScript's `| 0` does), its
+// state handed in and back at `state`. Every float64 operation is the JavaScript's, in its order
+// (f64.sqrt and the division correctly rounded as Math.sqrt and `/`; log from fdlibm.as.ts, V8's
+// Math.log bit for bit). A point that needs more normals than the array holds, a χ² with one
+// degree of freedom (`normal() ** 2`, Math.pow) or Marsaglia–Tsang's squeeze decided by its
+// `x ** 4` (a chance of ~2·10⁻⁹ a draw) is not finished here: the call returns its index with the
+// stream's state as at its start, and the JavaScript side draws it (or refills the normals and
+// calls again).
+//
+// state (i32): [0..3] the uniform stream's s0 (high, low) and s1 (high, low) halves, in and out;
+// [4] out: normals used by the points finished; [5] out: 0 all finished, 1 the normals ran
+// out, 2 the point needs JavaScript.
+
+let u01: i32 = 0;
+let u00: i32 = 0;
+let u11: i32 = 0;
+let u10: i32 = 0;
+let normalAt: usize = 0;
+let normalEnd: usize = 0;
+// Why the current point stopped (1 normals, 2 JavaScript), or 0.
+let stopped: i32 = 0;
+
+// RandomStream.next: one 32-bit output, advancing the state.
+@inline function nextOutput(): i32 {
+  const s00 = u00;
+  const s01 = u01;
+  const out = s00 + u10;
+  const a0 = u10 ^ s00;
+  const a1 = u11 ^ s01;
+  u00 = (s00 << 24) ^ <i32>(<u32>s01 >> 8) ^ a0 ^ (a0 << 16);
+  u01 = (s01 << 24) ^ <i32>(<u32>s00 >> 8) ^ a1 ^ ((a1 << 16) | <i32>(<u32>a0 >> 16));
+  u10 = (a1 << 5) ^ <i32>(<u32>a0 >> 27);
+  u11 = (a0 << 5) ^ <i32>(<u32>a1 >> 27);
+  return out;
+}
+
+// RandomStream.uniform: (a & MASK26)·2⁻²⁶ + (b & MASK27)·2⁻⁵³.
+@inline function uniform(): f64 {
+  const hi = nextOutput() & 0x3ffffff;
+  const lo = nextOutput() & 0x7ffffff;
+  return <f64>hi * 1.4901161193847656e-8 + <f64>lo * 1.1102230246251565e-16;
+}
+
+// The next normal of the array, or 0 with stopped = 1 when it is used up.
+@inline function nextNormal(): f64 {
+  if (normalAt >= normalEnd) {
+    stopped = 1;
+    return 0;
+  }
+  const z = load<f64>(normalAt);
+  normalAt += 8;
+  return z;
+}
+
+// noise-statistics.ts's chiSquareUnchecked for n ≥ 2 (Marsaglia–Tsang); 0 with `stopped` set
+// where it cannot finish here.
+function chiSquare(n: i32): f64 {
+  if (n == 1) {
+    stopped = 2;
+    return 0;
+  }
+  const d = <f64>n / 2 - 1.0 / 3.0;
+  const c = 1 / sqrt<f64>(9 * d);
+  for (;;) {
+    const x = nextNormal();
+    if (stopped != 0) return 0;
+    const t = 1 + c * x;
+    if (t <= 0) continue;
+    const v = t * t * t;
+    const u = uniform();
+    // squeezeAccepts(u, x), without its x ** 4 (see there).
+    const x2 = x * x;
+    const s = 1 - 0.0331 * (x2 * x2);
+    if (u < s - 1e-9) return 2 * d * v;
+    if (!(u >= s + 1e-9)) {
+      stopped = 2;
+      return 0;
+    }
+    if (fdLog(u) < 0.5 * x * x + d * (1 - v + fdLog(v))) return 2 * d * v;
+  }
+  return 0;
+}
+
+export function drawStatistics(K: i32, Hs: i32, B: i32, from: i32, normals: usize, count: i32, state: usize, ebarAt: usize, MAt: usize, work: usize): i32 {
+  u01 = load<i32>(state);
+  u00 = load<i32>(state, 4);
+  u11 = load<i32>(state, 8);
+  u10 = load<i32>(state, 12);
+  normalAt = normals;
+  normalEnd = normals + ((<usize>count) << 3);
+  stopped = 0;
+  const sk = 1 / sqrt<f64>(<f64>K);
+  const n = K - 1;
+  const fK = <f64>K;
+  const L = work;
+  let i = from;
+  for (; i < B; i++) {
+    const s01 = u01;
+    const s00 = u00;
+    const s11 = u11;
+    const s10 = u10;
+    const startAt = normalAt;
+    const eb = ebarAt + ((<usize>(i * Hs)) << 3);
+    const M = MAt + ((<usize>(i * Hs * Hs)) << 3);
+    for (let j = 0; j < Hs; j++) store<f64>(eb + ((<usize>j) << 3), sk * nextNormal());
+    if (n >= Hs) {
+      for (let a = 0; a < Hs && stopped == 0; a++) {
+        store<f64>(L + ((<usize>(a * Hs + a)) << 3), sqrt<f64>(chiSquare(n - a)));
+        for (let b = 0; b < a; b++) store<f64>(L + ((<usize>(a * Hs + b)) << 3), nextNormal());
+      }
+    }
+    if (stopped == 0) {
+      for (let a = 0; a < Hs; a++) {
+        for (let b = 0; b <= a; b++) {
+          let acc: f64 = 0;
+          if (n >= Hs) for (let l = 0; l <= b; l++) acc += load<f64>(L + ((<usize>(a * Hs + l)) << 3)) * load<f64>(L + ((<usize>(b * Hs + l)) << 3));
+          store<f64>(M + ((<usize>(a * Hs + b)) << 3), acc);
+        }
+      }
+      if (n < Hs) {
+        for (let t = 0; t < n; t++) {
+          for (let j = 0; j < Hs; j++) store<f64>(L + ((<usize>j) << 3), nextNormal());
+          for (let a = 0; a < Hs; a++) {
+            for (let b = 0; b <= a; b++) {
+              const o = M + ((<usize>(a * Hs + b)) << 3);
+              store<f64>(o, load<f64>(o) + load<f64>(L + ((<usize>a) << 3)) * load<f64>(L + ((<usize>b) << 3)));
+            }
+          }
+        }
+      }
+    }
+    if (stopped != 0) {
+      // Not finished: the stream as at the point's start, for the JavaScript side.
+      u01 = s01;
+      u00 = s00;
+      u11 = s11;
+      u10 = s10;
+      normalAt = startAt;
+      break;
+    }
+    for (let a = 0; a < Hs; a++) {
+      for (let b = 0; b <= a; b++) {
+        const m = load<f64>(eb + ((<usize>a) << 3)) * load<f64>(eb + ((<usize>b) << 3)) + load<f64>(M + ((<usize>(a * Hs + b)) << 3)) / fK;
+        store<f64>(M + ((<usize>(a * Hs + b)) << 3), m);
+        store<f64>(M + ((<usize>(b * Hs + a)) << 3), m);
+      }
+    }
+  }
+  store<i32>(state, u01);
+  store<i32>(state, u00, 4);
+  store<i32>(state, u11, 8);
+  store<i32>(state, u10, 12);
+  store<i32>(state, <i32>((normalAt - normals) >> 3), 16);
+  store<i32>(state, stopped, 20);
+  return i;
 }

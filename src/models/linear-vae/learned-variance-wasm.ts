@@ -4,12 +4,12 @@
  * the readable specification) compiled from wasm/learned-variance.as.ts (AssemblyScript,
  * f64x2), bitwise identical to the JavaScript kernel: same objective and gradient bits for
  * every input (test/convergence/learned-variance-kernel-wasm.test.ts), so switching between
- * the two changes no result. The draws stay in JavaScript: the step's B row indices from the
- * replica's data stream, then its B points' noise statistics from its noise stream
- * (drawNoiseStatisticsBatch, its normals drawn ahead in one fill), exactly the values the
- * JavaScript kernel draws point by point (the two streams are separate, so drawing each
- * stream's values in one run changes none), straight
- * into the module's memory. So do e^{s/2} and the step's scalars (the model computes them once
+ * the two changes no result. The step's B row indices come from the replica's data stream in
+ * JavaScript, then its B points' noise statistics from its noise stream: drawn by the module
+ * (drawStatistics: the normals drawn ahead into its memory in one fill, the uniforms from the
+ * stream's generator state, handed in and back; rare branches back in JavaScript), exactly the
+ * values the JavaScript kernel draws point by point (the two streams are separate, so drawing
+ * each stream's values in one run changes none), straight into the module's memory. So do e^{s/2} and the step's scalars (the model computes them once
  * for both paths and finishes the objective and ∂s, ∂log σ² from the two sums this returns).
  * The parameters are copied in (float32 widened to float64, exact), the data once.
  *

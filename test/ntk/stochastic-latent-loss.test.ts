@@ -154,7 +154,8 @@ describe('stochasticLossGradients', () => {
       expect(stochasticLossImplementation()).toBe('wasm-simd');
       const rng = RandomStream.at(11, 'stochastic-loss-port', K);
       const n = 6;
-      const R = 2;
+      // 18 units a row (pass 1's fours, then a pair), or 9 (fours, then one alone).
+      const R = K === 5 ? 1 : 2;
       const m = 9;
       const units = R * m;
       const draw = (len: number, scale: number) => Float32Array.from({ length: len }, () => scale * rng.normal());
@@ -164,7 +165,7 @@ describe('stochasticLossGradients', () => {
       mu[2] = 0.25;
       rho[units + 3] = -800;
       mu[units + 3] = -0.25;
-      // Pass 1 takes two units per f64x2 (lanes): e^{−|ρ|} subnormal (|ρ| in (708, 745], two
+      // Pass 1 takes two units per f64x2 (lanes), four as two chains: e^{−|ρ|} subnormal (|ρ| in (708, 745], two
       // exact scalings), ρ = ±0, the reduction's switch at e = √2 − 1, beside ordinary values.
       rho.set([-720, 730, 0, -0, -Math.log(Math.SQRT2 - 1), 1e-30], 2 * units + 1);
       const a = draw(units, 1);

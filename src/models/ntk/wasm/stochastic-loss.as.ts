@@ -106,6 +106,14 @@ const SQRT2_MINUS_1: f64 = 0.41421356237309503;
   return f64x2.add(off, f64x2.mul(f64x2.mul(f64x2.splat(2.0), w), p));
 }
 
+// s = (ρ > 0 ? ρ : 0) + log1p(e) into sAt and σ(ρ) into sigAt, from e = e^{−|ρ|} and l = log1p(e), both lanes.
+@inline function softplusAndSigmoid2(p: v128, e: v128, l: v128, sAt: usize, sigAt: usize): void {
+  const positive = f64x2.gt(p, f64x2.splat(0));
+  v128.store(sAt, f64x2.add(v128.and(p, positive), l));
+  const onePlus = f64x2.add(f64x2.splat(1), e);
+  v128.store(sigAt, v128.bitselect(f64x2.div(f64x2.splat(1), onePlus), f64x2.div(e, onePlus), f64x2.ge(p, f64x2.splat(0))));
+}
+
 @inline function f64At(base: usize, i: i32): usize {
   return base + ((<usize>i) << 3);
 }
@@ -123,18 +131,26 @@ const SQRT2_MINUS_1: f64 = 0.41421356237309503;
 export function unitAverages(row: i32, c0: i32, c1: i32, muAt: usize, rhoAt: usize, aAt: usize, sortedAt: usize, tailAt: usize, K: i32, GAt: usize, PAt: usize, PepsAt: usize, sAt: usize, sigAt: usize): f64 {
   const invK: f64 = 1 / <f64>K;
   let out: f64 = 0;
-  // s = softplus(ρ) and σ(ρ), two units at a time in f64x2 lanes (each lane the scalar bits).
+  // s = softplus(ρ) and σ(ρ), two units at a time in f64x2 lanes (each lane the scalar bits);
+  // four at a time where there are four, as two such chains whose stages alternate, so that the
+  // processor has independent work while each waits on its divisions.
   let c2 = c0;
+  for (; c2 + 3 < c1; c2 += 4) {
+    const o = row + c2;
+    const pA = f64x2.promote_low_f32x4(v128.load64_zero(f32At(rhoAt, o)));
+    const pB = f64x2.promote_low_f32x4(v128.load64_zero(f32At(rhoAt, o + 2)));
+    const eA = expNeg2(f64x2.abs(pA));
+    const eB = expNeg2(f64x2.abs(pB));
+    const lA = log1pUnit2(eA);
+    const lB = log1pUnit2(eB);
+    softplusAndSigmoid2(pA, eA, lA, f64At(sAt, o), f64At(sigAt, o));
+    softplusAndSigmoid2(pB, eB, lB, f64At(sAt, o + 2), f64At(sigAt, o + 2));
+  }
   for (; c2 + 1 < c1; c2 += 2) {
     const o = row + c2;
     const p = f64x2.promote_low_f32x4(v128.load64_zero(f32At(rhoAt, o)));
     const e = expNeg2(f64x2.abs(p));
-    const positive = f64x2.gt(p, f64x2.splat(0));
-    const sv = f64x2.add(v128.and(p, positive), log1pUnit2(e));
-    v128.store(f64At(sAt, o), sv);
-    const onePlus = f64x2.add(f64x2.splat(1), e);
-    const sig = v128.bitselect(f64x2.div(f64x2.splat(1), onePlus), f64x2.div(e, onePlus), f64x2.ge(p, f64x2.splat(0)));
-    v128.store(f64At(sigAt, o), sig);
+    softplusAndSigmoid2(p, e, log1pUnit2(e), f64At(sAt, o), f64At(sigAt, o));
   }
   for (; c2 < c1; c2++) {
     const o = row + c2;

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { RandomStream } from '../../src/engine/rng.ts';
 import { BERNOULLI } from '../../src/models/mixtures/bernoulli-mixture.ts';
 import { POISSON } from '../../src/models/mixtures/poisson-mixture.ts';
-import { diagnose, elbo, eStep, mStep, RESPONSIBILITY_FLOOR, type CountData, type ProductFamily, type ProductMixtureParams } from '../../src/models/mixtures/product-mixture.ts';
+import { diagnose, elbo, eStep, mStep, RESPONSIBILITY_FLOOR, weightedDataMeans, type CountData, type ProductFamily, type ProductMixtureParams } from '../../src/models/mixtures/product-mixture.ts';
 import { binarisedDigits, overdispersedCounts, sampleGamma, samplePoisson } from '../../src/models/mixtures/count-data.ts';
 import { randomResponsibilities } from '../../src/models/mixtures/responsibilities.ts';
 import { logFactorial, logSumExp, poissonExpectedLogFactorial } from '../../src/entropy/formulas.ts';
@@ -113,6 +113,41 @@ describe.each(cases)('%s mixture', (name, kind, family, data) => {
     const predicted = perturbationGap(family, fitted, moved, q, data.N) + d.decomposition.baseMeasure;
     expect(Math.abs(d.gap - predicted)).toBeLessThan(1e-9 * Math.abs(d.elbo));
     expect(Math.abs(d.gap - d.decomposition.baseMeasure)).toBeGreaterThan(0.01);
+  });
+});
+
+describe('weightedDataMeans', () => {
+  it('equals the dense loop bit for bit (it skips the zero coordinates), with zero, infinite and NaN weights and −0, NaN data', () => {
+    const rng = RandomStream.at('test/product-mixture', 'weighted-means');
+    const dense = (q: Float64Array, data: CountData, K: number, qbar: Float64Array) => {
+      const { N, D, x } = data;
+      const out = new Float64Array(K * D);
+      for (let n = 0; n < N; n++) {
+        for (let c = 0; c < K; c++) {
+          const w = q[n * K + c];
+          if (w === 0) continue;
+          for (let d = 0; d < D; d++) out[c * D + d] += w * x[n * D + d];
+        }
+      }
+      for (let c = 0; c < K; c++) for (let d = 0; d < D; d++) out[c * D + d] /= N * qbar[c];
+      return out;
+    };
+    for (let trial = 0; trial < 40; trial++) {
+      const N = 1 + Math.floor(rng.uniform() * 30);
+      const D = 1 + Math.floor(rng.uniform() * 12);
+      const K = 1 + Math.floor(rng.uniform() * 5);
+      const x = Float64Array.from({ length: N * D }, () => (rng.uniform() < 0.6 ? 0 : Math.floor(rng.uniform() * 5)));
+      if (trial % 5 === 1) x[0] = -0;
+      if (trial % 5 === 2) x[x.length - 1] = Number.NaN;
+      const q = Float64Array.from({ length: N * K }, () => (rng.uniform() < 0.3 ? 0 : rng.uniform()));
+      if (trial % 7 === 3) q[0] = Infinity;
+      if (trial % 7 === 4) q[q.length - 1] = Number.NaN;
+      const qbar = Float64Array.from({ length: K }, () => 0.1 + rng.uniform());
+      const data: CountData = { x, N, D };
+      const got = weightedDataMeans(q, data, K, qbar);
+      const want = dense(q, data, K, qbar);
+      for (let i = 0; i < want.length; i++) expect(Object.is(got[i], want[i]), `trial ${trial}, entry ${i}: ${got[i]} vs ${want[i]}`).toBe(true);
+    }
   });
 });
 

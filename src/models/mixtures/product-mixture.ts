@@ -79,6 +79,28 @@ function tableCells(data: CountData, V: number): Int32Array {
   return cells;
 }
 
+const nonzeroCache = new WeakMap<Float64Array, { start: Int32Array; index: Int32Array }>();
+/** Per point n, the coordinates d with x_nd ≠ 0 (NaN included), ascending: index[start[n] … start[n + 1]). Once per data set. */
+function nonzeroCoordinates(data: CountData): { start: Int32Array; index: Int32Array } {
+  let nz = nonzeroCache.get(data.x);
+  if (nz === undefined || nz.start.length !== data.N + 1) {
+    const { N, D, x } = data;
+    const start = new Int32Array(N + 1);
+    let count = 0;
+    for (let i = 0; i < N * D; i++) if (x[i] !== 0) count++;
+    const index = new Int32Array(count);
+    let k = 0;
+    for (let n = 0; n < N; n++) {
+      start[n] = k;
+      for (let d = 0; d < D; d++) if (x[n * D + d] !== 0) index[k++] = d;
+    }
+    start[N] = k;
+    nz = { start, index };
+    nonzeroCache.set(data.x, nz);
+  }
+  return nz;
+}
+
 /** N×K matrix of log π_c + Σ_d log p(x_nd | m_cd). */
 function jointLogs(family: ProductFamily, p: ProductMixtureParams, data: CountData): Float64Array {
   const { K, D } = p;
@@ -171,11 +193,22 @@ export function eStep(family: ProductFamily, p: ProductMixtureParams, data: Coun
 export function weightedDataMeans(q: Float64Array, data: CountData, K: number, qbar: Float64Array): Float64Array {
   const { N, D, x } = data;
   const out = new Float64Array(K * D);
+  const { start, index } = nonzeroCoordinates(data);
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < K; c++) {
       const w = q[n * K + c];
       if (w === 0) continue;
-      for (let d = 0; d < D; d++) out[c * D + d] += w * x[n * D + d];
+      if (Number.isFinite(w)) {
+        // Only the coordinates with x_nd ≠ 0: a skipped term w·x_nd is ±0 (w finite), and adding ±0
+        // leaves every partial sum as it is (they start at +0, and no sum of these terms is −0), so the
+        // bits are the dense loop's. Binarised digits are ~80% zeros.
+        for (let k = start[n]; k < start[n + 1]; k++) {
+          const d = index[k];
+          out[c * D + d] += w * x[n * D + d];
+        }
+      } else {
+        for (let d = 0; d < D; d++) out[c * D + d] += w * x[n * D + d];
+      }
     }
   }
   for (let c = 0; c < K; c++) for (let d = 0; d < D; d++) out[c * D + d] /= N * qbar[c];

@@ -122,6 +122,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-learned-variance-second-point-terms-dropped',
+    kind: 'gradient',
+    description: "The learned-variance kernel's WebAssembly source, taking two points at a time, adds only the first point's terms to the gradient's accumulators (∂b, ∂W, ∂s, ∂c, ∂V): half the batch is missing from the gradient.",
+    file: 'src/models/linear-vae/wasm/learned-variance.as.ts',
+    find: '  return pair ? f64x2.add(s, t1) : s;',
+    replace: '  return s;',
+    claims: ['d23-figure-1'],
+    ports: true,
+  },
+  {
     id: 'wasm-learned-variance-scale-gradient-doubled',
     kind: 'gradient',
     description: "The learned-variance linear VAE kernel's WebAssembly source uses w/v instead of w/(2v) in the data term of ∂s (the encoder log-variance).",

@@ -56,6 +56,13 @@ let r: usize = 0;
 let rho: usize = 0;
 let gWT: usize = 0;
 let sums: usize = 0;
+// The second point's work arrays (step takes two points at a time).
+let P1: usize = 0;
+let mu1: usize = 0;
+let abar1: usize = 0;
+let gmu1: usize = 0;
+let r1: usize = 0;
+let rho1: usize = 0;
 let data: usize = 0; // N·D f64
 
 function a(n: i32): i32 {
@@ -64,7 +71,7 @@ function a(n: i32): i32 {
 
 /** Bytes of the arrays setup() lays out from `at` (each 16-byte aligned): see setup. */
 export function layoutBytes(D_: i32, H_: i32): i32 {
-  return 2 * (a(D_ * H_) + a(D_) + a(H_ * D_) + a(H_)) + 2 * a(H_) + 3 * a(D_ * H_) + 3 * a(H_ * H_) + 3 * a(H_) + 2 * a(D_) + a(2);
+  return 2 * (a(D_ * H_) + a(D_) + a(H_ * D_) + a(H_)) + 2 * a(H_) + 3 * a(D_ * H_) + 4 * a(H_ * H_) + 6 * a(H_) + 4 * a(D_) + a(2);
 }
 
 /** Lays out parameters, gradient and work arrays from `at` (layoutBytes bytes); the data at `data_`. */
@@ -97,6 +104,12 @@ export function setup(D_: i32, H_: i32, at: usize, data_: usize): void {
   gmu = p; p += h;
   r = p; p += d;
   rho = p; p += d;
+  P1 = p; p += hh;
+  mu1 = p; p += h;
+  abar1 = p; p += h;
+  gmu1 = p; p += h;
+  r1 = p; p += d;
+  rho1 = p; p += d;
   gWT = p; p += dh;
   sums = p;
 }
@@ -114,9 +127,20 @@ export function address(which: i32): usize {
   for (let i = 0; i < n; i++) store<f64>(at(base, i), 0);
 }
 
+// acc + t0, then + t1 when there is a second point: an accumulator's terms in point order.
+@inline function add2(acc: v128, t0: v128, t1: v128, pair: bool): v128 {
+  const s = f64x2.add(acc, t0);
+  return pair ? f64x2.add(s, t1) : s;
+}
+
+@inline function add2s(acc: f64, t0: f64, t1: f64, pair: bool): f64 {
+  const s = acc + t0;
+  return pair ? s + t1 : s;
+}
+
 /**
  * One step on the draws at rowsAt (B row indices, i32), ebarAt (B·H, f64) and MAt (B·H·H,
- * f64), point by point in draw order; w = 1/B and v = σ² as the JavaScript side computes
+ * f64), its points' terms in draw order (two points at a time); w = 1/B and v = σ² as the JavaScript side computes
  * them. The gradient (∂s without its KL term) into the gradient block, Σ_i w Q_i and Σ_i |μ_i|²
  * (the JavaScript kernel's sumQ and muSq) into the sums.
  */
@@ -154,118 +178,189 @@ export function step(B: i32, w: f64, v: f64, beta: f64, rowsAt: usize, ebarAt: u
   const two = f64x2.splat(2);
   let eb = ebarAt;
   let Mp = MAt;
-  for (let i = 0; i < B; i++) {
-    const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * D);
-    // encoderMean: μ_j = c_j + Σ_q V_jq x_q, q in order; ā = τ ⊙ ē.
+  // Two points at a time (i, i + 1): each point's quantities from its own values by the
+  // JavaScript kernel's expressions, side by side, so that two chains of dependent operations
+  // are in flight (a point alone is a few long chains: its sums over q, its Q); every
+  // accumulator (∂b, ∂W, ∂s, ∂c, ∂V, Σ w Q, Σ |μ|²) gets point i's term, then point i + 1's, in
+  // the JavaScript kernel's order. An odd B's last point goes through the same code with itself
+  // as the second point, whose terms are then not added (`pair` false).
+  for (let i = 0; i < B; i += 2) {
+    const pair = i + 1 < B;
+    const x0 = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * D);
+    const x1 = pair ? at(data, load<i32>(rowsAt + ((<usize>(i + 1)) << 2)) * D) : x0;
+    const eb1 = pair ? eb + hStride : eb;
+    const Mp1 = pair ? Mp + ((<usize>HH) << 3) : Mp;
     let j = 0;
     for (; j < H; j += 2) {
-      let m = v128.load(at(pc, j));
+      let m0 = v128.load(at(pc, j));
+      let m1 = m0;
       let vp = at(VT, j);
       for (let q = 0; q < D; q++) {
-        m = f64x2.add(m, f64x2.mul(v128.load(vp), f64x2.splat(load<f64>(at(x, q)))));
+        const vq = v128.load(vp);
+        m0 = f64x2.add(m0, f64x2.mul(vq, f64x2.splat(load<f64>(at(x0, q)))));
+        m1 = f64x2.add(m1, f64x2.mul(vq, f64x2.splat(load<f64>(at(x1, q)))));
         vp += hStride;
       }
-      v128.store(at(mu, j), m);
+      v128.store(at(mu, j), m0);
+      v128.store(at(mu1, j), m1);
       v128.store(at(abar, j), f64x2.mul(v128.load(at(tau, j)), v128.load(at(eb, j))));
+      v128.store(at(abar1, j), f64x2.mul(v128.load(at(tau, j)), v128.load(at(eb1, j))));
     }
     for (j = 0; j < H; j++) {
       const m = load<f64>(at(mu, j));
       muSq += m * m;
     }
-    // P = M̄ ⊙ τ τᵀ (M[j,l] *= τ_j τ_l).
-    for (let k = 0; k < HH; k += 2) v128.store(at(P, k), f64x2.mul(v128.load(at(Mp, k)), v128.load(at(tt, k))));
-    // Decoder, two coordinates q at a time: r = x − b − W μ, ρ = r − W ā, Q += r² − 2 r (W ā).
-    let Q: f64 = 0;
+    if (pair) {
+      for (j = 0; j < H; j++) {
+        const m = load<f64>(at(mu1, j));
+        muSq += m * m;
+      }
+    }
+    for (let k = 0; k < HH; k += 2) {
+      const tk = v128.load(at(tt, k));
+      v128.store(at(P, k), f64x2.mul(v128.load(at(Mp, k)), tk));
+      v128.store(at(P1, k), f64x2.mul(v128.load(at(Mp1, k)), tk));
+    }
+    let Q0: f64 = 0;
+    let Q1: f64 = 0;
     let q = 0;
     for (; q < qPairs; q += 2) {
-      let wm = v128.load(at(pb, q));
-      let wa = f64x2.splat(0);
+      let wm0 = v128.load(at(pb, q));
+      let wm1 = wm0;
+      let wa0 = f64x2.splat(0);
+      let wa1 = f64x2.splat(0);
       let wp = at(WT, q);
       for (j = 0; j < H; j++) {
         const col = v128.load(wp);
-        wm = f64x2.add(wm, f64x2.mul(col, f64x2.splat(load<f64>(at(mu, j)))));
-        wa = f64x2.add(wa, f64x2.mul(col, f64x2.splat(load<f64>(at(abar, j)))));
+        wm0 = f64x2.add(wm0, f64x2.mul(col, f64x2.splat(load<f64>(at(mu, j)))));
+        wa0 = f64x2.add(wa0, f64x2.mul(col, f64x2.splat(load<f64>(at(abar, j)))));
+        wm1 = f64x2.add(wm1, f64x2.mul(col, f64x2.splat(load<f64>(at(mu1, j)))));
+        wa1 = f64x2.add(wa1, f64x2.mul(col, f64x2.splat(load<f64>(at(abar1, j)))));
         wp += dStride;
       }
-      const rq = f64x2.sub(v128.load(at(x, q)), wm);
-      v128.store(at(r, q), rq);
-      v128.store(at(rho, q), f64x2.sub(rq, wa));
-      const t = f64x2.sub(f64x2.mul(rq, rq), f64x2.mul(f64x2.mul(two, rq), wa));
-      Q += f64x2.extract_lane(t, 0);
-      Q += f64x2.extract_lane(t, 1);
+      const rq0 = f64x2.sub(v128.load(at(x0, q)), wm0);
+      const rq1 = f64x2.sub(v128.load(at(x1, q)), wm1);
+      v128.store(at(r, q), rq0);
+      v128.store(at(r1, q), rq1);
+      v128.store(at(rho, q), f64x2.sub(rq0, wa0));
+      v128.store(at(rho1, q), f64x2.sub(rq1, wa1));
+      const t0 = f64x2.sub(f64x2.mul(rq0, rq0), f64x2.mul(f64x2.mul(two, rq0), wa0));
+      const t1 = f64x2.sub(f64x2.mul(rq1, rq1), f64x2.mul(f64x2.mul(two, rq1), wa1));
+      Q0 += f64x2.extract_lane(t0, 0);
+      Q1 += f64x2.extract_lane(t1, 0);
+      Q0 += f64x2.extract_lane(t0, 1);
+      Q1 += f64x2.extract_lane(t1, 1);
     }
     if (q < D) {
-      let wm = load<f64>(at(pb, q));
-      let wa: f64 = 0;
+      const pbq = load<f64>(at(pb, q));
+      let wm0 = pbq;
+      let wm1 = pbq;
+      let wa0: f64 = 0;
+      let wa1: f64 = 0;
       for (j = 0; j < H; j++) {
         const wqj = load<f64>(at(WT, j * D + q));
-        wm += wqj * load<f64>(at(mu, j));
-        wa += wqj * load<f64>(at(abar, j));
+        wm0 += wqj * load<f64>(at(mu, j));
+        wa0 += wqj * load<f64>(at(abar, j));
+        wm1 += wqj * load<f64>(at(mu1, j));
+        wa1 += wqj * load<f64>(at(abar1, j));
       }
-      const rq = load<f64>(at(x, q)) - wm;
-      store<f64>(at(r, q), rq);
-      store<f64>(at(rho, q), rq - wa);
-      Q += rq * rq - 2 * rq * wa;
+      const rq0 = load<f64>(at(x0, q)) - wm0;
+      const rq1 = load<f64>(at(x1, q)) - wm1;
+      store<f64>(at(r, q), rq0);
+      store<f64>(at(r1, q), rq1);
+      store<f64>(at(rho, q), rq0 - wa0);
+      store<f64>(at(rho1, q), rq1 - wa1);
+      Q0 += rq0 * rq0 - 2 * rq0 * wa0;
+      Q1 += rq1 * rq1 - 2 * rq1 * wa1;
     }
-    for (let k = 0; k < HH; k++) Q += load<f64>(at(WtWT, k)) * load<f64>(at(P, k)); // WᵀW and P are symmetric: k in the JS order (j, l)
-    sumQ += w * Q;
-    // ∂b += (w/v) ρ; ∂W_qj += (w/v)(ρ_q μ_j + r_q ā_j − (W P)_qj), (W P)_qj = Σ_l W_ql P_lj from 0.
+    for (let k = 0; k < HH; k++) {
+      const wk = load<f64>(at(WtWT, k));
+      Q0 += wk * load<f64>(at(P, k));
+      Q1 += wk * load<f64>(at(P1, k));
+    }
+    sumQ += w * Q0;
+    if (pair) sumQ += w * Q1;
     for (q = 0; q < qPairs; q += 2) {
-      const rhoq = v128.load(at(rho, q));
-      const rq = v128.load(at(r, q));
-      v128.store(at(gb, q), f64x2.add(v128.load(at(gb, q)), f64x2.mul(wvs, rhoq)));
+      const rhoq0 = v128.load(at(rho, q));
+      const rhoq1 = v128.load(at(rho1, q));
+      const rq0 = v128.load(at(r, q));
+      const rq1 = v128.load(at(r1, q));
+      v128.store(at(gb, q), add2(v128.load(at(gb, q)), f64x2.mul(wvs, rhoq0), f64x2.mul(wvs, rhoq1), pair));
       for (j = 0; j < H; j++) {
-        let wp = f64x2.splat(0);
+        let wp0 = f64x2.splat(0);
+        let wp1 = f64x2.splat(0);
         let col = at(WT, q);
         for (let l = 0; l < H; l++) {
-          wp = f64x2.add(wp, f64x2.mul(v128.load(col), f64x2.splat(load<f64>(at(P, l * H + j)))));
+          const c = v128.load(col);
+          wp0 = f64x2.add(wp0, f64x2.mul(c, f64x2.splat(load<f64>(at(P, l * H + j)))));
+          wp1 = f64x2.add(wp1, f64x2.mul(c, f64x2.splat(load<f64>(at(P1, l * H + j)))));
           col += dStride;
         }
         const o = at(gWT, j * D + q);
-        const term = f64x2.sub(f64x2.add(f64x2.mul(rhoq, f64x2.splat(load<f64>(at(mu, j)))), f64x2.mul(rq, f64x2.splat(load<f64>(at(abar, j))))), wp);
-        v128.store(o, f64x2.add(v128.load(o), f64x2.mul(wvs, term)));
+        const term0 = f64x2.sub(f64x2.add(f64x2.mul(rhoq0, f64x2.splat(load<f64>(at(mu, j)))), f64x2.mul(rq0, f64x2.splat(load<f64>(at(abar, j))))), wp0);
+        const term1 = f64x2.sub(f64x2.add(f64x2.mul(rhoq1, f64x2.splat(load<f64>(at(mu1, j)))), f64x2.mul(rq1, f64x2.splat(load<f64>(at(abar1, j))))), wp1);
+        v128.store(o, add2(v128.load(o), f64x2.mul(wvs, term0), f64x2.mul(wvs, term1), pair));
       }
     }
     if (q < D) {
-      const rhoq = load<f64>(at(rho, q));
-      const rq = load<f64>(at(r, q));
-      store<f64>(at(gb, q), load<f64>(at(gb, q)) + wv * rhoq);
+      const rhoq0 = load<f64>(at(rho, q));
+      const rhoq1 = load<f64>(at(rho1, q));
+      const rq0 = load<f64>(at(r, q));
+      const rq1 = load<f64>(at(r1, q));
+      store<f64>(at(gb, q), add2s(load<f64>(at(gb, q)), wv * rhoq0, wv * rhoq1, pair));
       for (j = 0; j < H; j++) {
-        let wp: f64 = 0;
-        for (let l = 0; l < H; l++) wp += load<f64>(at(WT, l * D + q)) * load<f64>(at(P, l * H + j));
+        let wp0: f64 = 0;
+        let wp1: f64 = 0;
+        for (let l = 0; l < H; l++) {
+          const wlq = load<f64>(at(WT, l * D + q));
+          wp0 += wlq * load<f64>(at(P, l * H + j));
+          wp1 += wlq * load<f64>(at(P1, l * H + j));
+        }
         const o = at(gWT, j * D + q);
-        store<f64>(o, load<f64>(o) + wv * (rhoq * load<f64>(at(mu, j)) + rq * load<f64>(at(abar, j)) - wp));
+        store<f64>(o, add2s(load<f64>(o), wv * (rhoq0 * load<f64>(at(mu, j)) + rq0 * load<f64>(at(abar, j)) - wp0), wv * (rhoq1 * load<f64>(at(mu1, j)) + rq1 * load<f64>(at(abar1, j)) - wp1), pair));
       }
     }
-    // Per j: (Wᵀρ)_j, (Wᵀr)_j (q in order from 0), (WᵀW P)_jj (l in order from 0); ∂s, ∂μ, ∂c.
     for (j = 0; j < H; j += 2) {
-      let wrho = f64x2.splat(0);
-      let wr = f64x2.splat(0);
+      let wrho0 = f64x2.splat(0);
+      let wr0 = f64x2.splat(0);
+      let wrho1 = f64x2.splat(0);
+      let wr1 = f64x2.splat(0);
       let wp = at(pW, j);
       for (q = 0; q < D; q++) {
         const row = v128.load(wp);
-        wrho = f64x2.add(wrho, f64x2.mul(row, f64x2.splat(load<f64>(at(rho, q)))));
-        wr = f64x2.add(wr, f64x2.mul(row, f64x2.splat(load<f64>(at(r, q)))));
+        wrho0 = f64x2.add(wrho0, f64x2.mul(row, f64x2.splat(load<f64>(at(rho, q)))));
+        wr0 = f64x2.add(wr0, f64x2.mul(row, f64x2.splat(load<f64>(at(r, q)))));
+        wrho1 = f64x2.add(wrho1, f64x2.mul(row, f64x2.splat(load<f64>(at(rho1, q)))));
+        wr1 = f64x2.add(wr1, f64x2.mul(row, f64x2.splat(load<f64>(at(r1, q)))));
         wp += hStride;
       }
-      let wtwp = f64x2.splat(0);
-      for (let l = 0; l < H; l++) wtwp = f64x2.add(wtwp, f64x2.mul(v128.load(at(WtWT, l * H + j)), v128.load(at(P, l * H + j))));
-      const ab = v128.load(at(abar, j));
-      v128.store(at(gs, j), f64x2.add(v128.load(at(gs, j)), f64x2.mul(halfWv, f64x2.sub(f64x2.mul(wr, ab), wtwp))));
-      const g = f64x2.sub(f64x2.mul(wvs, wrho), f64x2.mul(wBeta, v128.load(at(mu, j))));
-      v128.store(at(gmu, j), g);
-      v128.store(at(gc, j), f64x2.add(v128.load(at(gc, j)), g));
+      let wtwp0 = f64x2.splat(0);
+      let wtwp1 = f64x2.splat(0);
+      for (let l = 0; l < H; l++) {
+        const wt = v128.load(at(WtWT, l * H + j));
+        wtwp0 = f64x2.add(wtwp0, f64x2.mul(wt, v128.load(at(P, l * H + j))));
+        wtwp1 = f64x2.add(wtwp1, f64x2.mul(wt, v128.load(at(P1, l * H + j))));
+      }
+      const ab0 = v128.load(at(abar, j));
+      const ab1 = v128.load(at(abar1, j));
+      v128.store(at(gs, j), add2(v128.load(at(gs, j)), f64x2.mul(halfWv, f64x2.sub(f64x2.mul(wr0, ab0), wtwp0)), f64x2.mul(halfWv, f64x2.sub(f64x2.mul(wr1, ab1), wtwp1)), pair));
+      const g0 = f64x2.sub(f64x2.mul(wvs, wrho0), f64x2.mul(wBeta, v128.load(at(mu, j))));
+      const g1 = f64x2.sub(f64x2.mul(wvs, wrho1), f64x2.mul(wBeta, v128.load(at(mu1, j))));
+      v128.store(at(gmu, j), g0);
+      v128.store(at(gmu1, j), g1);
+      v128.store(at(gc, j), add2(v128.load(at(gc, j)), g0, g1, pair));
     }
-    // addEncoderGradient: ∂V_jq += ∂μ_j x_q.
     for (j = 0; j < H; j++) {
-      const g = load<f64>(at(gmu, j));
-      const gv = f64x2.splat(g);
+      const g0 = load<f64>(at(gmu, j));
+      const g1 = load<f64>(at(gmu1, j));
+      const gv0 = f64x2.splat(g0);
+      const gv1 = f64x2.splat(g1);
       const row = at(gV, j * D);
-      for (q = 0; q < qPairs; q += 2) v128.store(at(row, q), f64x2.add(v128.load(at(row, q)), f64x2.mul(gv, v128.load(at(x, q)))));
-      if (q < D) store<f64>(at(row, q), load<f64>(at(row, q)) + g * load<f64>(at(x, q)));
+      for (q = 0; q < qPairs; q += 2) v128.store(at(row, q), add2(v128.load(at(row, q)), f64x2.mul(gv0, v128.load(at(x0, q))), f64x2.mul(gv1, v128.load(at(x1, q))), pair));
+      if (q < D) store<f64>(at(row, q), add2s(load<f64>(at(row, q)), g0 * load<f64>(at(x0, q)), g1 * load<f64>(at(x1, q)), pair));
     }
-    eb += hStride;
-    Mp += (<usize>HH) << 3;
+    eb += hStride << 1;
+    Mp += (<usize>HH) << 4;
   }
   // ∂W back to [D, H].
   for (let q = 0; q < D; q++) for (let j = 0; j < H; j++) store<f64>(at(gW, q * H + j), load<f64>(at(gWT, j * D + q)));

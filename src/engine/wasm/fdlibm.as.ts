@@ -166,14 +166,8 @@ export function fdLog1p(x: f64): f64 {
 
 
 // log(x): x = 2^k(1 + f) with √2/2 < 1 + f < √2; log(1 + f) = 2s + s·R(s²), s = f/(2 + f), R
-// split into odd and even parts (t1, t2: a Remez fit, error < 2⁻⁵⁸·⁴⁵); then + k·ln2.
-const LG1: f64 = 6.666666666666735130e-01; // 0x3FE55555 55555593
-const LG2: f64 = 3.999999999940941908e-01; // 0x3FD99999 9997FA04
-const LG3: f64 = 2.857142874366239149e-01; // 0x3FD24924 94229359
-const LG4: f64 = 2.222219843214978396e-01; // 0x3FCC71C5 1D8E78AF
-const LG5: f64 = 1.818357216161805012e-01; // 0x3FC74664 96CB03DE
-const LG6: f64 = 1.531383769920937332e-01; // 0x3FC39A09 D078C69F
-const LG7: f64 = 1.479819860511658591e-01; // 0x3FC2F112 DF3E5244
+// split into odd and even parts (t1, t2; fdlibm's Lg1…Lg7 are log1p's Lp1…Lp7, the same Remez
+// fit, error < 2⁻⁵⁸·⁴⁵); then + k·ln2.
 const TWO_TO_54: f64 = 1.80143985094819840000e+16; // 0x43500000 00000000
 
 export function fdLog(x: f64): f64 {
@@ -212,8 +206,8 @@ export function fdLog(x: f64): f64 {
   i = hx - 0x6147A;
   const w = z * z;
   const j = 0x6B851 - hx;
-  const t1 = w * (LG2 + w * (LG4 + w * LG6));
-  const t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+  const t1 = w * (LP2 + w * (LP4 + w * LP6));
+  const t2 = z * (LP1 + w * (LP3 + w * (LP5 + w * LP7)));
   i |= j;
   const R = t2 + t1;
   if (i > 0) {

@@ -145,10 +145,13 @@ export class WasmLearnedVarianceKernel {
       const count = Math.min(at.normals, (B - i) * noiseNormalsPerPoint(K, H) + 64);
       noise.peekNormals(f64, at.normalsAt / 8, count);
       noise.generatorState(i32, state);
+      const from = i;
       i = this.exports.drawStatistics(K, H, B, i, at.normalsAt, count, at.stateAt, at.ebarAt, at.MAt, at.workAt);
       noise.setGeneratorState(i32, state);
       noise.skipNormals(i32[state + 4]);
-      if (i < B && i32[state + 5] === 2) {
+      // A point the module leaves to JavaScript, or one that ran out of every normal drawn ahead for
+      // it (more than 64 rejections: never seen, but a refill would not help it) is drawn here.
+      if (i < B && (i32[state + 5] === 2 || i === from)) {
         drawNoiseStatistics(noise, K, H, f64, f64, this.work, at.ebarAt / 8 + i * H, at.MAt / 8 + i * H * H);
         i++;
       }

@@ -23,9 +23,8 @@
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE } from '../../engine/wasm-kernel.ts';
-import { CounterNormalStream } from '../../engine/counter-normals.ts';
 import type { RandomStream } from '../../engine/rng.ts';
-import { drawNoiseStatistics, drawNoiseStatisticsBatch, noiseNormalsPerPoint } from './noise-statistics.ts';
+import { drawNoiseStatistics, drawNoiseStatisticsBatch, isPlainCounterStream, noiseNormalsPerPoint } from './noise-statistics.ts';
 
 interface KernelExports {
   layoutBytes(D: number, H: number): number;
@@ -135,14 +134,16 @@ export class WasmLearnedVarianceKernel {
     const { H } = this;
     const f64 = this.f64;
     const i32 = this.i32;
-    if (!(noise instanceof CounterNormalStream) || Object.getPrototypeOf(noise) !== CounterNormalStream.prototype) {
+    if (!isPlainCounterStream(noise)) {
       drawNoiseStatisticsBatch(noise, K, H, B, f64, f64, this.work, at.ebarAt / 8, at.MAt / 8);
       return;
     }
     const state = at.stateAt / 4;
+    const perPoint = noiseNormalsPerPoint(K, H);
     let i = 0;
     while (i < B) {
-      const count = Math.min(at.normals, (B - i) * noiseNormalsPerPoint(K, H) + 64);
+      // The remaining points' normals and the 64 to spare (at.normals for i = 0).
+      const count = at.normals - i * perPoint;
       noise.peekNormals(f64, at.normalsAt / 8, count);
       noise.generatorState(i32, state);
       const from = i;

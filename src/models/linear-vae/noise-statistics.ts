@@ -159,6 +159,15 @@ class NormalsAhead implements NormalsAndUniforms {
 const ahead = new NormalsAhead();
 
 /**
+ * Whether `rng` is exactly a CounterNormalStream, whose normals can be drawn ahead (peekNormals)
+ * with the same values: a subclass may hand out other normals than the counter's (e.g.
+ * iwae-snr's shared-noise falsifier streams).
+ */
+export function isPlainCounterStream(rng: RandomStream): rng is CounterNormalStream {
+  return rng instanceof CounterNormalStream && Object.getPrototypeOf(rng) === CounterNormalStream.prototype;
+}
+
+/**
  * The normals a point's statistics take without rejections: ē's H, then (Bartlett) one per χ²
  * and the H(H − 1)/2 below the diagonal, or (few draws) K − 1 outer products of H.
  */
@@ -175,8 +184,7 @@ export function noiseNormalsPerPoint(K: number, H: number): number {
  * time at H = 2, K = 100).
  */
 export function drawNoiseStatisticsBatch(rng: RandomStream, K: number, H: number, B: number, ebar: Float64Array, M: Float64Array, work: Float64Array, ebarAt: number, MAt: number): void {
-  // Exactly a CounterNormalStream: a subclass may hand out other normals than the counter's (e.g. iwae-snr's shared-noise falsifier streams).
-  if (!(rng instanceof CounterNormalStream) || Object.getPrototypeOf(rng) !== CounterNormalStream.prototype) {
+  if (!isPlainCounterStream(rng)) {
     for (let i = 0; i < B; i++) drawNoiseStatistics(rng, K, H, ebar, M, work, ebarAt + i * H, MAt + i * H * H);
     return;
   }

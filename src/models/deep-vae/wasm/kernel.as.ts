@@ -237,7 +237,7 @@ export function clipHidden(out: usize, slopes: usize, n: i32): void {
   clipHiddenSpan(out, slopes, n);
 }
 
-/** The port's exp, log1p and log, for the tests (which compare them with Math.exp and Math.log1p). */
+/** The port's exp, log1p and log, for the tests (which compare them with Math.exp, Math.log1p and Math.log). */
 export function portExp(x: f64): f64 {
   return fdExp(x);
 }

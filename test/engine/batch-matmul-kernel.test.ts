@@ -118,9 +118,10 @@ CASES.push({ a: [2, 3, 7, 50], b: [2, 3, 50, 17], tA: false, tB: false });
 
 /**
  * One untransposed pair the port takes from XNNPACK (a short a against a wide b: wideMatMul), over
- * its paths: one to three rows (thirty-two columns at a time), four rows at a time with one to
- * three rows left, and eight, four and single columns left; the shared dimension from 1 to the
- * most a may hold. The backend's kernel on these shapes is XNNPACK's fully-connected operator.
+ * its paths: one to three rows (thirty-two columns at a time); four rows or more, sixteen columns
+ * by two rows in blocks of 256 columns (several blocks, a last block shorter than 256, an odd
+ * row left), then the columns left: eight by four rows (one to three rows left), four, single;
+ * the shared dimension from 1 to the most a may hold. The backend's kernel on these shapes is XNNPACK's fully-connected operator.
  */
 const WIDE_CASES: [number, number, number][] = [
   [1, 1, 32],
@@ -131,6 +132,7 @@ const WIDE_CASES: [number, number, number][] = [
   [5, 13, 77],
   [7, 200, 33],
   [32, 32, 4096 + 13],
+  [6, 20, 2 * 256 + 48 + 5],
   [64, 256, 64],
   [10, 196, 64],
 ];

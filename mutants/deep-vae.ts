@@ -194,15 +194,6 @@ export const DEEP_VAE_MUTANTS: Mutant[] = [
     claims: SGD_CLAIM,
   },
   {
-    id: 'sgd-deep-vae-kernel-trainer-block-step-frozen',
-    kind: 'schedule',
-    description: "The kernel trainer's steps taken in one go (between sparse measurements, each replica's in a row) all use the block's first step number: γ_k held for up to a block's length.",
-    file: 'src/engine/kernel-trainer.ts',
-    find: 'const f = this.stepReplica(r, k);\n        if (f instanceof DivergenceError) {\n          failure = f;',
-    replace: 'const f = this.stepReplica(r, k0 + 1);\n        if (f instanceof DivergenceError) {\n          failure = f;',
-    claims: SGD_CLAIM,
-  },
-  {
     id: 'sgd-deep-vae-kernel-sgd-descent',
     kind: 'optimizer',
     description: "The kernel trainer's SGD descends the ELBO instead of ascending it.",

@@ -51,8 +51,6 @@ export class KernelTrainer implements Trainer {
   private readonly views: ReplicaParams[];
   private readonly offsets: Record<string, number>[];
   private k = 0;
-  /** Whether advanceBy may take a replica's steps in a row (the built-in optimisers: state per coordinate). */
-  private readonly blockable: boolean;
 
   constructor(
     private readonly kernel: ReplicaKernel,
@@ -68,7 +66,6 @@ export class KernelTrainer implements Trainer {
       totals[name] = this.R * this.sizes[name];
     }
     this.optimizer = createKernelOptimizer(optimizer, totals, this.sizes);
-    this.blockable = optimizer.kind === 'sgd' || optimizer.kind === 'adam';
     // The parameters and the gradient live where the optimiser offers (its WebAssembly
     // port's memory: no copy per step), else in arrays of their own; both start zeroed.
     const storage = this.optimizer.storage;
@@ -95,81 +92,39 @@ export class KernelTrainer implements Trainer {
     const k = ++this.k;
     const objective = new Float32Array(this.R);
     for (let r = 0; r < this.R; r++) {
-      const f = this.stepReplica(r, k);
-      if (f instanceof DivergenceError) throw f;
-      objective[r] = f;
-    }
-    return objective;
-  }
-
-  /**
-   * n steps of every replica, each replica's n in a row: replicas never interact and every
-   * draw comes from the replica's own streams, so its parameters and streams end where n calls
-   * of advance leave them, bit for bit (test/engine/kernel-trainer-blocks.test.ts). Why: a
-   * replica's state (the deep VAE's: θ, Adam's moments, the kernel's copies, ~1.2 MB) stays
-   * in the cache across its steps instead of being fetched again after every other replica's.
-   * On divergence the error is advance's: the earliest step's, at that step the first replica's
-   * (a replica after the one that failed stops before that step). A custom optimiser's step
-   * function may keep state of its own, so under one every replica takes each step in turn.
-   */
-  advanceBy(n: number): void {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`advanceBy(${n}): allowed an integer ≥ 1`);
-    if (!this.blockable || this.R === 1) {
-      for (let i = 0; i < n; i++) this.advance();
-      return;
-    }
-    const k0 = this.k;
-    let failure: DivergenceError | null = null;
-    for (let r = 0; r < this.R; r++) {
-      for (let k = k0 + 1; k <= k0 + n && (failure === null || k < failure.step); k++) {
-        const f = this.stepReplica(r, k);
-        if (f instanceof DivergenceError) {
-          failure = f;
-          break;
+      const view = this.views[r];
+      // Checked as float32 (what the caller receives): a float64 value beyond 3.4e38 has diverged too.
+      // A replica with a samples schedule steps with K_k (samplesAt); the others with their own setting, unchanged.
+      const replica = this.replicas[r].samplesSchedule ? { ...this.replicas[r], samples: samplesAt(this.replicas[r], k) } : this.replicas[r];
+      objective[r] = this.kernel.objectiveAndGradient(view, replica, this.streams[r], this.grads, r);
+      if (!Number.isFinite(objective[r])) throw new DivergenceError(this.replicas[r].label, k, `objective is ${objective[r]}`, describeSetting(this.replicas[r]));
+      // The optimiser's port screens every parameter it updated (true: all finite): then the
+      // pass below is not needed. Otherwise (JavaScript optimisers; a non-finite entry) it runs.
+      const screened = this.optimizer.apply(this.values, this.grads, this.offsets[r], r, stepSize(this.replicas[r].schedule, k), k);
+      if (screened === true) continue;
+      for (const name in view) {
+        const v = view[name];
+        // v·0 is 0 for a finite v and NaN for ±∞ or NaN: sums of it screen the slice (a per-entry
+        // Number.isFinite cost ~15% of a deep-VAE step); the entry is looked up only on divergence.
+        // Four running sums, so the adds do not wait on each other: the total is NaN exactly when
+        // one entry is not finite, as with one sum (test/engine/kernel-trainer-screen.test.ts).
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        const n = v.length;
+        let i = 0;
+        for (; i + 3 < n; i += 4) {
+          s0 += v[i] * 0;
+          s1 += v[i + 1] * 0;
+          s2 += v[i + 2] * 0;
+          s3 += v[i + 3] * 0;
         }
-      }
-    }
-    if (failure !== null) {
-      this.k = failure.step;
-      throw failure;
-    }
-    this.k = k0 + n;
-  }
-
-  /** Replica r's step k: its objective (as float32), or the divergence it ran into. */
-  private stepReplica(r: number, k: number): number | DivergenceError {
-    const view = this.views[r];
-    // A replica with a samples schedule steps with K_k (samplesAt); the others with their own setting, unchanged.
-    const replica = this.replicas[r].samplesSchedule ? { ...this.replicas[r], samples: samplesAt(this.replicas[r], k) } : this.replicas[r];
-    // Checked as float32 (what the caller receives): a float64 value beyond 3.4e38 has diverged too.
-    const objective = Math.fround(this.kernel.objectiveAndGradient(view, replica, this.streams[r], this.grads, r));
-    if (!Number.isFinite(objective)) return new DivergenceError(this.replicas[r].label, k, `objective is ${objective}`, describeSetting(this.replicas[r]));
-    // The optimiser's port screens every parameter it updated (true: all finite): then the
-    // pass below is not needed. Otherwise (JavaScript optimisers; a non-finite entry) it runs.
-    const screened = this.optimizer.apply(this.values, this.grads, this.offsets[r], r, stepSize(this.replicas[r].schedule, k), k);
-    if (screened === true) return objective;
-    for (const name in view) {
-      const v = view[name];
-      // v·0 is 0 for a finite v and NaN for ±∞ or NaN: sums of it screen the slice (a per-entry
-      // Number.isFinite cost ~15% of a deep-VAE step); the entry is looked up only on divergence.
-      // Four running sums, so the adds do not wait on each other: the total is NaN exactly when
-      // one entry is not finite, as with one sum (test/engine/kernel-trainer-screen.test.ts).
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      const n = v.length;
-      let i = 0;
-      for (; i + 3 < n; i += 4) {
-        s0 += v[i] * 0;
-        s1 += v[i + 1] * 0;
-        s2 += v[i + 2] * 0;
-        s3 += v[i + 3] * 0;
-      }
-      for (; i < n; i++) s0 += v[i] * 0;
-      if (s0 + s1 + s2 + s3 !== 0) {
-        const bad = v.findIndex((x) => !Number.isFinite(x));
-        return new DivergenceError(this.replicas[r].label, k, `parameter ${name} is ${v[bad]}`, describeSetting(this.replicas[r]));
+        for (; i < n; i++) s0 += v[i] * 0;
+        if (s0 + s1 + s2 + s3 !== 0) {
+          const bad = v.findIndex((x) => !Number.isFinite(x));
+          throw new DivergenceError(this.replicas[r].label, k, `parameter ${name} is ${v[bad]}`, describeSetting(this.replicas[r]));
+        }
       }
     }
     return objective;

@@ -45,11 +45,7 @@ export class DivergenceError extends Error {
 
 export interface TrainOptions {
   steps: number;
-  /**
-   * Steps (0 = initial point) at which `onMeasure` sees the parameters. A pure predicate:
-   * trainLoop asks it ahead of the step (to know how many steps it may take in one go) and
-   * again at the step.
-   */
+  /** Steps (0 = initial point) at which `onMeasure` sees the parameters. */
   measureAt?: (k: number) => boolean;
   onMeasure?: (k: number, params: BatchedParams) => void;
   /** Called every `progressEvery` steps with (k, steps). */
@@ -83,13 +79,6 @@ export interface Trainer {
   readonly step: number;
   /** One optimiser step for every replica; returns the per-replica mini-batch objective. */
   advance(): Float32Array;
-  /**
-   * Optional: n steps for every replica, the same parameters and streams as n calls of
-   * advance (and, on divergence, the same DivergenceError: the earliest step's, the first
-   * replica's at that step). A trainer offers it where it can take them faster than one
-   * step of every replica at a time (KernelTrainer: a replica's n steps in a row).
-   */
-  advanceBy?(n: number): void;
   /** The current parameters (a copy the caller may keep). */
   readParams(): BatchedParams;
   train(opts: TrainOptions): void;
@@ -105,18 +94,8 @@ export function trainLoop(trainer: Trainer, opts: TrainOptions): void {
   };
   if (trainer.step === 0) measure();
   const end = trainer.step + steps;
-  // Where the trainer takes several steps in one go, it is handed the steps up to the next one
-  // at which something is due (a measurement, a progress report, the end); else one at a time.
-  const due = (k: number) => k === end || (onMeasure !== undefined && (!measureAt || measureAt(k))) || (onProgress !== undefined && k % progressEvery === 0);
   while (trainer.step < end) {
-    if (trainer.advanceBy) {
-      let next = trainer.step + 1;
-      while (!due(next)) next++;
-      if (next > trainer.step + 1) trainer.advanceBy(next - trainer.step);
-      else trainer.advance();
-    } else {
-      trainer.advance();
-    }
+    trainer.advance();
     measure();
     if (onProgress && trainer.step % progressEvery === 0) onProgress(trainer.step, end);
   }

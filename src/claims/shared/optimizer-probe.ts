@@ -27,7 +27,7 @@ import { createTrainer, type GradientPath } from '../../engine/create-trainer.ts
 import type { OptimizerConfig } from '../../engine/optimizer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { StepSchedule } from '../../engine/schedule.ts';
-import type { BatchedModel, BatchedParams, ReplicaParams } from '../../engine/trainer.ts';
+import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
 import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
 import { deriveSeed } from '../../engine/rng.ts';
 import { ReferenceOptimizer, referenceStep } from './reference-optimizers.ts';
@@ -146,13 +146,10 @@ export function probeOptimizer(
   const references = schedules.map((s) => ({ opt: new ReferenceOptimizer(optimizer, s, A.length), theta: Float64Array.from(INIT) }));
   let worst = { error: 0, step: 0, replica: replicas[0].label, coordinate: 0 };
   const trainer = createTrainer(model, replicas, engineGiven.optimizer ?? optimizer, path);
-  /** Every BLOCK_EVERY-th step's parameters (bits), for the run in blocks below. */
-  const everyStep = new Map<number, string>();
   try {
     trainer.train({
       steps,
       onMeasure: (k, params) => {
-        if (k % BLOCK_EVERY === 0 || k === steps) everyStep.set(k, paramBits(params));
         for (let r = 0; r < replicas.length; r++) {
           const ref = references[r];
           if (k > 0) {
@@ -172,11 +169,10 @@ export function probeOptimizer(
     trainer.dispose();
     for (const ref of references) ref.opt.dispose();
   }
-  const blocks = blockedRun(replicas, engineGiven.optimizer ?? optimizer, path, steps, everyStep);
   // The kernel trainer's SGD and Adam run as a WebAssembly port where it loads: the probe above
   // then saw the port only, so the port is also held to the JavaScript optimiser, bit for bit.
   const port = path === 'analytic' && (optimizer.kind === 'sgd' || optimizer.kind === 'adam') ? probeOptimizerPort(optimizer, schedules, steps) : null;
-  const ok = worst.error <= TOLERANCE && (port === null || port.ok) && (blocks === null || blocks.ok);
+  const ok = worst.error <= TOLERANCE && (port === null || port.ok);
   const name =
     optimizer.kind === 'sgd'
       ? 'SGD'
@@ -188,50 +184,8 @@ export function probeOptimizer(
   const detail =
     `${path === 'analytic' ? 'kernel' : 'TF.js autodiff'} trainer, ${name}, ${steps} steps of a probe with a known stochastic gradient: ` +
     `largest deviation from the float64 reference ${worst.error.toExponential(2)} (tolerance ${TOLERANCE}) at step ${worst.step}, ${worst.replica}, coordinate ${worst.coordinate}` +
-    (blocks === null ? '' : `; ${blocks.detail}`) +
     (port === null ? '' : `; ${port.detail}`);
   return { ok, path, steps, worst, detail };
-}
-
-/** The blocked run measures every BLOCK_EVERY-th step: the trainer takes the steps between in one go. */
-const BLOCK_EVERY = 3;
-
-function paramBits(p: BatchedParams): string {
-  return Object.values(p.values)
-    .map((v) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length)).join(','))
-    .join('|');
-}
-
-/**
- * The probe's run again, measured only every BLOCK_EVERY-th step (and the last): a trainer that
- * takes several steps in one go (KernelTrainer.advanceBy: each replica's steps in a row, the path
- * the claims' sparse measurements take) must land on the step-by-step run's parameters bit for
- * bit. The reference above saw only the step-by-step path, so without this a bug of the blocked
- * path (a step's γ_k or K_k taken from the wrong k) would pass unseen. null where the trainer
- * has no such path (the TF.js trainer).
- */
-function blockedRun(replicas: ReplicaSetting[], optimizer: OptimizerConfig, path: GradientPath, steps: number, everyStep: Map<number, string>): { ok: boolean; detail: string } | null {
-  const model = new ProbeModel(replicas.length);
-  const trainer = createTrainer(model, replicas, optimizer, path);
-  if (trainer.advanceBy === undefined) {
-    trainer.dispose();
-    return null;
-  }
-  let first: number | null = null;
-  try {
-    trainer.train({
-      steps,
-      measureAt: (k) => k % BLOCK_EVERY === 0 || k === steps,
-      onMeasure: (k, params) => {
-        if (first === null && paramBits(params) !== everyStep.get(k)) first = k;
-      },
-    });
-  } finally {
-    trainer.dispose();
-  }
-  return first === null
-    ? { ok: true, detail: `trained again in blocks of ${BLOCK_EVERY} steps (each replica's steps in a row): the same parameters bit for bit every ${BLOCK_EVERY} steps and at the last` }
-    : { ok: false, detail: `trained again in blocks of ${BLOCK_EVERY} steps (each replica's steps in a row): parameters differ from the step-by-step run's at step ${first}` };
 }
 
 /**

@@ -75,7 +75,8 @@ export function noiseAveragedOutputs(theta: LatentTheta, data: SphereData, hyper
 export function noiseAveragedKernels(theta: LatentTheta, data: SphereData, hyper: StochasticHyper): Record<StochasticGroup, Matrix> & { total: Matrix } {
   const { n, d, x } = data;
   const { g, dMu, dRho, m } = features(theta, data, hyper);
-  const a2 = Float64Array.from(theta.a, (v) => v * v);
+  const a2 = new Float64Array(theta.a.length);
+  for (let i = 0; i < a2.length; i++) a2[i] = theta.a[i] * theta.a[i];
   const groups = { readout: new Matrix(n, n), mean: new Matrix(n, n), variance: new Matrix(n, n) };
   const total = new Matrix(n, n);
   for (let i = 0; i < n; i++) {

@@ -410,7 +410,9 @@ export class WideReluBatch {
       for (let k = 0; k < blocks; k++) for (let i = 0; i < n; i++) for (let j = 0; j < b; j++) out[(k * n + i) * b + j] = H[i * Rm + order[k * b + j]];
       return tf.tensor3d(out, [blocks, n, b]);
     };
-    const aBlock = tf.tensor3d(Float32Array.from(order, (c) => pre.a[c]), [blocks, 1, b]);
+    const aOrdered = new Float32Array(order.length);
+    for (let q = 0; q < order.length; q++) aOrdered[q] = pre.a[order[q]];
+    const aBlock = tf.tensor3d(aOrdered, [blocks, 1, b]);
     const factors = (H: Float32Array, n: number) => {
       const Hb = byBlock(H, n);
       return { A: tf.relu(Hb) as tf.Tensor3D, delta: tf.step(Hb).mul(aBlock) as tf.Tensor3D };

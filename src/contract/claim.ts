@@ -35,8 +35,8 @@ export interface BackendInfo {
   precision: 'float32';
   /**
    * The backend's kernels the engine ran on its own faster code (the WebAssembly backend's
-   * BatchMatMul, Sum, Tile, GatherV2, Slice, SplitV, and the TF.js trainer's fused Adam step),
-   * each computing the backend's (or the op chain's) bits; absent when none.
+   * BatchMatMul, Sum, Tile, GatherV2, Slice, SplitV, Identity, and the TF.js trainer's fused
+   * Adam step), each computing the backend's (or the op chain's) bits; absent when none.
    */
   kernels?: string[];
 }

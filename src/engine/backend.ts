@@ -60,7 +60,7 @@ export async function useBackend(requested?: string): Promise<BackendInfo> {
   const kernels: string[] = [];
   if (name === 'wasm') {
     if (installBatchMatMul() === 'wasm-simd') kernels.push('BatchMatMul');
-    if (installCopyKernels()) kernels.push('Tile', 'GatherV2', 'Slice', 'SplitV');
+    if (installCopyKernels()) kernels.push('Tile', 'GatherV2', 'Slice', 'SplitV', 'Identity');
     if (installSum() === 'wasm-simd') kernels.push('Sum');
     if (tfjsAdamImplementation() === 'wasm-simd') kernels.push('Adam (fused)');
   }

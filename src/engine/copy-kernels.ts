@@ -12,6 +12,15 @@
  * so the output is the same bytes by construction; test/engine/copy-kernels.test.ts
  * compares both with the backend's kernels over shapes, repetitions, axes and dtypes.
  *
+ * Identity (tf.clone) is the fourth: the backend's copies the values into a new buffer, and
+ * tfjs-core clones every tensor a recorded gradient keeps (each layer's inputs and outputs,
+ * every training step: 450 M floats copied in one quick-tier run of entropy-gaussian-vae).
+ * Here a clone shares its input's buffer, counted (incRef), as this backend's own Reshape
+ * already does and the CPU and WebGL backends' Identity does. That changes no value because
+ * no tensor is written after the kernel that made it returns: every kernel, the backend's
+ * and ours (this file's, batch-matmul-kernel.ts, sum-kernel.ts, tfjs-adam-kernel.ts, the
+ * NTK modules' backendOutput), writes only the new outputs it allocates.
+ *
  * installCopyKernels() (called by useBackend for 'wasm') registers them in place of the
  * backend's; what they do not cover goes to the backend's own kernel: other dtypes than
  * float32 and int32, a gather with batch dimensions, an index out of range (the
@@ -23,10 +32,10 @@ import { internals, offsetOf, replaceBackendKernel } from './wasm-backend.ts';
 const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4 };
 
 let installed = false;
-const backendKernels: { tile?: tf.KernelFunc; gather?: tf.KernelFunc; slice?: tf.KernelFunc } = {};
+const backendKernels: { tile?: tf.KernelFunc; gather?: tf.KernelFunc; slice?: tf.KernelFunc; identity?: tf.KernelFunc } = {};
 
-/** The backend's own Tile, GatherV2 and Slice, once installCopyKernels has replaced them (for the tests). */
-export function backendCopyKernels(): { tile?: tf.KernelFunc; gather?: tf.KernelFunc; slice?: tf.KernelFunc } {
+/** The backend's own Tile, GatherV2, Slice and Identity, once installCopyKernels has replaced them (for the tests). */
+export function backendCopyKernels(): { tile?: tf.KernelFunc; gather?: tf.KernelFunc; slice?: tf.KernelFunc; identity?: tf.KernelFunc } {
   return backendKernels;
 }
 
@@ -159,10 +168,19 @@ export function installCopyKernels(): boolean {
     });
   };
 
+  // A clone shares its input's buffer (header); strings keep the backend's kernel.
+  const makeIdentity = (identityFallback: tf.KernelFunc): tf.KernelFunc => (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return identityFallback(args);
+    (args.backend as tf.KernelBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+
   backendKernels.slice = replaceBackendKernel(tf.Slice, makeSlice) ?? undefined;
   const slice = tf.getKernel(tf.Slice, 'wasm')?.kernelFunc; // ours, now registered
   if (backendKernels.slice !== undefined && slice !== undefined) replaceBackendKernel(tf.SplitV, () => makeSplit(slice));
   backendKernels.tile = replaceBackendKernel(tf.Tile, makeTile) ?? undefined;
   backendKernels.gather = replaceBackendKernel(tf.GatherV2, makeGather) ?? undefined;
+  backendKernels.identity = replaceBackendKernel(tf.Identity, makeIdentity) ?? undefined;
   return (installed = true);
 }

@@ -6,7 +6,9 @@
  * indices, slices contiguous or not over ranks 1–5 (sizes −1 included) and tf.split,
  * float32 and int32, empty outputs, and values whose bits a conversion would
  * change (−0, NaN, subnormals). What they do not cover must still reach the backend's
- * kernel: an index out of range throws the backend's error.
+ * kernel: an index out of range throws the backend's error. Identity (tf.clone) shares its
+ * input's buffer instead of copying it: the clone has the backend clone's bytes, outlives its
+ * input, frees the buffer with the last of the two, and gradients through clones are the same.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -150,5 +152,43 @@ describe('Slice as block copies is the backend’s Slice, byte for byte', () => 
       want.dispose();
     }
     tf.dispose([x, ...parts]);
+  });
+});
+
+describe('Identity shares its input’s buffer: the backend’s clone, without the copy', () => {
+  for (const dtype of ['float32', 'int32'] as const) {
+    it(`a clone has the backend clone's bytes and outlives its input (${dtype})`, () => {
+      const before = tf.memory().numDataBuffers;
+      const x = values([3, 5, 2], dtype, RandomStream.at('test/copy-kernels', 'identity', dtype));
+      const want = viaBackend(backendCopyKernels().identity, { x }, {});
+      const y = tf.clone(x);
+      sameBytes(y, want);
+      // x's buffer and the backend clone's: the port's clone made none.
+      expect(tf.memory().numDataBuffers - before).toBe(2);
+      x.dispose();
+      sameBytes(y, want);
+      y.dispose();
+      want.dispose();
+      expect(tf.memory().numDataBuffers).toBe(before);
+    });
+  }
+
+  it('strings still go through the backend’s kernel', () => {
+    const s = tf.tensor(['a', 'bc']);
+    const c = tf.clone(s);
+    expect(c.dataSync()).toEqual(['a', 'bc']);
+    tf.dispose([s, c]);
+  });
+
+  it('gradients through the ops that keep clones of their inputs are the same as the backend clone’s', () => {
+    const x = values([4, 6], 'float32', RandomStream.at('test/copy-kernels', 'identity-grad'));
+    const w = values([6, 3], 'float32', RandomStream.at('test/copy-kernels', 'identity-grad-w'));
+    const f = (a: tf.Tensor) => tf.tanh(tf.matMul(a as tf.Tensor2D, w as tf.Tensor2D)).square().sum();
+    const got = tf.grad(f)(x);
+    // The same gradient by hand: d/dx Σ tanh(xW)² = (2 tanh(xW)(1 − tanh²(xW))) Wᵀ, the ops the gradient runs.
+    const t = tf.tanh(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D));
+    const want = tf.matMul(t.mul(2).mul(tf.scalar(1).sub(t.square())), w as tf.Tensor2D, false, true);
+    expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+    tf.dispose([x, w, got, t, want]);
   });
 });

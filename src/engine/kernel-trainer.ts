@@ -136,6 +136,11 @@ export class KernelTrainer implements Trainer {
     return new BatchedParams(this.R, copy, this.kernel.paramShapes);
   }
 
+  /** The parameters where the trainer keeps them (the optimiser's memory, sized once: the views stay valid), not copied. */
+  viewParams(): BatchedParams {
+    return new BatchedParams(this.R, this.values, this.kernel.paramShapes);
+  }
+
   train(opts: TrainOptions): void {
     trainLoop(this, opts);
   }

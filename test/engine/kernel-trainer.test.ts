@@ -138,6 +138,29 @@ describe('KernelTrainer', () => {
     });
   }
 
+  it('hands onMeasure views with viewParams (the values a copy would hold at that step; then the trainer moves them)', () => {
+    const replicas = mixed([5e-3, 2e-3, 1e-2, 1e-3]);
+    const copies: string[] = [];
+    const views: string[] = [];
+    let kept: Float32Array | null = null;
+    const snapshot = (values: Record<string, Float32Array>) => LINEAR_VAE_PARAM_NAMES.map((n) => Array.from(values[n]).join(',')).join('|');
+    new KernelTrainer(problem.model, replicas, { kind: 'sgd' }).train({ steps: 12, measureAt: (k) => k % 5 === 0, onMeasure: (_k, p) => copies.push(snapshot(p.values)) });
+    const trainer = new KernelTrainer(problem.model, replicas, { kind: 'sgd' });
+    trainer.train({
+      steps: 12,
+      measureAt: (k) => k % 5 === 0,
+      viewParams: true,
+      onMeasure: (k, p) => {
+        views.push(snapshot(p.values));
+        if (k === 5) kept = p.values.W;
+      },
+    });
+    expect(views).toEqual(copies);
+    // A view kept past its call shows the trainer's current values, not step 5's: callers copy what they keep.
+    expect(Array.from(kept!)).toEqual(Array.from(trainer.readParams().values.W));
+    expect(snapshot(trainer.readParams().values)).not.toBe(copies[1]);
+  });
+
   it('is what createTrainer picks for the linear VAE, unless autodiff is asked for', () => {
     const replicas = mixed([1e-3, 1e-3, 1e-3, 1e-3]);
     const a = createTrainer(problem.model, replicas, { kind: 'sgd' });

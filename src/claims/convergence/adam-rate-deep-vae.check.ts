@@ -426,6 +426,9 @@ function trainGroup(claimId: string, configs: DeepVaeRateConfig[], positions: nu
     trainer.train({
       steps: base.steps,
       measureAt: (k) => checkpointIndex.has(k) || pr.wants(k),
+      // Views, not a copy per measurement: everything kept below is copied (θ₀, the conformance
+      // points, the Polyak–Ruppert sums, θ widened for the measurement).
+      viewParams: true,
       onMeasure: (k, params) => {
         const i = checkpointIndex.get(k);
         for (let r = 0; r < R; r++) {

@@ -348,6 +348,8 @@ function trainGroup(
   try {
     trainer.train({
       steps,
+      // Views, not a copy every step: what is kept (θ₀, θ_n, the Polyak–Ruppert sums) is copied.
+      viewParams: true,
       onMeasure: (k, params) => {
         const values = params.values as BatchedLinearVaeParams;
         norms.compute(values, R, betas, gk);

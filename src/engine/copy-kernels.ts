@@ -12,9 +12,10 @@
  * so the output is the same bytes by construction; test/engine/copy-kernels.test.ts
  * compares both with the backend's kernels over shapes, repetitions, axes and dtypes.
  *
- * Identity (tf.clone) is the fourth: the backend's copies the values into a new buffer, and
- * tfjs-core clones every tensor a recorded gradient keeps (each layer's inputs and outputs,
- * every training step: 450 M floats copied in one quick-tier run of entropy-gaussian-vae).
+ * Identity (tf.clone) joins them, as no copy at all: the backend's copies the values into a
+ * new buffer, and tfjs-core clones every tensor a recorded gradient keeps (each layer's inputs
+ * and outputs, every training step: 450 M floats copied in one quick-tier run of
+ * entropy-gaussian-vae).
  * Here a clone shares its input's buffer, counted (incRef), as this backend's own Reshape
  * already does and the CPU and WebGL backends' Identity does. That changes no value because
  * no tensor is written after the kernel that made it returns: every kernel, the backend's

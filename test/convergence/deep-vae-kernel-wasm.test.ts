@@ -209,7 +209,10 @@ describe('deep VAE kernel, WebAssembly SIMD port', () => {
       }),
       { numRuns: 5_000 },
     );
-    expect(n).toBeGreaterThan(80_000);
+    // Every check ran: at least 20,000 doubles for each of the two head ranges and one element
+    // of each of 5,000 rows (the rows' lengths are fast-check's to choose: a bound above this
+    // one, 80,000, failed once at 79,789 before the seed was fixed).
+    expect(n).toBeGreaterThanOrEqual(2 * 20_000 + 5_000);
   });
 
   it('equals the JavaScript kernel bitwise on every shape, activation, B, K and bias (one kernel through growing draws)', () => {

@@ -158,20 +158,11 @@ class WasmDecoderBlocks {
   }
 }
 
-/**
- * The module for the per-draw entry points below, the switch read at their first call: a
- * read of process.env costs ~150 ns, and iwae-snr calls iwaeDraw per draw (9% of its profile
- * when the switch was read each time: 20 → 18 s). The switch is set for the whole process (the mutation
- * suite sets it before the process starts); iwaeOracleImplementation() still reads it anew.
- */
-let drawModule: WebAssembly.Module | null | undefined;
-const portModule = (): WebAssembly.Module | null => (drawModule === undefined ? (drawModule = binary.module()) : drawModule);
-
 let blocksInstance: WasmDecoderBlocks | null = null;
 
 /** iwaeDecoderBlocks on the port (biases, gaps, anchor filled; they start at 0), false where the port is not in use here: the caller runs JavaScript. */
 export function iwaeDecoderBlocksWasm(p: LinearVaeParams, o: DecoderBlocksCall, biases: Float64Array[], gaps: number[], anchor: Float64Array): boolean {
-  const module = portModule();
+  const module = binary.moduleOnce(); // per draw: the switch read once (wasm-kernel.ts)
   if (module === null) return false;
   blocksInstance ??= new WasmDecoderBlocks(module);
   try {
@@ -187,7 +178,7 @@ let instance: WasmIwaeOracle | null = null;
 
 /** iwaeDraw on the port (the value returned, the gradient into g), or null where the port is not in use here: the caller runs JavaScript. */
 export function iwaeDrawWasm(p: LinearVaeParams, o: IwaeDrawCall, g: LinearVaeParams): number | null {
-  const module = portModule();
+  const module = binary.moduleOnce(); // per draw: the switch read once (wasm-kernel.ts)
   if (module === null) return null;
   instance ??= new WasmIwaeOracle(module);
   try {

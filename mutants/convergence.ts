@@ -71,8 +71,8 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     kind: 'schedule',
     description: 'The kernel trainer applies replica 0\'s step schedule to every replica of the batch.',
     file: 'src/engine/kernel-trainer.ts',
-    find: 'stepSize(this.replicas[r].schedule, k), k);',
-    replace: 'stepSize(this.replicas[0].schedule, k), k);',
+    find: 'const schedule = this.replicas[r].schedule;',
+    replace: 'const schedule = this.replicas[0].schedule;',
     claims: [SGD],
   },
   {
@@ -165,9 +165,31 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
       'fillNormal\'s fast loop steps the generator in locals and forgets to store them back: the next call starts from the same state and repeats the same normals. Data generated point by point with fillNormal repeats its latent draws: gradient-noise-law\'s linear Gaussian data loses its principal directions and the claim\'s premise check errors. ' +
       'Measured not to see it (quick tier): entropy-gmm (pass), entropy-ppca (inconclusive), entropy-gaussian-vae (pass).',
     file: 'src/engine/rng.ts',
-    find: '    this.s00 = s00;\n    this.s01 = s01;\n    this.s10 = s10;\n    this.s11 = s11;\n',
-    replace: '',
+    find: '      if (i === end) break;\n    }\n    this.s00 = s00;\n    this.s01 = s01;\n    this.s10 = s10;\n    this.s11 = s11;\n',
+    replace: '      if (i === end) break;\n    }\n',
     claims: [NOISE_LAW],
+  },
+  {
+    id: 'rng-fill-int-state-not-saved',
+    kind: 'sampling',
+    description:
+      "fillInt's loop (written out on locals) forgets to store the generator's state back: every call draws the same row indices, so a kernel that fills its mini-batch's rows at once trains on one fixed mini-batch. The learned-variance kernel's WebAssembly path fills its rows this way (its JavaScript kernel draws them one at a time): d23-figure-1's run-time port check, drawing step after step on one pair of streams, sees the two differ from the second step on.",
+    file: 'src/engine/rng.ts',
+    find: "      out[i] = Math.floor((hi * SCALE26 + (out0 & MASK27) * SCALE53) * n);\n    }\n    this.s00 = s00;\n    this.s01 = s01;\n    this.s10 = s10;\n    this.s11 = s11;\n",
+    replace: "      out[i] = Math.floor((hi * SCALE26 + (out0 & MASK27) * SCALE53) * n);\n    }\n",
+    claims: ['d23-figure-1'],
+    ports: true,
+  },
+  {
+    id: 'counter-noise-ported-fill-from-pair-zero',
+    kind: 'sampling',
+    description:
+      "A stream's normals computed in a module's memory (fillNormalPorted: the linear VAE kernel's) start every fill at pair 0 instead of the stream's position: each step's reparameterisation noise repeats the first step's. The first fill (which the stream compares with the specification) is right.",
+    file: 'src/engine/counter-normals.ts',
+    find: 'counterAt(this.key, this.drawn, zScratch);\n        port.pairs(',
+    replace: 'counterAt(this.key, 0, zScratch);\n        port.pairs(',
+    claims: [SGD],
+    ports: true,
   },
   {
     id: 'adam-no-bias-correction-kernel',

@@ -189,8 +189,8 @@ export const DEEP_VAE_MUTANTS: Mutant[] = [
     kind: 'schedule',
     description: 'The kernel trainer evaluates the schedule at k = 1 on every step: a constant step C.',
     file: 'src/engine/kernel-trainer.ts',
-    find: 'stepSize(this.replicas[r].schedule, k), k);',
-    replace: 'stepSize(this.replicas[r].schedule, 1), k);',
+    find: 'gamma = stepSize(schedule, k);',
+    replace: 'gamma = stepSize(schedule, 1);',
     claims: SGD_CLAIM,
   },
   {

@@ -307,6 +307,22 @@ export class CounterNormalStream extends RandomStream {
   }
 
   override fillNormal(out: Float32Array | Float64Array, offset = 0, count = out.length - offset): void {
+    this.fill(out, offset, count, null);
+  }
+
+  /**
+   * fillNormal(out, offset, count), the same values and the same stream state after it, with
+   * the whole pairs computed by `port` in place: `out` views the port's memory from its byte
+   * 0, so that pair values are written where they are used and never copied (the linear VAE
+   * kernel's module compiles counter-normals.as.ts in). A port's first pairs are compared with
+   * this file's loop, as fillPairs does for the shared module.
+   */
+  fillNormalPorted(out: Float64Array, offset: number, count: number, port: NormalPairsPort): void {
+    if (out.byteOffset !== 0) throw new RangeError('fillNormalPorted: out must view the port\'s memory from byte 0');
+    this.fill(out, offset, count, port);
+  }
+
+  private fill(out: Float32Array | Float64Array, offset: number, count: number, port: NormalPairsPort | null): void {
     let i = offset;
     const end = offset + count;
     // Whatever the buffer holds from the next normal on, then whole pairs straight into out.
@@ -314,12 +330,28 @@ export class CounterNormalStream extends RandomStream {
     if (i < end && (this.drawn & 1) === 1) out[i++] = this.normal();
     const pairs = (end - i) >> 1;
     if (pairs > 0) {
-      fillPairs(this.key, this.drawn / 2, pairs, out, i);
+      if (port === null) fillPairs(this.key, this.drawn / 2, pairs, out, i);
+      else {
+        counterAt(this.key, this.drawn, zScratch);
+        port.pairs(zScratch.hi, zScratch.lo, pairs, 8 * i);
+        if (!port.checked) {
+          comparePairs(this.key, this.drawn / 2, pairs, out, i, 'a module\'s normalPairs (its copy of src/engine/wasm/counter-normals.as.ts)');
+          port.checked = true;
+        }
+      }
       this.drawn += 2 * pairs;
       i += 2 * pairs;
     }
     if (i < end) out[i] = this.normal();
   }
+}
+
+/** A module that computes counter-normals.as.ts's pairs into its own memory (CounterNormalStream.fillNormalPorted). */
+export interface NormalPairsPort {
+  /** n pairs from the u-counter c0 = (c0hi, c0lo) (as counter-normals.as.ts's pairs) at byte address `out` of the module's memory. */
+  pairs(c0hi: number, c0lo: number, n: number, out: number): void;
+  /** Whether its pairs have been compared with the specification; the stream sets it after the first comparison. */
+  checked: boolean;
 }
 
 /**
@@ -344,15 +376,20 @@ export function fillPairs(key: U64, p0: number, n: number, out: Float32Array | F
 let portChecked = false;
 
 function checkPort(key: U64, p0: number, n: number, out: Float32Array | Float64Array, at: number): void {
+  comparePairs(key, p0, n, out, at, 'the WebAssembly port');
+  portChecked = true;
+}
+
+/** The first (up to) 16 of n pairs at out[at …] against this file's loop, bit for bit; throws naming `port` on a difference. */
+function comparePairs(key: U64, p0: number, n: number, out: Float32Array | Float64Array, at: number, port: string): void {
   const k = Math.min(n, 16);
   const want = out instanceof Float32Array ? new Float32Array(2 * k) : new Float64Array(2 * k);
   fillPairsJs(key, p0, k, want, 0);
   for (let i = 0; i < 2 * k; i++) {
     if (!Object.is(want[i], out[at + i])) {
-      throw new Error(`counter-normals: the WebAssembly port's normal ${2 * p0 + i} is ${out[at + i]}, its specification's ${want[i]} (src/engine/wasm/counter-normals.as.ts differs from src/engine/counter-normals.ts)`);
+      throw new Error(`counter-normals: ${port}'s normal ${2 * p0 + i} is ${out[at + i]}, its specification's ${want[i]} (src/engine/wasm/counter-normals.as.ts differs from src/engine/counter-normals.ts)`);
     }
   }
-  portChecked = true;
 }
 
 export function fillPairsJs(key: U64, p0: number, n: number, out: Float32Array | Float64Array, at: number): void {

@@ -1,7 +1,9 @@
 /**
  * kernelPortProbe (src/claims/shared/kernel-port-probe.ts): the linear and deep VAE
  * kernels' WebAssembly ports pass it against their JavaScript kernels, and a port off
- * by one ulp in one coordinate, or in the objective, fails it and is named.
+ * by one ulp in one coordinate, or in the objective, fails it and is named; so does a port
+ * whose draws do not carry the streams' state from step to step, or that leaves the streams
+ * elsewhere than the JavaScript kernel does.
  */
 import { describe, expect, it } from 'vitest';
 import { kernelPortProbe, type PortPoint } from '../../src/claims/shared/kernel-port-probe.ts';
@@ -11,6 +13,7 @@ import { generateLinearGaussianData } from '../../src/models/linear-vae/data.ts'
 import { DeepVaeModel, PACKED_PARAM } from '../../src/models/deep-vae/engine-model.ts';
 import { deepParamCount } from '../../src/models/deep-vae/params.ts';
 import { RandomStream } from '../../src/engine/rng.ts';
+import { replicaStreams } from '../../src/engine/replica.ts';
 
 const schedule = { C: 0.1, alpha: 0.5 };
 
@@ -63,6 +66,35 @@ describe('kernelPortProbe', () => {
     const r = kernelPortProbe(js, nudged(port, 2), points, ['test'], name);
     expect(r.ok).toBe(false);
     expect(r.detail).toMatch(/^coordinate 2 .* \(WebAssembly\) ≠ .* \(JavaScript\) at a random point, draw 0$/);
+  });
+
+  it('fails when the port draws every step from where the first step started (its streams\' state not carried), and when it leaves the streams elsewhere', () => {
+    const frozen: ReplicaKernel = {
+      name: port.name,
+      dataSize: port.dataSize,
+      paramShapes: port.paramShapes,
+      initialParams: (r, st) => port.initialParams(r, st),
+      // Fresh streams from the replica's seed on every call: each step the first step's rows and noise.
+      objectiveAndGradient: (p, replica, _streams, grad) => port.objectiveAndGradient(p, replica, replicaStreams(replica.seed), grad),
+    };
+    const r = kernelPortProbe(js, frozen, points, ['test'], name);
+    expect(r.ok).toBe(false);
+    expect(r.detail).toMatch(/draw 1$/);
+    let calls = 0;
+    const extra: ReplicaKernel = {
+      name: port.name,
+      dataSize: port.dataSize,
+      paramShapes: port.paramShapes,
+      initialParams: (r2, st) => port.initialParams(r2, st),
+      objectiveAndGradient(p, replica, streams, grad) {
+        const o = port.objectiveAndGradient(p, replica, streams, grad);
+        if (++calls === 3) streams.noise.normal(); // one normal more than the kernel uses, on the last step (PORT_STEPS = 3)
+        return o;
+      },
+    };
+    const r2 = kernelPortProbe(js, extra, points, ['test'], name);
+    expect(r2.ok).toBe(false);
+    expect(r2.detail).toMatch(/leaves the replica's streams in another state/);
   });
 
   it('fails when the objective is one ulp off', () => {

@@ -22,6 +22,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { deriveSeed, RandomStream } from '../../src/engine/rng.ts';
+import { CounterNormalStream } from '../../src/engine/counter-normals.ts';
 import { replicaStreams, type ReplicaSetting } from '../../src/engine/replica.ts';
 import { ADAM_DEFAULTS, type OptimizerConfig } from '../../src/engine/optimizer.ts';
 import { KernelTrainer } from '../../src/engine/kernel-trainer.ts';
@@ -127,6 +128,76 @@ describe('linear VAE kernel, WebAssembly SIMD port', () => {
       }
     });
     expect(checked).toBe(7 * 3 * 3 * 4 * 4);
+  });
+
+  it('draws its rows and noise in its module as the streams\' own fills do (many steps on one pair of streams, odd counts, 100,003 rows), and through a stream\'s own fills where it has them', () => {
+    const dims: LinearVaeDims = { dx: 2, dz: 3 };
+    const rows = 100_003;
+    const data = dataFor(dims.dx, 5, rows);
+    const js = new LinearVaeModel({ dims, data, sigmaX: 0.9, kernelImplementation: 'js' });
+    const wasm = new LinearVaeModel({ dims, data, sigmaX: 0.9 });
+    expect(wasm.kernelImplementation).toBe('wasm-simd');
+    const rng = RandomStream.at('linear-vae-kernel-wasm-draws');
+    const params: Record<string, Float32Array> = {};
+    for (const [name, shape] of Object.entries(js.paramShapes)) params[name] = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 0.3 * rng.normal());
+    const grads = () => Object.fromEntries(Object.keys(params).map((name) => [name, new Float64Array(params[name].length)]));
+    const sJs = replicaStreams(77);
+    const sWasm = replicaStreams(77);
+    // B·K·d_z odd (7·1·3, 5·3·3) leaves a normal in the stream's buffer for the next step.
+    const settings = [
+      [7, 1],
+      [32, 1],
+      [5, 3],
+      [1, 2],
+      [64, 1],
+      [3, 1],
+    ];
+    for (let t = 0; t < 60; t++) {
+      const [B, K] = settings[t % settings.length];
+      const rep = replica({ label: 'r', seed: 77, schedule: { C: 1, alpha: 0.5 }, batchSize: B, samples: K, beta: 1 });
+      const gJs = grads();
+      const gWasm = grads();
+      const oJs = js.objectiveAndGradient(params, rep, sJs, gJs);
+      const oWasm = wasm.objectiveAndGradient(params, rep, sWasm, gWasm);
+      expect(Object.is(oJs, oWasm), `step ${t}: ${oJs} (js) ≠ ${oWasm} (wasm)`).toBe(true);
+      expect(gWasm).toEqual(gJs);
+    }
+    expect(sWasm.data.uniform()).toBe(sJs.data.uniform());
+    expect(sWasm.noise.normal()).toBe(sJs.noise.normal());
+
+    // Streams with fills of their own: the port uses them, not the base classes' (a replay stream's values).
+    // (The JavaScript kernel draws one at a time, the port fills: both are overridden alike, as a replay stream does.)
+    class OwnRows extends RandomStream {
+      calls = 0;
+      private t = 0;
+      override int(n: number): number {
+        return (7 * this.t++ + 3) % n;
+      }
+      override fillInt(out: Int32Array, n: number, offset = 0, count = out.length - offset): void {
+        this.calls++;
+        for (let i = 0; i < count; i++) out[offset + i] = this.int(n);
+      }
+    }
+    class OwnNoise extends CounterNormalStream {
+      calls = 0;
+      private t = 0;
+      override normal(): number {
+        return 0.25 * (this.t++ % 5) - 0.5;
+      }
+      override fillNormal(out: Float32Array | Float64Array, offset = 0, count = out.length - offset): void {
+        this.calls++;
+        for (let i = 0; i < count; i++) out[offset + i] = this.normal();
+      }
+    }
+    const own = () => ({ ...replicaStreams(78), data: new OwnRows(1), noise: new OwnNoise(2) });
+    const oJs = own();
+    const oWasm = own();
+    const rep = replica({ label: 'r', seed: 78, schedule: { C: 1, alpha: 0.5 }, batchSize: 9, samples: 2, beta: 1 });
+    const gJs = grads();
+    const gWasm = grads();
+    expect(wasm.objectiveAndGradient(params, rep, oWasm, gWasm)).toBe(js.objectiveAndGradient(params, rep, oJs, gJs));
+    expect(gWasm).toEqual(gJs);
+    expect([oWasm.data.calls, oWasm.noise.calls]).toEqual([1, 1]);
   });
 
   it('equals the JavaScript kernel bitwise on random shapes and settings (property)', () => {

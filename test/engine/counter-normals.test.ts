@@ -193,6 +193,47 @@ describe('a stream', () => {
     for (let i = 0; i < got.length; i++) if (!Object.is(got[i], ref[i])) expect.fail(`normal ${i}: ${got[i]} vs ${ref[i]}`);
   });
 
+  it('fillNormalPorted: a port\'s pairs written in place give fillNormal\'s values and state in any interleaving; a port that differs, or an array not from its memory\'s start, is refused', () => {
+    // A port in JavaScript over its own memory (the specification's pairs at a byte address), as a module is.
+    const memory = new Float64Array(1024);
+    let calls = 0;
+    const make = (wrong = false) => ({
+      checked: false,
+      pairs(c0hi: number, c0lo: number, n: number, out: number) {
+        calls++;
+        // c0 = κ + (2p₀ + 1)·γ: recover p₀ from the stream under test (key 42) by its counters.
+        const key = keyFromSeed(42);
+        const z: U64 = { hi: 0, lo: 0 };
+        let p0 = 0;
+        for (counterAt(key, 0, z); z.hi !== c0hi >>> 0 || z.lo !== c0lo >>> 0; counterAt(key, 2 * ++p0, z)) if (p0 > 30000) throw new Error('no such counter');
+        fillPairsJs(key, p0, n, memory, out / 8);
+        if (wrong) memory[out / 8 + 1] += 1e-9;
+      },
+    });
+    const ref = new Float64Array(8000);
+    new CounterNormalStream(42).fillNormal(ref);
+    const s = new CounterNormalStream(42);
+    const port = make();
+    const pick = RandomStream.at('test/counter-normals', 'ported');
+    const got: number[] = [];
+    while (got.length < 7000) {
+      const kind = pick.int(3);
+      if (kind === 0) got.push(s.normal());
+      else {
+        const count = kind === 1 ? pick.int(4) : pick.int(200);
+        const offset = pick.int(300);
+        s.fillNormalPorted(memory, offset, count, port);
+        got.push(...memory.subarray(offset, offset + count));
+      }
+      expect(s.position).toBe(got.length);
+    }
+    expect(calls).toBeGreaterThan(50);
+    expect(port.checked).toBe(true);
+    for (let i = 0; i < got.length; i++) if (!Object.is(got[i], ref[i])) expect.fail(`normal ${i}: ${got[i]} vs ${ref[i]}`);
+    expect(() => new CounterNormalStream(42).fillNormalPorted(memory, 0, 64, make(true))).toThrow(/normalPairs.*specification/);
+    expect(() => new CounterNormalStream(42).fillNormalPorted(memory.subarray(2), 0, 64, make())).toThrow(/byte 0/);
+  });
+
   it('fills float32 arrays with the float64 normals rounded to nearest, at an offset', () => {
     const d = new Float64Array(101);
     new CounterNormalStream(9).fillNormal(d);

@@ -31,17 +31,24 @@ export function kernelPortProbe(js: ReplicaKernel, port: ReplicaKernel, points: 
   const models = [js, port];
   let compared = 0;
   for (const [p, point] of points.entries()) {
+    // One pair of equal streams per point, drawn on step after step as in training: a port whose
+    // draws do not carry the streams' state from one step to the next (its rows or its normals
+    // again from where the previous step started) differs from the second step on.
+    const seed = deriveSeed(...seedLabel, 'kernel-port', p);
+    const replica: ReplicaSetting = { label: 'kernel-port', seed, ...point.setting };
+    const streams = models.map(() => replicaStreams(seed));
     for (let step = 0; step < PORT_STEPS; step++) {
-      const seed = deriveSeed(...seedLabel, 'kernel-port', p, step);
-      const replica: ReplicaSetting = { label: 'kernel-port', seed, ...point.setting };
       const grads = models.map((m) => Object.fromEntries(Object.entries(m.paramShapes).map(([n, shape]) => [n, new Float64Array(shape.reduce((x, y) => x * y, 1))])));
-      const objectives = models.map((m, i) => m.objectiveAndGradient(point.params, replica, replicaStreams(seed), grads[i], 0));
+      const objectives = models.map((m, i) => m.objectiveAndGradient(point.params, replica, streams[i], grads[i], 0));
       const at = `${point.where}, draw ${step}`;
       if (!Object.is(objectives[0], objectives[1])) return { ok: false, detail: `objective ${objectives[1]} (WebAssembly) ≠ ${objectives[0]} (JavaScript) at ${at}` };
       const flat = grads.map((g) => Object.keys(js.paramShapes).flatMap((n) => [...g[n]]));
       const i = flat[0].findIndex((v, k) => !Object.is(v, flat[1][k]));
       if (i >= 0) return { ok: false, detail: `${coordinate(i)} ${flat[1][i]} (WebAssembly) ≠ ${flat[0][i]} (JavaScript) at ${at}` };
       compared++;
+    }
+    if (streams[0].data.uniform() !== streams[1].data.uniform() || streams[0].noise.normal() !== streams[1].noise.normal()) {
+      return { ok: false, detail: `the WebAssembly port leaves the replica's streams in another state than the JavaScript kernel after ${PORT_STEPS} steps at ${point.where}` };
     }
   }
   const size = Object.values(js.paramShapes).reduce((n, shape) => n + shape.reduce((a, b) => a * b, 1), 0);

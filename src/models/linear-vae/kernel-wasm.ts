@@ -22,7 +22,9 @@
  * in the whole process: for a mutant of a JavaScript kernel (which the port would
  * otherwise bypass; mutants/run.ts sets it) and for debugging.
  */
+import { CounterNormalStream, type NormalPairsPort } from '../../engine/counter-normals.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
+import { RandomStream } from '../../engine/rng.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 import type { LinearVaeDims } from './params.ts';
@@ -35,7 +37,13 @@ interface KernelExports {
   address(which: number): number;
   step(B: number, K: number, beta: number, rowsAt: number, epsAt: number): number;
   iwaeStep(B: number, K: number, flags: number, v: number, logNorm: number, halfSumS: number, rowsAt: number, epsAt: number, work: number): number;
+  normalPairs(c0hi: number, c0lo: number, n: number, out: number): void;
+  drawRows(state: number, n: number, B: number, rowsAt: number): void;
 }
+
+/** The base classes' own fills: a stream that overrides one (a replay, a test's) draws through its own. */
+const OWN_FILL_INT = RandomStream.prototype.fillInt;
+const OWN_FILL_NORMAL = CounterNormalStream.prototype.fillNormal;
 
 /** What the IWAE step needs besides the ELBO step's inputs (iwae-engine-model.ts's settings). */
 export interface IwaeStepSettings {
@@ -68,7 +76,9 @@ export class WasmLinearVaeKernel {
   /** Per parameter (paramShapes order): its float64 index in the module, and a view of its gradient there (rebuilt when the memory grows). */
   private readonly blocks: { name: string; param: number; grad: number; size: number }[];
   private gradViews: Float64Array[] = [];
+  /** The data stream's generator state (16 bytes), then the draws. */
   private readonly drawsAt: number;
+  private readonly pairsPort: NormalPairsPort;
   private rowsCapacity = 0;
   private epsCapacity = 0;
   private workCapacity = 0;
@@ -119,6 +129,7 @@ export class WasmLinearVaeKernel {
       return block;
     });
     this.at = { std: this.exports.address(2) / 8, es: this.exports.address(3) / 8 };
+    this.pairsPort = { pairs: this.exports.normalPairs, checked: false };
     this.grow(this.drawsAt);
     this.f64.set(data, dataAt / 8); // widened to float64 (exact), as the JS kernel reads it
   }
@@ -142,12 +153,22 @@ export class WasmLinearVaeKernel {
       this.epsCapacity = Math.max(nEps, this.epsCapacity);
       this.workCapacity = Math.max(workBytes, this.workCapacity);
       // + 16: an odd d_z's last pair reads one double past the draws (its spare lane).
-      this.grow(this.drawsAt + align16(4 * this.rowsCapacity) + align16(8 * this.epsCapacity + 16) + this.workCapacity);
+      this.grow(this.drawsAt + 16 + align16(4 * this.rowsCapacity) + align16(8 * this.epsCapacity + 16) + this.workCapacity);
     }
-    const rowsAt = this.drawsAt;
+    const stateAt = this.drawsAt;
+    const rowsAt = stateAt + 16;
     const epsAt = rowsAt + align16(4 * this.rowsCapacity);
-    streams.data.fillInt(this.i32, this.dataSize, rowsAt / 4, B);
-    streams.noise.fillNormal(this.f64, epsAt / 8, nEps);
+    // RandomStream's and CounterNormalStream's own fills run in the module (the same values and
+    // stream states: the state goes in and comes back); a stream with fills of its own uses them.
+    const data = streams.data;
+    if (data.fillInt === OWN_FILL_INT) {
+      data.generatorState(this.i32, stateAt / 4);
+      this.exports.drawRows(stateAt, this.dataSize, B, rowsAt);
+      data.setGeneratorState(this.i32, stateAt / 4);
+    } else data.fillInt(this.i32, this.dataSize, rowsAt / 4, B);
+    const noise = streams.noise;
+    if (noise instanceof CounterNormalStream && noise.fillNormal === OWN_FILL_NORMAL) noise.fillNormalPorted(this.f64, epsAt / 8, nEps, this.pairsPort);
+    else noise.fillNormal(this.f64, epsAt / 8, nEps);
     return { rowsAt, epsAt, workAt: epsAt + align16(8 * this.epsCapacity + 16) };
   }
 

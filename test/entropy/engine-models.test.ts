@@ -171,6 +171,66 @@ describe('engine models of the entropy claims’ engine arms', () => {
     model.dispose();
   });
 
+  it('SBN M-step kernel: objective and gradient are the plain loops\' bit for bit (η from a smaller state\'s, one exp for η > 0), any H', () => {
+    // The plain loops: η summed over the state's bits in increasing h, softplus and sig each with its own exp.
+    const softplus = (e: number) => (e > 0 ? e + Math.log1p(Math.exp(-e)) : Math.log1p(Math.exp(e)));
+    const sig = (e: number) => 1 / (1 + Math.exp(-e));
+    for (const H of [1, 2, 3, 5, 8]) {
+      const data = generateSbnData({ N: 40, D: 6, H, weightScale: 1.5, seed: 10 + H });
+      const rng = RandomStream.at('engine-models-sbn-plain', H);
+      const S = 1 << H;
+      const q = randomResponsibilities(data.N, S, rng);
+      const model = new SbnMStepModel({ H, data, responsibilities: [q] });
+      const [setting] = settingsFor(['a'], data.N);
+      for (let trial = 0; trial < 4; trial++) {
+        const scale = [0.3, 2, 8, 40][trial];
+        const params = { logits: Float32Array.from({ length: H }, () => scale * rng.normal()), W: Float32Array.from({ length: data.D * H }, () => scale * rng.normal()), b: Float32Array.from({ length: data.D }, () => scale * rng.normal()) };
+        const grad = { logits: new Float64Array(H), W: new Float64Array(data.D * H), b: new Float64Array(data.D) };
+        const got = model.objectiveAndGradient(params, setting, replicaStreams(1), grad, 0);
+        // w, t, q̄ as the model derives them (its own loop over points), the entropy term likewise.
+        const w = new Float64Array(S);
+        const t = new Float64Array(S * data.D);
+        for (let n = 0; n < data.N; n++) {
+          for (let z = 0; z < S; z++) {
+            const v = q[n * S + z];
+            if (v <= 0) continue;
+            w[z] += v;
+            for (let d = 0; d < data.D; d++) t[z * data.D + d] += v * data.x[n * data.D + d];
+          }
+        }
+        const qbar = new Float64Array(H);
+        for (let z = 0; z < S; z++) for (let h = 0; h < H; h++) if ((z >> h) & 1) qbar[h] += w[z] / data.N;
+        const gW = new Float64Array(data.D * H);
+        const gb = new Float64Array(data.D);
+        const ga = new Float64Array(H);
+        let ent = 0;
+        for (let i = 0; i < q.length; i++) if (q[i] > 0) ent -= q[i] * Math.log(q[i]);
+        let f = ent / data.N;
+        for (let h = 0; h < H; h++) {
+          f += -qbar[h] * softplus(-params.logits[h]) - (1 - qbar[h]) * softplus(params.logits[h]);
+          ga[h] = qbar[h] - sig(params.logits[h]);
+        }
+        let dec = 0;
+        for (let z = 0; z < S; z++) {
+          for (let d = 0; d < data.D; d++) {
+            let e = params.b[d];
+            for (let h = 0; h < H; h++) if ((z >> h) & 1) e += params.W[d * H + h];
+            dec += t[z * data.D + d] * e - w[z] * softplus(e);
+            const r = t[z * data.D + d] - w[z] * sig(e);
+            gb[d] += r / data.N;
+            for (let h = 0; h < H; h++) if ((z >> h) & 1) gW[d * H + h] += r / data.N;
+          }
+        }
+        const want = f + dec / data.N;
+        expect(Object.is(got, want), `H = ${H}, scale ${scale}: ${got} vs ${want}`).toBe(true);
+        expect(Array.from(grad.W)).toEqual(Array.from(gW));
+        expect(Array.from(grad.b)).toEqual(Array.from(gb));
+        expect(Array.from(grad.logits)).toEqual(Array.from(ga));
+      }
+      model.dispose();
+    }
+  });
+
   it('float32 parameter copies survive toParams64', () => {
     const p = toParams64({ a: Float32Array.of(0.1, -2) });
     expect(p.a[0]).toBe(Math.fround(0.1));

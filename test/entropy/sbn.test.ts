@@ -87,7 +87,7 @@ describe('sigmoid belief net oracle', () => {
   it('state statistics and joint log-densities are the plain loops over points, bit for bit (any H, zeros in q)', () => {
     // The loops in sbn.ts walk the ones of x by rows and columns, four states at a time: their
     // sums must still add each point's term in point order, so the bits are the plain loops'.
-    for (const h of [1, 2, 3, 5]) {
+    for (const h of [1, 2, 3, 5, 6]) {
       const d = generateSbnData({ N: 57, D: 7, H: h, weightScale: 1.5, seed: 20 + h });
       const s2 = stateCount(h);
       const rng = RandomStream.at('sbn-test', 'stats', h);

@@ -53,6 +53,8 @@ export class SbnMStepModel implements BatchedModel<null>, ReplicaKernel {
   private readonly stats: readonly Stats[];
   private readonly initBias: Float64Array;
   private readonly initScale: number;
+  /** η_d(z) of the current step, state-major (S × D). */
+  private readonly eta: Float64Array;
   private readonly tensors: { w: tf.Tensor2D; t: tf.Tensor3D; qbar: tf.Tensor2D; entropy: tf.Tensor1D; states: tf.Tensor2D };
 
   constructor(opts: SbnMStepOptions) {
@@ -84,6 +86,7 @@ export class SbnMStepModel implements BatchedModel<null>, ReplicaKernel {
       return { w, t, qbar, entropy: entropy / N };
     });
     this.initScale = opts.initScale ?? 0.1;
+    this.eta = new Float64Array(S * D);
     this.initBias = new Float64Array(D);
     for (let d = 0; d < D; d++) {
       let m = 0;
@@ -143,13 +146,34 @@ export class SbnMStepModel implements BatchedModel<null>, ReplicaKernel {
     }
     grad.W.fill(0);
     grad.b.fill(0);
+    // η_d(z) = b_d + Σ_{h ∈ z} W_dh, added in increasing h, is η_d(z without its top bit) + W_d,top:
+    // the same additions in the same order, so each state's η is one addition from a smaller state's.
+    const eta = this.eta;
+    for (let d = 0; d < D; d++) eta[d] = b[d];
+    for (let z = 1; z < S; z++) {
+      const top = 31 - Math.clz32(z);
+      const from = (z ^ (1 << top)) * D;
+      const row = z * D;
+      for (let d = 0; d < D; d++) eta[row + d] = eta[from + d] + W[d * H + top];
+    }
     let dec = 0;
     for (let z = 0; z < S; z++) {
       for (let d = 0; d < D; d++) {
-        let e = b[d];
-        for (let h = 0; h < H; h++) if ((z >> h) & 1) e += W[d * H + h];
-        dec += s.t[z * D + d] * e - s.w[z] * softplus(e);
-        const r = s.t[z * D + d] - s.w[z] * sig(e);
+        const e = eta[z * D + d];
+        // softplus(e) and sig(e) as the functions above compute them; for e > 0 both take
+        // Math.exp(−e), computed once here (the same value).
+        let sp: number;
+        let sg: number;
+        if (e > 0) {
+          const u = Math.exp(-e);
+          sp = e + Math.log1p(u);
+          sg = 1 / (1 + u);
+        } else {
+          sp = Math.log1p(Math.exp(e));
+          sg = 1 / (1 + Math.exp(-e));
+        }
+        dec += s.t[z * D + d] * e - s.w[z] * sp;
+        const r = s.t[z * D + d] - s.w[z] * sg;
         grad.b[d] += r / N;
         for (let h = 0; h < H; h++) if ((z >> h) & 1) grad.W[d * H + h] += r / N;
       }

@@ -173,11 +173,11 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     id: 'rng-fill-int-state-not-saved',
     kind: 'sampling',
     description:
-      "fillInt's loop (written out on locals) forgets to store the generator's state back: every call draws the same row indices, so a kernel that fills its mini-batch's rows at once trains on one fixed mini-batch. The learned-variance kernel's WebAssembly path fills its rows this way (its JavaScript kernel draws them one at a time): d23-figure-1's run-time port check, drawing step after step on one pair of streams, sees the two differ from the second step on.",
+      "fillInt's loop (written out on locals) forgets to store the generator's state back: every call draws the same row indices, so the TensorFlow.js path (drawStep's mini-batch, the general engine users' models train on) trains on one fixed mini-batch. The kernels draw their rows in WebAssembly (random-rows.as.ts) and do not call it; the linear claims' probes of the TensorFlow.js path do (thousands of draws of the stochastic gradient against its exact mean).",
     file: 'src/engine/rng.ts',
     find: "      out[i] = Math.floor((hi * SCALE26 + (out0 & MASK27) * SCALE53) * n);\n    }\n    this.s00 = s00;\n    this.s01 = s01;\n    this.s10 = s10;\n    this.s11 = s11;\n",
     replace: "      out[i] = Math.floor((hi * SCALE26 + (out0 & MASK27) * SCALE53) * n);\n    }\n",
-    claims: ['d23-figure-1'],
+    claims: [SGD],
     ports: true,
   },
   {

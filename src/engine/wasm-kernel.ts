@@ -53,13 +53,14 @@ function underSrc(file: string): string | null {
 }
 
 /**
- * A kernel's source files: its AssemblyScript file, then every file it imports by a relative
- * path (`from './x.as'` or `'../y/z.as'`, AssemblyScript's form: no `.ts`), transitively, each once.
+ * A kernel's source files: its AssemblyScript file, then every file it imports or re-exports
+ * from by a relative path (`import … from './x.as'`, `export { f } from '../y/z.as'`,
+ * AssemblyScript's form: no `.ts`), transitively, each once.
  */
 export function kernelSourceFiles(entry: string): string[] {
   const files = [path.resolve(entry)];
   for (let i = 0; i < files.length; i++) {
-    for (const m of readFileSync(files[i], 'utf8').matchAll(/^import\s[^;]*?\sfrom\s*['"](\.\.?\/[^'"]+)['"]/gm)) {
+    for (const m of readFileSync(files[i], 'utf8').matchAll(/^(?:import|export)\s[^;]*?\sfrom\s*['"](\.\.?\/[^'"]+)['"]/gm)) {
       const file = path.resolve(path.dirname(files[i]), m[1].endsWith('.ts') ? m[1] : `${m[1]}.ts`);
       if (!files.includes(file)) files.push(file);
     }

@@ -5,11 +5,13 @@
  * readable specifications) compiled from wasm/kernel.as.ts (AssemblyScript, f64x2),
  * bitwise identical to the JavaScript kernels — same objective and gradient bits
  * for every input (test/convergence/linear-vae-kernel-wasm.test.ts), so switching
- * between the two changes no result. The draws stay in JavaScript: the replica's B row
- * indices from its data stream and its B·K·d_z normals from its noise stream,
- * exactly the values the JavaScript kernel draws (the two streams are separate,
- * so drawing each stream's values in one run changes none), straight into the
- * module's memory; so do the exponentials (e^{s/2}, e^s: Math.exp's bits; the IWAE
+ * between the two changes no result. The draws are made in the module's memory, where the
+ * step reads them (src/engine/ported-draws.ts): the replica's B row indices from its data
+ * stream (drawRows, wasm/random-rows.as.ts compiled in) and its B·K·d_z normals from its
+ * noise stream (normalPairs, counter-normals.as.ts compiled in), exactly the values the
+ * JavaScript kernel draws one at a time (the two streams are separate, so drawing each
+ * stream's values in one run changes none), each stream's state handed in and back; the
+ * exponentials come from JavaScript (e^{s/2}, e^s: Math.exp's bits; the IWAE
  * weights' e^x and log x are Math.exp's and Math.log's bits: src/engine/wasm/fdlibm.as.ts). The
  * parameters are copied in (float32 widened to float64, exact), the data once.
  *
@@ -22,9 +24,9 @@
  * in the whole process: for a mutant of a JavaScript kernel (which the port would
  * otherwise bypass; mutants/run.ts sets it) and for debugging.
  */
-import { CounterNormalStream, type NormalPairsPort } from '../../engine/counter-normals.ts';
+import type { NormalPairsPort } from '../../engine/counter-normals.ts';
+import { fillNormals, fillRows } from '../../engine/ported-draws.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
-import { RandomStream } from '../../engine/rng.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 import type { LinearVaeDims } from './params.ts';
@@ -41,9 +43,6 @@ interface KernelExports {
   drawRows(state: number, n: number, B: number, rowsAt: number): void;
 }
 
-/** The base classes' own fills: a stream that overrides one (a replay, a test's) draws through its own. */
-const OWN_FILL_INT = RandomStream.prototype.fillInt;
-const OWN_FILL_NORMAL = CounterNormalStream.prototype.fillNormal;
 
 /** What the IWAE step needs besides the ELBO step's inputs (iwae-engine-model.ts's settings). */
 export interface IwaeStepSettings {
@@ -158,17 +157,9 @@ export class WasmLinearVaeKernel {
     const stateAt = this.drawsAt;
     const rowsAt = stateAt + 16;
     const epsAt = rowsAt + align16(4 * this.rowsCapacity);
-    // RandomStream's and CounterNormalStream's own fills run in the module (the same values and
-    // stream states: the state goes in and comes back); a stream with fills of its own uses them.
-    const data = streams.data;
-    if (data.fillInt === OWN_FILL_INT) {
-      data.generatorState(this.i32, stateAt / 4);
-      this.exports.drawRows(stateAt, this.dataSize, B, rowsAt);
-      data.setGeneratorState(this.i32, stateAt / 4);
-    } else data.fillInt(this.i32, this.dataSize, rowsAt / 4, B);
-    const noise = streams.noise;
-    if (noise instanceof CounterNormalStream && noise.fillNormal === OWN_FILL_NORMAL) noise.fillNormalPorted(this.f64, epsAt / 8, nEps, this.pairsPort);
-    else noise.fillNormal(this.f64, epsAt / 8, nEps);
+    // Made in the module (ported-draws.ts): the streams' own fills' values and end states.
+    fillRows(streams.data, this.i32, stateAt, this.dataSize, B, rowsAt, this.exports.drawRows);
+    fillNormals(streams.noise, this.f64, epsAt / 8, nEps, this.pairsPort);
     return { rowsAt, epsAt, workAt: epsAt + align16(8 * this.epsCapacity + 16) };
   }
 

@@ -4,8 +4,9 @@
  * the readable specification) compiled from wasm/learned-variance.as.ts (AssemblyScript,
  * f64x2), bitwise identical to the JavaScript kernel: same objective and gradient bits for
  * every input (test/convergence/learned-variance-kernel-wasm.test.ts), so switching between
- * the two changes no result. The step's B row indices come from the replica's data stream in
- * JavaScript, then its B points' noise statistics from its noise stream: drawn by the module
+ * the two changes no result. The step's B row indices come from the replica's data stream,
+ * drawn in the module (drawRows, wasm/random-rows.as.ts compiled in: src/engine/ported-draws.ts),
+ * then its B points' noise statistics from its noise stream: drawn by the module
  * (drawStatistics: the normals drawn ahead into its memory in one fill, the uniforms from the
  * stream's generator state, handed in and back; rare branches back in JavaScript), exactly the
  * values the JavaScript kernel draws point by point (the two streams are separate, so drawing
@@ -24,6 +25,7 @@ import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE } from '../../engine/wasm-kernel.ts';
 import type { RandomStream } from '../../engine/rng.ts';
+import { fillRows } from '../../engine/ported-draws.ts';
 import { drawNoiseStatistics, drawNoiseStatisticsBatch, isPlainCounterStream, noiseNormalsPerPoint } from './noise-statistics.ts';
 
 interface KernelExports {
@@ -32,6 +34,7 @@ interface KernelExports {
   address(which: number): number;
   step(B: number, w: number, v: number, beta: number, rowsAt: number, ebarAt: number, MAt: number): void;
   drawStatistics(K: number, H: number, B: number, from: number, normals: number, count: number, state: number, ebarAt: number, MAt: number, work: number): number;
+  drawRows(state: number, n: number, B: number, rowsAt: number): void;
 }
 
 const binary = wasmKernelBinary(new URL('./wasm/learned-variance-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LEARNED_VARIANCE_KERNEL', { name: 'learned-variance', source: new URL('./wasm/learned-variance.as.ts', import.meta.url) });
@@ -169,7 +172,8 @@ export class WasmLearnedVarianceKernel {
     const at = this.layout(B, K);
     const { rowsAt, ebarAt, MAt } = at;
     const f64 = this.f64;
-    streams.data.fillInt(this.i32, this.dataRows, rowsAt / 4, B);
+    // The rows in the module (the stream's state through the generator-state slot, which the noise's draws reuse after).
+    fillRows(streams.data, this.i32, at.stateAt, this.dataRows, B, rowsAt, this.exports.drawRows);
     this.drawStatistics(streams.noise, K, B, at);
     const blocks = this.blocks;
     for (let i = 0; i < 4; i++) f64.set(params[blocks[i].name], blocks[i].param);

@@ -28,6 +28,8 @@
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
 
 import { fdLog } from '../../../engine/wasm/fdlibm.as';
+// RandomStream.fillInt's row draws, made in this module's memory (src/engine/ported-draws.ts).
+export { drawRows } from '../../../engine/wasm/random-rows.as';
 
 let D: i32 = 0;
 let H: i32 = 0;

@@ -1,0 +1,36 @@
+/**
+ * Draws made in a kernel's own WebAssembly memory, where they are used (no fill in JavaScript and
+ * no copy): a stream's row indices by the module's drawRows (wasm/random-rows.as.ts, re-exported
+ * by the kernels that draw rows) and its normals by the module's normalPairs (counter-normals.as.ts
+ * compiled in), each giving exactly what the stream's own fill gives and leaving the stream in the
+ * same state. A stream whose fill is not the base class's own (a replay of given values, a test's
+ * stream) fills through its own method instead.
+ */
+import { CounterNormalStream, type NormalPairsPort } from './counter-normals.ts';
+import { RandomStream } from './rng.ts';
+
+/** random-rows.as.ts's drawRows as a module exports it. */
+export type DrawRows = (state: number, n: number, B: number, rowsAt: number) => void;
+
+const OWN_FILL_INT = RandomStream.prototype.fillInt;
+const OWN_FILL_NORMAL = CounterNormalStream.prototype.fillNormal;
+
+/**
+ * stream.fillInt(i32, n, rowsAt / 4, B): by drawRows on the stream's generator state (handed in at
+ * byte `stateAt`, 16 bytes the caller sets aside, and back) where fillInt is RandomStream's own.
+ */
+export function fillRows(stream: RandomStream, i32: Int32Array, stateAt: number, n: number, B: number, rowsAt: number, drawRows: DrawRows): void {
+  if (stream.fillInt !== OWN_FILL_INT) {
+    stream.fillInt(i32, n, rowsAt / 4, B);
+    return;
+  }
+  stream.generatorState(i32, stateAt / 4);
+  drawRows(stateAt, n, B, rowsAt);
+  stream.setGeneratorState(i32, stateAt / 4);
+}
+
+/** stream.fillNormal(f64, at, count) (f64 views the module's memory from byte 0): whole pairs by the port where fillNormal is CounterNormalStream's own. */
+export function fillNormals(stream: RandomStream, f64: Float64Array, at: number, count: number, port: NormalPairsPort): void {
+  if (stream instanceof CounterNormalStream && stream.fillNormal === OWN_FILL_NORMAL) stream.fillNormalPorted(f64, at, count, port);
+  else stream.fillNormal(f64, at, count);
+}

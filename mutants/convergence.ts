@@ -173,11 +173,11 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     id: 'rng-fill-int-state-not-saved',
     kind: 'sampling',
     description:
-      "fillInt's loop (written out on locals) forgets to store the generator's state back: every call draws the same row indices, so the TensorFlow.js path (drawStep's mini-batch, the general engine users' models train on) trains on one fixed mini-batch. The kernels draw their rows in WebAssembly (random-rows.as.ts) and do not call it; the linear claims' probes of the TensorFlow.js path do (thousands of draws of the stochastic gradient against its exact mean).",
+      "fillInt's loop (written out on locals) forgets to store the generator's state back: every call draws the same row indices, so the TensorFlow.js path (drawStep's mini-batch, the general engine users' models train on) trains on one fixed mini-batch. The kernels draw their rows in WebAssembly (random-rows.as.ts) and do not call it; the Gaussian VAE claims train on that path.",
     file: 'src/engine/rng.ts',
     find: "      out[i] = Math.floor((hi * SCALE26 + (out0 & MASK27) * SCALE53) * n);\n    }\n    this.s00 = s00;\n    this.s01 = s01;\n    this.s10 = s10;\n    this.s11 = s11;\n",
     replace: "      out[i] = Math.floor((hi * SCALE26 + (out0 & MASK27) * SCALE53) * n);\n    }\n",
-    claims: [SGD],
+    claims: ['entropy-gaussian-vae', 'entropy-vae-variants'],
     ports: true,
   },
   {

@@ -170,13 +170,13 @@ export const CONVERGENCE_MUTANTS: Mutant[] = [
     claims: [NOISE_LAW],
   },
   {
-    id: 'rng-fill-int-state-not-saved',
+    id: 'rng-fill-int-ignores-offset',
     kind: 'sampling',
     description:
-      "fillInt's loop (written out on locals) forgets to store the generator's state back: every call draws the same row indices, so the TensorFlow.js path (drawStep's mini-batch, the general engine users' models train on) trains on one fixed mini-batch. The kernels draw their rows in WebAssembly (random-rows.as.ts) and do not call it; the Gaussian VAE claims train on that path.",
+      "fillInt writes its draws from out[0] instead of out[offset]: every replica's rows of a TensorFlow.js batch (drawIndexedBatch fills them at r·B) land in the first replica's slots, the others keep row 0 and train on one data point. The kernels draw their rows in WebAssembly (random-rows.as.ts) and do not call it; the Gaussian VAE claims train on that path.",
     file: 'src/engine/rng.ts',
-    find: "      out[i] = Math.floor((hi * SCALE26 + (out0 & MASK27) * SCALE53) * n);\n    }\n    this.s00 = s00;\n    this.s01 = s01;\n    this.s10 = s10;\n    this.s11 = s11;\n",
-    replace: "      out[i] = Math.floor((hi * SCALE26 + (out0 & MASK27) * SCALE53) * n);\n    }\n",
+    find: 'for (let i = 0; i < count; i++) out[offset + i] = this.int(n);',
+    replace: 'for (let i = 0; i < count; i++) out[i] = this.int(n);',
     claims: ['entropy-gaussian-vae', 'entropy-vae-variants'],
     ports: true,
   },

@@ -29,8 +29,12 @@ export function fillRows(stream: RandomStream, i32: Int32Array, stateAt: number,
   stream.setGeneratorState(i32, stateAt / 4);
 }
 
-/** stream.fillNormal(f64, at, count) (f64 views the module's memory from byte 0): whole pairs by the port where fillNormal is CounterNormalStream's own. */
-export function fillNormals(stream: RandomStream, f64: Float64Array, at: number, count: number, port: NormalPairsPort): void {
-  if (stream instanceof CounterNormalStream && stream.fillNormal === OWN_FILL_NORMAL) stream.fillNormalPorted(f64, at, count, port);
+/**
+ * stream.fillNormal(f64, at, count) (f64 views the module's memory from byte 0): whole pairs by the
+ * port where fillNormal is CounterNormalStream's own and there is a port (null: the stream's own fill,
+ * as where VAE_CLAIMS_COUNTER_NORMALS_KERNEL=js forces the JavaScript normals).
+ */
+export function fillNormals(stream: RandomStream, f64: Float64Array, at: number, count: number, port: NormalPairsPort | null): void {
+  if (port !== null && stream instanceof CounterNormalStream && stream.fillNormal === OWN_FILL_NORMAL) stream.fillNormalPorted(f64, at, count, port);
   else stream.fillNormal(f64, at, count);
 }

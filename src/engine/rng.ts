@@ -200,38 +200,9 @@ export class RandomStream {
 
   /** Fill `out[offset .. offset+count)` with uniform integers in {0..n-1} (the same values as `count` calls of int(n)). */
   fillInt(out: Int32Array, n: number, offset = 0, count = out.length - offset): void {
-    // int(n) written out on locals, as fillNormal does (the state written back once): the
-    // per-draw field writes of next() were 3% of sgd-rate-linear-vae.
-    let s00 = this.s00;
-    let s01 = this.s01;
-    let s10 = this.s10;
-    let s11 = this.s11;
-    const end = offset + count;
-    for (let i = offset; i < end; i++) {
-      let out0 = (s00 + s10) | 0;
-      let a0 = s10 ^ s00;
-      let a1 = s11 ^ s01;
-      let t00 = s00;
-      let t01 = s01;
-      s00 = (t00 << 24) ^ (t01 >>> 8) ^ a0 ^ (a0 << 16);
-      s01 = (t01 << 24) ^ (t00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
-      s10 = (a1 << 5) ^ (a0 >>> 27);
-      s11 = (a0 << 5) ^ (a1 >>> 27);
-      const hi = out0 & MASK26;
-      out0 = (s00 + s10) | 0;
-      a0 = s10 ^ s00;
-      a1 = s11 ^ s01;
-      t00 = s00;
-      t01 = s01;
-      s00 = (t00 << 24) ^ (t01 >>> 8) ^ a0 ^ (a0 << 16);
-      s01 = (t01 << 24) ^ (t00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
-      s10 = (a1 << 5) ^ (a0 >>> 27);
-      s11 = (a0 << 5) ^ (a1 >>> 27);
-      out[i] = Math.floor((hi * SCALE26 + (out0 & MASK27) * SCALE53) * n);
-    }
-    this.s00 = s00;
-    this.s01 = s01;
-    this.s10 = s10;
-    this.s11 = s11;
+    // One int(n) at a time: the kernels draw their rows in WebAssembly (random-rows.as.ts, this
+    // method's port), so only the TensorFlow.js path's batches (a few per step) come here.
+    for (let i = 0; i < count; i++) out[offset + i] = this.int(n);
   }
+
 }

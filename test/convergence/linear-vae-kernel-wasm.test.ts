@@ -19,7 +19,7 @@
  *   - the committed binary is what the pinned compiler makes of the source
  *     (test/engine/wasm-kernel.test.ts, for every kernel).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { deriveSeed, RandomStream } from '../../src/engine/rng.ts';
 import { CounterNormalStream } from '../../src/engine/counter-normals.ts';
@@ -198,6 +198,26 @@ describe('linear VAE kernel, WebAssembly SIMD port', () => {
     expect(wasm.objectiveAndGradient(params, rep, oWasm, gWasm)).toBe(js.objectiveAndGradient(params, rep, oJs, gJs));
     expect(gWasm).toEqual(gJs);
     expect([oWasm.data.calls, oWasm.noise.calls]).toEqual([1, 1]);
+  });
+
+  it('makes its normals in JavaScript where VAE_CLAIMS_COUNTER_NORMALS_KERNEL=js (read when the model is made), the same values', () => {
+    const dims: LinearVaeDims = { dx: 4, dz: 3 };
+    const ported = vi.spyOn(CounterNormalStream.prototype, 'fillNormalPorted');
+    const before = process.env.VAE_CLAIMS_COUNTER_NORMALS_KERNEL;
+    try {
+      process.env.VAE_CLAIMS_COUNTER_NORMALS_KERNEL = 'js';
+      const { js, wasm } = models(dims, 3);
+      delete process.env.VAE_CLAIMS_COUNTER_NORMALS_KERNEL;
+      expect(difference(js, wasm, { B: 5, K: 2, beta: 1, scale: 1, seed: 4 })).toBeNull();
+      expect(ported).not.toHaveBeenCalled();
+      const { js: js2, wasm: wasm2 } = models(dims, 3);
+      expect(difference(js2, wasm2, { B: 5, K: 2, beta: 1, scale: 1, seed: 4 })).toBeNull();
+      expect(ported).toHaveBeenCalled();
+    } finally {
+      ported.mockRestore();
+      if (before === undefined) delete process.env.VAE_CLAIMS_COUNTER_NORMALS_KERNEL;
+      else process.env.VAE_CLAIMS_COUNTER_NORMALS_KERNEL = before;
+    }
   });
 
   it('equals the JavaScript kernel bitwise on random shapes and settings (property)', () => {

@@ -25,6 +25,7 @@
  * otherwise bypass; mutants/run.ts sets it) and for debugging.
  */
 import type { NormalPairsPort } from '../../engine/counter-normals.ts';
+import { counterNormalsImplementation } from '../../engine/counter-normals-wasm.ts';
 import { fillNormals, fillRows } from '../../engine/ported-draws.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
@@ -42,7 +43,6 @@ interface KernelExports {
   normalPairs(c0hi: number, c0lo: number, n: number, out: number): void;
   drawRows(state: number, n: number, B: number, rowsAt: number): void;
 }
-
 
 /** What the IWAE step needs besides the ELBO step's inputs (iwae-engine-model.ts's settings). */
 export interface IwaeStepSettings {
@@ -77,7 +77,8 @@ export class WasmLinearVaeKernel {
   private gradViews: Float64Array[] = [];
   /** The data stream's generator state (16 bytes), then the draws. */
   private readonly drawsAt: number;
-  private readonly pairsPort: NormalPairsPort;
+  /** The module's normalPairs, or null where VAE_CLAIMS_COUNTER_NORMALS_KERNEL=js (read at construction) asks for the JavaScript normals. */
+  private readonly pairsPort: NormalPairsPort | null;
   private rowsCapacity = 0;
   private epsCapacity = 0;
   private workCapacity = 0;
@@ -128,7 +129,7 @@ export class WasmLinearVaeKernel {
       return block;
     });
     this.at = { std: this.exports.address(2) / 8, es: this.exports.address(3) / 8 };
-    this.pairsPort = { pairs: this.exports.normalPairs, checked: false };
+    this.pairsPort = counterNormalsImplementation() === 'js' ? null : { pairs: this.exports.normalPairs, checked: false };
     this.grow(this.drawsAt);
     this.f64.set(data, dataAt / 8); // widened to float64 (exact), as the JS kernel reads it
   }

@@ -14,7 +14,9 @@
  *   - the engine on both cores: the R = 64 and R = 1024 batches split over 2 worker threads
  *     (each kernel), against PyTorch on both cores (issue 13's target: ≥ 10x at both);
  *   - PyTorch, when `python3 -c "import torch"` works (Debian python3-torch):
- *     the same workload batched with torch.bmm on every core (bench/pytorch_linear_vae.py).
+ *     the same workload batched with torch.bmm on every core (bench/pytorch_linear_vae.py),
+ *     timed in rounds with the engine on both cores (TORCH_ROUNDS: the target line reads the
+ *     median of the rounds' ratios).
  * Ratios are measured in this one run; batched, TF.js and naive chunks
  * alternate so load changes hit all sides alike.
  *
@@ -43,6 +45,15 @@ const NAIVE_RATIO_TARGET = { R: 64, ratio: 5 };
 const RATE_TARGET = { R: 1024, rate: 200_000 };
 /** Target (issue 13): the engine ≥ 10x PyTorch (both on both cores) at R = 64 and 1024. */
 const TORCH_RATIO_TARGET = { R: [64, 1024], ratio: 10 };
+/**
+ * Rounds of the issue-13 comparison: PyTorch (its own process) and the engine on both cores,
+ * one after the other, this many times (the first round is the table's). This machine's speed
+ * swings by a third within seconds (a process measured at 290k replica-steps/s, the next at
+ * 175k, the code unchanged), and PyTorch runs in another process at another moment than the
+ * engine, so one round's ratio can be caught in a slow phase on one side; the target line reads
+ * the median of the rounds' ratios, and prints each.
+ */
+const TORCH_ROUNDS = 3;
 /** Replica counts also timed split over both cores (R = 1 does not split). */
 const TWO_CORE_COUNTS = [64, 1024] as const;
 /** At most this many naive runs are timed one at a time. */
@@ -328,12 +339,33 @@ async function main(): Promise<void> {
     const x = at64.kernel.rate / at64.naive.rate;
     console.log(`\nR=${NAIVE_RATIO_TARGET.R}: engine / naive = ${x.toFixed(1)}x; target ≥ ${NAIVE_RATIO_TARGET.ratio}x: ${x >= NAIVE_RATIO_TARGET.ratio ? 'meets' : 'MISSES'}`);
   }
-  for (const R of TORCH_RATIO_TARGET.R) {
-    const torchAt = torchRate(R);
-    const best = Math.max(rows.find((r) => r.R === R)?.kernel.rate ?? 0, twoCoreRows.find((r) => r.R === R)?.kernel.rate ?? 0);
-    if (torchAt === undefined || best === 0) continue;
-    const x = best / torchAt;
-    console.log(`R=${R}: engine (best of 1 and ${WORKERS} cores) / PyTorch (${WORKERS} cores) = ${x.toFixed(1)}x; target (issue 13) ≥ ${TORCH_RATIO_TARGET.ratio}x: ${x >= TORCH_RATIO_TARGET.ratio ? 'meets' : 'MISSES'}`);
+  if ('rows' in torch) {
+    // Round 1 is the table's; the others time PyTorch and the engine on both cores again, in turn.
+    const ratios = new Map<number, number[]>(TORCH_RATIO_TARGET.R.map((R) => [R, []]));
+    const rounds = args.quick ? 1 : TORCH_ROUNDS;
+    for (let round = 0; round < rounds; round++) {
+      const t = round === 0 ? torch : timePyTorch(targetSeconds);
+      if (!('rows' in t)) break;
+      for (const R of TORCH_RATIO_TARGET.R) {
+        const torchAt = t.rows.find((row) => row.R === R)?.rate;
+        const best =
+          round === 0
+            ? Math.max(rows.find((r) => r.R === R)?.kernel.rate ?? 0, twoCoreRows.find((r) => r.R === R)?.kernel.rate ?? 0)
+            : (await timeKernelOnWorkers(data, R, targetSeconds, 'auto')).rate;
+        if (torchAt === undefined || best === 0) continue;
+        ratios.get(R)!.push(best / torchAt);
+        if (round > 0) console.log(`  round ${round + 1}, R=${R}: engine ${fmtRate(best)} (${WORKERS} cores), PyTorch ${fmtRate(torchAt)} replica-steps/s`);
+      }
+    }
+    for (const R of TORCH_RATIO_TARGET.R) {
+      const xs = ratios.get(R)!;
+      if (xs.length === 0) continue;
+      const x = [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+      console.log(
+        `R=${R}: engine (round 1: best of 1 and ${WORKERS} cores; then ${WORKERS} cores) / PyTorch (${WORKERS} cores), by round ${xs.map((v) => `${v.toFixed(1)}x`).join(', ')}; ` +
+          `median ${x.toFixed(1)}x; target (issue 13) ≥ ${TORCH_RATIO_TARGET.ratio}x: ${x >= TORCH_RATIO_TARGET.ratio ? 'meets' : 'MISSES'}`,
+      );
+    }
   }
   const atTarget = rows.find((r) => r.R === RATE_TARGET.R);
   if (atTarget) {

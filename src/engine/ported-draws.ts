@@ -12,15 +12,18 @@ import { RandomStream } from './rng.ts';
 /** random-rows.as.ts's drawRows as a module exports it. */
 export type DrawRows = (state: number, n: number, B: number, rowsAt: number) => void;
 
+/** fillInt draws through int() and int() through uniform(): a stream that overrides any of them keeps its own rows. */
 const OWN_FILL_INT = RandomStream.prototype.fillInt;
+const OWN_INT = RandomStream.prototype.int;
+const OWN_UNIFORM = RandomStream.prototype.uniform;
 const OWN_FILL_NORMAL = CounterNormalStream.prototype.fillNormal;
 
 /**
  * stream.fillInt(i32, n, rowsAt / 4, B): by drawRows on the stream's generator state (handed in at
- * byte `stateAt`, 16 bytes the caller sets aside, and back) where fillInt is RandomStream's own.
+ * byte `stateAt`, 16 bytes the caller sets aside, and back) where fillInt, int and uniform are RandomStream's own.
  */
 export function fillRows(stream: RandomStream, i32: Int32Array, stateAt: number, n: number, B: number, rowsAt: number, drawRows: DrawRows): void {
-  if (stream.fillInt !== OWN_FILL_INT) {
+  if (stream.fillInt !== OWN_FILL_INT || stream.int !== OWN_INT || stream.uniform !== OWN_UNIFORM) {
     stream.fillInt(i32, n, rowsAt / 4, B);
     return;
   }

@@ -198,6 +198,20 @@ describe('linear VAE kernel, WebAssembly SIMD port', () => {
     expect(wasm.objectiveAndGradient(params, rep, oWasm, gWasm)).toBe(js.objectiveAndGradient(params, rep, oJs, gJs));
     expect(gWasm).toEqual(gJs);
     expect([oWasm.data.calls, oWasm.noise.calls]).toEqual([1, 1]);
+    // A stream that overrides only int() (the base fillInt calls it): its rows, not the generator's.
+    class OwnInt extends RandomStream {
+      private t = 0;
+      override int(n: number): number {
+        return (5 * this.t++ + 1) % n;
+      }
+    }
+    const onlyInt = () => ({ ...replicaStreams(79), data: new OwnInt(3) });
+    const iJs = onlyInt();
+    const iWasm = onlyInt();
+    const gJs2 = grads();
+    const gWasm2 = grads();
+    expect(wasm.objectiveAndGradient(params, rep, iWasm, gWasm2)).toBe(js.objectiveAndGradient(params, rep, iJs, gJs2));
+    expect(gWasm2).toEqual(gJs2);
   });
 
   it('makes its normals in JavaScript where VAE_CLAIMS_COUNTER_NORMALS_KERNEL=js (read when the model is made), the same values', () => {

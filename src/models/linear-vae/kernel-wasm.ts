@@ -26,7 +26,7 @@
  */
 import type { NormalPairsPort } from '../../engine/counter-normals.ts';
 import { counterNormalsImplementation } from '../../engine/counter-normals-wasm.ts';
-import { fillNormals, fillRows } from '../../engine/ported-draws.ts';
+import { fillNormals, fillRows, type DrawRows } from '../../engine/ported-draws.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
@@ -40,8 +40,8 @@ interface KernelExports {
   address(which: number): number;
   step(B: number, K: number, beta: number, rowsAt: number, epsAt: number): number;
   iwaeStep(B: number, K: number, flags: number, v: number, logNorm: number, halfSumS: number, rowsAt: number, epsAt: number, work: number): number;
-  normalPairs(c0hi: number, c0lo: number, n: number, out: number): void;
-  drawRows(state: number, n: number, B: number, rowsAt: number): void;
+  normalPairs: NormalPairsPort['pairs'];
+  drawRows: DrawRows;
 }
 
 /** What the IWAE step needs besides the ELBO step's inputs (iwae-engine-model.ts's settings). */

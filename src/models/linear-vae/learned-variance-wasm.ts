@@ -25,7 +25,7 @@ import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE } from '../../engine/wasm-kernel.ts';
 import type { RandomStream } from '../../engine/rng.ts';
-import { fillRows } from '../../engine/ported-draws.ts';
+import { fillRows, type DrawRows } from '../../engine/ported-draws.ts';
 import { drawNoiseStatistics, drawNoiseStatisticsBatch, isPlainCounterStream, noiseNormalsPerPoint } from './noise-statistics.ts';
 
 interface KernelExports {
@@ -34,7 +34,7 @@ interface KernelExports {
   address(which: number): number;
   step(B: number, w: number, v: number, beta: number, rowsAt: number, ebarAt: number, MAt: number): void;
   drawStatistics(K: number, H: number, B: number, from: number, normals: number, count: number, state: number, ebarAt: number, MAt: number, work: number): number;
-  drawRows(state: number, n: number, B: number, rowsAt: number): void;
+  drawRows: DrawRows;
 }
 
 const binary = wasmKernelBinary(new URL('./wasm/learned-variance-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LEARNED_VARIANCE_KERNEL', { name: 'learned-variance', source: new URL('./wasm/learned-variance.as.ts', import.meta.url) });

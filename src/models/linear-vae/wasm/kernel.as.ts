@@ -28,7 +28,6 @@
 // Memory is the JavaScript side's (imported); it passes every address (bytes).
 
 import { fdExp, fdLog } from '../../../engine/wasm/fdlibm.as';
-import { pairs } from '../../../engine/wasm/counter-normals.as';
 
 let dx: i32 = 0;
 let dz: i32 = 0;
@@ -111,11 +110,8 @@ export function address(which: i32): usize {
 // normals module cost ~10% of a replica-step at B = 32, d_z = 3 (one core, R = 64: 255k → 288k
 // replica-steps/s, measured one process after the other).
 
-/** counter-normals.as.ts's pairs (the same source, compiled into this module): n normal pairs at `out`. */
-export function normalPairs(c0hi: u32, c0lo: u32, n: i32, out: usize): void {
-  pairs(c0hi, c0lo, n, out);
-}
-
+// counter-normals.as.ts's pairs and random-rows.as.ts's drawRows, the same sources compiled in.
+export { pairs as normalPairs } from '../../../engine/wasm/counter-normals.as';
 export { drawRows } from '../../../engine/wasm/random-rows.as';
 
 @inline function at(base: usize, i: i32): usize {

@@ -32,6 +32,12 @@ export function fillRows(stream: RandomStream, i32: Int32Array, stateAt: number,
   stream.setGeneratorState(i32, stateAt / 4);
 }
 
+/** Whether a module may draw both of a replica's step streams itself (as fillRows and fillNormals would with a port). */
+export function portableStreams(streams: { data: RandomStream; noise: RandomStream }): boolean {
+  const { data, noise } = streams;
+  return data.fillInt === OWN_FILL_INT && data.int === OWN_INT && data.uniform === OWN_UNIFORM && noise instanceof CounterNormalStream && noise.fillNormal === OWN_FILL_NORMAL;
+}
+
 /**
  * stream.fillNormal(f64, at, count) (f64 views the module's memory from byte 0): whole pairs by the
  * port where fillNormal is CounterNormalStream's own and there is a port (null: the stream's own fill,

@@ -10,12 +10,12 @@
  */
 import { tf } from '../../engine/backend.ts';
 import type { BatchedModel, ReplicaParams } from '../../engine/trainer.ts';
-import type { ReplicaKernel } from '../../engine/kernel-trainer.ts';
+import type { FusedKernelSteps, ReplicaKernel } from '../../engine/kernel-trainer.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import { drawReparameterisedBatch, type ReparameterisedBatch } from '../../engine/minibatch.ts';
 import { linearVaeShapes, type LinearVaeDims } from './params.ts';
 import { addEncoderGradient, encoderMean, zeroedGradients } from './kernel-parts.ts';
-import { WasmLinearVaeKernel, type LinearVaeKernelImplementation } from './kernel-wasm.ts';
+import { FusedLinearVaeSgd, WasmLinearVaeKernel, type LinearVaeKernelImplementation } from './kernel-wasm.ts';
 
 export type LinearVaeStepInputs = ReparameterisedBatch;
 
@@ -181,6 +181,17 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
     }
     const kl = 0.5 * klConst + (0.5 * muSq) / B;
     return recon - beta * kl;
+  }
+
+  /**
+   * SGD steps of `replicas` fused into the WebAssembly port (kernel-wasm.ts's FusedLinearVaeSgd:
+   * objectiveAndGradient's port and the optimiser port's SGD in one call per step, the same bits),
+   * or null where the port does not run here or the model is not this class's own kernel (a
+   * subclass that changes objectiveAndGradient, as a falsifier's, steps through its override).
+   */
+  fusedSgd(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): FusedKernelSteps | null {
+    if (this.wasm === null || this.objectiveAndGradient !== LinearVaeModel.prototype.objectiveAndGradient) return null;
+    return FusedLinearVaeSgd.create(this.dims, this.data, this.sigmaX, replicas, streams);
   }
 
   disposeInputs(inputs: LinearVaeStepInputs): void {

@@ -26,9 +26,11 @@
  */
 import type { NormalPairsPort } from '../../engine/counter-normals.ts';
 import { counterNormalsImplementation } from '../../engine/counter-normals-wasm.ts';
-import { fillNormals, fillRows, type DrawRows } from '../../engine/ported-draws.ts';
+import { fillNormals, fillRows, portableStreams, type DrawRows } from '../../engine/ported-draws.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
+import type { FusedKernelSteps } from '../../engine/kernel-trainer.ts';
+import { counterAt, fillPairsJs, type CounterNormalStream } from '../../engine/counter-normals.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 import type { LinearVaeDims } from './params.ts';
 
@@ -42,6 +44,8 @@ interface KernelExports {
   iwaeStep(B: number, K: number, flags: number, v: number, logNorm: number, halfSumS: number, rowsAt: number, epsAt: number, work: number): number;
   normalPairs: NormalPairsPort['pairs'];
   drawRows: DrawRows;
+  fusedSetup(W: number, b: number, V: number, c: number, s: number, rowsAt: number, epsAt: number, n: number): void;
+  fusedSgd(R: number, records: number): number;
 }
 
 /** What the IWAE step needs besides the ELBO step's inputs (iwae-engine-model.ts's settings). */
@@ -220,5 +224,113 @@ export class WasmLinearVaeKernel {
     const objective = this.exports.step(B, K, beta, rowsAt, epsAt);
     for (let i = 0; i < blocks.length; i++) grad[blocks[i].name].set(this.gradViews[i]);
     return objective;
+  }
+}
+
+/** Bytes of one replica's record in the fused module (wasm/kernel.as.ts's fusedSgd). */
+const RECORD = 64;
+
+/**
+ * The kernel trainer's SGD steps fused into the module (wasm/kernel.as.ts's fusedSgd): one call
+ * per step for every replica, each stepped exactly as the unfused path steps it (this file's
+ * objectiveAndGradient, then the optimiser port's sgd) — the same parameters, objectives and
+ * draws bit for bit (test/convergence/linear-vae-fused.test.ts; the conformance checks compare
+ * the two at run time). Why: at B = 32, d_z = 3 the JavaScript between the module's calls
+ * (draws' stream states handed in and back, parameter and gradient copies, Math.exp, the
+ * optimiser's five calls) was ~15% of a replica-step.
+ *
+ * Its own instance and memory, sized once (the parameters' views stay valid): the step's arrays,
+ * the data, the float32 parameters [R × size] per parameter (the trainer's `values`), one record
+ * per replica, the draws. The replicas' stream states move into the records when it is made and
+ * live there from then on: the trainer's stream objects are not drawn from again.
+ */
+export class FusedLinearVaeSgd implements FusedKernelSteps {
+  readonly params: Record<string, Float32Array> = {};
+  private readonly exports: KernelExports;
+  private readonly f64: Float64Array;
+  private readonly records: number;
+  private readonly R: number;
+
+  /** null where the module cannot load, a stream is not the base classes' own, or the memory cannot be had. */
+  static create(dims: LinearVaeDims, data: Float32Array, sigmaX: number, replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): FusedLinearVaeSgd | null {
+    const module = binary.module();
+    if (module === null || counterNormalsImplementation() === 'js') return null;
+    if (replicas.some((r) => r.samplesSchedule !== undefined) || !streams.every(portableStreams)) return null;
+    try {
+      return new FusedLinearVaeSgd(module, dims, data, sigmaX, replicas, streams);
+    } catch (e) {
+      if (e instanceof RangeError) return null; // memory refused
+      throw e;
+    }
+  }
+
+  private constructor(module: WebAssembly.Module, dims: LinearVaeDims, data: Float32Array, sigmaX: number, replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]) {
+    const { dx, dz } = dims;
+    const R = replicas.length;
+    this.R = R;
+    // The same constants as WasmLinearVaeKernel's (engine-model.ts's expressions).
+    const invVar = 1 / (sigmaX * sigmaX);
+    const logNorm = -0.5 * dx * Math.log(2 * Math.PI * sigmaX * sigmaX);
+    const sizes: Record<string, number> = { W: dx * dz, b: dx, V: dz * dx, c: dz, s: dz };
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+    const dataAt = BASE + align16(this.exports.layoutBytes(dx, dz));
+    let at = dataAt + align16(8 * data.length);
+    const blocks: Record<string, number> = {};
+    for (const [name, size] of Object.entries(sizes)) {
+      blocks[name] = at;
+      at += align16(4 * R * size);
+    }
+    this.records = at;
+    at += RECORD * R;
+    const rowsAt = at;
+    at += align16(4 * Math.max(...replicas.map((r) => r.batchSize)));
+    const epsAt = at;
+    // Whole pairs from an even index (one normal more before and after) and the step's spare lane past
+    // them; at least the 16 pairs compared below.
+    at += align16(8 * Math.max(32, Math.max(...replicas.map((r) => r.batchSize * r.samples * dz)) + 2)) + 32;
+    growTo(memory, at); // once: the views below stay valid
+    this.exports.setup(dx, dz, logNorm, invVar, BASE, dataAt);
+    this.exports.fusedSetup(blocks.W, blocks.b, blocks.V, blocks.c, blocks.s, rowsAt, epsAt, data.length / dx);
+    this.f64 = new Float64Array(memory.buffer);
+    this.f64.set(data, dataAt / 8);
+    const f32 = new Float32Array(memory.buffer);
+    for (const [name, size] of Object.entries(sizes)) this.params[name] = f32.subarray(blocks[name] / 4, blocks[name] / 4 + R * size);
+    const i32 = new Int32Array(memory.buffer);
+    const u32 = new Uint32Array(memory.buffer);
+    replicas.forEach((r, i) => {
+      const rec = this.records + RECORD * i;
+      streams[i].data.generatorState(i32, rec / 4);
+      const noise = streams[i].noise as CounterNormalStream;
+      u32[(rec + 16) / 4] = noise.key.lo;
+      u32[(rec + 20) / 4] = noise.key.hi;
+      u32[(rec + 24) / 4] = noise.position % 2 ** 32;
+      u32[(rec + 28) / 4] = Math.floor(noise.position / 2 ** 32);
+      i32[(rec + 32) / 4] = r.batchSize;
+      i32[(rec + 36) / 4] = r.samples;
+      this.f64[(rec + 40) / 8] = r.beta;
+    });
+    // As a port's first pairs are (CounterNormalStream.fillNormalPorted): the module's pairs for
+    // replica 0's next normals against the specification's, bit for bit, before any step uses them.
+    const noise = streams[0].noise as CounterNormalStream;
+    const even = noise.position - (noise.position & 1);
+    const want = new Float64Array(32);
+    fillPairsJs(noise.key, even / 2, 16, want, 0);
+    const c0 = { hi: 0, lo: 0 };
+    counterAt(noise.key, even, c0);
+    this.exports.normalPairs(c0.hi, c0.lo, 16, epsAt);
+    for (let i = 0; i < 32; i++) {
+      if (!Object.is(want[i], this.f64[epsAt / 8 + i])) throw new Error(`counter-normals: the linear VAE kernel's fused normal ${even + i} is ${this.f64[epsAt / 8 + i]}, its specification's ${want[i]} (src/engine/wasm/counter-normals.as.ts differs from src/engine/counter-normals.ts)`);
+    }
+  }
+
+  step(gammas: Float64Array, objective: Float32Array): number {
+    const f64 = this.f64;
+    const base = this.records / 8;
+    for (let r = 0; r < this.R; r++) f64[base + 8 * r + 6] = gammas[r];
+    const failed = this.exports.fusedSgd(this.R, this.records);
+    const end = failed < 0 ? this.R : failed < this.R ? failed + 1 : failed - this.R + 1;
+    for (let r = 0; r < end; r++) objective[r] = f64[base + 8 * r + 7];
+    return failed;
   }
 }

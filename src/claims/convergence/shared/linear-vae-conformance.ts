@@ -55,6 +55,8 @@
  */
 import type { AssumptionCheck } from '../../../contract/claim.ts';
 import type { OptimizerConfig } from '../../../engine/optimizer.ts';
+import { deriveSeed } from '../../../engine/rng.ts';
+import { KernelTrainer } from '../../../engine/kernel-trainer.ts';
 import type { ReplicaSetting } from '../../../engine/replica.ts';
 import type { StepSchedule } from '../../../engine/schedule.ts';
 import type { BatchedModel, ReplicaParams } from '../../../engine/trainer.ts';
@@ -223,10 +225,12 @@ export function linearVaeConformance(input: LinearVaeConformanceInput): Conforma
   if (!mixed.ok) failures.push(`the TF.js trainer's step for a replica in a batch mixing B and K is not that replica's own step: ${mixed.detail}`);
   const port = kernelPortCheck(engineModel, input);
   if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
+  const fused = fusedStepsCheck(engineModel, input);
+  if (!fused.ok) failures.push(`the engine's fused SGD steps are not the JavaScript kernel's steps: ${fused.detail}`);
   assumptions.push({
     id: 'unbiased-gradients',
-    met: gradientsOk && mixed.ok && port.ok,
-    detail: `measured on the engine: ${details.join('; ')}; spread of the same draws against a float64 reference of the estimator: ${spreads.join('; ')}; ${mixed.detail}; ${port.detail}`,
+    met: gradientsOk && mixed.ok && port.ok && fused.ok,
+    detail: `measured on the engine: ${details.join('; ')}; spread of the same draws against a float64 reference of the estimator: ${spreads.join('; ')}; ${mixed.detail}; ${port.detail}; ${fused.detail}`,
   });
   assumptions.push({ id: 'exact-measurement', met: normsOk, detail: `float64 closed-form gradient of the expected ELBO at every iterate; cross-checked: ${norms.join('; ')}` });
   return { ok: failures.length === 0, assumptions, ...(failures.length ? { error: `engine conformance failed: ${failures.join(' | ')}` } : {}) };
@@ -245,6 +249,40 @@ function kernelPortCheck(engineModel: (opts: LinearVaeModelOptions) => LinearVae
     })),
   );
   return kernelPortProbe(engineModel({ ...opts, kernelImplementation: 'js' }), port, points, [input.claimId], paramCoordinate(port));
+}
+
+/** Steps compared by fusedStepsCheck: every step's draws, objectives and parameters (a replica's rows, normals and update all feed the next step). */
+const FUSED_STEPS = 20;
+
+/**
+ * The kernel trainer's fused SGD steps (the kernel's module drawing, stepping and updating every
+ * replica in one call, where it runs: kernel-wasm.ts's FusedLinearVaeSgd) against the kernel
+ * trainer's loop over the JavaScript kernel, one replica per arm's setting with the claim's
+ * schedule, FUSED_STEPS steps from the trainer's own start: every objective and parameter after
+ * every step must be the same float (Object.is). The claims train with the fused steps, so a bug
+ * in them (a draw, the step, the update) must read `error` here rather than pass unseen.
+ */
+function fusedStepsCheck(engineModel: (opts: LinearVaeModelOptions) => LinearVaeModel, input: LinearVaeConformanceInput): { ok: boolean; detail: string } {
+  if (input.optimizer.kind !== 'sgd') return { ok: true, detail: `no fused steps to compare (they run for SGD; this claim's optimiser is ${input.optimizer.kind})` };
+  const opts: LinearVaeModelOptions = { dims: input.dims, data: input.data, sigmaX: input.sigmaX };
+  const replicas: ReplicaSetting[] = input.arms.map((arm, i) => ({ label: `fused ${i}`, seed: deriveSeed(input.claimId, 'fused-steps', i), schedule: input.schedule, ...arm.setting }));
+  const fused = new KernelTrainer(engineModel(opts), replicas, input.optimizer);
+  if (!fused.isFused) return { ok: true, detail: 'the kernel trainer loops over the replicas here (no fused steps to compare)' };
+  const loop = new KernelTrainer(engineModel({ ...opts, kernelImplementation: 'js' }), replicas, input.optimizer, { fused: false });
+  for (let k = 1; k <= FUSED_STEPS; k++) {
+    const of = fused.advance();
+    const ol = loop.advance();
+    const r = of.findIndex((v, i) => !Object.is(v, ol[i]));
+    if (r >= 0) return { ok: false, detail: `replica ${r}'s objective at step ${k} is ${of[r]} (fused) ≠ ${ol[r]} (JavaScript kernel)` };
+    const pf = fused.viewParams().values;
+    const pl = loop.viewParams().values;
+    for (const name in pl) {
+      const i = pl[name].findIndex((v, j) => !Object.is(v, pf[name][j]));
+      if (i >= 0) return { ok: false, detail: `${name}[${i}] after step ${k} is ${pf[name][i]} (fused) ≠ ${pl[name][i]} (JavaScript kernel)` };
+    }
+  }
+  const settings = input.arms.map((a) => `B = ${a.setting.batchSize}, K = ${a.setting.samples}, β = ${a.setting.beta}`).join('; ');
+  return { ok: true, detail: `the kernel trainer's fused SGD steps equal its loop over the JavaScript kernel bit for bit (objectives and parameters after each of ${FUSED_STEPS} steps; ${settings})` };
 }
 
 export interface InjectedBiasProbeInput {

@@ -113,6 +113,9 @@ export function address(which: i32): usize {
 // counter-normals.as.ts's pairs and random-rows.as.ts's drawRows, the same sources compiled in.
 export { pairs as normalPairs } from '../../../engine/wasm/counter-normals.as';
 export { drawRows } from '../../../engine/wasm/random-rows.as';
+import { pairs } from '../../../engine/wasm/counter-normals.as';
+import { drawRows } from '../../../engine/wasm/random-rows.as';
+import { sgd } from '../../../engine/wasm/optimizer.as';
 
 @inline function at(base: usize, i: i32): usize {
   return base + ((<usize>i) << 3);
@@ -317,6 +320,100 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
   }
   const kl = 0.5 * klConst + (0.5 * muSq) / <f64>B;
   return recon - beta * kl;
+}
+
+// ---------------------------------------------------------------------------------------
+// Fused SGD training (kernel-wasm.ts's FusedLinearVaeSgd, used by the kernel trainer where
+// it can): one call steps every replica of a batch, each exactly as the unfused path does it
+// (kernel-trainer.ts's advance with this module's step and optimizer.as.ts's sgd), so every
+// parameter, objective and stream state is the same bit for bit; what goes is the JavaScript
+// between them (per replica: two draw calls and their stream-state hand-over, five float32
+// → float64 copies, 2·dz Math.exp calls, five gradient copies, five optimiser calls).
+//   - parameters: float32 in blocks [R × size] per parameter (fusedSetup), widened into the
+//     step's float64 blocks (exact), updated in place by sgd;
+//   - e^{s/2}, e^s: fdlibm.as.ts's fdExp (Math.exp's bits, tested there);
+//   - draws: the replica's rows by drawRows on its data stream's xoroshiro128+ state, its
+//     B·K·dz normals as counter-normals.ts's numbers drawn … drawn + B·K·dz − 1: the whole
+//     pairs that cover them from pair ⌊drawn/2⌋ (a normal is a pure function of its index,
+//     so an odd start reads the second of its pair, as the stream's buffer hands it out);
+//   - order and stops: as advance() — the objective rounded to float32 and checked before
+//     the update, the update's screen after it; the first replica that fails stops the call.
+// A replica's record (64 bytes, from JavaScript): 0 the data stream's state (drawRows' four
+// i32), 16 the noise stream's key (i64), 24 normals drawn so far (i64), 32 B (i32), 36 K
+// (i32), 40 β, 48 γ_k of this step (both f64); the module writes 56: the objective (f64).
+
+// SplitMix64's γ (counter-normals.ts's GAMMA): pair p's u-counter is key + (2p + 1)·γ.
+const FUSED_GAMMA: i64 = 0x9e3779b97f4a7c15;
+let fW: usize = 0;
+let fb: usize = 0;
+let fV: usize = 0;
+let fc: usize = 0;
+let fs: usize = 0;
+let fRows: usize = 0;
+let fEps: usize = 0;
+let fN: f64 = 0;
+
+/** The float32 parameter blocks [R × size] (W, b, V, c, s), where the draws go, and the data's row count. */
+export function fusedSetup(W: usize, b: usize, V: usize, c: usize, s: usize, rowsAt: usize, epsAt: usize, n: f64): void {
+  fW = W;
+  fb = b;
+  fV = V;
+  fc = c;
+  fs = s;
+  fRows = rowsAt;
+  fEps = epsAt;
+  fN = n;
+}
+
+@inline function widen(from: usize, to: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<f64>(to + ((<usize>i) << 3), <f64>load<f32>(from + ((<usize>i) << 2)));
+}
+
+/**
+ * One SGD step of replicas 0 … R − 1 (records from `records`): −1 when all stepped; r when
+ * replica r's objective (as float32) is not finite (r not updated, later ones not stepped);
+ * R + r when replica r's updated parameters are not all finite (later ones not stepped).
+ */
+export function fusedSgd(R: i32, records: usize): i32 {
+  const nW = dx * dz;
+  for (let r = 0; r < R; r++) {
+    const rec = records + ((<usize>r) << 6);
+    const tW = fW + ((<usize>(r * nW)) << 2);
+    const tb = fb + ((<usize>(r * dx)) << 2);
+    const tV = fV + ((<usize>(r * nW)) << 2);
+    const tc = fc + ((<usize>(r * dz)) << 2);
+    const ts = fs + ((<usize>(r * dz)) << 2);
+    widen(tW, pW, nW);
+    widen(tb, pb, dx);
+    widen(tV, pV, nW);
+    widen(tc, pc, dz);
+    widen(ts, ps, dz);
+    for (let j = 0; j < dz; j++) {
+      const sj = load<f64>(at(ps, j));
+      store<f64>(at(std, j), fdExp(0.5 * sj));
+      store<f64>(at(es, j), fdExp(sj));
+    }
+    const B = load<i32>(rec, 32);
+    const K = load<i32>(rec, 36);
+    drawRows(rec, fN, B, fRows);
+    const count = B * K * dz;
+    const drawn = load<i64>(rec, 24);
+    const odd = drawn & 1;
+    const c0 = load<i64>(rec, 16) + (drawn - odd + 1) * FUSED_GAMMA;
+    pairs(<u32>(c0 >>> 32), <u32>c0, (count + <i32>odd + 1) >> 1, fEps);
+    store<i64>(rec, drawn + <i64>count, 24);
+    const objective = step(B, K, load<f64>(rec, 40), fRows, fEps + ((<usize>odd) << 3));
+    store<f64>(rec, objective, 56);
+    if (!isFinite<f32>(<f32>objective)) return r;
+    const gamma = load<f64>(rec, 48);
+    let screen = sgd(tW, gW, nW, gamma);
+    screen += sgd(tb, gb, dx, gamma);
+    screen += sgd(tV, gV, nW, gamma);
+    screen += sgd(tc, gc, dz, gamma);
+    screen += sgd(ts, gs, dz, gamma);
+    if (screen != 0) return R + r;
+  }
+  return -1;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -40,11 +40,12 @@ interface KernelExports {
   layoutBytes(dx: number, dz: number): number;
   setup(dx: number, dz: number, logNorm: number, invVar: number, at: number, data: number): void;
   address(which: number): number;
-  step(B: number, K: number, beta: number, rowsAt: number, epsAt: number): number;
+  step(B: number, K: number, beta: number, rowsAt: number, epsAt: number, work: number): number;
+  stepWorkBytes(B: number, K: number): number;
   iwaeStep(B: number, K: number, flags: number, v: number, logNorm: number, halfSumS: number, rowsAt: number, epsAt: number, work: number): number;
   normalPairs: NormalPairsPort['pairs'];
   drawRows: DrawRows;
-  fusedSetup(W: number, b: number, V: number, c: number, s: number, rowsAt: number, epsAt: number, n: number): void;
+  fusedSetup(W: number, b: number, V: number, c: number, s: number, rowsAt: number, epsAt: number, work: number, n: number): void;
   fusedSgd(R: number, records: number): number;
 }
 
@@ -211,7 +212,7 @@ export class WasmLinearVaeKernel {
    */
   objectiveAndGradient(params: ReplicaParams, replica: ReplicaSetting, streams: ReplicaStreams, grad: Record<string, Float64Array>): number {
     const { batchSize: B, samples: K, beta } = replica;
-    const { rowsAt, epsAt } = this.draw(B, K, 0, streams);
+    const { rowsAt, epsAt, workAt } = this.draw(B, K, this.exports.stepWorkBytes(B, K), streams);
     const f64 = this.f64;
     const { std, es } = this.at;
     const blocks = this.blocks;
@@ -221,7 +222,7 @@ export class WasmLinearVaeKernel {
       f64[std + j] = Math.exp(0.5 * s[j]);
       f64[es + j] = Math.exp(s[j]);
     }
-    const objective = this.exports.step(B, K, beta, rowsAt, epsAt);
+    const objective = this.exports.step(B, K, beta, rowsAt, epsAt, workAt);
     for (let i = 0; i < blocks.length; i++) grad[blocks[i].name].set(this.gradViews[i]);
     return objective;
   }
@@ -289,9 +290,11 @@ export class FusedLinearVaeSgd implements FusedKernelSteps {
     // Whole pairs from an even index (one normal more before and after) and the step's spare lane past
     // them; at least the 16 pairs compared below.
     at += align16(8 * Math.max(32, Math.max(...replicas.map((r) => r.batchSize * r.samples * dz)) + 2)) + 32;
-    growTo(memory, at); // once: the views below stay valid
     this.exports.setup(dx, dz, logNorm, invVar, BASE, dataAt);
-    this.exports.fusedSetup(blocks.W, blocks.b, blocks.V, blocks.c, blocks.s, rowsAt, epsAt, data.length / dx);
+    const workAt = at;
+    at += Math.max(...replicas.map((r) => this.exports.stepWorkBytes(r.batchSize, r.samples)));
+    growTo(memory, at); // once: the views below stay valid
+    this.exports.fusedSetup(blocks.W, blocks.b, blocks.V, blocks.c, blocks.s, rowsAt, epsAt, workAt, data.length / dx);
     this.f64 = new Float64Array(memory.buffer);
     this.f64.set(data, dataAt / 8);
     const f32 = new Float32Array(memory.buffer);

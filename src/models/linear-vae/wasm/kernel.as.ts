@@ -125,36 +125,204 @@ import { sgd } from '../../../engine/wasm/optimizer.as';
   for (let i = 0; i < n; i++) store<f64>(at(base, i), 0);
 }
 
+/** Pass (3)'s target t: ∂b (t = 0) or row t − 1 of ∂Wᵀ [dz, dx]. */
+@inline function sumTarget(t: i32): usize {
+  return t == 0 ? gb : at(gWT, (t - 1) * dx);
+}
+
+/**
+ * step()'s pass (2) for sample s alone (point s / K): z, the decoder's g into G, g_z into GZ;
+ * returns its recon term w(−½ Σ_q e_q²/σ² + log normaliser).
+ */
+@inline function oneSample(s: i32, K: i32, w: f64, rowsAt: usize, epsAt: usize, MU: usize, Z: usize, G: usize, GZ: usize): f64 {
+  const qPairs = dx & ~1;
+  const zStride = (<usize>dz) << 3;
+  const xStride = (<usize>dx) << 3;
+  const zRow = <usize>a(dz);
+  const xRow = <usize>a(dx);
+  const wv = f64x2.splat(w);
+  const iv = f64x2.splat(invVar);
+  const x = at(data, load<i32>(rowsAt + ((<usize>(s / K)) << 2)) * dx);
+  const mu = MU + (<usize>(s / K)) * zRow;
+  const z = Z + (<usize>s) * (<usize>a(dz + 2)) + 8;
+  store<f64>(z - 8, 1);
+  const gq = G + (<usize>s) * xRow;
+  const gz = GZ + (<usize>s) * zRow;
+  const e0 = epsAt + (<usize>s) * zStride;
+  let j = 0;
+  for (; j < dz; j += 2) v128.store(at(z, j), f64x2.add(v128.load(at(mu, j)), f64x2.mul(v128.load(at(std, j)), v128.load(at(e0, j)))));
+  let sq: f64 = 0;
+  let q = 0;
+  // Two pairs of q side by side (independent sums), their squares added to sq in q order.
+  for (; q + 2 < qPairs; q += 4) {
+    let m0 = v128.load(at(pb, q));
+    let m1 = v128.load(at(pb, q + 2));
+    let wp = at(WT, q);
+    for (j = 0; j < dz; j++) {
+      const zj = f64x2.splat(load<f64>(at(z, j)));
+      m0 = f64x2.add(m0, f64x2.mul(v128.load(wp), zj));
+      m1 = f64x2.add(m1, f64x2.mul(v128.load(wp + 16), zj));
+      wp += xStride;
+    }
+    const r0 = f64x2.sub(v128.load(at(x, q)), m0);
+    const r1 = f64x2.sub(v128.load(at(x, q + 2)), m1);
+    const ee0 = f64x2.mul(r0, r0);
+    const ee1 = f64x2.mul(r1, r1);
+    sq += f64x2.extract_lane(ee0, 0);
+    sq += f64x2.extract_lane(ee0, 1);
+    sq += f64x2.extract_lane(ee1, 0);
+    sq += f64x2.extract_lane(ee1, 1);
+    v128.store(at(gq, q), f64x2.mul(f64x2.mul(wv, r0), iv));
+    v128.store(at(gq, q + 2), f64x2.mul(f64x2.mul(wv, r1), iv));
+  }
+  for (; q < qPairs; q += 2) {
+    let m = v128.load(at(pb, q));
+    let wp = at(WT, q);
+    for (j = 0; j < dz; j++) {
+      m = f64x2.add(m, f64x2.mul(v128.load(wp), f64x2.splat(load<f64>(at(z, j)))));
+      wp += xStride;
+    }
+    const e = f64x2.sub(v128.load(at(x, q)), m);
+    const ee = f64x2.mul(e, e);
+    sq += f64x2.extract_lane(ee, 0);
+    sq += f64x2.extract_lane(ee, 1);
+    v128.store(at(gq, q), f64x2.mul(f64x2.mul(wv, e), iv));
+  }
+  if (q < dx) {
+    let m = load<f64>(at(pb, q));
+    for (j = 0; j < dz; j++) m += load<f64>(at(WT, j * dx + q)) * load<f64>(at(z, j));
+    const e = load<f64>(at(x, q)) - m;
+    sq += e * e;
+    store<f64>(at(gq, q), w * e * invVar);
+  }
+  // g_z,j = Σ_q g_q W_qj, q in order (W [dx, dz] puts two j side by side), two pairs of j at a time.
+  for (j = 0; j + 2 < dz; j += 4) {
+    let a0 = f64x2.splat(0);
+    let a1 = f64x2.splat(0);
+    let wp = at(pW, j);
+    for (q = 0; q < dx; q++) {
+      const gqq = f64x2.splat(load<f64>(at(gq, q)));
+      a0 = f64x2.add(a0, f64x2.mul(gqq, v128.load(wp)));
+      a1 = f64x2.add(a1, f64x2.mul(gqq, v128.load(wp + 16)));
+      wp += zStride;
+    }
+    v128.store(at(gz, j), a0);
+    v128.store(at(gz, j + 2), a1);
+  }
+  for (; j < dz; j += 2) {
+    let a = f64x2.splat(0);
+    let wp = at(pW, j);
+    for (q = 0; q < dx; q++) {
+      a = f64x2.add(a, f64x2.mul(f64x2.splat(load<f64>(at(gq, q))), v128.load(wp)));
+      wp += zStride;
+    }
+    v128.store(at(gz, j), a);
+  }
+  return w * (-0.5 * invVar * sq + logNorm);
+}
+
+/** Bytes of step()'s work arrays for B points of K samples: μ and ∂μ per point, z, g_z and g per sample (kernel-wasm.ts reserves them). */
+export function stepWorkBytes(B: i32, K: i32): i32 {
+  return 2 * B * a(dz) + B * K * (a(dz + 2) + a(dz) + a(dx));
+}
+
 /**
  * One step on the draws at rowsAt (B row indices, i32) and epsAt (B·K·dz normals, f64, in
- * draw order): the gradient into the gradient block, the objective returned.
+ * draw order), with stepWorkBytes(B, K) of work arrays at `work`: the gradient into the
+ * gradient block, the objective returned.
+ *
+ * In three passes, so that the processor always has independent work: (1) every point's μ,
+ * two points side by side; (2) every sample's z, decoder residual g = w(x − m)/σ², g_z = Wᵀg
+ * and recon term, two samples side by side; (3) the sums over samples or points (∂b, ∂W, ∂s,
+ * ∂μ, ∂c, ∂V), each accumulator in a register, up to eight per pass. Every accumulator adds
+ * the same terms in the same order (point by point, sample by sample) as the JavaScript
+ * kernel's single pass, so the bits are its bits. Why: a float64 add waits ~3 cycles on the
+ * previous add of its sum, and the single pass had two or four sums going at a time (μ, g_z:
+ * chains of d_x adds) and ∂W, ∂V, ∂b loaded and stored per point: 1.86 → 1.23 µs a step at
+ * d_x = 10, d_z = 3, B = 32, K = 1 (one process timing both binaries in turn).
  */
-export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f64 {
+export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize, work: usize): f64 {
   const w = 1 / (<f64>B * <f64>K);
   const bB = beta / <f64>B;
   const qPairs = dx & ~1;
-  // Byte strides of a row of a [·, dz] and of a [·, dx] array.
+  const S = B * K;
+  // Byte strides of a row of a [·, dz] and of a [·, dx] array, and of the padded work rows.
   const zStride = (<usize>dz) << 3;
   const xStride = (<usize>dx) << 3;
-  // Transposed copies of W [dx, dz] and V [dz, dx]; gradients from zero (∂W transposed).
+  const zRow = <usize>a(dz);
+  const xRow = <usize>a(dx);
+  // A sample's row of Z is [1, z_0 … z_{dz−1}, spare]: pass (3) reads ∂b's coefficient 1 beside ∂Wᵀ's z_j.
+  const cRow = <usize>a(dz + 2);
+  const MU = work;
+  const GMU = MU + (<usize>B) * zRow;
+  const Z = GMU + (<usize>B) * zRow;
+  const GZ = Z + (<usize>S) * cRow;
+  const G = GZ + (<usize>S) * zRow;
+  // Transposed copies of W [dx, dz] and V [dz, dx].
   for (let q = 0; q < dx; q++) {
     for (let j = 0; j < dz; j++) {
       store<f64>(at(WT, j * dx + q), load<f64>(at(pW, q * dz + j)));
       store<f64>(at(VT, q * dz + j), load<f64>(at(pV, j * dx + q)));
     }
   }
-  zero(gWT, dx * dz);
-  zero(gb, dx);
-  zero(gV, dz * dx);
-  zero(gc, dz);
-  zero(gs, dz);
-  let recon: f64 = 0;
+  // (1) encoderMean: μ_j = c_j + Σ_q V_jq x_q, q in order; two pairs of j side by side (their sums
+  // are independent, so neither waits on the other's adds). Σ_j μ_j² point by point.
   let muSq: f64 = 0;
-  let e0 = epsAt;
-  for (let i = 0; i < B; i++) {
+  let i = 0;
+  // Two points side by side (four independent sums), each exactly as one point alone below.
+  for (; i + 1 < B; i += 2) {
     const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx);
-    // encoderMean: μ_j = c_j + Σ_q V_jq x_q, q in order; two pairs of j side by side (their sums
-    // are independent, so neither waits on the other's adds).
+    const y = at(data, load<i32>(rowsAt + ((<usize>(i + 1)) << 2)) * dx);
+    const mu = MU + (<usize>i) * zRow;
+    const mv = mu + zRow;
+    let j = 0;
+    for (; j + 2 < dz; j += 4) {
+      let a0 = v128.load(at(pc, j));
+      let a1 = v128.load(at(pc, j + 2));
+      let b0 = a0;
+      let b1 = a1;
+      let vp = at(VT, j);
+      for (let q = 0; q < dx; q++) {
+        const xq = f64x2.splat(load<f64>(at(x, q)));
+        const yq = f64x2.splat(load<f64>(at(y, q)));
+        const v0 = v128.load(vp);
+        const v1 = v128.load(vp + 16);
+        a0 = f64x2.add(a0, f64x2.mul(v0, xq));
+        a1 = f64x2.add(a1, f64x2.mul(v1, xq));
+        b0 = f64x2.add(b0, f64x2.mul(v0, yq));
+        b1 = f64x2.add(b1, f64x2.mul(v1, yq));
+        vp += zStride;
+      }
+      v128.store(at(mu, j), a0);
+      v128.store(at(mu, j + 2), a1);
+      v128.store(at(mv, j), b0);
+      v128.store(at(mv, j + 2), b1);
+    }
+    for (; j < dz; j += 2) {
+      let a = v128.load(at(pc, j));
+      let b = a;
+      let vp = at(VT, j);
+      for (let q = 0; q < dx; q++) {
+        const v = v128.load(vp);
+        a = f64x2.add(a, f64x2.mul(v, f64x2.splat(load<f64>(at(x, q)))));
+        b = f64x2.add(b, f64x2.mul(v, f64x2.splat(load<f64>(at(y, q)))));
+        vp += zStride;
+      }
+      v128.store(at(mu, j), a);
+      v128.store(at(mv, j), b);
+    }
+    for (j = 0; j < dz; j++) {
+      const m = load<f64>(at(mu, j));
+      muSq += m * m;
+    }
+    for (j = 0; j < dz; j++) {
+      const m = load<f64>(at(mv, j));
+      muSq += m * m;
+    }
+  }
+  for (; i < B; i++) {
+    const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx);
+    const mu = MU + (<usize>i) * zRow;
     let j = 0;
     for (; j + 2 < dz; j += 4) {
       let a0 = v128.load(at(pc, j));
@@ -179,134 +347,461 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize): f6
       v128.store(at(mu, j), a);
     }
     for (j = 0; j < dz; j++) {
-      store<f64>(at(gmu, j), 0);
       const m = load<f64>(at(mu, j));
       muSq += m * m;
     }
-    for (let kk = 0; kk < K; kk++) {
-      // z = μ + e^{s/2} ε; g_z = 0.
-      for (j = 0; j < dz; j += 2) {
-        v128.store(at(z, j), f64x2.add(v128.load(at(mu, j)), f64x2.mul(v128.load(at(std, j)), v128.load(at(e0, j)))));
-        v128.store(at(gz, j), f64x2.splat(0));
-      }
-      // Decoder, two coordinates q at a time: m = b + Σ_j W_qj z_j, e = x − m, g = w e/σ².
-      let sq: f64 = 0;
-      const wv = f64x2.splat(w);
-      const iv = f64x2.splat(invVar);
-      let q = 0;
-      // Two pairs of q side by side (independent sums), their squares added to sq in q order.
-      for (; q + 2 < qPairs; q += 4) {
-        let m0 = v128.load(at(pb, q));
-        let m1 = v128.load(at(pb, q + 2));
-        let wp = at(WT, q);
-        for (j = 0; j < dz; j++) {
-          const zj = f64x2.splat(load<f64>(at(z, j)));
-          m0 = f64x2.add(m0, f64x2.mul(v128.load(wp), zj));
-          m1 = f64x2.add(m1, f64x2.mul(v128.load(wp + 16), zj));
-          wp += xStride;
-        }
-        const r0 = f64x2.sub(v128.load(at(x, q)), m0);
-        const r1 = f64x2.sub(v128.load(at(x, q + 2)), m1);
-        const ee0 = f64x2.mul(r0, r0);
-        const ee1 = f64x2.mul(r1, r1);
-        sq += f64x2.extract_lane(ee0, 0);
-        sq += f64x2.extract_lane(ee0, 1);
-        sq += f64x2.extract_lane(ee1, 0);
-        sq += f64x2.extract_lane(ee1, 1);
-        const g0 = f64x2.mul(f64x2.mul(wv, r0), iv);
-        const g1 = f64x2.mul(f64x2.mul(wv, r1), iv);
-        v128.store(at(gq, q), g0);
-        v128.store(at(gq, q + 2), g1);
-        v128.store(at(gb, q), f64x2.add(v128.load(at(gb, q)), g0));
-        v128.store(at(gb, q + 2), f64x2.add(v128.load(at(gb, q + 2)), g1));
-        let o = at(gWT, q);
-        for (j = 0; j < dz; j++) {
-          const zj = f64x2.splat(load<f64>(at(z, j)));
-          v128.store(o, f64x2.add(v128.load(o), f64x2.mul(g0, zj)));
-          v128.store(o + 16, f64x2.add(v128.load(o + 16), f64x2.mul(g1, zj)));
-          o += xStride;
-        }
-      }
-      for (; q < qPairs; q += 2) {
-        let m = v128.load(at(pb, q));
-        let wp = at(WT, q);
-        for (j = 0; j < dz; j++) {
-          m = f64x2.add(m, f64x2.mul(v128.load(wp), f64x2.splat(load<f64>(at(z, j)))));
-          wp += xStride;
-        }
-        const e = f64x2.sub(v128.load(at(x, q)), m);
-        const ee = f64x2.mul(e, e);
-        sq += f64x2.extract_lane(ee, 0);
-        sq += f64x2.extract_lane(ee, 1);
-        const g = f64x2.mul(f64x2.mul(wv, e), iv);
-        v128.store(at(gq, q), g);
-        v128.store(at(gb, q), f64x2.add(v128.load(at(gb, q)), g));
-        let o = at(gWT, q);
-        for (j = 0; j < dz; j++) {
-          v128.store(o, f64x2.add(v128.load(o), f64x2.mul(g, f64x2.splat(load<f64>(at(z, j))))));
-          o += xStride;
-        }
-      }
-      if (q < dx) {
-        let m = load<f64>(at(pb, q));
-        for (j = 0; j < dz; j++) m += load<f64>(at(WT, j * dx + q)) * load<f64>(at(z, j));
-        const e = load<f64>(at(x, q)) - m;
-        sq += e * e;
-        const g = w * e * invVar;
-        store<f64>(at(gq, q), g);
-        store<f64>(at(gb, q), load<f64>(at(gb, q)) + g);
-        for (j = 0; j < dz; j++) {
-          const o = at(gWT, j * dx + q);
-          store<f64>(o, load<f64>(o) + g * load<f64>(at(z, j)));
-        }
-      }
-      // g_z,j = Σ_q g_q W_qj, q in order (W [dx, dz] puts two j side by side), two pairs of j at a time.
-      for (j = 0; j + 2 < dz; j += 4) {
-        let a0 = f64x2.splat(0);
-        let a1 = f64x2.splat(0);
-        let wp = at(pW, j);
-        for (q = 0; q < dx; q++) {
-          const gqq = f64x2.splat(load<f64>(at(gq, q)));
-          a0 = f64x2.add(a0, f64x2.mul(gqq, v128.load(wp)));
-          a1 = f64x2.add(a1, f64x2.mul(gqq, v128.load(wp + 16)));
-          wp += zStride;
-        }
-        v128.store(at(gz, j), a0);
-        v128.store(at(gz, j + 2), a1);
-      }
-      for (; j < dz; j += 2) {
-        let a = f64x2.splat(0);
-        let wp = at(pW, j);
-        for (q = 0; q < dx; q++) {
-          a = f64x2.add(a, f64x2.mul(f64x2.splat(load<f64>(at(gq, q))), v128.load(wp)));
-          wp += zStride;
-        }
-        v128.store(at(gz, j), a);
-      }
-      recon += w * (-0.5 * invVar * sq + logNorm);
-      // ∂μ += g_z; ∂s += ½ g_z ε e^{s/2}.
-      const half = f64x2.splat(0.5);
-      for (j = 0; j < dz; j += 2) {
-        const g = v128.load(at(gz, j));
-        v128.store(at(gmu, j), f64x2.add(v128.load(at(gmu, j)), g));
-        v128.store(at(gs, j), f64x2.add(v128.load(at(gs, j)), f64x2.mul(f64x2.mul(f64x2.mul(half, g), v128.load(at(e0, j))), v128.load(at(std, j)))));
-      }
-      e0 += (<usize>dz) << 3;
+  }
+  // (2) Per sample: z = μ + e^{s/2} ε; the decoder two coordinates q at a time: m = b + Σ_j W_qj z_j,
+  // e = x − m, g = w e/σ²; g_z,j = Σ_q g_q W_qj; the recon term, sample by sample. Two samples side
+  // by side (their sums independent), each exactly as one sample alone (oneSample).
+  let recon: f64 = 0;
+  const wv = f64x2.splat(w);
+  const iv = f64x2.splat(invVar);
+  let s = 0;
+  for (; s + 1 < S; s += 2) {
+    const x0 = at(data, load<i32>(rowsAt + ((<usize>(s / K)) << 2)) * dx);
+    const x1 = at(data, load<i32>(rowsAt + ((<usize>((s + 1) / K)) << 2)) * dx);
+    const mu0 = MU + (<usize>(s / K)) * zRow;
+    const mu1 = MU + (<usize>((s + 1) / K)) * zRow;
+    const z0 = Z + (<usize>s) * cRow + 8;
+    const z1 = z0 + cRow;
+    store<f64>(z0 - 8, 1);
+    store<f64>(z1 - 8, 1);
+    const g0 = G + (<usize>s) * xRow;
+    const g1 = g0 + xRow;
+    const gz0 = GZ + (<usize>s) * zRow;
+    const gz1 = gz0 + zRow;
+    const ea = epsAt + (<usize>s) * zStride;
+    const eb = ea + zStride;
+    let j = 0;
+    for (; j < dz; j += 2) {
+      const sd = v128.load(at(std, j));
+      v128.store(at(z0, j), f64x2.add(v128.load(at(mu0, j)), f64x2.mul(sd, v128.load(at(ea, j)))));
+      v128.store(at(z1, j), f64x2.add(v128.load(at(mu1, j)), f64x2.mul(sd, v128.load(at(eb, j)))));
     }
-    // ∂μ −= (β/B) μ; addEncoderGradient: ∂c += ∂μ, ∂V_jq += ∂μ_j x_q.
-    const bv = f64x2.splat(bB);
-    for (j = 0; j < dz; j += 2) {
-      const g = f64x2.sub(v128.load(at(gmu, j)), f64x2.mul(bv, v128.load(at(mu, j))));
-      v128.store(at(gmu, j), g);
-      v128.store(at(gc, j), f64x2.add(v128.load(at(gc, j)), g));
+    let sq0: f64 = 0;
+    let sq1: f64 = 0;
+    let q = 0;
+    for (; q + 2 < qPairs; q += 4) {
+      let m00 = v128.load(at(pb, q));
+      let m01 = v128.load(at(pb, q + 2));
+      let m10 = m00;
+      let m11 = m01;
+      let wp = at(WT, q);
+      for (j = 0; j < dz; j++) {
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp + 16);
+        const za = f64x2.splat(load<f64>(at(z0, j)));
+        const zb = f64x2.splat(load<f64>(at(z1, j)));
+        m00 = f64x2.add(m00, f64x2.mul(w0, za));
+        m01 = f64x2.add(m01, f64x2.mul(w1, za));
+        m10 = f64x2.add(m10, f64x2.mul(w0, zb));
+        m11 = f64x2.add(m11, f64x2.mul(w1, zb));
+        wp += xStride;
+      }
+      const r00 = f64x2.sub(v128.load(at(x0, q)), m00);
+      const r01 = f64x2.sub(v128.load(at(x0, q + 2)), m01);
+      const r10 = f64x2.sub(v128.load(at(x1, q)), m10);
+      const r11 = f64x2.sub(v128.load(at(x1, q + 2)), m11);
+      const e00 = f64x2.mul(r00, r00);
+      const e01 = f64x2.mul(r01, r01);
+      const e10 = f64x2.mul(r10, r10);
+      const e11 = f64x2.mul(r11, r11);
+      sq0 += f64x2.extract_lane(e00, 0);
+      sq1 += f64x2.extract_lane(e10, 0);
+      sq0 += f64x2.extract_lane(e00, 1);
+      sq1 += f64x2.extract_lane(e10, 1);
+      sq0 += f64x2.extract_lane(e01, 0);
+      sq1 += f64x2.extract_lane(e11, 0);
+      sq0 += f64x2.extract_lane(e01, 1);
+      sq1 += f64x2.extract_lane(e11, 1);
+      v128.store(at(g0, q), f64x2.mul(f64x2.mul(wv, r00), iv));
+      v128.store(at(g0, q + 2), f64x2.mul(f64x2.mul(wv, r01), iv));
+      v128.store(at(g1, q), f64x2.mul(f64x2.mul(wv, r10), iv));
+      v128.store(at(g1, q + 2), f64x2.mul(f64x2.mul(wv, r11), iv));
     }
-    for (j = 0; j < dz; j++) {
-      const g = load<f64>(at(gmu, j));
-      const gv = f64x2.splat(g);
-      const row = at(gV, j * dx);
-      let q = 0;
-      for (; q < qPairs; q += 2) v128.store(at(row, q), f64x2.add(v128.load(at(row, q)), f64x2.mul(gv, v128.load(at(x, q)))));
-      if (q < dx) store<f64>(at(row, q), load<f64>(at(row, q)) + g * load<f64>(at(x, q)));
+    for (; q < qPairs; q += 2) {
+      let m0 = v128.load(at(pb, q));
+      let m1 = m0;
+      let wp = at(WT, q);
+      for (j = 0; j < dz; j++) {
+        const w0 = v128.load(wp);
+        m0 = f64x2.add(m0, f64x2.mul(w0, f64x2.splat(load<f64>(at(z0, j)))));
+        m1 = f64x2.add(m1, f64x2.mul(w0, f64x2.splat(load<f64>(at(z1, j)))));
+        wp += xStride;
+      }
+      const r0 = f64x2.sub(v128.load(at(x0, q)), m0);
+      const r1 = f64x2.sub(v128.load(at(x1, q)), m1);
+      const e0 = f64x2.mul(r0, r0);
+      const e1 = f64x2.mul(r1, r1);
+      sq0 += f64x2.extract_lane(e0, 0);
+      sq1 += f64x2.extract_lane(e1, 0);
+      sq0 += f64x2.extract_lane(e0, 1);
+      sq1 += f64x2.extract_lane(e1, 1);
+      v128.store(at(g0, q), f64x2.mul(f64x2.mul(wv, r0), iv));
+      v128.store(at(g1, q), f64x2.mul(f64x2.mul(wv, r1), iv));
+    }
+    if (q < dx) {
+      let m0 = load<f64>(at(pb, q));
+      let m1 = m0;
+      for (j = 0; j < dz; j++) {
+        const wq = load<f64>(at(WT, j * dx + q));
+        m0 += wq * load<f64>(at(z0, j));
+        m1 += wq * load<f64>(at(z1, j));
+      }
+      const r0 = load<f64>(at(x0, q)) - m0;
+      const r1 = load<f64>(at(x1, q)) - m1;
+      sq0 += r0 * r0;
+      sq1 += r1 * r1;
+      store<f64>(at(g0, q), w * r0 * invVar);
+      store<f64>(at(g1, q), w * r1 * invVar);
+    }
+    // g_z,j = Σ_q g_q W_qj, q in order (W [dx, dz] puts two j side by side), two pairs of j at a time.
+    for (j = 0; j + 2 < dz; j += 4) {
+      let a00 = f64x2.splat(0);
+      let a01 = f64x2.splat(0);
+      let a10 = f64x2.splat(0);
+      let a11 = f64x2.splat(0);
+      let wp = at(pW, j);
+      for (q = 0; q < dx; q++) {
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp + 16);
+        const ga = f64x2.splat(load<f64>(at(g0, q)));
+        const gb_ = f64x2.splat(load<f64>(at(g1, q)));
+        a00 = f64x2.add(a00, f64x2.mul(ga, w0));
+        a01 = f64x2.add(a01, f64x2.mul(ga, w1));
+        a10 = f64x2.add(a10, f64x2.mul(gb_, w0));
+        a11 = f64x2.add(a11, f64x2.mul(gb_, w1));
+        wp += zStride;
+      }
+      v128.store(at(gz0, j), a00);
+      v128.store(at(gz0, j + 2), a01);
+      v128.store(at(gz1, j), a10);
+      v128.store(at(gz1, j + 2), a11);
+    }
+    for (; j < dz; j += 2) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let wp = at(pW, j);
+      for (q = 0; q < dx; q++) {
+        const w0 = v128.load(wp);
+        a0 = f64x2.add(a0, f64x2.mul(f64x2.splat(load<f64>(at(g0, q))), w0));
+        a1 = f64x2.add(a1, f64x2.mul(f64x2.splat(load<f64>(at(g1, q))), w0));
+        wp += zStride;
+      }
+      v128.store(at(gz0, j), a0);
+      v128.store(at(gz1, j), a1);
+    }
+    recon += w * (-0.5 * invVar * sq0 + logNorm);
+    recon += w * (-0.5 * invVar * sq1 + logNorm);
+  }
+  for (; s < S; s++) recon += oneSample(s, K, w, rowsAt, epsAt, MU, Z, G, GZ);
+  // (3) The sums, each from +0 over samples (or points) in order, in a register; up to eight
+  // registers per pass over the samples, so that the adds of one do not wait on another's.
+  // ∂b_q = Σ 1·g_q and ∂W_qj = Σ g_q z_j (kept transposed, ∂Wᵀ [dz, dx], so two q are adjacent)
+  // as targets t = 0 … dz with coefficients Z_s[t] (1, z_0, …): x·1 = x, so ∂b's sum is Σ g_q.
+  const T = dz + 1;
+  let q = 0;
+  for (; q + 6 < qPairs; q += 8) {
+    let t = 0;
+    for (; t + 1 < T; t += 2) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let b0 = f64x2.splat(0);
+      let b1 = f64x2.splat(0);
+      let b2 = f64x2.splat(0);
+      let b3 = f64x2.splat(0);
+      let gp = at(G, q);
+      let cp = at(Z, t);
+      for (let s = 0; s < S; s++) {
+        const g0 = v128.load(gp);
+        const g1 = v128.load(gp, 16);
+        const g2 = v128.load(gp, 32);
+        const g3 = v128.load(gp, 48);
+        const ca = f64x2.splat(load<f64>(cp));
+        const cb = f64x2.splat(load<f64>(cp, 8));
+        a0 = f64x2.add(a0, f64x2.mul(g0, ca));
+        a1 = f64x2.add(a1, f64x2.mul(g1, ca));
+        a2 = f64x2.add(a2, f64x2.mul(g2, ca));
+        a3 = f64x2.add(a3, f64x2.mul(g3, ca));
+        b0 = f64x2.add(b0, f64x2.mul(g0, cb));
+        b1 = f64x2.add(b1, f64x2.mul(g1, cb));
+        b2 = f64x2.add(b2, f64x2.mul(g2, cb));
+        b3 = f64x2.add(b3, f64x2.mul(g3, cb));
+        gp += xRow;
+        cp += cRow;
+      }
+      const oa = at(sumTarget(t), q);
+      const ob = at(sumTarget(t + 1), q);
+      v128.store(oa, a0);
+      v128.store(oa, a1, 16);
+      v128.store(oa, a2, 32);
+      v128.store(oa, a3, 48);
+      v128.store(ob, b0);
+      v128.store(ob, b1, 16);
+      v128.store(ob, b2, 32);
+      v128.store(ob, b3, 48);
+    }
+    if (t < T) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let gp = at(G, q);
+      let cp = at(Z, t);
+      for (let s = 0; s < S; s++) {
+        const ca = f64x2.splat(load<f64>(cp));
+        a0 = f64x2.add(a0, f64x2.mul(v128.load(gp), ca));
+        a1 = f64x2.add(a1, f64x2.mul(v128.load(gp, 16), ca));
+        a2 = f64x2.add(a2, f64x2.mul(v128.load(gp, 32), ca));
+        a3 = f64x2.add(a3, f64x2.mul(v128.load(gp, 48), ca));
+        gp += xRow;
+        cp += cRow;
+      }
+      const oa = at(sumTarget(t), q);
+      v128.store(oa, a0);
+      v128.store(oa, a1, 16);
+      v128.store(oa, a2, 32);
+      v128.store(oa, a3, 48);
+    }
+  }
+  for (; q < qPairs; q += 2) {
+    let t = 0;
+    for (; t + 3 < T; t += 4) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let gp = at(G, q);
+      let cp = at(Z, t);
+      for (let s = 0; s < S; s++) {
+        const g = v128.load(gp);
+        a0 = f64x2.add(a0, f64x2.mul(g, f64x2.splat(load<f64>(cp))));
+        a1 = f64x2.add(a1, f64x2.mul(g, f64x2.splat(load<f64>(cp, 8))));
+        a2 = f64x2.add(a2, f64x2.mul(g, f64x2.splat(load<f64>(cp, 16))));
+        a3 = f64x2.add(a3, f64x2.mul(g, f64x2.splat(load<f64>(cp, 24))));
+        gp += xRow;
+        cp += cRow;
+      }
+      v128.store(at(sumTarget(t), q), a0);
+      v128.store(at(sumTarget(t + 1), q), a1);
+      v128.store(at(sumTarget(t + 2), q), a2);
+      v128.store(at(sumTarget(t + 3), q), a3);
+    }
+    for (; t < T; t++) {
+      let acc = f64x2.splat(0);
+      let gp = at(G, q);
+      let cp = at(Z, t);
+      for (let s = 0; s < S; s++) {
+        acc = f64x2.add(acc, f64x2.mul(v128.load(gp), f64x2.splat(load<f64>(cp))));
+        gp += xRow;
+        cp += cRow;
+      }
+      v128.store(at(sumTarget(t), q), acc);
+    }
+  }
+  if (q < dx) {
+    for (let t = 0; t < T; t++) {
+      let acc: f64 = 0;
+      let gp = at(G, q);
+      let cp = at(Z, t);
+      for (let s = 0; s < S; s++) {
+        acc += load<f64>(gp) * load<f64>(cp);
+        gp += xRow;
+        cp += cRow;
+      }
+      store<f64>(at(sumTarget(t), q), acc);
+    }
+  }
+  // ∂s_j = Σ ½ g_z,j ε_j e^{s_j/2} (over samples); per point ∂μ = Σ_k g_z − (β/B) μ; ∂c = Σ ∂μ (over
+  // points): one pass over the points for two pairs of j at a time (their sums independent).
+  const half = f64x2.splat(0.5);
+  const bv = f64x2.splat(bB);
+  let j = 0;
+  for (; j + 2 < dz; j += 4) {
+    const sd0 = v128.load(at(std, j));
+    const sd1 = v128.load(at(std, j + 2));
+    let s0 = f64x2.splat(0);
+    let s1 = f64x2.splat(0);
+    let c0 = f64x2.splat(0);
+    let c1 = f64x2.splat(0);
+    let ep = at(epsAt, j);
+    let gzp = at(GZ, j);
+    let mp = at(MU, j);
+    let gmp = at(GMU, j);
+    for (let i = 0; i < B; i++) {
+      let g0 = f64x2.splat(0);
+      let g1 = f64x2.splat(0);
+      for (let kk = 0; kk < K; kk++) {
+        const z0 = v128.load(gzp);
+        const z1 = v128.load(gzp, 16);
+        s0 = f64x2.add(s0, f64x2.mul(f64x2.mul(f64x2.mul(half, z0), v128.load(ep)), sd0));
+        s1 = f64x2.add(s1, f64x2.mul(f64x2.mul(f64x2.mul(half, z1), v128.load(ep, 16)), sd1));
+        g0 = f64x2.add(g0, z0);
+        g1 = f64x2.add(g1, z1);
+        ep += zStride;
+        gzp += zRow;
+      }
+      g0 = f64x2.sub(g0, f64x2.mul(bv, v128.load(mp)));
+      g1 = f64x2.sub(g1, f64x2.mul(bv, v128.load(mp, 16)));
+      v128.store(gmp, g0);
+      v128.store(gmp, g1, 16);
+      c0 = f64x2.add(c0, g0);
+      c1 = f64x2.add(c1, g1);
+      mp += zRow;
+      gmp += zRow;
+    }
+    v128.store(at(gs, j), s0);
+    v128.store(at(gs, j + 2), s1);
+    v128.store(at(gc, j), c0);
+    v128.store(at(gc, j + 2), c1);
+  }
+  for (; j < dz; j += 2) {
+    const sd = v128.load(at(std, j));
+    let s0 = f64x2.splat(0);
+    let c0 = f64x2.splat(0);
+    let ep = at(epsAt, j);
+    let gzp = at(GZ, j);
+    let mp = at(MU, j);
+    let gmp = at(GMU, j);
+    for (let i = 0; i < B; i++) {
+      let g = f64x2.splat(0);
+      for (let kk = 0; kk < K; kk++) {
+        const z0 = v128.load(gzp);
+        s0 = f64x2.add(s0, f64x2.mul(f64x2.mul(f64x2.mul(half, z0), v128.load(ep)), sd));
+        g = f64x2.add(g, z0);
+        ep += zStride;
+        gzp += zRow;
+      }
+      g = f64x2.sub(g, f64x2.mul(bv, v128.load(mp)));
+      v128.store(gmp, g);
+      c0 = f64x2.add(c0, g);
+      mp += zRow;
+      gmp += zRow;
+    }
+    v128.store(at(gs, j), s0);
+    v128.store(at(gc, j), c0);
+  }
+  // addEncoderGradient: ∂V_jq = Σ_i ∂μ_j x_q, up to eight registers per pass over the points.
+  q = 0;
+  for (; q + 6 < qPairs; q += 8) {
+    let j = 0;
+    for (; j + 1 < dz; j += 2) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let b0 = f64x2.splat(0);
+      let b1 = f64x2.splat(0);
+      let b2 = f64x2.splat(0);
+      let b3 = f64x2.splat(0);
+      let cp = at(GMU, j);
+      for (let i = 0; i < B; i++) {
+        const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q);
+        const x0 = v128.load(x);
+        const x1 = v128.load(x, 16);
+        const x2 = v128.load(x, 32);
+        const x3 = v128.load(x, 48);
+        const ca = f64x2.splat(load<f64>(cp));
+        const cb = f64x2.splat(load<f64>(cp, 8));
+        a0 = f64x2.add(a0, f64x2.mul(ca, x0));
+        a1 = f64x2.add(a1, f64x2.mul(ca, x1));
+        a2 = f64x2.add(a2, f64x2.mul(ca, x2));
+        a3 = f64x2.add(a3, f64x2.mul(ca, x3));
+        b0 = f64x2.add(b0, f64x2.mul(cb, x0));
+        b1 = f64x2.add(b1, f64x2.mul(cb, x1));
+        b2 = f64x2.add(b2, f64x2.mul(cb, x2));
+        b3 = f64x2.add(b3, f64x2.mul(cb, x3));
+        cp += zRow;
+      }
+      const oa = at(gV, j * dx + q);
+      const ob = at(gV, (j + 1) * dx + q);
+      v128.store(oa, a0);
+      v128.store(oa, a1, 16);
+      v128.store(oa, a2, 32);
+      v128.store(oa, a3, 48);
+      v128.store(ob, b0);
+      v128.store(ob, b1, 16);
+      v128.store(ob, b2, 32);
+      v128.store(ob, b3, 48);
+    }
+    if (j < dz) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let cp = at(GMU, j);
+      for (let i = 0; i < B; i++) {
+        const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q);
+        const ca = f64x2.splat(load<f64>(cp));
+        a0 = f64x2.add(a0, f64x2.mul(ca, v128.load(x)));
+        a1 = f64x2.add(a1, f64x2.mul(ca, v128.load(x, 16)));
+        a2 = f64x2.add(a2, f64x2.mul(ca, v128.load(x, 32)));
+        a3 = f64x2.add(a3, f64x2.mul(ca, v128.load(x, 48)));
+        cp += zRow;
+      }
+      const oa = at(gV, j * dx + q);
+      v128.store(oa, a0);
+      v128.store(oa, a1, 16);
+      v128.store(oa, a2, 32);
+      v128.store(oa, a3, 48);
+    }
+  }
+  for (; q < qPairs; q += 2) {
+    let j = 0;
+    for (; j + 3 < dz; j += 4) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let cp = at(GMU, j);
+      for (let i = 0; i < B; i++) {
+        const xq = v128.load(at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q));
+        a0 = f64x2.add(a0, f64x2.mul(f64x2.splat(load<f64>(cp)), xq));
+        a1 = f64x2.add(a1, f64x2.mul(f64x2.splat(load<f64>(cp, 8)), xq));
+        a2 = f64x2.add(a2, f64x2.mul(f64x2.splat(load<f64>(cp, 16)), xq));
+        a3 = f64x2.add(a3, f64x2.mul(f64x2.splat(load<f64>(cp, 24)), xq));
+        cp += zRow;
+      }
+      v128.store(at(gV, j * dx + q), a0);
+      v128.store(at(gV, (j + 1) * dx + q), a1);
+      v128.store(at(gV, (j + 2) * dx + q), a2);
+      v128.store(at(gV, (j + 3) * dx + q), a3);
+    }
+    for (; j + 1 < dz; j += 2) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let cp = at(GMU, j);
+      for (let i = 0; i < B; i++) {
+        const xq = v128.load(at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q));
+        a0 = f64x2.add(a0, f64x2.mul(f64x2.splat(load<f64>(cp)), xq));
+        a1 = f64x2.add(a1, f64x2.mul(f64x2.splat(load<f64>(cp, 8)), xq));
+        cp += zRow;
+      }
+      v128.store(at(gV, j * dx + q), a0);
+      v128.store(at(gV, (j + 1) * dx + q), a1);
+    }
+    if (j < dz) {
+      let acc = f64x2.splat(0);
+      let cp = at(GMU, j);
+      for (let i = 0; i < B; i++) {
+        acc = f64x2.add(acc, f64x2.mul(f64x2.splat(load<f64>(cp)), v128.load(at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q))));
+        cp += zRow;
+      }
+      v128.store(at(gV, j * dx + q), acc);
+    }
+  }
+  if (q < dx) {
+    for (let j = 0; j < dz; j++) {
+      let acc: f64 = 0;
+      let cp = at(GMU, j);
+      for (let i = 0; i < B; i++) {
+        acc += load<f64>(cp) * load<f64>(at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q));
+        cp += zRow;
+      }
+      store<f64>(at(gV, j * dx + q), acc);
     }
   }
   // ∂W back to [dx, dz].
@@ -351,10 +846,11 @@ let fc: usize = 0;
 let fs: usize = 0;
 let fRows: usize = 0;
 let fEps: usize = 0;
+let fWork: usize = 0;
 let fN: f64 = 0;
 
-/** The float32 parameter blocks [R × size] (W, b, V, c, s), where the draws go, and the data's row count. */
-export function fusedSetup(W: usize, b: usize, V: usize, c: usize, s: usize, rowsAt: usize, epsAt: usize, n: f64): void {
+/** The float32 parameter blocks [R × size] (W, b, V, c, s), where the draws and step()'s work arrays go, and the data's row count. */
+export function fusedSetup(W: usize, b: usize, V: usize, c: usize, s: usize, rowsAt: usize, epsAt: usize, work: usize, n: f64): void {
   fW = W;
   fb = b;
   fV = V;
@@ -362,6 +858,7 @@ export function fusedSetup(W: usize, b: usize, V: usize, c: usize, s: usize, row
   fs = s;
   fRows = rowsAt;
   fEps = epsAt;
+  fWork = work;
   fN = n;
 }
 
@@ -402,7 +899,7 @@ export function fusedSgd(R: i32, records: usize): i32 {
     const c0 = load<i64>(rec, 16) + (drawn - odd + 1) * FUSED_GAMMA;
     pairs(<u32>(c0 >>> 32), <u32>c0, (count + <i32>odd + 1) >> 1, fEps);
     store<i64>(rec, drawn + <i64>count, 24);
-    const objective = step(B, K, load<f64>(rec, 40), fRows, fEps + ((<usize>odd) << 3));
+    const objective = step(B, K, load<f64>(rec, 40), fRows, fEps + ((<usize>odd) << 3), fWork);
     store<f64>(rec, objective, 56);
     if (!isFinite<f32>(<f32>objective)) return r;
     const gamma = load<f64>(rec, 48);

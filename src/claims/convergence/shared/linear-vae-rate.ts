@@ -21,7 +21,7 @@ import type { StepSchedule } from '../../../engine/schedule.ts';
 import { LinearVaeModel } from '../../../models/linear-vae/engine-model.ts';
 import { generateLinearGaussianData } from '../../../models/linear-vae/data.ts';
 import { dataMoments, elboGradient, squaredNorm, type DataMoments } from '../../../models/linear-vae/oracle.ts';
-import { LINEAR_VAE_PARAM_NAMES, zeroParams } from '../../../models/linear-vae/params.ts';
+import { LINEAR_VAE_PARAM_NAMES, zeroParams, type LinearVaeParamName, type LinearVaeParams } from '../../../models/linear-vae/params.ts';
 import { LinearVaeGradientNorms, type BatchedLinearVaeParams } from '../../../models/linear-vae/oracle-wasm.ts';
 import { BiasedGradientLinearVae } from './falsifier-models.ts';
 import { linearVaeConformance, probeInjectedBias, withMeasuredAssumptions } from './linear-vae-conformance.ts';
@@ -339,7 +339,10 @@ function trainGroup(
   const averagedEnds = averagedCheckpoints(steps);
   const trained: SeedRun[] = replicas.map((r) => ({ seed: r.seed, g: new Float64Array(steps + 1), averaged: new Float64Array(averagedEnds.length), initial: {}, final: {} }));
   const grad = zeroParams({ dx, dz });
-  const sums = replicas.map(() => averagedEnds.map(() => zeroParams({ dx, dz })));
+  // Per window, per parameter, every replica's sum [R × size] (as the parameters are laid out): one
+  // long loop per window and parameter each step instead of one short loop per replica (~4x faster).
+  const shapes = zeroParams({ dx, dz });
+  const sums = averagedEnds.map(() => Object.fromEntries(LINEAR_VAE_PARAM_NAMES.map((name) => [name, new Float64Array(R * shapes[name].length)])) as Record<LinearVaeParamName, Float64Array>);
   // ‖∇L(θ_k)‖² of every replica in one call (oracle-wasm.ts: the JavaScript oracle's bits, two replicas per SIMD lane pair).
   const norms = new LinearVaeGradientNorms({ dx, dz }, moments, base.sigmaX);
   const betas = Float64Array.from(replicas, (r) => r.beta);
@@ -362,19 +365,26 @@ function trainGroup(
             if (k === steps) trained[r].final = copy;
           }
           trained[r].g[k] = gk[r];
-          for (const j of windows) {
-            const sum = sums[r][j];
-            // θ_k's float32 values, each widened to float64 (exact) as it is added.
-            for (const name of LINEAR_VAE_PARAM_NAMES) {
-              const into = sum[name];
-              const from = values[name];
-              const o = r * into.length;
-              for (let i = 0; i < into.length; i++) into[i] += from[o + i];
-            }
-            const end = averagedEnds[j];
-            if (k === end) {
-              const start = Math.floor(end / 2);
-              for (const name of LINEAR_VAE_PARAM_NAMES) for (let i = 0; i < sum[name].length; i++) sum[name][i] /= end - start;
+        }
+        for (const j of windows) {
+          // θ_k's float32 values, each widened to float64 (exact) as it is added.
+          for (const name of LINEAR_VAE_PARAM_NAMES) {
+            const into = sums[j][name];
+            const from = values[name];
+            for (let i = 0; i < into.length; i++) into[i] += from[i];
+          }
+          const end = averagedEnds[j];
+          if (k === end) {
+            const start = Math.floor(end / 2);
+            for (let r = 0; r < R; r++) {
+              const sum = Object.fromEntries(
+                LINEAR_VAE_PARAM_NAMES.map((name) => {
+                  const size = shapes[name].length;
+                  const mean = sums[j][name].subarray(r * size, (r + 1) * size);
+                  for (let i = 0; i < size; i++) mean[i] /= end - start;
+                  return [name, mean];
+                }),
+              ) as unknown as LinearVaeParams;
               trained[r].averaged[j] = squaredNorm(elboGradient(sum, moments, base.sigmaX, replicas[r].beta, grad));
             }
           }

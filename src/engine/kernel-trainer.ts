@@ -76,7 +76,7 @@ export class KernelTrainer implements Trainer {
   /** The optimiser, or null where the kernel's fused steps update the parameters. */
   private readonly optimizer: KernelOptimizer | null;
   private readonly fused: FusedKernelSteps | null;
-  /** γ_k per replica for the fused steps. */
+  /** γ_k per replica, this step's (stepSizes). */
   private readonly gammas: Float64Array;
   /** Per replica: views of its slices of every parameter, and where they start (built once). */
   private readonly views: ReplicaParams[];
@@ -136,11 +136,7 @@ export class KernelTrainer implements Trainer {
     const objective = new Float32Array(this.R);
     if (this.fused !== null) return this.advanceFused(k, objective);
     const optimizer = this.optimizer as KernelOptimizer;
-    // γ_k of the previous replica's schedule, reused while the next has the same C and α
-    // (replicas of a claim mostly share one): Math.pow per replica-step was 1% of a linear claim.
-    let lastC = NaN;
-    let lastAlpha = NaN;
-    let gamma = 0;
+    const gammas = this.stepSizes(k);
     for (let r = 0; r < this.R; r++) {
       const view = this.views[r];
       // Checked as float32 (what the caller receives): a float64 value beyond 3.4e38 has diverged too.
@@ -150,13 +146,7 @@ export class KernelTrainer implements Trainer {
       if (!Number.isFinite(objective[r])) throw this.objectiveDiverged(r, k, objective[r]);
       // The optimiser's port screens every parameter it updated (true: all finite): then the
       // pass below is not needed. Otherwise (JavaScript optimisers; a non-finite entry) it runs.
-      const schedule = this.replicas[r].schedule;
-      if (schedule.C !== lastC || schedule.alpha !== lastAlpha) {
-        gamma = stepSize(schedule, k);
-        lastC = schedule.C;
-        lastAlpha = schedule.alpha;
-      }
-      const screened = optimizer.apply(this.values, this.grads, this.offsets[r], r, gamma, k);
+      const screened = optimizer.apply(this.values, this.grads, this.offsets[r], r, gammas[r], k);
       if (screened === true) continue;
       this.screen(r, k);
     }
@@ -165,7 +155,18 @@ export class KernelTrainer implements Trainer {
 
   /** advance() with the kernel's fused steps: the same γ_k, the same stops and messages. */
   private advanceFused(k: number, objective: Float32Array): Float32Array {
+    const failed = (this.fused as FusedKernelSteps).step(this.stepSizes(k), objective);
+    if (failed < 0) return objective;
+    if (failed < this.R) throw this.objectiveDiverged(failed, k, objective[failed]);
+    this.screen(failed - this.R, k);
+    throw new Error(`kernel trainer: replica ${this.replicas[failed - this.R].label}'s fused step reported a non-finite parameter, and none is`);
+  }
+
+  /** γ_k of every replica's schedule (into this.gammas). */
+  private stepSizes(k: number): Float64Array {
     const gammas = this.gammas;
+    // γ_k of the previous replica's schedule, reused while the next has the same C and α
+    // (replicas of a claim mostly share one): Math.pow per replica-step was 1% of a linear claim.
     let lastC = NaN;
     let lastAlpha = NaN;
     let gamma = 0;
@@ -178,11 +179,7 @@ export class KernelTrainer implements Trainer {
       }
       gammas[r] = gamma;
     }
-    const failed = (this.fused as FusedKernelSteps).step(gammas, objective);
-    if (failed < 0) return objective;
-    if (failed < this.R) throw this.objectiveDiverged(failed, k, objective[failed]);
-    this.screen(failed - this.R, k);
-    throw new Error(`kernel trainer: replica ${this.replicas[failed - this.R].label}'s fused step reported a non-finite parameter, and none is`);
+    return gammas;
   }
 
   private objectiveDiverged(r: number, k: number, value: number): DivergenceError {

@@ -255,34 +255,37 @@ function kernelPortCheck(engineModel: (opts: LinearVaeModelOptions) => LinearVae
 const FUSED_STEPS = 20;
 
 /**
- * The kernel trainer's fused SGD steps (the kernel's module drawing, stepping and updating every
+ * The kernel trainer's fused steps (the kernel's module drawing, stepping and updating every
  * replica in one call, where it runs: kernel-wasm.ts's FusedLinearVaeSgd) against the kernel
- * trainer's loop over the JavaScript kernel, one replica per arm's setting with the claim's
- * schedule, FUSED_STEPS steps from the trainer's own start: every objective and parameter after
- * every step must be the same float (Object.is). The claims train with the fused steps, so a bug
- * in them (a draw, the step, the update) must read `error` here rather than pass unseen.
+ * trainer's loop over the JavaScript kernel with the claim's optimiser: one replica per arm's
+ * setting with the claim's schedule, and one with B = 3 (an odd count of normals per step where
+ * d_z is odd, so steps start mid-pair) and half the step size (so that replicas' step sizes
+ * differ), FUSED_STEPS steps from the trainer's own start. Every objective and parameter after
+ * every step must be the same float (Object.is). The claims train with the fused steps where
+ * they run, so a bug in them (a draw, the step, the update, the optimiser they run for) must read
+ * `error` here rather than pass unseen.
  */
 function fusedStepsCheck(engineModel: (opts: LinearVaeModelOptions) => LinearVaeModel, input: LinearVaeConformanceInput): { ok: boolean; detail: string } {
-  if (input.optimizer.kind !== 'sgd') return { ok: true, detail: `no fused steps to compare (they run for SGD; this claim's optimiser is ${input.optimizer.kind})` };
   const opts: LinearVaeModelOptions = { dims: input.dims, data: input.data, sigmaX: input.sigmaX };
-  const replicas: ReplicaSetting[] = input.arms.map((arm, i) => ({ label: `fused ${i}`, seed: deriveSeed(input.claimId, 'fused-steps', i), schedule: input.schedule, ...arm.setting }));
+  const settings = [...input.arms.map((arm) => ({ ...arm.setting, schedule: input.schedule })), { batchSize: Math.min(3, input.data.length / input.dims.dx), samples: 1, beta: 1, schedule: { ...input.schedule, C: input.schedule.C / 2 } }];
+  const replicas: ReplicaSetting[] = settings.map((setting, i) => ({ label: `fused ${i}`, seed: deriveSeed(input.claimId, 'fused-steps', i), ...setting }));
   const fused = new KernelTrainer(engineModel(opts), replicas, input.optimizer);
-  if (!fused.isFused) return { ok: true, detail: 'the kernel trainer loops over the replicas here (no fused steps to compare)' };
+  if (!fused.isFused) return { ok: true, detail: `the kernel trainer loops over the replicas here (no fused steps to compare: they run for SGD on the WebAssembly port; this claim's optimiser is ${input.optimizer.kind})` };
   const loop = new KernelTrainer(engineModel({ ...opts, kernelImplementation: 'js' }), replicas, input.optimizer, { fused: false });
   for (let k = 1; k <= FUSED_STEPS; k++) {
     const of = fused.advance();
     const ol = loop.advance();
     const r = of.findIndex((v, i) => !Object.is(v, ol[i]));
-    if (r >= 0) return { ok: false, detail: `replica ${r}'s objective at step ${k} is ${of[r]} (fused) ≠ ${ol[r]} (JavaScript kernel)` };
+    if (r >= 0) return { ok: false, detail: `replica ${r}'s objective at step ${k} is ${of[r]} (fused) ≠ ${ol[r]} (JavaScript kernel, ${input.optimizer.kind})` };
     const pf = fused.viewParams().values;
     const pl = loop.viewParams().values;
     for (const name in pl) {
       const i = pl[name].findIndex((v, j) => !Object.is(v, pf[name][j]));
-      if (i >= 0) return { ok: false, detail: `${name}[${i}] after step ${k} is ${pf[name][i]} (fused) ≠ ${pl[name][i]} (JavaScript kernel)` };
+      if (i >= 0) return { ok: false, detail: `${name}[${i}] after step ${k} is ${pf[name][i]} (fused) ≠ ${pl[name][i]} (JavaScript kernel, ${input.optimizer.kind})` };
     }
   }
-  const settings = input.arms.map((a) => `B = ${a.setting.batchSize}, K = ${a.setting.samples}, β = ${a.setting.beta}`).join('; ');
-  return { ok: true, detail: `the kernel trainer's fused SGD steps equal its loop over the JavaScript kernel bit for bit (objectives and parameters after each of ${FUSED_STEPS} steps; ${settings})` };
+  const described = settings.map((a) => `B = ${a.batchSize}, K = ${a.samples}, β = ${a.beta}, C = ${a.schedule.C}`).join('; ');
+  return { ok: true, detail: `the kernel trainer's fused SGD steps equal its loop over the JavaScript kernel bit for bit (objectives and parameters after each of ${FUSED_STEPS} steps; ${described})` };
 }
 
 export interface InjectedBiasProbeInput {

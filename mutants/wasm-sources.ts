@@ -82,6 +82,16 @@ export const WASM_SOURCE_MUTANTS: readonly Mutant[] = [
     ports: true,
   },
   {
+    id: 'wasm-fused-gradient-bias-dropped',
+    kind: 'gradient',
+    description: "The fused steps ignore the injected gradient bias they are given (the biased-gradient falsifier's δ on ∂b): the falsifier trains the plain engine and cannot fail, while its stochastic gradient, probed through objectiveAndGradient, still carries δ.",
+    file: 'src/models/linear-vae/wasm/kernel.as.ts',
+    find: '  fHasBias = true;',
+    replace: '  fHasBias = false;',
+    claims: ['sgd-rate-linear-vae'],
+    ports: true,
+  },
+  {
     id: 'fused-sgd-first-replica-step-size',
     kind: 'schedule',
     description: "The fused SGD steps hand every replica replica 0's step size γ_k: a batch mixing schedules (a claim and its slow-schedule falsifier) trains all of it on the first schedule.",

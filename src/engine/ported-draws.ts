@@ -23,7 +23,7 @@ const OWN_FILL_NORMAL = CounterNormalStream.prototype.fillNormal;
  * byte `stateAt`, 16 bytes the caller sets aside, and back) where fillInt, int and uniform are RandomStream's own.
  */
 export function fillRows(stream: RandomStream, i32: Int32Array, stateAt: number, n: number, B: number, rowsAt: number, drawRows: DrawRows): void {
-  if (stream.fillInt !== OWN_FILL_INT || stream.int !== OWN_INT || stream.uniform !== OWN_UNIFORM) {
+  if (!ownRows(stream)) {
     stream.fillInt(i32, n, rowsAt / 4, B);
     return;
   }
@@ -34,8 +34,15 @@ export function fillRows(stream: RandomStream, i32: Int32Array, stateAt: number,
 
 /** Whether a module may draw both of a replica's step streams itself (as fillRows and fillNormals would with a port). */
 export function portableStreams(streams: { data: RandomStream; noise: RandomStream }): boolean {
-  const { data, noise } = streams;
-  return data.fillInt === OWN_FILL_INT && data.int === OWN_INT && data.uniform === OWN_UNIFORM && noise instanceof CounterNormalStream && noise.fillNormal === OWN_FILL_NORMAL;
+  return ownRows(streams.data) && ownNormals(streams.noise);
+}
+
+function ownRows(stream: RandomStream): boolean {
+  return stream.fillInt === OWN_FILL_INT && stream.int === OWN_INT && stream.uniform === OWN_UNIFORM;
+}
+
+function ownNormals(stream: RandomStream): stream is CounterNormalStream {
+  return stream instanceof CounterNormalStream && stream.fillNormal === OWN_FILL_NORMAL;
 }
 
 /**
@@ -44,6 +51,6 @@ export function portableStreams(streams: { data: RandomStream; noise: RandomStre
  * as where VAE_CLAIMS_COUNTER_NORMALS_KERNEL=js forces the JavaScript normals).
  */
 export function fillNormals(stream: RandomStream, f64: Float64Array, at: number, count: number, port: NormalPairsPort | null): void {
-  if (port !== null && stream instanceof CounterNormalStream && stream.fillNormal === OWN_FILL_NORMAL) stream.fillNormalPorted(f64, at, count, port);
+  if (port !== null && ownNormals(stream)) stream.fillNormalPorted(f64, at, count, port);
   else stream.fillNormal(f64, at, count);
 }

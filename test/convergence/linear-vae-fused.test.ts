@@ -10,7 +10,8 @@
  *     odd and even (a replica's next step then starts in the middle of a pair);
  *   - a replica trained in a batch is bitwise the replica trained alone;
  *   - where it must not run it does not: Adam, a samples schedule in the batch, a subclass
- *     that changes objectiveAndGradient (a falsifier's), `fused: false`;
+ *     that changes objectiveAndGradient, `fused: false`; the falsifiers' biased-gradient model
+ *     runs it with its δ on ∂b, bitwise as its own loop;
  *   - divergence stops it where the loop stops, with the same error (objective or parameter)
  *     and the same parameters.
  */
@@ -98,7 +99,7 @@ describe('linear VAE fused SGD steps', () => {
     for (const n of ['W', 'b', 'V', 'c', 's']) expect(Array.from(b.replica(1)[n])).toEqual(Array.from(a.replica(0)[n]));
   });
 
-  it('do not run for Adam, a samples schedule in the batch, a subclass with its own objectiveAndGradient, or fused: false (and the subclass trains as its loop does)', () => {
+  it('do not run for Adam, a samples schedule in the batch, a subclass with its own objectiveAndGradient, or fused: false', () => {
     const dims = { dx: 4, dz: 2 };
     const data = dataFor(4, 40);
     const model = new LinearVaeModel({ dims, data, sigmaX: 1 });
@@ -106,16 +107,36 @@ describe('linear VAE fused SGD steps', () => {
     expect(new KernelTrainer(model, rs, ADAM_DEFAULTS).isFused).toBe(false);
     expect(new KernelTrainer(model, [...rs, { ...rs[0], label: 'scheduled', samplesSchedule: { K0: 1, a: 0.3, Kmax: 4 } }], { kind: 'sgd' }).isFused).toBe(false);
     expect(new KernelTrainer(model, rs, { kind: 'sgd' }, { fused: false }).isFused).toBe(false);
-    const biased = new BiasedGradientLinearVae({ dims, data, sigmaX: 1 }, 0.25);
-    const t = new KernelTrainer(biased, rs, { kind: 'sgd' });
-    expect(t.isFused).toBe(false);
-    const plain = new KernelTrainer(model, rs, { kind: 'sgd' });
-    for (let k = 0; k < 20; k++) {
-      t.advance();
-      plain.advance();
+    class Scaled extends LinearVaeModel {
+      override objectiveAndGradient(...args: Parameters<LinearVaeModel['objectiveAndGradient']>): number {
+        return 2 * super.objectiveAndGradient(...args);
+      }
     }
-    // The bias moved b (which the fused steps, bypassing the override, would not have).
-    expect(t.readParams().values.b).not.toEqual(plain.readParams().values.b);
+    class Rebiased extends BiasedGradientLinearVae {
+      override objectiveAndGradient(...args: Parameters<LinearVaeModel['objectiveAndGradient']>): number {
+        return 2 * super.objectiveAndGradient(...args);
+      }
+    }
+    expect(new KernelTrainer(new Scaled({ dims, data, sigmaX: 1 }), rs, { kind: 'sgd' }).isFused).toBe(false);
+    expect(new KernelTrainer(new Rebiased({ dims, data, sigmaX: 1 }, 0.25), rs, { kind: 'sgd' }).isFused).toBe(false);
+  });
+
+  it("run for the falsifiers' biased-gradient model (δ on ∂b in the module) and train bitwise as its JavaScript kernel's loop does", () => {
+    const dims = { dx: 5, dz: 3 };
+    const data = dataFor(5, 40);
+    const rs = replicas('biased');
+    const fused = new KernelTrainer(new BiasedGradientLinearVae({ dims, data, sigmaX: 1 }, 0.25), rs, { kind: 'sgd' });
+    const loop = new KernelTrainer(new BiasedGradientLinearVae({ dims, data, sigmaX: 1, kernelImplementation: 'js' }, 0.25), rs, { kind: 'sgd' });
+    const plain = new KernelTrainer(new LinearVaeModel({ dims, data, sigmaX: 1 }), rs, { kind: 'sgd' });
+    expect([fused.isFused, loop.isFused, plain.isFused]).toEqual([true, false, true]);
+    for (let k = 1; k <= 100; k++) {
+      const of = fused.advance();
+      const ol = loop.advance();
+      plain.advance();
+      expect(difference(fused, loop, of, ol), `step ${k}`).toBe('');
+    }
+    // The bias moved b (the fused steps did not train the plain model).
+    expect(fused.readParams().values.b).not.toEqual(plain.readParams().values.b);
   });
 
   const divergences: [string, number][] = [

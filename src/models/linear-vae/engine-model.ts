@@ -190,8 +190,18 @@ export class LinearVaeModel implements BatchedModel<LinearVaeStepInputs>, Replic
    * subclass that changes objectiveAndGradient, as a falsifier's, steps through its override).
    */
   fusedSgd(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): FusedKernelSteps | null {
-    if (this.wasm === null || this.objectiveAndGradient !== LinearVaeModel.prototype.objectiveAndGradient) return null;
-    return FusedLinearVaeSgd.create(this.dims, this.data, this.sigmaX, replicas, streams);
+    if (this.objectiveAndGradient !== LinearVaeModel.prototype.objectiveAndGradient) return null;
+    return this.fusedSgdSteps(replicas, streams);
+  }
+
+  /**
+   * The fused SGD steps of this model's kernel, with `gradientBiasB` (δ) added to every ∂b_q and
+   * δ·Σ_q b_q to the objective after each step where given: for a subclass whose
+   * objectiveAndGradient adds exactly that (the falsifiers' BiasedGradientLinearVae).
+   */
+  protected fusedSgdSteps(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[], gradientBiasB?: number): FusedKernelSteps | null {
+    if (this.wasm === null) return null;
+    return FusedLinearVaeSgd.create(this.dims, this.data, this.sigmaX, replicas, streams, gradientBiasB);
   }
 
   disposeInputs(inputs: LinearVaeStepInputs): void {

@@ -14,6 +14,8 @@
  * exponentials come from JavaScript (e^{s/2}, e^s: Math.exp's bits; the IWAE
  * weights' e^x and log x are Math.exp's and Math.log's bits: src/engine/wasm/fdlibm.as.ts). The
  * parameters are copied in (float32 widened to float64, exact), the data once.
+ * FusedLinearVaeSgd (below) runs the same step and the optimiser port's SGD for every replica
+ * of a batch in one call per step, for the kernel trainer.
  *
  * The binary (wasm/linear-vae-kernel.wasm, committed; `npm run build:wasm`
  * rebuilds it) is loaded synchronously beside this file (src/ under tsx, dist/
@@ -47,6 +49,7 @@ interface KernelExports {
   drawRows: DrawRows;
   fusedSetup(W: number, b: number, V: number, c: number, s: number, rowsAt: number, epsAt: number, work: number, n: number): void;
   fusedSgd(R: number, records: number): number;
+  fusedGradientBias(delta: number): void;
 }
 
 /** What the IWAE step needs besides the ELBO step's inputs (iwae-engine-model.ts's settings). */
@@ -252,13 +255,19 @@ export class FusedLinearVaeSgd implements FusedKernelSteps {
   private readonly records: number;
   private readonly R: number;
 
-  /** null where the module cannot load, a stream is not the base classes' own, or the memory cannot be had. */
-  static create(dims: LinearVaeDims, data: Float32Array, sigmaX: number, replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): FusedLinearVaeSgd | null {
+  /**
+   * null where the module cannot load, a stream is not the base classes' own, or the memory cannot be
+   * had. `gradientBiasB`: a constant δ added to every ∂b_q (and δ·Σ_q b_q to the objective) after each
+   * step, as the falsifiers' BiasedGradientLinearVae does (src/claims/convergence/shared/falsifier-models.ts).
+   */
+  static create(dims: LinearVaeDims, data: Float32Array, sigmaX: number, replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[], gradientBiasB?: number): FusedLinearVaeSgd | null {
     const module = binary.module();
     if (module === null || counterNormalsImplementation() === 'js') return null;
     if (replicas.some((r) => r.samplesSchedule !== undefined) || !streams.every(portableStreams)) return null;
     try {
-      return new FusedLinearVaeSgd(module, dims, data, sigmaX, replicas, streams);
+      const fused = new FusedLinearVaeSgd(module, dims, data, sigmaX, replicas, streams);
+      if (gradientBiasB !== undefined) fused.exports.fusedGradientBias(gradientBiasB);
+      return fused;
     } catch (e) {
       if (e instanceof RangeError) return null; // memory refused
       throw e;

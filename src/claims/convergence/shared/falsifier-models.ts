@@ -7,6 +7,7 @@
 import type { tf } from '../../../engine/backend.ts';
 import type { ReplicaSetting, ReplicaStreams } from '../../../engine/replica.ts';
 import type { ReplicaParams } from '../../../engine/trainer.ts';
+import type { FusedKernelSteps } from '../../../engine/kernel-trainer.ts';
 import { LinearVaeModel, type LinearVaeModelOptions, type LinearVaeStepInputs } from '../../../models/linear-vae/engine-model.ts';
 
 /**
@@ -37,5 +38,15 @@ export class BiasedGradientLinearVae extends LinearVaeModel {
       sum += params.b[q];
     }
     return value + this.bias * sum;
+  }
+
+  /**
+   * SGD steps fused into the kernel's module with the same δ on ∂b (the same operations in the
+   * same order as objectiveAndGradient above; the falsifier's conformance compares the two), unless
+   * a subclass changed objectiveAndGradient again.
+   */
+  override fusedSgd(replicas: readonly ReplicaSetting[], streams: readonly ReplicaStreams[]): FusedKernelSteps | null {
+    if (this.objectiveAndGradient !== BiasedGradientLinearVae.prototype.objectiveAndGradient) return null;
+    return this.fusedSgdSteps(replicas, streams, this.bias);
   }
 }

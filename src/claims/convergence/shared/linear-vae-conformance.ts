@@ -57,6 +57,8 @@ import type { AssumptionCheck } from '../../../contract/claim.ts';
 import type { OptimizerConfig } from '../../../engine/optimizer.ts';
 import { deriveSeed } from '../../../engine/rng.ts';
 import { KernelTrainer } from '../../../engine/kernel-trainer.ts';
+import { createTrainer } from '../../../engine/create-trainer.ts';
+import { BiasedGradientLinearVae } from './falsifier-models.ts';
 import type { ReplicaSetting } from '../../../engine/replica.ts';
 import type { StepSchedule } from '../../../engine/schedule.ts';
 import type { BatchedModel, ReplicaParams } from '../../../engine/trainer.ts';
@@ -225,7 +227,14 @@ export function linearVaeConformance(input: LinearVaeConformanceInput): Conforma
   if (!mixed.ok) failures.push(`the TF.js trainer's step for a replica in a batch mixing B and K is not that replica's own step: ${mixed.detail}`);
   const port = kernelPortCheck(engineModel, input);
   if (!port.ok) failures.push(`the engine's WebAssembly kernel is not the JavaScript kernel it ports: ${port.detail}`);
-  const fused = fusedStepsCheck(engineModel, input);
+  const fused = fusedStepsCheck(engineModel, {
+    seedLabel: [input.claimId],
+    dims: input.dims,
+    data: input.data,
+    sigmaX: input.sigmaX,
+    optimizer: input.optimizer,
+    settings: input.arms.map((arm) => ({ ...arm.setting, schedule: input.schedule })),
+  });
   if (!fused.ok) failures.push(`the engine's fused SGD steps are not the JavaScript kernel's steps: ${fused.detail}`);
   assumptions.push({
     id: 'unbiased-gradients',
@@ -251,27 +260,45 @@ function kernelPortCheck(engineModel: (opts: LinearVaeModelOptions) => LinearVae
   return kernelPortProbe(engineModel({ ...opts, kernelImplementation: 'js' }), port, points, [input.claimId], paramCoordinate(port));
 }
 
+/** The falsifier's fused steps are compared under SGD with this schedule (whatever its claim trains with: the bias is the optimiser's input). */
+const FALSIFIER_FUSED_SCHEDULE = { C: 0.01, alpha: 0.5 };
+
 /** Steps compared by fusedStepsCheck: every step's draws, objectives and parameters (a replica's rows, normals and update all feed the next step). */
 const FUSED_STEPS = 20;
+
+interface FusedStepsInput {
+  seedLabel: (string | number)[];
+  dims: LinearVaeDims;
+  data: Float64Array | Float32Array;
+  sigmaX: number;
+  optimizer: OptimizerConfig;
+  /** The replicas' settings (one replica each); a replica of B = 3 and half the first one's step size is added. */
+  settings: Omit<ReplicaSetting, 'label' | 'seed'>[];
+}
 
 /**
  * The kernel trainer's fused steps (the kernel's module drawing, stepping and updating every
  * replica in one call, where it runs: kernel-wasm.ts's FusedLinearVaeSgd) against the kernel
- * trainer's loop over the JavaScript kernel with the claim's optimiser: one replica per arm's
- * setting with the claim's schedule, and one with B = 3 (an odd count of normals per step where
- * d_z is odd, so steps start mid-pair) and half the step size (so that replicas' step sizes
+ * trainer's loop over the JavaScript kernel with the same optimiser, for the model `model` makes:
+ * one replica per setting, and one with B = 3 (an odd count of normals per step where d_z is odd,
+ * so steps start mid-pair) and half the first one's step size (so that replicas' step sizes
  * differ), FUSED_STEPS steps from the trainer's own start. Every objective and parameter after
  * every step must be the same float (Object.is). The claims train with the fused steps where
- * they run, so a bug in them (a draw, the step, the update, the optimiser they run for) must read
- * `error` here rather than pass unseen.
+ * they run, so a bug in them (a draw, the step, the update, the optimiser they run for, a
+ * falsifier's injected bias) must read `error` here rather than pass unseen.
  */
-function fusedStepsCheck(engineModel: (opts: LinearVaeModelOptions) => LinearVaeModel, input: LinearVaeConformanceInput): { ok: boolean; detail: string } {
+function fusedStepsCheck(model: (opts: LinearVaeModelOptions) => LinearVaeModel, input: FusedStepsInput): { ok: boolean; detail: string } {
   const opts: LinearVaeModelOptions = { dims: input.dims, data: input.data, sigmaX: input.sigmaX };
-  const settings = [...input.arms.map((arm) => ({ ...arm.setting, schedule: input.schedule })), { batchSize: Math.min(3, input.data.length / input.dims.dx), samples: 1, beta: 1, schedule: { ...input.schedule, C: input.schedule.C / 2 } }];
-  const replicas: ReplicaSetting[] = settings.map((setting, i) => ({ label: `fused ${i}`, seed: deriveSeed(input.claimId, 'fused-steps', i), ...setting }));
-  const fused = new KernelTrainer(engineModel(opts), replicas, input.optimizer);
-  if (!fused.isFused) return { ok: true, detail: `the kernel trainer loops over the replicas here (no fused steps to compare: they run for SGD on the WebAssembly port; this claim's optimiser is ${input.optimizer.kind})` };
-  const loop = new KernelTrainer(engineModel({ ...opts, kernelImplementation: 'js' }), replicas, input.optimizer, { fused: false });
+  const first = input.settings[0];
+  const settings = [...input.settings, { batchSize: Math.min(3, input.data.length / input.dims.dx), samples: 1, beta: 1, schedule: { ...first.schedule, C: first.schedule.C / 2 } }];
+  const replicas: ReplicaSetting[] = settings.map((setting, i) => ({ label: `fused ${i}`, seed: deriveSeed(...input.seedLabel, 'fused-steps', i), ...setting }));
+  // As the claims' trainer is chosen (createTrainer): a TF.js optimiser object trains on the autodiff trainer.
+  const fused = createTrainer(model(opts), replicas, input.optimizer);
+  if (!(fused instanceof KernelTrainer) || !fused.isFused) {
+    fused.dispose();
+    return { ok: true, detail: `the kernel trainer loops over the replicas here (no fused steps to compare: they run for SGD on the WebAssembly port; the optimiser is ${input.optimizer.kind})` };
+  }
+  const loop = new KernelTrainer(model({ ...opts, kernelImplementation: 'js' }), replicas, input.optimizer, { fused: false });
   for (let k = 1; k <= FUSED_STEPS; k++) {
     const of = fused.advance();
     const ol = loop.advance();
@@ -305,7 +332,8 @@ export interface InjectedBiasProbeInput {
  * stochastic gradient on the kernel path (what the claims train with), probed
  * like the engine's, must have mean ∇L + δ·1_b (the exact gradient plus δ in
  * every ∂b coordinate, nothing else): Bonferroni max-|z| test at false alarm
- * 1e-6.
+ * 1e-6. And its training: the fused steps (the bias added in the kernel's module, where they
+ * run) must equal its loop over the JavaScript kernel bit for bit (fusedStepsCheck).
  */
 export function probeInjectedBias(input: InjectedBiasProbeInput): { ok: boolean; detail: string } {
   const moments = dataMoments(input.data, input.model.dataSize, input.dims.dx);
@@ -324,7 +352,16 @@ export function probeInjectedBias(input: InjectedBiasProbeInput): { ok: boolean;
     where: `its seed 0's initial point, against ∇L + ${input.bias}·1_b`,
     falseAlarm: EXTRA_FALSE_ALARM,
   });
-  return { ok: result.ok, detail: `falsifier model with δ = ${input.bias}: ${result.detail}` };
+  // Its training: the fused steps (with δ in the module) against its loop over the JavaScript kernel.
+  const fused = fusedStepsCheck((opts) => new BiasedGradientLinearVae(opts, input.bias), {
+    seedLabel: input.seedLabel,
+    dims: input.dims,
+    data: input.data,
+    sigmaX: input.sigmaX,
+    optimizer: { kind: 'sgd' },
+    settings: [{ ...input.setting, schedule: FALSIFIER_FUSED_SCHEDULE }],
+  });
+  return { ok: result.ok && fused.ok, detail: `falsifier model with δ = ${input.bias}: ${result.detail}; ${fused.detail}` };
 }
 
 /** Replaces declared assumption checks by the measured ones with the same id, keeping the rest. */

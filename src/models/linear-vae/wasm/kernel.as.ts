@@ -848,6 +848,8 @@ let fRows: usize = 0;
 let fEps: usize = 0;
 let fWork: usize = 0;
 let fN: f64 = 0;
+let fHasBias = false;
+let fBias: f64 = 0;
 
 /** The float32 parameter blocks [R × size] (W, b, V, c, s), where the draws and step()'s work arrays go, and the data's row count. */
 export function fusedSetup(W: usize, b: usize, V: usize, c: usize, s: usize, rowsAt: usize, epsAt: usize, work: usize, n: f64): void {
@@ -860,6 +862,16 @@ export function fusedSetup(W: usize, b: usize, V: usize, c: usize, s: usize, row
   fEps = epsAt;
   fWork = work;
   fN = n;
+}
+
+/**
+ * A constant δ added to every ∂b_q and δ·Σ_q b_q to the objective after each step (the falsifiers'
+ * injected gradient bias, src/claims/convergence/shared/falsifier-models.ts's objectiveAndGradient,
+ * by the same operations in the same order).
+ */
+export function fusedGradientBias(delta: f64): void {
+  fHasBias = true;
+  fBias = delta;
 }
 
 @inline function widen(from: usize, to: usize, n: i32): void {
@@ -899,7 +911,15 @@ export function fusedSgd(R: i32, records: usize): i32 {
     const c0 = load<i64>(rec, 16) + (drawn - odd + 1) * FUSED_GAMMA;
     pairs(<u32>(c0 >>> 32), <u32>c0, (count + <i32>odd + 1) >> 1, fEps);
     store<i64>(rec, drawn + <i64>count, 24);
-    const objective = step(B, K, load<f64>(rec, 40), fRows, fEps + ((<usize>odd) << 3), fWork);
+    let objective = step(B, K, load<f64>(rec, 40), fRows, fEps + ((<usize>odd) << 3), fWork);
+    if (fHasBias) {
+      let sum: f64 = 0;
+      for (let q = 0; q < dx; q++) {
+        store<f64>(at(gb, q), load<f64>(at(gb, q)) + fBias);
+        sum += load<f64>(at(pb, q));
+      }
+      objective = objective + fBias * sum;
+    }
     store<f64>(rec, objective, 56);
     if (!isFinite<f32>(<f32>objective)) return r;
     const gamma = load<f64>(rec, 48);

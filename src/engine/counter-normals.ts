@@ -381,7 +381,7 @@ function checkPort(key: U64, p0: number, n: number, out: Float32Array | Float64A
 }
 
 /** The first (up to) 16 of n pairs at out[at …] against this file's loop, bit for bit; throws naming `port` on a difference. */
-function comparePairs(key: U64, p0: number, n: number, out: Float32Array | Float64Array, at: number, port: string): void {
+export function comparePairs(key: U64, p0: number, n: number, out: Float32Array | Float64Array, at: number, port: string): void {
   const k = Math.min(n, 16);
   const want = out instanceof Float32Array ? new Float32Array(2 * k) : new Float64Array(2 * k);
   fillPairsJs(key, p0, k, want, 0);

@@ -32,7 +32,7 @@ import { fillNormals, fillRows, portableStreams, type DrawRows } from '../../eng
 import type { ReplicaSetting, ReplicaStreams } from '../../engine/replica.ts';
 import type { ReplicaParams } from '../../engine/trainer.ts';
 import type { FusedKernelSteps } from '../../engine/kernel-trainer.ts';
-import { counterAt, fillPairsJs, type CounterNormalStream } from '../../engine/counter-normals.ts';
+import { comparePairs, counterAt, type CounterNormalStream } from '../../engine/counter-normals.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
 import type { LinearVaeDims } from './params.ts';
 
@@ -326,14 +326,10 @@ export class FusedLinearVaeSgd implements FusedKernelSteps {
     // replica 0's next normals against the specification's, bit for bit, before any step uses them.
     const noise = streams[0].noise as CounterNormalStream;
     const even = noise.position - (noise.position & 1);
-    const want = new Float64Array(32);
-    fillPairsJs(noise.key, even / 2, 16, want, 0);
     const c0 = { hi: 0, lo: 0 };
     counterAt(noise.key, even, c0);
     this.exports.normalPairs(c0.hi, c0.lo, 16, epsAt);
-    for (let i = 0; i < 32; i++) {
-      if (!Object.is(want[i], this.f64[epsAt / 8 + i])) throw new Error(`counter-normals: the linear VAE kernel's fused normal ${even + i} is ${this.f64[epsAt / 8 + i]}, its specification's ${want[i]} (src/engine/wasm/counter-normals.as.ts differs from src/engine/counter-normals.ts)`);
-    }
+    comparePairs(noise.key, even / 2, 16, this.f64, epsAt / 8, "the linear VAE kernel's fused steps' normalPairs (its copy of src/engine/wasm/counter-normals.as.ts)");
   }
 
   step(gammas: Float64Array, objective: Float32Array): number {

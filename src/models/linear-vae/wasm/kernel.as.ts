@@ -51,6 +51,7 @@ let es: usize = 0;
 let WT: usize = 0;
 let VT: usize = 0;
 let gWT: usize = 0;
+let gBW: usize = 0;
 let mu: usize = 0;
 let gmu: usize = 0;
 let z: usize = 0;
@@ -64,7 +65,7 @@ function a(n: i32): i32 {
 
 /** Bytes of the arrays setup() lays out from `at` (each 16-byte aligned): see setup. */
 export function layoutBytes(dx_: i32, dz_: i32): i32 {
-  return 2 * (a(dx_ * dz_) + a(dx_) + a(dz_ * dx_) + a(dz_) + a(dz_)) + 2 * a(dz_) + 3 * a(dx_ * dz_) + 4 * a(dz_) + a(dx_);
+  return 2 * (a(dx_ * dz_) + a(dx_) + a(dz_ * dx_) + a(dz_) + a(dz_)) + 2 * a(dz_) + 2 * a(dx_ * dz_) + a((dz_ + 1) * dx_) + 4 * a(dz_) + a(dx_);
 }
 
 /** Lays out parameters, gradient and work arrays from `at` (layoutBytes bytes); the data at `data_`. */
@@ -92,7 +93,10 @@ export function setup(dx_: i32, dz_: i32, logNorm_: f64, invVar_: f64, at: usize
   es = p; p += zz;
   WT = p; p += xz;
   VT = p; p += xz;
-  gWT = p; p += xz;
+  // step()'s ∂b row, then ∂Wᵀ [dz, dx] right after it (pass (3) sums both as rows of one array).
+  gBW = p;
+  gWT = p + ((<usize>dx) << 3);
+  p += <usize>a((dz + 1) * dx);
   mu = p; p += zz;
   gmu = p; p += zz;
   z = p; p += zz;
@@ -125,9 +129,142 @@ import { sgd } from '../../../engine/wasm/optimizer.as';
   for (let i = 0; i < n; i++) store<f64>(at(base, i), 0);
 }
 
-/** Pass (3)'s target t: ∂b (t = 0) or row t − 1 of ∂Wᵀ [dz, dx]. */
-@inline function sumTarget(t: i32): usize {
-  return t == 0 ? gb : at(gWT, (t - 1) * dx);
+/**
+ * step()'s pass (3) sums: out[t·dx + q] = Σ_{m < n} r_m[q] · c_m[t] for t < T, q < dx, each from +0
+ * over m in order, in a register: eight at a time (two t × eight q), then four, two, one. r_m is
+ * the row at rows + m·a(dx) (dx values), or where `indexed`, data row rows[m] (i32 indices at
+ * `rows`: the mini-batch's points, read in place); c_m the row at coefs + m·cStride.
+ */
+/** rowSums' row m from coordinate q: rows + m·a(dx), or data row rows[m] where `indexed`. */
+@inline function rowAt(rows: usize, indexed: bool, m: i32, q: i32): usize {
+  return indexed ? at(data, load<i32>(rows + ((<usize>m) << 2)) * dx + q) : at(rows + (<usize>m) * (<usize>a(dx)), q);
+}
+
+@inline function rowSums(rows: usize, indexed: bool, coefs: usize, cStride: usize, n: i32, T: i32, out: usize): void {
+  const qPairs = dx & ~1;
+  let q = 0;
+  for (; q + 6 < qPairs; q += 8) {
+    let t = 0;
+    for (; t + 1 < T; t += 2) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let b0 = f64x2.splat(0);
+      let b1 = f64x2.splat(0);
+      let b2 = f64x2.splat(0);
+      let b3 = f64x2.splat(0);
+      let cp = at(coefs, t);
+      for (let m = 0; m < n; m++) {
+        const rp = rowAt(rows, indexed, m, q);
+        const r0 = v128.load(rp);
+        const r1 = v128.load(rp, 16);
+        const r2 = v128.load(rp, 32);
+        const r3 = v128.load(rp, 48);
+        const ca = f64x2.splat(load<f64>(cp));
+        const cb = f64x2.splat(load<f64>(cp, 8));
+        a0 = f64x2.add(a0, f64x2.mul(r0, ca));
+        a1 = f64x2.add(a1, f64x2.mul(r1, ca));
+        a2 = f64x2.add(a2, f64x2.mul(r2, ca));
+        a3 = f64x2.add(a3, f64x2.mul(r3, ca));
+        b0 = f64x2.add(b0, f64x2.mul(r0, cb));
+        b1 = f64x2.add(b1, f64x2.mul(r1, cb));
+        b2 = f64x2.add(b2, f64x2.mul(r2, cb));
+        b3 = f64x2.add(b3, f64x2.mul(r3, cb));
+        cp += cStride;
+      }
+      const oa = at(out, t * dx + q);
+      const ob = at(out, (t + 1) * dx + q);
+      v128.store(oa, a0);
+      v128.store(oa, a1, 16);
+      v128.store(oa, a2, 32);
+      v128.store(oa, a3, 48);
+      v128.store(ob, b0);
+      v128.store(ob, b1, 16);
+      v128.store(ob, b2, 32);
+      v128.store(ob, b3, 48);
+    }
+    if (t < T) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let cp = at(coefs, t);
+      for (let m = 0; m < n; m++) {
+        const rp = rowAt(rows, indexed, m, q);
+        const ca = f64x2.splat(load<f64>(cp));
+        a0 = f64x2.add(a0, f64x2.mul(v128.load(rp), ca));
+        a1 = f64x2.add(a1, f64x2.mul(v128.load(rp, 16), ca));
+        a2 = f64x2.add(a2, f64x2.mul(v128.load(rp, 32), ca));
+        a3 = f64x2.add(a3, f64x2.mul(v128.load(rp, 48), ca));
+        cp += cStride;
+      }
+      const oa = at(out, t * dx + q);
+      v128.store(oa, a0);
+      v128.store(oa, a1, 16);
+      v128.store(oa, a2, 32);
+      v128.store(oa, a3, 48);
+    }
+  }
+  for (; q < qPairs; q += 2) {
+    let t = 0;
+    for (; t + 3 < T; t += 4) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let cp = at(coefs, t);
+      for (let m = 0; m < n; m++) {
+        const rp = rowAt(rows, indexed, m, q);
+        const r = v128.load(rp);
+        a0 = f64x2.add(a0, f64x2.mul(r, f64x2.splat(load<f64>(cp))));
+        a1 = f64x2.add(a1, f64x2.mul(r, f64x2.splat(load<f64>(cp, 8))));
+        a2 = f64x2.add(a2, f64x2.mul(r, f64x2.splat(load<f64>(cp, 16))));
+        a3 = f64x2.add(a3, f64x2.mul(r, f64x2.splat(load<f64>(cp, 24))));
+        cp += cStride;
+      }
+      v128.store(at(out, t * dx + q), a0);
+      v128.store(at(out, (t + 1) * dx + q), a1);
+      v128.store(at(out, (t + 2) * dx + q), a2);
+      v128.store(at(out, (t + 3) * dx + q), a3);
+    }
+    for (; t + 1 < T; t += 2) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let cp = at(coefs, t);
+      for (let m = 0; m < n; m++) {
+        const rp = rowAt(rows, indexed, m, q);
+        const r = v128.load(rp);
+        a0 = f64x2.add(a0, f64x2.mul(r, f64x2.splat(load<f64>(cp))));
+        a1 = f64x2.add(a1, f64x2.mul(r, f64x2.splat(load<f64>(cp, 8))));
+        cp += cStride;
+      }
+      v128.store(at(out, t * dx + q), a0);
+      v128.store(at(out, (t + 1) * dx + q), a1);
+    }
+    if (t < T) {
+      let acc = f64x2.splat(0);
+      let cp = at(coefs, t);
+      for (let m = 0; m < n; m++) {
+        const rp = rowAt(rows, indexed, m, q);
+        acc = f64x2.add(acc, f64x2.mul(v128.load(rp), f64x2.splat(load<f64>(cp))));
+        cp += cStride;
+      }
+      v128.store(at(out, t * dx + q), acc);
+    }
+  }
+  if (q < dx) {
+    for (let t = 0; t < T; t++) {
+      let acc: f64 = 0;
+      let cp = at(coefs, t);
+      for (let m = 0; m < n; m++) {
+        const rp = rowAt(rows, indexed, m, q);
+        acc += load<f64>(rp) * load<f64>(cp);
+        cp += cStride;
+      }
+      store<f64>(at(out, t * dx + q), acc);
+    }
+  }
 }
 
 /**
@@ -496,125 +633,11 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize, wor
     recon += w * (-0.5 * invVar * sq1 + logNorm);
   }
   for (; s < S; s++) recon += oneSample(s, K, w, rowsAt, epsAt, MU, Z, G, GZ);
-  // (3) The sums, each from +0 over samples (or points) in order, in a register; up to eight
-  // registers per pass over the samples, so that the adds of one do not wait on another's.
-  // ∂b_q = Σ 1·g_q and ∂W_qj = Σ g_q z_j (kept transposed, ∂Wᵀ [dz, dx], so two q are adjacent)
-  // as targets t = 0 … dz with coefficients Z_s[t] (1, z_0, …): x·1 = x, so ∂b's sum is Σ g_q.
-  const T = dz + 1;
-  let q = 0;
-  for (; q + 6 < qPairs; q += 8) {
-    let t = 0;
-    for (; t + 1 < T; t += 2) {
-      let a0 = f64x2.splat(0);
-      let a1 = f64x2.splat(0);
-      let a2 = f64x2.splat(0);
-      let a3 = f64x2.splat(0);
-      let b0 = f64x2.splat(0);
-      let b1 = f64x2.splat(0);
-      let b2 = f64x2.splat(0);
-      let b3 = f64x2.splat(0);
-      let gp = at(G, q);
-      let cp = at(Z, t);
-      for (let s = 0; s < S; s++) {
-        const g0 = v128.load(gp);
-        const g1 = v128.load(gp, 16);
-        const g2 = v128.load(gp, 32);
-        const g3 = v128.load(gp, 48);
-        const ca = f64x2.splat(load<f64>(cp));
-        const cb = f64x2.splat(load<f64>(cp, 8));
-        a0 = f64x2.add(a0, f64x2.mul(g0, ca));
-        a1 = f64x2.add(a1, f64x2.mul(g1, ca));
-        a2 = f64x2.add(a2, f64x2.mul(g2, ca));
-        a3 = f64x2.add(a3, f64x2.mul(g3, ca));
-        b0 = f64x2.add(b0, f64x2.mul(g0, cb));
-        b1 = f64x2.add(b1, f64x2.mul(g1, cb));
-        b2 = f64x2.add(b2, f64x2.mul(g2, cb));
-        b3 = f64x2.add(b3, f64x2.mul(g3, cb));
-        gp += xRow;
-        cp += cRow;
-      }
-      const oa = at(sumTarget(t), q);
-      const ob = at(sumTarget(t + 1), q);
-      v128.store(oa, a0);
-      v128.store(oa, a1, 16);
-      v128.store(oa, a2, 32);
-      v128.store(oa, a3, 48);
-      v128.store(ob, b0);
-      v128.store(ob, b1, 16);
-      v128.store(ob, b2, 32);
-      v128.store(ob, b3, 48);
-    }
-    if (t < T) {
-      let a0 = f64x2.splat(0);
-      let a1 = f64x2.splat(0);
-      let a2 = f64x2.splat(0);
-      let a3 = f64x2.splat(0);
-      let gp = at(G, q);
-      let cp = at(Z, t);
-      for (let s = 0; s < S; s++) {
-        const ca = f64x2.splat(load<f64>(cp));
-        a0 = f64x2.add(a0, f64x2.mul(v128.load(gp), ca));
-        a1 = f64x2.add(a1, f64x2.mul(v128.load(gp, 16), ca));
-        a2 = f64x2.add(a2, f64x2.mul(v128.load(gp, 32), ca));
-        a3 = f64x2.add(a3, f64x2.mul(v128.load(gp, 48), ca));
-        gp += xRow;
-        cp += cRow;
-      }
-      const oa = at(sumTarget(t), q);
-      v128.store(oa, a0);
-      v128.store(oa, a1, 16);
-      v128.store(oa, a2, 32);
-      v128.store(oa, a3, 48);
-    }
-  }
-  for (; q < qPairs; q += 2) {
-    let t = 0;
-    for (; t + 3 < T; t += 4) {
-      let a0 = f64x2.splat(0);
-      let a1 = f64x2.splat(0);
-      let a2 = f64x2.splat(0);
-      let a3 = f64x2.splat(0);
-      let gp = at(G, q);
-      let cp = at(Z, t);
-      for (let s = 0; s < S; s++) {
-        const g = v128.load(gp);
-        a0 = f64x2.add(a0, f64x2.mul(g, f64x2.splat(load<f64>(cp))));
-        a1 = f64x2.add(a1, f64x2.mul(g, f64x2.splat(load<f64>(cp, 8))));
-        a2 = f64x2.add(a2, f64x2.mul(g, f64x2.splat(load<f64>(cp, 16))));
-        a3 = f64x2.add(a3, f64x2.mul(g, f64x2.splat(load<f64>(cp, 24))));
-        gp += xRow;
-        cp += cRow;
-      }
-      v128.store(at(sumTarget(t), q), a0);
-      v128.store(at(sumTarget(t + 1), q), a1);
-      v128.store(at(sumTarget(t + 2), q), a2);
-      v128.store(at(sumTarget(t + 3), q), a3);
-    }
-    for (; t < T; t++) {
-      let acc = f64x2.splat(0);
-      let gp = at(G, q);
-      let cp = at(Z, t);
-      for (let s = 0; s < S; s++) {
-        acc = f64x2.add(acc, f64x2.mul(v128.load(gp), f64x2.splat(load<f64>(cp))));
-        gp += xRow;
-        cp += cRow;
-      }
-      v128.store(at(sumTarget(t), q), acc);
-    }
-  }
-  if (q < dx) {
-    for (let t = 0; t < T; t++) {
-      let acc: f64 = 0;
-      let gp = at(G, q);
-      let cp = at(Z, t);
-      for (let s = 0; s < S; s++) {
-        acc += load<f64>(gp) * load<f64>(cp);
-        gp += xRow;
-        cp += cRow;
-      }
-      store<f64>(at(sumTarget(t), q), acc);
-    }
-  }
+  // (3) The sums, each from +0 over samples (or points) in order, in a register (rowSums).
+  // ∂b_q = Σ g_q·1 and ∂W_qj = Σ g_q z_j (kept transposed, ∂Wᵀ [dz, dx], so two q are adjacent):
+  // rows t = 0 … dz of gBW with coefficients Z_s[t] (1, z_0, …); x·1 = x, so ∂b's sum is Σ g_q.
+  rowSums(G, false, Z, cRow, S, dz + 1, gBW);
+  for (let q = 0; q < dx; q++) store<f64>(at(gb, q), load<f64>(at(gBW, q)));
   // ∂s_j = Σ ½ g_z,j ε_j e^{s_j/2} (over samples); per point ∂μ = Σ_k g_z − (β/B) μ; ∂c = Σ ∂μ (over
   // points): one pass over the points for two pairs of j at a time (their sums independent).
   const half = f64x2.splat(0.5);
@@ -684,126 +707,8 @@ export function step(B: i32, K: i32, beta: f64, rowsAt: usize, epsAt: usize, wor
     v128.store(at(gs, j), s0);
     v128.store(at(gc, j), c0);
   }
-  // addEncoderGradient: ∂V_jq = Σ_i ∂μ_j x_q, up to eight registers per pass over the points.
-  q = 0;
-  for (; q + 6 < qPairs; q += 8) {
-    let j = 0;
-    for (; j + 1 < dz; j += 2) {
-      let a0 = f64x2.splat(0);
-      let a1 = f64x2.splat(0);
-      let a2 = f64x2.splat(0);
-      let a3 = f64x2.splat(0);
-      let b0 = f64x2.splat(0);
-      let b1 = f64x2.splat(0);
-      let b2 = f64x2.splat(0);
-      let b3 = f64x2.splat(0);
-      let cp = at(GMU, j);
-      for (let i = 0; i < B; i++) {
-        const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q);
-        const x0 = v128.load(x);
-        const x1 = v128.load(x, 16);
-        const x2 = v128.load(x, 32);
-        const x3 = v128.load(x, 48);
-        const ca = f64x2.splat(load<f64>(cp));
-        const cb = f64x2.splat(load<f64>(cp, 8));
-        a0 = f64x2.add(a0, f64x2.mul(ca, x0));
-        a1 = f64x2.add(a1, f64x2.mul(ca, x1));
-        a2 = f64x2.add(a2, f64x2.mul(ca, x2));
-        a3 = f64x2.add(a3, f64x2.mul(ca, x3));
-        b0 = f64x2.add(b0, f64x2.mul(cb, x0));
-        b1 = f64x2.add(b1, f64x2.mul(cb, x1));
-        b2 = f64x2.add(b2, f64x2.mul(cb, x2));
-        b3 = f64x2.add(b3, f64x2.mul(cb, x3));
-        cp += zRow;
-      }
-      const oa = at(gV, j * dx + q);
-      const ob = at(gV, (j + 1) * dx + q);
-      v128.store(oa, a0);
-      v128.store(oa, a1, 16);
-      v128.store(oa, a2, 32);
-      v128.store(oa, a3, 48);
-      v128.store(ob, b0);
-      v128.store(ob, b1, 16);
-      v128.store(ob, b2, 32);
-      v128.store(ob, b3, 48);
-    }
-    if (j < dz) {
-      let a0 = f64x2.splat(0);
-      let a1 = f64x2.splat(0);
-      let a2 = f64x2.splat(0);
-      let a3 = f64x2.splat(0);
-      let cp = at(GMU, j);
-      for (let i = 0; i < B; i++) {
-        const x = at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q);
-        const ca = f64x2.splat(load<f64>(cp));
-        a0 = f64x2.add(a0, f64x2.mul(ca, v128.load(x)));
-        a1 = f64x2.add(a1, f64x2.mul(ca, v128.load(x, 16)));
-        a2 = f64x2.add(a2, f64x2.mul(ca, v128.load(x, 32)));
-        a3 = f64x2.add(a3, f64x2.mul(ca, v128.load(x, 48)));
-        cp += zRow;
-      }
-      const oa = at(gV, j * dx + q);
-      v128.store(oa, a0);
-      v128.store(oa, a1, 16);
-      v128.store(oa, a2, 32);
-      v128.store(oa, a3, 48);
-    }
-  }
-  for (; q < qPairs; q += 2) {
-    let j = 0;
-    for (; j + 3 < dz; j += 4) {
-      let a0 = f64x2.splat(0);
-      let a1 = f64x2.splat(0);
-      let a2 = f64x2.splat(0);
-      let a3 = f64x2.splat(0);
-      let cp = at(GMU, j);
-      for (let i = 0; i < B; i++) {
-        const xq = v128.load(at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q));
-        a0 = f64x2.add(a0, f64x2.mul(f64x2.splat(load<f64>(cp)), xq));
-        a1 = f64x2.add(a1, f64x2.mul(f64x2.splat(load<f64>(cp, 8)), xq));
-        a2 = f64x2.add(a2, f64x2.mul(f64x2.splat(load<f64>(cp, 16)), xq));
-        a3 = f64x2.add(a3, f64x2.mul(f64x2.splat(load<f64>(cp, 24)), xq));
-        cp += zRow;
-      }
-      v128.store(at(gV, j * dx + q), a0);
-      v128.store(at(gV, (j + 1) * dx + q), a1);
-      v128.store(at(gV, (j + 2) * dx + q), a2);
-      v128.store(at(gV, (j + 3) * dx + q), a3);
-    }
-    for (; j + 1 < dz; j += 2) {
-      let a0 = f64x2.splat(0);
-      let a1 = f64x2.splat(0);
-      let cp = at(GMU, j);
-      for (let i = 0; i < B; i++) {
-        const xq = v128.load(at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q));
-        a0 = f64x2.add(a0, f64x2.mul(f64x2.splat(load<f64>(cp)), xq));
-        a1 = f64x2.add(a1, f64x2.mul(f64x2.splat(load<f64>(cp, 8)), xq));
-        cp += zRow;
-      }
-      v128.store(at(gV, j * dx + q), a0);
-      v128.store(at(gV, (j + 1) * dx + q), a1);
-    }
-    if (j < dz) {
-      let acc = f64x2.splat(0);
-      let cp = at(GMU, j);
-      for (let i = 0; i < B; i++) {
-        acc = f64x2.add(acc, f64x2.mul(f64x2.splat(load<f64>(cp)), v128.load(at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q))));
-        cp += zRow;
-      }
-      v128.store(at(gV, j * dx + q), acc);
-    }
-  }
-  if (q < dx) {
-    for (let j = 0; j < dz; j++) {
-      let acc: f64 = 0;
-      let cp = at(GMU, j);
-      for (let i = 0; i < B; i++) {
-        acc += load<f64>(cp) * load<f64>(at(data, load<i32>(rowsAt + ((<usize>i) << 2)) * dx + q));
-        cp += zRow;
-      }
-      store<f64>(at(gV, j * dx + q), acc);
-    }
-  }
+  // addEncoderGradient: ∂V_jq = Σ_i x_q ∂μ_j (x·y = y·x), the points' rows read in place.
+  rowSums(rowsAt, true, GMU, zRow, B, dz, gV);
   // ∂W back to [dx, dz].
   for (let q = 0; q < dx; q++) for (let j = 0; j < dz; j++) store<f64>(at(gW, q * dz + j), load<f64>(at(gWT, j * dx + q)));
   // KL(q‖p) averaged over the B points: ½ Σ_j (e^{s_j} − 1 − s_j) + ½ mean_i |μ_i|².

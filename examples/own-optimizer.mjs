@@ -35,5 +35,5 @@ for (const [name, m] of Object.entries(result.metrics)) {
   if (m.criterion && !m.criterion.startsWith('reported')) console.log(`  ${name} = ${m.value.toFixed(3)} [${m.lower?.toFixed(3)}, ${m.upper?.toFixed(3)}]`);
 }
 for (const f of result.falsifiers) console.log(`  falsifier ${f.id}: ${f.verdict}${f.caught ? ' (caught)' : ''}`);
-for (const a of result.assumptions) if (a.id === 'step-schedule') console.log(`  ${a.detail.slice(0, 160)}…`);
+for (const a of result.assumptions) if (a.id === 'step-schedule') console.log(`  ${(a.detail ?? 'not measured').slice(0, 160)}…`);
 if (result.verdict === 'error') process.exitCode = 1;

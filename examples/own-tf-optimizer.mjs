@@ -31,7 +31,7 @@ for (const result of report.claims) {
     if (m.criterion && !m.criterion.startsWith('reported') && m.lower !== undefined) console.log(`  ${name} = ${m.value.toFixed(3)} [${m.lower.toFixed(3)}, ${m.upper.toFixed(3)}]`);
   }
   for (const f of result.falsifiers) console.log(`  falsifier ${f.id}: ${f.verdict}${f.caught ? ' (caught)' : ''}`);
-  for (const a of result.assumptions) if (a.id === 'step-schedule') console.log(`  ${a.detail.slice(0, 200)}…`);
+  for (const a of result.assumptions) if (a.id === 'step-schedule') console.log(`  ${(a.detail ?? 'not measured').slice(0, 200)}…`);
   if (result.verdict === 'error') {
     console.log(result.error);
     process.exitCode = 1;

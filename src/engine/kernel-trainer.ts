@@ -116,7 +116,8 @@ export class KernelTrainer implements Trainer {
     const storage = this.optimizer?.storage;
     for (const name of Object.keys(this.sizes)) {
       this.values[name] = this.fused?.params[name] ?? storage?.params[name] ?? new Float32Array(totals[name]);
-      this.grads[name] = storage?.grads[name] ?? new Float64Array(this.sizes[name]);
+      // The gradient: only the loop's (the fused steps keep theirs in the kernel's module).
+      if (this.optimizer !== null) this.grads[name] = storage?.grads[name] ?? new Float64Array(this.sizes[name]);
     }
     initial.forEach((init, i) => {
       for (const name of Object.keys(this.sizes)) this.values[name].set(init[name], i * this.sizes[name]);

@@ -34,7 +34,7 @@ import type { ReplicaParams } from '../../engine/trainer.ts';
 import type { FusedKernelSteps } from '../../engine/kernel-trainer.ts';
 import { comparePairs, counterAt, type CounterNormalStream } from '../../engine/counter-normals.ts';
 import { align16, growTo, wasmKernelBinary, WASM_BASE as BASE, type KernelImplementation } from '../../engine/wasm-kernel.ts';
-import type { LinearVaeDims } from './params.ts';
+import { linearVaeShapes, type LinearVaeDims } from './params.ts';
 
 export type LinearVaeKernelImplementation = KernelImplementation;
 
@@ -67,6 +67,23 @@ export interface IwaeStepSettings {
 
 const binary = wasmKernelBinary(new URL('./wasm/linear-vae-kernel.wasm', import.meta.url), 'VAE_CLAIMS_LINEAR_VAE_KERNEL', { name: 'linear-vae', source: new URL('./wasm/kernel.as.ts', import.meta.url) });
 
+/**
+ * A fresh instance of the module on a memory of its own, set up for `dims` and σ_x (engine-model.ts's
+ * ELBO constants, by the same expressions): its step arrays from BASE, the data to go at `dataAt`.
+ */
+function instantiate(module: WebAssembly.Module, { dx, dz }: LinearVaeDims, sigmaX: number): { exports: KernelExports; memory: WebAssembly.Memory; dataAt: number } {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+  const dataAt = BASE + align16(exports.layoutBytes(dx, dz));
+  exports.setup(dx, dz, -0.5 * dx * Math.log(2 * Math.PI * sigmaX * sigmaX), 1 / (sigmaX * sigmaX), BASE, dataAt);
+  return { exports, memory, dataAt };
+}
+
+/** The parameters' lengths in paramShapes order (W, b, V, c, s): the module's blocks. */
+function paramSizes(dims: LinearVaeDims): [string, number][] {
+  return Object.entries(linearVaeShapes(dims)).map(([name, shape]) => [name, shape.reduce((a, b) => a * b, 1)]);
+}
+
 /** Which implementation LinearVaeModel runs by default here: the WebAssembly SIMD one, or the JavaScript one where that cannot load (or VAE_CLAIMS_LINEAR_VAE_KERNEL=js). */
 export function linearVaeKernelImplementation(): LinearVaeKernelImplementation {
   return binary.implementation();
@@ -98,13 +115,11 @@ export class WasmLinearVaeKernel {
   static create(dims: LinearVaeDims, data: Float32Array, sigmaX: number): WasmLinearVaeKernel | null {
     const module = binary.module();
     if (module === null) return null;
-    // engine-model.ts's constants, and iwae-engine-model.ts's, by the same expressions.
-    const invVar = 1 / (sigmaX * sigmaX);
-    const logNorm = -0.5 * dims.dx * Math.log(2 * Math.PI * sigmaX * sigmaX);
+    // iwae-engine-model.ts's constants, by the same expressions (the ELBO's: instantiate).
     const v = sigmaX * sigmaX;
     const iwae = { v, logNorm: -0.5 * dims.dx * Math.log(2 * Math.PI * v) };
     try {
-      return new WasmLinearVaeKernel(module, dims, data, logNorm, invVar, iwae, data.length / dims.dx);
+      return new WasmLinearVaeKernel(module, dims, data, sigmaX, iwae, data.length / dims.dx);
     } catch (e) {
       if (e instanceof RangeError) return null; // memory.grow refused
       throw e;
@@ -115,22 +130,18 @@ export class WasmLinearVaeKernel {
     module: WebAssembly.Module,
     private readonly dims: LinearVaeDims,
     data: Float32Array,
-    logNorm: number,
-    invVar: number,
+    sigmaX: number,
     private readonly iwae: { v: number; logNorm: number },
     private readonly dataSize: number,
   ) {
-    const { dx, dz } = dims;
-    this.memory = new WebAssembly.Memory({ initial: 1 });
-    // e^x and log x for the IWAE step's weights: V8's Math.exp and Math.log, as the JavaScript kernel's.
-    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
-    const dataAt = BASE + align16(this.exports.layoutBytes(dx, dz));
+    const { exports, memory, dataAt } = instantiate(module, dims, sigmaX);
+    this.exports = exports;
+    this.memory = memory;
     this.drawsAt = dataAt + align16(8 * data.length);
-    this.exports.setup(dx, dz, logNorm, invVar, BASE, dataAt);
     // The module's blocks W, b, V, c, s (parameters, then the gradient likewise), each 16-byte aligned.
     let param = this.exports.address(0) / 8;
     let grad = this.exports.address(1) / 8;
-    this.blocks = Object.entries({ W: dx * dz, b: dx, V: dz * dx, c: dz, s: dz }).map(([name, size]) => {
+    this.blocks = paramSizes(dims).map(([name, size]) => {
       const block = { name, param, grad, size };
       param += align16(8 * size) / 8;
       grad += align16(8 * size) / 8;
@@ -278,13 +289,9 @@ export class FusedLinearVaeSgd implements FusedKernelSteps {
     const { dx, dz } = dims;
     const R = replicas.length;
     this.R = R;
-    // The same constants as WasmLinearVaeKernel's (engine-model.ts's expressions).
-    const invVar = 1 / (sigmaX * sigmaX);
-    const logNorm = -0.5 * dx * Math.log(2 * Math.PI * sigmaX * sigmaX);
-    const sizes: Record<string, number> = { W: dx * dz, b: dx, V: dz * dx, c: dz, s: dz };
-    const memory = new WebAssembly.Memory({ initial: 1 });
-    this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-    const dataAt = BASE + align16(this.exports.layoutBytes(dx, dz));
+    const sizes = Object.fromEntries(paramSizes(dims));
+    const { exports, memory, dataAt } = instantiate(module, dims, sigmaX);
+    this.exports = exports;
     let at = dataAt + align16(8 * data.length);
     const blocks: Record<string, number> = {};
     for (const [name, size] of Object.entries(sizes)) {
@@ -299,7 +306,6 @@ export class FusedLinearVaeSgd implements FusedKernelSteps {
     // Whole pairs from an even index (one normal more before and after) and the step's spare lane past
     // them; at least the 16 pairs compared below.
     at += align16(8 * Math.max(32, Math.max(...replicas.map((r) => r.batchSize * r.samples * dz)) + 2)) + 32;
-    this.exports.setup(dx, dz, logNorm, invVar, BASE, dataAt);
     const workAt = at;
     at += Math.max(...replicas.map((r) => this.exports.stepWorkBytes(r.batchSize, r.samples)));
     growTo(memory, at); // once: the views below stay valid
